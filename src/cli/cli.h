@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Entry points of the CLI subcommand families. Each takes argv with argv[0]
+ * naming the family and returns the process exit status.
+ */
+#ifndef WD_CLI_H
+#define WD_CLI_H
+
+#define WD_VERSION "0.1.0"
+
+/* warden cedar ...: exit 0 on success/ALLOW, 2 on DENY, 1 on errors, 64 on usage. */
+int wd_cli_cedar(int argc, char **argv);
+
+#endif

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * warden: one binary, many subcommands. This file only dispatches; each
+ * subcommand family lives in src/cli/.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static void usage(FILE *out) {
+  fputs("usage: warden <command> [args]\n"
+        "\n"
+        "commands:\n"
+        "  cedar     policy tools: authorize, evaluate, check-parse, format\n"
+        "  version   print the version\n"
+        "\n"
+        "Run 'warden <command> --help' for the options of a command.\n",
+        out);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 64;
+  }
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "cedar") == 0) return wd_cli_cedar(argc - 1, argv + 1);
+  if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+    puts("warden " WD_VERSION);
+    return 0;
+  }
+  if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+    usage(stdout);
+    return 0;
+  }
+  fprintf(stderr, "warden: unknown command '%s'\n", cmd);
+  usage(stderr);
+  return 64;
+}
