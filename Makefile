@@ -1,0 +1,66 @@
+# SPDX-License-Identifier: Apache-2.0
+# Thin wrapper over CMake. `make run` and `make test` install what is
+# missing first (scripts/deps.sh), so both work on a fresh Debian 12.
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+FUZZ_SECONDS ?= 60
+DIFF_LONG_CASES ?= 200000
+
+.PHONY: all build deps run test test-release test-asan style bench fuzz format check-format clean
+
+all: build
+
+build:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+deps:
+	@scripts/deps.sh
+
+# The main job: for now the policy engine's CLI demo on a sample agent
+# policy set.
+run: deps build
+	scripts/demo-cedar.sh $(BUILD)/warden
+
+# Release build with -Werror (gcc): every suite. Then the same sources
+# under ASan+UBSan (clang): every suite except the differential test,
+# whose C side is the same code already run under the release build.
+test: deps style test-release test-asan
+
+test-release:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DWD_WERROR=ON $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+test-asan:
+	CC=clang cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWD_SANITIZE=ON -DWD_WERROR=ON $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --output-on-failure -j $(JOBS) -LE diff
+
+style:
+	scripts/check-format.sh
+	scripts/checksrc.sh
+
+bench: deps build
+	bench/run.sh $(BUILD)
+
+# Each libFuzzer target for FUZZ_SECONDS, then a long differential run
+# against the reference implementation with a fresh seed.
+fuzz: deps build
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWD_FUZZ=ON -DWD_SANITIZE=ON >/dev/null
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+	tests/diff/run-long.sh $(BUILD) $(DIFF_LONG_CASES)
+
+format:
+	scripts/check-format.sh --fix
+
+check-format:
+	scripts/check-format.sh
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Unit tests for diagnostics: line/column in characters, rendering with a
+ * caret under the span, and the cap on how many are kept.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "cedar/cedar_int.h"
+#include "util/wd_alloc.h"
+
+static void locate_counts_characters(void **state) {
+  (void)state;
+  static const struct {
+    const char *src;
+    uint32_t off, line, col;
+  } rows[] = {
+      {"abc", 0, 1, 1},
+      {"abc", 2, 1, 3},
+      {"ab\ncd", 3, 2, 1},
+      {"ab\ncd", 4, 2, 2},
+      {"\xc3\xa9x", 2, 1, 2}, /* é is one character */
+      {"abc", 99, 1, 4},       /* past the end clamps */
+  };
+  int fails = 0;
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    uint32_t l, c;
+    cedar__locate(rows[i].src, strlen(rows[i].src), rows[i].off, &l, &c);
+    if (l != rows[i].line || c != rows[i].col) {
+      print_error("row %zu: got %u:%u want %u:%u\n", i, l, c, rows[i].line, rows[i].col);
+      fails++;
+    }
+  }
+  assert_int_equal(fails, 0);
+}
+
+static void render_has_caret(void **state) {
+  (void)state;
+  const char *src = "permit(\n  principal,\n  acton,\n  resource\n);";
+  cedar_diags *d = cedar_diags_new();
+  uint32_t off = (uint32_t)(strstr(src, "acton") - src);
+  int rc = cedar__diag_at(d, src, strlen(src), -WD_E_PARSE, off, 5, "expected `action`, found `%s`",
+                          "acton");
+  assert_int_equal(rc, -WD_E_PARSE);
+  assert_int_equal(cedar_diags_count(d), 1);
+  const cedar_diag *g = cedar_diags_get(d, 0);
+  assert_int_equal(g->line, 3);
+  assert_int_equal(g->col, 3);
+  char *out = cedar_diags_render(d, "p.cedar", src, strlen(src));
+  assert_non_null(out);
+  assert_non_null(strstr(out, "p.cedar:3:3: error: expected `action`, found `acton`\n"));
+  assert_non_null(strstr(out, "    acton,\n    ^^^^^\n"));
+  cedar_free(out);
+  cedar_diags_free(d);
+}
+
+static void keeps_at_most_the_limit(void **state) {
+  (void)state;
+  cedar_diags *d = cedar_diags_new();
+  for (unsigned i = 0; i < WD_LIMIT_PARSE_ERRORS + 5; i++) (void)cedar__diag(d, -WD_E_PARSE, "e%u", i);
+  assert_int_equal(cedar_diags_count(d), WD_LIMIT_PARSE_ERRORS);
+  char *out = cedar_diags_render(d, "f", NULL, 0);
+  assert_non_null(strstr(out, "5 more errors not shown"));
+  cedar_free(out);
+  cedar_diags_free(d);
+  cedar_diags_free(NULL);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(locate_counts_characters),
+      cmocka_unit_test(render_has_caret),
+      cmocka_unit_test(keeps_at_most_the_limit),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
