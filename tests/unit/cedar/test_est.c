@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Unit tests for the JSON policy format (est.c, est_read.c, est_doc.c):
+ * policy -> EST -> policy is the identity, documents of both shapes load
+ * into a builder, errors name their JSON path, and every corpus policy
+ * (when /tmp/cit is present) round-trips through EST.
+ */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "cedar/cedar_int.h"
+#include "util/wd_alloc.h"
+
+#define CORPUS_DIR "/tmp/cit/corpus-tests"
+
+/* NULL when every policy of src survives text -> EST -> AST. */
+static const char *est_roundtrip(const char *src, size_t len) {
+  static char why[128];
+  wd_arena *a = wd_arena_new(WD_LIMIT_POLICYSET_BYTES);
+  cedar__policy **ps = NULL;
+  uint32_t n = 0;
+  const char *res = NULL;
+  if (!a) return "no memory";
+  if (cedar__parse_policies(a, src, len, 0, &ps, &n, NULL) != 0) {
+    wd_arena_free(a);
+    return "input does not parse";
+  }
+  for (uint32_t i = 0; i < n && !res; i++) {
+    json_t *j = cedar__est_from_policy(ps[i]);
+    cedar__policy *q = NULL;
+    if (!j) {
+      snprintf(why, sizeof why, "policy %u: no EST", i);
+      res = why;
+    } else if (cedar__est_to_policy(a, j, "p", &q, NULL) != 0) {
+      snprintf(why, sizeof why, "policy %u: EST does not read back", i);
+      res = why;
+    } else {
+      q->id = ps[i]->id;
+      if (!cedar__policy_equal(ps[i], q)) {
+        snprintf(why, sizeof why, "policy %u: differs after EST", i);
+        res = why;
+      }
+    }
+    json_decref(j);
+  }
+  wd_arena_free(a);
+  return res;
+}
+
+static void roundtrip_table(void **state) {
+  (void)state;
+  static const char *const rows[] = {
+      "permit(principal, action, resource);",
+      "@id(\"x\") @flag forbid(principal == User::\"a\", action == Action::\"b\", "
+      "resource in Folder::\"c\");",
+      "permit(principal in ?principal, action in [Action::\"a\", NS::Action::\"b\"], "
+      "resource is Doc in ?resource);",
+      "permit(principal is User, action in [Action::\"one\"], resource) "
+      "when { context has a.b && context.s like \"a*\\*é\" } unless { -(3) == -3 };",
+      "permit(principal, action, resource) when { if principal is A in B::\"c\" then "
+      "[1, {a: \"x\", \"b c\": true}] else decimal(\"1.0\").lessThan(decimal(\"2.0\")) };",
+      "permit(principal, action, resource) when { [1].contains(2) && [].isEmpty() && "
+      "principal.getTag(\"t\") && resource.hasTag(\"u\") && [1].containsAll([2]) };",
+      "permit(principal, action, resource) when { ip(\"1.2.3.4\").isInRange(ip(\"1.0.0.0/8\")) "
+      "&& datetime(\"2020-01-01\").offset(duration(\"1d\")) > datetime(\"2020-01-01\") };",
+      "permit(principal, action, resource) when { {\"\\0k\": 1}[\"\\0k\"] == 1 };",
+  };
+  int fails = 0;
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    const char *why = est_roundtrip(rows[i], strlen(rows[i]));
+    if (why) {
+      print_error("row %zu: %s\n  %s\n", i, why, rows[i]);
+      fails++;
+    }
+  }
+  assert_int_equal(fails, 0);
+}
+
+static void add_single_and_set(void **state) {
+  (void)state;
+  static const char single[] =
+      "{\"effect\":\"permit\",\"principal\":{\"op\":\"All\"},\"action\":{\"op\":\"All\"},"
+      "\"resource\":{\"op\":\"All\"},\"conditions\":[{\"kind\":\"when\",\"body\":"
+      "{\"has\":{\"left\":{\"Var\":\"context\"},\"attr\":[\"a\",\"b\"]}}}]}";
+  static const char set[] =
+      "{\"staticPolicies\":{\"s1\":{\"effect\":\"forbid\",\"principal\":{\"op\":\"All\"},"
+      "\"action\":{\"op\":\"All\"},\"resource\":{\"op\":\"All\"},\"conditions\":[],"
+      "\"annotations\":{\"k\":\"v\",\"f\":null}}},"
+      "\"templates\":{\"t1\":{\"effect\":\"permit\",\"principal\":{\"op\":\"==\","
+      "\"slot\":\"?principal\"},\"action\":{\"op\":\"All\"},\"resource\":{\"op\":\"All\"},"
+      "\"conditions\":[]}},"
+      "\"templateLinks\":[{\"templateId\":\"t1\",\"newId\":\"l1\",\"values\":"
+      "{\"?principal\":{\"type\":\"User\",\"id\":\"a\\\"b\"}}}]}";
+  cedar_psbuilder *b = cedar_psbuilder_new();
+  cedar_diags *d = cedar_diags_new();
+  assert_int_equal(cedar_psbuilder_add_est(b, single, strlen(single), d), 0);
+  assert_int_equal(cedar_psbuilder_add_est(b, set, strlen(set), d), 0);
+  cedar_policyset *ps = NULL;
+  assert_int_equal(cedar_psbuilder_build(b, &ps), 0);
+  assert_int_equal(cedar_policyset_count(ps), 3);
+  assert_string_equal(cedar_policyset_annotation(ps, "s1", "k"), "v");
+
+  char *text = NULL, *est = NULL;
+  assert_int_equal(cedar_policyset_format(ps, &text), 0);
+  assert_non_null(strstr(text, "when { context has a && context.a has b }"));
+  assert_non_null(strstr(text, "permit (principal == ?principal, action, resource);"));
+  assert_int_equal(cedar_policyset_to_est(ps, &est), 0);
+  assert_non_null(strstr(est,
+                         "\"templateLinks\":[{\"templateId\":\"t1\",\"newId\":\"l1\","
+                         "\"values\":{\"?principal\":{\"type\":\"User\",\"id\":\"a\\\"b\"}}}]"));
+
+  /* The set's own EST loads back into an equivalent set. */
+  cedar_policyset *ps2 = NULL;
+  char *est2 = NULL;
+  assert_int_equal(cedar_psbuilder_add_est(b, est, strlen(est), d), 0);
+  assert_int_equal(cedar_psbuilder_build(b, &ps2), 0);
+  assert_int_equal(cedar_policyset_to_est(ps2, &est2), 0);
+  assert_string_equal(est, est2);
+  cedar_free(text);
+  cedar_free(est);
+  cedar_free(est2);
+  cedar_policyset_unref(ps);
+  cedar_policyset_unref(ps2);
+  cedar_diags_free(d);
+  cedar_psbuilder_free(b);
+}
+
+static void errors_name_path(void **state) {
+  (void)state;
+  static const struct {
+    const char *json, *want;
+  } rows[] = {
+      {"{\"effect\":\"allow\",\"principal\":{\"op\":\"All\"},\"action\":{\"op\":\"All\"},"
+       "\"resource\":{\"op\":\"All\"}}",
+       "(root): `effect` must be"},
+      {"{\"staticPolicies\":{\"p\":{\"effect\":\"permit\",\"principal\":{\"op\":\"All\"},"
+       "\"action\":{\"op\":\"All\"},\"resource\":{\"op\":\"All\"},\"conditions\":[{\"kind\":"
+       "\"when\",\"body\":{\"&&\":{\"left\":{\"Value\":true},\"right\":{\"&\":[]}}}}]}}}",
+       "staticPolicies.p.conditions[0].body.&&.right.&: unknown operator"},
+      {"{\"effect\":\"permit\",\"principal\":{\"op\":\"==\",\"slot\":\"?resource\"},"
+       "\"action\":{\"op\":\"All\"},\"resource\":{\"op\":\"All\"}}",
+       ".principal: the slot here must be `?principal`"},
+      {"{\"effect\":\"permit\",\"principal\":{\"op\":\"All\"},\"action\":{\"op\":\"==\","
+       "\"entity\":{\"type\":\"User\",\"id\":\"a\"}},\"resource\":{\"op\":\"All\"}}",
+       ".action: action uids must have type Action"},
+      {"{\"effect\":\"permit\",\"principal\":{\"op\":\"All\"},\"action\":{\"op\":\"All\"},"
+       "\"resource\":{\"op\":\"All\"},\"conditions\":[{\"kind\":\"when\",\"body\":"
+       "{\"Value\":1.5}}]}",
+       ".conditions[0].body.Value: expected a Cedar value"},
+      {"{\"effect\":", "end of file"},
+      {"{\"staticPolicies\":{\"p\":{\"effect\":\"permit\",\"principal\":{\"op\":\"==\","
+       "\"slot\":\"?principal\"},\"action\":{\"op\":\"All\"},\"resource\":{\"op\":\"All\"}}}}",
+       "staticPolicies.p: a static policy cannot have slots"},
+  };
+  int fails = 0;
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    cedar_psbuilder *b = cedar_psbuilder_new();
+    cedar_diags *d = cedar_diags_new();
+    int rc = cedar_psbuilder_add_est(b, rows[i].json, strlen(rows[i].json), d);
+    const cedar_diag *g = cedar_diags_get(d, 0);
+    if (rc != -WD_E_PARSE || !g || !strstr(g->msg, rows[i].want)) {
+      print_error("row %zu: rc %d msg [%s], want [%s]\n", i, rc, g ? g->msg : "", rows[i].want);
+      fails++;
+    }
+    cedar_diags_free(d);
+    cedar_psbuilder_free(b);
+  }
+  assert_int_equal(fails, 0);
+}
+
+static char *slurp(const char *path, size_t *n) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  wd_buf b;
+  wd_buf_init(&b, WD_LIMIT_POLICY_TEXT_BYTES);
+  char chunk[4096];
+  size_t k;
+  int rc = 0;
+  while (rc == 0 && (k = fread(chunk, 1, sizeof chunk, f)) > 0)
+    rc = wd_buf_add(&b, chunk, k);
+  fclose(f);
+  *n = wd_buf_len(&b);
+  return rc == 0 ? wd_buf_take(&b) : NULL;
+}
+
+static void corpus_roundtrip(void **state) {
+  (void)state;
+  DIR *dir = opendir(CORPUS_DIR);
+  if (!dir) skip();
+  struct dirent *de;
+  int fails = 0, seen = 0;
+  while ((de = readdir(dir)) != NULL) {
+    size_t nl = strlen(de->d_name);
+    if (nl < 7 || strcmp(de->d_name + nl - 6, ".cedar") != 0) continue;
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", CORPUS_DIR, de->d_name);
+    size_t n;
+    char *src = slurp(path, &n);
+    if (!src) continue;
+    seen++;
+    const char *why = est_roundtrip(src, n);
+    if (why && strcmp(why, "input does not parse") != 0) {
+      if (fails < 20) print_error("%s: %s\n", de->d_name, why);
+      fails++;
+    }
+    wd_free(src);
+  }
+  closedir(dir);
+  print_message("corpus: %d files\n", seen);
+  assert_int_equal(fails, 0);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(roundtrip_table),
+      cmocka_unit_test(add_single_and_set),
+      cmocka_unit_test(errors_name_path),
+      cmocka_unit_test(corpus_roundtrip),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
