@@ -12,7 +12,8 @@ static void usage(FILE *out) {
   fputs("usage: warden <command> [args]\n"
         "\n"
         "commands:\n"
-        "  cedar     policy tools: authorize, evaluate, check-parse, format\n"
+        "  cedar     policy tools: authorize, evaluate, check-parse, format,\n"
+        "            translate-policy\n"
         "  version   print the version\n"
         "\n"
         "Run 'warden <command> --help' for the options of a command.\n",

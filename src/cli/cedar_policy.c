@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * `warden cedar` subcommands that work on policy text alone: check-parse,
+ * format and translate-policy. They never look at entities or requests.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli_cedar.h"
+#include "cli_util.h"
+#include "util/wd_alloc.h"
+#include "util/wd_limits.h"
+
+#define MAX_FILES 4096
+
+static int parse_file(const char *path, const char *src, size_t len, int json) {
+  cedar_psbuilder *b = cedar_psbuilder_new();
+  cedar_diags *d = cedar_diags_new();
+  cedar_policyset *ps = NULL;
+  int rc = -WD_E_NOMEM;
+  if (!b || !d) goto out;
+  rc = json ? cedar_psbuilder_add_est(b, src, len, d) : cedar_psbuilder_add_text(b, src, len, d);
+  if (rc == 0) rc = cedar_psbuilder_build(b, &ps);
+  if (rc) cli_print_diags(d, path, src, len, rc);
+out:
+  if (rc == -WD_E_NOMEM && !b) fprintf(stderr, "%s: error: out of memory\n", path);
+  cedar_policyset_unref(ps);
+  cedar_diags_free(d);
+  cedar_psbuilder_free(b);
+  return rc;
+}
+
+int cli_cedar_check_parse(int argc, char **argv) {
+  const char *policies = NULL, *format = NULL;
+  const char *pos[MAX_FILES];
+  size_t npos = 0;
+  int help = 0;
+  const cli_opt opts[] = {
+      {"--policies", "-p", 1, &policies, NULL}, {"--policy-format", NULL, 1, &format, NULL}, {0}};
+  int rc = cli_parse_opts("check-parse", argc, argv, opts, pos, MAX_FILES - 1, &npos, &help);
+  if (rc) return rc;
+  if (help) {
+    puts("usage: warden cedar check-parse [--policies F | F...] [--policy-format cedar|json]\n"
+         "\n"
+         "Exit 0 if every file parses (stdin when none is given); otherwise prints\n"
+         "every error with its location and exits 1.");
+    return CLI_OK;
+  }
+  if (policies) pos[npos++] = policies;
+  if (npos == 0) pos[npos++] = "-";
+  int status = CLI_OK;
+  for (size_t i = 0; i < npos; i++) {
+    char *src = NULL;
+    size_t len = 0;
+    int json = format ? strcmp(format, "json") == 0 : cli_ends_with(pos[i], ".json");
+    if (cli_read_file(pos[i], json ? WD_LIMIT_JSON_BYTES : WD_LIMIT_POLICY_TEXT_BYTES, &src,
+                      &len) != 0 ||
+        parse_file(strcmp(pos[i], "-") == 0 ? "<stdin>" : pos[i], src, len, json) != 0)
+      status = CLI_ERR;
+    wd_free(src);
+  }
+  return status;
+}
+
+/* Formats one file. Returns 0 when it was already canonical, 1 when it
+ * was not (and was printed or rewritten as asked), or a negative error. */
+static int format_one(const char *path, int check, int write) {
+  const char *shown = strcmp(path, "-") == 0 ? "<stdin>" : path;
+  char *src = NULL, *out = NULL;
+  size_t len = 0;
+  cedar_diags *d = cedar_diags_new();
+  int rc = d ? cli_read_file(path, WD_LIMIT_POLICY_TEXT_BYTES, &src, &len) : -WD_E_NOMEM;
+  if (rc) goto done;
+  rc = cedar_format_source(src, len, &out, d);
+  if (rc) {
+    cli_print_diags(d, shown, src, len, rc);
+    goto done;
+  }
+  size_t olen = strlen(out);
+  int differs = olen != len || memcmp(out, src, len) != 0;
+  if (check) {
+    if (differs) printf("not formatted: %s\n", shown);
+  } else if (write) {
+    if (differs && strcmp(path, "-") != 0) {
+      rc = cli_write_atomic(path, out, olen);
+      if (rc == 0) printf("formatted: %s\n", shown);
+    } else if (differs) {
+      fputs(out, stdout);
+    }
+  } else {
+    fputs(out, stdout);
+  }
+  if (rc == 0) rc = differs;
+done:
+  cedar_free(out);
+  wd_free(src);
+  cedar_diags_free(d);
+  return rc;
+}
+
+int cli_cedar_format(int argc, char **argv) {
+  const char *policies = NULL;
+  const char *pos[MAX_FILES];
+  size_t npos = 0;
+  int help = 0, check = 0, write = 0;
+  const cli_opt opts[] = {{"--policies", "-p", 1, &policies, NULL},
+                          {"--check", NULL, 0, NULL, &check},
+                          {"--write", "-w", 0, NULL, &write},
+                          {0}};
+  int rc = cli_parse_opts("format", argc, argv, opts, pos, MAX_FILES - 1, &npos, &help);
+  if (rc) return rc;
+  if (help) {
+    puts("usage: warden cedar format [--policies F | F...] [--check | --write]\n"
+         "\n"
+         "Prints the policies in canonical form (stdin when no file is given).\n"
+         "  --check   print nothing but the names of files that are not formatted;\n"
+         "            exit 1 if there is any\n"
+         "  --write   rewrite files that are not formatted, in place (atomically)");
+    return CLI_OK;
+  }
+  if (check && write) {
+    fputs("warden cedar format: --check and --write exclude each other\n", stderr);
+    return CLI_USAGE;
+  }
+  if (policies) pos[npos++] = policies;
+  if (npos == 0) pos[npos++] = "-";
+  int status = CLI_OK;
+  for (size_t i = 0; i < npos; i++) {
+    rc = format_one(pos[i], check, write);
+    if (rc < 0 || (rc > 0 && check)) status = CLI_ERR;
+  }
+  return status;
+}
+
+int cli_cedar_translate(int argc, char **argv) {
+  const char *policies = NULL, *dir = NULL;
+  const char *pos[1];
+  size_t npos = 0;
+  int help = 0;
+  const cli_opt opts[] = {
+      {"--policies", "-p", 1, &policies, NULL}, {"--direction", NULL, 1, &dir, NULL}, {0}};
+  int rc = cli_parse_opts("translate-policy", argc, argv, opts, pos, 1, &npos, &help);
+  if (rc) return rc;
+  if (help) {
+    puts("usage: warden cedar translate-policy --direction cedar-to-json|json-to-cedar\n"
+         "         [--policies F | F]\n"
+         "\n"
+         "Converts a policy set between Cedar syntax and the JSON policy format (EST).\n"
+         "Reads stdin when no file is given.");
+    return CLI_OK;
+  }
+  int to_json = dir && strcmp(dir, "cedar-to-json") == 0;
+  if (!dir || (!to_json && strcmp(dir, "json-to-cedar") != 0)) {
+    fputs("warden cedar translate-policy: --direction must be cedar-to-json or json-to-cedar\n",
+          stderr);
+    return CLI_USAGE;
+  }
+  if (policies && npos) {
+    fputs("warden cedar translate-policy: give one input file\n", stderr);
+    return CLI_USAGE;
+  }
+  const char *path = policies ? policies : npos ? pos[0] : "-";
+  const char *shown = strcmp(path, "-") == 0 ? "<stdin>" : path;
+  char *src = NULL, *out = NULL;
+  size_t len = 0;
+  cedar_psbuilder *b = NULL;
+  cedar_policyset *ps = NULL;
+  cedar_diags *d = NULL;
+  int status = CLI_ERR;
+  if (cli_read_file(path, to_json ? WD_LIMIT_POLICY_TEXT_BYTES : WD_LIMIT_JSON_BYTES, &src, &len))
+    goto out;
+  b = cedar_psbuilder_new();
+  d = cedar_diags_new();
+  if (!b || !d) goto out;
+  rc = to_json ? cedar_psbuilder_add_text(b, src, len, d) : cedar_psbuilder_add_est(b, src, len, d);
+  if (rc == 0) rc = cedar_psbuilder_build(b, &ps);
+  if (rc == 0) rc = to_json ? cedar_policyset_to_est(ps, &out) : cedar_policyset_format(ps, &out);
+  if (rc) {
+    cli_print_diags(d, shown, src, len, rc);
+    goto out;
+  }
+  fputs(out, stdout);
+  if (out[0] && out[strlen(out) - 1] != '\n') putchar('\n');
+  status = CLI_OK;
+out:
+  cedar_free(out);
+  cedar_policyset_unref(ps);
+  cedar_diags_free(d);
+  cedar_psbuilder_free(b);
+  wd_free(src);
+  return status;
+}

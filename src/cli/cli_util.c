@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * CLI plumbing: option parsing, reading inputs with a size cap, replacing
+ * files atomically, printing engine diagnostics. No Cedar semantics here.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "cli_util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/wd_alloc.h"
+#include "util/wd_buf.h"
+
+int cli_ends_with(const char *s, const char *suffix) {
+  size_t n = strlen(s), m = strlen(suffix);
+  return n >= m && memcmp(s + n - m, suffix, m) == 0;
+}
+
+static const cli_opt *find_opt(const cli_opt *opts, const char *name, size_t n) {
+  for (const cli_opt *o = opts; o->name; o++) {
+    if (strlen(o->name) == n && memcmp(o->name, name, n) == 0) return o;
+    if (o->alias && strlen(o->alias) == n && memcmp(o->alias, name, n) == 0) return o;
+  }
+  return NULL;
+}
+
+int cli_parse_opts(const char *cmd, int argc, char **argv, const cli_opt *opts, const char **pos,
+                   size_t max_pos, size_t *npos, int *help) {
+  int only_pos = 0;
+  *npos = 0;
+  *help = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    /* A lone "-" names stdin, and negative numbers are not options. */
+    if (only_pos || a[0] != '-' || a[1] == '\0' || (a[1] >= '0' && a[1] <= '9')) {
+      if (*npos >= max_pos) {
+        fprintf(stderr, "warden cedar %s: unexpected argument '%s'\n", cmd, a);
+        return CLI_USAGE;
+      }
+      pos[(*npos)++] = a;
+      continue;
+    }
+    if (strcmp(a, "--") == 0) {
+      only_pos = 1;
+      continue;
+    }
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+      *help = 1;
+      continue;
+    }
+    const char *eq = strchr(a, '=');
+    size_t n = eq && a[1] == '-' ? (size_t)(eq - a) : strlen(a);
+    const cli_opt *o = find_opt(opts, a, n);
+    if (!o) {
+      fprintf(stderr, "warden cedar %s: unknown option '%.*s'\n", cmd, (int)n, a);
+      return CLI_USAGE;
+    }
+    if (!o->has_arg) {
+      if (a[n] == '=') {
+        fprintf(stderr, "warden cedar %s: option '%s' takes no value\n", cmd, o->name);
+        return CLI_USAGE;
+      }
+      *o->flag = 1;
+      continue;
+    }
+    if (a[n] == '=') {
+      *o->val = a + n + 1;
+    } else if (i + 1 < argc) {
+      *o->val = argv[++i];
+    } else {
+      fprintf(stderr, "warden cedar %s: option '%s' needs a value\n", cmd, o->name);
+      return CLI_USAGE;
+    }
+  }
+  return 0;
+}
+
+int cli_read_file(const char *path, size_t cap, char **out, size_t *len) {
+  int is_stdin = strcmp(path, "-") == 0;
+  const char *shown = is_stdin ? "<stdin>" : path;
+  FILE *f = is_stdin ? stdin : fopen(path, "rb");
+  char *data = NULL;
+  size_t n = 0, alloc = 0;
+  int rc = 0;
+  *out = NULL;
+  *len = 0;
+  if (!f) {
+    fprintf(stderr, "warden: cannot open '%s': %s\n", shown, strerror(errno));
+    return -WD_E_IO;
+  }
+  for (;;) {
+    if (alloc - n < 2) {
+      size_t want = alloc ? alloc * 2 : 8192;
+      /* One byte beyond the cap tells "exactly cap" from "too big". */
+      if (want > cap + 2) want = cap + 2;
+      if (want <= alloc) {
+        fprintf(stderr, "warden: '%s' is larger than the limit of %zu bytes\n", shown, cap);
+        rc = -WD_E_TOOBIG;
+        goto out;
+      }
+      char *p = wd_realloc(data, want);
+      if (!p) {
+        fprintf(stderr, "warden: out of memory reading '%s'\n", shown);
+        rc = -WD_E_NOMEM;
+        goto out;
+      }
+      data = p;
+      alloc = want;
+    }
+    size_t got = fread(data + n, 1, alloc - n - 1, f);
+    n += got;
+    if (n > cap) {
+      fprintf(stderr, "warden: '%s' is larger than the limit of %zu bytes\n", shown, cap);
+      rc = -WD_E_TOOBIG;
+      goto out;
+    }
+    if (got == 0) break;
+  }
+  if (ferror(f)) {
+    fprintf(stderr, "warden: cannot read '%s': %s\n", shown, strerror(errno));
+    rc = -WD_E_IO;
+    goto out;
+  }
+  if (!data) {
+    data = wd_malloc(1);
+    if (!data) {
+      rc = -WD_E_NOMEM;
+      goto out;
+    }
+  }
+  data[n] = '\0';
+  *out = data;
+  *len = n;
+  data = NULL;
+out:
+  wd_free(data);
+  if (!is_stdin) fclose(f);
+  return rc;
+}
+
+int cli_write_atomic(const char *path, const char *data, size_t len) {
+  wd_buf tmp;
+  wd_buf_init(&tmp, 4096 + strlen(path));
+  int fd = -1, rc = -WD_E_IO;
+  struct stat st;
+  if (wd_buf_addf(&tmp, "%s.XXXXXX", path) != 0) {
+    fprintf(stderr, "warden: path too long: '%s'\n", path);
+    return -WD_E_NOMEM;
+  }
+  char *name = wd_buf_take(&tmp);
+  if (!name) return -WD_E_NOMEM;
+  fd = mkstemp(name);
+  if (fd < 0) {
+    fprintf(stderr, "warden: cannot create a temporary file next to '%s': %s\n", path,
+            strerror(errno));
+    goto out;
+  }
+  /* Keep the permissions of the file being replaced. */
+  if (stat(path, &st) == 0) (void)fchmod(fd, st.st_mode & 07777);
+  for (size_t done = 0; done < len;) {
+    ssize_t w = write(fd, data + done, len - done);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      fprintf(stderr, "warden: cannot write '%s': %s\n", name, strerror(errno));
+      goto out;
+    }
+    done += (size_t)w;
+  }
+  if (fsync(fd) != 0 || close(fd) != 0) {
+    fd = -1;
+    fprintf(stderr, "warden: cannot write '%s': %s\n", name, strerror(errno));
+    goto out;
+  }
+  fd = -1;
+  if (rename(name, path) != 0) {
+    fprintf(stderr, "warden: cannot replace '%s': %s\n", path, strerror(errno));
+    goto out;
+  }
+  rc = 0;
+out:
+  if (fd >= 0) close(fd);
+  if (rc != 0) unlink(name);
+  wd_free(name);
+  return rc;
+}
+
+void cli_print_diags(const cedar_diags *d, const char *file, const char *src, size_t len, int rc) {
+  if (!d || cedar_diags_count(d) == 0) {
+    fprintf(stderr, "%s: error: %s\n", file, wd_strerror(rc));
+    return;
+  }
+  char *txt = cedar_diags_render(d, file, src, len);
+  if (!txt) {
+    fprintf(stderr, "%s: error: %s (out of memory rendering details)\n", file, wd_strerror(rc));
+    return;
+  }
+  fputs(txt, stderr);
+  cedar_free(txt);
+}

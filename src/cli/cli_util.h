@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Helpers shared by the CLI subcommands: a tiny option parser, capped file
+ * reading with clear messages, atomic file replacement and diagnostic
+ * printing. This is front-end code: unlike the engine, it prints to
+ * stderr. It is not a general-purpose library.
+ */
+#ifndef WD_CLI_UTIL_H
+#define WD_CLI_UTIL_H
+
+#include <stddef.h>
+
+#include "warden/cedar.h"
+
+/* Exit statuses shared by every subcommand. */
+enum { CLI_OK = 0, CLI_ERR = 1, CLI_DENY = 2, CLI_USAGE = 64 };
+
+/* One accepted option. A flag (has_arg 0) sets *flag to 1; an option with
+ * an argument stores a borrowed argv pointer in *val. */
+typedef struct cli_opt {
+  const char *name;  /* "--policies" */
+  const char *alias; /* "-p", or NULL */
+  int has_arg;
+  const char **val;
+  int *flag;
+} cli_opt;
+
+/* Parses argv[1..argc) against opts (terminated by a zero entry). Words
+ * that are not options are collected into pos (up to max_pos, count in
+ * *npos). Accepts "--name value" and "--name=value"; "--" ends options.
+ * Sets *help when -h/--help is seen. Returns 0, or CLI_USAGE after
+ * printing what is wrong. */
+int cli_parse_opts(const char *cmd, int argc, char **argv, const cli_opt *opts, const char **pos,
+                   size_t max_pos, size_t *npos, int *help);
+
+/* Reads a whole file (or stdin for "-") up to cap bytes into an owned,
+ * NUL-terminated buffer (free with wd_free). Prints a message naming the
+ * file on failure and returns -WD_E_IO, -WD_E_TOOBIG or -WD_E_NOMEM. */
+int cli_read_file(const char *path, size_t cap, char **out, size_t *len);
+
+/* Replaces path with data atomically (temp file in the same directory,
+ * fsync, rename). Prints a message on failure and returns -WD_E_IO. */
+int cli_write_atomic(const char *path, const char *data, size_t len);
+
+/* Prints every diagnostic in d to stderr, rendered against src (may be
+ * NULL) under the name file. Falls back to a plain message when d is
+ * empty so that a failure is never silent. */
+void cli_print_diags(const cedar_diags *d, const char *file, const char *src, size_t len, int rc);
+
+/* 1 if s ends with suffix. */
+int cli_ends_with(const char *s, const char *suffix);
+
+#endif

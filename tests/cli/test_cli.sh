@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# CLI tests for `warden cedar`: usage: test_cli.sh WARDEN SRCDIR GROUP.
+# Each case runs the binary and checks its exit status and that given
+# fixed strings occur (or not) in stdout/stderr. Every failing case is
+# reported; the script fails once at the end.
+set -uo pipefail
+WARDEN=$1
+SRC=$2
+GROUP=$3
+EX=$SRC/examples/agents
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+cases=0
+
+# t NAME WANT_STATUS [out:TEXT | err:TEXT | noout:TEXT]... -- COMMAND...
+t() {
+  local name=$1 want=$2
+  shift 2
+  local checks=()
+  while [[ $1 != -- ]]; do
+    checks+=("$1")
+    shift
+  done
+  shift
+  cases=$((cases + 1))
+  "$@" >"$T/stdout" 2>"$T/stderr"
+  local got=$? bad=""
+  [[ $got -eq $want ]] || bad+=" status $got (want $want);"
+  for c in "${checks[@]}"; do
+    case $c in
+    out:*) grep -qF -- "${c#out:}" "$T/stdout" || bad+=" stdout lacks '${c#out:}';" ;;
+    err:*) grep -qF -- "${c#err:}" "$T/stderr" || bad+=" stderr lacks '${c#err:}';" ;;
+    noout:*) ! grep -qF -- "${c#noout:}" "$T/stdout" || bad+=" stdout has '${c#noout:}';" ;;
+    esac
+  done
+  if [[ -n $bad ]]; then
+    fails=$((fails + 1))
+    echo "FAIL [$GROUP] $name:$bad"
+    sed 's/^/    stdout: /' "$T/stdout" | head -20
+    sed 's/^/    stderr: /' "$T/stderr" | head -20
+  fi
+}
+
+W=("$WARDEN" cedar)
+POL=(--policies "$EX/policies.cedar" --entities "$EX/entities.json")
+
+# Shared fixtures.
+cat >"$T/simple.cedar" <<'CEDAR'
+@reason("alice may view")
+permit (principal == User::"alice", action == Action::"view", resource);
+forbid (principal, action, resource) when { context.locked };
+CEDAR
+printf '[]\n' >"$T/empty.json"
+printf '{"locked": false}\n' >"$T/ctx.json"
+printf '{"locked": true}\n' >"$T/ctx-locked.json"
+printf '[\n  {"uid": {"type": "User", "id": "alice"},\n   "attrs": {}, "parents": [\n' >"$T/bad.json"
+printf 'permit (principal, action, resource)\nwhen { principal.age >= 18 &&\n  };\n' >"$T/syntax.cedar"
+printf 'permit (principal, action, resource)\nwhen { context.a == 1 };\n' >"$T/one.cedar"
+printf 'permit(principal,action,resource)when{context.a==1};\n' >"$T/messy.cedar"
+printf '@id("viewer")\npermit (principal == ?principal, action, resource in ?resource);\n' >"$T/tpl.cedar"
+printf '[{"template_id": "viewer", "link_id": "alice-trip",\n  "args": {"?principal": "User::\\"alice\\"", "?resource": {"type": "Album", "id": "trip"}}}]\n' >"$T/links.json"
+printf '[{"template_id": "nope", "link_id": "x", "args": {}}]\n' >"$T/badlinks.json"
+printf '[{"uid": {"type": "Photo", "id": "p"}, "attrs": {}, "parents": [{"type": "Album", "id": "trip"}]}]\n' >"$T/album.json"
+
+case $GROUP in
+general)
+  t "no subcommand is a usage error" 64 err:usage -- "${W[@]}"
+  t "unknown subcommand" 64 "err:unknown subcommand 'frobnicate'" -- "${W[@]}" frobnicate
+  t "cedar --help" 0 out:authorize out:check-parse out:format -- "${W[@]}" --help
+  t "warden --help" 0 out:cedar -- "$WARDEN" --help
+  t "warden version" 0 "out:warden " -- "$WARDEN" version
+  for sub in authorize evaluate check-parse format translate-policy; do
+    t "$sub --help" 0 out:usage -- "${W[@]}" "$sub" --help
+  done
+  t "unknown option" 64 "err:unknown option '--bogus'" -- "${W[@]}" authorize --bogus
+  t "option without value" 64 "err:needs a value" -- "${W[@]}" authorize --policies
+  ;;
+authorize)
+  t "allow exits 0" 0 out:ALLOW noout:DENY -- "${W[@]}" authorize "${POL[@]}" \
+    --request-json "$EX/requests/scout-search.json"
+  t "deny exits 2 and -v shows @reason" 2 out:DENY "out:policy2: high-risk tools need a human approval" -- \
+    "${W[@]}" authorize "${POL[@]}" --request-json "$EX/requests/deployer-unattended.json" -v
+  t "request as flags" 0 out:ALLOW -- "${W[@]}" authorize --policies "$T/simple.cedar" \
+    --principal 'User::"alice"' --action 'Action::"view"' --resource 'Photo::"x"' --context "$T/ctx.json"
+  t "--opt=value form" 0 out:ALLOW -- "${W[@]}" authorize --policies="$T/simple.cedar" \
+    --principal='User::"alice"' --action='Action::"view"' --resource='Photo::"x"' --context="$T/ctx.json"
+  t "forbid overrides, -v lists it" 2 out:DENY out:policy1 -- "${W[@]}" authorize \
+    --policies "$T/simple.cedar" --entities "$T/empty.json" --principal 'User::"alice"' \
+    --action 'Action::"view"' --resource 'Photo::"x"' --context "$T/ctx-locked.json" -v
+  t "erroring forbid is listed with -v" 0 out:ALLOW "out:errors:" "out:policy1:" -- "${W[@]}" authorize \
+    --policies "$T/simple.cedar" --principal 'User::"alice"' --action 'Action::"view"' \
+    --resource 'Photo::"x"' -v
+  t "--strict: an erroring forbid denies" 2 out:DENY -- "${W[@]}" authorize --strict \
+    --policies "$T/simple.cedar" --principal 'User::"alice"' --action 'Action::"view"' \
+    --resource 'Photo::"x"'
+  t "missing policies file" 1 "err:cannot open '$T/nope.cedar'" -- "${W[@]}" authorize \
+    --policies "$T/nope.cedar" --request-json "$EX/requests/scout-search.json"
+  t "missing --policies" 64 "err:--policies is required" -- "${W[@]}" authorize \
+    --request-json "$EX/requests/scout-search.json"
+  t "missing request" 64 "err:a request is needed" -- "${W[@]}" authorize --policies "$T/simple.cedar"
+  t "both request forms" 64 "err:either --request-json" -- "${W[@]}" authorize --policies "$T/simple.cedar" \
+    --request-json "$EX/requests/scout-search.json" --principal 'User::"a"'
+  t "malformed entities JSON has line:col" 1 "err:$T/bad.json:" -- "${W[@]}" authorize --policies "$T/simple.cedar" \
+    --entities "$T/bad.json" --request-json "$EX/requests/scout-search.json"
+  t "policy syntax error has a caret" 1 "err:$T/syntax.cedar:3:" "err:^" -- "${W[@]}" authorize \
+    --policies "$T/syntax.cedar" --request-json "$EX/requests/scout-search.json"
+  t "a directory is not a file" 1 "err:$T" -- "${W[@]}" authorize --policies "$T" \
+    --request-json "$EX/requests/scout-search.json"
+  t "template link allows" 0 out:ALLOW out:alice-trip -- "${W[@]}" authorize --policies "$T/tpl.cedar" \
+    --template-linked "$T/links.json" --entities "$T/album.json" --principal 'User::"alice"' \
+    --action 'Action::"view"' --resource 'Photo::"p"' -v
+  t "template link does not match bob" 2 out:DENY -- "${W[@]}" authorize --policies "$T/tpl.cedar" \
+    --template-linked "$T/links.json" --entities "$T/album.json" --principal 'User::"bob"' \
+    --action 'Action::"view"' --resource 'Photo::"p"'
+  t "link to a missing template" 1 "err:$T/badlinks.json" -- "${W[@]}" authorize --policies "$T/tpl.cedar" \
+    --template-linked "$T/badlinks.json" --principal 'User::"bob"' --action 'Action::"view"' \
+    --resource 'Photo::"p"'
+  "${W[@]}" translate-policy --direction cedar-to-json "$EX/policies.cedar" >"$T/est.json" 2>/dev/null
+  t "policies as JSON (EST)" 2 out:DENY "out:high-risk tools need a human approval" -- "${W[@]}" authorize \
+    --policies "$T/est.json" --entities "$EX/entities.json" \
+    --request-json "$EX/requests/deployer-unattended.json" -v
+  t "bad uid syntax" 1 err:error -- "${W[@]}" authorize --policies "$T/simple.cedar" \
+    --principal 'alice' --action 'Action::"view"' --resource 'Photo::"x"'
+  ;;
+evaluate)
+  t "arithmetic" 0 out:3 -- "${W[@]}" evaluate '1 + 2'
+  t "request and entities" 0 out:460 -- "${W[@]}" evaluate --entities "$EX/entities.json" \
+    --request-json "$EX/requests/deployer-approved.json" 'principal.budget - context.spent'
+  t "entity hierarchy" 0 out:true -- "${W[@]}" evaluate --entities "$EX/entities.json" \
+    --principal 'Agent::"rogue"' --action 'Action::"call"' --resource 'Tool::"shell"' \
+    'principal in Fleet::"quarantine"'
+  t "evaluation error exits 1" 1 err:error -- "${W[@]}" evaluate '1 + "a"'
+  t "overflow exits 1" 1 err:overflow -- "${W[@]}" evaluate '9223372036854775807 + 1'
+  t "parse error exits 1 with caret" 1 "err:^" -- "${W[@]}" evaluate '1 +'
+  t "a negative number is not an option" 0 out:-3 -- "${W[@]}" evaluate '-1 - 2'
+  t "record and set values" 0 out:true -- "${W[@]}" evaluate '{a: [1, 2]}.a.contains(2)'
+  t "no expression" 64 "err:exactly one expression" -- "${W[@]}" evaluate
+  ;;
+check-parse)
+  t "good file parses" 0 -- "${W[@]}" check-parse --policies "$EX/policies.cedar"
+  t "positional file" 0 -- "${W[@]}" check-parse "$EX/policies.cedar"
+  t "stdin" 0 -- bash -c '"$0" cedar check-parse < "$1"' "$WARDEN" "$EX/policies.cedar"
+  t "syntax error: file:line:col, source line, caret" 1 "err:$T/syntax.cedar:3:" \
+    "err:  };" "err:^" -- "${W[@]}" check-parse "$T/syntax.cedar"
+  t "several files: all errors reported" 1 "err:$T/syntax.cedar:" "err:$EX/broken.cedar:" -- \
+    "${W[@]}" check-parse "$T/syntax.cedar" "$EX/policies.cedar" "$EX/broken.cedar"
+  t "missing file" 1 "err:cannot open '$T/none.cedar'" -- "${W[@]}" check-parse "$T/none.cedar"
+  ;;
+format)
+  t "prints canonical text" 0 "out:permit (" "out:when { context.a == 1 };" -- "${W[@]}" format "$T/messy.cedar"
+  t "--check on a formatted file" 0 -- "${W[@]}" format --check "$EX/policies.cedar"
+  t "--check names the unformatted file" 1 "out:not formatted: $T/messy.cedar" -- \
+    "${W[@]}" format --check "$EX/policies.cedar" "$T/messy.cedar"
+  cp "$T/messy.cedar" "$T/w.cedar"
+  chmod 640 "$T/w.cedar"
+  t "--write rewrites" 0 "out:formatted: $T/w.cedar" -- "${W[@]}" format --write "$T/w.cedar"
+  t "--write result passes --check" 0 -- "${W[@]}" format --check "$T/w.cedar"
+  t "--write keeps permissions" 0 out:640 -- stat -c %a "$T/w.cedar"
+  t "--write leaves no temp files" 0 -- bash -c '! ls "$0"/w.cedar.* 2>/dev/null' "$T"
+  t "--check and --write conflict" 64 err:exclude -- "${W[@]}" format --check --write "$T/w.cedar"
+  t "parse error with caret" 1 "err:$T/syntax.cedar:3:" "err:^" -- "${W[@]}" format "$T/syntax.cedar"
+  t "missing file" 1 "err:cannot open" -- "${W[@]}" format --check "$T/none.cedar"
+  ;;
+translate)
+  t "cedar to json" 0 out:permit out:context -- "${W[@]}" translate-policy --direction cedar-to-json "$T/one.cedar"
+  "${W[@]}" translate-policy --direction cedar-to-json "$T/one.cedar" >"$T/one.json" 2>/dev/null
+  t "json back to cedar" 0 "out:permit" "out:context.a == 1" -- "${W[@]}" translate-policy \
+    --direction json-to-cedar "$T/one.json"
+  t "bad direction" 64 err:--direction -- "${W[@]}" translate-policy --direction sideways "$T/one.cedar"
+  t "malformed json" 1 "err:$T/bad.json" -- "${W[@]}" translate-policy --direction json-to-cedar "$T/bad.json"
+  ;;
+*)
+  echo "unknown group $GROUP" >&2
+  exit 2
+  ;;
+esac
+
+echo "[$GROUP] $((cases - fails))/$cases cases passed"
+((fails == 0))
