@@ -46,7 +46,7 @@ style:
 	scripts/checksrc.sh
 
 bench: deps build
-	bench/run.sh $(BUILD)
+	bench/run.sh --bin $(BUILD)/bench/cedar_bench --cit $(BUILD)/cedar-it
 
 # Each libFuzzer target for FUZZ_SECONDS, then a long differential run
 # against the reference implementation with a fresh seed.

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 PKGS=(
   build-essential cmake pkg-config clang clang-format
-  libjansson-dev libcmocka-dev
+  libjansson-dev libcmocka-dev libssl-dev libsqlite3-dev
   nodejs npm
 )
 

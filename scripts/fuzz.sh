@@ -15,6 +15,9 @@ for bin in "$build"/fuzz/fuzz_*; do
   mkdir -p "$work"
   echo "fuzz: $name for ${secs}s"
   dict=()
+  case $name in
+    fuzz_cedar_parse | fuzz_roundtrip | fuzz_eval) dict=(-dict=tests/fuzz/cedar.dict) ;;
+  esac
   [[ -f tests/fuzz/$name.dict ]] && dict=(-dict="tests/fuzz/$name.dict")
   if ! "$bin" "${dict[@]}" -max_total_time="$secs" -artifact_prefix="fuzz-out/$name-" \
        -print_final_stats=1 "$work" "tests/fuzz/corpus/$name" >"fuzz-out/$name.log" 2>&1; then

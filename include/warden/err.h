@@ -9,21 +9,21 @@
 
 #include "warden/export.h"
 
-#define WD_ERR_MAP(XX)                                          \
-  XX(NOMEM, "out of memory")                                    \
-  XX(TOOBIG, "input exceeds a limit")                           \
-  XX(PARSE, "syntax error")                                     \
-  XX(JSON, "malformed JSON")                                    \
-  XX(INVAL, "invalid argument")                                 \
-  XX(NOTFOUND, "not found")                                     \
-  XX(EXISTS, "already exists")                                  \
-  XX(EVAL, "evaluation error")                                  \
-  XX(TYPE, "type error")                                        \
-  XX(OVERFLOW, "integer overflow")                              \
-  XX(CYCLE, "cycle in entity hierarchy")                        \
-  XX(IO, "input/output error")                                  \
-  XX(STORE, "storage error")                                    \
-  XX(VALIDATE, "validation failed")                             \
+#define WD_ERR_MAP(XX)                                                                             \
+  XX(NOMEM, "out of memory")                                                                       \
+  XX(TOOBIG, "input exceeds a limit")                                                              \
+  XX(PARSE, "syntax error")                                                                        \
+  XX(JSON, "malformed JSON")                                                                       \
+  XX(INVAL, "invalid argument")                                                                    \
+  XX(NOTFOUND, "not found")                                                                        \
+  XX(EXISTS, "already exists")                                                                     \
+  XX(EVAL, "evaluation error")                                                                     \
+  XX(TYPE, "type error")                                                                           \
+  XX(OVERFLOW, "integer overflow")                                                                 \
+  XX(CYCLE, "cycle in entity hierarchy")                                                           \
+  XX(IO, "input/output error")                                                                     \
+  XX(STORE, "storage error")                                                                       \
+  XX(VALIDATE, "validation failed")                                                                \
   XX(INTERNAL, "internal error")
 
 typedef enum {

@@ -9,7 +9,7 @@
 
 #if defined(__GNUC__)
 #define WD_EXTERN __attribute__((visibility("default")))
-#define WD_WUR __attribute__((warn_unused_result))
+#define WD_WUR    __attribute__((warn_unused_result))
 #else
 #define WD_EXTERN
 #define WD_WUR

@@ -137,36 +137,36 @@ void cedar__locate(const char *src, size_t len, uint32_t off, uint32_t *line, ui
 
 /* Every callable, data-driven: the parser resolves names through the table,
  * the evaluator dispatches through it. Order is part of the table only. */
-#define CEDAR__FN_MAP(XX)                                                   \
-  /* id,                   name,                   method, arity */        \
-  XX(CONTAINS,             "contains",             1, 2)                    \
-  XX(CONTAINS_ALL,         "containsAll",          1, 2)                    \
-  XX(CONTAINS_ANY,         "containsAny",          1, 2)                    \
-  XX(IS_EMPTY,             "isEmpty",              1, 1)                    \
-  XX(GET_TAG,              "getTag",               1, 2)                    \
-  XX(HAS_TAG,              "hasTag",               1, 2)                    \
-  XX(DECIMAL,              "decimal",              0, 1)                    \
-  XX(LESS_THAN,            "lessThan",             1, 2)                    \
-  XX(LESS_THAN_OR_EQUAL,   "lessThanOrEqual",      1, 2)                    \
-  XX(GREATER_THAN,         "greaterThan",          1, 2)                    \
-  XX(GREATER_THAN_OR_EQUAL,"greaterThanOrEqual",   1, 2)                    \
-  XX(IP,                   "ip",                   0, 1)                    \
-  XX(IS_IPV4,              "isIpv4",               1, 1)                    \
-  XX(IS_IPV6,              "isIpv6",               1, 1)                    \
-  XX(IS_LOOPBACK,          "isLoopback",           1, 1)                    \
-  XX(IS_MULTICAST,         "isMulticast",          1, 1)                    \
-  XX(IS_IN_RANGE,          "isInRange",            1, 2)                    \
-  XX(DATETIME,             "datetime",             0, 1)                    \
-  XX(DURATION,             "duration",             0, 1)                    \
-  XX(OFFSET,               "offset",               1, 2)                    \
-  XX(DURATION_SINCE,       "durationSince",        1, 2)                    \
-  XX(TO_DATE,              "toDate",               1, 1)                    \
-  XX(TO_TIME,              "toTime",               1, 1)                    \
-  XX(TO_MILLISECONDS,      "toMilliseconds",       1, 1)                    \
-  XX(TO_SECONDS,           "toSeconds",            1, 1)                    \
-  XX(TO_MINUTES,           "toMinutes",            1, 1)                    \
-  XX(TO_HOURS,             "toHours",              1, 1)                    \
-  XX(TO_DAYS,              "toDays",               1, 1)
+#define CEDAR__FN_MAP(XX)                                                                          \
+  /* id,                   name,                   method, arity */                                \
+  XX(CONTAINS, "contains", 1, 2)                                                                   \
+  XX(CONTAINS_ALL, "containsAll", 1, 2)                                                            \
+  XX(CONTAINS_ANY, "containsAny", 1, 2)                                                            \
+  XX(IS_EMPTY, "isEmpty", 1, 1)                                                                    \
+  XX(GET_TAG, "getTag", 1, 2)                                                                      \
+  XX(HAS_TAG, "hasTag", 1, 2)                                                                      \
+  XX(DECIMAL, "decimal", 0, 1)                                                                     \
+  XX(LESS_THAN, "lessThan", 1, 2)                                                                  \
+  XX(LESS_THAN_OR_EQUAL, "lessThanOrEqual", 1, 2)                                                  \
+  XX(GREATER_THAN, "greaterThan", 1, 2)                                                            \
+  XX(GREATER_THAN_OR_EQUAL, "greaterThanOrEqual", 1, 2)                                            \
+  XX(IP, "ip", 0, 1)                                                                               \
+  XX(IS_IPV4, "isIpv4", 1, 1)                                                                      \
+  XX(IS_IPV6, "isIpv6", 1, 1)                                                                      \
+  XX(IS_LOOPBACK, "isLoopback", 1, 1)                                                              \
+  XX(IS_MULTICAST, "isMulticast", 1, 1)                                                            \
+  XX(IS_IN_RANGE, "isInRange", 1, 2)                                                               \
+  XX(DATETIME, "datetime", 0, 1)                                                                   \
+  XX(DURATION, "duration", 0, 1)                                                                   \
+  XX(OFFSET, "offset", 1, 2)                                                                       \
+  XX(DURATION_SINCE, "durationSince", 1, 2)                                                        \
+  XX(TO_DATE, "toDate", 1, 1)                                                                      \
+  XX(TO_TIME, "toTime", 1, 1)                                                                      \
+  XX(TO_MILLISECONDS, "toMilliseconds", 1, 1)                                                      \
+  XX(TO_SECONDS, "toSeconds", 1, 1)                                                                \
+  XX(TO_MINUTES, "toMinutes", 1, 1)                                                                \
+  XX(TO_HOURS, "toHours", 1, 1)                                                                    \
+  XX(TO_DAYS, "toDays", 1, 1)
 
 typedef enum {
 #define XX(id, name, method, arity) CEDAR__F_##id,
@@ -205,20 +205,24 @@ int cedar__decimal_print(wd_buf *b, int64_t v);
 int cedar__ip_print(wd_buf *b, const cedar__ip *ip);
 int cedar__datetime_print(wd_buf *b, int64_t ms);
 int cedar__duration_print(wd_buf *b, int64_t ms);
+/* Cedar's <, <=, >, >= order: defined only between two LONGs, two
+ * DATETIMEs or two DURATIONs (not decimal: it has lessThan & co). Sets *out
+ * to -1, 0 or 1 and returns 0, or returns -1 when the kinds don't compare. */
+int cedar__ext_cmp(const cedar__val *a, const cedar__val *b, int *out);
 
 /* ======================================================================== */
 /* AST (built by parse*.c and est.c, read by everything else)               */
 /* ======================================================================== */
 
 typedef enum {
-  CEDAR__X_LIT,    /* u.lit: BOOL, LONG, STRING or ENTITY */
-  CEDAR__X_VAR,    /* u.var */
-  CEDAR__X_IF,     /* u.op.a ? u.op.b : u.op.c */
-  CEDAR__X_AND,    /* u.op.a && u.op.b */
-  CEDAR__X_OR,     /* u.op.a || u.op.b */
-  CEDAR__X_NOT,    /* !u.op.a */
-  CEDAR__X_NEG,    /* -u.op.a (a negative integer literal is a LIT instead) */
-  CEDAR__X_EQ,     /* binary operators: u.op.a OP u.op.b */
+  CEDAR__X_LIT, /* u.lit: BOOL, LONG, STRING or ENTITY */
+  CEDAR__X_VAR, /* u.var */
+  CEDAR__X_IF,  /* u.op.a ? u.op.b : u.op.c */
+  CEDAR__X_AND, /* u.op.a && u.op.b */
+  CEDAR__X_OR,  /* u.op.a || u.op.b */
+  CEDAR__X_NOT, /* !u.op.a */
+  CEDAR__X_NEG, /* -u.op.a (a negative integer literal is a LIT instead) */
+  CEDAR__X_EQ,  /* binary operators: u.op.a OP u.op.b */
   CEDAR__X_NE,
   CEDAR__X_LT,
   CEDAR__X_LE,
@@ -310,40 +314,40 @@ typedef enum {
 
 typedef struct cedar__scope {
   cedar__sckind kind;
-  uint32_t off, len;               /* source span of the constraint */
-  cedar__str type;                 /* IS, IS_IN */
-  const cedar__uid *uid;           /* EQ, IN, IS_IN when slot is NONE */
-  cedar__slot slot;                /* EQ, IN, IS_IN: the slot named instead of a uid */
-  const cedar__uid *const *uids;   /* IN_SET */
+  uint32_t off, len;             /* source span of the constraint */
+  cedar__str type;               /* IS, IS_IN */
+  const cedar__uid *uid;         /* EQ, IN, IS_IN when slot is NONE */
+  cedar__slot slot;              /* EQ, IN, IS_IN: the slot named instead of a uid */
+  const cedar__uid *const *uids; /* IN_SET */
   uint32_t nuids;
 } cedar__scope;
 
 typedef struct cedar__cond {
-  int is_when;          /* 1 for when, 0 for unless */
+  int is_when; /* 1 for when, 0 for unless */
   const cedar__expr *e;
-  uint32_t off, len;    /* span of the whole clause, keyword included */
+  uint32_t off, len; /* span of the whole clause, keyword included */
 } cedar__cond;
 
 typedef struct cedar__annot {
   cedar__str key;
-  cedar__str val;       /* unescaped; empty for a value-less annotation */
+  cedar__str val; /* unescaped; empty for a value-less annotation */
   int has_val;
   uint32_t off, len;
 } cedar__annot;
 
 typedef struct cedar__policy {
-  cedar__str id;               /* policyN, @id, or the link id */
+  cedar__str id; /* policyN, @id, or the link id */
   cedar__effect effect;
   cedar__scope principal, action, resource;
   const cedar__cond *conds;
   uint32_t nconds;
-  const cedar__annot *annots;  /* source order */
+  const cedar__annot *annots; /* source order */
   uint32_t nannots;
-  int is_template;             /* mentions ?principal or ?resource */
-  cedar__str template_id;      /* for a linked policy: the template; else empty */
+  int is_template;                /* mentions ?principal or ?resource */
+  cedar__str template_id;         /* for a linked policy: the template; else empty */
   const cedar__uid *slot_vals[2]; /* for a linked policy: values of the slots */
-  uint32_t off, len;           /* span of the whole policy in its source */
-  uint32_t pos;                /* position in its policy set (order of addition) */
+  uint32_t off, len;              /* span of the whole policy in its source */
+  uint32_t pos;                   /* position in its policy set (order of addition) */
 } cedar__policy;
 
 /* ======================================================================== */
@@ -397,8 +401,8 @@ int cedar__json_val(wd_arena *a, const json_t *j, const char *path, cedar__val *
 
 typedef struct cedar__entity {
   const cedar__uid *uid;
-  cedar__val attrs;               /* RECORD */
-  cedar__val tags;                /* RECORD; empty when the entity has none */
+  cedar__val attrs;                 /* RECORD */
+  cedar__val tags;                  /* RECORD; empty when the entity has none */
   const cedar__uid *const *parents; /* direct parents, as loaded */
   uint32_t nparents;
 } cedar__entity;
@@ -422,12 +426,12 @@ struct cedar_request {
 /* ======================================================================== */
 
 struct cedar__evalctx {
-  wd_arena *arena;               /* per-request scratch for values */
-  const cedar_entities *es;      /* may be NULL */
+  wd_arena *arena;          /* per-request scratch for values */
+  const cedar_entities *es; /* may be NULL */
   const cedar_request *rq;
-  const cedar__policy *policy;   /* policy under evaluation, for slot values */
+  const cedar__policy *policy; /* policy under evaluation, for slot values */
   uint32_t depth;
-  char err[CEDAR_DIAG_MSG];      /* message of the last evaluation error */
+  char err[CEDAR_DIAG_MSG]; /* message of the last evaluation error */
 };
 
 /* Records a Cedar evaluation error in cx and returns -WD_E_EVAL. */
@@ -450,12 +454,12 @@ typedef struct cedar__index cedar__index;
 
 struct cedar_policyset {
   _Atomic long refs;
-  wd_arena *arena;                /* owns every policy, template and AST node */
-  cedar__policy **policies;       /* static and linked, in order of addition */
+  wd_arena *arena;          /* owns every policy, template and AST node */
+  cedar__policy **policies; /* static and linked, in order of addition */
   uint32_t npolicies;
   cedar__policy **templates;
   uint32_t ntemplates;
-  wd_map *by_id;                  /* id -> cedar__policy*, templates included */
+  wd_map *by_id; /* id -> cedar__policy*, templates included */
   cedar__index *index;
 };
 
@@ -476,8 +480,8 @@ void cedar__index_free(cedar__index *ix);
  * matching ones; never misses one). Stops early if fn returns non-zero and
  * returns that value. */
 int cedar__index_candidates(const cedar__index *ix, const cedar_entities *es,
-                            const cedar_request *rq,
-                            int (*fn)(void *arg, const cedar__policy *p), void *arg);
+                            const cedar_request *rq, int (*fn)(void *arg, const cedar__policy *p),
+                            void *arg);
 
 /* ======================================================================== */
 /* Formatting and EST (format.c, est.c)                                     */

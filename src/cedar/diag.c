@@ -72,6 +72,9 @@ void cedar__locate(const char *src, size_t len, uint32_t off, uint32_t *line, ui
 }
 
 static int vdiag(cedar_diags *d, const char *src, size_t srclen, int code, uint32_t off,
+                 uint32_t len, const char *fmt, va_list ap) __attribute__((format(printf, 7, 0)));
+
+static int vdiag(cedar_diags *d, const char *src, size_t srclen, int code, uint32_t off,
                  uint32_t len, const char *fmt, va_list ap) {
   cedar_diag g;
   memset(&g, 0, sizeof g);
@@ -105,8 +108,10 @@ int cedar__diag(cedar_diags *d, int code, const char *fmt, ...) {
 static int render_snippet(wd_buf *b, const char *src, size_t len, const cedar_diag *g) {
   size_t off = g->off > len ? len : g->off;
   size_t start = off, end = off;
-  while (start > 0 && src[start - 1] != '\n') start--;
-  while (end < len && src[end] != '\n') end++;
+  while (start > 0 && src[start - 1] != '\n')
+    start--;
+  while (end < len && src[end] != '\n')
+    end++;
   int rc = wd_buf_addf(b, "  %.*s\n  ", (int)(end - start), src + start);
   for (size_t i = start; rc == 0 && i < off; i++) {
     unsigned char ch = (unsigned char)src[i];
@@ -136,8 +141,8 @@ char *cedar_diags_render(const cedar_diags *d, const char *filename, const char 
       rc = wd_buf_addf(&b, "%s:%u:%u: %s: %s%s%s%s\n", fn, g->line, g->col, sev,
                        pol ? "in policy " : "", pol ? pol : "", pol ? ": " : "", g->msg);
     else
-      rc = wd_buf_addf(&b, "%s: %s: %s%s%s%s\n", fn, sev, pol ? "in policy " : "",
-                       pol ? pol : "", pol ? ": " : "", g->msg);
+      rc = wd_buf_addf(&b, "%s: %s: %s%s%s%s\n", fn, sev, pol ? "in policy " : "", pol ? pol : "",
+                       pol ? ": " : "", g->msg);
     if (rc == 0 && g->line && src) rc = render_snippet(&b, src, len, g);
   }
   if (rc == 0 && d && d->dropped)

@@ -10,9 +10,9 @@
 
 #include "wd_alloc.h"
 
-#define ARENA_ALIGN 16u
+#define ARENA_ALIGN       16u
 #define ARENA_FIRST_CHUNK 4096u
-#define ARENA_MAX_CHUNK (1u << 20)
+#define ARENA_MAX_CHUNK   (1u << 20)
 
 typedef struct chunk {
   struct chunk *next;
@@ -53,7 +53,8 @@ void wd_arena_free(wd_arena *a) {
 void wd_arena_clear(wd_arena *a) {
   if (!a || !a->head) return;
   chunk *last = a->head;
-  while (last->next) last = last->next;
+  while (last->next)
+    last = last->next;
   /* Keep the oldest (first) chunk: it is the common case's whole footprint. */
   chunk *c = a->head;
   while (c != last) {

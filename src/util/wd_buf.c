@@ -37,7 +37,8 @@ static int grow(wd_buf *b, size_t extra) {
   size_t need = b->_len + extra + 1;
   if (need <= b->_alloc) return 0;
   size_t n = b->_alloc ? b->_alloc : 64;
-  while (n < need) n *= 2;
+  while (n < need)
+    n *= 2;
   if (n > b->_cap + 1) n = b->_cap + 1;
   char *p = wd_realloc(b->_data, n);
   if (!p) {

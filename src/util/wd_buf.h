@@ -33,7 +33,8 @@ int wd_buf_adds(wd_buf *b, const char *s) WD_WUR;
 int wd_buf_addc(wd_buf *b, char c) WD_WUR;
 /* Appends printf-formatted text. */
 int wd_buf_addf(wd_buf *b, const char *fmt, ...) WD_WUR __attribute__((format(printf, 2, 3)));
-int wd_buf_vaddf(wd_buf *b, const char *fmt, va_list ap) WD_WUR;
+int wd_buf_vaddf(wd_buf *b, const char *fmt, va_list ap) WD_WUR
+    __attribute__((format(printf, 2, 0)));
 /* Borrowed view of the contents; "" when empty; valid until the next change. */
 const char *wd_buf_str(const wd_buf *b);
 size_t wd_buf_len(const wd_buf *b);

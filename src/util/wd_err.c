@@ -9,7 +9,7 @@ static int norm(int err) { return err < 0 ? -err : err; }
 const char *wd_err_name(int err) {
   switch ((wd_err)norm(err)) {
   case WD_OK: return "WD_OK";
-#define XX(code, msg) \
+#define XX(code, msg)                                                                              \
   case WD_E_##code: return "WD_E_" #code;
     WD_ERR_MAP(XX)
 #undef XX
@@ -21,7 +21,7 @@ const char *wd_err_name(int err) {
 const char *wd_strerror(int err) {
   switch ((wd_err)norm(err)) {
   case WD_OK: return "success";
-#define XX(code, msg) \
+#define XX(code, msg)                                                                              \
   case WD_E_##code: return msg;
     WD_ERR_MAP(XX)
 #undef XX

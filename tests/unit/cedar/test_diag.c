@@ -19,12 +19,9 @@ static void locate_counts_characters(void **state) {
     const char *src;
     uint32_t off, line, col;
   } rows[] = {
-      {"abc", 0, 1, 1},
-      {"abc", 2, 1, 3},
-      {"ab\ncd", 3, 2, 1},
-      {"ab\ncd", 4, 2, 2},
-      {"\xc3\xa9x", 2, 1, 2}, /* é is one character */
-      {"abc", 99, 1, 4},       /* past the end clamps */
+      {"abc", 0, 1, 1},    {"abc", 2, 1, 3},       {"ab\ncd", 3, 2, 1},
+      {"ab\ncd", 4, 2, 2}, {"\xc3\xa9x", 2, 1, 2}, /* é is one character */
+      {"abc", 99, 1, 4},                           /* past the end clamps */
   };
   int fails = 0;
   for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
@@ -61,7 +58,8 @@ static void render_has_caret(void **state) {
 static void keeps_at_most_the_limit(void **state) {
   (void)state;
   cedar_diags *d = cedar_diags_new();
-  for (unsigned i = 0; i < WD_LIMIT_PARSE_ERRORS + 5; i++) (void)cedar__diag(d, -WD_E_PARSE, "e%u", i);
+  for (unsigned i = 0; i < WD_LIMIT_PARSE_ERRORS + 5; i++)
+    (void)cedar__diag(d, -WD_E_PARSE, "e%u", i);
   assert_int_equal(cedar_diags_count(d), WD_LIMIT_PARSE_ERRORS);
   char *out = cedar_diags_render(d, "f", NULL, 0);
   assert_non_null(strstr(out, "5 more errors not shown"));

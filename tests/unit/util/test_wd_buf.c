@@ -19,7 +19,8 @@ static void grows_and_terminates(void **state) {
   wd_buf b;
   wd_buf_init(&b, 1 << 20);
   assert_string_equal(wd_buf_str(&b), "");
-  for (int i = 0; i < 1000; i++) assert_int_equal(wd_buf_addf(&b, "%d,", i % 10), 0);
+  for (int i = 0; i < 1000; i++)
+    assert_int_equal(wd_buf_addf(&b, "%d,", i % 10), 0);
   assert_int_equal(wd_buf_len(&b), 2000);
   assert_memory_equal(wd_buf_str(&b), "0,1,2,", 6);
   char *s = wd_buf_take(&b);
@@ -46,7 +47,8 @@ static void allocation_failure_resets(void **state) {
   wd_buf_init(&b, 1 << 20);
   assert_int_equal(wd_buf_adds(&b, "abc"), 0);
   wd_test_fail_alloc_after(0);
-  int rc = wd_buf_add(&b, "0123456789012345678901234567890123456789012345678901234567890123456789", 70);
+  int rc =
+      wd_buf_add(&b, "0123456789012345678901234567890123456789012345678901234567890123456789", 70);
   wd_test_fail_alloc_after(-1);
   assert_int_equal(rc, -WD_E_NOMEM);
   assert_int_equal(wd_buf_len(&b), 0);

@@ -24,10 +24,12 @@ static void put_get_grow(void **state) {
     assert_int_equal(wd_map_put(m, keys[i], strlen(keys[i]), &keys[i]), 0);
   }
   assert_int_equal(wd_map_count(m), 5000);
-  for (int i = 0; i < 5000; i++) assert_ptr_equal(wd_map_get(m, keys[i], strlen(keys[i])), &keys[i]);
+  for (int i = 0; i < 5000; i++)
+    assert_ptr_equal(wd_map_get(m, keys[i], strlen(keys[i])), &keys[i]);
   assert_null(wd_map_get(m, "missing", 7));
   size_t it = 0, seen = 0;
-  while (wd_map_next(m, &it, NULL, NULL, NULL)) seen++;
+  while (wd_map_next(m, &it, NULL, NULL, NULL))
+    seen++;
   assert_int_equal(seen, 5000);
   wd_map_free(m);
 }
