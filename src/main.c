@@ -14,6 +14,7 @@ static void usage(FILE *out) {
         "commands:\n"
         "  cedar     policy tools: authorize, evaluate, check-parse, format,\n"
         "            translate-policy\n"
+        "  serve     run the governance service (HTTP API)\n"
         "  version   print the version\n"
         "\n"
         "Run 'warden <command> --help' for the options of a command.\n",
@@ -27,6 +28,7 @@ int main(int argc, char **argv) {
   }
   const char *cmd = argv[1];
   if (strcmp(cmd, "cedar") == 0) return wd_cli_cedar(argc - 1, argv + 1);
+  if (strcmp(cmd, "serve") == 0) return wd_cli_serve(argc - 1, argv + 1);
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
     puts("warden " WD_VERSION);
     return 0;

@@ -10,5 +10,9 @@
 
 /* warden cedar ...: exit 0 on success/ALLOW, 2 on DENY, 1 on errors, 64 on usage. */
 int wd_cli_cedar(int argc, char **argv);
+/* warden cedar translate-schema (argv[0] is the subcommand name). */
+int wd_cli_cedar_translate_schema(int argc, char **argv);
+/* warden serve: runs the service until SIGTERM; exit 0 after a clean stop, 64 on bad config. */
+int wd_cli_serve(int argc, char **argv);
 
 #endif

@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * The per-request path through libmicrohttpd: build the request object,
+ * route it, check auth, take the body under its cap, parse JSON, call the
+ * handler and send its response. Every refusal before the handler (404,
+ * 405, 401, 413, 415, 400) is decided here, with the uniform error body.
+ * Nothing here may crash on a handler failure or out of memory: the worst
+ * outcome is a fixed 500 body, or closing the connection when even that
+ * cannot be allocated. Lifecycle (start, shutdown) is server.c.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "http/http_int.h"
+#include "util/wd_alloc.h"
+#include "util/wd_buf.h"
+#include "util/wd_limits.h"
+#include "warden/err.h"
+
+/* Sent when even building an error response failed. Not const: MHD's
+ * buffer API takes void * even in PERSISTENT mode, where it never writes. */
+static char OOM_BODY[] =
+    "{\"error\":{\"code\":\"internal\",\"message\":\"internal error\"}}";
+
+typedef enum { PH_NEW = 0, PH_BODY, PH_DONE } phase;
+
+typedef struct reqctx {
+  wd_http_server *srv;
+  wd_arena *arena;
+  wd_http_req req;
+  wd_http_resp resp;
+  const wd_http_route *route;
+  wd_buf body;
+  phase ph;
+  int too_big; /* body passed the cap: further bytes are dropped unread */
+} reqctx;
+
+/* ---- building the request ---- */
+
+typedef struct kvcollect {
+  wd_arena *arena;
+  wd_http_kv *kv;
+  size_t n, cap;
+  int failed;
+} kvcollect;
+
+static enum MHD_Result collect_kv(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value) {
+  (void)kind;
+  kvcollect *c = cls;
+  if (c->n == c->cap) {
+    if (!c->kv) c->failed = 1; /* counting pass was wrong: refuse rather than truncate */
+    return MHD_NO;
+  }
+  if (!c->kv) return MHD_YES;
+  c->kv[c->n].name = wd_arena_strndup(c->arena, key, strlen(key));
+  c->kv[c->n].value = wd_arena_strndup(c->arena, value ? value : "", value ? strlen(value) : 0);
+  if (!c->kv[c->n].name || !c->kv[c->n].value) {
+    c->failed = 1;
+    return MHD_NO;
+  }
+  c->n++;
+  return MHD_YES;
+}
+
+static int collect(struct MHD_Connection *c, enum MHD_ValueKind kind, wd_arena *a,
+                   const wd_http_kv **out, size_t *n) {
+  int count = MHD_get_connection_values(c, kind, NULL, NULL);
+  *out = NULL;
+  *n = 0;
+  if (count <= 0) return 0;
+  kvcollect kc = {a, NULL, 0, (size_t)count, 0};
+  kc.kv = wd_arena_calloc(a, kc.cap, sizeof *kc.kv);
+  if (!kc.kv) return -WD_E_NOMEM;
+  (void)MHD_get_connection_values(c, kind, collect_kv, &kc);
+  if (kc.failed) return -WD_E_NOMEM;
+  *out = kc.kv;
+  *n = kc.n;
+  return 0;
+}
+
+static void peer_of(struct MHD_Connection *c, char *out, size_t len) {
+  out[0] = '\0';
+  const union MHD_ConnectionInfo *ci =
+      MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  if (!ci || !ci->client_addr) return;
+  const struct sockaddr *sa = ci->client_addr;
+  socklen_t sl = sa->sa_family == AF_INET6 ? (socklen_t)sizeof(struct sockaddr_in6)
+                                           : (socklen_t)sizeof(struct sockaddr_in);
+  char host[INET6_ADDRSTRLEN + 1], serv[8];
+  if (getnameinfo(sa, sl, host, sizeof host, serv, sizeof serv,
+                  NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+    return;
+  if (sa->sa_family == AF_INET6)
+    (void)snprintf(out, len, "[%s]:%s", host, serv);
+  else
+    (void)snprintf(out, len, "%s:%s", host, serv);
+}
+
+/* ---- sending ---- */
+
+static enum MHD_Result send_static_500(struct MHD_Connection *c) {
+  struct MHD_Response *r = MHD_create_response_from_buffer(sizeof OOM_BODY - 1, OOM_BODY,
+                                                           MHD_RESPMEM_PERSISTENT);
+  if (!r) return MHD_NO;
+  (void)MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+  enum MHD_Result ok = MHD_queue_response(c, MHD_HTTP_INTERNAL_SERVER_ERROR, r);
+  MHD_destroy_response(r);
+  return ok;
+}
+
+static enum MHD_Result send_resp(struct MHD_Connection *c, wd_http_resp *resp) {
+  if (resp->status < 100 || resp->status > 599) return send_static_500(c);
+  char *text = NULL;
+  size_t len = 0;
+  if (resp->_body) {
+    text = json_dumps(resp->_body, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (!text) return send_static_500(c);
+    len = strlen(text);
+  }
+  struct MHD_Response *r =
+      MHD_create_response_from_buffer(len, text ? text : OOM_BODY, MHD_RESPMEM_MUST_COPY);
+  free(text); /* jansson's default allocator */
+  if (!r) return send_static_500(c);
+  int ok = 1;
+  if (resp->_body)
+    ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json") == MHD_YES;
+  ok = ok && MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") == MHD_YES;
+  for (size_t i = 0; ok && i < resp->_nheaders; i++)
+    ok = MHD_add_response_header(r, resp->_headers[i].name, resp->_headers[i].value) == MHD_YES;
+  if (!ok) {
+    MHD_destroy_response(r);
+    return send_static_500(c);
+  }
+  enum MHD_Result q = MHD_queue_response(c, resp->status, r);
+  MHD_destroy_response(r);
+  return q;
+}
+
+/* Fills the error body and sends it; falls back to the fixed 500. */
+static enum MHD_Result send_error(reqctx *x, struct MHD_Connection *c, unsigned status,
+                                  const char *code, const char *field, const char *msg) {
+  x->ph = PH_DONE;
+  if (wd_http_resp_error(&x->resp, status, code, field, "%s", msg) < 0) return send_static_500(c);
+  return send_resp(c, &x->resp);
+}
+
+/* ---- phases ---- */
+
+static int has_body(const wd_http_req *req, unsigned long long *clen, int *clen_bad) {
+  const char *cl = wd_http_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+  const char *te = wd_http_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+  *clen = 0;
+  *clen_bad = 0;
+  if (cl) {
+    char *end = NULL;
+    if (cl[0] < '0' || cl[0] > '9') {
+      *clen_bad = 1;
+      return 1;
+    }
+    *clen = strtoull(cl, &end, 10);
+    if (!end || *end != '\0') *clen_bad = 1;
+    return *clen > 0;
+  }
+  return te != NULL;
+}
+
+static enum MHD_Result first_call(reqctx *x, struct MHD_Connection *c, const char *url,
+                                  const char *method) {
+  wd_http_server *s = x->srv;
+  wd_http_req *req = &x->req;
+  req->arena = x->arena;
+  req->_srv = s;
+  req->body = "";
+  req->method = wd_arena_strndup(x->arena, method, strlen(method));
+  req->path = wd_arena_strndup(x->arena, url, strlen(url));
+  if (!req->method || !req->path) return send_static_500(c);
+  if (collect(c, MHD_HEADER_KIND, x->arena, &req->headers, &req->nheaders) < 0 ||
+      collect(c, MHD_GET_ARGUMENT_KIND, x->arena, &req->query, &req->nquery) < 0)
+    return send_static_500(c);
+  peer_of(c, req->peer, sizeof req->peer);
+
+  wd_http_match m;
+  int rc = wd_http_route_find(s->routes, s->nroutes, req->method, req->path, x->arena, &m);
+  if (rc == -WD_E_NOTFOUND) return send_error(x, c, 404, "not_found", NULL, "no such route");
+  if (rc == -WD_E_INVAL) {
+    if (wd_http_resp_header(&x->resp, MHD_HTTP_HEADER_ALLOW, m.allow) < 0)
+      return send_static_500(c);
+    char msg[128];
+    (void)snprintf(msg, sizeof msg, "method %s not allowed; allowed: %s", req->method, m.allow);
+    return send_error(x, c, 405, "method_not_allowed", NULL, msg);
+  }
+  if (rc < 0) return send_static_500(c);
+  x->route = &s->routes[m.index];
+  req->params = m.params;
+  req->nparams = m.nparams;
+  req->auth = x->route->auth;
+
+  if (x->route->auth != WD_HTTP_AUTH_NONE) {
+    if (!s->opts.auth)
+      return send_error(x, c, 401, "unauthorized", NULL, "authentication required");
+    if (s->opts.auth(req, &x->resp, s->opts.svc) != 0) {
+      x->ph = PH_DONE;
+      if (x->resp.status == 0 &&
+          wd_http_resp_error(&x->resp, 401, "unauthorized", NULL, "authentication required") < 0)
+        return send_static_500(c);
+      return send_resp(c, &x->resp);
+    }
+  }
+
+  unsigned long long clen = 0;
+  int clen_bad = 0;
+  if (has_body(req, &clen, &clen_bad)) {
+    if (clen_bad)
+      return send_error(x, c, 400, "bad_request", "Content-Length", "invalid Content-Length");
+    if (clen > s->max_body) {
+      char msg[96];
+      (void)snprintf(msg, sizeof msg, "request body exceeds %zu bytes", s->max_body);
+      return send_error(x, c, 413, "payload_too_large", NULL, msg);
+    }
+    if (!wd_http_is_json_type(wd_http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE)))
+      return send_error(x, c, 415, "unsupported_media_type", "Content-Type",
+                        "request body must be application/json");
+  }
+  x->ph = PH_BODY;
+  return MHD_YES;
+}
+
+static enum MHD_Result final_call(reqctx *x, struct MHD_Connection *c) {
+  wd_http_server *s = x->srv;
+  wd_http_req *req = &x->req;
+  if (x->too_big) {
+    char msg[96];
+    (void)snprintf(msg, sizeof msg, "request body exceeds %zu bytes", s->max_body);
+    return send_error(x, c, 413, "payload_too_large", NULL, msg);
+  }
+  req->body_len = wd_buf_len(&x->body);
+  if (req->body_len > 0) {
+    req->body = wd_buf_str(&x->body);
+    wd_http_json_err je;
+    int rc = wd_http_parse_json_body(req->body, req->body_len, &req->json, &je);
+    if (rc < 0) {
+      char msg[256];
+      (void)snprintf(msg, sizeof msg, "malformed JSON at line %d, column %d: %s", je.line,
+                     je.column, je.message);
+      return send_error(x, c, 400, "malformed_json", NULL, msg);
+    }
+  }
+  x->ph = PH_DONE;
+  int rc = x->route->handler(req, &x->resp, s->opts.svc);
+  if (rc < 0 || x->resp.status == 0) {
+    json_decref(x->resp._body);
+    x->resp._body = NULL;
+    x->resp._nheaders = 0;
+    if (wd_http_resp_error(&x->resp, 500, "internal", NULL, "internal error") < 0)
+      return send_static_500(c);
+  }
+  return send_resp(c, &x->resp);
+}
+
+enum MHD_Result wd_http__access(void *cls, struct MHD_Connection *c, const char *url,
+                                const char *method, const char *version,
+                                const char *upload_data, size_t *upload_data_size,
+                                void **con_cls) {
+  (void)version;
+  wd_http_server *s = cls;
+  reqctx *x = *con_cls;
+  if (!x) {
+    x = wd_calloc(1, sizeof *x);
+    if (!x) return send_static_500(c);
+    x->arena = wd_arena_new(WD_LIMIT_HTTP_REQ_ARENA);
+    if (!x->arena) {
+      wd_free(x);
+      return send_static_500(c);
+    }
+    x->srv = s;
+    x->resp._arena = x->arena;
+    wd_buf_init(&x->body, s->max_body);
+    *con_cls = x;
+    atomic_fetch_add(&s->inflight, 1u);
+    return first_call(x, c, url, method);
+  }
+  if (x->ph == PH_DONE) {
+    /* A response is already queued; drop whatever body is still arriving. */
+    *upload_data_size = 0;
+    return MHD_YES;
+  }
+  if (*upload_data_size > 0) {
+    if (!x->too_big) {
+      int rc = wd_buf_add(&x->body, upload_data, *upload_data_size);
+      if (rc == -WD_E_TOOBIG) {
+        x->too_big = 1; /* wd_buf freed what it held: nothing more is stored */
+      } else if (rc < 0) {
+        *upload_data_size = 0;
+        x->ph = PH_DONE;
+        return send_static_500(c);
+      }
+    }
+    *upload_data_size = 0;
+    return MHD_YES;
+  }
+  return final_call(x, c);
+}
+
+void wd_http__completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                        enum MHD_RequestTerminationCode toe) {
+  (void)c;
+  (void)toe;
+  wd_http_server *s = cls;
+  reqctx *x = *con_cls;
+  if (!x) return;
+  *con_cls = NULL;
+  json_decref(x->req.json);
+  json_decref(x->resp._body);
+  wd_buf_free(&x->body);
+  wd_arena_free(x->arena);
+  wd_free(x);
+  atomic_fetch_sub(&s->inflight, 1u);
+}

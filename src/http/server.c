@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Server lifecycle: validate options, merge the built-in health routes with
+ * the service's table, start libmicrohttpd (epoll, internal thread pool,
+ * connection/memory/time limits from wd_limits.h), report the bound port,
+ * and shut down gracefully: quiesce, wait for in-flight requests, flush,
+ * stop. Per-request work is dispatch.c. Signals are the caller's business
+ * (see src/cli/serve.c): library code never installs handlers.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http/http_int.h"
+#include "util/wd_alloc.h"
+#include "util/wd_limits.h"
+#include "warden/err.h"
+
+static int healthz(wd_http_req *req, wd_http_resp *resp, void *svc) {
+  (void)req;
+  (void)svc;
+  json_t *b = json_pack("{s:s}", "status", "ok");
+  if (!b) return -WD_E_NOMEM;
+  return wd_http_resp_json(resp, 200, b);
+}
+
+static int readyz(wd_http_req *req, wd_http_resp *resp, void *svc) {
+  const wd_http_server *s = req->_srv;
+  char reason[128] = "";
+  if (s->opts.ready && s->opts.ready(svc, reason, sizeof reason) != 0) {
+    reason[sizeof reason - 1] = '\0';
+    return wd_http_resp_error(resp, 503, "not_ready", NULL, "%s",
+                              reason[0] ? reason : "service not ready");
+  }
+  json_t *b = json_pack("{s:s}", "status", "ready");
+  if (!b) return -WD_E_NOMEM;
+  return wd_http_resp_json(resp, 200, b);
+}
+
+static const wd_http_route BUILTIN[] = {
+    {"GET", "/healthz", healthz, WD_HTTP_AUTH_NONE},
+    {"GET", "/readyz", readyz, WD_HTTP_AUTH_NONE},
+};
+
+static int make_addr(const char *host, uint16_t port, struct sockaddr_storage *ss, int *v6) {
+  memset(ss, 0, sizeof *ss);
+  struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+  struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+  if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons(port);
+    *v6 = 0;
+    return 0;
+  }
+  if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+    a6->sin6_family = AF_INET6;
+    a6->sin6_port = htons(port);
+    *v6 = 1;
+    return 0;
+  }
+  return -WD_E_INVAL;
+}
+
+int wd_http_server_start(const wd_http_opts *opts, wd_http_server **out) {
+  *out = NULL;
+  if (!opts || !opts->host) return -WD_E_INVAL;
+  size_t nb = opts->builtin_health ? sizeof BUILTIN / sizeof BUILTIN[0] : 0;
+  if (opts->nroutes > WD_LIMIT_HTTP_ROUTES - nb) return -WD_E_TOOBIG;
+  int rc = wd_http_routes_check(opts->routes, opts->nroutes);
+  if (rc < 0) return rc;
+  unsigned threads = opts->threads ? opts->threads : 2;
+  unsigned conns = opts->max_connections ? opts->max_connections : WD_LIMIT_HTTP_CONNECTIONS;
+  unsigned tmo = opts->conn_timeout_s ? opts->conn_timeout_s : WD_LIMIT_HTTP_CONN_TIMEOUT_S;
+  if (threads > WD_LIMIT_HTTP_THREADS || conns > WD_LIMIT_HTTP_CONNECTIONS ||
+      tmo > WD_LIMIT_HTTP_CONN_TIMEOUT_S)
+    return -WD_E_TOOBIG;
+  struct sockaddr_storage ss;
+  int v6 = 0;
+  if (make_addr(opts->host, opts->port, &ss, &v6) < 0) return -WD_E_INVAL;
+
+  wd_http_server *s = wd_calloc(1, sizeof *s);
+  if (!s) return -WD_E_NOMEM;
+  s->opts = *opts;
+  s->max_body = opts->max_body && opts->max_body < WD_LIMIT_HTTP_BODY_BYTES
+                    ? opts->max_body
+                    : WD_LIMIT_HTTP_BODY_BYTES;
+  atomic_init(&s->inflight, 0u);
+  s->nroutes = nb + opts->nroutes;
+  s->routes = wd_calloc(s->nroutes ? s->nroutes : 1, sizeof *s->routes);
+  if (!s->routes) {
+    wd_free(s);
+    return -WD_E_NOMEM;
+  }
+  if (nb) memcpy(s->routes, BUILTIN, nb * sizeof *s->routes);
+  if (opts->nroutes) memcpy(s->routes + nb, opts->routes, opts->nroutes * sizeof *s->routes);
+
+  unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC;
+  if (v6) flags |= MHD_USE_IPv6;
+  /* MHD splits the connection limit across the pool's threads. */
+  s->daemon = MHD_start_daemon(
+      flags, opts->port, NULL, NULL, wd_http__access, s,
+      MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+      MHD_OPTION_THREAD_POOL_SIZE, threads,
+      MHD_OPTION_CONNECTION_LIMIT, conns,
+      MHD_OPTION_CONNECTION_TIMEOUT, tmo,
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WD_LIMIT_HTTP_CONN_MEMORY,
+      MHD_OPTION_NOTIFY_COMPLETED, wd_http__completed, s,
+      MHD_OPTION_END);
+  if (!s->daemon) {
+    wd_free(s->routes);
+    wd_free(s);
+    return -WD_E_IO;
+  }
+  const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+  s->port = di ? di->port : opts->port;
+  *out = s;
+  return 0;
+}
+
+uint16_t wd_http_server_port(const wd_http_server *s) {
+  return s ? s->port : 0;
+}
+
+unsigned wd_http_server_inflight(const wd_http_server *s) {
+  return s ? atomic_load(&((wd_http_server *)(uintptr_t)s)->inflight) : 0;
+}
+
+static void sleep_ms(unsigned ms) {
+  struct timespec ts = {(time_t)(ms / 1000u), (long)(ms % 1000u) * 1000000L};
+  while (nanosleep(&ts, &ts) != 0) {
+  }
+}
+
+int wd_http_server_shutdown(wd_http_server *s, unsigned wait_ms) {
+  if (!s || !s->daemon) return 0;
+  int rc = 0;
+  if (!s->quiesced) {
+    MHD_socket fd = MHD_quiesce_daemon(s->daemon);
+    if (fd != MHD_INVALID_SOCKET) (void)close(fd);
+    s->quiesced = 1;
+  }
+  unsigned waited = 0;
+  while (atomic_load(&s->inflight) > 0 && waited < wait_ms) {
+    sleep_ms(10);
+    waited += 10;
+  }
+  if (atomic_load(&s->inflight) > 0) rc = -WD_E_INTERNAL;
+  if (s->opts.flush) s->opts.flush(s->opts.svc);
+  MHD_stop_daemon(s->daemon);
+  s->daemon = NULL;
+  return rc;
+}
+
+void wd_http_server_free(wd_http_server *s) {
+  if (!s) return;
+  (void)wd_http_server_shutdown(s, WD_LIMIT_HTTP_SHUTDOWN_WAIT_S * 1000u);
+  wd_free(s->routes);
+  wd_free(s);
+}

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Warden's HTTP/1.1 JSON service layer on libmicrohttpd. A service hands
+ * over a route table (data, not code), an auth callback and readiness/flush
+ * hooks; this module parses requests into arena-backed objects, enforces the
+ * limits of wd_limits.h, dispatches, and renders JSON responses and the
+ * uniform error body {"error": {"code", "message", "field"?}}. It knows
+ * nothing about agents, tokens or policies: authentication decisions are the
+ * service's callback, and so are constant-time comparisons.
+ */
+#ifndef WD_HTTP_H
+#define WD_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "util/wd_arena.h"
+#include "warden/export.h"
+
+/* Who may call a route. The check itself is the service's auth callback. */
+typedef enum { WD_HTTP_AUTH_NONE = 0, WD_HTTP_AUTH_ADMIN, WD_HTTP_AUTH_AGENT } wd_http_auth;
+
+/* A name/value pair; both arena-owned. */
+typedef struct wd_http_kv {
+  const char *name;
+  const char *value;
+} wd_http_kv;
+
+/* One request. Every pointer is arena-owned (valid until the request ends)
+ * except json, which the request owns and releases itself. */
+typedef struct wd_http_req {
+  const char *method;
+  const char *path;          /* percent-decoded, without the query */
+  const wd_http_kv *params;  /* {name} segments of the matched route pattern */
+  size_t nparams;
+  const wd_http_kv *query;   /* decoded query arguments, in order */
+  size_t nquery;
+  const wd_http_kv *headers; /* request headers, in order, names as sent */
+  size_t nheaders;
+  const char *body;          /* NUL-terminated; "" when there is none */
+  size_t body_len;
+  json_t *json;              /* the parsed body, or NULL when the body is empty */
+  char peer[64];             /* "addr:port" of the client, "" if unknown */
+  wd_http_auth auth;         /* auth class of the matched route */
+  void *auth_ctx;            /* set by the auth callback for the handler (e.g. the agent) */
+  wd_arena *arena;           /* request arena; handlers may allocate from it */
+  const struct wd_http_server *_srv;
+} wd_http_req;
+
+/* The response a handler fills. Built with the wd_http_resp_* helpers. */
+typedef struct wd_http_resp {
+  unsigned status;       /* 0 until set */
+  json_t *_body;         /* owned; NULL means no body */
+  wd_http_kv *_headers;  /* arena-owned extra headers */
+  size_t _nheaders;
+  wd_arena *_arena;
+} wd_http_resp;
+
+/* A handler returns 0 after filling resp, or -WD_E_xxx for a failure it
+ * could not express; a negative return always becomes a 500 JSON error. */
+typedef int (*wd_http_handler)(wd_http_req *req, wd_http_resp *resp, void *svc);
+
+/* One route. pattern is "/v1/agents/{id}" style: literal segments and whole
+ * {name} segments; the first match in table order wins. */
+typedef struct wd_http_route {
+  const char *method;
+  const char *pattern;
+  wd_http_handler handler;
+  wd_http_auth auth;
+} wd_http_route;
+
+/* Decides whether req may use a route of class req->auth. Return 0 to let
+ * the handler run, or fill resp (e.g. 401/403 via wd_http_resp_error) and
+ * return non-zero. Runs after headers arrive and before the body is read. */
+typedef int (*wd_http_auth_cb)(wd_http_req *req, wd_http_resp *resp, void *svc);
+/* Returns 0 when the service can take traffic, otherwise fills reason
+ * (NUL-terminated, at most len bytes) and returns non-zero. */
+typedef int (*wd_http_ready_cb)(void *svc, char *reason, size_t len);
+/* Called once at shutdown after in-flight requests finished (or the wait
+ * ran out), before the daemon stops: flush logs here. */
+typedef void (*wd_http_flush_cb)(void *svc);
+
+typedef struct wd_http_opts {
+  const char *host;             /* numeric IPv4/IPv6 address to bind */
+  uint16_t port;                /* 0 = ephemeral; see wd_http_server_port */
+  unsigned threads;             /* worker threads; 0 = 2 */
+  unsigned max_connections;     /* 0 = WD_LIMIT_HTTP_CONNECTIONS */
+  unsigned conn_timeout_s;      /* 0 = WD_LIMIT_HTTP_CONN_TIMEOUT_S */
+  size_t max_body;              /* 0 or larger than the limit = WD_LIMIT_HTTP_BODY_BYTES */
+  const wd_http_route *routes;  /* borrowed; must outlive the server */
+  size_t nroutes;
+  wd_http_auth_cb auth;         /* NULL: every non-NONE route answers 401 */
+  wd_http_ready_cb ready;       /* NULL: always ready */
+  wd_http_flush_cb flush;       /* may be NULL */
+  void *svc;                    /* passed to every callback */
+  int builtin_health;           /* non-zero: serve GET /healthz and /readyz */
+} wd_http_opts;
+
+typedef struct wd_http_server wd_http_server;
+
+/* Starts listening. Returns 0 and an owned server (stop with
+ * wd_http_server_free), -WD_E_INVAL for a bad option or route table,
+ * -WD_E_TOOBIG past a limit, -WD_E_IO if the socket cannot be bound,
+ * -WD_E_NOMEM. Borrows opts->routes. */
+int wd_http_server_start(const wd_http_opts *opts, wd_http_server **out) WD_WUR;
+/* The bound port (the actual one when opts->port was 0). */
+uint16_t wd_http_server_port(const wd_http_server *s);
+/* Requests currently being handled. */
+unsigned wd_http_server_inflight(const wd_http_server *s);
+/* Graceful stop: refuses new connections, waits up to wait_ms for in-flight
+ * requests, calls the flush hook, stops the daemon. Returns 0, or
+ * -WD_E_INTERNAL if requests were still in flight at the deadline. Safe to
+ * call once; later calls return 0. */
+int wd_http_server_shutdown(wd_http_server *s, unsigned wait_ms);
+/* Shuts down (if not done, waiting WD_LIMIT_HTTP_SHUTDOWN_WAIT_S) and
+ * frees; NULL is a no-op. */
+void wd_http_server_free(wd_http_server *s);
+
+/* ---- request helpers (request.c) ---- */
+
+/* Returns the value of the named route parameter, or NULL. */
+const char *wd_http_param(const wd_http_req *req, const char *name);
+/* Returns the first query argument with that name, or NULL. */
+const char *wd_http_query(const wd_http_req *req, const char *name);
+/* Returns the first header with that name (case-insensitive), or NULL. */
+const char *wd_http_header(const wd_http_req *req, const char *name);
+
+/* Why a body was refused: filled by wd_http_parse_json_body. */
+typedef struct wd_http_json_err {
+  int line, column; /* 1-based; 0 when unknown */
+  char message[160];
+} wd_http_json_err;
+
+/* Parses body[0..len) as one JSON value (object or array), rejecting
+ * duplicate keys and NUL bytes. Returns 0 and an owned value (json_decref)
+ * or -WD_E_JSON with err filled, -WD_E_TOOBIG past the body limit. */
+int wd_http_parse_json_body(const char *body, size_t len, json_t **out,
+                            wd_http_json_err *err) WD_WUR;
+/* Non-zero if a Content-Type value names JSON (application/json, with or
+ * without parameters; case-insensitive). NULL is not JSON. */
+int wd_http_is_json_type(const char *content_type);
+
+/* ---- response helpers (response.c) ---- */
+
+/* Sets status and body; takes ownership of body (NULL = no body) even on
+ * failure. Returns 0 or -WD_E_NOMEM. */
+int wd_http_resp_json(wd_http_resp *resp, unsigned status, json_t *body) WD_WUR;
+/* Sets status and the uniform error body. field may be NULL (omitted).
+ * Returns 0 or -WD_E_NOMEM. */
+int wd_http_resp_error(wd_http_resp *resp, unsigned status, const char *code, const char *field,
+                       const char *fmt, ...) WD_WUR __attribute__((format(printf, 5, 6)));
+/* Adds a response header; copies both strings. Returns 0 or -WD_E_NOMEM. */
+int wd_http_resp_header(wd_http_resp *resp, const char *name, const char *value) WD_WUR;
+
+/* ---- routing (router.c); pure, no sockets ---- */
+
+/* Outcome of wd_http_route_find. */
+typedef struct wd_http_match {
+  long index;          /* route index, or -1 */
+  wd_http_kv *params;  /* arena-owned */
+  size_t nparams;
+  char allow[64];      /* for 405: "GET, POST" (methods whose pattern matched) */
+} wd_http_match;
+
+/* Checks a route table: patterns start with '/', params are whole segments
+ * with valid names, counts within limits. Returns 0 or -WD_E_INVAL/-WD_E_TOOBIG. */
+int wd_http_routes_check(const wd_http_route *routes, size_t n) WD_WUR;
+/* Matches method+path. Returns 0 with m->index set, -WD_E_NOTFOUND when no
+ * pattern matches, -WD_E_INVAL when patterns match but not the method
+ * (m->allow filled), -WD_E_NOMEM. HEAD matches GET routes. */
+int wd_http_route_find(const wd_http_route *routes, size_t n, const char *method,
+                       const char *path, wd_arena *arena, wd_http_match *m) WD_WUR;
+
+#endif

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Tests of src/config/config.c: defaults, the precedence file < environment
+ * < flags, and that every bad value or unknown key is an error naming its
+ * source and key.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "config/wd_config.h"
+#include "warden/err.h"
+
+static char tmpfile_path[64];
+
+static const char *write_file(const char *text) {
+  snprintf(tmpfile_path, sizeof tmpfile_path, "/tmp/wd_config_test_%ld.json", (long)getpid());
+  FILE *f = fopen(tmpfile_path, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  fclose(f);
+  return tmpfile_path;
+}
+
+static void defaults(void **state) {
+  (void)state;
+  wd_config c;
+  char err[256];
+  char *argv[] = {NULL};
+  assert_int_equal(wd_config_load(&c, 0, argv, NULL, err, sizeof err), 0);
+  assert_string_equal(c.listen_host, "127.0.0.1");
+  assert_int_equal(c.listen_port, 8080);
+  assert_string_equal(c.data_dir, "./var");
+  assert_string_equal(c.trust_domain, "warden.local");
+  assert_string_equal(c.admin_token, "");
+  assert_int_equal(c.threads, 2);
+}
+
+static void precedence(void **state) {
+  (void)state;
+  const char *path = write_file("{\"listen\": \"127.0.0.1:1000\", \"data\": \"/file\","
+                                " \"trust_domain\": \"file.example\", \"threads\": 3,"
+                                " \"admin_token\": \"from-file\"}");
+  char cfgflag[96];
+  snprintf(cfgflag, sizeof cfgflag, "--config=%s", path);
+  char *env[] = {"WARDEN_LISTEN=[::1]:2000", "WARDEN_DATA=/env", "WARDEN_URL=http://x",
+                 "WARDEN_ADMIN_TOKEN=from-env", NULL};
+  char *argv[] = {cfgflag, "--listen", "localhost:0", "--threads=4", NULL};
+  wd_config c;
+  char err[256] = "";
+  int rc = wd_config_load(&c, 4, argv, env, err, sizeof err);
+  if (rc) fprintf(stderr, "%s\n", err);
+  assert_int_equal(rc, 0);
+  assert_string_equal(c.listen_host, "127.0.0.1"); /* flag beats env beats file */
+  assert_int_equal(c.listen_port, 0);
+  assert_string_equal(c.data_dir, "/env");        /* env beats file */
+  assert_string_equal(c.trust_domain, "file.example"); /* file beats default */
+  assert_int_equal(c.threads, 4);
+  assert_string_equal(c.admin_token, "from-env");
+  assert_string_equal(c.config_file, path);
+  wd_config_clear(&c);
+  assert_string_equal(c.admin_token, "");
+
+  /* WARDEN_CONFIG names the file when no flag does; env still wins over it. */
+  char cfgenv[96];
+  snprintf(cfgenv, sizeof cfgenv, "WARDEN_CONFIG=%s", path);
+  char *env2[] = {cfgenv, "WARDEN_THREADS=5", NULL};
+  rc = wd_config_load(&c, 0, argv, env2, err, sizeof err);
+  assert_int_equal(rc, 0);
+  assert_int_equal(c.listen_port, 1000);
+  assert_int_equal(c.threads, 5);
+  assert_string_equal(c.data_dir, "/file");
+  unlink(path);
+}
+
+typedef struct erow {
+  const char *file; /* NULL: no file */
+  const char *env;  /* one variable, or NULL */
+  const char *flag; /* one flag word, or NULL */
+  const char *flag2;
+  int rc;
+  const char *msg; /* exact, with "FILE" standing for the file's origin prefix */
+} erow;
+
+static void errors(void **state) {
+  (void)state;
+  static const erow rows[] = {
+      {NULL, NULL, "--bogus", NULL, -WD_E_INVAL, "unknown flag '--bogus'"},
+      {NULL, NULL, "--bogus=1", NULL, -WD_E_INVAL, "unknown flag '--bogus'"},
+      {NULL, NULL, "--admin-token=x", NULL, -WD_E_INVAL,
+       "unknown flag '--admin-token': pass the admin token in WARDEN_ADMIN_TOKEN or the config "
+       "file, not on the command line"},
+      {NULL, NULL, "--listen", NULL, -WD_E_INVAL, "flag --listen needs a value"},
+      {NULL, NULL, "--listen", "8080", -WD_E_INVAL,
+       "flag --listen: invalid listen address '8080' (want ADDR:PORT, [IPV6]:PORT or "
+       "localhost:PORT, port 0-65535)"},
+      {NULL, NULL, "--listen=1.2.3.4:65536", NULL, -WD_E_INVAL,
+       "flag --listen: invalid listen address '1.2.3.4:65536' (want ADDR:PORT, [IPV6]:PORT or "
+       "localhost:PORT, port 0-65535)"},
+      {NULL, NULL, "--listen=::1:80", NULL, -WD_E_INVAL,
+       "flag --listen: invalid listen address '::1:80' (want ADDR:PORT, [IPV6]:PORT or "
+       "localhost:PORT, port 0-65535)"},
+      {NULL, NULL, "--threads=0", NULL, -WD_E_INVAL,
+       "flag --threads: must be an integer from 1 to 64, got '0'"},
+      {NULL, "WARDEN_THREADS=x", NULL, NULL, -WD_E_INVAL,
+       "environment WARDEN_THREADS: must be an integer from 1 to 64, got 'x'"},
+      {NULL, "WARDEN_TRUST_DOMAIN=Bad Domain", NULL, NULL, -WD_E_INVAL,
+       "environment WARDEN_TRUST_DOMAIN: invalid trust domain 'Bad Domain' (lowercase letters, "
+       "digits, '.', '-', '_')"},
+      {NULL, "WARDEN_DATA=", NULL, NULL, -WD_E_INVAL, "environment WARDEN_DATA: must not be empty"},
+      {NULL, NULL, "--max-body-bytes=99999999", NULL, -WD_E_INVAL,
+       "flag --max-body-bytes: must be an integer from 1 to 1048576, got '99999999'"},
+      {NULL, NULL, "--threads=8", "--max-connections=4", -WD_E_INVAL,
+       "max_connections (4) must be at least threads (8): each worker thread gets a share of "
+       "the limit"},
+      {"{\"listen\": \"127.0.0.1:1\", \"colour\": 1}", NULL, NULL, NULL, -WD_E_INVAL,
+       "FILE: unknown key 'colour'"},
+      {"{\"threads\": \"2\"}", NULL, NULL, NULL, -WD_E_INVAL,
+       "FILE: key 'threads': must be a non-negative integer"},
+      {"{\"data\": 5}", NULL, NULL, NULL, -WD_E_INVAL, "FILE: key 'data': must be a string"},
+      {"[1]", NULL, NULL, NULL, -WD_E_INVAL, "FILE: must be a JSON object"},
+      {"{\n \"data\": }", NULL, NULL, NULL, -WD_E_JSON,
+       "FILE: malformed JSON at line 2, column 10: unexpected token near '}'"},
+      {"{\"data\": \"a\", \"data\": \"b\"}", NULL, NULL, NULL, -WD_E_JSON,
+       "FILE: malformed JSON at line 1, column 20: duplicate object key near '\"data\"'"},
+  };
+  int fails = 0;
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    const erow *w = &rows[i];
+    char *argv[4] = {NULL};
+    int argc = 0;
+    char cfgflag[96];
+    char want[512];
+    if (w->file) {
+      const char *p = write_file(w->file);
+      snprintf(cfgflag, sizeof cfgflag, "--config=%s", p);
+      argv[argc++] = cfgflag;
+      snprintf(want, sizeof want, "config file %s%s", p, w->msg + 4);
+    } else {
+      snprintf(want, sizeof want, "%s", w->msg);
+    }
+    if (w->flag) argv[argc++] = (char *)(uintptr_t)w->flag;
+    if (w->flag2) argv[argc++] = (char *)(uintptr_t)w->flag2;
+    char *env[] = {(char *)(uintptr_t)w->env, NULL};
+    wd_config c;
+    char err[512] = "";
+    int rc = wd_config_load(&c, argc, argv, env, err, sizeof err);
+    if (rc != w->rc || strcmp(err, want) != 0) {
+      fprintf(stderr, "row %zu: rc %d err '%s'\n   want rc %d err '%s'\n", i, rc, err, w->rc,
+              want);
+      fails++;
+    }
+  }
+  unlink(tmpfile_path);
+  char *argv[] = {"--config", "/nonexistent/x.json", NULL};
+  wd_config c;
+  char err[256];
+  assert_int_equal(wd_config_load(&c, 2, argv, NULL, err, sizeof err), -WD_E_IO);
+  assert_string_equal(err, "config file /nonexistent/x.json: cannot open: No such file or directory");
+  assert_int_equal(fails, 0);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(defaults),
+      cmocka_unit_test(precedence),
+      cmocka_unit_test(errors),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,476 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * End-to-end tests of the HTTP layer: a real server on 127.0.0.1 with an
+ * ephemeral port, libcurl as the client. Covers every refusal status with
+ * its exact JSON body, auth, handler failure and out-of-memory, 50
+ * concurrent requests, and a slow request surviving graceful shutdown.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <cmocka.h>
+#include <curl/curl.h>
+
+#include "http/wd_http.h"
+#include "util/wd_alloc.h"
+#include "warden/err.h"
+
+/* ---- a tiny service ---- */
+
+typedef struct svc {
+  int ready;
+  int flushed;
+  unsigned inflight_at_flush;
+  wd_http_server *srv;
+  volatile int slow_started;
+  volatile int slow_done;
+} svc;
+
+static int h_echo(wd_http_req *req, wd_http_resp *resp, void *s) {
+  (void)s;
+  json_t *b = json_pack("{s:O?}", "got", req->json);
+  if (!b) return -WD_E_NOMEM;
+  return wd_http_resp_json(resp, 200, b);
+}
+
+static int h_item(wd_http_req *req, wd_http_resp *resp, void *s) {
+  (void)s;
+  const char *q = wd_http_query(req, "q");
+  json_t *b = json_pack("{s:s?, s:s*}", "id", wd_http_param(req, "id"), "q", q);
+  if (!b) return -WD_E_NOMEM;
+  return wd_http_resp_json(resp, 200, b);
+}
+
+static int h_fail(wd_http_req *req, wd_http_resp *resp, void *s) {
+  (void)req;
+  (void)s;
+  /* A half-built response must not leak into the 500. */
+  if (wd_http_resp_json(resp, 200, json_pack("{s:s}", "secret", "x")) < 0) return -WD_E_NOMEM;
+  return -WD_E_INTERNAL;
+}
+
+static int h_slow(wd_http_req *req, wd_http_resp *resp, void *p) {
+  (void)req;
+  svc *s = p;
+  s->slow_started = 1;
+  struct timespec ts = {0, 600 * 1000000L};
+  nanosleep(&ts, NULL);
+  s->slow_done = 1;
+  return wd_http_resp_json(resp, 200, json_pack("{s:b}", "slow", 1));
+}
+
+static int auth(wd_http_req *req, wd_http_resp *resp, void *s) {
+  (void)s;
+  const char *a = wd_http_header(req, "Authorization");
+  if (req->auth == WD_HTTP_AUTH_ADMIN && a && strcmp(a, "Bearer good") == 0) return 0;
+  if (wd_http_resp_error(resp, 403, "forbidden", NULL, "admin token required") < 0) return 1;
+  return 1;
+}
+
+static int ready(void *p, char *reason, size_t len) {
+  svc *s = p;
+  if (s->ready) return 0;
+  snprintf(reason, len, "store unreachable");
+  return 1;
+}
+
+static void flush(void *p) {
+  svc *s = p;
+  s->flushed++;
+  s->inflight_at_flush = wd_http_server_inflight(s->srv);
+}
+
+static const wd_http_route ROUTES[] = {
+    {"POST", "/v1/echo", h_echo, WD_HTTP_AUTH_NONE},
+    {"GET", "/v1/items/{id}", h_item, WD_HTTP_AUTH_NONE},
+    {"DELETE", "/v1/items/{id}", h_item, WD_HTTP_AUTH_NONE},
+    {"GET", "/v1/admin", h_item, WD_HTTP_AUTH_ADMIN},
+    {"GET", "/v1/agent", h_item, WD_HTTP_AUTH_AGENT},
+    {"GET", "/v1/fail", h_fail, WD_HTTP_AUTH_NONE},
+    {"GET", "/v1/slow", h_slow, WD_HTTP_AUTH_NONE},
+};
+
+static wd_http_server *start(svc *s, size_t max_body) {
+  wd_http_opts o;
+  memset(&o, 0, sizeof o);
+  o.host = "127.0.0.1";
+  o.port = 0;
+  o.threads = 2;
+  o.max_body = max_body;
+  o.routes = ROUTES;
+  o.nroutes = sizeof ROUTES / sizeof ROUTES[0];
+  o.auth = auth;
+  o.ready = ready;
+  o.flush = flush;
+  o.svc = s;
+  o.builtin_health = 1;
+  wd_http_server *srv = NULL;
+  assert_int_equal(wd_http_server_start(&o, &srv), 0);
+  assert_true(wd_http_server_port(srv) > 0);
+  s->srv = srv;
+  return srv;
+}
+
+/* ---- a tiny client ---- */
+
+typedef struct reply {
+  long status; /* 0 when the transfer failed */
+  char body[4096];
+  size_t len;
+  char allow[128];
+  char ctype[128];
+} reply;
+
+static size_t on_body(char *p, size_t sz, size_t n, void *u) {
+  reply *r = u;
+  size_t k = sz * n;
+  size_t room = sizeof r->body - 1 - r->len;
+  size_t c = k < room ? k : room;
+  memcpy(r->body + r->len, p, c);
+  r->len += c;
+  r->body[r->len] = '\0';
+  return k;
+}
+
+static void header_copy(char *dst, size_t cap, const char *v, size_t n) {
+  while (n > 0 && (v[n - 1] == '\r' || v[n - 1] == '\n')) n--;
+  if (n >= cap) n = cap - 1;
+  memcpy(dst, v, n);
+  dst[n] = '\0';
+}
+
+static size_t on_header(char *p, size_t sz, size_t n, void *u) {
+  reply *r = u;
+  size_t k = sz * n;
+  if (k > 7 && strncasecmp(p, "Allow: ", 7) == 0) header_copy(r->allow, sizeof r->allow, p + 7, k - 7);
+  if (k > 14 && strncasecmp(p, "Content-Type: ", 14) == 0)
+    header_copy(r->ctype, sizeof r->ctype, p + 14, k - 14);
+  return k;
+}
+
+typedef struct call {
+  const char *method;
+  const char *path;
+  const char *ctype;   /* NULL: no Content-Type */
+  const char *body;    /* NULL: no body */
+  size_t body_len;     /* 0: strlen(body) */
+  int chunked;
+  const char *extra;   /* one extra header line, or NULL */
+} call;
+
+static void do_call(uint16_t port, const call *c, reply *r) {
+  memset(r, 0, sizeof *r);
+  CURL *h = curl_easy_init();
+  assert_non_null(h);
+  char url[256];
+  snprintf(url, sizeof url, "http://127.0.0.1:%u%s", (unsigned)port, c->path);
+  struct curl_slist *hs = NULL;
+  char ct[128];
+  if (c->ctype) {
+    snprintf(ct, sizeof ct, "Content-Type: %s", c->ctype);
+    hs = curl_slist_append(hs, ct);
+  } else if (c->body) {
+    hs = curl_slist_append(hs, "Content-Type:");
+  }
+  if (c->chunked) hs = curl_slist_append(hs, "Transfer-Encoding: chunked");
+  if (c->extra) hs = curl_slist_append(hs, c->extra);
+  curl_easy_setopt(h, CURLOPT_URL, url);
+  curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, c->method);
+  if (strcmp(c->method, "HEAD") == 0) curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+  if (c->body) {
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, c->body);
+    size_t bl = c->body_len ? c->body_len : strlen(c->body);
+    if (!c->chunked) curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)bl);
+  }
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, hs);
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
+  if (curl_easy_perform(h) == CURLE_OK) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+  curl_slist_free_all(hs);
+  curl_easy_cleanup(h);
+}
+
+/* ---- table of exact outcomes ---- */
+
+static char big_body[4096];
+
+typedef struct row {
+  call c;
+  long status;
+  const char *body; /* exact; NULL = not checked */
+  const char *allow;
+} row;
+
+static void statuses_and_bodies(void **state) {
+  (void)state;
+  svc s = {.ready = 1};
+  wd_http_server *srv = start(&s, 1024);
+  memset(big_body, ' ', sizeof big_body - 1);
+  big_body[0] = '[';
+  big_body[sizeof big_body - 2] = ']';
+  const char *huge = NULL;
+  static char hdr[40000];
+  memcpy(hdr, "X-Big: ", 7);
+  memset(hdr + 7, 'a', sizeof hdr - 8);
+  hdr[sizeof hdr - 1] = '\0';
+  huge = hdr;
+  const row rows[] = {
+      {{"GET", "/healthz", 0, 0, 0, 0, 0}, 200, "{\"status\":\"ok\"}", NULL},
+      {{"GET", "/readyz", 0, 0, 0, 0, 0}, 200, "{\"status\":\"ready\"}", NULL},
+      {{"HEAD", "/healthz", 0, 0, 0, 0, 0}, 200, "", NULL},
+      {{"GET", "/nope", 0, 0, 0, 0, 0},
+       404,
+       "{\"error\":{\"code\":\"not_found\",\"message\":\"no such route\"}}",
+       NULL},
+      {{"GET", "/v1/items/", 0, 0, 0, 0, 0},
+       404,
+       "{\"error\":{\"code\":\"not_found\",\"message\":\"no such route\"}}",
+       NULL},
+      {{"PUT", "/v1/items/7", 0, 0, 0, 0, 0},
+       405,
+       "{\"error\":{\"code\":\"method_not_allowed\",\"message\":\"method PUT not allowed; "
+       "allowed: GET, HEAD, DELETE\"}}",
+       "GET, HEAD, DELETE"},
+      {{"GET", "/v1/items/abc?q=x%20y", 0, 0, 0, 0, 0}, 200, "{\"id\":\"abc\",\"q\":\"x y\"}",
+       NULL},
+      {{"POST", "/v1/echo", "application/json", "{\"a\": [1, true]}", 0, 0, 0},
+       200,
+       "{\"got\":{\"a\":[1,true]}}",
+       NULL},
+      {{"POST", "/v1/echo", "application/json; charset=utf-8", "{}", 0, 0, 0},
+       200,
+       "{\"got\":{}}",
+       NULL},
+      {{"POST", "/v1/echo", 0, 0, 0, 0, 0}, 200, "{\"got\":null}", NULL},
+      {{"POST", "/v1/echo", "text/plain", "{}", 0, 0, 0},
+       415,
+       "{\"error\":{\"code\":\"unsupported_media_type\",\"message\":\"request body must be "
+       "application/json\",\"field\":\"Content-Type\"}}",
+       NULL},
+      {{"POST", "/v1/echo", NULL, "{}", 0, 0, 0},
+       415,
+       "{\"error\":{\"code\":\"unsupported_media_type\",\"message\":\"request body must be "
+       "application/json\",\"field\":\"Content-Type\"}}",
+       NULL},
+      {{"POST", "/v1/echo", "application/json", "{\n  \"a\": ,\n}", 0, 0, 0},
+       400,
+       "{\"error\":{\"code\":\"malformed_json\",\"message\":\"malformed JSON at line 2, column "
+       "8: unexpected token near ','\"}}",
+       NULL},
+      {{"POST", "/v1/echo", "application/json", "{\"a\":1,\"a\":2}", 0, 0, 0},
+       400,
+       "{\"error\":{\"code\":\"malformed_json\",\"message\":\"malformed JSON at line 1, column "
+       "10: duplicate object key near '\\\"a\\\"'\"}}",
+       NULL},
+      {{"POST", "/v1/echo", "application/json", big_body, 0, 0, 0},
+       413,
+       "{\"error\":{\"code\":\"payload_too_large\",\"message\":\"request body exceeds 1024 "
+       "bytes\"}}",
+       NULL},
+      {{"POST", "/v1/echo", "application/json", big_body, 0, 1, 0},
+       413,
+       "{\"error\":{\"code\":\"payload_too_large\",\"message\":\"request body exceeds 1024 "
+       "bytes\"}}",
+       NULL},
+      {{"POST", "/v1/echo", "application/json", "[1]", 0, 1, 0}, 200, "{\"got\":[1]}", NULL},
+      {{"GET", "/v1/admin", 0, 0, 0, 0, 0},
+       403,
+       "{\"error\":{\"code\":\"forbidden\",\"message\":\"admin token required\"}}",
+       NULL},
+      {{"GET", "/v1/agent", 0, 0, 0, 0, "Authorization: Bearer good"},
+       403,
+       "{\"error\":{\"code\":\"forbidden\",\"message\":\"admin token required\"}}",
+       NULL},
+      {{"GET", "/v1/admin", 0, 0, 0, 0, "Authorization: Bearer good"}, 200, "{\"id\":null}",
+       NULL},
+      {{"GET", "/v1/fail", 0, 0, 0, 0, 0},
+       500,
+       "{\"error\":{\"code\":\"internal\",\"message\":\"internal error\"}}",
+       NULL},
+      {{"GET", "/healthz", 0, 0, 0, 0, huge}, 431, NULL, NULL},
+  };
+  int fails = 0;
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    const row *w = &rows[i];
+    reply r;
+    do_call(wd_http_server_port(srv), &w->c, &r);
+    int bad = r.status != w->status || (w->body && strcmp(r.body, w->body) != 0) ||
+              (w->allow && strcmp(r.allow, w->allow) != 0) ||
+              (w->body && w->body[0] && strcmp(r.ctype, "application/json") != 0);
+    if (bad) {
+      fprintf(stderr, "row %zu %s %s: got %ld %s (allow '%s', type '%s'), want %ld %s\n", i,
+              w->c.method, w->c.path, r.status, r.body, r.allow, r.ctype, w->status,
+              w->body ? w->body : "(any)");
+      fails++;
+    }
+  }
+  s.ready = 0;
+  reply r;
+  call c = {"GET", "/readyz", 0, 0, 0, 0, 0};
+  do_call(wd_http_server_port(srv), &c, &r);
+  if (r.status != 503 ||
+      strcmp(r.body, "{\"error\":{\"code\":\"not_ready\",\"message\":\"store unreachable\"}}") != 0) {
+    fprintf(stderr, "readyz not ready: got %ld %s\n", r.status, r.body);
+    fails++;
+  }
+  wd_http_server_free(srv);
+  assert_int_equal(fails, 0);
+}
+
+/* ---- out of memory: a 500 or a closed connection, never a crash ---- */
+
+static void oom_never_crashes(void **state) {
+  (void)state;
+  svc s = {.ready = 1};
+  wd_http_server *srv = start(&s, 0);
+  int fails = 0;
+  for (long n = 0; n < 40; n++) {
+    call c = {"POST", "/v1/echo", "application/json", "{\"k\":[1,2,3]}", 0, 0, 0};
+    reply r;
+    wd_test_fail_alloc_after(n);
+    do_call(wd_http_server_port(srv), &c, &r);
+    wd_test_fail_alloc_after(-1);
+    int ok = r.status == 200 || r.status == 0 ||
+             (r.status == 500 &&
+              strcmp(r.body, "{\"error\":{\"code\":\"internal\",\"message\":\"internal error\"}}") ==
+                  0);
+    if (!ok) {
+      fprintf(stderr, "fail after %ld: %ld %s\n", n, r.status, r.body);
+      fails++;
+    }
+  }
+  wd_http_server_free(srv);
+  assert_int_equal(fails, 0);
+}
+
+/* ---- 50 concurrent requests ---- */
+
+typedef struct worker {
+  uint16_t port;
+  int i;
+  int ok;
+  pthread_t t;
+} worker;
+
+static void *work(void *p) {
+  worker *w = p;
+  char path[64], want[64];
+  snprintf(path, sizeof path, "/v1/items/n%d", w->i);
+  snprintf(want, sizeof want, "{\"id\":\"n%d\"}", w->i);
+  call c = {"GET", path, 0, 0, 0, 0, 0};
+  reply r;
+  do_call(w->port, &c, &r);
+  w->ok = r.status == 200 && strcmp(r.body, want) == 0;
+  return NULL;
+}
+
+static void fifty_concurrent(void **state) {
+  (void)state;
+  svc s = {.ready = 1};
+  wd_http_server *srv = start(&s, 0);
+  worker w[50];
+  for (int i = 0; i < 50; i++) {
+    w[i].port = wd_http_server_port(srv);
+    w[i].i = i;
+    w[i].ok = 0;
+    assert_int_equal(pthread_create(&w[i].t, NULL, work, &w[i]), 0);
+  }
+  int fails = 0;
+  for (int i = 0; i < 50; i++) {
+    pthread_join(w[i].t, NULL);
+    if (!w[i].ok) {
+      fprintf(stderr, "request %d failed\n", i);
+      fails++;
+    }
+  }
+  wd_http_server_free(srv);
+  assert_int_equal(fails, 0);
+}
+
+/* ---- graceful shutdown ---- */
+
+typedef struct slow_call {
+  uint16_t port;
+  reply r;
+} slow_call;
+
+static void *slow_client(void *p) {
+  slow_call *sc = p;
+  call c = {"GET", "/v1/slow", 0, 0, 0, 0, 0};
+  do_call(sc->port, &c, &sc->r);
+  return NULL;
+}
+
+static void slow_request_survives_shutdown(void **state) {
+  (void)state;
+  svc s = {.ready = 1};
+  wd_http_server *srv = start(&s, 0);
+  uint16_t port = wd_http_server_port(srv);
+  slow_call sc = {port, {0}};
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, slow_client, &sc), 0);
+  for (int i = 0; i < 500 && !s.slow_started; i++) {
+    struct timespec ts = {0, 2000000L};
+    nanosleep(&ts, NULL);
+  }
+  assert_true(s.slow_started);
+  assert_int_equal(wd_http_server_inflight(srv), 1);
+  assert_int_equal(wd_http_server_shutdown(srv, 5000), 0);
+  assert_true(s.slow_done);
+  assert_int_equal(s.flushed, 1);
+  assert_int_equal(s.inflight_at_flush, 0);
+  pthread_join(t, NULL);
+  assert_int_equal(sc.r.status, 200);
+  assert_string_equal(sc.r.body, "{\"slow\":true}");
+  /* After shutdown the port refuses connections. */
+  call c = {"GET", "/healthz", 0, 0, 0, 0, 0};
+  reply r;
+  do_call(port, &c, &r);
+  assert_int_equal(r.status, 0);
+  assert_int_equal(wd_http_server_shutdown(srv, 0), 0); /* idempotent */
+  wd_http_server_free(srv);
+  assert_int_equal(s.flushed, 1);
+}
+
+static void bad_options_refused(void **state) {
+  (void)state;
+  static const wd_http_route bad[] = {{"GET", "/v1/{id", h_item, WD_HTTP_AUTH_NONE}};
+  wd_http_opts o;
+  memset(&o, 0, sizeof o);
+  o.host = "127.0.0.1";
+  o.routes = bad;
+  o.nroutes = 1;
+  wd_http_server *srv = NULL;
+  assert_int_equal(wd_http_server_start(&o, &srv), -WD_E_INVAL);
+  assert_null(srv);
+  o.nroutes = 0;
+  o.host = "not-an-ip";
+  assert_int_equal(wd_http_server_start(&o, &srv), -WD_E_INVAL);
+  o.host = "127.0.0.1";
+  o.threads = 10000;
+  assert_int_equal(wd_http_server_start(&o, &srv), -WD_E_TOOBIG);
+}
+
+int main(void) {
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(statuses_and_bodies),
+      cmocka_unit_test(oom_never_crashes),
+      cmocka_unit_test(fifty_concurrent),
+      cmocka_unit_test(slow_request_survives_shutdown),
+      cmocka_unit_test(bad_options_refused),
+  };
+  int rc = cmocka_run_group_tests(tests, NULL, NULL);
+  curl_global_cleanup();
+  return rc;
+}
