@@ -6,8 +6,9 @@
  * 1..10,000 policies. It prints one JSON object per line on stdout (what
  * run.sh compares against cedar_wasm_bench.js) and a human table on stderr.
  *
- * It is a program outside the library: it sees the public API only, so it
- * allocates with libc rather than wd_malloc. It is a timer, not a
+ * It is a program outside the library: it times the public API only and
+ * allocates with libc rather than wd_malloc; the one private call it makes
+ * is the engine's JSON reader, to read the test files. It is a timer, not a
  * conformance test: it
  * reports how many decisions agree with the expected ones as a sanity
  * check, nothing more. Schemas are not used (the reference side does not
@@ -24,6 +25,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cedar/cedar_int.h"
 #include "warden/cedar.h"
 
 #define SYNTH_RUNS     7
@@ -224,116 +226,16 @@ static int corpus_add_req(corpus *c, cedar_request *rq, int expect_allow) {
 }
 
 /* ---- Test files ----------------------------------------------------------
- * Only a few fields of a test file are needed, and the requests must reach
- * the engine as the exact JSON text of the file (some hold U+0000 in keys,
- * which general JSON libraries refuse). So this reads spans, not values. */
+ * A test file is read with the engine's own JSON reader, which keeps keys
+ * holding U+0000 (some requests have them; general readers refuse them).
+ * Each request goes back to text for cedar_request_from_json, so the
+ * engine's request parsing is what is timed at load, as the reference's is. */
 
-typedef struct span {
-  const char *p;
-  size_t n;
-} span;
-
-#define MAX_JSON_DEPTH 512u
-
-static const char *skip_ws(const char *p, const char *e) {
-  while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-    p++;
-  return p;
-}
-
-/* p is at '"'; returns the byte after the closing quote, or NULL. */
-static const char *skip_string(const char *p, const char *e) {
-  for (p++; p < e; p++) {
-    if (*p == '\\') {
-      p++;
-    } else if (*p == '"') {
-      return p + 1;
-    }
-  }
-  return NULL;
-}
-
-/* Returns the byte after the value starting at p, or NULL. */
-static const char *skip_value(const char *p, const char *e, unsigned depth) {
-  if (p >= e || depth > MAX_JSON_DEPTH) return NULL;
-  if (*p == '"') return skip_string(p, e);
-  if (*p == '{' || *p == '[') {
-    char close = *p == '{' ? '}' : ']';
-    p = skip_ws(p + 1, e);
-    if (p < e && *p == close) return p + 1;
-    for (;;) {
-      if (close == '}') {
-        if (p >= e || *p != '"' || !(p = skip_string(p, e))) return NULL;
-        p = skip_ws(p, e);
-        if (p >= e || *p != ':') return NULL;
-        p = skip_ws(p + 1, e);
-      }
-      if (!(p = skip_value(p, e, depth + 1))) return NULL;
-      p = skip_ws(p, e);
-      if (p < e && *p == close) return p + 1;
-      if (p >= e || *p != ',') return NULL;
-      p = skip_ws(p + 1, e);
-    }
-  }
-  while (p < e && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n' && *p != '\t' &&
-         *p != '\r')
-    p++;
-  return p;
-}
-
-/* Finds top-level key (compared as raw bytes) in the object obj. */
-static int obj_get(span obj, const char *key, span *val) {
-  const char *p = obj.p, *e = obj.p + obj.n;
-  size_t klen = strlen(key);
-  p = skip_ws(p, e);
-  if (p >= e || *p != '{') return 0;
-  p = skip_ws(p + 1, e);
-  while (p < e && *p == '"') {
-    const char *k = p + 1, *ke = skip_string(p, e), *v;
-    if (!ke) return 0;
-    p = skip_ws(ke, e);
-    if (p >= e || *p != ':') return 0;
-    v = skip_ws(p + 1, e);
-    if (!(p = skip_value(v, e, 1))) return 0;
-    if ((size_t)(ke - 1 - k) == klen && memcmp(k, key, klen) == 0) {
-      val->p = v;
-      val->n = (size_t)(p - v);
-      return 1;
-    }
-    p = skip_ws(p, e);
-    if (p < e && *p == ',') p = skip_ws(p + 1, e);
-  }
-  return 0;
-}
-
-/* Iterates an array: *cur starts at '[' and moves past each element. */
-static int arr_next(const char **cur, const char *e, span *elem) {
-  const char *p = skip_ws(*cur, e), *v;
-  if (p >= e || (*p != '[' && *p != ',')) return 0;
-  v = skip_ws(p + 1, e);
-  if (v >= e || *v == ']' || !(p = skip_value(v, e, 1))) return 0;
-  elem->p = v;
-  elem->n = (size_t)(p - v);
-  *cur = p;
-  return 1;
-}
-
-/* A path string without escapes, joined to root; NULL otherwise. */
-static char *path_of(const char *root, span s) {
-  char rel[4096];
-  if (s.n < 2 || s.p[0] != '"' || s.n - 2 >= sizeof rel || memchr(s.p, '\\', s.n)) return NULL;
-  memcpy(rel, s.p + 1, s.n - 2);
-  rel[s.n - 2] = '\0';
+/* A relative path held by key, joined to root; NULL when absent. */
+static char *path_of(const char *root, const json_t *obj, const char *key) {
+  const char *rel = json_string_value(json_object_get(obj, key));
+  if (!rel || strlen(rel) != json_string_length(json_object_get(obj, key))) return NULL;
   return join_path(root, rel);
-}
-
-static size_t count_requests(span reqs) {
-  const char *cur = reqs.p;
-  span r;
-  size_t n = 0;
-  while (arr_next(&cur, reqs.p + reqs.n, &r))
-    n++;
-  return n;
 }
 
 /* Parses one test file's policies, entities and requests. Anything the
@@ -341,29 +243,29 @@ static size_t count_requests(span reqs) {
  * bench itself is an error. */
 static int load_test(corpus *c, const opts *o, const char *rel) {
   const char *root = o->dir;
-  char *path = join_path(root, rel), *file = NULL, *text = NULL, *etext = NULL;
+  char *path = join_path(root, rel), *file = NULL, *text = NULL, *etext = NULL, *rtext = NULL;
   cedar_policyset *ps = NULL;
   cedar_entities *es = NULL;
-  span all, reqs = {NULL, 0}, pol, ent;
-  size_t flen = 0, len, elen, nreq = 0, i = 0;
-  const char *cur;
+  json_t *all = NULL;
+  const json_t *reqs, *ent, *r;
+  size_t flen = 0, len, elen, nreq = 0, i;
   int rc = 0;
 
   if (!path) return -1;
   file = slurp(path, &flen);
-  all.p = file;
-  all.n = flen;
-  if (!file || !obj_get(all, "requests", &reqs) || !obj_get(all, "policies", &pol)) {
+  if (!file || cedar__json_load(file, flen, &all, NULL) != 0 ||
+      !json_is_array(reqs = json_object_get(all, "requests")) ||
+      !json_object_get(all, "policies")) {
     c->bad_files++;
     goto out;
   }
-  nreq = count_requests(reqs);
+  nreq = json_array_size(reqs);
   free(path);
-  if (!(path = path_of(root, pol)) || !(text = slurp(path, &len))) goto skip;
+  if (!(path = path_of(root, all, "policies")) || !(text = slurp(path, &len))) goto skip;
   if (cedar_policyset_parse(text, len, &ps, NULL) != 0) goto skip;
-  if (obj_get(all, "entities", &ent) && ent.n && ent.p[0] == '"') {
+  if (json_is_string(ent = json_object_get(all, "entities"))) {
     free(path);
-    if (!(path = path_of(root, ent)) || !(etext = slurp(path, &elen))) goto skip;
+    if (!(path = path_of(root, all, "entities")) || !(etext = slurp(path, &elen))) goto skip;
     if (cedar_entities_from_json(etext, elen, NULL, &es, NULL) != 0) goto skip;
   } else if (!(es = cedar_entities_empty())) {
     goto skip;
@@ -375,12 +277,18 @@ static int load_test(corpus *c, const opts *o, const char *rel) {
   ps = NULL;
   es = NULL;
   c->files++;
-  cur = reqs.p;
-  for (span r; arr_next(&cur, reqs.p + reqs.n, &r); i++) {
-    span dec = {NULL, 0};
+  json_array_foreach(reqs, i, r) {
+    const char *dec = json_string_value(json_object_get(r, "decision"));
+    int allow = dec && (dec[0] == 'a' || dec[0] == 'A');
     cedar_request *rq = NULL;
-    int allow = obj_get(r, "decision", &dec) && dec.n > 1 && (dec.p[1] == 'a' || dec.p[1] == 'A');
-    if (cedar_request_from_json(r.p, r.n, NULL, &rq, NULL) != 0) {
+    size_t rlen = json_dumpb(r, NULL, 0, JSON_COMPACT);
+    free(rtext);
+    if (!(rtext = malloc(rlen ? rlen : 1))) {
+      rc = -1;
+      goto out;
+    }
+    if (rlen == 0 || json_dumpb(r, rtext, rlen, JSON_COMPACT) != rlen ||
+        cedar_request_from_json(rtext, rlen, NULL, &rq, NULL) != 0) {
       c->skipped++;
       continue;
     }
@@ -397,9 +305,11 @@ skip:
 out:
   cedar_policyset_unref(ps);
   cedar_entities_free(es);
+  json_decref(all);
   free(file);
   free(text);
   free(etext);
+  free(rtext);
   free(path);
   return rc;
 }

@@ -59,36 +59,6 @@ static json_t *lit_json(const cedar__val *v) {
   return NULL;
 }
 
-static const char *op_name(cedar__xkind k) {
-  switch (k) {
-  case CEDAR__X_EQ: return "==";
-  case CEDAR__X_NE: return "!=";
-  case CEDAR__X_LT: return "<";
-  case CEDAR__X_LE: return "<=";
-  case CEDAR__X_GT: return ">";
-  case CEDAR__X_GE: return ">=";
-  case CEDAR__X_IN: return "in";
-  case CEDAR__X_AND: return "&&";
-  case CEDAR__X_OR: return "||";
-  case CEDAR__X_ADD: return "+";
-  case CEDAR__X_SUB: return "-";
-  case CEDAR__X_MUL: return "*";
-  case CEDAR__X_LIT:
-  case CEDAR__X_VAR:
-  case CEDAR__X_IF:
-  case CEDAR__X_NOT:
-  case CEDAR__X_NEG:
-  case CEDAR__X_HAS:
-  case CEDAR__X_GETATTR:
-  case CEDAR__X_LIKE:
-  case CEDAR__X_IS:
-  case CEDAR__X_SET:
-  case CEDAR__X_RECORD:
-  case CEDAR__X_CALL: break;
-  }
-  return NULL;
-}
-
 /* Length of the UTF-8 sequence starting with byte c (1 for stray bytes). */
 static uint32_t utf8_len(unsigned char c) {
   if (c >= 0xf0) return 4;
@@ -195,7 +165,8 @@ static json_t *expr_json(const cedar__expr *e, uint32_t depth) {
   case CEDAR__X_IN:
   case CEDAR__X_ADD:
   case CEDAR__X_SUB:
-  case CEDAR__X_MUL: return with(json_object(), op_name(e->kind), lr(e->u.op.a, e->u.op.b, depth));
+  case CEDAR__X_MUL:
+    return with(json_object(), cedar__fmt_binop(e->kind), lr(e->u.op.a, e->u.op.b, depth));
   case CEDAR__X_HAS:
   case CEDAR__X_GETATTR: {
     json_t *o = with(json_object(), "left", expr_json(e->u.attr.e, depth));

@@ -393,15 +393,6 @@ static int read_fn(rd *r, const char *key, const json_t *body, cedar__expr **out
   return read_list(r, body, &e->u.call.args, &e->u.call.n, read_expr);
 }
 
-static const struct {
-  const char *key;
-  cedar__xkind kind;
-} binops[] = {
-    {"==", CEDAR__X_EQ}, {"!=", CEDAR__X_NE}, {"<", CEDAR__X_LT},  {"<=", CEDAR__X_LE},
-    {">", CEDAR__X_GT},  {">=", CEDAR__X_GE}, {"in", CEDAR__X_IN}, {"&&", CEDAR__X_AND},
-    {"||", CEDAR__X_OR}, {"+", CEDAR__X_ADD}, {"-", CEDAR__X_SUB}, {"*", CEDAR__X_MUL},
-};
-
 static int read_node(rd *r, const char *key, const json_t *body, cedar__expr **out) {
   static const char *const vars[] = {"principal", "action", "resource", "context"};
   cedar__expr *e;
@@ -459,8 +450,8 @@ static int read_node(rd *r, const char *key, const json_t *body, cedar__expr **o
   if (strcmp(key, "Unknown") == 0) return fail(r, "unknowns are not supported");
   if (strcmp(key, "fn") == 0 || strcmp(key, "args") == 0) return fail(r, "unexpected `%s`", key);
   if (!json_is_object(body) && !json_is_array(body)) return fail(r, "expected an object");
-  for (size_t i = 0; i < sizeof binops / sizeof binops[0]; i++)
-    if (strcmp(key, binops[i].key) == 0) return read_binop(r, body, binops[i].kind, out);
+  cedar__xkind op;
+  if (cedar__fmt_binop_find(key, &op)) return read_binop(r, body, op, out);
   if (strcmp(key, "!") == 0 || strcmp(key, "neg") == 0) {
     if (!(e = new_expr(r, key[0] == '!' ? CEDAR__X_NOT : CEDAR__X_NEG))) return -WD_E_NOMEM;
     *out = e;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * Helpers shared by the evaluator's files (eval.c, eval_policy.c) and
- * nothing else: the reference's error wording and the `in` operator.
+ * Helpers shared by the evaluator's files (eval.c, eval_policy.c) and the
+ * extension files through ext_int.h: the reference's error wording and the
+ * `in` operator.
  */
 #ifndef CEDAR_EVAL_INT_H
 #define CEDAR_EVAL_INT_H

@@ -25,30 +25,8 @@ int cedar__fn_lookup(const char *name, size_t n, int is_method) {
   return -1;
 }
 
-/* The reference names runtime types in lower case; entities carry their
- * type so a reader sees which entity was wrong. */
-int cedar__ext_type_err(cedar__evalctx *cx, const char *want, const cedar__val *got) {
-  const char *s = "value";
-  switch (got->kind) {
-  case CEDAR__V_BOOL: s = "bool"; break;
-  case CEDAR__V_LONG: s = "long"; break;
-  case CEDAR__V_STRING: s = "string"; break;
-  case CEDAR__V_SET: s = "set"; break;
-  case CEDAR__V_RECORD: s = "record"; break;
-  case CEDAR__V_DECIMAL: s = "decimal"; break;
-  case CEDAR__V_IPADDR: s = "ipaddr"; break;
-  case CEDAR__V_DATETIME: s = "datetime"; break;
-  case CEDAR__V_DURATION: s = "duration"; break;
-  case CEDAR__V_ENTITY:
-    return cedar__eval_fail(cx, "type error: expected %s, got (entity of type `%.*s`)", want,
-                            (int)(got->u.uid->type.n > 128 ? 128 : got->u.uid->type.n),
-                            got->u.uid->type.p);
-  }
-  return cedar__eval_fail(cx, "type error: expected %s, got %s", want, s);
-}
-
 int cedar__ext_want(cedar__evalctx *cx, const cedar__val *v, cedar__vkind k, const char *want) {
-  return v->kind == k ? 0 : cedar__ext_type_err(cx, want, v);
+  return v->kind == k ? 0 : cedar__eval_type_err(cx, want, v);
 }
 
 int cedar__ext_cmp(const cedar__val *a, const cedar__val *b, int *out) {

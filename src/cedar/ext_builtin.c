@@ -5,7 +5,6 @@
  * hasTag). Argument kinds are checked receiver first, as the reference
  * does; set membership is Cedar equality through cedar__set_has.
  */
-#include <stdio.h>
 
 #include "ext_int.h"
 
@@ -55,23 +54,10 @@ int cedar__ext_IS_EMPTY(cedar__evalctx *cx, const cedar__val *args, cedar__val *
   return 0;
 }
 
-/* Cedar text of a uid for a message; falls back to a truncated plain form
- * when printing fails (too long, or out of memory). */
-static void uid_text(const cedar__uid *uid, char *buf, size_t n) {
-  wd_buf b;
-  wd_buf_init(&b, n - 1);
-  if (cedar__uid_print(&b, uid) == 0 && wd_buf_len(&b) > 0)
-    snprintf(buf, n, "%s", wd_buf_str(&b));
-  else
-    snprintf(buf, n, "%.*s::\"%.*s\"", (int)(uid->type.n > 80 ? 80 : uid->type.n), uid->type.p,
-             (int)(uid->id.n > 80 ? 80 : uid->id.n), uid->id.p);
-  wd_buf_free(&b);
-}
-
 /* Checks the arguments of getTag/hasTag and finds the entity (NULL when
  * it does not exist). */
 static int tag_args(cedar__evalctx *cx, const cedar__val *args, const cedar__entity **ent) {
-  if (args[0].kind != CEDAR__V_ENTITY) return cedar__ext_type_err(cx, EXP_ENTITY, &args[0]);
+  if (args[0].kind != CEDAR__V_ENTITY) return cedar__eval_type_err(cx, EXP_ENTITY, &args[0]);
   int rc = cedar__ext_want(cx, &args[1], CEDAR__V_STRING, "string");
   if (rc) return rc;
   *ent = cx->es ? cedar__entities_find(cx->es, args[0].u.uid) : NULL;
@@ -84,13 +70,13 @@ int cedar__ext_GET_TAG(cedar__evalctx *cx, const cedar__val *args, cedar__val *o
   if (rc) return rc;
   char who[160];
   if (!ent) {
-    uid_text(args[0].u.uid, who, sizeof who);
+    cedar__eval_uid_text(args[0].u.uid, who, sizeof who);
     return cedar__eval_fail(cx, "entity `%s` does not exist", who);
   }
   const cedar__val *v =
       ent->tags.kind == CEDAR__V_RECORD ? cedar__rec_get(&ent->tags, args[1].u.s) : NULL;
   if (!v) {
-    uid_text(args[0].u.uid, who, sizeof who);
+    cedar__eval_uid_text(args[0].u.uid, who, sizeof who);
     cedar__str k = args[1].u.s;
     return cedar__eval_fail(cx, "`%s` does not have the tag `%.*s`", who,
                             (int)(k.n > 80 ? 80 : k.n), k.p);

@@ -9,10 +9,8 @@
 #define CEDAR_EXT_INT_H
 
 #include "cedar_int.h"
+#include "eval_int.h" /* type errors and uid text share the evaluator's wording */
 
-/* Records "type error: expected <want>, got <kind of got>" in the
- * reference's wording and returns -WD_E_EVAL. */
-int cedar__ext_type_err(cedar__evalctx *cx, const char *want, const cedar__val *got);
 /* 0 when v has kind k, else a type error naming want. */
 int cedar__ext_want(cedar__evalctx *cx, const cedar__val *v, cedar__vkind k, const char *want);
 

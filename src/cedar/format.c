@@ -165,20 +165,20 @@ static int prec_of(const cedar__expr *e) {
   return P_PRIMARY;
 }
 
-static const char *binop_text(cedar__xkind k) {
+const char *cedar__fmt_binop(cedar__xkind k) {
   switch (k) {
-  case CEDAR__X_OR: return " || ";
-  case CEDAR__X_AND: return " && ";
-  case CEDAR__X_EQ: return " == ";
-  case CEDAR__X_NE: return " != ";
-  case CEDAR__X_LT: return " < ";
-  case CEDAR__X_LE: return " <= ";
-  case CEDAR__X_GT: return " > ";
-  case CEDAR__X_GE: return " >= ";
-  case CEDAR__X_IN: return " in ";
-  case CEDAR__X_ADD: return " + ";
-  case CEDAR__X_SUB: return " - ";
-  case CEDAR__X_MUL: return " * ";
+  case CEDAR__X_OR: return "||";
+  case CEDAR__X_AND: return "&&";
+  case CEDAR__X_EQ: return "==";
+  case CEDAR__X_NE: return "!=";
+  case CEDAR__X_LT: return "<";
+  case CEDAR__X_LE: return "<=";
+  case CEDAR__X_GT: return ">";
+  case CEDAR__X_GE: return ">=";
+  case CEDAR__X_IN: return "in";
+  case CEDAR__X_ADD: return "+";
+  case CEDAR__X_SUB: return "-";
+  case CEDAR__X_MUL: return "*";
   case CEDAR__X_LIT:
   case CEDAR__X_VAR:
   case CEDAR__X_IF:
@@ -192,7 +192,28 @@ static const char *binop_text(cedar__xkind k) {
   case CEDAR__X_RECORD:
   case CEDAR__X_CALL: break;
   }
-  return " ? ";
+  return NULL;
+}
+
+int cedar__fmt_binop_find(const char *s, cedar__xkind *out) {
+  for (int k = CEDAR__X_LIT; k <= CEDAR__X_CALL; k++) {
+    const char *op = cedar__fmt_binop((cedar__xkind)k);
+    if (op && strcmp(op, s) == 0) {
+      *out = (cedar__xkind)k;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* Appends " op" and then tail (" " inline, a line break when the chain is
+ * broken over lines). */
+static int add_binop(wd_buf *b, cedar__xkind k, const char *tail) {
+  const char *op = cedar__fmt_binop(k);
+  int rc = wd_buf_addc(b, ' ');
+  if (rc == 0) rc = wd_buf_adds(b, op ? op : "?");
+  if (rc == 0) rc = wd_buf_adds(b, tail);
+  return rc;
 }
 
 static int is_assoc_chain(const cedar__expr *e) {
@@ -281,13 +302,7 @@ static int emit_chain(fmt *f, const cedar__expr *e, int cls, int brk) {
       rc = emit_member_suffix(f, x);
       continue;
     }
-    const char *op = binop_text(x->kind);
-    if (brk) {
-      rc = wd_buf_add(f->b, op, strlen(op) - 1); /* drop the trailing space */
-      if (rc == 0) rc = wd_buf_adds(f->b, "\n  ");
-    } else {
-      rc = wd_buf_adds(f->b, op);
-    }
+    rc = add_binop(f->b, x->kind, brk ? "\n  " : " ");
     if (rc == 0) rc = emit(f, x->u.op.b, cls + 1);
   }
   if (v != inl) wd_free(v);
@@ -369,7 +384,7 @@ static int emit_raw(fmt *f, const cedar__expr *e) {
   case CEDAR__X_IN:
     /* Relations do not chain: both sides must bind tighter. */
     rc = emit(f, e->u.op.a, P_ADD);
-    if (rc == 0) rc = wd_buf_adds(b, binop_text(e->kind));
+    if (rc == 0) rc = add_binop(b, e->kind, " ");
     if (rc == 0) rc = emit(f, e->u.op.b, P_ADD);
     return rc;
   case CEDAR__X_HAS:

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * Private helpers shared by the formatter (format*.c) and the EST codec
- * (est*.c): quoting, identifier checks and the builtin name table. These
- * do not depend on value.c so that printing stays self-contained; nothing
- * here is used outside those files.
+ * (est*.c): quoting, identifier checks, operator symbols and the builtin
+ * name table. These do not depend on value.c so that printing stays
+ * self-contained; nothing here is used outside those files.
  */
 #ifndef CEDAR_FORMAT_INT_H
 #define CEDAR_FORMAT_INT_H
@@ -28,5 +28,10 @@ int cedar__fmt_fn_is_method(cedar__fn f);
 unsigned cedar__fmt_fn_arity(cedar__fn f);
 /* Looks a builtin up by exact name; -1 when unknown. */
 int cedar__fmt_fn_find(const char *name, size_t n);
+/* The symbol of a binary operator as Cedar text and the EST both spell it
+ * ("==", "in", "&&"); NULL for any other kind. */
+const char *cedar__fmt_binop(cedar__xkind k);
+/* The binary operator spelled s: 1 and *out set, or 0. */
+int cedar__fmt_binop_find(const char *s, cedar__xkind *out);
 
 #endif

@@ -442,30 +442,29 @@ int cedar__parse_policies(wd_arena *a, const char *src, size_t len, uint32_t fir
   return 0;
 }
 
-int cedar__parse_expr(wd_arena *a, const char *src, size_t len, const cedar__expr **out,
-                      cedar_diags *diags) {
+/* Parses the whole of src as one expression (expr set) or one entity uid
+ * (uid set); anything after it is an error. */
+static int parse_whole(wd_arena *a, const char *src, size_t len, const cedar__expr **expr,
+                       const cedar__uid **uid, cedar_diags *diags) {
   cedar__parser p;
   int rc;
   if (!src) len = 0;
   if ((rc = check_text(src ? src : "", len, diags))) return rc;
   cedar__p_init(&p, a, src ? src : "", len, diags);
-  rc = cedar__p_expr(&p, out);
+  rc = expr ? cedar__p_expr(&p, expr) : cedar__p_uid(&p, uid);
   if (rc == 0 && p.tok.kind != TK_EOF)
-    rc = cedar__p_expected(&p, "end of input", "after the expression");
+    rc = cedar__p_expected(&p, "end of input",
+                           expr ? "after the expression" : "after the entity uid");
   if (rc == 0 && p.lx.nerr) rc = -WD_E_PARSE;
   return p.nomem ? -WD_E_NOMEM : rc;
 }
 
+int cedar__parse_expr(wd_arena *a, const char *src, size_t len, const cedar__expr **out,
+                      cedar_diags *diags) {
+  return parse_whole(a, src, len, out, NULL, diags);
+}
+
 int cedar__parse_uid(wd_arena *a, const char *src, size_t len, const cedar__uid **out,
                      cedar_diags *diags) {
-  cedar__parser p;
-  int rc;
-  if (!src) len = 0;
-  if ((rc = check_text(src ? src : "", len, diags))) return rc;
-  cedar__p_init(&p, a, src ? src : "", len, diags);
-  rc = cedar__p_uid(&p, out);
-  if (rc == 0 && p.tok.kind != TK_EOF)
-    rc = cedar__p_expected(&p, "end of input", "after the entity uid");
-  if (rc == 0 && p.lx.nerr) rc = -WD_E_PARSE;
-  return p.nomem ? -WD_E_NOMEM : rc;
+  return parse_whole(a, src, len, NULL, out, diags);
 }

@@ -509,31 +509,31 @@ static int unary(cedar__parser *p, const cedar__expr **out) {
   return 0;
 }
 
-static int mul(cedar__parser *p, const cedar__expr **out) {
+/* One left-associative level of the grammar: operands come from sub and
+ * are joined while the current token is t1 (giving k1) or t2 (giving k2);
+ * a level with a single operator passes it twice. */
+static int left_assoc(cedar__parser *p, int (*sub)(cedar__parser *, const cedar__expr **),
+                      cedar__tk t1, cedar__xkind k1, cedar__tk t2, cedar__xkind k2,
+                      const cedar__expr **out) {
   uint32_t off = p->tok.off;
   const cedar__expr *a, *b;
-  int rc = unary(p, &a);
-  while (rc == 0 && p->tok.kind == TK_STAR) {
+  int rc = sub(p, &a);
+  while (rc == 0 && (p->tok.kind == t1 || p->tok.kind == t2)) {
+    cedar__xkind k = p->tok.kind == t1 ? k1 : k2;
     cedar__p_advance(p);
-    if ((rc = unary(p, &b))) break;
-    if (!(a = binop(p, CEDAR__X_MUL, a, b, off))) rc = -WD_E_NOMEM;
+    if ((rc = sub(p, &b))) break;
+    if (!(a = binop(p, k, a, b, off))) rc = -WD_E_NOMEM;
   }
   *out = a;
   return rc;
 }
 
+static int mul(cedar__parser *p, const cedar__expr **out) {
+  return left_assoc(p, unary, TK_STAR, CEDAR__X_MUL, TK_STAR, CEDAR__X_MUL, out);
+}
+
 static int add(cedar__parser *p, const cedar__expr **out) {
-  uint32_t off = p->tok.off;
-  const cedar__expr *a, *b;
-  int rc = mul(p, &a);
-  while (rc == 0 && (p->tok.kind == TK_PLUS || p->tok.kind == TK_MINUS)) {
-    cedar__xkind k = p->tok.kind == TK_PLUS ? CEDAR__X_ADD : CEDAR__X_SUB;
-    cedar__p_advance(p);
-    if ((rc = mul(p, &b))) break;
-    if (!(a = binop(p, k, a, b, off))) rc = -WD_E_NOMEM;
-  }
-  *out = a;
-  return rc;
+  return left_assoc(p, mul, TK_PLUS, CEDAR__X_ADD, TK_MINUS, CEDAR__X_SUB, out);
 }
 
 static int relop(const cedar__parser *p, cedar__xkind *k) {
@@ -667,29 +667,11 @@ static int relation(cedar__parser *p, const cedar__expr **out) {
 }
 
 static int and_expr(cedar__parser *p, const cedar__expr **out) {
-  uint32_t off = p->tok.off;
-  const cedar__expr *a, *b;
-  int rc = relation(p, &a);
-  while (rc == 0 && p->tok.kind == TK_AND) {
-    cedar__p_advance(p);
-    if ((rc = relation(p, &b))) break;
-    if (!(a = binop(p, CEDAR__X_AND, a, b, off))) rc = -WD_E_NOMEM;
-  }
-  *out = a;
-  return rc;
+  return left_assoc(p, relation, TK_AND, CEDAR__X_AND, TK_AND, CEDAR__X_AND, out);
 }
 
 static int or_expr(cedar__parser *p, const cedar__expr **out) {
-  uint32_t off = p->tok.off;
-  const cedar__expr *a, *b;
-  int rc = and_expr(p, &a);
-  while (rc == 0 && p->tok.kind == TK_OR) {
-    cedar__p_advance(p);
-    if ((rc = and_expr(p, &b))) break;
-    if (!(a = binop(p, CEDAR__X_OR, a, b, off))) rc = -WD_E_NOMEM;
-  }
-  *out = a;
-  return rc;
+  return left_assoc(p, and_expr, TK_OR, CEDAR__X_OR, TK_OR, CEDAR__X_OR, out);
 }
 
 int cedar__p_expr(cedar__parser *p, const cedar__expr **out) {
