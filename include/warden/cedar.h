@@ -30,12 +30,12 @@ extern "C" {
 typedef enum { CEDAR_SEV_ERROR = 0, CEDAR_SEV_WARNING = 1 } cedar_severity;
 
 typedef struct cedar_diag {
-  int code;              /* -WD_E_xxx */
-  cedar_severity sev;    /* error or warning */
-  uint32_t off, len;     /* byte span into the source; len 0 for a point */
-  uint32_t line, col;    /* 1-based; 0 when the source is not text (JSON path errors) */
+  int code;                 /* -WD_E_xxx */
+  cedar_severity sev;       /* error or warning */
+  uint32_t off, len;        /* byte span into the source; len 0 for a point */
+  uint32_t line, col;       /* 1-based; 0 when the source is not text (JSON path errors) */
   char msg[CEDAR_DIAG_MSG]; /* what is wrong, and for JSON inputs where (a path) */
-  char policy_id[64];    /* the policy concerned, or "" */
+  char policy_id[64];       /* the policy concerned, or "" */
 } cedar_diag;
 
 typedef struct cedar_diags cedar_diags;
@@ -50,8 +50,8 @@ WD_EXTERN const cedar_diag *cedar_diags_get(const cedar_diags *d, size_t i);
 /* Renders every diagnostic as "file:line:col: error: msg", the source line
  * and a caret underline. Borrows all inputs; returns owned text (free with
  * cedar_free), or NULL when out of memory. src may be NULL. */
-WD_EXTERN char *cedar_diags_render(const cedar_diags *d, const char *filename,
-                                   const char *src, size_t len);
+WD_EXTERN char *cedar_diags_render(const cedar_diags *d, const char *filename, const char *src,
+                                   size_t len);
 
 /* Frees memory returned as "owned (free with cedar_free)". */
 WD_EXTERN void cedar_free(void *p);
@@ -76,9 +76,9 @@ WD_EXTERN int cedar_psbuilder_add_est(cedar_psbuilder *b, const char *json, size
                                       cedar_diags *diags) WD_WUR;
 /* Links template_id under new_id. principal and resource are entity uids in
  * Cedar syntax (User::"alice"), NULL for a slot the template does not use. */
-WD_EXTERN int cedar_psbuilder_link(cedar_psbuilder *b, const char *template_id,
-                                   const char *new_id, const char *principal,
-                                   const char *resource, cedar_diags *diags) WD_WUR;
+WD_EXTERN int cedar_psbuilder_link(cedar_psbuilder *b, const char *template_id, const char *new_id,
+                                   const char *principal, const char *resource,
+                                   cedar_diags *diags) WD_WUR;
 /* Builds the immutable set. On success *out is owned (release with
  * cedar_policyset_unref) and the builder is left empty but reusable. */
 WD_EXTERN int cedar_psbuilder_build(cedar_psbuilder *b, cedar_policyset **out) WD_WUR;
@@ -111,6 +111,31 @@ WD_EXTERN int cedar_format_source(const char *src, size_t len, char **out,
 /* ---- Schemas (the schema issue fills this in) ---------------------------- */
 
 typedef struct cedar_schema cedar_schema;
+
+/* Reads a schema in Cedar's JSON format. On success *out is owned (free
+ * with cedar_schema_free); on failure every problem is in diags. */
+WD_EXTERN int cedar_schema_from_json(const char *json, size_t len, cedar_schema **out,
+                                     cedar_diags *diags) WD_WUR;
+WD_EXTERN void cedar_schema_free(cedar_schema *s);
+/* Reads a schema in the Cedar schema format (.cedarschema text). Syntax
+ * errors and resolution errors (unknown types, ...) all carry a line and
+ * column. On success *out is owned (free with cedar_schema_free). */
+WD_EXTERN int cedar_schema_parse(const char *src, size_t len, cedar_schema **out,
+                                 cedar_diags *diags) WD_WUR;
+/* Translates .cedarschema text into the JSON schema format (pretty-printed),
+ * and back. The schema must be valid. On success *out is owned text (free
+ * with cedar_free). */
+WD_EXTERN int cedar_schema_text_to_json(const char *src, size_t len, char **out,
+                                        cedar_diags *diags) WD_WUR;
+WD_EXTERN int cedar_schema_json_to_text(const char *json, size_t len, char **out,
+                                        cedar_diags *diags) WD_WUR;
+/* Validates every static policy and template of ps against s in Cedar's
+ * strict mode. Returns 0 when all type-check, -WD_E_VALIDATE when there are
+ * findings (each an error diagnostic with policy_id and the byte span of
+ * the offending expression; warnings, such as impossible policies, do not
+ * fail validation), or another code when out of memory. */
+WD_EXTERN int cedar_validate(const cedar_schema *s, const cedar_policyset *ps,
+                             cedar_diags *diags) WD_WUR;
 
 /* ---- Entities and requests ----------------------------------------------- */
 

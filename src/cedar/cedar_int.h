@@ -347,7 +347,9 @@ typedef struct cedar__policy {
   cedar__str template_id;         /* for a linked policy: the template; else empty */
   const cedar__uid *slot_vals[2]; /* for a linked policy: values of the slots */
   uint32_t off, len;              /* span of the whole policy in its source */
-  uint32_t pos;                   /* position in its policy set (order of addition) */
+  const char *src;                /* the text it was parsed from (set arena copy); NULL from EST */
+  uint32_t srclen;
+  uint32_t pos; /* position in its policy set (order of addition) */
 } cedar__policy;
 
 /* ======================================================================== */

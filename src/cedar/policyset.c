@@ -150,6 +150,13 @@ int cedar_psbuilder_add_text(cedar_psbuilder *b, const char *src, size_t len, ce
   uint32_t n = 0;
   int rc = cedar__parse_policies(b->arena, src ? src : "", len, b->next_index, &ps, &n, diags);
   if (rc) return -WD_E_PARSE;
+  /* Keep the text so later diagnostics (validation) can give line and column. */
+  const char *copy = n ? wd_arena_memdup(b->arena, src ? src : "", len ? len : 1) : NULL;
+  if (n && !copy) return -WD_E_NOMEM;
+  for (uint32_t i = 0; i < n; i++) {
+    ps[i]->src = copy;
+    ps[i]->srclen = (uint32_t)len;
+  }
   /* All or nothing: check every id before adding any. */
   wd_map *batch = wd_map_new();
   if (!batch) return -WD_E_NOMEM;
