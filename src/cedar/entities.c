@@ -4,13 +4,17 @@
  * mentions (entities and their parents) in one hash table, and computes the
  * transitive closure of the hierarchy once, so that lookups and `in` cost a
  * hash probe and a binary search with no allocation. Converting individual
- * JSON values is json.c's job; schemas are not consulted yet.
+ * JSON values is json.c's job. With a schema, values are read by their
+ * declared types and every entity is checked against the schema
+ * (schema_entities.c), and the schema's actions join the store, as the
+ * reference adds them.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "../util/wd_alloc.h"
 #include "cedar_int.h"
+#include "cedar_schema_ent.h"
 #include "json_path.h"
 
 typedef struct node {
@@ -36,6 +40,7 @@ struct cedar_entities {
   uint32_t nslots; /* power of two, or 0 */
   ent *ents;
   uint32_t nents;
+  const cedar_schema *schema; /* while loading only; NULL without one */
 };
 
 /* ---- the uid table ---------------------------------------------------- */
@@ -196,17 +201,76 @@ static int uid_text(const cedar__uid *u, char *out, size_t cap) {
   return rc;
 }
 
-/* Record-valued member; only "tags" may be absent, meaning {}. */
+/* Tags against the schema: each value has the declared tag type, and a
+ * type without tags has none. */
+static int load_tags_typed(cedar_entities *es, const json_t *j, const cedar__sentity *se,
+                           const char *who, cedar__jpath *path, cedar__val *out, cedar_diags *d) {
+  size_t n = json_object_size(j);
+  if (n > 0 && !se->tags)
+    return cedar__diag(d, -WD_E_JSON,
+                       "%s (%s): found tags, but no tags should exist on this entity according "
+                       "to the schema",
+                       path->buf, who);
+  if (n > UINT32_MAX) return cedar__diag(d, -WD_E_TOOBIG, "%s: too many tags", path->buf);
+  cedar__str *keys = wd_malloc((n ? n : 1) * sizeof *keys);
+  cedar__val *vals = wd_malloc((n ? n : 1) * sizeof *vals);
+  int rc = keys && vals ? 0 : -WD_E_NOMEM;
+  uint32_t i = 0;
+  const char *k;
+  size_t klen;
+  json_t *v;
+  json_object_keylen_foreach((json_t *)(uintptr_t)j, k, klen, v) {
+    if (rc || i >= n) break;
+    keys[i].p = wd_arena_memdup(es->arena, k, klen + 1);
+    keys[i].n = (uint32_t)klen;
+    if (!keys[i].p) rc = -WD_E_NOMEM;
+    size_t saved = cedar__jpath_key(path, k, klen);
+    if (rc == 0)
+      rc = cedar__schema_json_val(es->arena, es->schema, v, se->tags, path->buf, who, &vals[i], d);
+    cedar__jpath_pop(path, saved);
+    i++;
+  }
+  if (rc == 0) rc = cedar__rec_make(es->arena, keys, vals, i, out, NULL);
+  wd_free(keys);
+  wd_free(vals);
+  return rc;
+}
+
+/* Record-valued member; only "tags" may be absent, meaning {}. With a
+ * schema, se (NULL for actions and undeclared types, which
+ * cedar__schema_check_entity reports) directs how values are read. */
 static int load_record(cedar_entities *es, const json_t *obj, const char *key, cedar__jpath *path,
-                       cedar__val *out, cedar_diags *d) {
+                       const cedar__sentity *se, const cedar__uid *uid, cedar__val *out,
+                       cedar_diags *d) {
   const json_t *j = json_object_get(obj, key);
   size_t saved = cedar__jpath_key(path, key, strlen(key));
   int rc = 0;
-  if (!j)
-    rc = cedar__rec_make(es->arena, NULL, NULL, 0, out, NULL);
-  else if (!json_is_object(j))
+  char who[160] = "";
+  if (se) {
+    wd_buf b;
+    wd_buf_init(&b, sizeof who - 1);
+    if (wd_buf_adds(&b, "of ") == 0 && cedar__uid_print(&b, uid) == 0 && wd_buf_str(&b))
+      memcpy(who, wd_buf_str(&b), wd_buf_len(&b) + 1);
+    wd_buf_free(&b);
+  }
+  int tags = strcmp(key, "tags") == 0;
+  if (j && !json_is_object(j))
     rc = cedar__diag(d, -WD_E_JSON, "%s: expected an object, found %s", path->buf,
                      cedar__json_kind(j));
+  else if (se && tags && j)
+    rc = load_tags_typed(es, j, se, who, path, out, d);
+  else if (se && tags)
+    rc = cedar__rec_make(es->arena, NULL, NULL, 0, out, NULL);
+  else if (se) {
+    /* Absent attrs are {} here, so required attributes are still missing. */
+    json_t *empty = j ? NULL : json_object();
+    rc = j || empty ? cedar__schema_json_val(es->arena, es->schema, j ? j : empty, se->shape,
+                                             path->buf, who, out, d)
+                    : -WD_E_NOMEM;
+    json_decref(empty);
+  }
+  else if (!j)
+    rc = cedar__rec_make(es->arena, NULL, NULL, 0, out, NULL);
   else
     rc = cedar__json_val(es->arena, j, path->buf, out, d);
   cedar__jpath_pop(path, saved);
@@ -276,9 +340,12 @@ static int load_one(cedar_entities *es, const json_t *obj, size_t idx, cedar_dia
   int rc = cedar__json_uid(es->arena, uj, path.buf, &e->pub.uid, d);
   cedar__jpath_pop(&path, saved);
   if (rc == 0) rc = node_intern(es, e->pub.uid, &e->node, d);
-  if (rc == 0) rc = load_record(es, obj, "attrs", &path, &e->pub.attrs, d);
-  if (rc == 0) rc = load_record(es, obj, "tags", &path, &e->pub.tags, d);
+  const cedar__sentity *se =
+      rc == 0 && es->schema ? cedar__schema_entity(es->schema, e->pub.uid->type) : NULL;
+  if (rc == 0) rc = load_record(es, obj, "attrs", &path, se, e->pub.uid, &e->pub.attrs, d);
+  if (rc == 0) rc = load_record(es, obj, "tags", &path, se, e->pub.uid, &e->pub.tags, d);
   if (rc == 0) rc = load_parents(es, obj, &path, e, d);
+  if (rc == 0 && es->schema) rc = cedar__schema_check_entity(es->schema, &e->pub, path.buf, d);
   if (rc) return rc;
   node *nd = &es->nodes[e->node];
   if (nd->ent >= 0) {
@@ -378,9 +445,66 @@ out:
   return rc;
 }
 
+/* Every action entity of the data against its declaration. */
+static int check_actions(cedar_entities *es, cedar_diags *d) {
+  const cedar__uid **anc = NULL;
+  uint32_t cap = 0;
+  int rc = 0;
+  for (uint32_t i = 0; i < es->nents && rc == 0; i++) {
+    const ent *e = &es->ents[i];
+    if (!cedar__schema_is_action_type(e->pub.uid->type) ||
+        cedar__schema_entity(es->schema, e->pub.uid->type))
+      continue;
+    if (e->nanc > cap) {
+      const cedar__uid **na = wd_realloc(anc, e->nanc * sizeof *na);
+      if (!na) {
+        rc = -WD_E_NOMEM;
+        break;
+      }
+      anc = na;
+      cap = e->nanc;
+    }
+    for (uint32_t k = 0; k < e->nanc; k++)
+      anc[k] = es->nodes[e->anc[k]].uid;
+    rc = cedar__schema_check_action(es->schema, &e->pub, anc, e->nanc, d);
+  }
+  wd_free(anc);
+  return rc;
+}
+
+/* The schema's actions are entities of every store read with it, with
+ * their declared parents; an action also in the data was already checked
+ * to match its declaration. */
+static int add_schema_actions(cedar_entities *es, cedar_diags *d) {
+  const cedar_schema *s = es->schema;
+  for (uint32_t i = 0; i < s->nactions; i++) {
+    const cedar__saction *sa = &s->actions[i];
+    uint32_t k;
+    int rc = node_intern(es, sa->uid, &k, d);
+    if (rc) return rc;
+    if (es->nodes[k].ent >= 0) continue;
+    ent *e = &es->ents[es->nents];
+    memset(e, 0, sizeof *e);
+    e->pub.uid = sa->uid;
+    e->node = k;
+    e->pub.parents = sa->parents;
+    e->pub.nparents = sa->nparents;
+    rc = cedar__rec_make(es->arena, NULL, NULL, 0, &e->pub.attrs, NULL);
+    if (rc == 0) rc = cedar__rec_make(es->arena, NULL, NULL, 0, &e->pub.tags, NULL);
+    uint32_t *pn = sa->nparents ? wd_arena_alloc(es->arena, sa->nparents * sizeof *pn) : NULL;
+    if (rc == 0 && sa->nparents && !pn) rc = -WD_E_NOMEM;
+    for (uint32_t p = 0; rc == 0 && p < sa->nparents; p++)
+      rc = node_intern(es, sa->parents[p], &pn[p], d);
+    if (rc) return rc;
+    e->pnodes = pn;
+    e->npnodes = sort_unique(pn, sa->nparents);
+    es->nodes[k].ent = es->nents++;
+  }
+  return 0;
+}
+
 int cedar_entities_from_json(const char *json, size_t len, const cedar_schema *schema,
                              cedar_entities **out, cedar_diags *diags) {
-  (void)schema; /* schema-directed parsing comes with the schema work */
   json_t *root = NULL;
   cedar_entities *es = NULL;
   int rc;
@@ -399,16 +523,26 @@ int cedar_entities_from_json(const char *json, size_t len, const cedar_schema *s
                      WD_LIMIT_ENTITY_COUNT);
     goto fail;
   }
+  size_t nact = schema ? schema->nactions : 0;
   es = cedar_entities_empty();
-  if (!es || !(es->ents = wd_calloc(n ? n : 1, sizeof *es->ents))) {
+  if (!es || !(es->ents = wd_calloc(n + nact ? n + nact : 1, sizeof *es->ents))) {
     rc = -WD_E_NOMEM;
     goto fail;
   }
+  es->schema = schema;
   for (size_t i = 0; i < n; i++) {
     rc = load_one(es, json_array_get(root, i), i, diags);
     if (rc) goto fail;
   }
   rc = closure(es, diags);
+  if (rc == 0 && schema) rc = check_actions(es, diags);
+  /* The schema's actions join after the check, which (as the reference's)
+   * sees only the hierarchy the data gives; then the closure is redone. */
+  if (rc == 0 && schema && schema->nactions) {
+    rc = add_schema_actions(es, diags);
+    if (rc == 0) rc = closure(es, diags);
+  }
+  es->schema = NULL;
   if (rc) goto fail;
   json_decref(root);
   *out = es;

@@ -3,12 +3,15 @@
  * Authorization requests: principal, action, resource and context, built
  * from Cedar's request JSON or from Cedar-syntax uids plus a context
  * document. Each request owns an arena that holds all of its values; the
- * evaluator borrows them. Schema-directed context parsing is not done yet.
+ * evaluator borrows them. With a schema, the context is read by the
+ * action's declared context type and the request is validated
+ * (schema_request.c).
  */
 #include <string.h>
 
 #include "../util/wd_alloc.h"
 #include "cedar_int.h"
+#include "cedar_schema_ent.h"
 #include "json_path.h"
 
 static cedar_request *request_alloc(void) {
@@ -55,12 +58,23 @@ static int json_req_uid(cedar_request *rq, const json_t *root, const char *key, 
   return 0;
 }
 
-static int context_from(cedar_request *rq, const json_t *j, const char *path, cedar_diags *d) {
-  if (!j) return cedar__rec_make(rq->arena, NULL, NULL, 0, &rq->context, NULL);
-  if (!json_is_object(j))
+static int context_from(cedar_request *rq, const json_t *j, const char *path,
+                        const cedar_schema *s, cedar_diags *d) {
+  if (!j && !s) return cedar__rec_make(rq->arena, NULL, NULL, 0, &rq->context, NULL);
+  if (j && !json_is_object(j))
     return cedar__diag(d, -WD_E_JSON, "%s: expected an object, found %s", path,
                        cedar__json_kind(j));
-  int rc = cedar__json_val(rq->arena, j, path, &rq->context, d);
+  int rc;
+  if (s) {
+    const cedar__type *t = cedar__schema_context_type(s, rq->action.u.uid, d);
+    if (!t) return -WD_E_JSON;
+    json_t *empty = j ? NULL : json_object();
+    if (!j && !empty) return -WD_E_NOMEM;
+    rc = cedar__schema_json_val(rq->arena, s, j ? j : empty, t, path, "context", &rq->context, d);
+    json_decref(empty);
+  } else {
+    rc = cedar__json_val(rq->arena, j, path, &rq->context, d);
+  }
   if (rc == 0 && rq->context.kind != CEDAR__V_RECORD)
     /* A bare {"__entity":..} or {"__extn":..} is a value, not a context. */
     rc = cedar__diag(d, -WD_E_JSON, "%s: expected a record, found %s", path,
@@ -70,7 +84,11 @@ static int context_from(cedar_request *rq, const json_t *j, const char *path, ce
 
 int cedar_request_from_json(const char *json, size_t len, const cedar_schema *schema,
                             cedar_request **out, cedar_diags *diags) {
-  (void)schema;
+  return cedar__request_from_json_ex(json, len, schema, 1, out, diags);
+}
+
+int cedar__request_from_json_ex(const char *json, size_t len, const cedar_schema *schema,
+                                int validate, cedar_request **out, cedar_diags *diags) {
   json_t *root = NULL;
   cedar_request *rq = NULL;
   int rc;
@@ -91,7 +109,9 @@ int cedar_request_from_json(const char *json, size_t len, const cedar_schema *sc
   rc = json_req_uid(rq, root, "principal", &rq->principal, diags);
   if (rc == 0) rc = json_req_uid(rq, root, "action", &rq->action, diags);
   if (rc == 0) rc = json_req_uid(rq, root, "resource", &rq->resource, diags);
-  if (rc == 0) rc = context_from(rq, json_object_get(root, "context"), "request.context", diags);
+  if (rc == 0 && schema && validate) rc = cedar__schema_check_request(schema, rq, diags);
+  if (rc == 0)
+    rc = context_from(rq, json_object_get(root, "context"), "request.context", schema, diags);
   if (rc) goto fail;
   json_decref(root);
   *out = rq;
@@ -115,7 +135,6 @@ static int text_uid(cedar_request *rq, const char *s, const char *what, cedar__v
 int cedar_request_new(const char *principal, const char *action, const char *resource,
                       const char *context_json, size_t context_len, const cedar_schema *schema,
                       cedar_request **out, cedar_diags *diags) {
-  (void)schema;
   json_t *ctx = NULL;
   cedar_request *rq = NULL;
   int rc;
@@ -126,8 +145,9 @@ int cedar_request_new(const char *principal, const char *action, const char *res
   rc = text_uid(rq, principal, "principal", &rq->principal, diags);
   if (rc == 0) rc = text_uid(rq, action, "action", &rq->action, diags);
   if (rc == 0) rc = text_uid(rq, resource, "resource", &rq->resource, diags);
+  if (rc == 0 && schema) rc = cedar__schema_check_request(schema, rq, diags);
   if (rc == 0 && context_json) rc = cedar__json_load(context_json, context_len, &ctx, diags);
-  if (rc == 0) rc = context_from(rq, ctx, "context", diags);
+  if (rc == 0) rc = context_from(rq, ctx, "context", schema, diags);
   json_decref(ctx);
   if (rc) {
     cedar_request_free(rq);

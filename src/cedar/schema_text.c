@@ -478,8 +478,8 @@ static int names(sp *p, int allow_str, json_t **out) {
   json_t *arr = json_array();
   if (!(*out = arr)) return p->nomem = 1, -WD_E_NOMEM;
   for (;;) {
-    cedar__str nm;
-    stok where;
+    cedar__str nm = {0};
+    stok where = {0};
     int rc = allow_str ? name(p, "an action name", &nm, &where)
                        : ident(p, "an entity type name", &where);
     if (rc) return rc;

@@ -1,18 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * Conformance runner: replays test files in the cedar-integration-tests
- * layout (JSON objects with "policies", "entities" and "requests") against
- * the engine, through the public API only, and compares for every request
- * the decision, the set of determining policies and the set of policies
- * that errored. It is a test driver, not a library: it prints freely.
+ * layout (JSON objects with "policies", "entities", "schema" and
+ * "requests") against the engine, and compares for every request the
+ * decision, the set of determining policies and the set of policies that
+ * errored. As the reference harness does, entities and contexts are read
+ * against the test's schema, and requests are validated against it unless
+ * "validateRequest" is false. It also checks every test file's
+ * "shouldValidate" with cedar_validate (--no-validation skips that). It reads
+ * JSON with the engine's own reader (cedar__json_load, which keeps NUL
+ * characters in keys). It is a test driver, not a library: it prints freely.
  *
- * usage: cedar_conformance [--skip-list F] [--quiet] DIR
- * Paths inside test files are relative to DIR. Requests listed in the skip
- * list (default: needs-schema.txt next to this source; --skip-list
- * /dev/null runs everything) are counted as skipped. They need
- * schema-directed entity parsing; once the engine loads schemas, the
- * runner should pass each test's "schema" and the list should go.
- * Exits 0 only when no request failed.
+ * usage: cedar_conformance [--quiet] [--no-validation] DIR
+ * Paths inside test files are relative to DIR. Exits 0 only when no
+ * request failed and no validation verdict disagreed.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -22,7 +23,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "json_scan.h"
+#include "cedar/cedar_int.h"
+#include "cedar/cedar_schema_ent.h"
 #include "util/wd_alloc.h"
 #include "util/wd_buf.h"
 #include "util/wd_limits.h"
@@ -30,7 +32,6 @@
 
 #define FULL_REPORTS 50u
 #define MAX_FILES    200000u
-#define MAX_SKIPS    10000u
 
 typedef struct strvec {
   char **v;
@@ -39,14 +40,15 @@ typedef struct strvec {
 
 typedef struct run {
   const char *root;
-  strvec skips; /* "rel/test.json#description", sorted */
-  size_t passed, failed, skipped, reported;
-  int quiet;
-  /* One-entry cache: the handwritten tests share entity files. */
-  char *es_path;
+  size_t passed, failed, reported;
+  size_t val_agree, val_disagree;
+  int quiet, check_validation;
+  /* One-entry caches: tests share schema and entity files. */
+  char *sc_path;
+  cedar_schema *sc;
+  char *es_key; /* entities path + "\n" + schema path */
   cedar_entities *es;
 } run;
-
 static int push(strvec *s, char *str) {
   if (s->n == s->cap) {
     size_t nc = s->cap ? s->cap * 2 : 256;
@@ -135,40 +137,6 @@ static char *read_all(const char *path, size_t *len) {
   return wd_buf_take(&b);
 }
 
-static int load_skips(run *R, const char *path) {
-  size_t len = 0;
-  char *txt = read_all(path, &len);
-  if (!txt) {
-    fprintf(stderr, "cannot read skip list '%s'\n", path);
-    return -1;
-  }
-  for (char *line = txt; *line;) {
-    char *nl = strchr(line, '\n');
-    size_t n = nl ? (size_t)(nl - line) : strlen(line);
-    if (n && line[n - 1] == '\r') n--;
-    if (n && line[0] != '#' && R->skips.n < MAX_SKIPS) {
-      char *s = wd_strndup(line, n);
-      if (!s || push(&R->skips, s) != 0) {
-        wd_free(s);
-        wd_free(txt);
-        return -1;
-      }
-    }
-    line = nl ? nl + 1 : line + n;
-  }
-  wd_free(txt);
-  if (R->skips.n) qsort(R->skips.v, R->skips.n, sizeof *R->skips.v, cmp_str);
-  return 0;
-}
-
-static int is_skipped(const run *R, const char *rel, const char *desc) {
-  char *key = join(rel, "#", desc);
-  int hit = key && R->skips.n &&
-            bsearch(&key, R->skips.v, R->skips.n, sizeof *R->skips.v, cmp_str) != NULL;
-  wd_free(key);
-  return hit;
-}
-
 /* Renders diagnostics (or the bare code) into owned text. */
 static char *diag_text(const cedar_diags *d, const char *file, const char *src, size_t len,
                        int rc) {
@@ -198,12 +166,13 @@ static void sort_unique(strvec *out) {
 
 /* Sorted, deduplicated ids from a JSON array of strings or of objects
  * with "policyId" (both spellings of "errors" exist). */
-static void json_ids(const js_span *arr, strvec *out) {
-  size_t pos = 0;
-  js_span v, id;
-  while (arr && js_arr_next(*arr, &pos, &v)) {
-    if (js_kind(v) == '{' && js_get(v, "policyId", &id)) v = id;
-    char *c = js_str(v, NULL);
+static void json_ids(const json_t *arr, strvec *out) {
+  size_t i;
+  const json_t *v;
+  json_array_foreach(arr, i, v) {
+    if (json_is_object(v)) v = json_object_get(v, "policyId");
+    if (!json_is_string(v)) continue;
+    char *c = wd_strndup(json_string_value(v), json_string_length(v));
     if (c && push(out, c) != 0) wd_free(c);
   }
   sort_unique(out);
@@ -232,50 +201,44 @@ static void report(run *R, const char *rel, const char *desc, const char *detail
     printf("FAIL %s#%s\n", rel, desc);
 }
 
-/* Owned description of a request ("" when absent), or NULL. */
-static char *desc_of(js_span rq) {
-  js_span d;
-  if (js_get(rq, "description", &d) && js_kind(d) == '"') return js_str(d, NULL);
-  return wd_strdup("(no description)");
+/* Borrowed description of a request. */
+static const char *desc_of(const json_t *rq) {
+  const char *d = json_string_value(json_object_get(rq, "description"));
+  return d ? d : "(no description)";
 }
 
-/* Owned value of a string member, or NULL. */
-static char *str_member(js_span obj, const char *name) {
-  js_span v;
-  return js_get(obj, name, &v) ? js_str(v, NULL) : NULL;
-}
-
-/* Runs one request; adds to passed, failed or skipped. */
-static void run_request(run *R, const char *rel, js_span req, const cedar_policyset *ps,
-                        const cedar_entities *es) {
-  char *desc = desc_of(req), *want = NULL, *txt = NULL;
-  if (!desc) {
-    R->failed++;
-    return;
-  }
-  if (is_skipped(R, rel, desc)) {
-    R->skipped++;
-    wd_free(desc);
-    return;
-  }
-  /* The request keys are passed through as written, so the engine's own
-   * JSON reader sees exactly the corpus bytes. */
-  wd_buf rb;
-  wd_buf_init(&rb, WD_LIMIT_JSON_BYTES);
+/* The request's principal, action, resource and context as JSON text for
+ * the engine's request reader. Owned, or NULL. */
+static char *request_text(const json_t *req) {
   static const char *const keys[] = {"principal", "action", "resource", "context"};
-  int brc = wd_buf_addc(&rb, '{');
-  for (size_t i = 0, n = 0; brc == 0 && i < 4; i++) {
-    js_span v;
-    if (!js_get(req, keys[i], &v)) continue;
-    brc = wd_buf_addf(&rb, "%s\"%s\":%.*s", n++ ? "," : "", keys[i], (int)v.n, v.p);
+  json_t *o = json_object();
+  char *txt = NULL;
+  if (!o) return NULL;
+  for (size_t i = 0; i < 4; i++) {
+    json_t *v = json_object_get(req, keys[i]);
+    if (v && json_object_set(o, keys[i], v) != 0) goto out;
   }
-  if (brc == 0) brc = wd_buf_addc(&rb, '}');
-  if (brc == 0) txt = wd_buf_take(&rb);
+  char *t = json_dumps(o, JSON_COMPACT);
+  txt = t ? wd_strdup(t) : NULL;
+  free(t); /* jansson's allocation */
+out:
+  json_decref(o);
+  return txt;
+}
+
+/* Runs one request; adds to passed or failed. */
+static void run_request(run *R, const char *rel, const json_t *req, const cedar_policyset *ps,
+                        const cedar_entities *es, const cedar_schema *sc) {
+  const char *desc = desc_of(req);
+  char *txt = request_text(req);
   cedar_diags *d = cedar_diags_new();
   cedar_request *rq = NULL;
   cedar_response *resp = NULL;
   strvec exp_r = {0}, exp_e = {0}, got_r = {0}, got_e = {0};
-  int rc = txt && d ? cedar_request_from_json(txt, strlen(txt), NULL, &rq, d) : -WD_E_NOMEM;
+  const json_t *vr = json_object_get(req, "validateRequest");
+  int validate = !json_is_false(vr); /* absent means true, as the harness says */
+  int rc =
+      txt && d ? cedar__request_from_json_ex(txt, strlen(txt), sc, validate, &rq, d) : -WD_E_NOMEM;
   if (rc) {
     char *t = diag_text(d, "request did not load: request", NULL, 0, rc);
     report(R, rel, desc, t ? t : wd_strerror(rc));
@@ -287,14 +250,13 @@ static void run_request(run *R, const char *rel, js_span req, const cedar_policy
     report(R, rel, desc, wd_strerror(rc));
     goto out;
   }
-  want = str_member(req, "decision");
+  const char *want = json_string_value(json_object_get(req, "decision"));
   int got_allow = cedar_response_decision(resp) == CEDAR_ALLOW;
   const char *got = got_allow ? "allow" : "deny";
   /* Older corpora spell the decision "Allow"/"Deny". */
   int want_allow = want && (want[0] == 'a' || want[0] == 'A');
-  js_span jr, je;
-  json_ids(js_get(req, "reason", &jr) ? &jr : NULL, &exp_r);
-  json_ids(js_get(req, "errors", &je) ? &je : NULL, &exp_e);
+  json_ids(json_object_get(req, "reason"), &exp_r);
+  json_ids(json_object_get(req, "errors"), &exp_e);
   for (size_t i = 0; i < cedar_response_reason_count(resp); i++) {
     char *c = wd_strdup(cedar_response_reason(resp, i));
     if (c && push(&got_r, c) != 0) wd_free(c);
@@ -323,8 +285,6 @@ static void run_request(run *R, const char *rel, js_span req, const cedar_policy
       printf("FAIL %s#%s\n", rel, desc);
     }
   }
-  strvec_free(&got_r);
-  strvec_free(&got_e);
 out:
   strvec_free(&exp_r);
   strvec_free(&exp_e);
@@ -334,8 +294,6 @@ out:
   cedar_request_free(rq);
   cedar_diags_free(d);
   wd_free(txt);
-  wd_free(want);
-  wd_free(desc);
 }
 
 /* Loads a file named inside a test, relative to the root. Returns owned
@@ -348,70 +306,107 @@ static char *load_rel(const run *R, const char *name, size_t *len, char **err) {
   return txt;
 }
 
-/* Fails every non-skipped request of a test that could not be set up. */
-static void fail_all(run *R, const char *rel, js_span reqs, const char *why) {
-  size_t pos = 0, total = 0, shown = 0;
-  js_span rq;
-  while (js_arr_next(reqs, &pos, &rq))
-    total++;
-  pos = 0;
-  while (js_arr_next(reqs, &pos, &rq)) {
-    char *desc = desc_of(rq);
-    int skip = desc && is_skipped(R, rel, desc);
-    wd_free(desc);
-    if (skip) {
-      R->skipped++;
-      continue;
-    }
-    R->failed++;
-    if (!R->quiet && !shown++) printf("FAIL %s (all %zu requests): %s\n", rel, total, why);
-  }
+/* Fails every request of a test that could not be set up. */
+static void fail_all(run *R, const char *rel, const json_t *reqs, const char *why) {
+  size_t total = json_array_size(reqs);
+  R->failed += total;
+  if (!R->quiet) printf("FAIL %s (all %zu requests): %s\n", rel, total, why);
 }
 
-static int load_entities(run *R, const char *name, char **err) {
-  if (R->es_path && strcmp(R->es_path, name) == 0) return 0;
-  cedar_entities_free(R->es);
-  wd_free(R->es_path);
-  R->es = NULL;
-  R->es_path = NULL;
+/* Loads the schema named by a test (.cedarschema text or JSON), cached. */
+static int load_schema(run *R, const char *name, char **err) {
+  if (R->sc_path && strcmp(R->sc_path, name) == 0) return 0;
+  cedar_schema_free(R->sc);
+  wd_free(R->sc_path);
+  R->sc = NULL;
+  R->sc_path = NULL;
   size_t len = 0;
   char *txt = load_rel(R, name, &len, err);
   if (!txt) return -1;
   cedar_diags *d = cedar_diags_new();
-  int rc = d ? cedar_entities_from_json(txt, len, NULL, &R->es, d) : -WD_E_NOMEM;
+  int rc = !d                         ? -WD_E_NOMEM
+           : ends_with(name, ".json") ? cedar_schema_from_json(txt, len, &R->sc, d)
+                                      : cedar_schema_parse(txt, len, &R->sc, d);
   if (rc)
     *err = diag_text(d, name, txt, len, rc);
-  else
-    R->es_path = wd_strdup(name);
+  else if (!(R->sc_path = wd_strdup(name)))
+    rc = -WD_E_NOMEM;
   cedar_diags_free(d);
   wd_free(txt);
-  if (rc == 0 && !R->es_path) {
-    cedar_entities_free(R->es);
-    R->es = NULL;
-    return -1;
+  if (rc) {
+    cedar_schema_free(R->sc);
+    R->sc = NULL;
   }
   return rc ? -1 : 0;
 }
 
-/* 1-based line and column of byte off in text, for messages. */
-static void locate(const char *text, size_t off, unsigned *line, unsigned *col) {
-  *line = 1;
-  *col = 1;
-  for (size_t i = 0; i < off; i++) {
-    if (text[i] == '\n') {
-      (*line)++;
-      *col = 1;
-    } else {
-      (*col)++;
+/* Loads the entities of a test, read against the schema sc (may be
+ * NULL); cached by file and schema. */
+static int load_entities(run *R, const char *name, const char *scname, const cedar_schema *sc,
+                         char **err) {
+  char *key = join(name, "\n", scname ? scname : "");
+  if (!key) return -1;
+  if (R->es_key && strcmp(R->es_key, key) == 0) {
+    wd_free(key);
+    return 0;
+  }
+  cedar_entities_free(R->es);
+  wd_free(R->es_key);
+  R->es = NULL;
+  R->es_key = NULL;
+  size_t len = 0;
+  char *txt = load_rel(R, name, &len, err);
+  if (!txt) {
+    wd_free(key);
+    return -1;
+  }
+  cedar_diags *d = cedar_diags_new();
+  int rc = d ? cedar_entities_from_json(txt, len, sc, &R->es, d) : -WD_E_NOMEM;
+  if (rc) {
+    *err = diag_text(d, name, txt, len, rc);
+    wd_free(key);
+  } else {
+    R->es_key = key;
+  }
+  cedar_diags_free(d);
+  wd_free(txt);
+  return rc ? -1 : 0;
+}
+
+/* Does cedar_validate agree with the test's "shouldValidate"? */
+static void check_validation(run *R, const char *rel, const json_t *t, const cedar_schema *sc,
+                             const cedar_policyset *ps) {
+  const json_t *sv = json_object_get(t, "shouldValidate");
+  if (!R->check_validation || !sc || !json_is_boolean(sv)) return;
+  cedar_diags *d = cedar_diags_new();
+  int rc = d ? cedar_validate(sc, ps, d) : -WD_E_NOMEM;
+  int want = json_is_true(sv);
+  if ((rc == 0) == want) {
+    R->val_agree++;
+  } else {
+    R->val_disagree++;
+    if (!R->quiet) {
+      printf("VALIDATION %s: expected %s, got %s\n", rel, want ? "valid" : "invalid",
+             rc == 0                ? "valid"
+             : rc == -WD_E_VALIDATE ? "invalid"
+                                    : wd_strerror(rc));
+      for (size_t i = 0; i < cedar_diags_count(d) && i < 3; i++)
+        printf("    %s: %s\n", cedar_diags_get(d, i)->policy_id, cedar_diags_get(d, i)->msg);
     }
   }
+  cedar_diags_free(d);
+}
+
+static const char *str_of(const json_t *t, const char *key) {
+  return json_string_value(json_object_get(t, key));
 }
 
 static void run_test(run *R, const char *rel) {
   char *path = join(R->root, "/", rel);
-  char *text = NULL, *err = NULL, *src = NULL, *pol = NULL, *ents = NULL;
-  size_t tlen = 0, bad = 0;
-  js_span t, reqs, v;
+  char *text = NULL, *err = NULL, *src = NULL;
+  size_t tlen = 0;
+  json_t *t = NULL;
+  const json_t *reqs = NULL;
   cedar_policyset *ps = NULL;
   cedar_diags *d = NULL;
   if (!path || !(text = read_all(path, &tlen))) {
@@ -419,101 +414,89 @@ static void run_test(run *R, const char *rel) {
     R->failed++;
     goto out;
   }
-  if (js_parse(text, tlen, &t, &bad) != 0) {
-    unsigned line, col;
-    locate(text, bad, &line, &col);
-    printf("FAIL %s:%u:%u: malformed JSON in the test file\n", rel, line, col);
+  d = cedar_diags_new();
+  if (!d || cedar__json_load(text, tlen, &t, d) != 0) {
+    char *m = diag_text(d, rel, text, tlen, -WD_E_JSON);
+    printf("FAIL %s\n", m ? m : rel);
+    wd_free(m);
     R->failed++;
     goto out;
   }
-  if (js_kind(t) != '{' || !js_get(t, "policies", &v) || !(pol = js_str(v, NULL)) ||
-      !js_get(t, "requests", &reqs) || js_kind(reqs) != '[')
-    goto out; /* not a test file */
+  cedar_diags_clear(d);
+  reqs = json_object_get(t, "requests");
+  const char *pol = str_of(t, "policies");
+  if (!json_is_object(t) || !pol || !json_is_array(reqs)) goto out; /* not a test file */
   size_t len = 0;
   src = load_rel(R, pol, &len, &err);
   if (!src) goto fail;
-  d = cedar_diags_new();
-  int rc = d ? cedar_policyset_parse(src, len, &ps, d) : -WD_E_NOMEM;
+  int rc = cedar_policyset_parse(src, len, &ps, d);
   if (rc) {
     err = diag_text(d, pol, src, len, rc);
     goto fail;
   }
+  const cedar_schema *sc = NULL;
+  const char *scname = str_of(t, "schema");
+  if (scname) {
+    if (load_schema(R, scname, &err) != 0) goto fail;
+    sc = R->sc;
+  }
   const cedar_entities *es = NULL;
-  if (js_get(t, "entities", &v) && js_kind(v) == '"') {
-    ents = js_str(v, NULL);
-    if (!ents || load_entities(R, ents, &err) != 0) goto fail;
+  const char *ents = str_of(t, "entities");
+  if (ents) {
+    if (load_entities(R, ents, scname, sc, &err) != 0) goto fail;
     es = R->es;
   }
-  size_t pos = 0;
-  js_span rq;
-  while (js_arr_next(reqs, &pos, &rq))
-    run_request(R, rel, rq, ps, es);
+  check_validation(R, rel, t, sc, ps);
+  size_t i;
+  const json_t *rq;
+  json_array_foreach(reqs, i, rq) run_request(R, rel, rq, ps, es, sc);
   goto out;
 fail:
   fail_all(R, rel, reqs, err ? err : "out of memory");
 out:
   cedar_policyset_unref(ps);
   cedar_diags_free(d);
+  json_decref(t);
   wd_free(src);
   wd_free(err);
-  wd_free(pol);
-  wd_free(ents);
   wd_free(text);
   wd_free(path);
 }
 
-/* The default skip list sits next to this source file. */
-static char *default_skip_list(void) {
-#ifdef WD_NEEDS_SCHEMA_LIST
-  return wd_strdup(WD_NEEDS_SCHEMA_LIST);
-#else
-  const char *me = __FILE__;
-  const char *slash = strrchr(me, '/');
-  if (!slash) return wd_strdup("needs-schema.txt");
-  char *dir = wd_strndup(me, (size_t)(slash - me));
-  char *p = dir ? join(dir, "/", "needs-schema.txt") : NULL;
-  wd_free(dir);
-  return p;
-#endif
-}
-
 int main(int argc, char **argv) {
   run R = {0};
-  const char *skip_list = NULL;
+  R.check_validation = 1;
   strvec files = {0};
   int status = 2;
-  char *def = NULL;
   for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--skip-list") == 0 && i + 1 < argc)
-      skip_list = argv[++i];
-    else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0)
+    if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0)
       R.quiet = 1;
+    else if (strcmp(argv[i], "--no-validation") == 0)
+      R.check_validation = 0;
     else if (argv[i][0] == '-' || R.root)
       goto usage;
     else
       R.root = argv[i];
   }
   if (!R.root) goto usage;
-  if (!skip_list) skip_list = def = default_skip_list();
-  if (!skip_list || load_skips(&R, skip_list) != 0) goto out;
   if (walk(R.root, "", &files) != 0) goto out;
   qsort(files.v, files.n, sizeof *files.v, cmp_str);
   for (size_t i = 0; i < files.n; i++)
     run_test(&R, files.v[i]);
   if (R.reported > FULL_REPORTS)
     printf("(details shown for the first %u failures only)\n", FULL_REPORTS);
-  printf("%zu passed, %zu failed", R.passed, R.failed);
-  if (R.skipped) printf(", %zu skipped", R.skipped);
-  printf("\n");
-  status = R.failed || R.passed + R.skipped == 0 ? 1 : 0;
+  if (R.check_validation)
+    printf("validation: %zu agree, %zu disagree\n", R.val_agree, R.val_disagree);
+  printf("%zu passed, %zu failed\n", R.passed, R.failed);
+  status = R.failed || R.val_disagree || R.passed == 0 ? 1 : 0;
   goto out;
 usage:
-  fputs("usage: cedar_conformance [--skip-list F] [--quiet] DIR\n", stderr);
+  fputs("usage: cedar_conformance [--quiet] [--no-validation] DIR\n", stderr);
 out:
-  wd_free(def);
   strvec_free(&files);
-  strvec_free(&R.skips);
   cedar_entities_free(R.es);
-  wd_free(R.es_path);
+  wd_free(R.es_key);
+  cedar_schema_free(R.sc);
+  wd_free(R.sc_path);
   return status;
 }

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Request validation against a schema (the reference's validateRequest):
+ * the action is declared, and the principal and resource have types the
+ * action applies to. Reading the context by the action's declared context
+ * type is request.c's, through cedar__schema_json_val. Entities are
+ * schema_entities.c's.
+ */
+#include <string.h>
+
+#include "cedar_schema_ent.h"
+
+static void uid_str(const cedar__uid *u, char *out, size_t cap) {
+  wd_buf b;
+  wd_buf_init(&b, cap - 1);
+  int rc = cedar__uid_print(&b, u);
+  size_t n = rc == 0 && wd_buf_str(&b) ? wd_buf_len(&b) : 0;
+  memcpy(out, n ? wd_buf_str(&b) : "?", n ? n : 2);
+  out[n ? n : 1] = '\0';
+  wd_buf_free(&b);
+}
+
+const cedar__type *cedar__schema_context_type(const cedar_schema *s, const cedar__uid *action,
+                                              cedar_diags *d) {
+  const cedar__saction *sa = cedar__schema_action(s, action);
+  if (!sa) {
+    char u[128];
+    uid_str(action, u, sizeof u);
+    (void)cedar__diag(d, -WD_E_JSON, "request: action `%s` is not declared in the schema", u);
+    return NULL;
+  }
+  return sa->context;
+}
+
+static int has_type(const cedar__str *types, uint32_t n, cedar__str t) {
+  for (uint32_t i = 0; i < n; i++)
+    if (cedar__str_eq(types[i], t)) return 1;
+  return 0;
+}
+
+/* One of principal or resource: its type must be one the action applies
+ * to, and an enum type's id must be declared. */
+static int check_one(const cedar_schema *s, const char *role, const cedar__uid *u,
+                     const cedar__str *types, uint32_t ntypes, const char *action, cedar_diags *d) {
+  char us[128];
+  uid_str(u, us, sizeof us);
+  if (!has_type(types, ntypes, u->type)) {
+    if (!cedar__schema_entity(s, u->type))
+      return cedar__diag(d, -WD_E_JSON, "request: %s type `%.*s` is not declared in the schema",
+                         role, (int)u->type.n, u->type.p);
+    if (ntypes == 0)
+      return cedar__diag(d, -WD_E_JSON,
+                         "request: %s `%s` is not valid for action `%s`, which applies to no %s "
+                         "types in the schema",
+                         role, us, action, role);
+    return cedar__diag(d, -WD_E_JSON,
+                       "request: %s type `%.*s` is not valid for action `%s` according to the "
+                       "schema (%s `%s`)",
+                       role, (int)u->type.n, u->type.p, action, role, us);
+  }
+  const cedar__sentity *se = cedar__schema_entity(s, u->type);
+  if (se && se->is_enum) {
+    for (uint32_t i = 0; i < se->nenum; i++)
+      if (cedar__str_eq(se->enum_ids[i], u->id)) return 0;
+    return cedar__diag(d, -WD_E_JSON,
+                       "request: %s `%s` is of an enumerated entity type, but its id is not one "
+                       "of the declared ids",
+                       role, us);
+  }
+  return 0;
+}
+
+int cedar__schema_check_request(const cedar_schema *s, const cedar_request *rq, cedar_diags *d) {
+  const cedar__uid *act = rq->action.u.uid;
+  const cedar__saction *sa = cedar__schema_action(s, act);
+  char as[128];
+  uid_str(act, as, sizeof as);
+  if (!sa)
+    return cedar__diag(d, -WD_E_JSON, "request: action `%s` is not declared in the schema", as);
+  int rc = check_one(s, "principal", rq->principal.u.uid, sa->principals, sa->nprincipals, as, d);
+  if (rc == 0)
+    rc = check_one(s, "resource", rq->resource.u.uid, sa->resources, sa->nresources, as, d);
+  return rc;
+}
