@@ -20,8 +20,10 @@ static void usage(FILE *out) {
         "  check-parse       check that a policy file parses\n"
         "  format            print policies in canonical form, or check/rewrite files\n"
         "  translate-policy  convert policies between Cedar and JSON (EST)\n"
+        "  validate          type-check policies against a schema (exit 3 on findings)\n"
+        "  translate-schema  convert a schema between the Cedar and JSON formats\n"
         "\n"
-        "Exit status: 0 success or ALLOW, 2 DENY, 1 bad input, 64 usage error.\n"
+        "Exit status: 0 success or ALLOW, 2 DENY, 1 bad input, 3 invalid, 64 usage error.\n"
         "Run 'warden cedar <subcommand> --help' for its options.\n",
         out);
 }
@@ -32,7 +34,9 @@ static void usage(FILE *out) {
   "  --principal UID       e.g. 'User::\"alice\"' (instead of --request-json)\n"                   \
   "  --action UID          e.g. 'Action::\"view\"'\n"                                              \
   "  --resource UID        e.g. 'Photo::\"pic.jpg\"'\n"                                            \
-  "  --context F           context JSON object (default: {})\n"
+  "  --context F           context JSON object (default: {})\n"                                    \
+  "  --schema F            validate entities and request against this schema\n"                    \
+  "                        (.cedarschema text, or JSON if F ends in .json)\n"
 
 static void authorize_usage(FILE *out) {
   fputs(
@@ -63,8 +67,9 @@ static void evaluate_usage(FILE *out) {
   {"--entities", NULL, 1, &(in).entities, NULL},                                                   \
       {"--request-json", NULL, 1, &(in).request_json, NULL},                                       \
       {"--principal", "-l", 1, &(in).principal, NULL}, {"--action", "-a", 1, &(in).action, NULL},  \
-      {"--resource", "-r", 1, &(in).resource, NULL}, {                                             \
-    "--context", "-c", 1, &(in).context, NULL                                                      \
+      {"--resource", "-r", 1, &(in).resource, NULL}, {"--context", "-c", 1, &(in).context, NULL},  \
+  {                                                                                                \
+    "--schema", NULL, 1, &(in).schema, NULL                                                        \
   }
 
 static int check_request_flags(const char *cmd, const cli_inputs *in, int need_all) {
@@ -112,6 +117,7 @@ int cli_cedar_authorize(int argc, char **argv) {
                           {"--strict", NULL, 0, NULL, &strict},
                           {0}};
   cedar_policyset *ps = NULL;
+  cedar_schema *sc = NULL;
   cedar_entities *es = NULL;
   cedar_request *rq = NULL;
   cedar_response *resp = NULL;
@@ -127,8 +133,9 @@ int cli_cedar_authorize(int argc, char **argv) {
   }
   if ((rc = check_request_flags("authorize", &in, 1)) != 0) return rc;
   int status = CLI_ERR;
-  if (cli_load_policies(&in, &ps) || cli_load_entities(&in, &es) || cli_load_request(&in, 0, &rq))
-    goto out;
+  if (cli_load_policies(&in, &ps) || cli_load_schema(&in, &sc)) goto out;
+  in.sc = sc;
+  if (cli_load_entities(&in, &es) || cli_load_request(&in, 0, &rq)) goto out;
   cedar_authz_opts ao = {.strict_forbid = strict};
   rc = cedar_authorize(ps, es, rq, &ao, &resp);
   if (rc) {
@@ -151,6 +158,7 @@ out:
   cedar_response_free(resp);
   cedar_request_free(rq);
   cedar_entities_free(es);
+  cedar_schema_free(sc);
   cedar_policyset_unref(ps);
   return status;
 }
@@ -161,6 +169,7 @@ int cli_cedar_evaluate(int argc, char **argv) {
   size_t npos = 0;
   const char *pos[1];
   const cli_opt opts[] = {REQUEST_OPTS(in), {0}};
+  cedar_schema *sc = NULL;
   cedar_entities *es = NULL;
   cedar_request *rq = NULL;
   cedar_diags *d = NULL;
@@ -178,6 +187,8 @@ int cli_cedar_evaluate(int argc, char **argv) {
   }
   if ((rc = check_request_flags("evaluate", &in, 0)) != 0) return rc;
   int status = CLI_ERR;
+  if (cli_load_schema(&in, &sc)) goto out;
+  in.sc = sc;
   if (cli_load_entities(&in, &es) || cli_load_request(&in, 1, &rq)) goto out;
   d = cedar_diags_new();
   if (!d) goto out;
@@ -193,6 +204,7 @@ out:
   cedar_diags_free(d);
   cedar_request_free(rq);
   cedar_entities_free(es);
+  cedar_schema_free(sc);
   return status;
 }
 
@@ -201,9 +213,13 @@ int wd_cli_cedar(int argc, char **argv) {
     const char *name;
     int (*fn)(int, char **);
   } cmds[] = {
-      {"authorize", cli_cedar_authorize},        {"evaluate", cli_cedar_evaluate},
-      {"check-parse", cli_cedar_check_parse},    {"format", cli_cedar_format},
+      {"authorize", cli_cedar_authorize},
+      {"evaluate", cli_cedar_evaluate},
+      {"check-parse", cli_cedar_check_parse},
+      {"format", cli_cedar_format},
       {"translate-policy", cli_cedar_translate},
+      {"validate", wd_cli_cedar_validate},
+      {"translate-schema", wd_cli_cedar_translate_schema},
   };
   if (argc < 2) {
     usage(stderr);

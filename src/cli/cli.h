@@ -12,6 +12,8 @@
 int wd_cli_cedar(int argc, char **argv);
 /* warden cedar translate-schema (argv[0] is the subcommand name). */
 int wd_cli_cedar_translate_schema(int argc, char **argv);
+/* warden cedar validate: 0 valid, 3 findings, 1 bad input, 64 usage. */
+int wd_cli_cedar_validate(int argc, char **argv);
 /* warden serve: runs the service until SIGTERM; exit 0 after a clean stop, 64 on bad config. */
 int wd_cli_serve(int argc, char **argv);
 

@@ -18,16 +18,22 @@ typedef struct cli_inputs {
   const char *request_json;    /* --request-json */
   const char *principal, *action, *resource;
   const char *context; /* --context: a file holding a JSON object */
+  const char *schema;  /* --schema: .cedarschema text, or JSON if it ends in .json */
+  const cedar_schema *sc; /* loaded from schema by cli_load_schema; NULL without */
 } cli_inputs;
 
 /* Loads the policy set named by in->policies (Cedar text, or EST JSON when
  * the format says so or the file ends in .json) plus template links.
  * Prints diagnostics; returns 0 with *out owned, or an error. */
 int cli_load_policies(const cli_inputs *in, cedar_policyset **out);
-/* Loads in->entities, or an empty store when it is NULL. */
+/* Loads in->schema (NULL when none was given). Prints diagnostics. */
+int cli_load_schema(const cli_inputs *in, cedar_schema **out);
+/* Loads in->entities, or an empty store when it is NULL; with in->sc the
+ * entities are read and validated against the schema. */
 int cli_load_entities(const cli_inputs *in, cedar_entities **out);
-/* Builds the request from --request-json or the four uid/context flags.
- * When allow_partial is set, missing uids get placeholders (evaluate). */
+/* Builds the request from --request-json or the four uid/context flags,
+ * validated against in->sc when there is one. When allow_partial is set,
+ * missing uids get placeholders (evaluate). */
 int cli_load_request(const cli_inputs *in, int allow_partial, cedar_request **out);
 
 int cli_cedar_authorize(int argc, char **argv);

@@ -149,6 +149,27 @@ out:
   return rc;
 }
 
+int cli_load_schema(const cli_inputs *in, cedar_schema **out) {
+  char *src = NULL;
+  size_t len = 0;
+  cedar_diags *d = NULL;
+  *out = NULL;
+  if (!in->schema) return 0;
+  int json = cli_ends_with(in->schema, ".json");
+  int rc = cli_read_file(in->schema, json ? WD_LIMIT_JSON_BYTES : WD_LIMIT_SCHEMA_TEXT_BYTES, &src,
+                         &len);
+  if (rc) goto out;
+  rc = -WD_E_NOMEM;
+  d = cedar_diags_new();
+  if (!d) goto out;
+  rc = json ? cedar_schema_from_json(src, len, out, d) : cedar_schema_parse(src, len, out, d);
+  if (rc) cli_print_diags(d, in->schema, src, len, rc);
+out:
+  cedar_diags_free(d);
+  wd_free(src);
+  return rc;
+}
+
 int cli_load_entities(const cli_inputs *in, cedar_entities **out) {
   char *src = NULL;
   size_t len = 0;
@@ -163,7 +184,7 @@ int cli_load_entities(const cli_inputs *in, cedar_entities **out) {
   rc = -WD_E_NOMEM;
   d = cedar_diags_new();
   if (!d) goto out;
-  rc = cedar_entities_from_json(src, len, NULL, out, d);
+  rc = cedar_entities_from_json(src, len, in->sc, out, d);
   if (rc) cli_print_diags(d, in->entities, src, len, rc);
 out:
   cedar_diags_free(d);
@@ -181,17 +202,24 @@ int cli_load_request(const cli_inputs *in, int allow_partial, cedar_request **ou
   if (!d) goto out;
   if (file && (rc = cli_read_file(file, WD_LIMIT_JSON_BYTES, &src, &len)) != 0) goto out;
   if (in->request_json) {
-    rc = cedar_request_from_json(src, len, NULL, out, d);
+    rc = cedar_request_from_json(src, len, in->sc, out, d);
   } else {
     /* evaluate may run without a full request; the placeholders only
      * matter if the expression looks at them. */
     const char *p = in->principal, *a = in->action, *r = in->resource;
+    if (in->sc && !(p && a && r)) {
+      /* Placeholders would only fail validation with a puzzling message. */
+      fputs("error: --schema needs a full request (--principal, --action and --resource)\n",
+            stderr);
+      rc = -WD_E_INVAL;
+      goto out;
+    }
     if (allow_partial) {
       if (!p) p = "Unspecified::\"principal\"";
       if (!a) a = "Action::\"unspecified\"";
       if (!r) r = "Unspecified::\"resource\"";
     }
-    rc = cedar_request_new(p, a, r, src, len, NULL, out, d);
+    rc = cedar_request_new(p, a, r, src, len, in->sc, out, d);
     if (!file) file = "<request>";
   }
   if (rc) cli_print_diags(d, file, src, len, rc);
