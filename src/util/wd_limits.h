@@ -33,39 +33,42 @@
 #define WD_LIMIT_VALIDATE_FINDINGS 32u          /* distinct validator findings kept per policy */
 
 /* Workload identity: JWS, task tokens, DPoP proofs, signing keys */
-#define WD_LIMIT_JWS_BYTES       8192u  /* one compact JWS (task token or DPoP proof) */
-#define WD_LIMIT_JWS_PART_BYTES  4096u  /* one decoded header or payload */
-#define WD_LIMIT_JWT_STR_BYTES   1024u  /* one string claim (sub, jti, htu...) */
-#define WD_LIMIT_PEM_BYTES       16384u /* one PEM key file */
-#define WD_LIMIT_KEYSET_KEYS     16u    /* signing keys kept in a keyset */
-#define WD_LIMIT_KEYSET_FILE_BYTES 65536u /* keyset manifest */
+#define WD_LIMIT_JWS_BYTES         8192u      /* one compact JWS (task token or DPoP proof) */
+#define WD_LIMIT_JWS_PART_BYTES    4096u      /* one decoded header or payload */
+#define WD_LIMIT_JWT_STR_BYTES     1024u      /* one string claim (sub, jti, htu...) */
+#define WD_LIMIT_PEM_BYTES         16384u     /* one PEM key file */
+#define WD_LIMIT_KEYSET_KEYS       16u        /* signing keys kept in a keyset */
+#define WD_LIMIT_KEYSET_FILE_BYTES 65536u     /* keyset manifest */
+#define WD_LIMIT_SIGCACHE_SLOTS    (1u << 20) /* verified-token cache entries */
 
 /* Growable buffers default cap */
 #define WD_LIMIT_BUF_DEFAULT (64u * 1024u * 1024u)
 #define WD_LIMIT_DIAG_MSG    256u
 
 /* HTTP service (src/http, src/config) */
-#define WD_LIMIT_HTTP_BODY_BYTES       (1u << 20)  /* one request body */
-#define WD_LIMIT_HTTP_CONN_MEMORY      (32u << 10) /* per-connection buffer: request line + headers */
-#define WD_LIMIT_HTTP_CONNECTIONS      1024u       /* concurrent connections */
-#define WD_LIMIT_HTTP_CONN_TIMEOUT_S   30u         /* idle seconds before a connection is closed */
-#define WD_LIMIT_HTTP_THREADS          64u         /* worker threads in the pool */
-#define WD_LIMIT_HTTP_ROUTES           256u        /* entries in one route table */
-#define WD_LIMIT_HTTP_PATH_SEGMENTS    32u         /* segments in a request path or route pattern */
-#define WD_LIMIT_HTTP_RESP_HEADERS     32u         /* extra headers on one response */
-#define WD_LIMIT_HTTP_REQ_ARENA        (4u << 20)  /* arena of one request */
-#define WD_LIMIT_HTTP_SHUTDOWN_WAIT_S  30u         /* wait for in-flight requests at shutdown */
-#define WD_LIMIT_CONFIG_FILE_BYTES     (1u << 20)  /* one config file */
+#define WD_LIMIT_HTTP_BODY_BYTES      (1u << 20)  /* one request body */
+#define WD_LIMIT_HTTP_CONN_MEMORY     (32u << 10) /* per-connection buffer: request line + headers */
+#define WD_LIMIT_HTTP_CONNECTIONS     1024u       /* concurrent connections */
+#define WD_LIMIT_HTTP_CONN_TIMEOUT_S  30u         /* idle seconds before a connection is closed */
+#define WD_LIMIT_HTTP_THREADS         64u         /* worker threads in the pool */
+#define WD_LIMIT_HTTP_ROUTES          256u        /* entries in one route table */
+#define WD_LIMIT_HTTP_PATH_SEGMENTS   32u         /* segments in a request path or route pattern */
+#define WD_LIMIT_HTTP_RESP_HEADERS    32u         /* extra headers on one response */
+#define WD_LIMIT_HTTP_REQ_ARENA       (4u << 20)  /* arena of one request */
+#define WD_LIMIT_HTTP_SHUTDOWN_WAIT_S 30u         /* wait for in-flight requests at shutdown */
+#define WD_LIMIT_CONFIG_FILE_BYTES    (1u << 20)  /* one config file */
 
 /* Store and evidence log (src/store, src/audit) */
-#define WD_LIMIT_STORE_CONNECTIONS 16u        /* pooled SQLite connections per store */
-#define WD_LIMIT_STORE_BUSY_MS     10000u     /* wait for a locked database before failing */
-#define WD_LIMIT_STORE_LIST_ROWS   10000u     /* rows returned by one list call */
-#define WD_LIMIT_STORE_FIELD_BYTES (64u << 10) /* one stored text field (intent, JWK, attributes) */
-#define WD_LIMIT_STORE_SESSION_SET 1024u      /* distinct values in one session set of a task */
-#define WD_LIMIT_STORE_POLICY_BYTES (64u * 1024u * 1024u) /* one stored policy-set version */
+#define WD_LIMIT_STORE_CONNECTIONS 16u         /* pooled SQLite connections per store */
+#define WD_LIMIT_STORE_BUSY_MS     10000u      /* wait for a locked database before failing */
+#define WD_LIMIT_STORE_LIST_ROWS   10000u      /* rows returned by one list call */
+#define WD_LIMIT_STORE_FIELD_BYTES (64u << 10) /* one stored text field (intent, JWK, attributes)  \
+                                                */
+#define WD_LIMIT_STORE_SESSION_SET   1024u     /* distinct values in one session set of a task */
+#define WD_LIMIT_STORE_POLICY_BYTES  (64u * 1024u * 1024u) /* one stored policy-set version */
 #define WD_LIMIT_AUDIT_PAYLOAD_BYTES (256u << 10) /* canonical payload of one evidence record */
-#define WD_LIMIT_AUDIT_BATCH       4096u      /* records written by one group commit */
-#define WD_LIMIT_AUDIT_LINE_BYTES  (512u << 10) /* one JSON line in an exported log */
+#define WD_LIMIT_AUDIT_BATCH         4096u        /* records written by one group commit */
+#define WD_LIMIT_AUDIT_LINE_BYTES    (512u << 10) /* one JSON line in an exported log */
+#define WD_LIMIT_AUDIT_TRACE_ROWS    1000000u     /* records returned by one trace */
 
 #endif

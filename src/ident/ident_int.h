@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Private declarations shared by the files of the identity module: the key
+ * layout, diagnostics, the JSON helpers that keep jansson's output in
+ * wd_malloc'd memory, and the file helpers (atomic 0600 writes). Nothing
+ * here is visible outside src/ident/.
+ */
+#ifndef WD_IDENT_INT_H
+#define WD_IDENT_INT_H
+
+#include <openssl/evp.h>
+
+#include "wd_ident.h"
+
+struct wd_ident_key {
+  EVP_PKEY *pkey; /* owned */
+  wd_ident_keytype type;
+  int has_private;
+  char jkt[WD_IDENT_JKT_LEN + 1];
+};
+
+/* Wraps pkey (taking ownership, even on failure) after checking its type
+ * and computing its thumbprint. */
+int wd_ident__key_wrap(EVP_PKEY *pkey, wd_ident_key **out);
+/* Computes the RFC 7638 thumbprint of k into k->jkt. */
+int wd_ident__key_thumbprint(wd_ident_key *k);
+
+/* Verified-token cache (sigcache.c): digest of (kid, token); has/put are
+ * NULL-safe and thread-safe. */
+int wd_ident__sigcache_digest(const wd_ident_key *k, const char *tok, size_t len, uint8_t md[32]);
+int wd_ident__sigcache_has(wd_ident_sigcache *c, const uint8_t md[32]);
+void wd_ident__sigcache_put(wd_ident_sigcache *c, const uint8_t md[32]);
+
+/* Sets diag (NULL-safe) and returns -WD_E_VALIDATE. */
+int wd_ident__fail(wd_ident_diag *diag, wd_ident_reason r, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void wd_ident__diag_ok(wd_ident_diag *diag);
+
+/* Compact, sorted JSON text of j in wd_malloc'd memory (free with wd_free). */
+int wd_ident__json_dump(const json_t *j, char **out, size_t *outlen);
+/* Parses a JSON object from s[0..n), rejecting duplicate members and NULs. */
+json_t *wd_ident__json_object(const void *s, size_t n);
+/* Borrowed string member, or NULL if absent or not a string. */
+const char *wd_ident__json_str(const json_t *obj, const char *name);
+/* 0 and *out if the member is an integer (JSON number without fraction). */
+int wd_ident__json_int(const json_t *obj, const char *name, int64_t *out);
+
+/* A random jti: 16 random bytes in base64url, into out[0..outsz). */
+int wd_ident__random_id(char *out, size_t outsz);
+
+/* Writes data to path atomically with mode 0600 (temp file + fsync + rename). */
+int wd_ident__write_file_0600(const char *path, const void *data, size_t len);
+/* Reads at most cap bytes of path into an owned NUL-terminated buffer. */
+int wd_ident__read_file(const char *path, size_t cap, char **out, size_t *outlen);
+
+#endif

@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Compact JWS (RFC 7515) with exactly two algorithms: EdDSA over Ed25519
+ * (RFC 8037) and ES256 over P-256 with the raw 64-byte r||s signature
+ * (RFC 7518 §3.4), never DER. Decoding is separate from verification so
+ * callers can pick the key by kid (task tokens) or from the header (DPoP)
+ * after the structural checks, but before trusting anything in the
+ * payload. The alg is an allow-list and must agree with the key type, so
+ * "none", HS256-with-a-public-key and cross-algorithm tricks all fail.
+ * JSON Serialization and unencoded payloads (b64:false) are not supported.
+ */
+#include <string.h>
+
+#include <openssl/ecdsa.h>
+#include <openssl/err.h>
+
+#include "ident_int.h"
+#include "util/wd_alloc.h"
+#include "util/wd_buf.h"
+#include "warden/err.h"
+
+static const char *alg_name(wd_ident_alg alg) {
+  switch (alg) {
+  case WD_IDENT_ALG_EDDSA: return "EdDSA";
+  case WD_IDENT_ALG_ES256: return "ES256";
+  }
+  return "?";
+}
+
+/* ES256 signatures travel as r||s, 32 bytes each; OpenSSL speaks DER. */
+static int der_to_raw(const uint8_t *der, size_t len, uint8_t raw[64]) {
+  const unsigned char *p = der;
+  ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &p, (long)len);
+  if (!sig) return -WD_E_INTERNAL;
+  const BIGNUM *r = NULL, *s = NULL;
+  ECDSA_SIG_get0(sig, &r, &s);
+  int ok = BN_bn2binpad(r, raw, 32) == 32 && BN_bn2binpad(s, raw + 32, 32) == 32;
+  ECDSA_SIG_free(sig);
+  return ok ? 0 : -WD_E_INTERNAL;
+}
+
+static int raw_to_der(const uint8_t raw[64], uint8_t *der, size_t cap, size_t *len) {
+  ECDSA_SIG *sig = ECDSA_SIG_new();
+  BIGNUM *r = BN_bin2bn(raw, 32, NULL), *s = BN_bin2bn(raw + 32, 32, NULL);
+  int rc = -WD_E_NOMEM;
+  if (!sig || !r || !s || ECDSA_SIG_set0(sig, r, s) != 1) {
+    BN_free(r);
+    BN_free(s);
+    goto out;
+  }
+  int n = i2d_ECDSA_SIG(sig, NULL);
+  if (n <= 0 || (size_t)n > cap) {
+    rc = -WD_E_INTERNAL;
+    goto out;
+  }
+  unsigned char *p = der;
+  *len = (size_t)i2d_ECDSA_SIG(sig, &p);
+  rc = 0;
+out:
+  ECDSA_SIG_free(sig);
+  return rc;
+}
+
+static int sign_raw(const wd_ident_key *k, const char *msg, size_t n, uint8_t sig[64]) {
+  if (!k->has_private) return -WD_E_INVAL;
+  const char *md = k->type == WD_IDENT_KEY_P256 ? "SHA256" : NULL;
+  uint8_t buf[128];
+  size_t len = sizeof buf;
+  int rc = -WD_E_INTERNAL;
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  if (!ctx) return -WD_E_NOMEM;
+  if (EVP_DigestSignInit_ex(ctx, NULL, md, NULL, NULL, k->pkey, NULL) != 1 ||
+      EVP_DigestSign(ctx, buf, &len, (const unsigned char *)msg, n) != 1)
+    goto out;
+  switch (k->type) {
+  case WD_IDENT_KEY_ED25519:
+    if (len != 64) goto out;
+    memcpy(sig, buf, 64);
+    rc = 0;
+    break;
+  case WD_IDENT_KEY_P256: rc = der_to_raw(buf, len, sig); break;
+  }
+out:
+  EVP_MD_CTX_free(ctx);
+  ERR_clear_error();
+  return rc;
+}
+
+static int verify_raw(const wd_ident_key *k, const char *msg, size_t n, const uint8_t sig[64]) {
+  const char *md = k->type == WD_IDENT_KEY_P256 ? "SHA256" : NULL;
+  uint8_t der[80];
+  const uint8_t *s = sig;
+  size_t slen = 64;
+  if (k->type == WD_IDENT_KEY_P256) {
+    if (raw_to_der(sig, der, sizeof der, &slen) != 0) return 0;
+    s = der;
+  }
+  int ok = 0;
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  if (ctx && EVP_DigestVerifyInit_ex(ctx, NULL, md, NULL, NULL, k->pkey, NULL) == 1 &&
+      EVP_DigestVerify(ctx, s, slen, (const unsigned char *)msg, n) == 1)
+    ok = 1;
+  EVP_MD_CTX_free(ctx);
+  ERR_clear_error();
+  return ok;
+}
+
+static int add_b64_json(wd_buf *b, const json_t *j) {
+  char *text = NULL;
+  size_t n = 0;
+  int rc = wd_ident__json_dump(j, &text, &n);
+  if (rc) return rc;
+  if (n > WD_LIMIT_JWS_PART_BYTES) {
+    wd_free(text);
+    return -WD_E_TOOBIG;
+  }
+  char enc[(WD_LIMIT_JWS_PART_BYTES / 3 + 1) * 4 + 1];
+  rc = wd_ident_b64url_encode(text, n, enc, sizeof enc);
+  wd_free(text);
+  return rc ? rc : wd_buf_adds(b, enc);
+}
+
+int wd_ident_jws_sign(const wd_ident_key *k, const char *typ, const char *kid,
+                      const json_t *extra_header, const json_t *payload, char **out) {
+  *out = NULL;
+  if (!k || !json_is_object(payload) || (extra_header && !json_is_object(extra_header)))
+    return -WD_E_INVAL;
+  json_t *hdr = extra_header ? json_deep_copy(extra_header) : json_object();
+  if (!hdr) return -WD_E_NOMEM;
+  int rc = -WD_E_NOMEM;
+  wd_buf b;
+  wd_buf_init(&b, WD_LIMIT_JWS_BYTES);
+  if (json_object_set_new(hdr, "alg", json_string(alg_name(wd_ident_key_alg(k)))) != 0 ||
+      (typ && json_object_set_new(hdr, "typ", json_string(typ)) != 0) ||
+      (kid && json_object_set_new(hdr, "kid", json_string(kid)) != 0))
+    goto out;
+  if ((rc = add_b64_json(&b, hdr)) != 0 || (rc = wd_buf_addc(&b, '.')) != 0 ||
+      (rc = add_b64_json(&b, payload)) != 0)
+    goto out;
+  uint8_t sig[64];
+  if ((rc = sign_raw(k, wd_buf_str(&b), wd_buf_len(&b), sig)) != 0) goto out;
+  char enc[90];
+  if ((rc = wd_ident_b64url_encode(sig, sizeof sig, enc, sizeof enc)) != 0 ||
+      (rc = wd_buf_addc(&b, '.')) != 0 || (rc = wd_buf_adds(&b, enc)) != 0)
+    goto out;
+  *out = wd_buf_take(&b);
+  rc = *out ? 0 : -WD_E_NOMEM;
+out:
+  wd_buf_free(&b);
+  json_decref(hdr);
+  return rc;
+}
+
+void wd_ident_jws_clear(wd_ident_jws *j) {
+  if (!j) return;
+  json_decref(j->header);
+  json_decref(j->payload);
+  wd_free(j->_input);
+  memset(j, 0, sizeof *j);
+}
+
+/* Decodes one base64url segment holding a JSON object. */
+static json_t *segment_object(const char *s, size_t n) {
+  uint8_t buf[WD_LIMIT_JWS_PART_BYTES];
+  size_t len = 0;
+  if (n == 0 || wd_ident_b64url_decode(s, n, buf, sizeof buf, &len) != 0) return NULL;
+  return wd_ident__json_object(buf, len);
+}
+
+int wd_ident_jws_decode(const char *tok, size_t len, wd_ident_jws *out, wd_ident_diag *diag) {
+  memset(out, 0, sizeof *out);
+  wd_ident__diag_ok(diag);
+  if (!tok || len == 0) return wd_ident__fail(diag, WD_IDENT_R_MALFORMED, "empty");
+  if (len > WD_LIMIT_JWS_BYTES)
+    return wd_ident__fail(diag, WD_IDENT_R_TOOBIG, "%zu bytes > %u", len, WD_LIMIT_JWS_BYTES);
+  const char *d1 = memchr(tok, '.', len);
+  const char *d2 = d1 ? memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - tok)) : NULL;
+  if (!d2 || memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - tok)))
+    return wd_ident__fail(diag, WD_IDENT_R_MALFORMED, "not three dot-separated segments");
+  size_t hlen = (size_t)(d1 - tok), plen = (size_t)(d2 - d1 - 1);
+  size_t slen = len - (size_t)(d2 + 1 - tok);
+
+  int rc;
+  out->header = segment_object(tok, hlen);
+  if (!out->header) {
+    rc = wd_ident__fail(diag, WD_IDENT_R_BAD_HEADER, "header is not a base64url JSON object");
+    goto fail;
+  }
+  const json_t *alg = json_object_get(out->header, "alg");
+  if (!json_is_string(alg)) {
+    rc = wd_ident__fail(diag, WD_IDENT_R_ALG_NOT_ALLOWED, "alg missing");
+    goto fail;
+  }
+  if (strcmp(json_string_value(alg), "EdDSA") == 0)
+    out->alg = WD_IDENT_ALG_EDDSA;
+  else if (strcmp(json_string_value(alg), "ES256") == 0)
+    out->alg = WD_IDENT_ALG_ES256;
+  else {
+    rc = wd_ident__fail(diag, WD_IDENT_R_ALG_NOT_ALLOWED, "\"%.32s\"", json_string_value(alg));
+    goto fail;
+  }
+  /* RFC 7515 §4.1.11: we understand no extension, so any crit is fatal. */
+  if (json_object_get(out->header, "crit")) {
+    rc = wd_ident__fail(diag, WD_IDENT_R_CRIT, NULL);
+    goto fail;
+  }
+  const json_t *kid = json_object_get(out->header, "kid");
+  const json_t *typ = json_object_get(out->header, "typ");
+  if ((kid && !json_is_string(kid)) || (typ && !json_is_string(typ))) {
+    rc = wd_ident__fail(diag, WD_IDENT_R_BAD_HEADER, "kid and typ must be strings");
+    goto fail;
+  }
+  out->kid = kid ? json_string_value(kid) : NULL;
+  out->typ = typ ? json_string_value(typ) : NULL;
+
+  out->payload = segment_object(d1 + 1, plen);
+  if (!out->payload) {
+    rc = wd_ident__fail(diag, WD_IDENT_R_MALFORMED, "payload is not a base64url JSON object");
+    goto fail;
+  }
+  if (wd_ident_b64url_decode(d2 + 1, slen, out->_sig, sizeof out->_sig, &out->_sig_len) != 0 ||
+      out->_sig_len != 64) {
+    rc = wd_ident__fail(diag, WD_IDENT_R_MALFORMED, "signature is not 64 base64url bytes");
+    goto fail;
+  }
+  out->_input_len = (size_t)(d2 - tok);
+  out->_input = wd_strndup(tok, out->_input_len);
+  if (!out->_input) {
+    rc = -WD_E_NOMEM;
+    goto fail;
+  }
+  return 0;
+fail:
+  wd_ident_jws_clear(out);
+  return rc;
+}
+
+int wd_ident_jws_verify(const wd_ident_jws *j, const wd_ident_key *k, wd_ident_diag *diag) {
+  wd_ident__diag_ok(diag);
+  if (!j || !j->_input || !k) return -WD_E_INVAL;
+  if (j->alg != wd_ident_key_alg(k))
+    return wd_ident__fail(diag, WD_IDENT_R_ALG_NOT_ALLOWED, "%s with a %s key", alg_name(j->alg),
+                          k->type == WD_IDENT_KEY_ED25519 ? "Ed25519" : "P-256");
+  if (j->_sig_len != 64 || !verify_raw(k, j->_input, j->_input_len, j->_sig))
+    return wd_ident__fail(diag, WD_IDENT_R_SIG_INVALID, NULL);
+  return 0;
+}
