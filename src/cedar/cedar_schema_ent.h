@@ -18,8 +18,8 @@
  * missing required or undeclared attribute is an error naming path, and
  * who (e.g. "attribute `x` of `User::\"a\"`", may be NULL) when given. */
 int cedar__schema_json_val(wd_arena *a, const cedar_schema *s, const json_t *j,
-                           const cedar__type *t, const char *path, const char *who,
-                           cedar__val *out, cedar_diags *d);
+                           const cedar__type *t, const char *path, const char *who, cedar__val *out,
+                           cedar_diags *d);
 /* Checks a loaded entity (attrs and tags already read against the schema)
  * for everything else the schema says: its type is declared (actions must
  * be checked later with cedar__schema_check_action), enum ids, the types of

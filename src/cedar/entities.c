@@ -268,8 +268,7 @@ static int load_record(cedar_entities *es, const json_t *obj, const char *key, c
                                              path->buf, who, out, d)
                     : -WD_E_NOMEM;
     json_decref(empty);
-  }
-  else if (!j)
+  } else if (!j)
     rc = cedar__rec_make(es->arena, NULL, NULL, 0, out, NULL);
   else
     rc = cedar__json_val(es->arena, j, path->buf, out, d);

@@ -58,8 +58,8 @@ static int json_req_uid(cedar_request *rq, const json_t *root, const char *key, 
   return 0;
 }
 
-static int context_from(cedar_request *rq, const json_t *j, const char *path,
-                        const cedar_schema *s, cedar_diags *d) {
+static int context_from(cedar_request *rq, const json_t *j, const char *path, const cedar_schema *s,
+                        cedar_diags *d) {
   if (!j && !s) return cedar__rec_make(rq->arena, NULL, NULL, 0, &rq->context, NULL);
   if (j && !json_is_object(j))
     return cedar__diag(d, -WD_E_JSON, "%s: expected an object, found %s", path,

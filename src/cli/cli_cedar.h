@@ -17,8 +17,8 @@ typedef struct cli_inputs {
   const char *entities;        /* --entities */
   const char *request_json;    /* --request-json */
   const char *principal, *action, *resource;
-  const char *context; /* --context: a file holding a JSON object */
-  const char *schema;  /* --schema: .cedarschema text, or JSON if it ends in .json */
+  const char *context;    /* --context: a file holding a JSON object */
+  const char *schema;     /* --schema: .cedarschema text, or JSON if it ends in .json */
   const cedar_schema *sc; /* loaded from schema by cli_load_schema; NULL without */
 } cli_inputs;
 

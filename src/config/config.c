@@ -26,12 +26,12 @@
 typedef enum { K_LISTEN, K_STR, K_UINT, K_SIZE } kind;
 
 typedef struct key {
-  const char *file;  /* key in the JSON file */
-  const char *env;   /* environment variable */
-  const char *flag;  /* flag; NULL = not settable by flag (secrets) */
+  const char *file; /* key in the JSON file */
+  const char *env;  /* environment variable */
+  const char *flag; /* flag; NULL = not settable by flag (secrets) */
   kind k;
-  size_t off;        /* field offset */
-  size_t cap;        /* K_STR: field size */
+  size_t off; /* field offset */
+  size_t cap; /* K_STR: field size */
   unsigned long min, max;
   const char *help;
 } key;
@@ -43,23 +43,23 @@ static const key KEYS[] = {
     {"listen", "WARDEN_LISTEN", "--listen", K_LISTEN, 0, 0, 0, 0, "ADDR:PORT to listen on"},
     {"data", "WARDEN_DATA", "--data", K_STR, F(data_dir), S(data_dir), 1, 0,
      "directory for the service state"},
-    {"policy_dir", "WARDEN_POLICY_DIR", "--policy-dir", K_STR, F(policy_dir), S(policy_dir), 0,
-     0, "directory of .cedar policy files"},
+    {"policy_dir", "WARDEN_POLICY_DIR", "--policy-dir", K_STR, F(policy_dir), S(policy_dir), 0, 0,
+     "directory of .cedar policy files"},
     {"admin_token", "WARDEN_ADMIN_TOKEN", NULL, K_STR, F(admin_token), S(admin_token), 0, 0,
      "initial admin token (never a flag: argv is visible to other users)"},
     {"trust_domain", "WARDEN_TRUST_DOMAIN", "--trust-domain", K_STR, F(trust_domain),
      S(trust_domain), 1, 0, "SPIFFE trust domain of agent ids"},
     {"threads", "WARDEN_THREADS", "--threads", K_UINT, F(threads), 0, 1, WD_LIMIT_HTTP_THREADS,
      "HTTP worker threads"},
-    {"max_connections", "WARDEN_MAX_CONNECTIONS", "--max-connections", K_UINT,
-     F(max_connections), 0, 1, WD_LIMIT_HTTP_CONNECTIONS, "concurrent connections"},
+    {"max_connections", "WARDEN_MAX_CONNECTIONS", "--max-connections", K_UINT, F(max_connections),
+     0, 1, WD_LIMIT_HTTP_CONNECTIONS, "concurrent connections"},
     {"connection_timeout", "WARDEN_CONNECTION_TIMEOUT", "--connection-timeout", K_UINT,
      F(connection_timeout_s), 0, 1, WD_LIMIT_HTTP_CONN_TIMEOUT_S, "idle connection timeout (s)"},
     {"shutdown_timeout", "WARDEN_SHUTDOWN_TIMEOUT", "--shutdown-timeout", K_UINT,
      F(shutdown_timeout_s), 0, 0, WD_LIMIT_HTTP_SHUTDOWN_WAIT_S,
      "wait for in-flight requests at shutdown (s)"},
-    {"max_body_bytes", "WARDEN_MAX_BODY_BYTES", "--max-body-bytes", K_SIZE, F(max_body_bytes), 0,
-     1, WD_LIMIT_HTTP_BODY_BYTES, "largest request body"},
+    {"max_body_bytes", "WARDEN_MAX_BODY_BYTES", "--max-body-bytes", K_SIZE, F(max_body_bytes), 0, 1,
+     WD_LIMIT_HTTP_BODY_BYTES, "largest request body"},
 };
 #define NKEYS (sizeof KEYS / sizeof KEYS[0])
 
@@ -90,7 +90,8 @@ void wd_config_defaults(wd_config *c) {
 
 void wd_config_clear(wd_config *c) {
   volatile char *p = c->admin_token;
-  for (size_t i = 0; i < sizeof c->admin_token; i++) p[i] = 0;
+  for (size_t i = 0; i < sizeof c->admin_token; i++)
+    p[i] = 0;
 }
 
 int wd_config_parse_listen(const char *s, char *host, size_t hostlen, uint16_t *port) {
@@ -192,8 +193,8 @@ static int set_key(wd_config *c, const key *k, const char *v, const char *src, c
   return fail(err, len, -WD_E_INTERNAL, "%s: unknown key kind", src);
 }
 
-int wd_config_apply_json(wd_config *c, const char *text, size_t tlen, const char *origin,
-                         char *err, size_t len) {
+int wd_config_apply_json(wd_config *c, const char *text, size_t tlen, const char *origin, char *err,
+                         size_t len) {
   if (tlen > WD_LIMIT_CONFIG_FILE_BYTES)
     return fail(err, len, -WD_E_TOOBIG, "%s: larger than %u bytes", origin,
                 WD_LIMIT_CONFIG_FILE_BYTES);
@@ -310,8 +311,7 @@ int wd_config_apply_flags(wd_config *c, int argc, char *const *argv, char *err, 
     }
     const char *v = eq ? eq + 1 : NULL;
     if (!v) {
-      if (i + 1 >= argc)
-        return fail(err, len, -WD_E_INVAL, "flag %.*s needs a value", (int)nl, a);
+      if (i + 1 >= argc) return fail(err, len, -WD_E_INVAL, "flag %.*s needs a value", (int)nl, a);
       v = argv[++i];
     }
     if (is_config) continue;

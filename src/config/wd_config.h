@@ -19,16 +19,16 @@
 #define WD_CONFIG_PATH_MAX 4096
 
 typedef struct wd_config {
-  char listen_host[64];                 /* numeric IPv4 or IPv6 address */
-  uint16_t listen_port;                 /* 0 = pick a free port */
-  char data_dir[WD_CONFIG_PATH_MAX];    /* state directory */
-  char policy_dir[WD_CONFIG_PATH_MAX];  /* .cedar files; "" = none */
-  char admin_token[256];                /* initial admin token; secret; "" = generate */
-  char trust_domain[256];               /* SPIFFE trust domain */
-  unsigned threads;                     /* HTTP worker threads */
+  char listen_host[64];                /* numeric IPv4 or IPv6 address */
+  uint16_t listen_port;                /* 0 = pick a free port */
+  char data_dir[WD_CONFIG_PATH_MAX];   /* state directory */
+  char policy_dir[WD_CONFIG_PATH_MAX]; /* .cedar files; "" = none */
+  char admin_token[256];               /* initial admin token; secret; "" = generate */
+  char trust_domain[256];              /* SPIFFE trust domain */
+  unsigned threads;                    /* HTTP worker threads */
   unsigned max_connections;
   unsigned connection_timeout_s;
-  unsigned shutdown_timeout_s;          /* wait for in-flight requests */
+  unsigned shutdown_timeout_s; /* wait for in-flight requests */
   size_t max_body_bytes;
   char config_file[WD_CONFIG_PATH_MAX]; /* the file that was read, or "" */
 } wd_config;
@@ -48,8 +48,8 @@ int wd_config_load(wd_config *c, int argc, char *const *argv, char *const *envp,
 
 /* The single steps, for tests and for callers with their own order. Each
  * returns 0 or a negative code with err filled. */
-int wd_config_apply_json(wd_config *c, const char *text, size_t len, const char *origin,
-                         char *err, size_t errlen) WD_WUR;
+int wd_config_apply_json(wd_config *c, const char *text, size_t len, const char *origin, char *err,
+                         size_t errlen) WD_WUR;
 int wd_config_apply_file(wd_config *c, const char *path, char *err, size_t errlen) WD_WUR;
 int wd_config_apply_env(wd_config *c, char *const *envp, char *err, size_t errlen) WD_WUR;
 int wd_config_apply_flags(wd_config *c, int argc, char *const *argv, char *err,

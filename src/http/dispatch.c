@@ -24,8 +24,7 @@
 
 /* Sent when even building an error response failed. Not const: MHD's
  * buffer API takes void * even in PERSISTENT mode, where it never writes. */
-static char OOM_BODY[] =
-    "{\"error\":{\"code\":\"internal\",\"message\":\"internal error\"}}";
+static char OOM_BODY[] = "{\"error\":{\"code\":\"internal\",\"message\":\"internal error\"}}";
 
 typedef enum { PH_NEW = 0, PH_BODY, PH_DONE } phase;
 
@@ -93,8 +92,8 @@ static void peer_of(struct MHD_Connection *c, char *out, size_t len) {
   socklen_t sl = sa->sa_family == AF_INET6 ? (socklen_t)sizeof(struct sockaddr_in6)
                                            : (socklen_t)sizeof(struct sockaddr_in);
   char host[INET6_ADDRSTRLEN + 1], serv[8];
-  if (getnameinfo(sa, sl, host, sizeof host, serv, sizeof serv,
-                  NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+  if (getnameinfo(sa, sl, host, sizeof host, serv, sizeof serv, NI_NUMERICHOST | NI_NUMERICSERV) !=
+      0)
     return;
   if (sa->sa_family == AF_INET6)
     (void)snprintf(out, len, "[%s]:%s", host, serv);
@@ -105,8 +104,8 @@ static void peer_of(struct MHD_Connection *c, char *out, size_t len) {
 /* ---- sending ---- */
 
 static enum MHD_Result send_static_500(struct MHD_Connection *c) {
-  struct MHD_Response *r = MHD_create_response_from_buffer(sizeof OOM_BODY - 1, OOM_BODY,
-                                                           MHD_RESPMEM_PERSISTENT);
+  struct MHD_Response *r =
+      MHD_create_response_from_buffer(sizeof OOM_BODY - 1, OOM_BODY, MHD_RESPMEM_PERSISTENT);
   if (!r) return MHD_NO;
   (void)MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
   enum MHD_Result ok = MHD_queue_response(c, MHD_HTTP_INTERNAL_SERVER_ERROR, r);
@@ -119,13 +118,18 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, wd_http_resp *resp) {
   char *text = NULL;
   size_t len = 0;
   if (resp->_body) {
-    text = json_dumps(resp->_body, JSON_COMPACT | JSON_ENCODE_ANY);
-    if (!text) return send_static_500(c);
-    len = strlen(text);
+    /* Sized first so the text comes from our allocator, not jansson's. */
+    const size_t flags = JSON_COMPACT | JSON_ENCODE_ANY;
+    len = json_dumpb(resp->_body, NULL, 0, flags);
+    text = len ? wd_malloc(len) : NULL;
+    if (!text || json_dumpb(resp->_body, text, len, flags) != len) {
+      wd_free(text);
+      return send_static_500(c);
+    }
   }
   struct MHD_Response *r =
       MHD_create_response_from_buffer(len, text ? text : OOM_BODY, MHD_RESPMEM_MUST_COPY);
-  free(text); /* jansson's default allocator */
+  wd_free(text);
   if (!r) return send_static_500(c);
   int ok = 1;
   if (resp->_body)
@@ -264,9 +268,8 @@ static enum MHD_Result final_call(reqctx *x, struct MHD_Connection *c) {
 }
 
 enum MHD_Result wd_http__access(void *cls, struct MHD_Connection *c, const char *url,
-                                const char *method, const char *version,
-                                const char *upload_data, size_t *upload_data_size,
-                                void **con_cls) {
+                                const char *method, const char *version, const char *upload_data,
+                                size_t *upload_data_size, void **con_cls) {
   (void)version;
   wd_http_server *s = cls;
   reqctx *x = *con_cls;

@@ -14,21 +14,20 @@
 #include "http/wd_http.h"
 
 struct wd_http_server {
-  struct MHD_Daemon *daemon;  /* NULL once stopped */
-  wd_http_route *routes;      /* owned: builtins followed by the service's */
+  struct MHD_Daemon *daemon; /* NULL once stopped */
+  wd_http_route *routes;     /* owned: builtins followed by the service's */
   size_t nroutes;
-  wd_http_opts opts;          /* copy; opts.routes is borrowed */
+  wd_http_opts opts; /* copy; opts.routes is borrowed */
   size_t max_body;
   uint16_t port;
-  atomic_uint inflight;       /* requests between first callback and completion */
+  atomic_uint inflight; /* requests between first callback and completion */
   int quiesced;
 };
 
 /* MHD_AccessHandlerCallback: cls is the wd_http_server. */
 enum MHD_Result wd_http__access(void *cls, struct MHD_Connection *c, const char *url,
-                                const char *method, const char *version,
-                                const char *upload_data, size_t *upload_data_size,
-                                void **con_cls);
+                                const char *method, const char *version, const char *upload_data,
+                                size_t *upload_data_size, void **con_cls);
 /* MHD_RequestCompletedCallback: frees the per-request state. */
 void wd_http__completed(void *cls, struct MHD_Connection *c, void **con_cls,
                         enum MHD_RequestTerminationCode toe);

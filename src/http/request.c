@@ -37,7 +37,8 @@ const char *wd_http_header(const wd_http_req *req, const char *name) {
 
 int wd_http_is_json_type(const char *ct) {
   if (!ct) return 0;
-  while (*ct == ' ' || *ct == '\t') ct++;
+  while (*ct == ' ' || *ct == '\t')
+    ct++;
   static const char want[] = "application/json";
   size_t n = sizeof want - 1;
   if (strncasecmp(ct, want, n) != 0) return 0;

@@ -59,7 +59,8 @@ int wd_http_resp_header(wd_http_resp *resp, const char *name, const char *value)
   if (!resp->_arena || !name || !value) return -WD_E_INVAL;
   if (resp->_nheaders >= WD_LIMIT_HTTP_RESP_HEADERS) return -WD_E_TOOBIG;
   if (!resp->_headers) {
-    resp->_headers = wd_arena_calloc(resp->_arena, WD_LIMIT_HTTP_RESP_HEADERS, sizeof *resp->_headers);
+    resp->_headers =
+        wd_arena_calloc(resp->_arena, WD_LIMIT_HTTP_RESP_HEADERS, sizeof *resp->_headers);
     if (!resp->_headers) return -WD_E_NOMEM;
   }
   wd_http_kv *kv = &resp->_headers[resp->_nheaders];

@@ -38,9 +38,7 @@ static int split(const char *s, seg *out, size_t *n) {
   return 0;
 }
 
-static int is_param(const seg *s) {
-  return s->n >= 3 && s->p[0] == '{' && s->p[s->n - 1] == '}';
-}
+static int is_param(const seg *s) { return s->n >= 3 && s->p[0] == '{' && s->p[s->n - 1] == '}'; }
 
 static int valid_param_name(const char *p, size_t n) {
   for (size_t i = 0; i < n; i++) {
@@ -129,8 +127,8 @@ static void allow_add(char *allow, size_t cap, const char *m) {
   memcpy(allow + len, m, ml + 1);
 }
 
-int wd_http_route_find(const wd_http_route *routes, size_t n, const char *method,
-                       const char *path, wd_arena *arena, wd_http_match *m) {
+int wd_http_route_find(const wd_http_route *routes, size_t n, const char *method, const char *path,
+                       wd_arena *arena, wd_http_match *m) {
   memset(m, 0, sizeof *m);
   m->index = -1;
   seg ps[WD_LIMIT_HTTP_PATH_SEGMENTS];

@@ -101,15 +101,12 @@ int wd_http_server_start(const wd_http_opts *opts, wd_http_server **out) {
   unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC;
   if (v6) flags |= MHD_USE_IPv6;
   /* MHD splits the connection limit across the pool's threads. */
-  s->daemon = MHD_start_daemon(
-      flags, opts->port, NULL, NULL, wd_http__access, s,
-      MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-      MHD_OPTION_THREAD_POOL_SIZE, threads,
-      MHD_OPTION_CONNECTION_LIMIT, conns,
-      MHD_OPTION_CONNECTION_TIMEOUT, tmo,
-      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WD_LIMIT_HTTP_CONN_MEMORY,
-      MHD_OPTION_NOTIFY_COMPLETED, wd_http__completed, s,
-      MHD_OPTION_END);
+  s->daemon =
+      MHD_start_daemon(flags, opts->port, NULL, NULL, wd_http__access, s, MHD_OPTION_SOCK_ADDR,
+                       (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
+                       MHD_OPTION_CONNECTION_LIMIT, conns, MHD_OPTION_CONNECTION_TIMEOUT, tmo,
+                       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WD_LIMIT_HTTP_CONN_MEMORY,
+                       MHD_OPTION_NOTIFY_COMPLETED, wd_http__completed, s, MHD_OPTION_END);
   if (!s->daemon) {
     wd_free(s->routes);
     wd_free(s);
@@ -121,9 +118,7 @@ int wd_http_server_start(const wd_http_opts *opts, wd_http_server **out) {
   return 0;
 }
 
-uint16_t wd_http_server_port(const wd_http_server *s) {
-  return s ? s->port : 0;
-}
+uint16_t wd_http_server_port(const wd_http_server *s) { return s ? s->port : 0; }
 
 unsigned wd_http_server_inflight(const wd_http_server *s) {
   return s ? atomic_load(&((wd_http_server *)(uintptr_t)s)->inflight) : 0;

@@ -32,28 +32,28 @@ typedef struct wd_http_kv {
  * except json, which the request owns and releases itself. */
 typedef struct wd_http_req {
   const char *method;
-  const char *path;          /* percent-decoded, without the query */
-  const wd_http_kv *params;  /* {name} segments of the matched route pattern */
+  const char *path;         /* percent-decoded, without the query */
+  const wd_http_kv *params; /* {name} segments of the matched route pattern */
   size_t nparams;
-  const wd_http_kv *query;   /* decoded query arguments, in order */
+  const wd_http_kv *query; /* decoded query arguments, in order */
   size_t nquery;
   const wd_http_kv *headers; /* request headers, in order, names as sent */
   size_t nheaders;
-  const char *body;          /* NUL-terminated; "" when there is none */
+  const char *body; /* NUL-terminated; "" when there is none */
   size_t body_len;
-  json_t *json;              /* the parsed body, or NULL when the body is empty */
-  char peer[64];             /* "addr:port" of the client, "" if unknown */
-  wd_http_auth auth;         /* auth class of the matched route */
-  void *auth_ctx;            /* set by the auth callback for the handler (e.g. the agent) */
-  wd_arena *arena;           /* request arena; handlers may allocate from it */
+  json_t *json;      /* the parsed body, or NULL when the body is empty */
+  char peer[64];     /* "addr:port" of the client, "" if unknown */
+  wd_http_auth auth; /* auth class of the matched route */
+  void *auth_ctx;    /* set by the auth callback for the handler (e.g. the agent) */
+  wd_arena *arena;   /* request arena; handlers may allocate from it */
   const struct wd_http_server *_srv;
 } wd_http_req;
 
 /* The response a handler fills. Built with the wd_http_resp_* helpers. */
 typedef struct wd_http_resp {
-  unsigned status;       /* 0 until set */
-  json_t *_body;         /* owned; NULL means no body */
-  wd_http_kv *_headers;  /* arena-owned extra headers */
+  unsigned status;      /* 0 until set */
+  json_t *_body;        /* owned; NULL means no body */
+  wd_http_kv *_headers; /* arena-owned extra headers */
   size_t _nheaders;
   wd_arena *_arena;
 } wd_http_resp;
@@ -83,19 +83,19 @@ typedef int (*wd_http_ready_cb)(void *svc, char *reason, size_t len);
 typedef void (*wd_http_flush_cb)(void *svc);
 
 typedef struct wd_http_opts {
-  const char *host;             /* numeric IPv4/IPv6 address to bind */
-  uint16_t port;                /* 0 = ephemeral; see wd_http_server_port */
-  unsigned threads;             /* worker threads; 0 = 2 */
-  unsigned max_connections;     /* 0 = WD_LIMIT_HTTP_CONNECTIONS */
-  unsigned conn_timeout_s;      /* 0 = WD_LIMIT_HTTP_CONN_TIMEOUT_S */
-  size_t max_body;              /* 0 or larger than the limit = WD_LIMIT_HTTP_BODY_BYTES */
-  const wd_http_route *routes;  /* borrowed; must outlive the server */
+  const char *host;            /* numeric IPv4/IPv6 address to bind */
+  uint16_t port;               /* 0 = ephemeral; see wd_http_server_port */
+  unsigned threads;            /* worker threads; 0 = 2 */
+  unsigned max_connections;    /* 0 = WD_LIMIT_HTTP_CONNECTIONS */
+  unsigned conn_timeout_s;     /* 0 = WD_LIMIT_HTTP_CONN_TIMEOUT_S */
+  size_t max_body;             /* 0 or larger than the limit = WD_LIMIT_HTTP_BODY_BYTES */
+  const wd_http_route *routes; /* borrowed; must outlive the server */
   size_t nroutes;
-  wd_http_auth_cb auth;         /* NULL: every non-NONE route answers 401 */
-  wd_http_ready_cb ready;       /* NULL: always ready */
-  wd_http_flush_cb flush;       /* may be NULL */
-  void *svc;                    /* passed to every callback */
-  int builtin_health;           /* non-zero: serve GET /healthz and /readyz */
+  wd_http_auth_cb auth;   /* NULL: every non-NONE route answers 401 */
+  wd_http_ready_cb ready; /* NULL: always ready */
+  wd_http_flush_cb flush; /* may be NULL */
+  void *svc;              /* passed to every callback */
+  int builtin_health;     /* non-zero: serve GET /healthz and /readyz */
 } wd_http_opts;
 
 typedef struct wd_http_server wd_http_server;
@@ -158,10 +158,10 @@ int wd_http_resp_header(wd_http_resp *resp, const char *name, const char *value)
 
 /* Outcome of wd_http_route_find. */
 typedef struct wd_http_match {
-  long index;          /* route index, or -1 */
-  wd_http_kv *params;  /* arena-owned */
+  long index;         /* route index, or -1 */
+  wd_http_kv *params; /* arena-owned */
   size_t nparams;
-  char allow[64];      /* for 405: "GET, POST" (methods whose pattern matched) */
+  char allow[64]; /* for 405: "GET, POST" (methods whose pattern matched) */
 } wd_http_match;
 
 /* Checks a route table: patterns start with '/', params are whole segments
@@ -170,7 +170,7 @@ int wd_http_routes_check(const wd_http_route *routes, size_t n) WD_WUR;
 /* Matches method+path. Returns 0 with m->index set, -WD_E_NOTFOUND when no
  * pattern matches, -WD_E_INVAL when patterns match but not the method
  * (m->allow filled), -WD_E_NOMEM. HEAD matches GET routes. */
-int wd_http_route_find(const wd_http_route *routes, size_t n, const char *method,
-                       const char *path, wd_arena *arena, wd_http_match *m) WD_WUR;
+int wd_http_route_find(const wd_http_route *routes, size_t n, const char *method, const char *path,
+                       wd_arena *arena, wd_http_match *m) WD_WUR;
 
 #endif

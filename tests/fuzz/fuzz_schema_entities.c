@@ -36,8 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   cedar_entities_free(es);
   cedar_request *rq = NULL;
-  if (cedar_request_from_json((const char *)data, size, s, &rq, d) == 0)
-    (void)rq->context.u.rec.n;
+  if (cedar_request_from_json((const char *)data, size, s, &rq, d) == 0) (void)rq->context.u.rec.n;
   cedar_request_free(rq);
   cedar_diags_free(d);
   return 0;

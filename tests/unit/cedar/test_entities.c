@@ -89,29 +89,39 @@ static void load_errors(void **state) {
        "entities[0]: missing field \"parents\""},
       {"[{\"uid\":\"User::\\\"a\\\"\",\"attrs\":{},\"parents\":[]}]", -WD_E_JSON,
        "entities[0].uid: expected an entity reference"},
-      {"[{\"uid\":{\"type\":\"U\",\"id\":\"a\"},\"attrs\":{},\"parents\":[\"U::\\\"b\\\"\"]}]", -WD_E_JSON,
-       "entities[0].parents[0]"},
-      {"[{\"uid\":{\"type\":\"U\",\"id\":\"a\"},\"attrs\":{\"o\":{\"p\":null}},\"parents\":[]}]", -WD_E_JSON,
-       "entities[0].attrs.o.p: found a `null`"},
-      {"[{\"uid\":{\"type\":\"U\",\"id\":\"a\"},\"attrs\":[],\"parents\":[]}]", -WD_E_JSON, "entities[0].attrs"},
-      {"[{\"uid\":{\"type\":\"U\",\"id\":\"a\"},\"attrs\":{},\"parents\":[],\"tags\":null}]", -WD_E_JSON, "entities[0].tags"},
-      {"[{\"uid\":{\"type\":\"U\",\"id\":\"a\"},\"attrs\":{},\"parents\":[],\"extra\":1}]", 0, NULL},
-      {"[{\"uid\":{\"type\":\"U\",\"id\":\"a\"},\"attrs\":{},\"parents\":[{\"type\":\"U\",\"id\":\"a\"}]}]",
+      {"[{\"uid\":{\"type\":\"U\",\"id\":\"a\"},\"attrs\":{},\"parents\":[\"U::\\\"b\\\"\"]}]",
+       -WD_E_JSON, "entities[0].parents[0]"},
+      {"[{\"uid\":{\"type\":\"U\",\"id\":\"a\"},\"attrs\":{\"o\":{\"p\":null}},\"parents\":[]}]",
+       -WD_E_JSON, "entities[0].attrs.o.p: found a `null`"},
+      {"[{\"uid\":{\"type\":\"U\",\"id\":\"a\"},\"attrs\":[],\"parents\":[]}]", -WD_E_JSON,
+       "entities[0].attrs"},
+      {"[{\"uid\":{\"type\":\"U\",\"id\":\"a\"},\"attrs\":{},\"parents\":[],\"tags\":null}]",
+       -WD_E_JSON, "entities[0].tags"},
+      {"[{\"uid\":{\"type\":\"U\",\"id\":\"a\"},\"attrs\":{},\"parents\":[],\"extra\":1}]", 0,
+       NULL},
+      {"[{\"uid\":{\"type\":\"U\",\"id\":\"a\"},\"attrs\":{},\"parents\":[{\"type\":\"U\",\"id\":"
+       "\"a\"}]}]",
        -WD_E_CYCLE, "cycle containing `U::\"a\"`"},
-      {"[{\"uid\":{\"type\":\"U\",\"id\":\"a\"},\"attrs\":{},\"parents\":[{\"type\":\"U\",\"id\":\"b\"}]},"
-       " {\"uid\":{\"type\":\"U\",\"id\":\"b\"},\"attrs\":{},\"parents\":[{\"type\":\"U\",\"id\":\"c\"}]},"
-       " {\"uid\":{\"type\":\"U\",\"id\":\"c\"},\"attrs\":{},\"parents\":[{\"type\":\"U\",\"id\":\"b\"}]}]",
+      {"[{\"uid\":{\"type\":\"U\",\"id\":\"a\"},\"attrs\":{},\"parents\":[{\"type\":\"U\",\"id\":"
+       "\"b\"}]},"
+       " {\"uid\":{\"type\":\"U\",\"id\":\"b\"},\"attrs\":{},\"parents\":[{\"type\":\"U\",\"id\":"
+       "\"c\"}]},"
+       " {\"uid\":{\"type\":\"U\",\"id\":\"c\"},\"attrs\":{},\"parents\":[{\"type\":\"U\",\"id\":"
+       "\"b\"}]}]",
        -WD_E_CYCLE, "cycle"},
       {"[{\"uid\":{\"type\":\"U\",\"id\":\"a\"},\"attrs\":{\"x\":1},\"parents\":[]},"
        " {\"uid\":{\"type\":\"U\",\"id\":\"a\"},\"attrs\":{\"x\":2},\"parents\":[]}]",
        -WD_E_EXISTS, "entities[1]: duplicate entity entry `U::\"a\"`"},
       /* The reference accepts an identical repeat. */
-      {"[{\"uid\":{\"type\":\"U\",\"id\":\"a\"},\"attrs\":{},\"parents\":[{\"type\":\"G\",\"id\":\"1\"},{"
+      {"[{\"uid\":{\"type\":\"U\",\"id\":\"a\"},\"attrs\":{},\"parents\":[{\"type\":\"G\",\"id\":"
+       "\"1\"},{"
        "\"type\":\"G\",\"id\":\"2\"}]},"
-       " {\"uid\":{\"type\":\"U\",\"id\":\"a\"},\"attrs\":{},\"parents\":[{\"type\":\"G\",\"id\":\"2\"},{"
+       " {\"uid\":{\"type\":\"U\",\"id\":\"a\"},\"attrs\":{},\"parents\":[{\"type\":\"G\",\"id\":"
+       "\"2\"},{"
        "\"type\":\"G\",\"id\":\"1\"}]}]",
        0, NULL},
-      {"[{\"uid\":{\"type\":\"U\",\"id\":\"a\"},\"attrs\":{},\"parents\":[]} x", -WD_E_JSON, "malformed JSON"},
+      {"[{\"uid\":{\"type\":\"U\",\"id\":\"a\"},\"attrs\":{},\"parents\":[]} x", -WD_E_JSON,
+       "malformed JSON"},
   };
   int fails = 0;
   for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
@@ -138,10 +148,10 @@ static void deep_chain(void **state) {
   wd_buf_init(&b, 1 << 24);
   int rc = wd_buf_addc(&b, '[');
   for (int i = 0; i < N && rc == 0; i++)
-    rc = wd_buf_addf(
-        &b,
-        "%s{\"uid\":{\"type\":\"N\",\"id\":\"%d\"},\"attrs\":{},\"parents\":[{\"type\":\"N\",\"id\":\"%d\"}]}",
-        i ? "," : "", i, i + 1);
+    rc = wd_buf_addf(&b,
+                     "%s{\"uid\":{\"type\":\"N\",\"id\":\"%d\"},\"attrs\":{},\"parents\":[{"
+                     "\"type\":\"N\",\"id\":\"%d\"}]}",
+                     i ? "," : "", i, i + 1);
   if (rc == 0) rc = wd_buf_addc(&b, ']');
   assert_int_equal(rc, 0);
   cedar_entities *es = NULL;

@@ -59,7 +59,7 @@ static void precedence(void **state) {
   assert_int_equal(rc, 0);
   assert_string_equal(c.listen_host, "127.0.0.1"); /* flag beats env beats file */
   assert_int_equal(c.listen_port, 0);
-  assert_string_equal(c.data_dir, "/env");        /* env beats file */
+  assert_string_equal(c.data_dir, "/env");             /* env beats file */
   assert_string_equal(c.trust_domain, "file.example"); /* file beats default */
   assert_int_equal(c.threads, 4);
   assert_string_equal(c.admin_token, "from-env");
@@ -152,8 +152,7 @@ static void errors(void **state) {
     char err[512] = "";
     int rc = wd_config_load(&c, argc, argv, env, err, sizeof err);
     if (rc != w->rc || strcmp(err, want) != 0) {
-      fprintf(stderr, "row %zu: rc %d err '%s'\n   want rc %d err '%s'\n", i, rc, err, w->rc,
-              want);
+      fprintf(stderr, "row %zu: rc %d err '%s'\n   want rc %d err '%s'\n", i, rc, err, w->rc, want);
       fails++;
     }
   }
@@ -162,7 +161,8 @@ static void errors(void **state) {
   wd_config c;
   char err[256];
   assert_int_equal(wd_config_load(&c, 2, argv, NULL, err, sizeof err), -WD_E_IO);
-  assert_string_equal(err, "config file /nonexistent/x.json: cannot open: No such file or directory");
+  assert_string_equal(err,
+                      "config file /nonexistent/x.json: cannot open: No such file or directory");
   assert_int_equal(fails, 0);
 }
 

@@ -23,13 +23,13 @@ static int nop(wd_http_req *req, wd_http_resp *resp, void *svc) {
 }
 
 static const wd_http_route T[] = {
-    {"GET", "/v1/agents", nop, WD_HTTP_AUTH_ADMIN},                       /* 0 */
-    {"POST", "/v1/agents", nop, WD_HTTP_AUTH_ADMIN},                      /* 1 */
-    {"GET", "/v1/agents/{id}", nop, WD_HTTP_AUTH_ADMIN},                  /* 2 */
-    {"POST", "/v1/agents/{id}/quarantine", nop, WD_HTTP_AUTH_ADMIN},      /* 3 */
-    {"GET", "/v1/agents/self", nop, WD_HTTP_AUTH_AGENT},                  /* 4: shadowed by 2 */
-    {"POST", "/v1/tasks/{task}/calls/{call}", nop, WD_HTTP_AUTH_AGENT},   /* 5 */
-    {"GET", "/", nop, WD_HTTP_AUTH_NONE},                                 /* 6 */
+    {"GET", "/v1/agents", nop, WD_HTTP_AUTH_ADMIN},                     /* 0 */
+    {"POST", "/v1/agents", nop, WD_HTTP_AUTH_ADMIN},                    /* 1 */
+    {"GET", "/v1/agents/{id}", nop, WD_HTTP_AUTH_ADMIN},                /* 2 */
+    {"POST", "/v1/agents/{id}/quarantine", nop, WD_HTTP_AUTH_ADMIN},    /* 3 */
+    {"GET", "/v1/agents/self", nop, WD_HTTP_AUTH_AGENT},                /* 4: shadowed by 2 */
+    {"POST", "/v1/tasks/{task}/calls/{call}", nop, WD_HTTP_AUTH_AGENT}, /* 5 */
+    {"GET", "/", nop, WD_HTTP_AUTH_NONE},                               /* 6 */
 };
 
 typedef struct row {
@@ -60,8 +60,8 @@ static void matches(void **state) {
       {"GET", "v1/agents", -WD_E_NOTFOUND, -1, "", ""},
       {"GET", "", -WD_E_NOTFOUND, -1, "", ""},
       {"GET", "/v1//agents", -WD_E_NOTFOUND, -1, "", ""},
-      {"GET", "/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r/s/t/u/v/w/x/y/z/0/1/2/3/4/5/6/7", -WD_E_NOTFOUND,
-       -1, "", ""},
+      {"GET", "/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r/s/t/u/v/w/x/y/z/0/1/2/3/4/5/6/7",
+       -WD_E_NOTFOUND, -1, "", ""},
   };
   wd_arena *a = wd_arena_new(1 << 16);
   assert_non_null(a);
@@ -88,7 +88,10 @@ static void matches(void **state) {
 
 static void table_check(void **state) {
   (void)state;
-  typedef struct { wd_http_route r; int rc; } crow;
+  typedef struct {
+    wd_http_route r;
+    int rc;
+  } crow;
   static const crow rows[] = {
       {{"GET", "/ok/{id}", nop, WD_HTTP_AUTH_NONE}, 0},
       {{"GET", "no-slash", nop, WD_HTTP_AUTH_NONE}, -WD_E_INVAL},

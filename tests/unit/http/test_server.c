@@ -140,7 +140,8 @@ static size_t on_body(char *p, size_t sz, size_t n, void *u) {
 }
 
 static void header_copy(char *dst, size_t cap, const char *v, size_t n) {
-  while (n > 0 && (v[n - 1] == '\r' || v[n - 1] == '\n')) n--;
+  while (n > 0 && (v[n - 1] == '\r' || v[n - 1] == '\n'))
+    n--;
   if (n >= cap) n = cap - 1;
   memcpy(dst, v, n);
   dst[n] = '\0';
@@ -149,7 +150,8 @@ static void header_copy(char *dst, size_t cap, const char *v, size_t n) {
 static size_t on_header(char *p, size_t sz, size_t n, void *u) {
   reply *r = u;
   size_t k = sz * n;
-  if (k > 7 && strncasecmp(p, "Allow: ", 7) == 0) header_copy(r->allow, sizeof r->allow, p + 7, k - 7);
+  if (k > 7 && strncasecmp(p, "Allow: ", 7) == 0)
+    header_copy(r->allow, sizeof r->allow, p + 7, k - 7);
   if (k > 14 && strncasecmp(p, "Content-Type: ", 14) == 0)
     header_copy(r->ctype, sizeof r->ctype, p + 14, k - 14);
   return k;
@@ -158,11 +160,11 @@ static size_t on_header(char *p, size_t sz, size_t n, void *u) {
 typedef struct call {
   const char *method;
   const char *path;
-  const char *ctype;   /* NULL: no Content-Type */
-  const char *body;    /* NULL: no body */
-  size_t body_len;     /* 0: strlen(body) */
+  const char *ctype; /* NULL: no Content-Type */
+  const char *body;  /* NULL: no body */
+  size_t body_len;   /* 0: strlen(body) */
   int chunked;
-  const char *extra;   /* one extra header line, or NULL */
+  const char *extra; /* one extra header line, or NULL */
 } call;
 
 static void do_call(uint16_t port, const call *c, reply *r) {
@@ -241,7 +243,9 @@ static void statuses_and_bodies(void **state) {
        "{\"error\":{\"code\":\"method_not_allowed\",\"message\":\"method PUT not allowed; "
        "allowed: GET, HEAD, DELETE\"}}",
        "GET, HEAD, DELETE"},
-      {{"GET", "/v1/items/abc?q=x%20y", 0, 0, 0, 0, 0}, 200, "{\"id\":\"abc\",\"q\":\"x y\"}",
+      {{"GET", "/v1/items/abc?q=x%20y", 0, 0, 0, 0, 0},
+       200,
+       "{\"id\":\"abc\",\"q\":\"x y\"}",
        NULL},
       {{"POST", "/v1/echo", "application/json", "{\"a\": [1, true]}", 0, 0, 0},
        200,
@@ -291,8 +295,7 @@ static void statuses_and_bodies(void **state) {
        403,
        "{\"error\":{\"code\":\"forbidden\",\"message\":\"admin token required\"}}",
        NULL},
-      {{"GET", "/v1/admin", 0, 0, 0, 0, "Authorization: Bearer good"}, 200, "{\"id\":null}",
-       NULL},
+      {{"GET", "/v1/admin", 0, 0, 0, 0, "Authorization: Bearer good"}, 200, "{\"id\":null}", NULL},
       {{"GET", "/v1/fail", 0, 0, 0, 0, 0},
        500,
        "{\"error\":{\"code\":\"internal\",\"message\":\"internal error\"}}",
@@ -319,7 +322,8 @@ static void statuses_and_bodies(void **state) {
   call c = {"GET", "/readyz", 0, 0, 0, 0, 0};
   do_call(wd_http_server_port(srv), &c, &r);
   if (r.status != 503 ||
-      strcmp(r.body, "{\"error\":{\"code\":\"not_ready\",\"message\":\"store unreachable\"}}") != 0) {
+      strcmp(r.body, "{\"error\":{\"code\":\"not_ready\",\"message\":\"store unreachable\"}}") !=
+          0) {
     fprintf(stderr, "readyz not ready: got %ld %s\n", r.status, r.body);
     fails++;
   }
@@ -340,10 +344,10 @@ static void oom_never_crashes(void **state) {
     wd_test_fail_alloc_after(n);
     do_call(wd_http_server_port(srv), &c, &r);
     wd_test_fail_alloc_after(-1);
-    int ok = r.status == 200 || r.status == 0 ||
-             (r.status == 500 &&
-              strcmp(r.body, "{\"error\":{\"code\":\"internal\",\"message\":\"internal error\"}}") ==
-                  0);
+    int ok =
+        r.status == 200 || r.status == 0 ||
+        (r.status == 500 &&
+         strcmp(r.body, "{\"error\":{\"code\":\"internal\",\"message\":\"internal error\"}}") == 0);
     if (!ok) {
       fprintf(stderr, "fail after %ld: %ld %s\n", n, r.status, r.body);
       fails++;
@@ -464,10 +468,8 @@ static void bad_options_refused(void **state) {
 int main(void) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(statuses_and_bodies),
-      cmocka_unit_test(oom_never_crashes),
-      cmocka_unit_test(fifty_concurrent),
-      cmocka_unit_test(slow_request_survives_shutdown),
+      cmocka_unit_test(statuses_and_bodies), cmocka_unit_test(oom_never_crashes),
+      cmocka_unit_test(fifty_concurrent),    cmocka_unit_test(slow_request_survives_shutdown),
       cmocka_unit_test(bad_options_refused),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
