@@ -2,8 +2,9 @@
  *
  * The engine side of the benchmark: times cedar_authorize on (a) every
  * request of a cedar-integration-tests directory, with policies, entities
- * and requests parsed up front, and (b) synthetic agent policy sets of
- * 1..10,000 policies. It prints one JSON object per line on stdout (what
+ * and requests parsed up front, (b) synthetic agent policy sets of
+ * 1..10,000 policies, and (c) validation of generated policy sets against
+ * the governance schema (cedar_bench_validate.c). It prints one JSON object per line on stdout (what
  * run.sh compares against cedar_wasm_bench.js) and a human table on stderr.
  *
  * It is a program outside the library: it times the public API only and
@@ -11,7 +12,7 @@
  * is the engine's JSON reader, to read the test files. It is a timer, not a
  * conformance test: it
  * reports how many decisions agree with the expected ones as a sanity
- * check, nothing more. Schemas are not used (the reference side does not
+ * check, nothing more. Decisions use no schema (the reference side does not
  * use them either), so a few handwritten tests that need one disagree.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -26,6 +27,7 @@
 #include <time.h>
 
 #include "cedar/cedar_int.h"
+#include "cedar_bench.h"
 #include "warden/cedar.h"
 
 #define SYNTH_RUNS     7
@@ -40,7 +42,8 @@ typedef struct opts {
   const char *dir;
   double min_seconds; /* corpus: repeat passes until this much time */
   double run_seconds; /* synthetic: length of one timed batch */
-  int corpus, synth;
+  int corpus, synth, validate;
+  const char *schema; /* the schema the validation workload checks against */
   FILE *keys; /* when set, "file\tindex" of every loaded request goes here */
 } opts;
 
@@ -64,7 +67,7 @@ typedef struct strlist {
   size_t n, cap;
 } strlist;
 
-static double now_s(void) {
+double bench_now_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
@@ -80,8 +83,7 @@ static char *join_path(const char *a, const char *b) {
   return p;
 }
 
-/* Reads a whole file; returns owned NUL-terminated text or NULL. */
-static char *slurp(const char *path, size_t *len) {
+char *bench_slurp(const char *path, size_t *len) {
   FILE *f = fopen(path, "rb");
   char *buf = NULL;
   size_t cap = 0, n = 0;
@@ -252,7 +254,7 @@ static int load_test(corpus *c, const opts *o, const char *rel) {
   int rc = 0;
 
   if (!path) return -1;
-  file = slurp(path, &flen);
+  file = bench_slurp(path, &flen);
   if (!file || cedar__json_load(file, flen, &all, NULL) != 0 ||
       !json_is_array(reqs = json_object_get(all, "requests")) ||
       !json_object_get(all, "policies")) {
@@ -261,11 +263,11 @@ static int load_test(corpus *c, const opts *o, const char *rel) {
   }
   nreq = json_array_size(reqs);
   free(path);
-  if (!(path = path_of(root, all, "policies")) || !(text = slurp(path, &len))) goto skip;
+  if (!(path = path_of(root, all, "policies")) || !(text = bench_slurp(path, &len))) goto skip;
   if (cedar_policyset_parse(text, len, &ps, NULL) != 0) goto skip;
   if (json_is_string(ent = json_object_get(all, "entities"))) {
     free(path);
-    if (!(path = path_of(root, all, "entities")) || !(etext = slurp(path, &elen))) goto skip;
+    if (!(path = path_of(root, all, "entities")) || !(etext = bench_slurp(path, &elen))) goto skip;
     if (cedar_entities_from_json(etext, elen, NULL, &es, NULL) != 0) goto skip;
   } else if (!(es = cedar_entities_empty())) {
     goto skip;
@@ -332,7 +334,7 @@ static int bench_corpus(const opts *o) {
   strlist files = {0};
   uint64_t decisions = 0, errors = 0, agree = 0;
   unsigned passes = 0;
-  double t0 = now_s(), load_s, start, elapsed;
+  double t0 = bench_now_s(), load_s, start, elapsed;
   int rc = 1;
 
   if (list_tests(o->dir, "corpus-tests", 0, &files) != 0 ||
@@ -346,8 +348,8 @@ static int bench_corpus(const opts *o) {
       goto out;
     }
   }
-  load_s = now_s() - t0;
-  start = now_s();
+  load_s = bench_now_s() - t0;
+  start = bench_now_s();
   do {
     for (size_t i = 0; i < c.nreq; i++) {
       size_t s = c.req_set[i];
@@ -362,7 +364,7 @@ static int bench_corpus(const opts *o) {
       cedar_response_free(r);
     }
     passes++;
-    elapsed = now_s() - start;
+    elapsed = bench_now_s() - start;
   } while (elapsed < o->min_seconds && c.nreq > 0);
 
   double dps = elapsed > 0 ? (double)decisions / elapsed : 0;
@@ -414,13 +416,13 @@ static int cmp_double(const void *a, const void *b) {
 /* One timed batch; returns microseconds per decision, or -1 on failure. */
 static double synth_batch(const cedar_policyset *ps, const cedar_entities *es,
                           const cedar_request *rq, uint64_t batch) {
-  double t = now_s();
+  double t = bench_now_s();
   for (uint64_t i = 0; i < batch; i++) {
     cedar_response *r = NULL;
     if (cedar_authorize(ps, es, rq, NULL, &r) != 0) return -1;
     cedar_response_free(r);
   }
-  return (now_s() - t) * 1e6 / (double)batch;
+  return (bench_now_s() - t) * 1e6 / (double)batch;
 }
 
 typedef struct synth_case {
@@ -510,9 +512,10 @@ out:
 }
 
 static int usage(void) {
-  fputs("usage: cedar_bench [--quick] [--min-seconds S] [--only corpus|synthetic]\n"
-        "                   [--keys-out FILE] CIT_DIR\n"
+  fputs("usage: cedar_bench [--quick] [--min-seconds S] [--only corpus|synthetic|validate]\n"
+        "                   [--keys-out FILE] [--schema FILE] CIT_DIR\n"
         "  CIT_DIR is a cedar-integration-tests tree (corpus-tests/, tests/).\n"
+        "  --schema is the governance schema the validation workload uses.\n"
         "  --min-seconds 0 runs the corpus exactly once (for callgrind).\n"
         "  --keys-out lists the requests timed, for cedar_wasm_bench.js --keys.\n",
         stderr);
@@ -520,26 +523,30 @@ static int usage(void) {
 }
 
 int main(int argc, char **argv) {
-  opts o = {NULL, 1.0, 0.15, 1, 1, NULL};
+  opts o = {NULL, 1.0, 0.15, 1, 1, 1, WD_BENCH_SCHEMA, NULL};
   const char *keys = NULL;
-  int rc = 0;
+  int rc = 0, quick = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--quick") == 0) {
       o.min_seconds = 0.2;
       o.run_seconds = 0.03;
+      quick = 1;
     } else if (strcmp(a, "--min-seconds") == 0 && i + 1 < argc) {
       char *end;
       errno = 0;
       o.min_seconds = strtod(argv[++i], &end);
       if (errno || *end || o.min_seconds < 0) return usage();
+    } else if (strcmp(a, "--schema") == 0 && i + 1 < argc) {
+      o.schema = argv[++i];
     } else if (strcmp(a, "--keys-out") == 0 && i + 1 < argc) {
       keys = argv[++i];
     } else if (strcmp(a, "--only") == 0 && i + 1 < argc) {
       const char *w = argv[++i];
       o.corpus = strcmp(w, "corpus") == 0;
       o.synth = strcmp(w, "synthetic") == 0;
-      if (!o.corpus && !o.synth) return usage();
+      o.validate = strcmp(w, "validate") == 0;
+      if (!o.corpus && !o.synth && !o.validate) return usage();
     } else if (a[0] == '-' || o.dir) {
       return usage();
     } else {
@@ -565,5 +572,7 @@ int main(int argc, char **argv) {
   fflush(stdout);
   if (o.keys && fclose(o.keys) != 0) rc = 1;
   if (o.synth) rc |= bench_synth(&o);
+  fflush(stdout);
+  if (o.validate) rc |= bench_validate(o.schema, quick);
   return rc;
 }

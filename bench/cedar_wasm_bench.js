@@ -7,9 +7,11 @@
 // stderr; it is not a conformance test, only a timer.
 //
 // Usage: node --no-turbo-inline-js-wasm-calls cedar_wasm_bench.js CIT_DIR
-//        [--quick] [--module PATH] [--keys FILE]
+//        [--quick] [--module PATH] [--keys FILE] [--schema FILE]
+//        [--only corpus|synthetic|validate]
 // --keys restricts the corpus to the requests cedar_bench --keys-out timed,
-// so both engines decide the same requests.
+// so both engines decide the same requests. --schema is the governance
+// schema of the validation workload (CIT_DIR is not needed for it alone).
 // Run node with that flag: it avoids a known V8 crash in wasm calls.
 'use strict';
 
@@ -18,18 +20,33 @@ const path = require('path');
 
 const SYNTH_SIZES = [1, 100, 1000, 10000];
 const SYNTH_RUNS = 7;
+const VAL_SIZES = [1000, 10000];
 
 function parseArgs(argv) {
-  const o = { dir: null, quick: false, module: null, keys: null };
+  const o = {
+    dir: null,
+    quick: false,
+    module: null,
+    keys: null,
+    only: null,
+    schema: path.join(__dirname, '../docs/policies/governance.cedarschema'),
+  };
   for (let i = 2; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') o.quick = true;
     else if (a === '--module') o.module = argv[++i];
     else if (a === '--keys') o.keys = argv[++i];
+    else if (a === '--schema') o.schema = argv[++i];
+    else if (a === '--only') o.only = argv[++i];
     else if (o.dir === null) o.dir = a;
     else throw new Error('unexpected argument ' + a);
   }
-  if (o.dir === null) throw new Error('usage: cedar_wasm_bench.js CIT_DIR [--quick] [--module PATH]');
+  if (o.only !== null && !['corpus', 'synthetic', 'validate'].includes(o.only)) {
+    throw new Error('--only takes corpus, synthetic or validate');
+  }
+  if (o.dir === null && o.only !== 'validate') {
+    throw new Error('usage: cedar_wasm_bench.js CIT_DIR [--quick] [--module PATH] [--only W]');
+  }
   return o;
 }
 
@@ -243,32 +260,103 @@ function benchSynth(cedar, quick) {
   }));
 }
 
+// ---- Validation -------------------------------------------------------------
+// The same twelve templates as cedar_bench_validate.c, character for
+// character: both sides print an FNV-1a hash of the text, and run.sh
+// compares them.
+const VAL_TEMPLATES = [
+  (k) => `permit(principal == Agent::"a${k}", action == Action::"fs.read", resource == Tool::"t${k % 50}") when { context.risk < ${k % 100} && context.call.classification != "secret" };\n`,
+  (k) => `permit(principal, action in Action::"read", resource is Data) when { resource.classification == "public" && principal.tier != "read_only" && context.task.budget_left > ${k % 20} };\n`,
+  (k) => `forbid(principal, action in Action::"export", resource) when { context.call.destination.external && context.session.classifications.contains("c${k % 7}") };\n`,
+  (k) => `permit(principal is Agent, action == Action::"task.open", resource is Task) when { context.task has on_behalf_of && context.task.on_behalf_of in Team::"team${k % 30}" };\n`,
+  (k) => `permit(principal, action in [Action::"fs.write", Action::"db.update"], resource) when { context.task.tools.containsAll([Tool::"fs", Tool::"db"]) && principal.owner.name == "u${k}" } unless { principal.status == "quarantined" };\n`,
+  (k) => `forbid(principal, action in Action::"high_impact", resource) unless { principal.tier == "high_impact" && context.time.toTime() < duration("${k % 24}h") };\n`,
+  (k) => `permit(principal == Agent::"a${k}", action == Action::"task.change_intent", resource) when { context.previous_intent != context.task.intent && context.task.age < duration("${k % 60}m") };\n`,
+  (k) => `permit(principal, action == Action::"http.get", resource) when { principal.team == Team::"team${k % 30}" && context.call.operation like "get*${k % 10}" && context.session.tools.contains(context.call.tool) };\n`,
+  (k) => `permit(principal, action in Action::"db", resource is Data in Tool::"db${k % 5}") when { resource.classification == "internal" && context.session.calls < ${k} && context.call.environment == principal.environment };\n`,
+  (k) => `permit(principal, action == Action::"task.renew", resource) when { context.task.calls < context.task.budget_left * 2 && context.risk <= ${k % 100} && context.session.denials == 0 };\n`,
+  (k) => `permit(principal, action == Action::"email.send", resource is Tool) when { resource.external && resource.risk < ${k % 100} && context.call.destination != Destination::"local" && context.task.ceiling == context.call.classification };\n`,
+  (k) => `forbid(principal, action, resource) when { principal.status == "retired" || context.session.denials > ${k % 10} || (context.task has on_behalf_of && context.task.on_behalf_of.name == "n${k}") };\n`,
+];
+
+function valPolicies(n) {
+  const parts = [];
+  for (let k = 0; k < n; k++) parts.push(VAL_TEMPLATES[k % VAL_TEMPLATES.length](k));
+  return parts.join('');
+}
+
+// The generated text is ASCII, so UTF-16 code units are its bytes.
+function fnv1a(text) {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619) >>> 0;
+  return h.toString(16).padStart(8, '0');
+}
+
+// validate() takes schema and policies as text and parses both on every
+// call; the API keeps no parsed schema for validation, so that is what a
+// caller pays and what is timed. Every set must come out clean.
+function benchValidate(cedar, schemaPath, quick) {
+  const schema = fs.readFileSync(schemaPath, 'utf8');
+  const runs = quick ? 1 : 3;
+  // One untimed call first: the first validate() pays one-off set-up costs
+  // in the module that would otherwise land on the 1,000-policy figure.
+  cedar.validate({ schema, policies: { staticPolicies: valPolicies(12) }, validationSettings: { mode: 'strict' } });
+  return VAL_SIZES.map((n) => {
+    const text = valPolicies(n);
+    const call = { schema, policies: { staticPolicies: text }, validationSettings: { mode: 'strict' } };
+    const times = [];
+    for (let r = 0; r < runs; r++) {
+      const t = nowNs();
+      const a = cedar.validate(call);
+      times.push(secs(nowNs() - t) * 1e3);
+      if (a.type !== 'success' || a.validationErrors.length || a.validationWarnings.length) {
+        throw new Error(`validation of ${n} generated policies not clean: ` + JSON.stringify(a).slice(0, 500));
+      }
+    }
+    return {
+      engine: 'cedar-wasm',
+      workload: 'validate',
+      policies: n,
+      bytes: text.length,
+      hash: fnv1a(text),
+      runs,
+      parse_validate_ms: +median(times).toFixed(3),
+      parse_validate_ms_min: +Math.min(...times).toFixed(3),
+    };
+  });
+}
+
 function main() {
   const o = parseArgs(process.argv);
   const cedar = loadCedar(o.module);
-  const results = [];
-  const emit = (r) => {
-    results.push(r);
-    process.stdout.write(JSON.stringify(r) + '\n');
-  };
-  emit({ engine: 'cedar-wasm', workload: 'info', version: cedar.getCedarVersion(), node: process.version });
-  emit(benchCorpus(cedar, o.dir, o.quick, o.keys));
-  const synth = benchSynth(cedar, o.quick);
-  for (const r of synth) {
-    r.ratio_vs_1 = +(r.us_per_decision / synth[0].us_per_decision).toFixed(2);
-    emit(r);
+  const want = (w) => o.only === null || o.only === w;
+  const emit = (r) => process.stdout.write(JSON.stringify(r) + '\n');
+  const info = { engine: 'cedar-wasm', workload: 'info', version: cedar.getCedarVersion(), node: process.version };
+  emit(info);
+  const lines = ['', `cedar-wasm ${info.version}`];
+  if (want('corpus')) {
+    const c = benchCorpus(cedar, o.dir, o.quick, o.keys);
+    emit(c);
+    lines.push(
+      `  corpus: ${c.requests} requests from ${c.files} files (${c.skipped} skipped, ${c.excluded} not timed by warden), ${c.passes} pass(es)`,
+      `          ${c.decisions_per_s} decisions/s, ${c.us_per_decision} us/decision, ` +
+        `${c.agree_expected}/${c.requests} agree with expected`,
+    );
   }
-  const c = results[1];
-  const lines = [
-    '',
-    `cedar-wasm ${results[0].version}`,
-    `  corpus: ${c.requests} requests from ${c.files} files (${c.skipped} skipped, ${c.excluded} not timed by warden), ${c.passes} pass(es)`,
-    `          ${c.decisions_per_s} decisions/s, ${c.us_per_decision} us/decision, ` +
-      `${c.agree_expected}/${c.requests} agree with expected`,
-  ];
-  for (const r of synth) {
-    lines.push(`  synthetic ${String(r.policies).padStart(5)} policies: ${String(r.us_per_decision).padStart(10)} us/decision` +
-      `  (x${r.ratio_vs_1} vs 1 policy)`);
+  if (want('synthetic')) {
+    const synth = benchSynth(cedar, o.quick);
+    for (const r of synth) {
+      r.ratio_vs_1 = +(r.us_per_decision / synth[0].us_per_decision).toFixed(2);
+      emit(r);
+      lines.push(`  synthetic ${String(r.policies).padStart(5)} policies: ${String(r.us_per_decision).padStart(10)} us/decision` +
+        `  (x${r.ratio_vs_1} vs 1 policy)`);
+    }
+  }
+  if (want('validate')) {
+    for (const r of benchValidate(cedar, o.schema, o.quick)) {
+      emit(r);
+      lines.push(`  validate ${String(r.policies).padStart(5)} policies: ${String(r.parse_validate_ms).padStart(10)} ms (parse + validate)`);
+    }
   }
   process.stderr.write(lines.join('\n') + '\n');
 }

@@ -7,6 +7,11 @@
  * {"parse_ok":b,"entities_ok":b,"results":[{"request_ok":b,"decision":..,
  * "reasons":[..],"errors":[..],"messages":[..]}]}.
  *
+ * With --validate it checks policies against a schema instead: each line is
+ * {"schema":"<.cedarschema text>","policies":"<cedar text>"} and each answer
+ * {"schema_ok":b,"parse_ok":b,"valid":b,"errors":[policy ids],
+ * "messages":[..],"warnings":[policy ids]}.
+ *
  * The documents travel inside JSON strings so that big integers reach the
  * engine byte for byte. This file uses only include/warden/cedar.h (and
  * jansson for the envelope); it is not a CLI and knows nothing of the
@@ -73,6 +78,66 @@ static json_t *first_diag(const cedar_diags *d) {
   return json_string(g ? g->msg : "");
 }
 
+/* Validation mode: one error entry per error diagnostic, so the comparator
+ * sees every policy that failed and why. */
+static json_t *validate_case(const json_t *c) {
+  json_t *out = json_object();
+  cedar_diags *diags = cedar_diags_new();
+  cedar_schema *sc = NULL;
+  cedar_policyset *ps = NULL;
+  const json_t *sch = json_object_get(c, "schema");
+  const json_t *pol = json_object_get(c, "policies");
+  if (!out || !diags) goto fail;
+  if (!json_is_string(sch) || !json_is_string(pol)) {
+    json_object_set_new(out, "bad_case", json_true());
+    goto done;
+  }
+  int src = cedar_schema_parse(json_string_value(sch), json_string_length(sch), &sc, diags);
+  json_object_set_new(out, "schema_ok", json_boolean(src == 0 && sc));
+  if (src != 0 || !sc) {
+    json_object_set_new(out, "schema_error", first_diag(diags));
+    goto done;
+  }
+  cedar_diags_clear(diags);
+  int prc = cedar_policyset_parse(json_string_value(pol), json_string_length(pol), &ps, diags);
+  json_object_set_new(out, "parse_ok", json_boolean(prc == 0 && ps));
+  if (prc != 0 || !ps) {
+    json_object_set_new(out, "parse_error", first_diag(diags));
+    goto done;
+  }
+  cedar_diags_clear(diags);
+  int vrc = cedar_validate(sc, ps, diags);
+  if (vrc != 0 && vrc != -WD_E_VALIDATE) json_object_set_new(out, "validate_failed", json_integer(vrc));
+  json_object_set_new(out, "valid", json_boolean(vrc == 0));
+  json_t *errors = json_array();
+  json_t *msgs = json_array();
+  json_t *warns = json_array();
+  for (size_t i = 0; i < cedar_diags_count(diags); i++) {
+    const cedar_diag *g = cedar_diags_get(diags, i);
+    if (!g) continue;
+    if (g->sev == CEDAR_SEV_WARNING) {
+      push_str(warns, g->policy_id);
+      continue;
+    }
+    push_str(errors, g->policy_id);
+    push_str(msgs, g->msg);
+  }
+  json_object_set_new(out, "errors", errors);
+  json_object_set_new(out, "messages", msgs);
+  json_object_set_new(out, "warnings", warns);
+done:
+  cedar_policyset_unref(ps);
+  cedar_schema_free(sc);
+  cedar_diags_free(diags);
+  return out;
+fail:
+  json_decref(out);
+  cedar_policyset_unref(ps);
+  cedar_schema_free(sc);
+  cedar_diags_free(diags);
+  return NULL;
+}
+
 static json_t *run_case(const json_t *c) {
   json_t *out = json_object();
   json_t *results = json_array();
@@ -124,7 +189,8 @@ fail:
   return NULL;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  int validate = argc > 1 && strcmp(argv[1], "--validate") == 0;
   char *line = NULL; /* getline's buffer: libc-owned, hence free() below */
   size_t cap = 0;
   ssize_t n;
@@ -133,7 +199,7 @@ int main(void) {
     if (n == 1 && line[0] == '\n') continue;
     json_error_t jerr;
     json_t *c = json_loadb(line, (size_t)n, 0, &jerr);
-    json_t *out = c ? run_case(c) : NULL;
+    json_t *out = c ? (validate ? validate_case(c) : run_case(c)) : NULL;
     char *text = out ? json_dumps(out, JSON_COMPACT) : NULL;
     if (text) {
       fputs(text, stdout);
