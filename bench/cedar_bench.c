@@ -4,16 +4,17 @@
  * request of a cedar-integration-tests directory, with policies, entities
  * and requests parsed up front, (b) synthetic agent policy sets of
  * 1..10,000 policies, and (c) validation of generated policy sets against
- * the governance schema (cedar_bench_validate.c). It prints one JSON object per line on stdout (what
- * run.sh compares against cedar_wasm_bench.js) and a human table on stderr.
+ * the governance schema (cedar_bench_validate.c). It prints one JSON
+ * object per line on stdout (what run.sh compares against
+ * cedar_wasm_bench.js) and a human table on stderr.
  *
  * It is a program outside the library: it times the public API only and
  * allocates with libc rather than wd_malloc; the one private call it makes
- * is the engine's JSON reader, to read the test files. It is a timer, not a
- * conformance test: it
- * reports how many decisions agree with the expected ones as a sanity
- * check, nothing more. Decisions use no schema (the reference side does not
- * use them either), so a few handwritten tests that need one disagree.
+ * is the engine's JSON reader, to read the test files. It is a timer, not
+ * a conformance test: it reports how many decisions agree with the
+ * expected ones as a sanity check, nothing more. Decisions use no schema
+ * (the reference side does not use one either), so a few handwritten
+ * tests that need one disagree.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -44,7 +45,7 @@ typedef struct opts {
   double run_seconds; /* synthetic: length of one timed batch */
   int corpus, synth, validate;
   const char *schema; /* the schema the validation workload checks against */
-  FILE *keys; /* when set, "file\tindex" of every loaded request goes here */
+  FILE *keys;         /* when set, "file\tindex" of every loaded request goes here */
 } opts;
 
 typedef struct creq {

@@ -63,6 +63,22 @@ printf '@id("viewer")\npermit (principal == ?principal, action, resource in ?res
 printf '[{"template_id": "viewer", "link_id": "alice-trip",\n  "args": {"?principal": "User::\\"alice\\"", "?resource": {"type": "Album", "id": "trip"}}}]\n' >"$T/links.json"
 printf '[{"template_id": "nope", "link_id": "x", "args": {}}]\n' >"$T/badlinks.json"
 printf '[{"uid": {"type": "Photo", "id": "p"}, "attrs": {}, "parents": [{"type": "Album", "id": "trip"}]}]\n' >"$T/album.json"
+# Schema fixtures: the governance schema, policies checked against it, a
+# context for task.open, and two broken schemas.
+GOV=$SRC/docs/policies/governance.cedarschema
+printf 'permit (principal, action == Action::"fs.read", resource)\nwhen { principal.tier == "standard" && context.risk < 50 };\n' >"$T/gov-good.cedar"
+printf 'permit (principal, action == Action::"fs.read", resource)\nwhen { principal.teir == "standard" };\n' >"$T/gov-typo.cedar"
+printf 'permit (principal, action == Action::"fs.read", resource)\nwhen { false };\n' >"$T/gov-impossible.cedar"
+printf 'permit (principal is Agent, action == Action::"task.open", resource is Task)\nwhen { context.risk < 50 };\n' >"$T/gov-open.cedar"
+cat >"$T/task-ctx.json" <<'JSON'
+{"task": {"id": "t1", "intent": "triage", "purpose": "support",
+          "age": {"__extn": {"fn": "duration", "arg": "0ms"}}, "calls": 0, "budget_left": 10,
+          "tools": [], "ceiling": "internal"},
+ "session": {"tools": [], "classifications": [], "destinations": [], "calls": 0, "denials": 0},
+ "time": {"__extn": {"fn": "datetime", "arg": "2026-01-01T09:00:00Z"}}, "risk": 5}
+JSON
+printf 'entity User = {\n  name: Strin,\n};\n' >"$T/unknown-type.cedarschema"
+printf 'entity User = {\n  name: String\n  age: Long,\n};\n' >"$T/syntax.cedarschema"
 
 case $GROUP in
 general)
@@ -71,7 +87,7 @@ general)
   t "cedar --help" 0 out:authorize out:check-parse out:format -- "${W[@]}" --help
   t "warden --help" 0 out:cedar -- "$WARDEN" --help
   t "warden version" 0 "out:warden " -- "$WARDEN" version
-  for sub in authorize evaluate check-parse format translate-policy; do
+  for sub in authorize evaluate check-parse format translate-policy validate translate-schema; do
     t "$sub --help" 0 out:usage -- "${W[@]}" "$sub" --help
   done
   t "unknown option" 64 "err:unknown option '--bogus'" -- "${W[@]}" authorize --bogus
@@ -170,6 +186,86 @@ translate)
     --direction json-to-cedar "$T/one.json"
   t "bad direction" 64 err:--direction -- "${W[@]}" translate-policy --direction sideways "$T/one.cedar"
   t "malformed json" 1 "err:$T/bad.json" -- "${W[@]}" translate-policy --direction json-to-cedar "$T/bad.json"
+  ;;
+validate)
+  t "valid policies exit 0" 0 "out:policies are valid" noout:warnings -- "${W[@]}" validate \
+    --schema "$GOV" --policies "$T/gov-good.cedar"
+  t "the governance pack validates" 0 "out:policies are valid" -- bash -c \
+    'cat "$1"/*.cedar >"$2/pack.cedar" && "$0" cedar validate --schema "$1/governance.cedarschema" --policies "$2/pack.cedar"' \
+    "$WARDEN" "$SRC/docs/policies" "$T"
+  t "misspelt attribute: 3, file:line:col, caret" 3 "err:$T/gov-typo.cedar:2:8:" "err:teir" \
+    "err:  when { principal.teir" "err:^^^" "err:validation failed" noout:valid -- \
+    "${W[@]}" validate --schema "$GOV" --policies "$T/gov-typo.cedar"
+  t "an impossible policy is only a warning" 0 "out:policies are valid (with warnings)" \
+    "err:$T/gov-impossible.cedar:1:1: warning:" "err:impossible" -- \
+    "${W[@]}" validate --schema "$GOV" --policies "$T/gov-impossible.cedar"
+  t "--deny-warnings: an impossible policy fails" 3 "err:impossible" "err:validation failed" -- \
+    "${W[@]}" validate --deny-warnings --schema "$GOV" --policies "$T/gov-impossible.cedar"
+  t "--deny-warnings on valid policies" 0 "out:policies are valid" -- \
+    "${W[@]}" validate --deny-warnings --schema "$GOV" --policies "$T/gov-good.cedar"
+  "${W[@]}" translate-schema --direction cedar-to-json "$GOV" >"$T/gov.json" 2>/dev/null
+  t "JSON schema (.json) works too" 3 "err:$T/gov-typo.cedar:2:8:" -- \
+    "${W[@]}" validate --schema "$T/gov.json" --policies "$T/gov-typo.cedar"
+  t "missing schema file" 1 "err:cannot open '$T/none.cedarschema'" -- "${W[@]}" validate \
+    --schema "$T/none.cedarschema" --policies "$T/gov-good.cedar"
+  t "missing policies file" 1 "err:cannot open '$T/none.cedar'" -- "${W[@]}" validate \
+    --schema "$GOV" --policies "$T/none.cedar"
+  t "malformed schema: line:col and caret" 1 "err:$T/syntax.cedarschema:3:3:" "err:^" -- \
+    "${W[@]}" validate --schema "$T/syntax.cedarschema" --policies "$T/gov-good.cedar"
+  t "unknown schema type: line:col" 1 "err:$T/unknown-type.cedarschema:2:9:" "err:Strin" -- \
+    "${W[@]}" validate --schema "$T/unknown-type.cedarschema" --policies "$T/gov-good.cedar"
+  t "policy syntax error" 1 "err:$T/syntax.cedar:3:" -- "${W[@]}" validate --schema "$GOV" \
+    --policies "$T/syntax.cedar"
+  t "no --schema is a usage error" 64 "err:--schema and --policies are required" -- \
+    "${W[@]}" validate --policies "$T/gov-good.cedar"
+  t "no --policies is a usage error" 64 "err:--schema and --policies are required" -- \
+    "${W[@]}" validate --schema "$GOV"
+  t "unknown option" 64 "err:unknown option '--bogus'" -- "${W[@]}" validate --bogus
+  ;;
+translate-schema)
+  t "cedar to json" 0 'out:"entityTypes"' 'out:"Agent"' 'out:"task.open"' -- \
+    "${W[@]}" translate-schema --direction cedar-to-json "$GOV"
+  "${W[@]}" translate-schema --direction cedar-to-json --schema "$GOV" >"$T/gov.json" 2>/dev/null
+  t "json to cedar" 0 "out:entity Agent" "out:action \"task.open\"" "out:type TaskInfo" -- \
+    "${W[@]}" translate-schema --direction json-to-cedar "$T/gov.json"
+  "${W[@]}" translate-schema --direction json-to-cedar "$T/gov.json" >"$T/gov2.cedarschema" 2>/dev/null
+  "${W[@]}" translate-schema --direction cedar-to-json "$T/gov2.cedarschema" >"$T/gov2.json" 2>/dev/null
+  t "round trip cedar -> json -> cedar -> json is stable" 0 -- cmp "$T/gov.json" "$T/gov2.json"
+  t "the round-tripped text validates the same" 3 "err:$T/gov-typo.cedar:2:8:" -- \
+    "${W[@]}" validate --schema "$T/gov2.cedarschema" --policies "$T/gov-typo.cedar"
+  t "stdin" 0 'out:"entityTypes"' -- bash -c '"$0" cedar translate-schema --direction cedar-to-json < "$1"' \
+    "$WARDEN" "$GOV"
+  t "malformed schema: line:col and caret" 1 "err:$T/syntax.cedarschema:3:3:" "err:^" -- \
+    "${W[@]}" translate-schema --direction cedar-to-json "$T/syntax.cedarschema"
+  t "malformed json" 1 "err:$T/bad.json" -- "${W[@]}" translate-schema --direction json-to-cedar "$T/bad.json"
+  t "bad direction" 64 err:--direction -- "${W[@]}" translate-schema --direction sideways "$GOV"
+  t "no direction" 64 err:--direction -- "${W[@]}" translate-schema "$GOV"
+  t "two inputs" 64 "err:one input" -- "${W[@]}" translate-schema --direction cedar-to-json \
+    --schema "$GOV" "$GOV"
+  t "missing file" 1 "err:cannot open '$T/none.cedarschema'" -- "${W[@]}" translate-schema \
+    --direction cedar-to-json "$T/none.cedarschema"
+  ;;
+schema)
+  REQ=(--action 'Action::"task.open"' --resource 'Task::"t1"' --context "$T/task-ctx.json")
+  t "authorize --schema accepts a good request" 0 out:ALLOW -- "${W[@]}" authorize --schema "$GOV" \
+    --policies "$T/gov-open.cedar" --principal 'Agent::"a"' "${REQ[@]}"
+  t "authorize --schema rejects a principal outside appliesTo" 1 "err:principal type \`User\`" \
+    "err:Action::\"task.open\"" noout:ALLOW noout:DENY -- "${W[@]}" authorize --schema "$GOV" \
+    --policies "$T/gov-open.cedar" --principal 'User::"u"' "${REQ[@]}"
+  t "without --schema the same request is decided" 2 out:DENY -- "${W[@]}" authorize \
+    --policies "$T/gov-open.cedar" --principal 'User::"u"' "${REQ[@]}"
+  t "authorize --schema (JSON format)" 0 out:ALLOW -- bash -c \
+    '"$0" cedar translate-schema --direction cedar-to-json "$1" >"$2/g.json" && "$0" cedar authorize --schema "$2/g.json" --policies "$3" --principal "Agent::\"a\"" --action "Action::\"task.open\"" --resource "Task::\"t1\"" --context "$4"' \
+    "$WARDEN" "$GOV" "$T" "$T/gov-open.cedar" "$T/task-ctx.json"
+  t "authorize: malformed schema shows line:col" 1 "err:$T/syntax.cedarschema:3:3:" "err:^" -- \
+    "${W[@]}" authorize --schema "$T/syntax.cedarschema" --policies "$T/gov-open.cedar" \
+    --principal 'Agent::"a"' "${REQ[@]}"
+  t "authorize: missing schema file" 1 "err:cannot open '$T/none.cedarschema'" -- "${W[@]}" authorize \
+    --schema "$T/none.cedarschema" --policies "$T/gov-open.cedar" --principal 'Agent::"a"' "${REQ[@]}"
+  t "evaluate --schema: context is checked" 0 out:5 -- "${W[@]}" evaluate --schema "$GOV" \
+    --principal 'Agent::"a"' "${REQ[@]}" 'context.risk'
+  t "evaluate --schema rejects a bad principal" 1 "err:principal type \`User\`" -- "${W[@]}" evaluate \
+    --schema "$GOV" --principal 'User::"u"' "${REQ[@]}" 'context.risk'
   ;;
 *)
   echo "unknown group $GROUP" >&2

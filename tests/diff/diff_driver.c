@@ -107,7 +107,8 @@ static json_t *validate_case(const json_t *c) {
   }
   cedar_diags_clear(diags);
   int vrc = cedar_validate(sc, ps, diags);
-  if (vrc != 0 && vrc != -WD_E_VALIDATE) json_object_set_new(out, "validate_failed", json_integer(vrc));
+  if (vrc != 0 && vrc != -WD_E_VALIDATE)
+    json_object_set_new(out, "validate_failed", json_integer(vrc));
   json_object_set_new(out, "valid", json_boolean(vrc == 0));
   json_t *errors = json_array();
   json_t *msgs = json_array();
