@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * The evidence log: an append-only, hash-chained record of everything the
+ * service decides, kept in the store. Each record's hash is SHA-256 over a
+ * canonical encoding of all its other fields, including the previous
+ * record's hash (docs/internals/audit.md defines the encoding), so editing,
+ * deleting or reordering any stored record breaks the chain at that record.
+ *
+ * wd_audit_append returns only once its record is durable. Concurrent
+ * appenders are batched by group commit: whichever caller finds no commit
+ * in progress becomes the committer for everything queued, writes the
+ * batch in one transaction, and wakes the others. This module never
+ * includes sqlite3.h; it reaches the rows through src/store.
+ */
+#ifndef WD_AUDIT_H
+#define WD_AUDIT_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/wd_store.h"
+#include "util/wd_buf.h"
+#include "util/wd_limits.h"
+#include "warden/export.h"
+
+#define WD_AUDIT_TYPE_MAP(XX)                                                                      \
+  XX(AGENT_REGISTERED, "agent.registered")                                                         \
+  XX(AGENT_ENROLLED, "agent.enrolled")                                                             \
+  XX(AGENT_QUARANTINED, "agent.quarantined")                                                       \
+  XX(AGENT_RELEASED, "agent.released")                                                             \
+  XX(AGENT_RETIRED, "agent.retired")                                                               \
+  XX(TASK_OPENED, "task.opened")                                                                   \
+  XX(TASK_INTENT_CHANGED, "task.intent_changed")                                                   \
+  XX(TASK_ENDED, "task.ended")                                                                     \
+  XX(TOKEN_ISSUED, "token.issued")                                                                 \
+  XX(TOKEN_RENEWED, "token.renewed")                                                               \
+  XX(TOKEN_REVOKED, "token.revoked")                                                               \
+  XX(AUTHZ_DECISION, "authz.decision")                                                             \
+  XX(POLICY_ACTIVATED, "policy.activated")                                                         \
+  XX(ADMIN_ACTION, "admin.action")
+
+typedef enum {
+#define XX(c, s) WD_AUDIT_##c,
+  WD_AUDIT_TYPE_MAP(XX)
+#undef XX
+      WD_AUDIT__TYPE_COUNT
+} wd_audit_type;
+
+/* The dotted name of a type ("authz.decision"); "?" when out of range. */
+WD_EXTERN const char *wd_audit_type_name(wd_audit_type t);
+/* -WD_E_INVAL for a name not in the table. */
+WD_EXTERN int wd_audit_type_parse(const char *name, wd_audit_type *out) WD_WUR;
+
+/* The hash a record with seq 1 chains to. */
+#define WD_AUDIT_GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
+
+typedef struct wd_audit wd_audit;
+
+/* Opens the appender on a store (borrowed: it must outlive the log).
+ * Returns owned *out (free with wd_audit_close). */
+WD_EXTERN int wd_audit_open(wd_store *store, wd_audit **out) WD_WUR;
+/* Frees the appender; NULL is a no-op. No append may be in flight (every
+ * returned append is already durable, so there is nothing to flush). */
+WD_EXTERN void wd_audit_close(wd_audit *a);
+
+/* Appends one record and returns once it is durable. actor is required;
+ * task may be NULL; payload is the text of a JSON object (NULL means {})
+ * with no duplicate keys and no non-integer numbers (encode those as
+ * strings). *seq (may be NULL) gets the record's sequence number. Errors:
+ * -WD_E_INVAL for a bad argument or payload, -WD_E_TOOBIG past
+ * WD_LIMIT_AUDIT_PAYLOAD_BYTES, store errors when the write failed (the
+ * record was then not written). Thread-safe. */
+WD_EXTERN int wd_audit_append(wd_audit *a, wd_audit_type type, const char *actor, const char *task,
+                              const char *payload, int64_t *seq) WD_WUR;
+/* Like wd_audit_append with a borrowed jansson object as the payload. */
+WD_EXTERN int wd_audit_append_json(wd_audit *a, wd_audit_type type, const char *actor,
+                                   const char *task, const json_t *payload, int64_t *seq) WD_WUR;
+/* Group-commit statistics: records and transactions written so far. */
+WD_EXTERN void wd_audit_stats(wd_audit *a, uint64_t *records, uint64_t *commits);
+
+/* ---- verification ----------------------------------------------------------- */
+
+typedef struct wd_audit_report {
+  int64_t records;                /* records checked before stopping */
+  int64_t bad_seq;                /* 0 when intact; else the first broken seq */
+  char reason[WD_LIMIT_DIAG_MSG]; /* why bad_seq is broken; "" when intact */
+} wd_audit_report;
+
+/* Recomputes the whole chain in the store. Returns 0 when intact,
+ * -WD_E_VALIDATE when broken (rep says where and why), other errors when
+ * the log could not be read. */
+WD_EXTERN int wd_audit_verify(wd_store *s, wd_audit_report *rep) WD_WUR;
+/* The same, offline, on a SQLite file opened read-only. */
+WD_EXTERN int wd_audit_verify_file(const char *path, wd_audit_report *rep) WD_WUR;
+/* The same on an exported log (JSON lines, as wd_audit_export writes). */
+WD_EXTERN int wd_audit_verify_jsonl(const char *text, size_t len, wd_audit_report *rep) WD_WUR;
+
+/* ---- reading ---------------------------------------------------------------- */
+
+typedef struct wd_audit_records {
+  wd_audit_row *v; /* owned rows, in seq order */
+  size_t n;
+} wd_audit_records;
+
+/* A task's records in order (intent, credentials, decisions, end), at
+ * most WD_LIMIT_AUDIT_TRACE_ROWS. Owned *out (free with
+ * wd_audit_records_free); an unknown task gives an empty list. */
+WD_EXTERN int wd_audit_trace(wd_store *s, const char *task, wd_audit_records *out) WD_WUR;
+WD_EXTERN void wd_audit_records_free(wd_audit_records *r);
+
+/* Appends one record as a JSON line (canonical form plus "hash", no
+ * newline) to out. -WD_E_INVAL when the row's payload is not JSON. */
+WD_EXTERN int wd_audit_record_json(const wd_audit_row *r, wd_buf *out) WD_WUR;
+
+/* Receives one exported line (with its newline); non-zero stops the export. */
+typedef int (*wd_audit_write_fn)(void *ctx, const char *line, size_t len);
+/* Exports the log (or one task's records when task != NULL) as JSON lines. */
+WD_EXTERN int wd_audit_export(wd_store *s, const char *task, wd_audit_write_fn w, void *ctx) WD_WUR;
+
+#endif

@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Tamper tests of the chain verifier. The test plays the attacker with
+ * direct SQL on the database file (it drops the append-only triggers
+ * first), which is why it, unlike any module under src/, includes
+ * sqlite3.h. Each row of the table tampers with a fresh 10-record log and
+ * names the seq the verifier must report. The JSON-lines verifier gets
+ * the same treatment on an export.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "audit/wd_audit.h"
+
+#define RECORDS 10
+
+typedef struct fixture {
+  char dir[64];
+  char path[128];
+} fixture;
+
+static void remove_db(const char *path) {
+  static const char *const suffix[] = {"", "-wal", "-shm"};
+  char p[160];
+  for (size_t i = 0; i < 3; i++) {
+    snprintf(p, sizeof p, "%s%s", path, suffix[i]);
+    unlink(p);
+  }
+}
+
+static int setup(void **state) {
+  fixture *f = calloc(1, sizeof *f);
+  if (!f) return -1;
+  snprintf(f->dir, sizeof f->dir, "/tmp/wd_verify_XXXXXX");
+  if (!mkdtemp(f->dir)) return -1;
+  snprintf(f->path, sizeof f->path, "%s/warden.db", f->dir);
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  remove_db(f->path);
+  rmdir(f->dir);
+  free(f);
+  return 0;
+}
+
+/* A fresh log of RECORDS records; tasks alternate so traces have gaps. */
+static int make_log(const char *path) {
+  wd_store *s = NULL;
+  wd_audit *a = NULL;
+  char payload[64];
+  int rc;
+  remove_db(path);
+  if ((rc = wd_store_open(path, 0, &s)) || (rc = wd_audit_open(s, &a))) goto out;
+  for (int i = 1; i <= RECORDS && rc == 0; i++) {
+    snprintf(payload, sizeof payload, "{\"n\":%d,\"note\":\"record %d\"}", i, i);
+    rc = wd_audit_append(a, WD_AUDIT_AUTHZ_DECISION, "agent:a", i % 2 ? "t1" : "t2", payload, NULL);
+  }
+out:
+  wd_audit_close(a);
+  wd_store_close(s);
+  return rc;
+}
+
+static int tamper(const char *path, const char *sql) {
+  sqlite3 *db = NULL;
+  int rc = sqlite3_open(path, &db);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_exec(db,
+                      "DROP TRIGGER IF EXISTS audit_no_update;"
+                      "DROP TRIGGER IF EXISTS audit_no_delete;",
+                      NULL, NULL, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+  sqlite3_close(db);
+  return rc;
+}
+
+static void untouched_log_verifies(void **state) {
+  fixture *f = *state;
+  wd_audit_report rep;
+  assert_int_equal(make_log(f->path), 0);
+  assert_int_equal(wd_audit_verify_file(f->path, &rep), 0);
+  assert_int_equal(rep.records, RECORDS);
+  assert_int_equal(rep.bad_seq, 0);
+  assert_string_equal(rep.reason, "");
+}
+
+static void triggers_refuse_edits(void **state) {
+  fixture *f = *state;
+  sqlite3 *db = NULL;
+  assert_int_equal(make_log(f->path), 0);
+  assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+  assert_int_not_equal(sqlite3_exec(db, "UPDATE audit SET actor='x' WHERE seq=3", NULL, NULL, NULL),
+                       SQLITE_OK);
+  assert_int_not_equal(sqlite3_exec(db, "DELETE FROM audit WHERE seq=3", NULL, NULL, NULL),
+                       SQLITE_OK);
+  sqlite3_close(db);
+}
+
+static void tampering_is_found(void **state) {
+  fixture *f = *state;
+  static const struct {
+    const char *name, *sql;
+    int64_t bad_seq;
+    const char *reason; /* a substring of the report */
+  } rows[] = {
+      {"payload edited", "UPDATE audit SET payload='{\"n\":4,\"note\":\"forged\"}' WHERE seq=4", 4,
+       "hash does not match"},
+      {"payload made non-canonical", "UPDATE audit SET payload='{ \"n\":4}' WHERE seq=4", 4,
+       "not canonical"},
+      {"hash edited",
+       "UPDATE audit SET hash=replace(hash, substr(hash,1,1), "
+       "CASE substr(hash,1,1) WHEN 'a' THEN 'b' ELSE 'a' END) WHERE seq=6",
+       6, "hash does not match"},
+      {"prev_hash edited",
+       "UPDATE audit SET prev_hash=(SELECT hash FROM audit WHERE seq=1) "
+       "WHERE seq=7",
+       7, "prev_hash"},
+      {"actor edited", "UPDATE audit SET actor='admin' WHERE seq=2", 2, "hash does not match"},
+      {"task edited", "UPDATE audit SET task=NULL WHERE seq=9", 9, "hash does not match"},
+      {"type edited", "UPDATE audit SET type='admin.action' WHERE seq=1", 1, "hash"},
+      {"time edited", "UPDATE audit SET time='2000-01-01T00:00:00.000Z' WHERE seq=8", 8, "hash"},
+      {"row deleted", "DELETE FROM audit WHERE seq=5", 5, "missing"},
+      {"first row deleted", "DELETE FROM audit WHERE seq=1", 1, "missing"},
+      {"rows reordered",
+       "UPDATE audit SET seq=-3 WHERE seq=3; UPDATE audit SET seq=3 WHERE seq=7;"
+       "UPDATE audit SET seq=7 WHERE seq=-3;",
+       3, ""},
+      {"row appended out of chain",
+       "INSERT INTO audit SELECT 11, time, type, actor, task, payload, prev_hash, hash "
+       "FROM audit WHERE seq=10",
+       11, "prev_hash"},
+      {"payload emptied", "UPDATE audit SET payload='' WHERE seq=3", 3, "not canonical"},
+      {"unknown type", "UPDATE audit SET type='evil' WHERE seq=3", 3, "unknown record type"},
+  };
+  int fails = 0;
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    wd_audit_report rep;
+    int rc;
+    assert_int_equal(make_log(f->path), 0);
+    if (tamper(f->path, rows[i].sql) != SQLITE_OK) {
+      print_error("%s: tampering SQL failed\n", rows[i].name);
+      fails++;
+      continue;
+    }
+    rc = wd_audit_verify_file(f->path, &rep);
+    if (rc != -WD_E_VALIDATE || rep.bad_seq != rows[i].bad_seq ||
+        !strstr(rep.reason, rows[i].reason)) {
+      print_error("%s: rc %d, bad_seq %lld (want %lld), reason \"%s\"\n", rows[i].name, rc,
+                  (long long)rep.bad_seq, (long long)rows[i].bad_seq, rep.reason);
+      fails++;
+    }
+  }
+  assert_int_equal(fails, 0);
+}
+
+static int collect(void *ctx, const char *line, size_t len) { return wd_buf_add(ctx, line, len); }
+
+/* Replaces the first occurrence of from by to in s (owned result). */
+static char *replace(const char *s, const char *from, const char *to) {
+  const char *p = strstr(s, from);
+  size_t n;
+  char *out;
+  if (!p) return NULL;
+  n = strlen(s) - strlen(from) + strlen(to);
+  out = malloc(n + 1);
+  if (!out) return NULL;
+  memcpy(out, s, (size_t)(p - s));
+  memcpy(out + (p - s), to, strlen(to));
+  memcpy(out + (p - s) + strlen(to), p + strlen(from), strlen(p + strlen(from)) + 1);
+  return out;
+}
+
+static void jsonl_tampering_is_found(void **state) {
+  fixture *f = *state;
+  wd_store *s = NULL;
+  wd_buf out;
+  wd_audit_report rep;
+  static const struct {
+    const char *from, *to;
+    int64_t bad_seq;
+  } rows[] = {
+      {"\"note\":\"record 4\"", "\"note\":\"record 44\"", 4},
+      {"\"seq\":6", "\"seq\":60", 6},
+      {"{\"actor\":\"agent:a\"", "{\"actor\":\"agent:b\"", 1},
+      {"\"note\":\"record 3\"", "\"note\":\"record 3\",\"extra\":true", 3},
+      {"\"seq\":2,", "\"seq\":2,\"seq\":2,", 2},
+      {"\"task\":\"t1\"", "\"task\":1", 1},
+  };
+  int fails = 0;
+  assert_int_equal(make_log(f->path), 0);
+  assert_int_equal(wd_store_open(f->path, WD_STORE_READONLY, &s), 0);
+  wd_buf_init(&out, 1u << 20);
+  assert_int_equal(wd_audit_export(s, NULL, collect, &out), 0);
+  wd_store_close(s);
+  assert_int_equal(wd_audit_verify_jsonl(wd_buf_str(&out), wd_buf_len(&out), &rep), 0);
+  assert_int_equal(rep.records, RECORDS);
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    char *t = replace(wd_buf_str(&out), rows[i].from, rows[i].to);
+    int rc = t ? wd_audit_verify_jsonl(t, strlen(t), &rep) : -1;
+    if (rc != -WD_E_VALIDATE || rep.bad_seq != rows[i].bad_seq) {
+      print_error("row %zu: rc %d bad_seq %lld (want %lld) %s\n", i, rc, (long long)rep.bad_seq,
+                  (long long)rows[i].bad_seq, rep.reason);
+      fails++;
+    }
+    free(t);
+  }
+  /* dropping a line is a missing record */
+  {
+    const char *txt = wd_buf_str(&out);
+    const char *l2 = strchr(txt, '\n') + 1;
+    const char *l3 = strchr(l2, '\n') + 1;
+    char *t = malloc(strlen(txt) + 1);
+    assert_non_null(t);
+    memcpy(t, txt, (size_t)(l2 - txt));
+    memcpy(t + (l2 - txt), l3, strlen(l3) + 1);
+    assert_int_equal(wd_audit_verify_jsonl(t, strlen(t), &rep), -WD_E_VALIDATE);
+    assert_int_equal(rep.bad_seq, 2);
+    free(t);
+  }
+  wd_buf_free(&out);
+  assert_int_equal(fails, 0);
+}
+
+/* The seed corpus holds a log written by an independent encoder (Python,
+ * following docs/internals/audit.md only): it must verify, and its
+ * tampered variants must not. */
+static char *slurp(const char *name, size_t *len) {
+  char path[512];
+  FILE *fp;
+  char *buf;
+  long n;
+  snprintf(path, sizeof path, "%s/../fuzz/corpus/fuzz_audit_verify/%s", WD_TEST_DATA, name);
+  fp = fopen(path, "rb");
+  if (!fp) return NULL;
+  fseek(fp, 0, SEEK_END);
+  n = ftell(fp);
+  fseek(fp, 0, SEEK_SET);
+  buf = malloc((size_t)n + 1);
+  if (buf && fread(buf, 1, (size_t)n, fp) != (size_t)n) {
+    free(buf);
+    buf = NULL;
+  }
+  fclose(fp);
+  *len = (size_t)n;
+  return buf;
+}
+
+static void independent_encoder_agrees(void **state) {
+  static const struct {
+    const char *file;
+    int rc;
+    int64_t records, bad_seq;
+  } rows[] = {
+      {"valid_5", 0, 5, 0},
+      {"valid_1_no_newline", 0, 1, 0},
+      {"blank_lines", 0, 2, 0},
+      {"tampered_payload", -WD_E_VALIDATE, 0, 1},
+      {"missing_line", -WD_E_VALIDATE, 2, 3},
+      {"swapped", -WD_E_VALIDATE, 0, 1},
+  };
+  int fails = 0;
+  (void)state;
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    size_t len = 0;
+    char *text = slurp(rows[i].file, &len);
+    wd_audit_report rep = {0};
+    int rc = text ? wd_audit_verify_jsonl(text, len, &rep) : -1;
+    if (rc != rows[i].rc || rep.records != rows[i].records || rep.bad_seq != rows[i].bad_seq) {
+      print_error("%s: rc %d records %lld bad_seq %lld (%s)\n", rows[i].file, rc,
+                  (long long)rep.records, (long long)rep.bad_seq, rep.reason);
+      fails++;
+    }
+    free(text);
+  }
+  assert_int_equal(fails, 0);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(untouched_log_verifies, setup, teardown),
+      cmocka_unit_test_setup_teardown(triggers_refuse_edits, setup, teardown),
+      cmocka_unit_test_setup_teardown(tampering_is_found, setup, teardown),
+      cmocka_unit_test_setup_teardown(jsonl_tampering_is_found, setup, teardown),
+      cmocka_unit_test(independent_encoder_agrees),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
