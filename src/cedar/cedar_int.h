@@ -96,6 +96,10 @@ int cedar__set_make(wd_arena *a, const cedar__val *vals, uint32_t n, cedar__val 
  * Returns -WD_E_EXISTS (and *dup_index) on a duplicate key. */
 int cedar__rec_make(wd_arena *a, const cedar__str *keys, const cedar__val *vals, uint32_t n,
                     cedar__val *out, uint32_t *dup_index);
+/* Binary search over n names sorted by cedar__str_cmp, one every stride
+ * bytes from base (each the first member of its element, or a plain
+ * cedar__str array). Returns 1 and *at when found, else 0. */
+int cedar__str_find(const void *base, size_t stride, uint32_t n, cedar__str key, uint32_t *at);
 /* Looks up key in a RECORD value; returns NULL when absent. */
 const cedar__val *cedar__rec_get(const cedar__val *rec, cedar__str key);
 /* Membership in a SET value (binary search). */

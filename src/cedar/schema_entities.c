@@ -7,6 +7,7 @@
  * value is then checked against its type. The untyped value format is
  * json.c's; request checks are schema_request.c's.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "../util/wd_alloc.h"
@@ -213,18 +214,11 @@ static int conv_set(tconv *c, const json_t *j, const cedar__type *t, uint32_t de
   return rc;
 }
 
+_Static_assert(offsetof(cedar__tattr, name) == 0, "cedar__str_find reads the name first");
+
 static const cedar__tattr *find_attr(const cedar__type *t, cedar__str name) {
-  uint32_t lo = 0, hi = t->nattrs;
-  while (lo < hi) {
-    uint32_t mid = lo + (hi - lo) / 2;
-    int k = cedar__str_cmp(t->attrs[mid].name, name);
-    if (k == 0) return &t->attrs[mid];
-    if (k < 0)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return NULL;
+  uint32_t i;
+  return cedar__str_find(t->attrs, sizeof *t->attrs, t->nattrs, name, &i) ? &t->attrs[i] : NULL;
 }
 
 static int conv_record(tconv *c, const json_t *j, const cedar__type *t, uint32_t depth,

@@ -473,6 +473,18 @@ static int declare(sp *p, json_t *sect, json_t *names, json_t *body) {
   return rc;
 }
 
+/* Attaches the annotations to body and declares it under each name of nms
+ * in the section kind of ns. Takes ownership of body and an, not of nms. */
+static int finish_decl(sp *p, json_t *ns, const char *kind, json_t *nms, json_t *body, json_t *an) {
+  json_t *sect = set_annots(p, body, an) ? NULL : section(p, ns, kind);
+  if (!sect) {
+    json_decref(body);
+    p->nomem = 1;
+    return -WD_E_NOMEM;
+  }
+  return declare(p, sect, nms, body);
+}
+
 /* Idents or Names := X {',' X} into a JSON array of marked strings. */
 static int names(sp *p, int allow_str, json_t **out) {
   json_t *arr = json_array();
@@ -552,13 +564,8 @@ static int entity_decl(sp *p, json_t *ns, json_t *an) {
     }
   }
   if ((rc = expect(p, TK_SEMI, "`;`"))) goto out;
-  rc = set_annots(p, body, an);
-  an = NULL;
-  if (rc) goto nomem;
-  json_t *sect = section(p, ns, "entityTypes");
-  if (!sect) goto nomem;
-  rc = declare(p, sect, nms, body);
-  body = NULL;
+  rc = finish_decl(p, ns, "entityTypes", nms, body, an);
+  body = an = NULL;
   goto out;
 nomem:
   p->nomem = 1;
@@ -697,13 +704,8 @@ static int action_decl(sp *p, json_t *ns, json_t *an) {
   ap = NULL;
   if (rc) goto nomem;
   if ((rc = expect(p, TK_SEMI, "`;`"))) goto out;
-  rc = set_annots(p, body, an);
-  an = NULL;
-  if (rc) goto nomem;
-  json_t *sect = section(p, ns, "actions");
-  if (!sect) goto nomem;
-  rc = declare(p, sect, nms, body);
-  body = NULL;
+  rc = finish_decl(p, ns, "actions", nms, body, an);
+  body = an = NULL;
   goto out;
 nomem:
   p->nomem = 1;
@@ -727,13 +729,8 @@ static int type_decl(sp *p, json_t *ns, json_t *an) {
     goto out;
   cedar__str s = {p->src + nm.off, nm.len};
   if (push(p, nms, jstr(p, s, nm))) goto nomem;
-  rc = set_annots(p, t, an);
-  an = NULL;
-  if (rc) goto nomem;
-  json_t *sect = section(p, ns, "commonTypes");
-  if (!sect) goto nomem;
-  rc = declare(p, sect, nms, t);
-  t = NULL;
+  rc = finish_decl(p, ns, "commonTypes", nms, t, an);
+  t = an = NULL;
   goto out;
 nomem:
   p->nomem = 1;

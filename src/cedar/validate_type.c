@@ -5,6 +5,7 @@
  * hierarchy questions the typing rules ask. It does not type expressions
  * (validate_expr.c does).
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "cedar_validate.h"
@@ -89,18 +90,12 @@ const cedar__vtype *cedar__vt_from_schema(wd_arena *a, const cedar__type *st) {
   return NULL;
 }
 
+_Static_assert(offsetof(cedar__vattr, name) == 0, "cedar__str_find reads the name first");
+
 const cedar__vattr *cedar__vt_attr(const cedar__vtype *rec, cedar__str name) {
-  uint32_t lo = 0, hi = rec->nattrs;
-  while (lo < hi) {
-    uint32_t mid = lo + (hi - lo) / 2;
-    int c = cedar__str_cmp(rec->attrs[mid].name, name);
-    if (c == 0) return &rec->attrs[mid];
-    if (c < 0)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return NULL;
+  uint32_t i;
+  return cedar__str_find(rec->attrs, sizeof *rec->attrs, rec->nattrs, name, &i) ? &rec->attrs[i]
+                                                                                : NULL;
 }
 
 static const cedar__vtype *lub_record(wd_arena *a, const cedar__vtype *x, const cedar__vtype *y,

@@ -180,19 +180,30 @@ out:
   return rc;
 }
 
-const cedar__val *cedar__rec_get(const cedar__val *rec, cedar__str key) {
-  if (!rec || rec->kind != CEDAR__V_RECORD) return NULL;
-  uint32_t lo = 0, hi = rec->u.rec.n;
+int cedar__str_find(const void *base, size_t stride, uint32_t n, cedar__str key, uint32_t *at) {
+  uint32_t lo = 0, hi = n;
   while (lo < hi) {
     uint32_t mid = lo + (hi - lo) / 2;
-    int c = cedar__str_cmp(rec->u.rec.k[mid], key);
-    if (c == 0) return &rec->u.rec.v[mid];
+    const cedar__str *name = (const cedar__str *)(const void *)((const char *)base + mid * stride);
+    int c = cedar__str_cmp(*name, key);
+    if (c == 0) {
+      *at = mid;
+      return 1;
+    }
     if (c < 0)
       lo = mid + 1;
     else
       hi = mid;
   }
-  return NULL;
+  return 0;
+}
+
+const cedar__val *cedar__rec_get(const cedar__val *rec, cedar__str key) {
+  if (!rec || rec->kind != CEDAR__V_RECORD) return NULL;
+  uint32_t i;
+  return cedar__str_find(rec->u.rec.k, sizeof *rec->u.rec.k, rec->u.rec.n, key, &i)
+             ? &rec->u.rec.v[i]
+             : NULL;
 }
 
 int cedar__set_has(const cedar__val *set, const cedar__val *v) {

@@ -132,61 +132,30 @@ int cli_cedar_format(int argc, char **argv) {
   return status;
 }
 
-int cli_cedar_translate(int argc, char **argv) {
-  const char *policies = NULL, *dir = NULL;
-  const char *pos[1];
-  size_t npos = 0;
-  int help = 0;
-  const cli_opt opts[] = {
-      {"--policies", "-p", 1, &policies, NULL}, {"--direction", NULL, 1, &dir, NULL}, {0}};
-  int rc = cli_parse_opts("translate-policy", argc, argv, opts, pos, 1, &npos, &help);
-  if (rc) return rc;
-  if (help) {
-    puts("usage: warden cedar translate-policy --direction cedar-to-json|json-to-cedar\n"
-         "         [--policies F | F]\n"
-         "\n"
-         "Converts a policy set between Cedar syntax and the JSON policy format (EST).\n"
-         "Reads stdin when no file is given.");
-    return CLI_OK;
-  }
-  int to_json = dir && strcmp(dir, "cedar-to-json") == 0;
-  if (!dir || (!to_json && strcmp(dir, "json-to-cedar") != 0)) {
-    fputs("warden cedar translate-policy: --direction must be cedar-to-json or json-to-cedar\n",
-          stderr);
-    return CLI_USAGE;
-  }
-  if (policies && npos) {
-    fputs("warden cedar translate-policy: give one input file\n", stderr);
-    return CLI_USAGE;
-  }
-  const char *path = policies ? policies : npos ? pos[0] : "-";
-  const char *shown = strcmp(path, "-") == 0 ? "<stdin>" : path;
-  char *src = NULL, *out = NULL;
-  size_t len = 0;
-  cedar_psbuilder *b = NULL;
+static int translate_run(const char *src, size_t len, int to_json, char **out, cedar_diags *d) {
   cedar_policyset *ps = NULL;
-  cedar_diags *d = NULL;
-  int status = CLI_ERR;
-  if (cli_read_file(path, to_json ? WD_LIMIT_POLICY_TEXT_BYTES : WD_LIMIT_JSON_BYTES, &src, &len))
-    goto out;
-  b = cedar_psbuilder_new();
-  d = cedar_diags_new();
-  if (!b || !d) goto out;
-  rc = to_json ? cedar_psbuilder_add_text(b, src, len, d) : cedar_psbuilder_add_est(b, src, len, d);
+  cedar_psbuilder *b = cedar_psbuilder_new();
+  if (!b) return -WD_E_NOMEM;
+  int rc =
+      to_json ? cedar_psbuilder_add_text(b, src, len, d) : cedar_psbuilder_add_est(b, src, len, d);
   if (rc == 0) rc = cedar_psbuilder_build(b, &ps);
-  if (rc == 0) rc = to_json ? cedar_policyset_to_est(ps, &out) : cedar_policyset_format(ps, &out);
-  if (rc) {
-    cli_print_diags(d, shown, src, len, rc);
-    goto out;
-  }
-  fputs(out, stdout);
-  if (out[0] && out[strlen(out) - 1] != '\n') putchar('\n');
-  status = CLI_OK;
-out:
-  cedar_free(out);
+  if (rc == 0) rc = to_json ? cedar_policyset_to_est(ps, out) : cedar_policyset_format(ps, out);
   cedar_policyset_unref(ps);
-  cedar_diags_free(d);
   cedar_psbuilder_free(b);
-  wd_free(src);
-  return status;
+  return rc;
+}
+
+int cli_cedar_translate(int argc, char **argv) {
+  static const cli_translate_spec spec = {
+      "translate-policy",
+      "--policies",
+      "-p",
+      "usage: warden cedar translate-policy --direction cedar-to-json|json-to-cedar\n"
+      "         [--policies F | F]\n"
+      "\n"
+      "Converts a policy set between Cedar syntax and the JSON policy format (EST).\n"
+      "Reads stdin when no file is given.",
+      WD_LIMIT_POLICY_TEXT_BYTES,
+      translate_run};
+  return cli_translate(&spec, argc, argv);
 }

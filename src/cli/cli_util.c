@@ -17,6 +17,7 @@
 
 #include "util/wd_alloc.h"
 #include "util/wd_buf.h"
+#include "util/wd_limits.h"
 
 int cli_ends_with(const char *s, const char *suffix) {
   size_t n = strlen(s), m = strlen(suffix);
@@ -203,4 +204,53 @@ void cli_print_diags(const cedar_diags *d, const char *file, const char *src, si
   }
   fputs(txt, stderr);
   cedar_free(txt);
+}
+
+int cli_translate(const cli_translate_spec *s, int argc, char **argv) {
+  const char *file = NULL, *dir = NULL;
+  const char *pos[1];
+  size_t npos = 0;
+  int help = 0;
+  const cli_opt opts[] = {
+      {s->file_opt, s->file_alias, 1, &file, NULL}, {"--direction", NULL, 1, &dir, NULL}, {0}};
+  int rc = cli_parse_opts(s->cmd, argc, argv, opts, pos, 1, &npos, &help);
+  if (rc) return rc;
+  if (help) {
+    puts(s->usage);
+    return CLI_OK;
+  }
+  int to_json = dir && strcmp(dir, "cedar-to-json") == 0;
+  if (!dir || (!to_json && strcmp(dir, "json-to-cedar") != 0)) {
+    fprintf(stderr, "warden cedar %s: --direction must be cedar-to-json or json-to-cedar\n",
+            s->cmd);
+    return CLI_USAGE;
+  }
+  if (file && npos) {
+    fprintf(stderr, "warden cedar %s: give one input file\n", s->cmd);
+    return CLI_USAGE;
+  }
+  const char *path = file ? file : npos ? pos[0] : "-";
+  const char *shown = strcmp(path, "-") == 0 ? "<stdin>" : path;
+  char *src = NULL, *out = NULL;
+  size_t len = 0;
+  cedar_diags *d = NULL;
+  int status = CLI_ERR;
+  if (cli_read_file(path, to_json ? s->text_cap : WD_LIMIT_JSON_BYTES, &src, &len)) goto out;
+  if (!(d = cedar_diags_new())) {
+    fprintf(stderr, "%s: error: %s\n", shown, wd_strerror(-WD_E_NOMEM));
+    goto out;
+  }
+  rc = s->run(src, len, to_json, &out, d);
+  if (rc) {
+    cli_print_diags(d, shown, src, len, rc);
+    goto out;
+  }
+  fputs(out, stdout);
+  if (out[0] && out[strlen(out) - 1] != '\n') putchar('\n');
+  status = CLI_OK;
+out:
+  cedar_free(out);
+  cedar_diags_free(d);
+  wd_free(src);
+  return status;
 }

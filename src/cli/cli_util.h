@@ -47,6 +47,28 @@ int cli_write_atomic(const char *path, const char *data, size_t len);
  * empty so that a failure is never silent. */
 void cli_print_diags(const cedar_diags *d, const char *file, const char *src, size_t len, int rc);
 
+/* One direction of a translate-* command: converts src (len
+ * bytes) into an owned string (cedar_free),
+ * reporting problems into d. */
+typedef int (*cli_translate_fn)(const char *src, size_t len, int to_json, char **out,
+                                cedar_diags *d);
+
+/* What differs between the translate-* commands; the option handling,
+ * reading and printing around it are shared by cli_translate. */
+typedef struct cli_translate_spec {
+  const char *cmd;        /* "translate-policy" */
+  const char *file_opt;   /* "--policies" */
+  const char *file_alias; /* "-p" */
+  const char *usage;      /* printed for --help */
+  size_t text_cap;        /* input cap for cedar-to-json; JSON uses its own */
+  cli_translate_fn run;
+} cli_translate_spec;
+
+/* Runs a translate-* command: --direction cedar-to-json|json-to-cedar, one
+ * input (option, positional or stdin), result on stdout. Returns an exit
+ * status. */
+int cli_translate(const cli_translate_spec *s, int argc, char **argv);
+
 /* 1 if s ends with suffix. */
 int cli_ends_with(const char *s, const char *suffix);
 

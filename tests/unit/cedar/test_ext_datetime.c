@@ -14,16 +14,13 @@
 
 #include "cedar/cedar_int.h"
 #include "cedar/ext_int.h"
+#include "test_util.h"
 
 static cedar__str S(const char *s) { return (cedar__str){s, (uint32_t)strlen(s)}; }
 
 static void parse_table(void **state) {
   (void)state;
-  static const struct {
-    const char *in;
-    int64_t ms;
-    const char *err; /* NULL when it parses to ms */
-  } rows[] = {
+  static const tu_ms_row rows[] = {
       {"1970-01-01", 0, NULL},
       {"2024-01-01", INT64_C(1704067200000), NULL},
       {"2024-01-01T00:00:00Z", INT64_C(1704067200000), NULL},
@@ -68,16 +65,7 @@ static void parse_table(void **state) {
       {"2024-02-30T99:00:00+2400", 0, "invalid date: 2024-02-30"},
       {"2024-01-01T99:00:00+2400", 0, "invalid hour/minute/second: 99:00:00"},
   };
-  int fails = 0;
-  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-    int64_t v = 0;
-    char err[CEDAR_DIAG_MSG] = "";
-    int rc = cedar__datetime_parse(S(rows[i].in), &v, err);
-    if (rows[i].err ? rc != -WD_E_EVAL || strcmp(err, rows[i].err) : rc || v != rows[i].ms) {
-      print_error("row %zu (%s): rc %d err '%s' ms %lld\n", i, rows[i].in, rc, err, (long long)v);
-      fails++;
-    }
-  }
+  int fails = tu_ms_table(rows, sizeof rows / sizeof rows[0], cedar__datetime_parse);
   assert_int_equal(fails, 0);
 }
 

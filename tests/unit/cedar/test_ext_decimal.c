@@ -13,16 +13,19 @@
 
 #include "cedar/cedar_int.h"
 #include "cedar/ext_int.h"
+#include "test_util.h"
 
 static cedar__str S(const char *s) { return (cedar__str){s, (uint32_t)strlen(s)}; }
 
+static int parse_print(cedar__str in, wd_buf *b, char *err) {
+  int64_t v = 0;
+  int rc = cedar__decimal_parse(in, &v, err);
+  return rc ? rc : cedar__decimal_print(b, v);
+}
+
 static void parse_table(void **state) {
   (void)state;
-  static const struct {
-    const char *in;
-    const char *out; /* canonical print, or NULL for an error */
-    const char *err; /* substring of the error */
-  } rows[] = {
+  static const tu_print_row rows[] = {
       {"1.5", "1.5000", NULL},
       {"1.50", "1.5000", NULL},
       {"-0.5", "-0.5000", NULL},
@@ -49,25 +52,7 @@ static void parse_table(void **state) {
       {"", NULL, "not a well-formed"},
       {"\xd9\xa1.5", NULL, ""}, /* Arabic-Indic one: an error either way */
   };
-  int fails = 0;
-  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-    int64_t v = 0;
-    char err[CEDAR_DIAG_MSG] = "";
-    int rc = cedar__decimal_parse(S(rows[i].in), &v, err);
-    if (rows[i].out) {
-      wd_buf b;
-      wd_buf_init(&b, 100);
-      if (rc || cedar__decimal_print(&b, v) || strcmp(wd_buf_str(&b), rows[i].out)) {
-        print_error("row %zu (%s): rc %d err '%s' got '%s'\n", i, rows[i].in, rc, err,
-                    wd_buf_str(&b));
-        fails++;
-      }
-      wd_buf_free(&b);
-    } else if (rc != -WD_E_EVAL || !strstr(err, rows[i].err)) {
-      print_error("row %zu (%s): rc %d err '%s'\n", i, rows[i].in, rc, err);
-      fails++;
-    }
-  }
+  int fails = tu_print_table(rows, sizeof rows / sizeof rows[0], parse_print);
   assert_int_equal(fails, 0);
 }
 

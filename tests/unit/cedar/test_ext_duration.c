@@ -13,6 +13,7 @@
 
 #include "cedar/cedar_int.h"
 #include "cedar/ext_int.h"
+#include "test_util.h"
 
 static cedar__str S(const char *s) { return (cedar__str){s, (uint32_t)strlen(s)}; }
 
@@ -21,11 +22,7 @@ static const char OVF[] = "Duration overflows internal representation";
 
 static void parse_table(void **state) {
   (void)state;
-  static const struct {
-    const char *in;
-    int64_t ms;
-    const char *err; /* NULL when it parses to ms */
-  } rows[] = {
+  static const tu_ms_row rows[] = {
       {"0ms", 0, NULL},
       {"1ms", 1, NULL},
       {"1m", 60000, NULL},
@@ -65,16 +62,7 @@ static void parse_table(void **state) {
       {"+1d", 0, PAT},
       {"99999999999999999999999d1x", 0, PAT},
   };
-  int fails = 0;
-  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-    int64_t v = 0;
-    char err[CEDAR_DIAG_MSG] = "";
-    int rc = cedar__duration_parse(S(rows[i].in), &v, err);
-    if (rows[i].err ? rc != -WD_E_EVAL || strcmp(err, rows[i].err) : rc || v != rows[i].ms) {
-      print_error("row %zu (%s): rc %d err '%s' ms %lld\n", i, rows[i].in, rc, err, (long long)v);
-      fails++;
-    }
-  }
+  int fails = tu_ms_table(rows, sizeof rows / sizeof rows[0], cedar__duration_parse);
   assert_int_equal(fails, 0);
 }
 

@@ -14,16 +14,19 @@
 
 #include "cedar/cedar_int.h"
 #include "cedar/ext_int.h"
+#include "test_util.h"
 
 static cedar__str S(const char *s) { return (cedar__str){s, (uint32_t)strlen(s)}; }
 
+static int parse_print(cedar__str in, wd_buf *b, char *err) {
+  cedar__ip ip;
+  int rc = cedar__ip_parse(in, &ip, err);
+  return rc ? rc : cedar__ip_print(b, &ip);
+}
+
 static void parse_table(void **state) {
   (void)state;
-  static const struct {
-    const char *in;
-    const char *out; /* canonical print, or NULL for an error */
-    const char *err; /* substring of the error */
-  } rows[] = {
+  static const tu_print_row rows[] = {
       {"127.0.0.1", "127.0.0.1/32", NULL},
       {"0.0.0.0/0", "0.0.0.0/0", NULL},
       {"10.1.2.3/8", "10.1.2.3/8", NULL},
@@ -73,25 +76,7 @@ static void parse_table(void **state) {
       {"1:2:3:4:5:6:7:8:9:10:11:12:13:14:15:16:17:18:19", NULL,
        "string `1:2:3:4:5:6:7:8:9:10:11:12:13:14:15:16:17:18:19`: string length is too large"},
   };
-  int fails = 0;
-  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-    cedar__ip ip;
-    char err[CEDAR_DIAG_MSG] = "";
-    int rc = cedar__ip_parse(S(rows[i].in), &ip, err);
-    if (rows[i].out) {
-      wd_buf b;
-      wd_buf_init(&b, 100);
-      if (rc || cedar__ip_print(&b, &ip) || strcmp(wd_buf_str(&b), rows[i].out)) {
-        print_error("row %zu (%s): rc %d err '%s' got '%s'\n", i, rows[i].in, rc, err,
-                    wd_buf_str(&b));
-        fails++;
-      }
-      wd_buf_free(&b);
-    } else if (rc != -WD_E_EVAL || !strstr(err, rows[i].err)) {
-      print_error("row %zu (%s): rc %d err '%s'\n", i, rows[i].in, rc, err);
-      fails++;
-    }
-  }
+  int fails = tu_print_table(rows, sizeof rows / sizeof rows[0], parse_print);
   assert_int_equal(fails, 0);
 }
 

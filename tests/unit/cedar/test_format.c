@@ -6,7 +6,6 @@
  * cedar_format_source, and every policy of the conformance corpus (when
  * /tmp/cit is present) round-trips.
  */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +16,7 @@
 
 #include "cedar/cedar_int.h"
 #include "util/wd_alloc.h"
+#include "test_util.h"
 
 #define CORPUS_DIR "/tmp/cit/corpus-tests"
 
@@ -262,46 +262,19 @@ static void policyset_format_order(void **state) {
   cedar_policyset_unref(ps);
 }
 
-static char *slurp(const char *path, size_t *n) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  wd_buf b;
-  wd_buf_init(&b, WD_LIMIT_POLICY_TEXT_BYTES);
-  char chunk[4096];
-  size_t k;
-  int rc = 0;
-  while (rc == 0 && (k = fread(chunk, 1, sizeof chunk, f)) > 0)
-    rc = wd_buf_add(&b, chunk, k);
-  fclose(f);
-  *n = wd_buf_len(&b);
-  return rc == 0 ? wd_buf_take(&b) : NULL;
+static int corpus_check(const char *path, const char *src, size_t n, int fails) {
+  const char *why = roundtrip(src, n, NULL);
+  if (!why || strcmp(why, "input does not parse") == 0) return 0;
+  if (fails < 20) print_error("%s: %s\n", path, why);
+  return 1;
 }
 
 static void corpus_roundtrip(void **state) {
   (void)state;
-  DIR *dir = opendir(CORPUS_DIR);
-  if (!dir) skip();
-  struct dirent *de;
-  int fails = 0, seen = 0;
-  while ((de = readdir(dir)) != NULL) {
-    size_t nl = strlen(de->d_name);
-    if (nl < 7 || strcmp(de->d_name + nl - 6, ".cedar") != 0) continue;
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", CORPUS_DIR, de->d_name);
-    size_t n;
-    char *src = slurp(path, &n);
-    if (!src) continue;
-    seen++;
-    const char *why = roundtrip(src, n, NULL);
-    if (why && strcmp(why, "input does not parse") != 0) {
-      if (fails < 20) print_error("%s: %s\n", de->d_name, why);
-      fails++;
-    }
-    wd_free(src);
-  }
-  closedir(dir);
-  print_message("corpus: %d files\n", seen);
-  assert_int_equal(fails, 0);
+  tu_corpus c = {".cedar", 0, WD_LIMIT_POLICY_TEXT_BYTES, corpus_check, 0, 0};
+  if (tu_corpus_walk(&c, CORPUS_DIR) < 0) skip();
+  print_message("corpus: %d files\n", c.seen);
+  assert_int_equal(c.fails, 0);
 }
 
 int main(void) {

@@ -14,11 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <cmocka.h>
 
 #include "cedar/cedar_int.h"
 #include "util/wd_alloc.h"
+#include "test_util.h"
 
 /* ---- a tiny AST printer, so rows can state the expected tree ---------- */
 
@@ -480,56 +480,27 @@ static void allocation_failures_fail_cleanly(void **state) {
 }
 
 /* Ad-hoc conformance: when the corpus is unpacked locally, all of it parses. */
-static int parse_file(const char *path, int *fails) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return 0;
-  long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
-  rewind(f);
-  char *buf = size >= 0 ? wd_malloc((size_t)size + 1) : NULL;
-  size_t n = buf ? fread(buf, 1, (size_t)size, f) : 0;
-  fclose(f);
-  if (!buf) return 0;
+static int parse_file(const char *path, const char *buf, size_t n, int fails) {
+  (void)fails;
   wd_arena *a = wd_arena_new(1u << 26);
   cedar_diags *d = cedar_diags_new();
   cedar__policy **ps = NULL;
   uint32_t np = 0;
-  if (cedar__parse_policies(a, buf, n, 0, &ps, &np, d) != 0) {
+  int bad = cedar__parse_policies(a, buf, n, 0, &ps, &np, d) != 0;
+  if (bad) {
     const cedar_diag *g = cedar_diags_get(d, 0);
     print_error("%s:%u:%u: %s\n", path, g ? g->line : 0, g ? g->col : 0, g ? g->msg : "");
-    (*fails)++;
   }
   cedar_diags_free(d);
   wd_arena_free(a);
-  wd_free(buf);
-  return 1;
-}
-
-static int walk(const char *dir, int *fails) {
-  DIR *dh = opendir(dir);
-  if (!dh) return 0;
-  int count = 0;
-  struct dirent *de;
-  while ((de = readdir(dh)) != NULL) {
-    if (de->d_name[0] == '.') continue;
-    char path[1024];
-    (void)snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-    size_t l = strlen(de->d_name);
-    if (l > 6 && strcmp(de->d_name + l - 6, ".cedar") == 0)
-      count += parse_file(path, fails);
-    else if (!strchr(de->d_name, '.'))
-      count += walk(path, fails);
-  }
-  closedir(dh);
-  return count;
+  return bad;
 }
 
 static void corpus_parses_when_present(void **state) {
   (void)state;
-  int fails = 0;
-  int count = walk("/tmp/cit/corpus-tests", &fails) + walk("/tmp/cit/tests", &fails) +
-              walk("/tmp/cit/sample-data", &fails);
-  if (count == 0) skip();
-  assert_int_equal(fails, 0);
+  tu_corpus c = {".cedar", 1, WD_LIMIT_POLICY_TEXT_BYTES, parse_file, 0, 0};
+  if (tu_corpus_walk_cit(&c) == 0) skip();
+  assert_int_equal(c.fails, 0);
 }
 
 int main(void) {
