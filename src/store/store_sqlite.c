@@ -127,7 +127,7 @@ int wd_store__sq_exec(sq_conn *c, sq_stmt_id id, sqlite3_stmt *q) {
 }
 
 int wd_store__sq_simple(sq_conn *c, sq_stmt_id id) {
-  sqlite3_stmt *q;
+  sqlite3_stmt *q = NULL;
   int rc = wd_store__sq_stmt(c, id, &q);
   return rc ? rc : wd_store__sq_exec(c, id, q);
 }
@@ -249,7 +249,7 @@ void wd_store__sq_release(sq_store *s, sq_conn *c) {
 /* ---- migrations ----------------------------------------------------------- */
 
 static int read_version(sq_conn *c, int *version) {
-  sqlite3_stmt *q;
+  sqlite3_stmt *q = NULL;
   int rc = wd_store__sq_stmt(c, SQ_SCHEMA_VERSION, &q);
   if (rc) return rc;
   rc = sqlite3_step(q);

@@ -46,7 +46,7 @@ static int fetch_agent(sq_conn *c, sqlite3_stmt *q, wd_agent *out) {
 int wd_store__sq_agent_register(wd_store *st, const wd_agent *a, int64_t now_ms) {
   sq_store *s = (sq_store *)st;
   sq_conn *c;
-  sqlite3_stmt *q;
+  sqlite3_stmt *q = NULL;
   int rc;
   if ((rc = wd_store__sq_acquire(s, &c))) return rc;
   if ((rc = wd_store__sq_stmt(c, SQ_AGENT_INSERT, &q))) goto out;
@@ -68,7 +68,7 @@ out:
 int wd_store__sq_agent_get(wd_store *st, const char *id, const char *jkt, wd_agent *out) {
   sq_store *s = (sq_store *)st;
   sq_conn *c;
-  sqlite3_stmt *q;
+  sqlite3_stmt *q = NULL;
   int rc;
   if ((rc = wd_store__sq_acquire(s, &c))) return rc;
   rc = wd_store__sq_stmt(c, id ? SQ_AGENT_BY_ID : SQ_AGENT_BY_JKT, &q);
@@ -81,7 +81,7 @@ int wd_store__sq_agent_get(wd_store *st, const char *id, const char *jkt, wd_age
 int wd_store__sq_agent_list(wd_store *st, wd_agent_list *out) {
   sq_store *s = (sq_store *)st;
   sq_conn *c;
-  sqlite3_stmt *q;
+  sqlite3_stmt *q = NULL;
   size_t cap = 0;
   int rc;
   memset(out, 0, sizeof *out);
@@ -113,7 +113,7 @@ out:
 /* Ends the agent's open tasks and revokes their tokens (inside a tx). */
 static int end_agent_tasks(sq_conn *c, const char *id, const char *reason, int64_t now_ms,
                            unsigned *ended) {
-  sqlite3_stmt *q;
+  sqlite3_stmt *q = NULL;
   int rc;
   if ((rc = wd_store__sq_stmt(c, SQ_AGENT_REVOKE_TOKENS, &q)) ||
       (rc = wd_store__sq_bind_text(q, 1, id)) ||
@@ -134,7 +134,7 @@ int wd_store__sq_agent_set_status(wd_store *st, const char *id, wd_agent_status 
                                   const char *reason, int64_t now_ms, unsigned *tasks_ended) {
   sq_store *s = (sq_store *)st;
   sq_conn *c;
-  sqlite3_stmt *q;
+  sqlite3_stmt *q = NULL;
   int rc;
   *tasks_ended = 0;
   if ((rc = wd_store__sq_acquire(s, &c))) return rc;
@@ -167,7 +167,7 @@ int wd_store__sq_join_create(wd_store *st, const char *hash, const char *agent_n
                              int64_t expires_ms, int64_t now_ms) {
   sq_store *s = (sq_store *)st;
   sq_conn *c;
-  sqlite3_stmt *q;
+  sqlite3_stmt *q = NULL;
   int rc;
   if ((rc = wd_store__sq_acquire(s, &c))) return rc;
   if ((rc = wd_store__sq_stmt(c, SQ_JOIN_INSERT, &q)) ||
@@ -185,7 +185,7 @@ out:
 /* Inside the consume transaction: checks the token row and copies the
  * agent name into owned *name. */
 static int check_join(sq_conn *c, const char *hash, int64_t now_ms, char **name) {
-  sqlite3_stmt *q;
+  sqlite3_stmt *q = NULL;
   int rc;
   if ((rc = wd_store__sq_stmt(c, SQ_JOIN_GET, &q)) || (rc = wd_store__sq_bind_text(q, 1, hash)))
     return rc;
@@ -208,7 +208,7 @@ int wd_store__sq_join_consume(wd_store *st, const char *hash, const char *jwk, c
                               int64_t now_ms, wd_agent *agent) {
   sq_store *s = (sq_store *)st;
   sq_conn *c;
-  sqlite3_stmt *q;
+  sqlite3_stmt *q = NULL;
   char *name = NULL;
   wd_agent a = {0};
   int rc;

@@ -18,7 +18,7 @@ int wd_store__sq_policy_add(wd_store *st, const char *text, size_t len, int64_t 
                             int64_t *version) {
   sq_store *s = (sq_store *)st;
   sq_conn *c;
-  sqlite3_stmt *q;
+  sqlite3_stmt *q = NULL;
   int rc;
   if ((rc = wd_store__sq_acquire(s, &c))) return rc;
   if ((rc = wd_store__sq_begin(c))) goto out;
@@ -43,7 +43,7 @@ out:
 int wd_store__sq_policy_activate(wd_store *st, int64_t version) {
   sq_store *s = (sq_store *)st;
   sq_conn *c;
-  sqlite3_stmt *q;
+  sqlite3_stmt *q = NULL;
   int rc;
   if ((rc = wd_store__sq_acquire(s, &c))) return rc;
   if ((rc = wd_store__sq_begin(c))) goto out;
@@ -64,7 +64,7 @@ out:
 int wd_store__sq_policy_get(wd_store *st, int64_t version, wd_policy_version *out) {
   sq_store *s = (sq_store *)st;
   sq_conn *c;
-  sqlite3_stmt *q;
+  sqlite3_stmt *q = NULL;
   int rc;
   memset(out, 0, sizeof *out);
   if ((rc = wd_store__sq_acquire(s, &c))) return rc;
@@ -94,7 +94,7 @@ int wd_store__sq_setting_put(wd_store *st, const char *key, const char *value, i
   sq_store *s = (sq_store *)st;
   sq_stmt_id id = only_if_absent ? SQ_SETTING_INSERT : SQ_SETTING_UPSERT;
   sq_conn *c;
-  sqlite3_stmt *q;
+  sqlite3_stmt *q = NULL;
   int rc;
   if ((rc = wd_store__sq_acquire(s, &c))) return rc;
   if ((rc = wd_store__sq_stmt(c, id, &q)) || (rc = wd_store__sq_bind_text(q, 1, key)) ||
@@ -109,7 +109,7 @@ out:
 int wd_store__sq_setting_get(wd_store *st, const char *key, char **value) {
   sq_store *s = (sq_store *)st;
   sq_conn *c;
-  sqlite3_stmt *q;
+  sqlite3_stmt *q = NULL;
   int rc;
   if ((rc = wd_store__sq_acquire(s, &c))) return rc;
   if ((rc = wd_store__sq_stmt(c, SQ_SETTING_GET, &q)) || (rc = wd_store__sq_bind_text(q, 1, key)))
@@ -128,7 +128,7 @@ out:
 /* ---- evidence-log rows ------------------------------------------------------ */
 
 static int read_tail(sq_conn *c, int64_t *seq, char *hash) {
-  sqlite3_stmt *q;
+  sqlite3_stmt *q = NULL;
   int rc = wd_store__sq_stmt(c, SQ_AUDIT_TAIL, &q);
   if (rc) return rc;
   *seq = 0;
@@ -168,7 +168,7 @@ typedef struct audit_job {
 static int audit_append_job(sq_conn *c, void *arg) {
   audit_job *j = arg;
   const wd_audit_row *rows = j->rows;
-  sqlite3_stmt *q;
+  sqlite3_stmt *q = NULL;
   int64_t tail;
   char tail_hash[65];
   int rc;
@@ -207,7 +207,7 @@ int wd_store__sq_audit_scan(wd_store *st, const char *task, int64_t from_seq, wd
                             void *ctx) {
   sq_store *s = (sq_store *)st;
   sq_conn *c;
-  sqlite3_stmt *q;
+  sqlite3_stmt *q = NULL;
   int rc;
   if ((rc = wd_store__sq_acquire(s, &c))) return rc;
   if (task)

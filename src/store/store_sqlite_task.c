@@ -17,7 +17,7 @@ enum { KIND_TOOL = 0, KIND_CLASS = 1, KIND_DEST = 2 };
 int wd_store__sq_task_create(wd_store *st, const wd_task *t, int64_t ttl_ms, int64_t now_ms) {
   sq_store *s = (sq_store *)st;
   sq_conn *c;
-  sqlite3_stmt *q;
+  sqlite3_stmt *q = NULL;
   wd_agent_status ast;
   int rc;
   if ((rc = wd_store__sq_acquire(s, &c))) return rc;
@@ -84,7 +84,7 @@ static int read_task(sqlite3_stmt *q, wd_task *t) {
 int wd_store__sq_task_get(wd_store *st, const char *id, wd_task *out) {
   sq_store *s = (sq_store *)st;
   sq_conn *c;
-  sqlite3_stmt *q;
+  sqlite3_stmt *q = NULL;
   int rc;
   memset(out, 0, sizeof *out);
   if ((rc = wd_store__sq_acquire(s, &c))) return rc;
@@ -104,7 +104,7 @@ out:
 /* Tells "unknown task" from "task not open" after an UPDATE ... WHERE
  * status='open' changed nothing. */
 static int not_open_reason(sq_conn *c, const char *id) {
-  sqlite3_stmt *q;
+  sqlite3_stmt *q = NULL;
   int rc = wd_store__sq_stmt(c, SQ_TASK_STATE, &q);
   if (rc || (rc = wd_store__sq_bind_text(q, 1, id))) return rc;
   rc = sqlite3_step(q);
@@ -116,7 +116,7 @@ static int not_open_reason(sq_conn *c, const char *id) {
 }
 
 static int revoke_task_tokens(sq_conn *c, const char *id, int64_t now_ms, unsigned *n) {
-  sqlite3_stmt *q;
+  sqlite3_stmt *q = NULL;
   int rc;
   if ((rc = wd_store__sq_stmt(c, SQ_TOKEN_REVOKE_TASK, &q)) ||
       (rc = wd_store__sq_bind_text(q, 1, id)) || (rc = BIND64(q, 2, now_ms)) ||
@@ -129,7 +129,7 @@ static int revoke_task_tokens(sq_conn *c, const char *id, int64_t now_ms, unsign
 int wd_store__sq_task_set_intent(wd_store *st, const char *id, const char *intent, int64_t now_ms) {
   sq_store *s = (sq_store *)st;
   sq_conn *c;
-  sqlite3_stmt *q;
+  sqlite3_stmt *q = NULL;
   int rc;
   if ((rc = wd_store__sq_acquire(s, &c))) return rc;
   if ((rc = wd_store__sq_begin(c))) goto out;
@@ -153,7 +153,7 @@ int wd_store__sq_task_end(wd_store *st, const char *id, wd_task_status status, c
                           int64_t now_ms) {
   sq_store *s = (sq_store *)st;
   sq_conn *c;
-  sqlite3_stmt *q;
+  sqlite3_stmt *q = NULL;
   int rc;
   if ((rc = wd_store__sq_acquire(s, &c))) return rc;
   if ((rc = wd_store__sq_begin(c))) goto out;
@@ -176,7 +176,7 @@ out:
 
 /* Explains why TASK_COUNT matched no row. */
 static int call_verdict(sq_conn *c, const char *id, int64_t now_ms, wd_call_verdict *v) {
-  sqlite3_stmt *q;
+  sqlite3_stmt *q = NULL;
   wd_task_status ts;
   int rc = wd_store__sq_stmt(c, SQ_TASK_STATE, &q);
   if (rc || (rc = wd_store__sq_bind_text(q, 1, id))) return rc;
@@ -205,7 +205,7 @@ typedef struct count_job {
 
 static int count_call_job(sq_conn *c, void *arg) {
   count_job *j = arg;
-  sqlite3_stmt *q;
+  sqlite3_stmt *q = NULL;
   int rc;
   *j->verdict = WD_CALL_NOT_OPEN;
   if ((rc = wd_store__sq_stmt(c, SQ_TASK_COUNT, &q)) ||
@@ -238,7 +238,7 @@ int wd_store__sq_task_count_call(wd_store *st, const char *id, int64_t now_ms,
 }
 
 static int session_add(sq_conn *c, const char *id, int kind, const char *value) {
-  sqlite3_stmt *q;
+  sqlite3_stmt *q = NULL;
   int rc;
   if (!value) return 0;
   if ((rc = wd_store__sq_stmt(c, SQ_SESSION_ADD, &q)) || (rc = wd_store__sq_bind_text(q, 1, id)) ||
@@ -265,7 +265,7 @@ typedef struct record_job {
 
 static int record_call_job(sq_conn *c, void *arg) {
   record_job *j = arg;
-  sqlite3_stmt *q;
+  sqlite3_stmt *q = NULL;
   int rc;
   if (!j->allowed) {
     if ((rc = wd_store__sq_stmt(c, SQ_TASK_DENIAL, &q)) ||
@@ -303,7 +303,7 @@ static int strlist_push(wd_strlist *l, const char *v, size_t n) {
 int wd_store__sq_task_session(wd_store *st, const char *id, wd_session *out) {
   sq_store *s = (sq_store *)st;
   sq_conn *c;
-  sqlite3_stmt *q;
+  sqlite3_stmt *q = NULL;
   int rc;
   memset(out, 0, sizeof *out);
   if ((rc = wd_store__sq_acquire(s, &c))) return rc;
@@ -352,7 +352,7 @@ out:
 int wd_store__sq_task_list_expired(wd_store *st, int64_t now_ms, size_t max, wd_strlist *out) {
   sq_store *s = (sq_store *)st;
   sq_conn *c;
-  sqlite3_stmt *q;
+  sqlite3_stmt *q = NULL;
   int rc;
   memset(out, 0, sizeof *out);
   if ((rc = wd_store__sq_acquire(s, &c))) return rc;
@@ -383,7 +383,7 @@ int wd_store__sq_token_record(wd_store *st, const char *jti, const char *task_id
                               int64_t now_ms) {
   sq_store *s = (sq_store *)st;
   sq_conn *c;
-  sqlite3_stmt *q;
+  sqlite3_stmt *q = NULL;
   wd_task_status ts;
   int rc;
   if ((rc = wd_store__sq_acquire(s, &c))) return rc;
@@ -415,7 +415,7 @@ out:
 int wd_store__sq_token_revoke(wd_store *st, const char *jti, int64_t now_ms) {
   sq_store *s = (sq_store *)st;
   sq_conn *c;
-  sqlite3_stmt *q;
+  sqlite3_stmt *q = NULL;
   int rc;
   if ((rc = wd_store__sq_acquire(s, &c))) return rc;
   if ((rc = wd_store__sq_stmt(c, SQ_TOKEN_REVOKE, &q)) ||
@@ -442,7 +442,7 @@ int wd_store__sq_token_revoke_task(wd_store *st, const char *task_id, int64_t no
 int wd_store__sq_token_is_revoked(wd_store *st, const char *jti, int *revoked) {
   sq_store *s = (sq_store *)st;
   sq_conn *c;
-  sqlite3_stmt *q;
+  sqlite3_stmt *q = NULL;
   int rc;
   if ((rc = wd_store__sq_acquire(s, &c))) return rc;
   if ((rc = wd_store__sq_stmt(c, SQ_TOKEN_CHECK, &q)) || (rc = wd_store__sq_bind_text(q, 1, jti)))
@@ -473,7 +473,7 @@ typedef struct dpop_job {
 
 static int dpop_job_run(sq_conn *c, void *arg) {
   dpop_job *j = arg;
-  sqlite3_stmt *q;
+  sqlite3_stmt *q = NULL;
   int rc;
   /* Insert-or-refresh-if-expired in one statement: two racing requests
    * with the same jti cannot both see it as new. */
@@ -496,7 +496,7 @@ int wd_store__sq_dpop_seen(wd_store *st, const char *jti, int64_t exp_ms, int64_
 int wd_store__sq_dpop_prune(wd_store *st, int64_t now_ms, unsigned *n) {
   sq_store *s = (sq_store *)st;
   sq_conn *c;
-  sqlite3_stmt *q;
+  sqlite3_stmt *q = NULL;
   int rc;
   *n = 0;
   if ((rc = wd_store__sq_acquire(s, &c))) return rc;
