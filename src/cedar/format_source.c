@@ -131,6 +131,14 @@ int cedar_format_source(const char *src, size_t len, char **out, cedar_diags *di
     rc = -WD_E_PARSE;
     goto out;
   }
+  /* The output is a C string, so a NUL byte (only possible inside a
+   * comment, since the parser accepted the text) could not survive it. */
+  const char *nul = memchr(src, '\0', len);
+  if (nul) {
+    rc = cedar__diag_at(diags, src, len, -WD_E_INVAL, (uint32_t)(nul - src), 1,
+                        "a NUL byte in a comment cannot be formatted");
+    goto out;
+  }
   rc = format_with_comments(&b, src, len, ps, n);
   if (rc != 0) goto out;
   *out = wd_buf_take(&b);

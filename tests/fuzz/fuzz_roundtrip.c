@@ -41,6 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   f2 = format_all(p2, n2);
   if (!f2 || strcmp(f1, f2) != 0) __builtin_trap();
 
+  /* Comments may hold NUL bytes, which C-string output cannot carry. */
+  if (memchr(src, '\0', size)) goto out;
   if (cedar_format_source(src, size, &s1, NULL) != 0) __builtin_trap();
   if (cedar_format_source(s1, strlen(s1), &s2, NULL) != 0 || strcmp(s1, s2) != 0) __builtin_trap();
 out:
