@@ -20,10 +20,17 @@ build:
 deps:
 	@scripts/deps.sh
 
-# The main job: for now the policy engine's CLI demo on a sample agent
-# policy set.
+# The main job: the governance service in the foreground, state in SQLite
+# under ./var, the starter policies of docs/policies. It prints its URL and,
+# on first start, the admin token (set WARDEN_ADMIN_TOKEN to choose it);
+# then run scripts/demo.sh in another terminal. Ctrl-C stops it cleanly.
+RUN_LISTEN ?= 127.0.0.1:8080
+RUN_DATA   ?= var
 run: deps build
-	scripts/demo-cedar.sh $(BUILD)/warden
+	@mkdir -p $(RUN_DATA) && chmod 700 $(RUN_DATA)
+	@echo "warden: state in ./$(RUN_DATA); next, in another terminal:"
+	@echo "  WARDEN_URL=http://$(RUN_LISTEN) WARDEN_ADMIN_TOKEN=<the token below> scripts/demo.sh"
+	exec $(BUILD)/warden serve --listen $(RUN_LISTEN) --data $(RUN_DATA) --policy-dir docs/policies
 
 # Release build with -Werror (gcc): every suite. Then the same sources
 # under ASan+UBSan (clang): every suite except the differential test,

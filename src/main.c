@@ -15,6 +15,10 @@ static void usage(FILE *out) {
         "  cedar     policy tools: authorize, evaluate, check-parse, format,\n"
         "            translate-policy\n"
         "  serve     run the governance service (HTTP API)\n"
+        "  agent     register, list, quarantine agents; enroll (agent side)\n"
+        "  task      open, renew, change intent, end a task (agent side)\n"
+        "  authorize ask the server before a tool call: ALLOW (0) or DENY (2)\n"
+        "  audit     verify the evidence log; trace a task's evidence\n"
         "  version   print the version\n"
         "\n"
         "Run 'warden <command> --help' for the options of a command.\n",
@@ -29,6 +33,10 @@ int main(int argc, char **argv) {
   const char *cmd = argv[1];
   if (strcmp(cmd, "cedar") == 0) return wd_cli_cedar(argc - 1, argv + 1);
   if (strcmp(cmd, "serve") == 0) return wd_cli_serve(argc - 1, argv + 1);
+  if (strcmp(cmd, "agent") == 0) return wd_cli_agent(argc - 1, argv + 1);
+  if (strcmp(cmd, "task") == 0) return wd_cli_task(argc - 1, argv + 1);
+  if (strcmp(cmd, "authorize") == 0) return wd_cli_authorize(argc - 1, argv + 1);
+  if (strcmp(cmd, "audit") == 0) return wd_cli_audit(argc - 1, argv + 1);
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
     puts("warden " WD_VERSION);
     return 0;

@@ -17,4 +17,12 @@ int wd_cli_cedar_validate(int argc, char **argv);
 /* warden serve: runs the service until SIGTERM; exit 0 after a clean stop, 64 on bad config. */
 int wd_cli_serve(int argc, char **argv);
 
+/* The client commands talk to a running server (src/cli/client*.c). Exit 0
+ * ok/ALLOW, 2 DENY or refused (HTTP 401/403), 1 error, 64 usage; audit
+ * verify exits 3 on a broken chain. */
+int wd_cli_agent(int argc, char **argv);
+int wd_cli_task(int argc, char **argv);
+int wd_cli_authorize(int argc, char **argv);
+int wd_cli_audit(int argc, char **argv);
+
 #endif

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Shared plumbing of the client commands (`warden agent|task|authorize|
+ * audit`): option parsing, the server URL and admin token, one HTTP call
+ * over libcurl with JSON in and out, DPoP proofs made with the agent's key,
+ * the agent-side files (key, enrolment record, task token), and the way
+ * server refusals are printed and turned into exit statuses. This is
+ * front-end code: it prints to stderr. It is not a general HTTP library;
+ * the API it speaks is docs/api/README.md.
+ */
+#ifndef WD_CLI_CLIENT_H
+#define WD_CLI_CLIENT_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "ident/wd_ident.h"
+
+/* Exit statuses of every client command (documented in each --help). */
+enum {
+  CL_OK = 0,     /* done; ALLOW */
+  CL_ERR = 1,    /* error: network, bad input, unexpected answer */
+  CL_DENY = 2,   /* DENY, or the server refused the credentials (401) or the act (403) */
+  CL_BROKEN = 3, /* audit verify: the chain is broken */
+  CL_USAGE = 64
+};
+
+/* ---- options ---------------------------------------------------------------------- */
+
+#define CL_MAX_MULTI 64 /* values of one repeatable option (--attr) */
+
+/* One accepted option: a flag sets *flag; an option with a value stores a
+ * borrowed argv pointer in *val, or, when multi is set, appends it to
+ * multi[0..*nmulti) (at most CL_MAX_MULTI). */
+typedef struct cl_opt {
+  const char *name; /* "--owner" */
+  const char **val;
+  int *flag;
+  const char **multi;
+  size_t *nmulti;
+} cl_opt;
+
+/* Parses argv[1..argc) against opts (ended by a zero entry); other words
+ * go to pos[0..*npos) (at most max_pos). "--name value" and "--name=value"
+ * are accepted, "--" ends the options, -h/--help sets *help. Returns 0, or
+ * CL_USAGE after printing what is wrong, prefixed with cmd. */
+int cl_parse(const char *cmd, int argc, char **argv, const cl_opt *opts, const char **pos,
+             size_t max_pos, size_t *npos, int *help);
+
+/* ---- the server ------------------------------------------------------------------- */
+
+/* Where the server is; fill with cl_ctx_init. */
+typedef struct cl_ctx {
+  char url[1024];  /* base URL without a trailing '/' */
+  const char *cmd; /* borrowed: "warden agent register", prefixes messages */
+} cl_ctx;
+
+/* Takes the URL from url_opt (may be NULL), else WARDEN_URL. Prints and
+ * returns CL_USAGE when there is none or it is not http(s). */
+int cl_ctx_init(cl_ctx *c, const char *cmd, const char *url_opt);
+
+/* A server answer. body is owned (json_decref) and NULL when the answer
+ * was not JSON. */
+typedef struct cl_resp {
+  long status;
+  json_t *body;
+} cl_resp;
+
+void cl_resp_clear(cl_resp *r);
+
+/* One request: method and path (starting with '/') relative to the base
+ * URL, an optional body (borrowed; sent as JSON), optional Authorization
+ * and DPoP header values (borrowed). Returns 0 when an HTTP answer came
+ * back (whatever its status), else prints why and returns CL_ERR. */
+int cl_call(const cl_ctx *c, const char *method, const char *path, const json_t *body,
+            const char *authz, const char *dpop, cl_resp *out);
+
+/* An admin call: the token comes from WARDEN_ADMIN_TOKEN only (argv is
+ * visible to other users). Prints and returns CL_USAGE when it is unset. */
+int cl_admin(const cl_ctx *c, const char *method, const char *path, const json_t *body,
+             cl_resp *out);
+
+/* An agent call with a fresh DPoP proof signed by key (borrowed), with
+ * htm = method and htu = base URL + path; when token is non-NULL it is
+ * sent as "Authorization: DPoP <token>" and the proof carries its ath. */
+int cl_agent(const cl_ctx *c, const wd_ident_key *key, const char *token, const char *method,
+             const char *path, const json_t *body, cl_resp *out);
+
+/* 1 for a 2xx answer. */
+int cl_ok(const cl_resp *r);
+
+/* Prints a non-2xx answer: the server's {"error":{code,message,field}} when
+ * there is one, plus any determining policies of a 403. Returns the exit
+ * status it maps to: CL_DENY for 401 and 403, else CL_ERR. */
+int cl_fail(const cl_ctx *c, const cl_resp *r);
+
+/* Owned JSON text of v (free with wd_free), or NULL when out of memory. */
+char *cl_json_dumps(const json_t *v, size_t flags);
+
+/* Prints v as indented JSON on stdout, with a newline. */
+void cl_print_json(const json_t *v);
+
+/* Writes prefix, segment percent-encoded as one path segment, then suffix
+ * (may be NULL) into out[0..cap). Returns
+ * CL_USAGE after printing when it does not fit. */
+int cl_path(const cl_ctx *c, char *out, size_t cap, const char *prefix, const char *segment,
+            const char *suffix);
+
+/* ---- agent-side files ------------------------------------------------------------- */
+
+/* The default key file of an agent: $HOME/.config/warden/<name>.key.
+ * Returns 0, or CL_ERR when HOME is unset or the path does not fit. */
+int cl_default_key_path(const char *name, char *out, size_t cap);
+
+/* The token file that goes with a key file: F with ".key" replaced by
+ * ".token" (F + ".token" when F does not end in ".key"). */
+int cl_token_path(const char *key_path, char *out, size_t cap);
+
+/* Loads the agent key named by key_opt, or by the default path of
+ * agent_opt, or by WARDEN_AGENT_KEY. Prints and returns CL_USAGE when none
+ * is given, CL_ERR when it cannot be read. Owned *out (wd_ident_key_free);
+ * path (cap bytes) receives the file used. */
+int cl_load_agent_key(const cl_ctx *c, const char *key_opt, const char *agent_opt,
+                      wd_ident_key **out, char *path, size_t cap);
+
+/* Writes text and a newline to path with mode 0600, atomically (temporary
+ * file in the same directory, fsync, rename). Returns 0 or CL_ERR after
+ * printing. */
+int cl_write_secret(const cl_ctx *c, const char *path, const char *text);
+
+/* Reads a token file (surrounding whitespace trimmed). Owned *out
+ * (wd_ident_secret_free). Returns 0 or CL_ERR after printing. */
+int cl_read_token(const cl_ctx *c, const char *path, char **out);
+
+/* The task_id claim of a task token, read without verifying it (the
+ * server verifies; this only saves the user from retyping the id). */
+int cl_token_task_id(const char *token, char *out, size_t cap);
+
+/* ---- shared printing ------------------------------------------------------------- */
+
+/* Prints "  policy <id>: <reason>" for each element of a "policies" array
+ * and "  error ..." for each element of an "errors" array of obj. */
+void cl_print_policies(FILE *f, const json_t *obj);
+
+/* Strings of a JSON value for display: a string as is, else compact JSON.
+ * Writes into out[0..cap), truncating with "...". */
+void cl_json_text(const json_t *v, char *out, size_t cap);
+
+/* A time for display: an integer (Unix seconds) as UTC RFC 3339, anything
+ * else as cl_json_text does. */
+void cl_time_text(const json_t *v, char *out, size_t cap);
+
+#endif

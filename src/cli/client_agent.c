@@ -1,0 +1,377 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * `warden agent ...`: the admin's agent commands (register, list, show,
+ * quarantine, release, retire, join-token) and the agent side of
+ * enrolment (enroll: make a key, keep it in a 0600 file, present it with
+ * the join token). Each maps to one route of docs/api/README.md.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/client.h"
+#include "util/wd_alloc.h"
+#include "warden/err.h"
+
+#define COMMON_HELP                                                                                \
+  "  --url URL       the server (default: $WARDEN_URL)\n"                                          \
+  "Admin commands read the admin token from WARDEN_ADMIN_TOKEN (never a flag).\n"                  \
+  "Exit status: 0 ok, 2 refused or denied (HTTP 401/403), 1 error, 64 usage.\n"
+
+static void usage(FILE *out) {
+  fputs("usage: warden agent <subcommand> [options]\n"
+        "\n"
+        "admin (WARDEN_ADMIN_TOKEN):\n"
+        "  register NAME --owner O --tier read_only|standard|high_impact --env E\n"
+        "           [--attr k=v]...      register an agent (e.g. --attr team=payments)\n"
+        "  list [--json]                 list agents\n"
+        "  show NAME                     print one agent\n"
+        "  quarantine NAME --reason R    revoke all its tasks and refuse new ones\n"
+        "  release NAME --reason R       lift a quarantine\n"
+        "  retire NAME [--reason R]      revoke its tasks for good\n"
+        "  join-token NAME [--ttl S]     print a one-time enrolment token\n"
+        "\n"
+        "agent side:\n"
+        "  enroll NAME --join-token T [--key-file F] [--alg ed25519|p256] [--reuse-key]\n"
+        "           make a key (kept 0600 in F, default ~/.config/warden/NAME.key),\n"
+        "           enrol it with the join token (or $WARDEN_JOIN_TOKEN), and save\n"
+        "           the agent id next to it in F.json\n"
+        "\n" COMMON_HELP,
+        out);
+}
+
+typedef struct agent_args {
+  const char *url, *owner, *tier, *env, *reason, *ttl, *join, *key_file, *alg;
+  const char *attrs[CL_MAX_MULTI];
+  size_t nattrs;
+  int json, reuse;
+} agent_args;
+
+/* ---- admin ------------------------------------------------------------------ */
+
+static void show_agent_row(const json_t *a) {
+  const char *f[] = {"name", "status", "risk_tier", "environment", "owner", "id"};
+  for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+    char v[256];
+    cl_json_text(json_object_get(a, f[i]), v, sizeof v);
+    printf(i ? "  %-12s" : "%-20s", *v ? v : "-");
+  }
+  putchar('\n');
+}
+
+static int do_register(const cl_ctx *c, const char *name, const agent_args *a) {
+  if (!a->owner || !a->tier || !a->env) {
+    fprintf(stderr, "%s: --owner, --tier and --env are required\n", c->cmd);
+    return CL_USAGE;
+  }
+  json_t *attrs = json_object();
+  json_t *body = NULL;
+  int rc = CL_ERR;
+  if (!attrs) goto out;
+  for (size_t i = 0; i < a->nattrs; i++) {
+    const char *eq = strchr(a->attrs[i], '=');
+    if (!eq || eq == a->attrs[i]) {
+      fprintf(stderr, "%s: --attr wants key=value, got '%s'\n", c->cmd, a->attrs[i]);
+      rc = CL_USAGE;
+      goto out;
+    }
+    char key[256];
+    size_t kn = (size_t)(eq - a->attrs[i]);
+    if (kn >= sizeof key) {
+      fprintf(stderr, "%s: attribute name too long\n", c->cmd);
+      rc = CL_USAGE;
+      goto out;
+    }
+    memcpy(key, a->attrs[i], kn);
+    key[kn] = '\0';
+    if (json_object_set_new(attrs, key, json_string(eq + 1)) != 0) {
+      fprintf(stderr, "%s: attribute %s is not valid UTF-8\n", c->cmd, key);
+      rc = CL_USAGE;
+      goto out;
+    }
+  }
+  body = json_pack("{s:s, s:s, s:s, s:s, s:O}", "name", name, "owner", a->owner, "risk_tier",
+                   a->tier, "environment", a->env, "attributes", attrs);
+  if (!body) {
+    fprintf(stderr, "%s: arguments are not valid UTF-8\n", c->cmd);
+    goto out;
+  }
+  cl_resp r;
+  rc = cl_admin(c, "POST", "/v1/agents", body, &r);
+  if (rc == 0) {
+    if (cl_ok(&r)) {
+      cl_print_json(r.body);
+    } else {
+      rc = cl_fail(c, &r);
+    }
+  }
+  cl_resp_clear(&r);
+out:
+  json_decref(attrs);
+  json_decref(body);
+  return rc;
+}
+
+static int do_list(const cl_ctx *c, const agent_args *a) {
+  cl_resp r;
+  int rc = cl_admin(c, "GET", "/v1/agents", NULL, &r);
+  if (rc != 0) return rc;
+  if (!cl_ok(&r)) {
+    rc = cl_fail(c, &r);
+  } else if (a->json) {
+    cl_print_json(r.body);
+  } else {
+    printf("%-20s  %-12s  %-12s  %-12s  %-12s  %s\n", "NAME", "STATUS", "TIER", "ENV", "OWNER",
+           "ID");
+    size_t i;
+    json_t *ag;
+    json_array_foreach(json_object_get(r.body, "agents"), i, ag) show_agent_row(ag);
+  }
+  cl_resp_clear(&r);
+  return rc;
+}
+
+/* GET /v1/agents/NAME, or POST /v1/agents/NAME/<action> with {reason}. */
+static int do_agent_call(const cl_ctx *c, const char *name, const char *action, const char *reason,
+                         const json_t *extra) {
+  char path[1024];
+  char suffix[64];
+  (void)snprintf(suffix, sizeof suffix, "%s%s", action ? "/" : "", action ? action : "");
+  int rc = cl_path(c, path, sizeof path, "/v1/agents/", name, suffix);
+  if (rc != 0) return rc;
+  json_t *body = NULL;
+  if (action) {
+    body = extra ? json_deep_copy(extra) : json_object();
+    if (!body || (reason && json_object_set_new(body, "reason", json_string(reason)) != 0)) {
+      json_decref(body);
+      fprintf(stderr, "%s: bad --reason (not UTF-8?)\n", c->cmd);
+      return CL_USAGE;
+    }
+  }
+  cl_resp r;
+  rc = cl_admin(c, action ? "POST" : "GET", path, body, &r);
+  json_decref(body);
+  if (rc != 0) return rc;
+  if (!cl_ok(&r)) {
+    rc = cl_fail(c, &r);
+  } else if (action && strcmp(action, "join-tokens") == 0) {
+    /* The token alone on stdout, so a script can capture it. */
+    const char *tok = json_string_value(json_object_get(r.body, "token"));
+    if (!tok) {
+      fprintf(stderr, "%s: the answer has no token\n", c->cmd);
+      rc = CL_ERR;
+    } else {
+      char exp[64];
+      cl_time_text(json_object_get(r.body, "expires_at"), exp, sizeof exp);
+      puts(tok);
+      fprintf(stderr, "warden: one-time join token for %s, expires %s\n", name, exp);
+    }
+  } else {
+    cl_print_json(r.body);
+  }
+  cl_resp_clear(&r);
+  return rc;
+}
+
+/* ---- enrol ------------------------------------------------------------------ */
+
+/* mkdir -p of the key file's directory, with 0700 for what it creates. */
+static int make_parent(const char *path) {
+  char dir[4096];
+  int n = snprintf(dir, sizeof dir, "%s", path);
+  if (n < 0 || (size_t)n >= sizeof dir) return -1;
+  char *slash = strrchr(dir, '/');
+  if (!slash || slash == dir) return 0;
+  *slash = '\0';
+  for (char *p = dir + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = '\0';
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) return -1;
+    *p = '/';
+  }
+  return mkdir(dir, 0700) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+static int do_enroll(const cl_ctx *c, const char *name, const agent_args *a) {
+  const char *join = a->join ? a->join : getenv("WARDEN_JOIN_TOKEN");
+  if (!join || !*join) {
+    fprintf(stderr, "%s: give --join-token T (or WARDEN_JOIN_TOKEN)\n", c->cmd);
+    return CL_USAGE;
+  }
+  wd_ident_keytype type = WD_IDENT_KEY_ED25519;
+  if (a->alg && strcmp(a->alg, "p256") == 0) {
+    type = WD_IDENT_KEY_P256;
+  } else if (a->alg && strcmp(a->alg, "ed25519") != 0) {
+    fprintf(stderr, "%s: --alg is ed25519 or p256\n", c->cmd);
+    return CL_USAGE;
+  }
+  char path[4096], meta[4200];
+  if (a->key_file) {
+    int n = snprintf(path, sizeof path, "%s", a->key_file);
+    if (n < 0 || (size_t)n >= sizeof path) return CL_USAGE;
+  } else if (cl_default_key_path(name, path, sizeof path) != 0) {
+    fprintf(stderr, "%s: cannot form the default key path (is HOME set?); use --key-file\n",
+            c->cmd);
+    return CL_USAGE;
+  }
+  (void)snprintf(meta, sizeof meta, "%s.json", path);
+
+  wd_ident_key *key = NULL;
+  json_t *jwk = NULL, *body = NULL, *rec = NULL;
+  char *rec_text = NULL;
+  int created = 0, rc = CL_ERR;
+  cl_resp r = {0, NULL};
+  if (access(path, F_OK) == 0) {
+    if (!a->reuse) {
+      fprintf(stderr,
+              "%s: %s exists; pass --reuse-key to enrol that key, or choose another --key-file\n",
+              c->cmd, path);
+      return CL_ERR;
+    }
+    int lr = wd_ident_key_load(path, &key);
+    if (lr < 0) {
+      fprintf(stderr, "%s: cannot load %s: %s\n", c->cmd, path, wd_strerror(lr));
+      return CL_ERR;
+    }
+  } else {
+    int gr = wd_ident_key_generate(type, &key);
+    if (gr < 0) {
+      fprintf(stderr, "%s: cannot generate a key: %s\n", c->cmd, wd_strerror(gr));
+      return CL_ERR;
+    }
+    /* Save before enrolling, so an agent the server knows never lacks its key. */
+    if (make_parent(path) != 0 || (gr = wd_ident_key_save(key, path)) < 0) {
+      fprintf(stderr, "%s: cannot save the key to %s\n", c->cmd, path);
+      goto out;
+    }
+    created = 1;
+  }
+  if (wd_ident_key_to_jwk_json(key, NULL, &jwk) < 0) {
+    fprintf(stderr, "%s: cannot export the public key\n", c->cmd);
+    goto out;
+  }
+  body = json_pack("{s:s, s:s, s:O}", "agent", name, "join_token", join, "public_jwk", jwk);
+  if (!body) {
+    fprintf(stderr, "%s: bad arguments (not UTF-8?)\n", c->cmd);
+    goto out;
+  }
+  rc = cl_call(c, "POST", "/v1/enroll", body, NULL, NULL, &r);
+  if (rc != 0) goto out;
+  if (!cl_ok(&r)) {
+    rc = cl_fail(c, &r);
+    goto out;
+  }
+  const char *id = json_string_value(json_object_get(r.body, "agent_id"));
+  rec = json_pack("{s:s, s:s?, s:s, s:s, s:s}", "agent", name, "agent_id", id, "jkt",
+                  wd_ident_key_jkt(key), "key_file", path, "url", c->url);
+  rec_text = rec ? cl_json_dumps(rec, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+  if (!rec_text || cl_write_secret(c, meta, rec_text) != 0) {
+    fprintf(stderr, "%s: enrolled, but could not save %s\n", c->cmd, meta);
+    rc = CL_ERR;
+    created = 0; /* the server knows this key now: keep it */
+    goto out;
+  }
+  created = 0;
+  printf("%s\n", id ? id : "");
+  fprintf(stderr, "warden: enrolled %s (key %s, thumbprint %s)\n", name, path,
+          wd_ident_key_jkt(key));
+  rc = CL_OK;
+out:
+  /* A key the server never accepted is useless; remove it so a retry with a
+   * new join token starts clean. */
+  if (created) (void)unlink(path);
+  wd_free(rec_text);
+  cl_resp_clear(&r);
+  json_decref(rec);
+  json_decref(body);
+  json_decref(jwk);
+  wd_ident_key_free(key);
+  return rc;
+}
+
+int wd_cli_agent(int argc, char **argv) {
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    usage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? CL_USAGE : CL_OK;
+  }
+  const char *sub = argv[1];
+  static const char *const subs[] = {"register", "list",   "show",       "quarantine", "release",
+                                     "retire",   "enroll", "join-token", NULL};
+  int known = 0;
+  for (size_t i = 0; subs[i]; i++)
+    known |= strcmp(sub, subs[i]) == 0;
+  if (!known) {
+    fprintf(stderr, "warden agent: unknown subcommand '%s'\n", sub);
+    usage(stderr);
+    return CL_USAGE;
+  }
+  char cmd[64];
+  (void)snprintf(cmd, sizeof cmd, "warden agent %s", sub);
+  agent_args a;
+  memset(&a, 0, sizeof a);
+  const cl_opt opts[] = {
+      {"--url", &a.url, NULL, NULL, NULL},
+      {"--owner", &a.owner, NULL, NULL, NULL},
+      {"--tier", &a.tier, NULL, NULL, NULL},
+      {"--env", &a.env, NULL, NULL, NULL},
+      {"--attr", NULL, NULL, a.attrs, &a.nattrs},
+      {"--reason", &a.reason, NULL, NULL, NULL},
+      {"--ttl", &a.ttl, NULL, NULL, NULL},
+      {"--join-token", &a.join, NULL, NULL, NULL},
+      {"--key-file", &a.key_file, NULL, NULL, NULL},
+      {"--alg", &a.alg, NULL, NULL, NULL},
+      {"--json", NULL, &a.json, NULL, NULL},
+      {"--reuse-key", NULL, &a.reuse, NULL, NULL},
+      {NULL, NULL, NULL, NULL, NULL},
+  };
+  const char *pos[2];
+  size_t npos = 0;
+  int help = 0;
+  int rc = cl_parse(cmd, argc - 1, argv + 1, opts, pos, 2, &npos, &help);
+  if (rc != 0) return rc;
+  if (help) {
+    usage(stdout);
+    return CL_OK;
+  }
+  int wants_name = strcmp(sub, "list") != 0;
+  if ((wants_name && npos != 1) || (!wants_name && npos != 0)) {
+    fprintf(stderr, "%s: %s\n", cmd, wants_name ? "give one agent NAME" : "takes no NAME");
+    return CL_USAGE;
+  }
+  cl_ctx c;
+  rc = cl_ctx_init(&c, cmd, a.url);
+  if (rc != 0) return rc;
+  if (strcmp(sub, "register") == 0) return do_register(&c, pos[0], &a);
+  if (strcmp(sub, "list") == 0) return do_list(&c, &a);
+  if (strcmp(sub, "show") == 0) return do_agent_call(&c, pos[0], NULL, NULL, NULL);
+  if (strcmp(sub, "enroll") == 0) return do_enroll(&c, pos[0], &a);
+  if (strcmp(sub, "quarantine") == 0 || strcmp(sub, "release") == 0 || strcmp(sub, "retire") == 0) {
+    if (!a.reason && strcmp(sub, "retire") != 0) {
+      fprintf(stderr, "%s: --reason is required (it goes into the evidence log)\n", cmd);
+      return CL_USAGE;
+    }
+    return do_agent_call(&c, pos[0], sub, a.reason, NULL);
+  }
+  /* join-token: the only subcommand left. */
+  json_t *extra = json_object();
+  if (!extra) return CL_ERR;
+  if (a.ttl) {
+    char *end = NULL;
+    errno = 0;
+    long long ttl = strtoll(a.ttl, &end, 10);
+    if (errno || !end || *end || ttl <= 0) {
+      fprintf(stderr, "%s: --ttl wants a positive number of seconds\n", cmd);
+      json_decref(extra);
+      return CL_USAGE;
+    }
+    (void)json_object_set_new(extra, "ttl_seconds", json_integer((json_int_t)ttl));
+  }
+  rc = do_agent_call(&c, pos[0], "join-tokens", NULL, extra);
+  json_decref(extra);
+  return rc;
+}

@@ -1,0 +1,342 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * `warden audit verify` and `warden audit trace`: check the evidence
+ * log's hash chain and print one task's chain of evidence. Both work
+ * online (admin routes of a running server) or offline on the SQLite file
+ * of a data directory, opened read-only, so a log can be checked without
+ * trusting the server that wrote it.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/wd_audit.h"
+#include "cli/cli.h"
+#include "cli/client.h"
+#include "store/wd_store.h"
+#include "util/wd_alloc.h"
+#include "util/wd_buf.h"
+#include "warden/err.h"
+
+static void usage(FILE *out) {
+  fputs("usage: warden audit <subcommand> [options]\n"
+        "\n"
+        "  verify [--data DIR | --db FILE | --url URL]\n"
+        "        recompute the hash chain and report the first broken link;\n"
+        "        offline on the SQLite file of DIR (or FILE), read-only,\n"
+        "        else through the server (GET /v1/audit/verify)\n"
+        "  trace TASK [--json] [--data DIR | --db FILE | --url URL]\n"
+        "        the task's evidence in order: intent, credentials, each call\n"
+        "        and its decision, the end or revocation\n"
+        "\n"
+        "Online use needs WARDEN_ADMIN_TOKEN; the URL defaults to $WARDEN_URL.\n"
+        "Exit status: 0 ok (chain intact), 3 chain broken, 2 refused (HTTP 401/403),\n"
+        "1 error, 64 usage.\n",
+        out);
+}
+
+typedef struct audit_args {
+  const char *url, *data, *db;
+  int json;
+} audit_args;
+
+/* The SQLite file of a data directory: the one file named *.db, *.sqlite
+ * or *.sqlite3 (the server names it; the client only has to find it). */
+static int find_db(const char *cmd, const audit_args *a, char *out, size_t cap) {
+  if (a->db) {
+    int n = snprintf(out, cap, "%s", a->db);
+    return n < 0 || (size_t)n >= cap ? CL_USAGE : 0;
+  }
+  DIR *d = opendir(a->data);
+  if (!d) {
+    fprintf(stderr, "%s: cannot open the data directory %s\n", cmd, a->data);
+    return CL_ERR;
+  }
+  static const char *const exts[] = {".db", ".sqlite", ".sqlite3"};
+  int found = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    size_t n = strlen(e->d_name);
+    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
+      size_t m = strlen(exts[i]);
+      if (n > m && strcmp(e->d_name + n - m, exts[i]) == 0) {
+        if (found++ == 0) (void)snprintf(out, cap, "%s/%s", a->data, e->d_name);
+      }
+    }
+  }
+  (void)closedir(d);
+  if (found != 1) {
+    fprintf(stderr, "%s: %s in %s; name it with --db FILE\n", cmd,
+            found ? "more than one database" : "no database (*.db, *.sqlite)", a->data);
+    return CL_ERR;
+  }
+  return 0;
+}
+
+static int verify_report(int64_t records, int64_t bad_seq, const char *reason) {
+  if (bad_seq == 0) {
+    printf("ok: %lld records, chain intact\n", (long long)records);
+    return CL_OK;
+  }
+  printf("BROKEN at seq %lld: %s (%lld records checked before it)\n", (long long)bad_seq,
+         reason && *reason ? reason : "?", (long long)records);
+  return CL_BROKEN;
+}
+
+static int do_verify(const char *cmd, const audit_args *a) {
+  if (a->data || a->db) {
+    char path[4096];
+    int rc = find_db(cmd, a, path, sizeof path);
+    if (rc != 0) return rc;
+    wd_audit_report rep;
+    memset(&rep, 0, sizeof rep);
+    rc = wd_audit_verify_file(path, &rep);
+    if (rc < 0 && rc != -WD_E_VALIDATE) {
+      fprintf(stderr, "%s: cannot read the log in %s: %s\n", cmd, path, wd_strerror(rc));
+      return CL_ERR;
+    }
+    if (rc == -WD_E_VALIDATE && rep.bad_seq == 0) rep.bad_seq = rep.records + 1;
+    return verify_report(rep.records, rep.bad_seq, rep.reason);
+  }
+  cl_ctx c;
+  int rc = cl_ctx_init(&c, cmd, a->url);
+  if (rc != 0) return rc;
+  cl_resp r;
+  if ((rc = cl_admin(&c, "GET", "/v1/audit/verify", NULL, &r)) != 0) return rc;
+  if (!cl_ok(&r)) {
+    rc = cl_fail(&c, &r);
+  } else if (a->json) {
+    cl_print_json(r.body);
+    rc = json_is_true(json_object_get(r.body, "ok")) ? CL_OK : CL_BROKEN;
+  } else {
+    const json_t *fb = json_object_get(r.body, "first_broken");
+    json_int_t n = json_integer_value(json_object_get(r.body, "records"));
+    int ok = json_is_true(json_object_get(r.body, "ok"));
+    json_int_t bad = json_integer_value(json_object_get(fb, "seq"));
+    rc = verify_report((int64_t)n, ok ? 0 : (bad ? (int64_t)bad : -1),
+                       json_string_value(json_object_get(fb, "reason")));
+  }
+  cl_resp_clear(&r);
+  return rc;
+}
+
+/* ---- trace ------------------------------------------------------------------- */
+
+/* What each record type means in a task's story. */
+static const struct {
+  const char *type, *label;
+} labels[] = {
+    {"task.opened", "INTENT"},      {"task.intent_changed", "INTENT"},
+    {"token.issued", "CREDENTIAL"}, {"token.renewed", "CREDENTIAL"},
+    {"authz.decision", "CALL"},     {"token.revoked", "REVOKED"},
+    {"task.ended", "END"},          {"agent.quarantined", "QUARANTINE"},
+    {"admin.action", "ADMIN"},
+};
+
+static const char *label_of(const char *type) {
+  for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++)
+    if (type && strcmp(labels[i].type, type) == 0) return labels[i].label;
+  return "EVENT";
+}
+
+/* Payload members that say the most come first; the rest follow. */
+static const char *const first_keys[] = {"decision", "action", "intent",   "purpose", "reason",
+                                         "status",   "tools",  "policies", "jti",     "exp"};
+
+/* The ids of a "policies" array, comma-separated: the reasons are in the
+ * --json form; a trace line names the deciding policies. */
+static void policy_ids(const json_t *arr, char *out, size_t cap) {
+  size_t o = 0, i;
+  json_t *p;
+  out[0] = '\0';
+  json_array_foreach(arr, i, p) {
+    const char *id =
+        json_is_string(p) ? json_string_value(p) : json_string_value(json_object_get(p, "id"));
+    int n = snprintf(out + o, cap - o, "%s%s", i ? "," : "", id ? id : "?");
+    if (n < 0 || (size_t)n >= cap - o) break;
+    o += (size_t)n;
+  }
+  if (o == 0) (void)snprintf(out, cap, "(none)");
+}
+
+static void print_member(const char *k, const json_t *v, int *col) {
+  char text[200];
+  if (json_is_null(v) || (json_is_array(v) && json_array_size(v) == 0)) return;
+  if (strcmp(k, "policies") == 0 && json_is_array(v)) {
+    policy_ids(v, text, sizeof text);
+  } else if (json_is_object(v) && json_is_string(json_object_get(v, "decision"))) {
+    /* A nested decision (task.opened, task.renewed): its outcome and policies. */
+    char ids[160];
+    policy_ids(json_object_get(v, "policies"), ids, sizeof ids);
+    (void)snprintf(text, sizeof text, "%s(%s)", json_string_value(json_object_get(v, "decision")),
+                   ids);
+  } else {
+    cl_json_text(v, text, sizeof text);
+  }
+  if (*col > 70) {
+    printf("\n        ");
+    *col = 0;
+  }
+  int n = printf(" %s=%s", k, text);
+  *col += n > 0 ? n : 0;
+}
+
+static void print_record(const json_t *rec) {
+  const char *type = json_string_value(json_object_get(rec, "type"));
+  char seq[32], tm[64], actor[300];
+  cl_json_text(json_object_get(rec, "seq"), seq, sizeof seq);
+  cl_json_text(json_object_get(rec, "time"), tm, sizeof tm);
+  cl_json_text(json_object_get(rec, "actor"), actor, sizeof actor);
+  printf("#%-6s %s  %-10s %-20s by %s\n", seq, tm, label_of(type), type ? type : "?", actor);
+  json_t *pl = json_object_get(rec, "payload");
+  if (!json_is_object(pl) || json_object_size(pl) == 0) return;
+  printf("        ");
+  int col = 0;
+  for (size_t i = 0; i < sizeof first_keys / sizeof first_keys[0]; i++) {
+    json_t *v = json_object_get(pl, first_keys[i]);
+    if (v) print_member(first_keys[i], v, &col);
+  }
+  const char *k;
+  json_t *v;
+  json_object_foreach(pl, k, v) {
+    int shown = 0;
+    for (size_t i = 0; i < sizeof first_keys / sizeof first_keys[0]; i++)
+      shown |= strcmp(k, first_keys[i]) == 0;
+    if (!shown) print_member(k, v, &col);
+  }
+  putchar('\n');
+}
+
+/* An offline trace: {"records":[...]} built from the store's rows, each in
+ * the export form (payload as an object, hash included). */
+static int trace_offline(const char *cmd, const audit_args *a, const char *task, json_t **out) {
+  char path[4096], url[4200];
+  int rc = find_db(cmd, a, path, sizeof path);
+  if (rc != 0) return rc;
+  (void)snprintf(url, sizeof url, "sqlite:%s", path);
+  wd_store *s = NULL;
+  int err = wd_store_open(url, WD_STORE_READONLY, &s);
+  if (err < 0) {
+    fprintf(stderr, "%s: cannot open %s: %s\n", cmd, path, wd_strerror(err));
+    return CL_ERR;
+  }
+  wd_audit_records recs = {NULL, 0};
+  json_t *arr = json_array();
+  rc = CL_ERR;
+  if (!arr) goto out;
+  if ((err = wd_audit_trace(s, task, &recs)) < 0) {
+    fprintf(stderr, "%s: cannot read the log: %s\n", cmd, wd_strerror(err));
+    goto out;
+  }
+  wd_buf b;
+  wd_buf_init(&b, WD_LIMIT_AUDIT_LINE_BYTES);
+  for (size_t i = 0; i < recs.n; i++) {
+    wd_buf_reset(&b);
+    json_t *j = NULL;
+    if (wd_audit_record_json(&recs.v[i], &b) == 0)
+      j = json_loadb(wd_buf_str(&b), wd_buf_len(&b), 0, NULL);
+    if (!j || json_array_append_new(arr, j) != 0) {
+      fprintf(stderr, "%s: record %lld cannot be read\n", cmd, (long long)recs.v[i].seq);
+      wd_buf_free(&b);
+      goto out;
+    }
+  }
+  wd_buf_free(&b);
+  *out = json_pack("{s:s, s:O}", "task", task, "records", arr);
+  rc = *out ? CL_OK : CL_ERR;
+out:
+  json_decref(arr);
+  wd_audit_records_free(&recs);
+  wd_store_close(s);
+  return rc;
+}
+
+static int do_trace(const char *cmd, const audit_args *a, const char *task) {
+  json_t *doc = NULL;
+  int rc;
+  if (a->data || a->db) {
+    rc = trace_offline(cmd, a, task, &doc);
+  } else {
+    cl_ctx c;
+    if ((rc = cl_ctx_init(&c, cmd, a->url)) != 0) return rc;
+    char path[1024];
+    if ((rc = cl_path(&c, path, sizeof path, "/v1/audit/tasks/", task, NULL)) != 0) return rc;
+    cl_resp r;
+    if ((rc = cl_admin(&c, "GET", path, NULL, &r)) != 0) return rc;
+    if (!cl_ok(&r)) {
+      rc = cl_fail(&c, &r);
+    } else {
+      doc = json_incref(r.body);
+    }
+    cl_resp_clear(&r);
+  }
+  if (rc != 0) return rc;
+  const json_t *recs = json_object_get(doc, "records");
+  if (!json_is_array(recs)) {
+    fprintf(stderr, "%s: the answer has no records\n", cmd);
+    json_decref(doc);
+    return CL_ERR;
+  }
+  if (a->json) {
+    cl_print_json(doc);
+  } else if (json_array_size(recs) == 0) {
+    printf("no evidence for task %s\n", task);
+  } else {
+    printf("evidence for task %s (%zu records, in order)\n", task, json_array_size(recs));
+    size_t i;
+    json_t *rec;
+    json_array_foreach(recs, i, rec) print_record(rec);
+  }
+  rc = json_array_size(recs) == 0 ? CL_ERR : CL_OK;
+  json_decref(doc);
+  return rc;
+}
+
+int wd_cli_audit(int argc, char **argv) {
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    usage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? CL_USAGE : CL_OK;
+  }
+  const char *sub = argv[1];
+  char cmd[64];
+  (void)snprintf(cmd, sizeof cmd, "warden audit %s", sub);
+  audit_args a;
+  memset(&a, 0, sizeof a);
+  const cl_opt opts[] = {
+      {"--url", &a.url, NULL, NULL, NULL}, {"--data", &a.data, NULL, NULL, NULL},
+      {"--db", &a.db, NULL, NULL, NULL},   {"--json", NULL, &a.json, NULL, NULL},
+      {NULL, NULL, NULL, NULL, NULL},
+  };
+  const char *pos[1] = {NULL};
+  size_t npos = 0;
+  int help = 0;
+  int rc = cl_parse(cmd, argc - 1, argv + 1, opts, pos, 1, &npos, &help);
+  if (rc != 0) return rc;
+  if (help) {
+    usage(stdout);
+    return CL_OK;
+  }
+  if ((a.data || a.db) && a.url) {
+    fprintf(stderr, "%s: choose --data/--db (offline) or --url (online), not both\n", cmd);
+    return CL_USAGE;
+  }
+  if (strcmp(sub, "verify") == 0) {
+    if (npos) {
+      fprintf(stderr, "%s: takes no argument\n", cmd);
+      return CL_USAGE;
+    }
+    return do_verify(cmd, &a);
+  }
+  if (strcmp(sub, "trace") == 0) {
+    if (npos != 1) {
+      fprintf(stderr, "%s: give the TASK id\n", cmd);
+      return CL_USAGE;
+    }
+    return do_trace(cmd, &a, pos[0]);
+  }
+  fprintf(stderr, "warden audit: unknown subcommand '%s'\n", sub);
+  usage(stderr);
+  return CL_USAGE;
+}

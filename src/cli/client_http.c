@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * The client side of the HTTP API: one blocking libcurl call per request,
+ * JSON in and out, the admin token from the environment, a fresh DPoP
+ * proof per agent call, and the printing of server refusals. Nothing here
+ * retries: a proof is single use, so a retry needs a new one anyway.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "cli/client.h"
+#include "util/wd_alloc.h"
+#include "util/wd_buf.h"
+#include "util/wd_limits.h"
+#include "warden/err.h"
+
+/* An answer larger than this is refused rather than buffered: a trace of
+ * a long task is the largest thing the API returns. */
+#define CL_RESP_CAP WD_LIMIT_BUF_DEFAULT
+
+int cl_ctx_init(cl_ctx *c, const char *cmd, const char *url_opt) {
+  memset(c, 0, sizeof *c);
+  c->cmd = cmd;
+  const char *u = url_opt ? url_opt : getenv("WARDEN_URL");
+  if (!u || !*u) {
+    fprintf(stderr, "%s: no server: give --url URL or set WARDEN_URL\n", cmd);
+    return CL_USAGE;
+  }
+  if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) {
+    fprintf(stderr, "%s: server URL must start with http:// or https://: %s\n", cmd, u);
+    return CL_USAGE;
+  }
+  size_t n = strlen(u);
+  while (n > 0 && u[n - 1] == '/')
+    n--;
+  if (n >= sizeof c->url) {
+    fprintf(stderr, "%s: server URL too long\n", cmd);
+    return CL_USAGE;
+  }
+  memcpy(c->url, u, n);
+  c->url[n] = '\0';
+  return 0;
+}
+
+void cl_resp_clear(cl_resp *r) {
+  json_decref(r->body);
+  r->body = NULL;
+  r->status = 0;
+}
+
+int cl_ok(const cl_resp *r) { return r->status >= 200 && r->status < 300; }
+
+static size_t on_data(char *p, size_t size, size_t n, void *ud) {
+  wd_buf *b = ud;
+  /* size is 1 per libcurl's documentation; a short count aborts the call. */
+  return wd_buf_add(b, p, size * n) == 0 ? size * n : 0;
+}
+
+static int dump_buf(const char *p, size_t n, void *ud) {
+  return wd_buf_add(ud, p, n) == 0 ? 0 : -1;
+}
+
+int cl_call(const cl_ctx *c, const char *method, const char *path, const json_t *body,
+            const char *authz, const char *dpop, cl_resp *out) {
+  static int curl_ready;
+  memset(out, 0, sizeof *out);
+  if (!curl_ready) {
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+      fprintf(stderr, "%s: cannot initialise libcurl\n", c->cmd);
+      return CL_ERR;
+    }
+    curl_ready = 1;
+  }
+  int rc = CL_ERR;
+  wd_buf url, req, resp;
+  char hdr[WD_LIMIT_JWS_BYTES + 64]; /* one header line; may hold a secret */
+  wd_buf_init(&url, 8192);
+  wd_buf_init(&req, WD_LIMIT_HTTP_BODY_BYTES);
+  wd_buf_init(&resp, CL_RESP_CAP);
+  struct curl_slist *headers = NULL, *h;
+  CURL *e = curl_easy_init();
+  if (!e) {
+    fprintf(stderr, "%s: out of memory\n", c->cmd);
+    goto out;
+  }
+  if (wd_buf_addf(&url, "%s%s", c->url, path) < 0) {
+    fprintf(stderr, "%s: URL too long\n", c->cmd);
+    goto out;
+  }
+  if (body && json_dump_callback(body, dump_buf, &req, JSON_COMPACT) != 0) {
+    fprintf(stderr, "%s: request body too large\n", c->cmd);
+    goto out;
+  }
+  if (!(h = curl_slist_append(headers, "Accept: application/json"))) goto nomem;
+  headers = h;
+  if (body) {
+    if (!(h = curl_slist_append(headers, "Content-Type: application/json"))) goto nomem;
+    headers = h;
+  }
+  if (authz) {
+    int n = snprintf(hdr, sizeof hdr, "Authorization: %s", authz);
+    if (n < 0 || (size_t)n >= sizeof hdr) goto toolong;
+    if (!(h = curl_slist_append(headers, hdr))) goto nomem;
+    headers = h;
+  }
+  if (dpop) {
+    int n = snprintf(hdr, sizeof hdr, "DPoP: %s", dpop);
+    if (n < 0 || (size_t)n >= sizeof hdr) goto toolong;
+    if (!(h = curl_slist_append(headers, hdr))) goto nomem;
+    headers = h;
+  }
+
+  (void)curl_easy_setopt(e, CURLOPT_URL, wd_buf_str(&url));
+  (void)curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+  if (body) {
+    (void)curl_easy_setopt(e, CURLOPT_POSTFIELDS, wd_buf_str(&req));
+    (void)curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)wd_buf_len(&req));
+  } else if (strcmp(method, "POST") == 0) {
+    (void)curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
+    (void)curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+  }
+  (void)curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
+  (void)curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
+  (void)curl_easy_setopt(e, CURLOPT_WRITEDATA, &resp);
+  (void)curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 5L);
+  (void)curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)WD_LIMIT_HTTP_CONN_TIMEOUT_S);
+  (void)curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  /* Never follow redirects: the proof's htu names this exact URL. */
+  (void)curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+  (void)curl_easy_setopt(e, CURLOPT_USERAGENT, "warden-cli");
+  CURLcode cc = curl_easy_perform(e);
+  if (cc != CURLE_OK) {
+    fprintf(stderr, "%s: %s %s: %s\n", c->cmd, method, wd_buf_str(&url), curl_easy_strerror(cc));
+    goto out;
+  }
+  (void)curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &out->status);
+  if (wd_buf_len(&resp) > 0)
+    out->body = json_loadb(wd_buf_str(&resp), wd_buf_len(&resp), JSON_REJECT_DUPLICATES, NULL);
+  rc = 0;
+  goto out;
+toolong:
+  fprintf(stderr, "%s: credential too long\n", c->cmd);
+  goto out;
+nomem:
+  fprintf(stderr, "%s: out of memory\n", c->cmd);
+out:
+  curl_slist_free_all(headers);
+  if (e) curl_easy_cleanup(e);
+  /* The Authorization header holds a secret; do not leave it on the stack. */
+  wd_ident_cleanse(hdr, sizeof hdr);
+  wd_buf_free(&url);
+  wd_buf_free(&req);
+  wd_buf_free(&resp);
+  return rc;
+}
+
+int cl_admin(const cl_ctx *c, const char *method, const char *path, const json_t *body,
+             cl_resp *out) {
+  memset(out, 0, sizeof *out);
+  const char *tok = getenv("WARDEN_ADMIN_TOKEN");
+  if (!tok || !*tok) {
+    fprintf(stderr, "%s: set WARDEN_ADMIN_TOKEN to the admin token (it is never a flag)\n", c->cmd);
+    return CL_USAGE;
+  }
+  char a[1024];
+  int n = snprintf(a, sizeof a, "Bearer %s", tok);
+  if (n < 0 || (size_t)n >= sizeof a) {
+    fprintf(stderr, "%s: WARDEN_ADMIN_TOKEN too long\n", c->cmd);
+    return CL_USAGE;
+  }
+  int rc = cl_call(c, method, path, body, a, NULL, out);
+  wd_ident_cleanse(a, sizeof a);
+  return rc;
+}
+
+int cl_agent(const cl_ctx *c, const wd_ident_key *key, const char *token, const char *method,
+             const char *path, const json_t *body, cl_resp *out) {
+  memset(out, 0, sizeof *out);
+  char htu[2048];
+  int n = snprintf(htu, sizeof htu, "%s%s", c->url, path);
+  if (n < 0 || (size_t)n >= sizeof htu) {
+    fprintf(stderr, "%s: URL too long\n", c->cmd);
+    return CL_ERR;
+  }
+  char *proof = NULL;
+  int rc = wd_ident_dpop_make(key, method, htu, token, (int64_t)time(NULL), &proof);
+  if (rc < 0) {
+    fprintf(stderr, "%s: cannot make the DPoP proof: %s\n", c->cmd, wd_strerror(rc));
+    return CL_ERR;
+  }
+  char a[WD_LIMIT_JWS_BYTES + 16];
+  n = token ? snprintf(a, sizeof a, "DPoP %s", token) : 0;
+  if (n < 0 || (size_t)n >= sizeof a) {
+    fprintf(stderr, "%s: task token too long\n", c->cmd);
+    wd_free(proof);
+    return CL_ERR;
+  }
+  rc = cl_call(c, method, path, body, token ? a : NULL, proof, out);
+  wd_ident_cleanse(a, sizeof a);
+  wd_free(proof);
+  return rc;
+}
+
+int cl_fail(const cl_ctx *c, const cl_resp *r) {
+  const json_t *err = json_object_get(r->body, "error");
+  const char *code = json_string_value(json_object_get(err, "code"));
+  const char *msg = json_string_value(json_object_get(err, "message"));
+  const char *field = json_string_value(json_object_get(err, "field"));
+  const char *what = r->status == 401 ? "refused" : r->status == 403 ? "denied" : "error";
+  if (code || msg)
+    fprintf(stderr, "%s: %s (HTTP %ld %s): %s%s%s%s\n", c->cmd, what, r->status, code ? code : "?",
+            msg ? msg : "", field ? " [field: " : "", field ? field : "", field ? "]" : "");
+  else
+    fprintf(stderr, "%s: %s: HTTP %ld with no error body\n", c->cmd, what, r->status);
+  /* A task-level denial names the policies that decided it, like authorize. */
+  if (r->body) {
+    cl_print_policies(stderr, r->body);
+    if (err) cl_print_policies(stderr, err);
+    const char *did = json_string_value(json_object_get(r->body, "decision_id"));
+    if (!did) did = json_string_value(json_object_get(err, "decision_id"));
+    if (did) fprintf(stderr, "  decision %s\n", did);
+  }
+  return r->status == 401 || r->status == 403 ? CL_DENY : CL_ERR;
+}
+
+int cl_path(const cl_ctx *c, char *out, size_t cap, const char *prefix, const char *segment,
+            const char *suffix) {
+  static const char hex[] = "0123456789ABCDEF";
+  size_t o = 0;
+  int fits = 1;
+  for (const char *p = prefix; *p && fits; p++) {
+    if (o + 1 >= cap)
+      fits = 0;
+    else
+      out[o++] = *p;
+  }
+  for (const unsigned char *p = (const unsigned char *)segment; *p && fits; p++) {
+    int plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+                *p == '-' || *p == '.' || *p == '_' || *p == '~';
+    if (plain) {
+      if (o + 1 >= cap)
+        fits = 0;
+      else
+        out[o++] = (char)*p;
+    } else {
+      if (o + 3 >= cap) {
+        fits = 0;
+      } else {
+        out[o++] = '%';
+        out[o++] = hex[*p >> 4];
+        out[o++] = hex[*p & 15];
+      }
+    }
+  }
+  for (const char *p = suffix ? suffix : ""; *p && fits; p++) {
+    if (o + 1 >= cap)
+      fits = 0;
+    else
+      out[o++] = *p;
+  }
+  if (!fits || cap == 0) {
+    fprintf(stderr, "%s: name too long: %s\n", c->cmd, segment);
+    if (cap) out[0] = '\0';
+    return CL_USAGE;
+  }
+  out[o] = '\0';
+  return 0;
+}

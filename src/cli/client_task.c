@@ -1,0 +1,448 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * `warden task ...` and `warden authorize`: the agent side of a task. The
+ * agent's key signs a fresh DPoP proof for every request (htm, htu, and
+ * ath over the task token), the task token lives in a 0600 file next to
+ * the key, and the task id is read back from the token so that a script
+ * does not have to carry it around. An admin may end or show any task
+ * with --admin (WARDEN_ADMIN_TOKEN).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/client.h"
+#include "util/wd_alloc.h"
+#include "warden/err.h"
+
+#define AGENT_HELP                                                                                 \
+  "  --agent-key F     the agent's key file (or --agent NAME for\n"                                \
+  "                    ~/.config/warden/NAME.key, or $WARDEN_AGENT_KEY)\n"                         \
+  "  --token-file F    the task token (default: the key file with .token\n"                        \
+  "                    for .key); written 0600\n"                                                  \
+  "  --url URL         the server (default: $WARDEN_URL)\n"
+
+#define EXIT_HELP                                                                                  \
+  "Exit status: 0 ok or ALLOW, 2 DENY or refused (HTTP 401/403), 1 error, 64 usage.\n"
+
+static void task_usage(FILE *out) {
+  fputs("usage: warden task <subcommand> [options]\n"
+        "\n"
+        "  open --intent I --purpose P --tools a,b --classification C\n"
+        "       [--on-behalf-of U] [--ttl S] [--budget N] [--print-token] [--json]\n"
+        "                      open a task (a task.open decision); prints the task id\n"
+        "                      and saves the token\n"
+        "  renew [TASK]        a fresh task.renew decision and a new token\n"
+        "  intent [TASK] --intent I [--purpose P] [--tools a,b]\n"
+        "                      change the intent: the current token is revoked at\n"
+        "                      once, a new one is saved if task.change_intent allows\n"
+        "  complete|fail|cancel [TASK] [--reason R]\n"
+        "                      end the task; its tokens are revoked\n"
+        "  show [TASK]         print the task\n"
+        "\n"
+        "TASK defaults to the task of the saved token. With --admin, end or show\n"
+        "any TASK with WARDEN_ADMIN_TOKEN instead of the agent's credentials.\n"
+        "\n" AGENT_HELP EXIT_HELP,
+        out);
+}
+
+static void authorize_usage(FILE *out) {
+  fputs("usage: warden authorize --tool T --operation O [--resource Type::id]\n"
+        "         [--args JSON] [--classification C] [--destination D]\n"
+        "         [--environment E] [--json]\n"
+        "\n"
+        "Asks the server whether the task may make this call (POST /v1/authorize)\n"
+        "and prints ALLOW or DENY with the determining policies and their reasons,\n"
+        "the policy-set version and the decision id.\n"
+        "\n" AGENT_HELP EXIT_HELP,
+        out);
+}
+
+typedef struct task_args {
+  const char *url, *key, *agent, *token_file;
+  const char *intent, *purpose, *tools, *classification, *obo, *ttl, *budget, *reason;
+  const char *tool, *operation, *resource, *args, *destination, *environment;
+  int print_token, json, admin;
+} task_args;
+
+/* The agent's credentials for one command; release with creds_clear. */
+typedef struct creds {
+  wd_ident_key *key;
+  char key_path[4096];
+  char token_path[4096];
+  char *token; /* NULL before a task is open */
+  char task_id[256];
+} creds;
+
+static void creds_clear(creds *k) {
+  wd_ident_key_free(k->key);
+  wd_ident_secret_free(k->token);
+  memset(k, 0, sizeof *k);
+}
+
+static int load_creds(const cl_ctx *c, const task_args *a, int want_token, creds *k) {
+  memset(k, 0, sizeof *k);
+  int rc = cl_load_agent_key(c, a->key, a->agent, &k->key, k->key_path, sizeof k->key_path);
+  if (rc != 0) return rc;
+  if (a->token_file) {
+    int n = snprintf(k->token_path, sizeof k->token_path, "%s", a->token_file);
+    if (n < 0 || (size_t)n >= sizeof k->token_path) return CL_USAGE;
+  } else if (cl_token_path(k->key_path, k->token_path, sizeof k->token_path) != 0) {
+    fprintf(stderr, "%s: key path too long\n", c->cmd);
+    return CL_USAGE;
+  }
+  if (!want_token) return 0;
+  rc = cl_read_token(c, k->token_path, &k->token);
+  if (rc != 0) return rc;
+  if (cl_token_task_id(k->token, k->task_id, sizeof k->task_id) != 0) {
+    fprintf(stderr, "%s: %s does not hold a task token\n", c->cmd, k->token_path);
+    return CL_ERR;
+  }
+  return 0;
+}
+
+/* "a,b" → ["a","b"]; empty items are refused. Owned result or NULL. */
+static json_t *split_list(const cl_ctx *c, const char *s) {
+  json_t *arr = json_array();
+  if (!arr) return NULL;
+  const char *p = s;
+  for (;;) {
+    const char *e = strchr(p, ',');
+    size_t n = e ? (size_t)(e - p) : strlen(p);
+    if (n == 0 || json_array_append_new(arr, json_stringn(p, n)) != 0) {
+      fprintf(stderr, "%s: bad list '%s' (want a,b,c)\n", c->cmd, s);
+      json_decref(arr);
+      return NULL;
+    }
+    if (!e) break;
+    p = e + 1;
+  }
+  return arr;
+}
+
+/* Sets key to a positive integer parsed from s (when s is non-NULL). */
+static int set_count(const cl_ctx *c, json_t *o, const char *key, const char *opt, const char *s) {
+  if (!s) return 0;
+  char *end = NULL;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  if (errno || !end || *end || v <= 0) {
+    fprintf(stderr, "%s: %s wants a positive integer, got '%s'\n", c->cmd, opt, s);
+    return CL_USAGE;
+  }
+  return json_object_set_new(o, key, json_integer((json_int_t)v)) == 0 ? 0 : CL_ERR;
+}
+
+static int set_str(const cl_ctx *c, json_t *o, const char *key, const char *s) {
+  if (!s) return 0;
+  if (json_object_set_new(o, key, json_string(s)) != 0) {
+    fprintf(stderr, "%s: %s is not valid UTF-8\n", c->cmd, key);
+    return CL_USAGE;
+  }
+  return 0;
+}
+
+/* Saves the token of a 2xx answer ({token, expires_at, ...}) and reports. */
+static int save_token(const cl_ctx *c, const task_args *a, creds *k, const json_t *body,
+                      const char *what) {
+  const char *tok = json_string_value(json_object_get(body, "token"));
+  if (!tok) {
+    fprintf(stderr, "%s: the answer has no token\n", c->cmd);
+    return CL_ERR;
+  }
+  int rc = cl_write_secret(c, k->token_path, tok);
+  if (rc != 0) return rc;
+  char exp[64], did[128];
+  cl_time_text(json_object_get(body, "expires_at"), exp, sizeof exp);
+  cl_json_text(json_object_get(body, "decision_id"), did, sizeof did);
+  fprintf(stderr, "warden: %s; token saved to %s (expires %s%s%s)\n", what, k->token_path,
+          *exp ? exp : "?", *did ? ", decision " : "", did);
+  if (a->print_token) puts(tok);
+  return 0;
+}
+
+static int do_open(const cl_ctx *c, const task_args *a) {
+  if (!a->intent || !a->purpose || !a->tools || !a->classification) {
+    fprintf(stderr, "%s: --intent, --purpose, --tools and --classification are required\n", c->cmd);
+    return CL_USAGE;
+  }
+  creds k;
+  int rc = load_creds(c, a, 0, &k);
+  json_t *body = NULL, *tools = NULL;
+  cl_resp r = {0, NULL};
+  if (rc != 0) goto out;
+  rc = CL_USAGE;
+  if (!(tools = split_list(c, a->tools))) goto out;
+  if (!(body = json_object())) goto out;
+  if (set_str(c, body, "intent", a->intent) || set_str(c, body, "purpose", a->purpose) ||
+      json_object_set(body, "tools", tools) != 0 ||
+      set_str(c, body, "classification_ceiling", a->classification) ||
+      set_str(c, body, "on_behalf_of", a->obo) ||
+      set_count(c, body, "ttl_seconds", "--ttl", a->ttl) ||
+      set_count(c, body, "budget", "--budget", a->budget))
+    goto out;
+  rc = cl_agent(c, k.key, NULL, "POST", "/v1/tasks", body, &r);
+  if (rc != 0) goto out;
+  if (!cl_ok(&r)) {
+    rc = cl_fail(c, &r);
+    goto out;
+  }
+  const char *id = json_string_value(json_object_get(r.body, "task_id"));
+  if (a->json)
+    cl_print_json(r.body);
+  else
+    printf("%s\n", id ? id : "");
+  char what[400];
+  (void)snprintf(what, sizeof what, "task %s opened", id ? id : "?");
+  rc = save_token(c, a, &k, r.body, what);
+out:
+  cl_resp_clear(&r);
+  json_decref(body);
+  json_decref(tools);
+  creds_clear(&k);
+  return rc;
+}
+
+/* renew, intent, complete, fail, cancel and show: one call on /v1/tasks/ID. */
+static int do_task_call(const cl_ctx *c, const char *sub, const char *task, const task_args *a) {
+  int is_show = strcmp(sub, "show") == 0;
+  int is_end =
+      strcmp(sub, "complete") == 0 || strcmp(sub, "fail") == 0 || strcmp(sub, "cancel") == 0;
+  int new_token = strcmp(sub, "renew") == 0 || strcmp(sub, "intent") == 0;
+  if (a->admin && !is_show && !is_end) {
+    fprintf(stderr, "%s: --admin works with complete, fail, cancel and show only\n", c->cmd);
+    return CL_USAGE;
+  }
+  if (a->admin && !task) {
+    fprintf(stderr, "%s: with --admin, name the TASK\n", c->cmd);
+    return CL_USAGE;
+  }
+  if (strcmp(sub, "intent") == 0 && !a->intent) {
+    fprintf(stderr, "%s: --intent is required\n", c->cmd);
+    return CL_USAGE;
+  }
+  creds k;
+  memset(&k, 0, sizeof k);
+  json_t *body = NULL;
+  cl_resp r = {0, NULL};
+  int rc = 0;
+  if (!a->admin && (rc = load_creds(c, a, 1, &k)) != 0) goto out;
+  if (!task) task = k.task_id;
+  char path[1024], suffix[32];
+  (void)snprintf(suffix, sizeof suffix, "%s%s", is_show ? "" : "/", is_show ? "" : sub);
+  if ((rc = cl_path(c, path, sizeof path, "/v1/tasks/", task, suffix)) != 0) goto out;
+  if (!is_show) {
+    rc = CL_USAGE;
+    if (!(body = json_object())) goto out;
+    if (set_str(c, body, "reason", is_end ? a->reason : NULL)) goto out;
+    if (strcmp(sub, "intent") == 0) {
+      json_t *tools = NULL;
+      if (a->tools && !(tools = split_list(c, a->tools))) goto out;
+      if (tools && json_object_set_new(body, "tools", tools) != 0) goto out;
+      if (set_str(c, body, "intent", a->intent) || set_str(c, body, "purpose", a->purpose))
+        goto out;
+    }
+  }
+  const char *method = is_show ? "GET" : "POST";
+  rc = a->admin ? cl_admin(c, method, path, body, &r)
+                : cl_agent(c, k.key, k.token, method, path, body, &r);
+  if (rc != 0) goto out;
+  if (!cl_ok(&r)) {
+    rc = cl_fail(c, &r);
+    if (strcmp(sub, "intent") == 0 && r.status == 403)
+      fprintf(stderr, "warden: the old token of task %s is revoked\n", task);
+    goto out;
+  }
+  if (new_token) {
+    char what[400];
+    (void)snprintf(what, sizeof what, "task %s %s", task,
+                   strcmp(sub, "renew") == 0 ? "renewed" : "has a new intent");
+    rc = save_token(c, a, &k, r.body, what);
+    if (a->json) cl_print_json(r.body);
+  } else if (is_end && !a->json) {
+    char st[64];
+    cl_json_text(json_object_get(r.body, "status"), st, sizeof st);
+    printf("%s %s\n", task, *st ? st : sub);
+  } else {
+    cl_print_json(r.body);
+  }
+out:
+  cl_resp_clear(&r);
+  json_decref(body);
+  creds_clear(&k);
+  return rc;
+}
+
+static int task_opts(const char *cmd, int argc, char **argv, task_args *a, const char **pos,
+                     size_t *npos, int *help) {
+  const cl_opt opts[] = {
+      {"--url", &a->url, NULL, NULL, NULL},
+      {"--agent-key", &a->key, NULL, NULL, NULL},
+      {"--agent", &a->agent, NULL, NULL, NULL},
+      {"--token-file", &a->token_file, NULL, NULL, NULL},
+      {"--intent", &a->intent, NULL, NULL, NULL},
+      {"--purpose", &a->purpose, NULL, NULL, NULL},
+      {"--tools", &a->tools, NULL, NULL, NULL},
+      {"--classification", &a->classification, NULL, NULL, NULL},
+      {"--on-behalf-of", &a->obo, NULL, NULL, NULL},
+      {"--ttl", &a->ttl, NULL, NULL, NULL},
+      {"--budget", &a->budget, NULL, NULL, NULL},
+      {"--reason", &a->reason, NULL, NULL, NULL},
+      {"--tool", &a->tool, NULL, NULL, NULL},
+      {"--operation", &a->operation, NULL, NULL, NULL},
+      {"--resource", &a->resource, NULL, NULL, NULL},
+      {"--args", &a->args, NULL, NULL, NULL},
+      {"--destination", &a->destination, NULL, NULL, NULL},
+      {"--environment", &a->environment, NULL, NULL, NULL},
+      {"--print-token", NULL, &a->print_token, NULL, NULL},
+      {"--json", NULL, &a->json, NULL, NULL},
+      {"--admin", NULL, &a->admin, NULL, NULL},
+      {NULL, NULL, NULL, NULL, NULL},
+  };
+  return cl_parse(cmd, argc, argv, opts, pos, 1, npos, help);
+}
+
+int wd_cli_task(int argc, char **argv) {
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    task_usage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? CL_USAGE : CL_OK;
+  }
+  const char *sub = argv[1];
+  static const char *const subs[] = {"open", "renew",  "intent", "complete",
+                                     "fail", "cancel", "show",   NULL};
+  int known = 0;
+  for (size_t i = 0; subs[i]; i++)
+    known |= strcmp(sub, subs[i]) == 0;
+  if (!known) {
+    fprintf(stderr, "warden task: unknown subcommand '%s'\n", sub);
+    task_usage(stderr);
+    return CL_USAGE;
+  }
+  char cmd[64];
+  (void)snprintf(cmd, sizeof cmd, "warden task %s", sub);
+  task_args a;
+  memset(&a, 0, sizeof a);
+  const char *pos[1] = {NULL};
+  size_t npos = 0;
+  int help = 0;
+  int rc = task_opts(cmd, argc - 1, argv + 1, &a, pos, &npos, &help);
+  if (rc != 0) return rc;
+  if (help) {
+    task_usage(stdout);
+    return CL_OK;
+  }
+  cl_ctx c;
+  if ((rc = cl_ctx_init(&c, cmd, a.url)) != 0) return rc;
+  if (strcmp(sub, "open") == 0) {
+    if (npos) {
+      fprintf(stderr, "%s: takes no TASK\n", cmd);
+      return CL_USAGE;
+    }
+    return do_open(&c, &a);
+  }
+  return do_task_call(&c, sub, npos ? pos[0] : NULL, &a);
+}
+
+/* ---- authorize ------------------------------------------------------------------ */
+
+/* "Type::id" or Type::"id" → {"type","id"}; the last "::" splits, so
+ * namespaced types work. */
+static json_t *parse_resource(const cl_ctx *c, const char *s) {
+  const char *sep = NULL;
+  for (const char *p = strstr(s, "::"); p; p = strstr(p + 2, "::")) {
+    if (p[2] == '"') {
+      sep = p;
+      break;
+    }
+    sep = p;
+  }
+  if (!sep || sep == s || sep[2] == '\0') {
+    fprintf(stderr, "%s: --resource wants Type::id, got '%s'\n", c->cmd, s);
+    return NULL;
+  }
+  const char *id = sep + 2;
+  size_t idn = strlen(id);
+  if (idn >= 2 && id[0] == '"' && id[idn - 1] == '"') {
+    id++;
+    idn -= 2;
+  }
+  return json_pack("{s:s%, s:s%}", "type", s, (size_t)(sep - s), "id", id, idn);
+}
+
+int wd_cli_authorize(int argc, char **argv) {
+  const char *cmd = "warden authorize";
+  task_args a;
+  memset(&a, 0, sizeof a);
+  const char *pos[1] = {NULL};
+  size_t npos = 0;
+  int help = 0;
+  int rc = task_opts(cmd, argc, argv, &a, pos, &npos, &help);
+  if (rc != 0) return rc;
+  if (help) {
+    authorize_usage(stdout);
+    return CL_OK;
+  }
+  if (npos || !a.tool || !a.operation) {
+    fprintf(stderr, "%s: --tool and --operation are required\n", cmd);
+    authorize_usage(stderr);
+    return CL_USAGE;
+  }
+  cl_ctx c;
+  if ((rc = cl_ctx_init(&c, cmd, a.url)) != 0) return rc;
+  creds k;
+  json_t *body = NULL;
+  cl_resp r = {0, NULL};
+  if ((rc = load_creds(&c, &a, 1, &k)) != 0) goto out;
+  rc = CL_USAGE;
+  if (!(body = json_object())) goto out;
+  if (set_str(&c, body, "tool", a.tool) || set_str(&c, body, "operation", a.operation) ||
+      set_str(&c, body, "classification", a.classification) ||
+      set_str(&c, body, "destination", a.destination) ||
+      set_str(&c, body, "environment", a.environment))
+    goto out;
+  if (a.resource) {
+    json_t *res = parse_resource(&c, a.resource);
+    if (!res || json_object_set_new(body, "resource", res) != 0) goto out;
+  }
+  if (a.args) {
+    json_error_t je;
+    json_t *args = json_loads(a.args, JSON_REJECT_DUPLICATES, &je);
+    if (!json_is_object(args)) {
+      fprintf(stderr, "%s: --args wants a JSON object: %s\n", cmd,
+              args ? "not an object" : je.text);
+      json_decref(args);
+      goto out;
+    }
+    if (json_object_set_new(body, "args", args) != 0) goto out;
+  }
+  rc = cl_agent(&c, k.key, k.token, "POST", "/v1/authorize", body, &r);
+  if (rc != 0) goto out;
+  if (!cl_ok(&r)) {
+    rc = cl_fail(&c, &r);
+    goto out;
+  }
+  const char *d = json_string_value(json_object_get(r.body, "decision"));
+  int allow = d && strcmp(d, "allow") == 0;
+  if (a.json) {
+    cl_print_json(r.body);
+  } else {
+    char did[128], ver[64];
+    cl_json_text(json_object_get(r.body, "decision_id"), did, sizeof did);
+    cl_json_text(json_object_get(r.body, "policy_version"), ver, sizeof ver);
+    printf("%s %s.%s\n", allow ? "ALLOW" : "DENY", a.tool, a.operation);
+    cl_print_policies(stdout, r.body);
+    if (!allow && json_array_size(json_object_get(r.body, "policies")) == 0)
+      printf("  no policy permits this call (default deny)\n");
+    printf("  decision %s, policy version %s\n", *did ? did : "?", *ver ? ver : "?");
+  }
+  /* Anything but an explicit allow is a deny: fail closed on odd answers. */
+  rc = allow ? CL_OK : CL_DENY;
+out:
+  cl_resp_clear(&r);
+  json_decref(body);
+  creds_clear(&k);
+  return rc;
+}

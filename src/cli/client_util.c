@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * The client commands' option parser, agent-side files (key, token) and
+ * display helpers. The HTTP side is client_http.c.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/client.h"
+#include "util/wd_alloc.h"
+#include "util/wd_buf.h"
+#include "util/wd_limits.h"
+#include "warden/err.h"
+
+static const cl_opt *find_opt(const cl_opt *opts, const char *a, size_t n) {
+  for (const cl_opt *o = opts; o->name; o++)
+    if (strlen(o->name) == n && memcmp(o->name, a, n) == 0) return o;
+  return NULL;
+}
+
+int cl_parse(const char *cmd, int argc, char **argv, const cl_opt *opts, const char **pos,
+             size_t max_pos, size_t *npos, int *help) {
+  int only_pos = 0;
+  *npos = 0;
+  *help = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (only_pos || a[0] != '-' || a[1] == '\0') {
+      if (*npos >= max_pos) {
+        fprintf(stderr, "%s: unexpected argument '%s'\n", cmd, a);
+        return CL_USAGE;
+      }
+      pos[(*npos)++] = a;
+      continue;
+    }
+    if (strcmp(a, "--") == 0) {
+      only_pos = 1;
+      continue;
+    }
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+      *help = 1;
+      continue;
+    }
+    const char *eq = strchr(a, '=');
+    size_t n = eq ? (size_t)(eq - a) : strlen(a);
+    const cl_opt *o = find_opt(opts, a, n);
+    if (!o) {
+      fprintf(stderr, "%s: unknown option '%.*s' (see --help)\n", cmd, (int)n, a);
+      return CL_USAGE;
+    }
+    if (o->flag) {
+      if (eq) {
+        fprintf(stderr, "%s: option '%s' takes no value\n", cmd, o->name);
+        return CL_USAGE;
+      }
+      *o->flag = 1;
+      continue;
+    }
+    const char *v = NULL;
+    if (eq) {
+      v = eq + 1;
+    } else if (i + 1 < argc) {
+      v = argv[++i];
+    } else {
+      fprintf(stderr, "%s: option '%s' needs a value\n", cmd, o->name);
+      return CL_USAGE;
+    }
+    if (o->multi) {
+      if (*o->nmulti >= CL_MAX_MULTI) {
+        fprintf(stderr, "%s: too many '%s' options (at most %d)\n", cmd, o->name, CL_MAX_MULTI);
+        return CL_USAGE;
+      }
+      o->multi[(*o->nmulti)++] = v;
+    } else {
+      *o->val = v;
+    }
+  }
+  return 0;
+}
+
+/* ---- agent-side files ---------------------------------------------------------- */
+
+int cl_default_key_path(const char *name, char *out, size_t cap) {
+  const char *home = getenv("HOME");
+  if (!home || !*home) return CL_ERR;
+  int n = snprintf(out, cap, "%s/.config/warden/%s.key", home, name);
+  return n < 0 || (size_t)n >= cap ? CL_ERR : 0;
+}
+
+int cl_token_path(const char *key_path, char *out, size_t cap) {
+  size_t n = strlen(key_path);
+  int w;
+  if (n > 4 && strcmp(key_path + n - 4, ".key") == 0)
+    w = snprintf(out, cap, "%.*s.token", (int)(n - 4), key_path);
+  else
+    w = snprintf(out, cap, "%s.token", key_path);
+  return w < 0 || (size_t)w >= cap ? CL_ERR : 0;
+}
+
+int cl_load_agent_key(const cl_ctx *c, const char *key_opt, const char *agent_opt,
+                      wd_ident_key **out, char *path, size_t cap) {
+  *out = NULL;
+  if (!key_opt && agent_opt) {
+    if (cl_default_key_path(agent_opt, path, cap) != 0) {
+      fprintf(stderr, "%s: cannot form the default key path (is HOME set?)\n", c->cmd);
+      return CL_ERR;
+    }
+  } else {
+    if (!key_opt) key_opt = getenv("WARDEN_AGENT_KEY");
+    if (!key_opt || !*key_opt) {
+      fprintf(stderr, "%s: which agent? give --agent-key FILE, --agent NAME or WARDEN_AGENT_KEY\n",
+              c->cmd);
+      return CL_USAGE;
+    }
+    int n = snprintf(path, cap, "%s", key_opt);
+    if (n < 0 || (size_t)n >= cap) {
+      fprintf(stderr, "%s: key path too long\n", c->cmd);
+      return CL_USAGE;
+    }
+  }
+  int rc = wd_ident_key_load(path, out);
+  if (rc < 0 || !wd_ident_key_has_private(*out)) {
+    fprintf(stderr, "%s: cannot load the agent key %s: %s\n", c->cmd, path,
+            rc < 0 ? wd_strerror(rc) : "no private key in the file");
+    wd_ident_key_free(*out);
+    *out = NULL;
+    return CL_ERR;
+  }
+  return 0;
+}
+
+int cl_write_secret(const cl_ctx *c, const char *path, const char *text) {
+  char tmp[4096];
+  int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+  if (n < 0 || (size_t)n >= sizeof tmp) {
+    fprintf(stderr, "%s: path too long: %s\n", c->cmd, path);
+    return CL_ERR;
+  }
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    fprintf(stderr, "%s: cannot create %s: %s\n", c->cmd, tmp, strerror(errno));
+    return CL_ERR;
+  }
+  size_t len = strlen(text), off = 0;
+  int ok = 1;
+  while (ok && off <= len) {
+    /* The text, then its newline, in at most two writes. */
+    const char *p = off < len ? text + off : "\n";
+    size_t want = off < len ? len - off : 1;
+    ssize_t w = write(fd, p, want);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0)
+      ok = 0;
+    else
+      off += (size_t)w;
+  }
+  if (ok && fsync(fd) != 0) ok = 0;
+  if (close(fd) != 0) ok = 0;
+  if (ok && rename(tmp, path) != 0) ok = 0;
+  if (!ok) {
+    fprintf(stderr, "%s: cannot write %s: %s\n", c->cmd, path, strerror(errno));
+    (void)unlink(tmp);
+    return CL_ERR;
+  }
+  return 0;
+}
+
+int cl_read_token(const cl_ctx *c, const char *path, char **out) {
+  *out = NULL;
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    fprintf(stderr, "%s: cannot read the token file %s: %s\n", c->cmd, path, strerror(errno));
+    return CL_ERR;
+  }
+  char *buf = wd_malloc(WD_LIMIT_JWS_BYTES + 2);
+  if (!buf) {
+    (void)fclose(f);
+    fprintf(stderr, "%s: out of memory\n", c->cmd);
+    return CL_ERR;
+  }
+  size_t n = fread(buf, 1, WD_LIMIT_JWS_BYTES + 1, f);
+  (void)fclose(f);
+  while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+    n--;
+  buf[n] = '\0';
+  if (n == 0 || n > WD_LIMIT_JWS_BYTES) {
+    fprintf(stderr, "%s: %s does not hold a task token\n", c->cmd, path);
+    wd_ident_secret_free(buf);
+    return CL_ERR;
+  }
+  *out = buf;
+  return 0;
+}
+
+int cl_token_task_id(const char *token, char *out, size_t cap) {
+  wd_ident_jws j;
+  memset(&j, 0, sizeof j);
+  if (wd_ident_jws_decode(token, strlen(token), &j, NULL) < 0) return CL_ERR;
+  const char *id = json_string_value(json_object_get(j.payload, "task_id"));
+  int rc = CL_ERR;
+  if (id) {
+    int n = snprintf(out, cap, "%s", id);
+    rc = n < 0 || (size_t)n >= cap ? CL_ERR : 0;
+  }
+  wd_ident_jws_clear(&j);
+  return rc;
+}
+
+/* ---- display -------------------------------------------------------------------- */
+
+static int dump_cb(const char *buf, size_t size, void *data) {
+  FILE *f = data;
+  return fwrite(buf, 1, size, f) == size ? 0 : -1;
+}
+
+static int buf_cb(const char *p, size_t n, void *ud) { return wd_buf_add(ud, p, n) == 0 ? 0 : -1; }
+
+char *cl_json_dumps(const json_t *v, size_t flags) {
+  wd_buf b;
+  wd_buf_init(&b, WD_LIMIT_BUF_DEFAULT);
+  if (json_dump_callback(v, buf_cb, &b, flags) != 0) {
+    wd_buf_free(&b);
+    return NULL;
+  }
+  return wd_buf_take(&b);
+}
+
+void cl_print_json(const json_t *v) {
+  (void)json_dump_callback(v, dump_cb, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY);
+  fputc('\n', stdout);
+}
+
+typedef struct capbuf {
+  char *p;
+  size_t cap, len;
+  int cut;
+} capbuf;
+
+static int cap_cb(const char *buf, size_t size, void *data) {
+  capbuf *b = data;
+  for (size_t i = 0; i < size; i++) {
+    if (b->len + 1 >= b->cap) {
+      b->cut = 1;
+      return -1;
+    }
+    b->p[b->len++] = buf[i];
+  }
+  return 0;
+}
+
+void cl_json_text(const json_t *v, char *out, size_t cap) {
+  if (cap == 0) return;
+  out[0] = '\0';
+  if (!v) return;
+  if (json_is_string(v)) {
+    int n = snprintf(out, cap, "%s", json_string_value(v));
+    if (n >= 0 && (size_t)n >= cap && cap > 4) memcpy(out + cap - 4, "...", 4);
+    return;
+  }
+  capbuf b = {out, cap, 0, 0};
+  (void)json_dump_callback(v, cap_cb, &b, JSON_COMPACT | JSON_ENCODE_ANY);
+  out[b.len] = '\0';
+  if (b.cut && cap > 4) memcpy(out + cap - 4, "...", 4);
+}
+
+void cl_print_policies(FILE *f, const json_t *obj) {
+  size_t i;
+  json_t *p;
+  json_array_foreach(json_object_get(obj, "policies"), i, p) {
+    const char *id =
+        json_is_string(p) ? json_string_value(p) : json_string_value(json_object_get(p, "id"));
+    const char *reason = json_string_value(json_object_get(p, "reason"));
+    fprintf(f, "  policy %s%s%s\n", id ? id : "?", reason ? ": " : "", reason ? reason : "");
+  }
+  json_array_foreach(json_object_get(obj, "errors"), i, p) {
+    char text[512];
+    if (json_is_object(p) && json_is_string(json_object_get(p, "policy"))) {
+      char msg[400];
+      cl_json_text(json_object_get(p, "message"), msg, sizeof msg);
+      fprintf(f, "  error in policy %s: %s\n", json_string_value(json_object_get(p, "policy")),
+              msg);
+      continue;
+    }
+    cl_json_text(p, text, sizeof text);
+    fprintf(f, "  error %s\n", text);
+  }
+}
+
+void cl_time_text(const json_t *v, char *out, size_t cap) {
+  if (json_is_integer(v) && cap > 0) {
+    time_t t = (time_t)json_integer_value(v);
+    struct tm tm;
+    if (gmtime_r(&t, &tm) && strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0) return;
+  }
+  cl_json_text(v, out, cap);
+}
