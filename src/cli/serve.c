@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * `warden serve`: load the configuration, start the HTTP service, print the
- * URL it listens on, wait for SIGTERM or SIGINT, shut down gracefully. For
- * now it serves /healthz and /readyz only; the governance routes plug into
- * the same route table. This is front-end code: it prints, and it owns the
- * process's signal disposition (the libraries never touch signals).
+ * URL it listens on (and, on the first start only, the generated admin
+ * token), wait for SIGTERM or SIGINT, shut down gracefully: in-flight
+ * requests finish, and every answered decision is already durable in the
+ * evidence log. The service itself is src/gov. This is front-end code: it
+ * prints, and it owns the process's signal disposition (the libraries
+ * never touch signals).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -16,32 +18,14 @@
 
 #include "cli/cli.h"
 #include "config/wd_config.h"
-#include "http/wd_http.h"
+#include "gov/wd_gov.h"
+#include "ident/wd_ident.h"
 #include "warden/err.h"
 
 extern char **environ;
 
-typedef struct serve_svc {
-  const wd_config *cfg;
-} serve_svc;
-
-/* Ready when the state directory is usable; the store will replace this
- * with a real probe. */
-static int ready(void *svc, char *reason, size_t len) {
-  const serve_svc *s = svc;
-  if (access(s->cfg->data_dir, R_OK | W_OK | X_OK) != 0) {
-    (void)snprintf(reason, len, "data directory not usable: %s", strerror(errno));
-    return 1;
-  }
-  return 0;
-}
-
-static void flush(void *svc) {
-  (void)svc; /* nothing buffered yet; the evidence log will flush here */
-}
-
 static void usage(FILE *out) {
-  char keys[2048];
+  char keys[4096];
   (void)wd_config_help(keys, sizeof keys);
   fprintf(out,
           "usage: warden serve [--config FILE] [flags]\n"
@@ -86,30 +70,40 @@ int wd_cli_serve(int argc, char **argv) {
   }
   (void)signal(SIGPIPE, SIG_IGN);
 
-  serve_svc svc = {&cfg};
-  wd_http_opts o;
+  wd_gov_opts o;
   memset(&o, 0, sizeof o);
+  o.data_dir = cfg.data_dir;
+  o.policy_dir = cfg.policy_dir;
+  o.trust_domain = cfg.trust_domain;
+  o.admin_token = cfg.admin_token;
   o.host = cfg.listen_host;
   o.port = cfg.listen_port;
   o.threads = cfg.threads;
   o.max_connections = cfg.max_connections;
   o.conn_timeout_s = cfg.connection_timeout_s;
   o.max_body = cfg.max_body_bytes;
-  o.ready = ready;
-  o.flush = flush;
-  o.svc = &svc;
-  o.builtin_health = 1;
-  wd_http_server *srv = NULL;
-  int rc = wd_http_server_start(&o, &srv);
+  o.schema_path = cfg.schema_path;
+  o.audience = cfg.audience;
+  o.pure_cedar = (int)cfg.pure_cedar;
+  o.token_ttl_s = cfg.token_ttl_s;
+  o.quarantine_denials = cfg.quarantine_denials;
+  o.quarantine_window_s = cfg.quarantine_window_s;
+  wd_gov *srv = NULL;
+  char *admin = NULL;
+  int rc = wd_gov_start(&o, &srv, &admin, err, sizeof err);
   if (rc < 0) {
-    fprintf(stderr, "warden serve: cannot listen on %s:%u: %s\n", cfg.listen_host,
-            (unsigned)cfg.listen_port, wd_strerror(rc));
+    fprintf(stderr, "warden serve: %s\n", err[0] ? err : wd_strerror(rc));
     wd_config_clear(&cfg);
     return 1;
   }
   int v6 = strchr(cfg.listen_host, ':') != NULL;
   printf("warden: listening on http://%s%s%s:%u\n", v6 ? "[" : "", cfg.listen_host, v6 ? "]" : "",
-         (unsigned)wd_http_server_port(srv));
+         (unsigned)wd_gov_port(srv));
+  if (admin) {
+    /* Printed once: only its hash is stored. */
+    printf("warden: admin token (shown once): %s\n", admin);
+    wd_ident_secret_free(admin);
+  }
   (void)fflush(stdout);
 
   int sig = 0;
@@ -117,9 +111,9 @@ int wd_cli_serve(int argc, char **argv) {
   }
   fprintf(stderr, "warden: %s received, finishing in-flight requests\n",
           sig == SIGINT ? "SIGINT" : "SIGTERM");
-  rc = wd_http_server_shutdown(srv, cfg.shutdown_timeout_s * 1000u);
+  rc = wd_gov_shutdown(srv, cfg.shutdown_timeout_s * 1000u);
   if (rc < 0) fprintf(stderr, "warden: shutdown deadline passed with requests in flight\n");
-  wd_http_server_free(srv);
+  wd_gov_free(srv);
   wd_config_clear(&cfg);
   fprintf(stderr, "warden: stopped\n");
   return rc < 0 ? 1 : 0;

@@ -60,6 +60,18 @@ static const key KEYS[] = {
      "wait for in-flight requests at shutdown (s)"},
     {"max_body_bytes", "WARDEN_MAX_BODY_BYTES", "--max-body-bytes", K_SIZE, F(max_body_bytes), 0, 1,
      WD_LIMIT_HTTP_BODY_BYTES, "largest request body"},
+    {"schema", "WARDEN_SCHEMA", "--schema", K_STR, F(schema_path), S(schema_path), 0, 0,
+     "governance schema (.cedarschema); default <policy_dir>/governance.cedarschema"},
+    {"audience", "WARDEN_AUDIENCE", "--audience", K_STR, F(audience), S(audience), 0, 0,
+     "aud of task tokens (default warden)"},
+    {"pure_cedar", "WARDEN_PURE_CEDAR", "--pure-cedar", K_UINT, F(pure_cedar), 0, 0, 1,
+     "1: Cedar semantics instead of strict mode (an erroring forbid is skipped)"},
+    {"token_ttl", "WARDEN_TOKEN_TTL", "--token-ttl", K_UINT, F(token_ttl_s), 0, 1, 900,
+     "task-token lifetime (s), default 300"},
+    {"quarantine_denials", "WARDEN_QUARANTINE_DENIALS", "--quarantine-denials", K_UINT,
+     F(quarantine_denials), 0, 0, 1000000, "auto-quarantine after N denials (0 = off)"},
+    {"quarantine_window", "WARDEN_QUARANTINE_WINDOW", "--quarantine-window", K_UINT,
+     F(quarantine_window_s), 0, 1, 86400, "window of the auto-quarantine rule (s), default 60"},
 };
 #define NKEYS (sizeof KEYS / sizeof KEYS[0])
 
@@ -86,6 +98,9 @@ void wd_config_defaults(wd_config *c) {
   c->connection_timeout_s = WD_LIMIT_HTTP_CONN_TIMEOUT_S;
   c->shutdown_timeout_s = 10;
   c->max_body_bytes = WD_LIMIT_HTTP_BODY_BYTES;
+  memcpy(c->policy_dir, "docs/policies", sizeof "docs/policies");
+  c->token_ttl_s = 300;
+  c->quarantine_window_s = 60;
 }
 
 void wd_config_clear(wd_config *c) {

@@ -31,6 +31,12 @@ typedef struct wd_config {
   unsigned shutdown_timeout_s; /* wait for in-flight requests */
   size_t max_body_bytes;
   char config_file[WD_CONFIG_PATH_MAX]; /* the file that was read, or "" */
+  char schema_path[WD_CONFIG_PATH_MAX]; /* "" = <policy_dir>/governance.cedarschema */
+  char audience[256];                   /* task-token aud; "" = "warden" */
+  unsigned pure_cedar;                  /* 1: Cedar semantics (an erroring forbid is skipped) */
+  unsigned token_ttl_s;                 /* task-token lifetime; 0 = 300 */
+  unsigned quarantine_denials;          /* auto-quarantine after N denials; 0 = off */
+  unsigned quarantine_window_s;         /* ... within this window; 0 = 60 */
 } wd_config;
 
 /* Fills c with the defaults (127.0.0.1:8080, ./var, warden.local, ...). */

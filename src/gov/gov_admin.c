@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Admin routes: agents (register, list, show, quarantine, release,
+ * retire), join tokens, the policy set (GET/PUT), and the evidence log
+ * (verify, task trace). Every change is logged with actor "admin".
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <string.h>
+
+#include "gov/gov_int.h"
+#include "util/wd_alloc.h"
+#include "util/wd_limits.h"
+
+#define TRY(x)                                                                                     \
+  do {                                                                                             \
+    if (x) return rc;                                                                              \
+  } while (0)
+
+static int valid_name(const char *s) {
+  size_t n = strlen(s);
+  if (n == 0 || n > 128) return 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+          c == '_' || c == '.'))
+      return 0;
+  }
+  return 1;
+}
+
+int wd_gov__h_agent_create(wd_http_req *req, wd_http_resp *resp, void *svc) {
+  wd_gov *g = svc;
+  int rc = 0;
+  const char *name, *owner, *tier, *env;
+  if (!json_is_object(req->json))
+    return wd_gov__err(resp, 400, "bad_request", NULL, "body must be a JSON object");
+  TRY(wd_gov__str(req, resp, "name", 1, &name, &rc));
+  TRY(wd_gov__str(req, resp, "owner", 1, &owner, &rc));
+  TRY(wd_gov__str(req, resp, "risk_tier", 1, &tier, &rc));
+  TRY(wd_gov__str(req, resp, "environment", 1, &env, &rc));
+  if (!valid_name(name))
+    return wd_gov__err(resp, 400, "invalid_field", "name",
+                       "field 'name' must be 1-128 characters of [A-Za-z0-9._-]");
+  wd_agent a = {0};
+  if (wd_agent_tier_parse(tier, &a.tier) != 0)
+    return wd_gov__err(resp, 400, "invalid_field", "risk_tier",
+                       "field 'risk_tier' must be read_only, standard or high_impact");
+  json_t *attrs = json_object_get(req->json, "attributes");
+  if (attrs && !json_is_object(attrs) && !json_is_null(attrs))
+    return wd_gov__err(resp, 400, "invalid_field", "attributes",
+                       "field 'attributes' must be an object");
+  json_t *empty = json_is_object(attrs) ? NULL : json_object();
+  char *atxt = json_dumps(empty ? empty : attrs, JSON_COMPACT | JSON_SORT_KEYS);
+  json_decref(empty);
+  json_malloc_t jmalloc;
+  json_free_t jfree;
+  json_get_alloc_funcs(&jmalloc, &jfree);
+  char id[512];
+  if (!atxt) return -WD_E_NOMEM;
+  if (wd_gov__spiffe(g, name, id, sizeof id) != 0) {
+    jfree(atxt);
+    return wd_gov__err(resp, 400, "invalid_field", "name", "field 'name' is too long");
+  }
+  a.id = id;
+  a.name = wd_gov__lend(name);
+  a.owner = wd_gov__lend(owner);
+  a.environment = wd_gov__lend(env);
+  a.attrs = atxt;
+  a.status = WD_AGENT_PENDING;
+  rc = wd_store_agent_register(g->store, &a, wd_gov__now_ms());
+  jfree(atxt); /* json_dumps output: jansson's allocator */
+  if (rc == -WD_E_EXISTS) return wd_gov__err(resp, 409, "conflict", "name", "agent exists");
+  if (rc == -WD_E_INVAL || rc == -WD_E_TOOBIG)
+    return wd_gov__err(resp, 400, "invalid_field", NULL, "invalid agent fields");
+  if (rc) return rc;
+  wd_agent got = {0};
+  if ((rc = wd_store_agent_get(g->store, id, &got)) != 0) return rc;
+  json_t *body = wd_gov__agent_json(&got);
+  if (body) rc = wd_gov__log(g, WD_AUDIT_AGENT_REGISTERED, "admin", NULL, body, NULL);
+  wd_store_agent_free(&got);
+  if (!body) return -WD_E_NOMEM;
+  if (rc) {
+    json_decref(body);
+    return rc;
+  }
+  return wd_http_resp_json(resp, 201, body);
+}
+
+int wd_gov__h_agent_list(wd_http_req *req, wd_http_resp *resp, void *svc) {
+  (void)req;
+  wd_gov *g = svc;
+  wd_agent_list l = {0};
+  int rc = wd_store_agent_list(g->store, &l);
+  if (rc) return rc;
+  json_t *arr = json_array();
+  for (size_t i = 0; arr && i < l.n; i++)
+    if (json_array_append_new(arr, wd_gov__agent_json(&l.items[i])) != 0) {
+      json_decref(arr);
+      arr = NULL;
+    }
+  wd_store_agent_list_free(&l);
+  if (!arr) return -WD_E_NOMEM;
+  json_t *body = json_pack("{s:o}", "agents", arr);
+  return body ? wd_http_resp_json(resp, 200, body) : -WD_E_NOMEM;
+}
+
+/* Loads the agent named in the path, or answers 404 (returns 1). */
+static int load_agent(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_agent *a, int *rc) {
+  char id[512];
+  const char *name = wd_http_param(req, "name");
+  if (!name || wd_gov__spiffe(g, name, id, sizeof id) != 0) {
+    *rc = wd_gov__err(resp, 404, "not_found", "name", "no such agent");
+    return 1;
+  }
+  *rc = wd_store_agent_get(g->store, id, a);
+  if (*rc == -WD_E_NOTFOUND) {
+    *rc = wd_gov__err(resp, 404, "not_found", "name", "no such agent");
+    return 1;
+  }
+  return *rc != 0;
+}
+
+int wd_gov__h_agent_get(wd_http_req *req, wd_http_resp *resp, void *svc) {
+  wd_agent a = {0};
+  int rc = 0;
+  if (load_agent(svc, req, resp, &a, &rc)) return rc;
+  json_t *body = wd_gov__agent_json(&a);
+  wd_store_agent_free(&a);
+  return body ? wd_http_resp_json(resp, 200, body) : -WD_E_NOMEM;
+}
+
+int wd_gov__h_join_token(wd_http_req *req, wd_http_resp *resp, void *svc) {
+  wd_gov *g = svc;
+  wd_agent a = {0};
+  int rc = 0;
+  if (load_agent(g, req, resp, &a, &rc)) return rc;
+  json_int_t ttl = 600;
+  json_t *v = json_is_object(req->json) ? json_object_get(req->json, "ttl_seconds") : NULL;
+  if (v && !json_is_null(v)) {
+    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 3600) {
+      wd_store_agent_free(&a);
+      return wd_gov__err(resp, 400, "invalid_field", "ttl_seconds",
+                         "field 'ttl_seconds' must be an integer from 1 to 3600");
+    }
+    ttl = json_integer_value(v);
+  }
+  char *tok = NULL;
+  char hash[WD_IDENT_HASH_HEX_LEN + 1];
+  int64_t now = wd_gov__now_ms(), exp = now + (int64_t)ttl * 1000;
+  rc = wd_ident_random_token(32, &tok);
+  if (!rc) rc = wd_ident_secret_hash(tok, strlen(tok), hash);
+  if (!rc) rc = wd_store_join_create(g->store, hash, a.name, exp, now);
+  json_t *p = rc ? NULL
+                 : json_pack("{s:s, s:s, s:I}", "action", "join_token.created", "agent", a.id,
+                             "expires_ms", (json_int_t)exp);
+  if (!rc && !p) rc = -WD_E_NOMEM;
+  if (!rc) rc = wd_gov__log(g, WD_AUDIT_ADMIN_ACTION, "admin", NULL, p, NULL);
+  json_decref(p);
+  wd_store_agent_free(&a);
+  json_t *body =
+      rc ? NULL : json_pack("{s:s, s:I}", "token", tok, "expires_at", (json_int_t)(exp / 1000));
+  wd_ident_secret_free(tok);
+  if (rc) return rc;
+  return body ? wd_http_resp_json(resp, 201, body) : -WD_E_NOMEM;
+}
+
+static int set_status(wd_http_req *req, wd_http_resp *resp, wd_gov *g, wd_agent_status st,
+                      wd_audit_type t, int need_reason) {
+  wd_agent a = {0};
+  int rc = 0;
+  const char *reason = NULL;
+  if (wd_gov__str(req, resp, "reason", need_reason, &reason, &rc)) return rc;
+  if (load_agent(g, req, resp, &a, &rc)) return rc;
+  if (a.status == WD_AGENT_RETIRED || (st == WD_AGENT_ACTIVE && a.status != WD_AGENT_QUARANTINED) ||
+      (st != WD_AGENT_RETIRED && a.status == WD_AGENT_PENDING)) {
+    rc = wd_http_resp_error(resp, 409, "conflict", "status", "agent is %s",
+                            wd_agent_status_name(a.status));
+    wd_store_agent_free(&a);
+    return rc;
+  }
+  rc = wd_gov__set_agent_status(g, a.id, st, reason ? reason : "", "admin", t);
+  wd_agent got = {0};
+  if (!rc) rc = wd_store_agent_get(g->store, a.id, &got);
+  wd_store_agent_free(&a);
+  if (rc) return rc;
+  json_t *body = wd_gov__agent_json(&got);
+  wd_store_agent_free(&got);
+  return body ? wd_http_resp_json(resp, 200, body) : -WD_E_NOMEM;
+}
+
+int wd_gov__h_quarantine(wd_http_req *req, wd_http_resp *resp, void *svc) {
+  return set_status(req, resp, svc, WD_AGENT_QUARANTINED, WD_AUDIT_AGENT_QUARANTINED, 1);
+}
+int wd_gov__h_release(wd_http_req *req, wd_http_resp *resp, void *svc) {
+  return set_status(req, resp, svc, WD_AGENT_ACTIVE, WD_AUDIT_AGENT_RELEASED, 1);
+}
+int wd_gov__h_retire(wd_http_req *req, wd_http_resp *resp, void *svc) {
+  return set_status(req, resp, svc, WD_AGENT_RETIRED, WD_AUDIT_AGENT_RETIRED, 0);
+}
+
+/* ---- policies ------------------------------------------------------------------------- */
+
+int wd_gov__h_policies_get(wd_http_req *req, wd_http_resp *resp, void *svc) {
+  (void)req;
+  wd_gov *g = svc;
+  wd_gov__snap s;
+  wd_gov__snap_get(g, &s);
+  wd_policy_version v = {0};
+  int rc = wd_store_policy_get(g->store, s.version, &v);
+  json_t *body = NULL;
+  if (!rc) {
+    body = json_pack("{s:I, s:s, s:I}", "version", (json_int_t)s.version, "policies", v.text,
+                     "count", (json_int_t)cedar_policyset_count(s.ps));
+    if (!body) rc = -WD_E_NOMEM;
+  }
+  wd_store_policy_free(&v);
+  wd_gov__snap_put(&s);
+  return rc ? rc : wd_http_resp_json(resp, 200, body);
+}
+
+int wd_gov__h_policies_put(wd_http_req *req, wd_http_resp *resp, void *svc) {
+  wd_gov *g = svc;
+  int rc = 0;
+  const char *text;
+  if (wd_gov__str(req, resp, "policies", 1, &text, &rc)) return rc;
+  size_t len = strlen(text);
+  cedar_policyset *ps = NULL;
+  json_t *diags = NULL;
+  rc = wd_gov__build_policies(g, text, len, &ps, &diags);
+  if (rc == -WD_E_PARSE || rc == -WD_E_VALIDATE) {
+    /* The active set is untouched: an invalid set never replaces it. */
+    json_t *body = json_pack("{s:{s:s, s:s, s:s, s:o}}", "error", "code",
+                             rc == -WD_E_PARSE ? "policy_parse" : "policy_invalid", "message",
+                             rc == -WD_E_PARSE ? "the policies do not parse"
+                                               : "the policies do not validate against the schema",
+                             "field", "policies", "diagnostics", diags ? diags : json_array());
+    return body ? wd_http_resp_json(resp, 422, body) : -WD_E_NOMEM;
+  }
+  json_decref(diags);
+  if (rc) return rc;
+  int64_t v = 0;
+  pthread_mutex_lock(&g->put_lock);
+  rc = wd_gov__activate(g, text, len, ps, "admin", &v);
+  pthread_mutex_unlock(&g->put_lock);
+  cedar_policyset_unref(ps);
+  if (rc) return rc;
+  json_t *body = json_pack("{s:I}", "version", (json_int_t)v);
+  return body ? wd_http_resp_json(resp, 200, body) : -WD_E_NOMEM;
+}
+
+/* ---- the evidence log ------------------------------------------------------------------- */
+
+int wd_gov__h_audit_verify(wd_http_req *req, wd_http_resp *resp, void *svc) {
+  (void)req;
+  wd_gov *g = svc;
+  wd_audit_report rep;
+  memset(&rep, 0, sizeof rep);
+  int rc = wd_audit_verify(g->store, &rep);
+  if (rc && rc != -WD_E_VALIDATE) return rc;
+  json_t *body = json_pack("{s:b, s:I}", "ok", rc == 0, "records", (json_int_t)rep.records);
+  if (body && rc) {
+    json_t *fb = json_pack("{s:I, s:s}", "seq", (json_int_t)rep.bad_seq, "reason", rep.reason);
+    if (!fb || json_object_set_new(body, "first_broken", fb) != 0) {
+      json_decref(body);
+      body = NULL;
+    }
+  }
+  return body ? wd_http_resp_json(resp, 200, body) : -WD_E_NOMEM;
+}
+
+int wd_gov__h_audit_task(wd_http_req *req, wd_http_resp *resp, void *svc) {
+  wd_gov *g = svc;
+  const char *id = wd_http_param(req, "id");
+  wd_audit_records recs = {0};
+  int rc = wd_audit_trace(g->store, id, &recs);
+  if (rc) return rc;
+  json_t *arr = json_array();
+  for (size_t i = 0; arr && i < recs.n; i++) {
+    const wd_audit_row *r = &recs.v[i];
+    json_t *pl = json_loads(r->payload ? r->payload : "{}", 0, NULL);
+    json_t *o =
+        json_pack("{s:I, s:s, s:s, s:s, s:s?, s:o, s:s, s:s}", "seq", (json_int_t)r->seq, "time",
+                  r->time, "type", r->type, "actor", r->actor, "task", r->task, "payload",
+                  pl ? pl : json_object(), "prev_hash", r->prev_hash, "hash", r->hash);
+    if (!o || json_array_append_new(arr, o) != 0) {
+      json_decref(arr);
+      arr = NULL;
+    }
+  }
+  wd_audit_records_free(&recs);
+  if (!arr) return -WD_E_NOMEM;
+  json_t *body = json_pack("{s:s, s:o}", "task", id, "records", arr);
+  return body ? wd_http_resp_json(resp, 200, body) : -WD_E_NOMEM;
+}

@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Who is calling: the HTTP layer's auth callback. Admin routes take the
+ * admin bearer token (constant-time hash compare); agent routes take a
+ * task token with a DPoP proof, or, to open a task, a bare DPoP proof
+ * whose key thumbprint names an enrolled agent. The two kinds never mix:
+ * an agent credential on an admin route and the admin token on an
+ * agent-only route are both 401. Everything the handler needs is copied
+ * into the request arena.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "gov/gov_int.h"
+#include "util/wd_alloc.h"
+
+static int unauthorized(wd_http_resp *resp, const char *msg) {
+  int rc = wd_gov__err(resp, 401, "unauthorized", NULL, msg);
+  return rc ? rc : 1;
+}
+
+static int forbidden(wd_http_resp *resp, const char *msg) {
+  int rc = wd_gov__err(resp, 403, "forbidden", NULL, msg);
+  return rc ? rc : 1;
+}
+
+static const char *prefixed(const char *h, const char *scheme) {
+  size_t n = strlen(scheme);
+  if (!h || strncasecmp(h, scheme, n) != 0 || h[n] != ' ') return NULL;
+  h += n;
+  while (*h == ' ')
+    h++;
+  return *h ? h : NULL;
+}
+
+static char *adup(wd_arena *a, const char *s) {
+  return s ? wd_arena_strndup(a, s, strlen(s)) : NULL;
+}
+
+/* Copies the agent's strings into the arena and frees the owned ones. */
+static int keep_agent(wd_http_req *req, wd_gov__who *w, wd_agent *a) {
+  w->agent = *a;
+  w->agent.id = adup(req->arena, a->id);
+  w->agent.name = adup(req->arena, a->name);
+  w->agent.owner = adup(req->arena, a->owner);
+  w->agent.environment = adup(req->arena, a->environment);
+  w->agent.attrs = adup(req->arena, a->attrs ? a->attrs : "{}");
+  w->agent.jwk = adup(req->arena, a->jwk);
+  w->agent.jkt = adup(req->arena, a->jkt);
+  wd_store_agent_free(a);
+  if (!w->agent.id || !w->agent.name || !w->agent.owner || !w->agent.environment || !w->agent.attrs)
+    return -WD_E_NOMEM;
+  w->has_agent = 1;
+  return 0;
+}
+
+static int make_htu(const wd_http_req *req, char *out, size_t len) {
+  const char *host = wd_http_header(req, "Host");
+  if (!host || !*host) return -WD_E_INVAL;
+  int n = snprintf(out, len, "http://%s%s", host, req->path);
+  return n < 0 || (size_t)n >= len ? -WD_E_TOOBIG : 0;
+}
+
+/* Same URI for DPoP purposes: scheme and authority case-insensitive, the
+ * path exact, query and fragment ignored. */
+static int same_htu(const char *a, const char *b) {
+  const char *pa = strstr(a, "://"), *pb = strstr(b, "://");
+  if (!pa || !pb) return 0;
+  pa = strchr(pa + 3, '/');
+  pb = strchr(pb + 3, '/');
+  size_t la = pa ? (size_t)(pa - a) : strcspn(a, "?#");
+  size_t lb = pb ? (size_t)(pb - b) : strcspn(b, "?#");
+  if (la != lb || strncasecmp(a, b, la) != 0) return 0;
+  const char *ra = pa ? pa : "/", *rb = pb ? pb : "/";
+  size_t ea = strcspn(ra, "?#"), eb = strcspn(rb, "?#");
+  return ea == eb && memcmp(ra, rb, ea) == 0;
+}
+
+/* A proof without a token (POST /v1/tasks): the proof's own key is the
+ * credential, so it must verify, name this request and be fresh. */
+static int bare_proof(const char *proof, const char *htm, const char *htu, int64_t now,
+                      char jkt[WD_IDENT_JKT_LEN + 1], char jti[WD_IDENT_DPOP_JTI_MAX + 1],
+                      int64_t *iat) {
+  wd_ident_jws j;
+  wd_ident_key *k = NULL;
+  int rc = wd_ident_jws_decode(proof, strlen(proof), &j, NULL);
+  if (rc) return rc;
+  const json_t *jwk = json_object_get(j.header, "jwk");
+  rc = -WD_E_VALIDATE;
+  if (!j.typ || strcmp(j.typ, WD_IDENT_DPOP_TYP) != 0 || !jwk) goto out;
+  if ((rc = wd_ident_key_from_jwk_json(jwk, &k, NULL)) != 0) goto out;
+  if ((rc = wd_ident_jws_verify(&j, k, NULL)) != 0) goto out;
+  rc = -WD_E_VALIDATE;
+  const char *pj = json_string_value(json_object_get(j.payload, "jti"));
+  const char *pm = json_string_value(json_object_get(j.payload, "htm"));
+  const char *pu = json_string_value(json_object_get(j.payload, "htu"));
+  const json_t *pi = json_object_get(j.payload, "iat");
+  if (!pj || !*pj || strlen(pj) > WD_IDENT_DPOP_JTI_MAX || !pm || !pu || !json_is_integer(pi))
+    goto out;
+  int64_t t = (int64_t)json_integer_value(pi);
+  if (strcmp(pm, htm) != 0 || !same_htu(pu, htu) || t < now - WD_IDENT_DPOP_WINDOW ||
+      t > now + WD_IDENT_LEEWAY_DEFAULT)
+    goto out;
+  memcpy(jkt, wd_ident_key_jkt(k), WD_IDENT_JKT_LEN + 1);
+  memcpy(jti, pj, strlen(pj) + 1);
+  *iat = t;
+  rc = 0;
+out:
+  wd_ident_key_free(k);
+  wd_ident_jws_clear(&j);
+  return rc;
+}
+
+static int fresh_jti(wd_gov *g, const char *jti, int64_t iat, int *is_new) {
+  int64_t exp_ms = (iat + WD_IDENT_DPOP_WINDOW + WD_IDENT_LEEWAY_DEFAULT) * 1000;
+  return wd_store_dpop_seen(g->store, jti, exp_ms, wd_gov__now_ms(), is_new);
+}
+
+static int agent_status_ok(wd_http_resp *resp, const wd_agent *a) {
+  if (a->status == WD_AGENT_ACTIVE) return 0;
+  return forbidden(resp,
+                   a->status == WD_AGENT_RETIRED ? "agent is retired" : "agent is quarantined");
+}
+
+static int auth_bare(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__who *w,
+                     const char *proof) {
+  if (strcmp(req->method, "POST") != 0 || strcmp(req->path, "/v1/tasks") != 0)
+    return unauthorized(resp, "this route needs a task token");
+  char htu[2048], jkt[WD_IDENT_JKT_LEN + 1], jti[WD_IDENT_DPOP_JTI_MAX + 1];
+  int64_t iat = 0, now = wd_gov__now_ms() / 1000;
+  if (make_htu(req, htu, sizeof htu) != 0) return unauthorized(resp, "no Host header");
+  if (bare_proof(proof, req->method, htu, now, jkt, jti, &iat) != 0)
+    return unauthorized(resp, "invalid DPoP proof");
+  wd_agent a = {0};
+  int rc = wd_store_agent_get_by_jkt(g->store, jkt, &a);
+  if (rc == -WD_E_NOTFOUND) return unauthorized(resp, "unknown agent key");
+  if (rc) return rc;
+  if ((rc = keep_agent(req, w, &a)) != 0) return rc;
+  int is_new = 0;
+  if ((rc = fresh_jti(g, jti, iat, &is_new)) != 0) return rc;
+  if (!is_new) return unauthorized(resp, "DPoP proof replayed");
+  return agent_status_ok(resp, &w->agent);
+}
+
+static int auth_token(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__who *w,
+                      const char *tok, const char *proof) {
+  int64_t now = wd_gov__now_ms() / 1000;
+  wd_ident_verify_opts vo = {.iss = g->issuer, .aud = g->audience, .now = now, .leeway = 5};
+  wd_ident_claims c;
+  memset(&c, 0, sizeof c);
+  wd_ident_diag d;
+  pthread_rwlock_rdlock(&g->keys_lock);
+  int rc = wd_ident_token_verify(g->keys, tok, strlen(tok), &vo, &c, &d);
+  pthread_rwlock_unlock(&g->keys_lock);
+  if (rc == -WD_E_VALIDATE) return unauthorized(resp, d.msg[0] ? d.msg : "invalid task token");
+  if (rc) return rc;
+  char htu[2048];
+  wd_ident_dpop_result dr;
+  wd_agent a = {0};
+  int refused = 0;
+  if (make_htu(req, htu, sizeof htu) != 0) {
+    refused = unauthorized(resp, "no Host header");
+    goto out;
+  }
+  wd_ident_dpop_opts po = {.htm = req->method,
+                           .htu = htu,
+                           .access_token = tok,
+                           .cnf_jkt = c.cnf_jkt,
+                           .now = now,
+                           .window = WD_IDENT_DPOP_WINDOW,
+                           .leeway = -1};
+  rc = wd_ident_dpop_verify(proof, proof ? strlen(proof) : 0, &po, &dr, &d);
+  if (rc == -WD_E_VALIDATE) {
+    refused = unauthorized(resp, d.msg[0] ? d.msg : wd_ident_reason_msg(d.reason));
+    rc = 0;
+    goto out;
+  }
+  if (rc) goto out;
+  rc = wd_store_agent_get(g->store, c.sub, &a);
+  if (rc == -WD_E_NOTFOUND) {
+    rc = 0;
+    refused = unauthorized(resp, "unknown agent");
+    goto out;
+  }
+  if (rc) goto out;
+  if (!a.jkt || strcmp(a.jkt, c.cnf_jkt) != 0) {
+    wd_store_agent_free(&a);
+    refused = unauthorized(resp, "token not bound to the agent's key");
+    goto out;
+  }
+  if ((rc = keep_agent(req, w, &a)) != 0) goto out;
+  if ((refused = agent_status_ok(resp, &w->agent)) != 0) goto out;
+  /* No cache window: one read of the store decides revocation. */
+  int revoked = 1;
+  rc = wd_store_token_is_revoked(g->store, c.jti, &revoked);
+  if (rc == -WD_E_NOTFOUND) rc = 0, revoked = 1;
+  if (rc) goto out;
+  if (revoked) {
+    refused = unauthorized(resp, "task token revoked or task ended");
+    goto out;
+  }
+  int is_new = 0;
+  if ((rc = fresh_jti(g, dr.jti, dr.iat, &is_new)) != 0) goto out;
+  if (!is_new) {
+    refused = unauthorized(resp, "DPoP proof replayed");
+    goto out;
+  }
+  const char *pid = wd_http_param(req, "id");
+  if (pid && strcmp(pid, c.task_id) != 0) {
+    refused = unauthorized(resp, "token belongs to another task");
+    goto out;
+  }
+  w->has_token = 1;
+  w->jti = adup(req->arena, c.jti);
+  w->task_id = adup(req->arena, c.task_id);
+  w->exp = c.exp;
+  if (!w->jti || !w->task_id) rc = -WD_E_NOMEM;
+out:
+  wd_ident_claims_clear(&c);
+  return rc ? rc : refused;
+}
+
+/* Routes where the admin token may stand in for the agent. */
+static int admin_may_act(const wd_http_req *req) {
+  if (strncmp(req->path, "/v1/tasks/", 10) != 0) return 0;
+  if (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0) return 1;
+  size_t n = strlen(req->path);
+  static const char *const ends[] = {"/complete", "/fail", "/cancel"};
+  for (size_t i = 0; i < 3; i++) {
+    size_t e = strlen(ends[i]);
+    if (n > e && strcmp(req->path + n - e, ends[i]) == 0) return 1;
+  }
+  return 0;
+}
+
+int wd_gov__auth(wd_http_req *req, wd_http_resp *resp, void *svc) {
+  wd_gov *g = svc;
+  wd_gov__who *w = wd_arena_calloc(req->arena, 1, sizeof *w);
+  if (!w) return -WD_E_NOMEM;
+  req->auth_ctx = w;
+  const char *authz = wd_http_header(req, "Authorization");
+  const char *proof = wd_http_header(req, "DPoP");
+  const char *bearer = prefixed(authz, "Bearer");
+  if (req->auth == WD_HTTP_AUTH_ADMIN || (bearer && admin_may_act(req))) {
+    if (!bearer || proof) return unauthorized(resp, "admin token required");
+    if (!wd_ident_secret_check(bearer, strlen(bearer), g->admin_hash))
+      return unauthorized(resp, "invalid admin token");
+    w->admin = 1;
+    return 0;
+  }
+  if (req->auth != WD_HTTP_AUTH_AGENT) return unauthorized(resp, "no credentials accepted");
+  const char *tok = prefixed(authz, "DPoP");
+  if (tok) return auth_token(g, req, resp, w, tok, proof);
+  if (authz) return unauthorized(resp, "agent credentials required");
+  if (!proof) return unauthorized(resp, "DPoP proof required");
+  return auth_bare(g, req, resp, w, proof);
+}
+
+int wd_gov__h_jwks(wd_http_req *req, wd_http_resp *resp, void *svc) {
+  (void)req;
+  wd_gov *g = svc;
+  char *txt = NULL;
+  pthread_rwlock_rdlock(&g->keys_lock);
+  int rc = wd_ident_keyset_jwks(g->keys, wd_gov__now_ms() / 1000, &txt);
+  pthread_rwlock_unlock(&g->keys_lock);
+  if (rc) return rc;
+  json_t *j = json_loads(txt, 0, NULL);
+  wd_free(txt);
+  if (!j) return -WD_E_NOMEM;
+  return wd_http_resp_json(resp, 200, j);
+}

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * POST /v1/authorize: the per-call decision. The auth callback already
+ * checked the task token (signature, aud, exp, revocation in the store),
+ * the DPoP proof and its replay, and the agent's status. Here the call is
+ * counted against the budget, decided, recorded in the session, written to
+ * the evidence log, and only then answered. Any internal failure past the
+ * count is a deny with an attempted record; a denial may trigger the
+ * auto-quarantine rule.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <string.h>
+
+#include "gov/gov_int.h"
+#include "util/wd_alloc.h"
+
+int wd_gov__classification_ok(const char *c);
+
+static int name_ok(const char *s) {
+  size_t n = strlen(s);
+  if (n == 0 || n > 64) return 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return 0;
+  }
+  return 1;
+}
+
+/* Counts a denial; returns 1 when the agent crossed the configured rule. */
+static int denial_trips(wd_gov *g, const char *agent, int64_t now) {
+  if (!g->q_denials) return 0;
+  int trip = 0;
+  pthread_mutex_lock(&g->deny_lock);
+  json_t *arr = json_object_get(g->denials, agent);
+  if (!arr) {
+    arr = json_array();
+    if (!arr || json_object_set_new(g->denials, agent, arr) != 0) {
+      pthread_mutex_unlock(&g->deny_lock);
+      return 0;
+    }
+  }
+  while (json_array_size(arr) && json_integer_value(json_array_get(arr, 0)) <= now - g->q_window_ms)
+    (void)json_array_remove(arr, 0);
+  (void)json_array_append_new(arr, json_integer(now));
+  if (json_array_size(arr) >= g->q_denials) {
+    trip = 1;
+    json_array_clear(arr);
+  }
+  pthread_mutex_unlock(&g->deny_lock);
+  return trip;
+}
+
+int wd_gov__h_authorize(wd_http_req *req, wd_http_resp *resp, void *svc) {
+  wd_gov *g = svc;
+  wd_gov__who *w = req->auth_ctx;
+  int rc = 0;
+  if (!w || !w->has_token)
+    return wd_gov__err(resp, 401, "unauthorized", NULL, "task token required");
+  if (!json_is_object(req->json))
+    return wd_gov__err(resp, 400, "bad_request", NULL, "body must be a JSON object");
+  const char *tool, *op, *cls, *dest, *env;
+  if (wd_gov__str(req, resp, "tool", 1, &tool, &rc)) return rc;
+  if (wd_gov__str(req, resp, "operation", 1, &op, &rc)) return rc;
+  if (wd_gov__str(req, resp, "classification", 0, &cls, &rc)) return rc;
+  if (wd_gov__str(req, resp, "destination", 0, &dest, &rc)) return rc;
+  if (wd_gov__str(req, resp, "environment", 0, &env, &rc)) return rc;
+  if (!name_ok(tool))
+    return wd_gov__err(resp, 400, "invalid_field", "tool", "field 'tool' must match [a-z0-9_-]+");
+  if (!name_ok(op))
+    return wd_gov__err(resp, 400, "invalid_field", "operation",
+                       "field 'operation' must match [a-z0-9_-]+");
+  if (!cls) cls = "internal";
+  if (!wd_gov__classification_ok(cls))
+    return wd_gov__err(resp, 400, "invalid_field", "classification",
+                       "field 'classification' must be public, internal, confidential or secret");
+  if (!dest) dest = "local";
+  if (!env) env = w->agent.environment;
+  const char *res_id = NULL;
+  json_t *res = json_object_get(req->json, "resource");
+  if (res && !json_is_null(res)) {
+    json_t *rid = json_object_get(res, "id");
+    if (!json_is_object(res) || !json_is_string(rid) || json_string_length(rid) == 0 ||
+        json_string_length(rid) > 1024)
+      return wd_gov__err(resp, 400, "invalid_field", "resource",
+                         "field 'resource' must be {type, id} with a non-empty id");
+    res_id = json_string_value(rid);
+  }
+  json_t *args = json_object_get(req->json, "args");
+  if (args && !json_is_object(args) && !json_is_null(args))
+    return wd_gov__err(resp, 400, "invalid_field", "args", "field 'args' must be an object");
+
+  int64_t now = wd_gov__now_ms();
+  wd_call_verdict verdict = WD_CALL_OK;
+  int64_t before = 0;
+  rc = wd_store_task_count_call(g->store, w->task_id, now, &verdict, &before);
+  if (rc == -WD_E_NOTFOUND)
+    return wd_gov__err(resp, 401, "unauthorized", NULL, "task token revoked or task ended");
+  if (rc) return rc;
+  switch (verdict) {
+  case WD_CALL_OK: break;
+  case WD_CALL_NOT_OPEN:
+    return wd_gov__err(resp, 401, "unauthorized", NULL, "task token revoked or task ended");
+  case WD_CALL_EXPIRED:
+    (void)wd_gov__end_task(g, w->task_id, WD_TASK_EXPIRED, "ttl reached", "warden");
+    return wd_gov__err(resp, 401, "unauthorized", NULL, "task expired");
+  case WD_CALL_BUDGET:
+    (void)wd_gov__end_task(g, w->task_id, WD_TASK_EXHAUSTED, "budget exhausted", "warden");
+    return wd_gov__err(resp, 401, "unauthorized", NULL, "task budget exhausted");
+  }
+
+  char action[140];
+  (void)snprintf(action, sizeof action, "%s.%s", tool, op);
+  wd_task t = {0};
+  wd_gov__decision d;
+  memset(&d, 0, sizeof d);
+  wd_gov__snap s;
+  wd_gov__snap_get(g, &s);
+  int internal = wd_store_task_get(g->store, w->task_id, &t);
+  if (!internal) {
+    t.calls = before;
+    wd_gov__call call = {tool, op, cls, dest, env, res_id};
+    internal = wd_gov__decide(g, &s, &w->agent, &t, action, &call, NULL, &d);
+  }
+  if (internal) d.allow = 0;
+  /* The session learns what an allowed call touched; a set that cannot
+   * grow means a data-flow rule could miss a value, so deny. */
+  int rec = wd_store_task_record_call(g->store, w->task_id, tool, cls, dest, d.allow);
+  if (rec && d.allow) {
+    d.allow = 0;
+    internal = rec;
+    int ignored = wd_store_task_record_call(g->store, w->task_id, NULL, NULL, NULL, 0);
+    (void)ignored; /* best effort: the decision is already a deny */
+  }
+  if (!d.policies) d.policies = json_array();
+  if (!d.errors) d.errors = json_array();
+  if (internal && d.errors)
+    (void)json_array_append_new(
+        d.errors, json_pack("{s:s, s:s}", "policy", "", "message", "internal error: denied"));
+  json_t *p =
+      json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:O?, s:O, s:O, s:I, s:s, "
+                "s:s, s:I}",
+                "decision", d.allow ? "allow" : "deny", "action", action, "tool", tool, "operation",
+                op, "classification", cls, "destination", dest, "environment", env, "resource",
+                res_id, "args", args, "policies", d.policies ? d.policies : json_null(), "errors",
+                d.errors ? d.errors : json_null(), "policy_version", (json_int_t)s.version,
+                "context_sha256", d.ctx_digest, "jti", w->jti, "call", (json_int_t)(before + 1));
+  int64_t seq = 0;
+  rc = p ? wd_gov__log(g, WD_AUDIT_AUTHZ_DECISION, w->agent.id, w->task_id, p, &seq) : -WD_E_NOMEM;
+  json_decref(p);
+  json_t *body = NULL;
+  if (!rc) {
+    char sid[32];
+    (void)snprintf(sid, sizeof sid, "%lld", (long long)seq);
+    body = json_pack("{s:s, s:O, s:O, s:I, s:s}", "decision", d.allow ? "allow" : "deny",
+                     "policies", d.policies, "errors", d.errors, "policy_version",
+                     (json_int_t)s.version, "decision_id", sid);
+    if (!body) rc = -WD_E_NOMEM;
+  }
+  int allowed = d.allow;
+  int64_t budget = t.budget;
+  wd_gov__decision_clear(&d);
+  wd_gov__snap_put(&s);
+  wd_store_task_free(&t);
+  /* Unrecorded decisions are never answered: a log failure is a 500. */
+  if (rc) return rc;
+  rc = wd_http_resp_json(resp, 200, body);
+  if (!allowed && denial_trips(g, w->agent.id, now)) {
+    char why[128];
+    (void)snprintf(why, sizeof why, "auto: %u denials within %lld s", g->q_denials,
+                   (long long)(g->q_window_ms / 1000));
+    (void)wd_gov__set_agent_status(g, w->agent.id, WD_AGENT_QUARANTINED, why, "warden",
+                                   WD_AUDIT_AGENT_QUARANTINED);
+  }
+  if (budget > 0 && before + 1 >= budget)
+    (void)wd_gov__end_task(g, w->task_id, WD_TASK_EXHAUSTED, "budget exhausted", "warden");
+  return rc;
+}

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Private to src/gov: the service context shared by the route handlers,
+ * and the helpers they share. Not a public interface.
+ */
+#ifndef WD_GOV_INT_H
+#define WD_GOV_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "audit/wd_audit.h"
+#include "gov/wd_gov.h"
+#include "http/wd_http.h"
+#include "ident/wd_ident.h"
+#include "store/wd_store.h"
+#include "warden/cedar.h"
+
+/* One active policy set: a counted reference to an immutable set. */
+typedef struct wd_gov__snap {
+  cedar_policyset *ps; /* owned reference */
+  int64_t version;
+} wd_gov__snap;
+
+struct wd_gov {
+  char data_dir[4096];
+  char trust_domain[256];
+  char audience[256];
+  char issuer[300];
+  int strict;
+  int64_t token_ttl_s;
+  unsigned q_denials;
+  int64_t q_window_ms;
+  unsigned reaper_ms;
+
+  wd_store *store;       /* owned */
+  wd_audit *audit;       /* owned */
+  wd_ident_keyset *keys; /* owned; replaced under keys_lock on rotation */
+  pthread_rwlock_t keys_lock;
+  cedar_schema *schema; /* owned; immutable */
+  char admin_hash[WD_IDENT_HASH_HEX_LEN + 1];
+
+  /* The active policy set. The lock only guards taking a reference, so a
+   * swap is atomic and a request keeps the set it started with. */
+  pthread_mutex_t pol_lock;
+  wd_gov__snap pol;
+  pthread_mutex_t put_lock; /* serialises PUT /v1/policies */
+
+  /* Recent denials per agent for the auto-quarantine rule. */
+  pthread_mutex_t deny_lock;
+  json_t *denials; /* {agent_id: [ms, ...]}; owned */
+
+  pthread_t reaper;
+  int reaper_started;
+  pthread_mutex_t stop_lock;
+  pthread_cond_t stop_cond;
+  int stopping;
+
+  wd_http_server *http; /* owned */
+  int shut;
+};
+
+/* The credential a request carried, left by the auth callback in the
+ * request arena (so nothing leaks when the body is refused later). */
+typedef struct wd_gov__who {
+  int admin;
+  int has_agent;
+  wd_agent agent; /* strings arena-owned: never wd_store_agent_free it */
+  int has_token;
+  const char *jti, *task_id; /* of the presented task token; arena-owned */
+  int64_t exp;
+} wd_gov__who;
+
+int64_t wd_gov__now_ms(void);
+/* The store's structs take char * for fields it only reads; this lends a
+ * borrowed string to one of them without a qualifier-dropping cast. */
+static inline char *wd_gov__lend(const char *s) {
+  char *r;
+  memcpy(&r, &s, sizeof r);
+  return r;
+}
+/* A counted reference to the active set; release with wd_gov__snap_put. */
+void wd_gov__snap_get(wd_gov *g, wd_gov__snap *out);
+void wd_gov__snap_put(wd_gov__snap *s);
+/* Reads every *.cedar in dir, sorted by name, into one owned text. */
+int wd_gov__read_policy_dir(const char *dir, char **out, size_t *len);
+/* Parses and validates text; on success *out is an owned set, else diags
+ * is filled (each with line and column) and nothing changes. */
+int wd_gov__build_policies(wd_gov *g, const char *text, size_t len, cedar_policyset **out,
+                           json_t **diags);
+/* Records text as a new version, activates it, logs it, swaps it in. */
+int wd_gov__activate(wd_gov *g, const char *text, size_t len, cedar_policyset *ps,
+                     const char *actor, int64_t *version);
+
+/* The evidence log: appends payload (borrowed) and returns the seq. */
+int wd_gov__log(wd_gov *g, wd_audit_type t, const char *actor, const char *task,
+                const json_t *payload, int64_t *seq);
+
+/* Shared error answers. */
+int wd_gov__err(wd_http_resp *resp, unsigned status, const char *code, const char *field,
+                const char *msg);
+/* A required (or optional) string member of the JSON body; on a missing or
+ * mistyped member fills a 400 naming it and returns 1. */
+int wd_gov__str(wd_http_req *req, wd_http_resp *resp, const char *name, int required,
+                const char **out, int *rc);
+
+json_t *wd_gov__agent_json(const wd_agent *a);
+json_t *wd_gov__task_json(const wd_task *t);
+/* The agent's SPIFFE id for a name, into out. */
+int wd_gov__spiffe(const wd_gov *g, const char *name, char *out, size_t len);
+
+/* Ends a task (status, reason), logs task.ended and token.revoked. */
+int wd_gov__end_task(wd_gov *g, const char *task_id, wd_task_status st, const char *reason,
+                     const char *actor);
+/* Sets an agent's status with logging; used by admin routes and the
+ * auto-quarantine rule. */
+int wd_gov__set_agent_status(wd_gov *g, const char *id, wd_agent_status st, const char *reason,
+                             const char *actor, wd_audit_type t);
+
+/* Builds the Cedar request and entities of a decision and decides it.
+ * ctx_extra is merged into the context (owned by the caller). */
+typedef struct wd_gov__decision {
+  int allow;
+  json_t *policies; /* owned [{id, reason}] */
+  json_t *errors;   /* owned [..] */
+  int64_t version;
+  char ctx_digest[WD_IDENT_HASH_HEX_LEN + 1];
+} wd_gov__decision;
+void wd_gov__decision_clear(wd_gov__decision *d);
+
+typedef struct wd_gov__call {
+  const char *tool, *operation, *classification, *destination, *environment;
+  const char *res_id; /* Data id or NULL */
+} wd_gov__call;
+
+int wd_gov__decide(wd_gov *g, const wd_gov__snap *snap, const wd_agent *a, const wd_task *t,
+                   const char *action, const wd_gov__call *call, const char *previous_intent,
+                   wd_gov__decision *out);
+
+/* Mints and records a task token; fills the response members. */
+int wd_gov__issue_token(wd_gov *g, const wd_agent *a, const wd_task *t, json_t *resp_body,
+                        wd_audit_type logtype, const char *actor);
+
+/* Route handlers. */
+int wd_gov__h_jwks(wd_http_req *req, wd_http_resp *resp, void *svc);
+int wd_gov__h_agent_create(wd_http_req *req, wd_http_resp *resp, void *svc);
+int wd_gov__h_agent_list(wd_http_req *req, wd_http_resp *resp, void *svc);
+int wd_gov__h_agent_get(wd_http_req *req, wd_http_resp *resp, void *svc);
+int wd_gov__h_join_token(wd_http_req *req, wd_http_resp *resp, void *svc);
+int wd_gov__h_quarantine(wd_http_req *req, wd_http_resp *resp, void *svc);
+int wd_gov__h_release(wd_http_req *req, wd_http_resp *resp, void *svc);
+int wd_gov__h_retire(wd_http_req *req, wd_http_resp *resp, void *svc);
+int wd_gov__h_policies_get(wd_http_req *req, wd_http_resp *resp, void *svc);
+int wd_gov__h_policies_put(wd_http_req *req, wd_http_resp *resp, void *svc);
+int wd_gov__h_audit_verify(wd_http_req *req, wd_http_resp *resp, void *svc);
+int wd_gov__h_audit_task(wd_http_req *req, wd_http_resp *resp, void *svc);
+int wd_gov__h_enroll(wd_http_req *req, wd_http_resp *resp, void *svc);
+int wd_gov__h_task_open(wd_http_req *req, wd_http_resp *resp, void *svc);
+int wd_gov__h_task_get(wd_http_req *req, wd_http_resp *resp, void *svc);
+int wd_gov__h_task_renew(wd_http_req *req, wd_http_resp *resp, void *svc);
+int wd_gov__h_task_intent(wd_http_req *req, wd_http_resp *resp, void *svc);
+int wd_gov__h_task_complete(wd_http_req *req, wd_http_resp *resp, void *svc);
+int wd_gov__h_task_fail(wd_http_req *req, wd_http_resp *resp, void *svc);
+int wd_gov__h_task_cancel(wd_http_req *req, wd_http_resp *resp, void *svc);
+int wd_gov__h_authorize(wd_http_req *req, wd_http_resp *resp, void *svc);
+
+/* The auth callback (gov_auth.c). */
+int wd_gov__auth(wd_http_req *req, wd_http_resp *resp, void *svc);
+
+#endif

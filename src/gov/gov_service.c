@@ -1,0 +1,625 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * The service context: opening the store, the evidence log, the signing
+ * keyset, the admin token and the policy set under the data directory;
+ * the atomic policy snapshot; the TTL reaper; the route table; start and
+ * graceful stop.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "gov/gov_int.h"
+#include "util/wd_alloc.h"
+#include "util/wd_buf.h"
+#include "util/wd_limits.h"
+
+int64_t wd_gov__now_ms(void) {
+  struct timespec ts;
+  (void)clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- the policy snapshot ---------------------------------------------------- */
+
+void wd_gov__snap_get(wd_gov *g, wd_gov__snap *out) {
+  pthread_mutex_lock(&g->pol_lock);
+  out->ps = cedar_policyset_ref(g->pol.ps);
+  out->version = g->pol.version;
+  pthread_mutex_unlock(&g->pol_lock);
+}
+
+void wd_gov__snap_put(wd_gov__snap *s) {
+  cedar_policyset_unref(s->ps);
+  s->ps = NULL;
+}
+
+static void snap_swap(wd_gov *g, cedar_policyset *ps, int64_t version) {
+  pthread_mutex_lock(&g->pol_lock);
+  cedar_policyset *old = g->pol.ps;
+  g->pol.ps = ps;
+  g->pol.version = version;
+  pthread_mutex_unlock(&g->pol_lock);
+  /* Requests still holding the old set keep it alive until they finish. */
+  cedar_policyset_unref(old);
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int read_file(const char *path, size_t cap, char **out, size_t *len) {
+  *out = NULL;
+  FILE *f = fopen(path, "rb");
+  if (!f) return errno == ENOENT ? -WD_E_NOTFOUND : -WD_E_IO;
+  wd_buf b;
+  wd_buf_init(&b, cap);
+  char chunk[8192];
+  size_t n;
+  int rc = 0;
+  while (!rc && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+    rc = wd_buf_add(&b, chunk, n);
+  if (!rc && ferror(f)) rc = -WD_E_IO;
+  (void)fclose(f);
+  if (!rc && wd_buf_len(&b) == 0) rc = wd_buf_adds(&b, "");
+  if (rc) {
+    wd_buf_free(&b);
+    return rc;
+  }
+  *len = wd_buf_len(&b);
+  *out = wd_buf_take(&b);
+  return *out ? 0 : -WD_E_NOMEM;
+}
+
+int wd_gov__read_policy_dir(const char *dir, char **out, size_t *len) {
+  *out = NULL;
+  *len = 0;
+  DIR *d = opendir(dir);
+  if (!d) return -WD_E_IO;
+  char **names = NULL;
+  size_t n = 0, cap = 0;
+  int rc = 0;
+  struct dirent *e;
+  while (!rc && (e = readdir(d)) != NULL) {
+    size_t l = strlen(e->d_name);
+    if (l < 7 || strcmp(e->d_name + l - 6, ".cedar") != 0 || e->d_name[0] == '.') continue;
+    if (n == cap) {
+      size_t nc = cap ? cap * 2 : 32;
+      char **nn = wd_realloc(names, nc * sizeof *nn);
+      if (!nn) {
+        rc = -WD_E_NOMEM;
+        break;
+      }
+      names = nn;
+      cap = nc;
+    }
+    if (!(names[n] = wd_strdup(e->d_name)))
+      rc = -WD_E_NOMEM;
+    else
+      n++;
+  }
+  (void)closedir(d);
+  wd_buf b;
+  wd_buf_init(&b, WD_LIMIT_STORE_POLICY_BYTES);
+  if (!rc) qsort(names, n, sizeof *names, cmp_str);
+  for (size_t i = 0; i < n && !rc; i++) {
+    char path[4400];
+    (void)snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+    char *txt = NULL;
+    size_t tl = 0;
+    rc = read_file(path, WD_LIMIT_POLICY_TEXT_BYTES, &txt, &tl);
+    if (!rc) rc = wd_buf_add(&b, txt, tl);
+    if (!rc && tl && txt[tl - 1] != '\n') rc = wd_buf_addc(&b, '\n');
+    wd_free(txt);
+  }
+  if (!rc && wd_buf_len(&b) == 0) rc = wd_buf_adds(&b, "");
+  for (size_t i = 0; i < n; i++)
+    wd_free(names[i]);
+  wd_free(names);
+  if (rc) {
+    wd_buf_free(&b);
+    return rc;
+  }
+  *len = wd_buf_len(&b);
+  *out = wd_buf_take(&b);
+  return *out ? 0 : -WD_E_NOMEM;
+}
+
+static json_t *diags_json(const cedar_diags *d) {
+  json_t *a = json_array();
+  for (size_t i = 0; a && i < cedar_diags_count(d); i++) {
+    const cedar_diag *x = cedar_diags_get(d, i);
+    if (x->sev != CEDAR_SEV_ERROR) continue;
+    json_t *o = json_pack("{s:s, s:I, s:I, s:s}", "message", x->msg, "line", (json_int_t)x->line,
+                          "column", (json_int_t)x->col, "policy", x->policy_id);
+    if (!o || json_array_append_new(a, o) != 0) {
+      json_decref(a);
+      return NULL;
+    }
+  }
+  return a;
+}
+
+int wd_gov__build_policies(wd_gov *g, const char *text, size_t len, cedar_policyset **out,
+                           json_t **diags) {
+  *out = NULL;
+  if (diags) *diags = NULL;
+  cedar_diags *d = cedar_diags_new();
+  if (!d) return -WD_E_NOMEM;
+  cedar_policyset *ps = NULL;
+  int rc = cedar_policyset_parse(text, len, &ps, d);
+  if (!rc && g->schema) rc = cedar_validate(g->schema, ps, d);
+  if (rc && diags) *diags = diags_json(d);
+  cedar_diags_free(d);
+  if (rc) {
+    cedar_policyset_unref(ps);
+    return rc;
+  }
+  *out = ps;
+  return 0;
+}
+
+int wd_gov__activate(wd_gov *g, const char *text, size_t len, cedar_policyset *ps,
+                     const char *actor, int64_t *version) {
+  int64_t v = 0;
+  int rc = wd_store_policy_add(g->store, text, len, wd_gov__now_ms(), &v);
+  if (!rc) rc = wd_store_policy_activate(g->store, v);
+  if (rc) return rc;
+  char hash[WD_IDENT_HASH_HEX_LEN + 1];
+  rc = wd_ident_secret_hash(text, len, hash);
+  json_t *p = rc ? NULL
+                 : json_pack("{s:I, s:I, s:s}", "version", (json_int_t)v, "policies",
+                             (json_int_t)cedar_policyset_count(ps), "sha256", hash);
+  if (!rc && !p) rc = -WD_E_NOMEM;
+  if (!rc) rc = wd_gov__log(g, WD_AUDIT_POLICY_ACTIVATED, actor, NULL, p, NULL);
+  json_decref(p);
+  if (rc) return rc;
+  snap_swap(g, cedar_policyset_ref(ps), v);
+  if (version) *version = v;
+  return 0;
+}
+
+/* ---- shared helpers ----------------------------------------------------------- */
+
+int wd_gov__log(wd_gov *g, wd_audit_type t, const char *actor, const char *task,
+                const json_t *payload, int64_t *seq) {
+  return wd_audit_append_json(g->audit, t, actor, task, payload, seq);
+}
+
+int wd_gov__err(wd_http_resp *resp, unsigned status, const char *code, const char *field,
+                const char *msg) {
+  return wd_http_resp_error(resp, status, code, field, "%s", msg);
+}
+
+int wd_gov__str(wd_http_req *req, wd_http_resp *resp, const char *name, int required,
+                const char **out, int *rc) {
+  *out = NULL;
+  json_t *v = json_is_object(req->json) ? json_object_get(req->json, name) : NULL;
+  if (!v || json_is_null(v)) {
+    if (!required) return 0;
+    *rc = wd_http_resp_error(resp, 400, "missing_field", name, "missing field '%s'", name);
+    return 1;
+  }
+  if (!json_is_string(v) || (required && json_string_length(v) == 0) ||
+      json_string_length(v) > WD_LIMIT_STORE_FIELD_BYTES) {
+    *rc = wd_http_resp_error(resp, 400, "invalid_field", name,
+                             "field '%s' must be a non-empty string", name);
+    return 1;
+  }
+  *out = json_string_value(v);
+  return 0;
+}
+
+int wd_gov__spiffe(const wd_gov *g, const char *name, char *out, size_t len) {
+  int n = snprintf(out, len, "spiffe://%s/agent/%s", g->trust_domain, name);
+  return n < 0 || (size_t)n >= len ? -WD_E_TOOBIG : 0;
+}
+
+json_t *wd_gov__agent_json(const wd_agent *a) {
+  json_t *attrs = json_loads(a->attrs ? a->attrs : "{}", 0, NULL);
+  if (!attrs) attrs = json_object();
+  return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s?, s:I, s:I}", "id", a->id, "name",
+                   a->name, "owner", a->owner, "risk_tier", wd_agent_tier_name(a->tier),
+                   "environment", a->environment, "attributes", attrs, "status",
+                   wd_agent_status_name(a->status), "jkt", a->jkt, "created_ms",
+                   (json_int_t)a->created_ms, "updated_ms", (json_int_t)a->updated_ms);
+}
+
+json_t *wd_gov__task_json(const wd_task *t) {
+  json_t *tools = json_loads(t->expected_tools ? t->expected_tools : "[]", 0, NULL);
+  if (!tools) tools = json_array();
+  return json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:s?, s:I, s:I, s:I, s:I, s:I, s:s, s:s?, "
+                   "s:I}",
+                   "id", t->id, "agent_id", t->agent_id, "intent", t->intent, "purpose", t->purpose,
+                   "tools", tools, "classification_ceiling", t->ceiling, "on_behalf_of",
+                   t->on_behalf_of, "created_ms", (json_int_t)t->created_ms, "expires_ms",
+                   (json_int_t)t->expires_ms, "budget", (json_int_t)t->budget, "calls",
+                   (json_int_t)t->calls, "denials", (json_int_t)t->denials, "status",
+                   wd_task_status_name(t->status), "end_reason", t->end_reason, "ended_ms",
+                   (json_int_t)t->ended_ms);
+}
+
+int wd_gov__end_task(wd_gov *g, const char *task_id, wd_task_status st, const char *reason,
+                     const char *actor) {
+  int rc = wd_store_task_end(g->store, task_id, st, reason, wd_gov__now_ms());
+  if (rc) return rc;
+  json_t *p = json_pack("{s:s, s:s}", "status", wd_task_status_name(st), "reason", reason);
+  json_t *r = json_pack("{s:s, s:s}", "scope", "task", "reason", reason);
+  if (!p || !r) rc = -WD_E_NOMEM;
+  /* Revocation happened in the store transaction above; the log says so. */
+  if (!rc) rc = wd_gov__log(g, WD_AUDIT_TOKEN_REVOKED, actor, task_id, r, NULL);
+  if (!rc) rc = wd_gov__log(g, WD_AUDIT_TASK_ENDED, actor, task_id, p, NULL);
+  json_decref(p);
+  json_decref(r);
+  return rc;
+}
+
+typedef struct open_scan {
+  const char *agent;
+  json_t *ids; /* task ids opened by the agent */
+} open_scan;
+
+static int collect_opened(void *ctx, const wd_audit_row *row) {
+  open_scan *o = ctx;
+  if (row->task && strcmp(row->type, "task.opened") == 0 && strcmp(row->actor, o->agent) == 0)
+    return json_array_append_new(o->ids, json_string(row->task)) != 0 ? -WD_E_NOMEM : 0;
+  return 0;
+}
+
+/* Ends the agent's open tasks one by one so each gets its own task.ended
+ * and token.revoked records; the store has no per-agent task list, so the
+ * log's task.opened records name the candidates. */
+static int end_agent_tasks(wd_gov *g, const char *id, const char *reason, const char *actor) {
+  open_scan o = {id, json_array()};
+  if (!o.ids) return -WD_E_NOMEM;
+  int rc = wd_store_audit_scan(g->store, NULL, 1, collect_opened, &o);
+  size_t i;
+  json_t *v;
+  json_array_foreach(o.ids, i, v) {
+    if (rc) break;
+    wd_task t = {0};
+    if (wd_store_task_get(g->store, json_string_value(v), &t) != 0) continue;
+    if (t.status == WD_TASK_OPEN) {
+      rc = wd_gov__end_task(g, t.id, WD_TASK_REVOKED, reason, actor);
+      if (rc == -WD_E_INVAL) rc = 0; /* ended meanwhile */
+    }
+    wd_store_task_free(&t);
+  }
+  json_decref(o.ids);
+  return rc;
+}
+
+int wd_gov__set_agent_status(wd_gov *g, const char *id, wd_agent_status st, const char *reason,
+                             const char *actor, wd_audit_type t) {
+  unsigned ended = 0;
+  if (st == WD_AGENT_QUARANTINED || st == WD_AGENT_RETIRED) {
+    char why[512];
+    (void)snprintf(why, sizeof why, "agent %s: %s", wd_agent_status_name(st), reason ? reason : "");
+    int erc = end_agent_tasks(g, id, why, actor);
+    if (erc) return erc;
+  }
+  int rc = wd_store_agent_set_status(g->store, id, st, reason, wd_gov__now_ms(), &ended);
+  if (rc) return rc;
+  json_t *p = json_pack("{s:s, s:s, s:s, s:I}", "agent", id, "status", wd_agent_status_name(st),
+                        "reason", reason ? reason : "", "tasks_revoked", (json_int_t)ended);
+  if (!p) return -WD_E_NOMEM;
+  rc = wd_gov__log(g, t, actor, NULL, p, NULL);
+  json_decref(p);
+  return rc;
+}
+
+/* ---- the reaper ----------------------------------------------------------------- */
+
+static void *reaper_main(void *arg) {
+  wd_gov *g = arg;
+  pthread_mutex_lock(&g->stop_lock);
+  while (!g->stopping) {
+    struct timespec ts;
+    (void)clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += (time_t)(g->reaper_ms / 1000);
+    ts.tv_nsec += (long)(g->reaper_ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+      ts.tv_sec++;
+      ts.tv_nsec -= 1000000000L;
+    }
+    (void)pthread_cond_timedwait(&g->stop_cond, &g->stop_lock, &ts);
+    if (g->stopping) break;
+    pthread_mutex_unlock(&g->stop_lock);
+    int64_t now = wd_gov__now_ms();
+    wd_strlist ids = {0};
+    if (wd_store_task_list_expired(g->store, now, 256, &ids) == 0) {
+      /* A task that ended meanwhile is -WD_E_INVAL: someone else logged it. */
+      for (size_t i = 0; i < ids.n; i++)
+        (void)wd_gov__end_task(g, ids.v[i], WD_TASK_EXPIRED, "ttl reached", "warden");
+    }
+    wd_strlist_free(&ids);
+    if (wd_store_dpop_prune(g->store, now, NULL) != 0) {
+      /* Retried next round; stale entries only cost space. */
+    }
+    pthread_mutex_lock(&g->stop_lock);
+  }
+  pthread_mutex_unlock(&g->stop_lock);
+  return NULL;
+}
+
+/* ---- the routes -------------------------------------------------------------------- */
+
+static const wd_http_route ROUTES[] = {
+    {"GET", "/.well-known/jwks.json", wd_gov__h_jwks, WD_HTTP_AUTH_NONE},
+    {"POST", "/v1/agents", wd_gov__h_agent_create, WD_HTTP_AUTH_ADMIN},
+    {"GET", "/v1/agents", wd_gov__h_agent_list, WD_HTTP_AUTH_ADMIN},
+    {"GET", "/v1/agents/{name}", wd_gov__h_agent_get, WD_HTTP_AUTH_ADMIN},
+    {"POST", "/v1/agents/{name}/join-tokens", wd_gov__h_join_token, WD_HTTP_AUTH_ADMIN},
+    {"POST", "/v1/agents/{name}/quarantine", wd_gov__h_quarantine, WD_HTTP_AUTH_ADMIN},
+    {"POST", "/v1/agents/{name}/release", wd_gov__h_release, WD_HTTP_AUTH_ADMIN},
+    {"POST", "/v1/agents/{name}/retire", wd_gov__h_retire, WD_HTTP_AUTH_ADMIN},
+    {"POST", "/v1/enroll", wd_gov__h_enroll, WD_HTTP_AUTH_NONE},
+    {"POST", "/v1/tasks", wd_gov__h_task_open, WD_HTTP_AUTH_AGENT},
+    {"GET", "/v1/tasks/{id}", wd_gov__h_task_get, WD_HTTP_AUTH_AGENT},
+    {"POST", "/v1/tasks/{id}/renew", wd_gov__h_task_renew, WD_HTTP_AUTH_AGENT},
+    {"POST", "/v1/tasks/{id}/intent", wd_gov__h_task_intent, WD_HTTP_AUTH_AGENT},
+    {"POST", "/v1/tasks/{id}/complete", wd_gov__h_task_complete, WD_HTTP_AUTH_AGENT},
+    {"POST", "/v1/tasks/{id}/fail", wd_gov__h_task_fail, WD_HTTP_AUTH_AGENT},
+    {"POST", "/v1/tasks/{id}/cancel", wd_gov__h_task_cancel, WD_HTTP_AUTH_AGENT},
+    {"POST", "/v1/authorize", wd_gov__h_authorize, WD_HTTP_AUTH_AGENT},
+    {"GET", "/v1/policies", wd_gov__h_policies_get, WD_HTTP_AUTH_ADMIN},
+    {"PUT", "/v1/policies", wd_gov__h_policies_put, WD_HTTP_AUTH_ADMIN},
+    {"GET", "/v1/audit/verify", wd_gov__h_audit_verify, WD_HTTP_AUTH_ADMIN},
+    {"GET", "/v1/audit/tasks/{id}", wd_gov__h_audit_task, WD_HTTP_AUTH_ADMIN},
+};
+
+static int ready(void *svc, char *reason, size_t len) {
+  wd_gov *g = svc;
+  int v = 0;
+  if (wd_store_schema_version(g->store, &v) != 0) {
+    (void)snprintf(reason, len, "store not reachable");
+    return 1;
+  }
+  return 0;
+}
+
+/* ---- start and stop ------------------------------------------------------------------ */
+
+#define FAIL(code, ...)                                                                            \
+  do {                                                                                             \
+    rc = (code);                                                                                   \
+    (void)snprintf(err, errlen, __VA_ARGS__);                                                      \
+    goto cleanup;                                                                                  \
+  } while (0)
+
+static int open_keys(wd_gov *g) {
+  char dir[4200];
+  (void)snprintf(dir, sizeof dir, "%s/keys", g->data_dir);
+  int64_t now = wd_gov__now_ms() / 1000;
+  int rc = wd_ident_keyset_load(dir, &g->keys);
+  if (rc == -WD_E_NOTFOUND) rc = wd_ident_keyset_new(&g->keys);
+  if (rc) return rc;
+  wd_ident_keyset_prune(g->keys, now);
+  /* A new key at every start; the previous one verifies until the longest
+   * token it could have signed has expired. */
+  rc = wd_ident_keyset_rotate(g->keys, now, WD_IDENT_TOKEN_TTL_MAX);
+  if (!rc) rc = wd_ident_keyset_save(g->keys, dir);
+  return rc;
+}
+
+static int open_admin(wd_gov *g, const char *given, char **generated) {
+  char *h = NULL;
+  int rc = wd_store_setting_get(g->store, WD_SETTING_ADMIN_TOKEN_HASH, &h);
+  if (rc == -WD_E_NOTFOUND) {
+    char *tok = NULL;
+    if (given && *given) {
+      tok = wd_strdup(given);
+      if (!tok) return -WD_E_NOMEM;
+    } else if ((rc = wd_ident_random_token(32, &tok)) != 0) {
+      return rc;
+    }
+    char hash[WD_IDENT_HASH_HEX_LEN + 1];
+    rc = wd_ident_secret_hash(tok, strlen(tok), hash);
+    if (!rc) rc = wd_store_setting_put(g->store, WD_SETTING_ADMIN_TOKEN_HASH, hash, 1);
+    if (rc == -WD_E_EXISTS) {
+      /* Another process won the first start: its token stands. */
+      wd_ident_secret_free(tok);
+      return open_admin(g, NULL, generated);
+    }
+    if (rc) {
+      wd_ident_secret_free(tok);
+      return rc;
+    }
+    memcpy(g->admin_hash, hash, sizeof hash);
+    if (given && *given)
+      wd_ident_secret_free(tok);
+    else
+      *generated = tok;
+    json_t *p = json_pack("{s:s}", "action", "admin_token.created");
+    rc = p ? wd_gov__log(g, WD_AUDIT_ADMIN_ACTION, "warden", NULL, p, NULL) : -WD_E_NOMEM;
+    json_decref(p);
+    return rc;
+  }
+  if (rc) return rc;
+  (void)snprintf(g->admin_hash, sizeof g->admin_hash, "%s", h);
+  wd_free(h);
+  return 0;
+}
+
+static int open_policies(wd_gov *g, const char *dir, char *err, size_t errlen) {
+  char *text = NULL;
+  size_t len = 0;
+  int rc = wd_gov__read_policy_dir(dir, &text, &len);
+  if (rc) {
+    (void)snprintf(err, errlen, "cannot read policy directory %s: %s", dir, wd_strerror(rc));
+    return rc;
+  }
+  cedar_policyset *ps = NULL;
+  json_t *diags = NULL;
+  rc = wd_gov__build_policies(g, text, len, &ps, &diags);
+  if (rc) {
+    json_t *d0 = json_array_get(diags, 0);
+    const char *pol = json_string_value(json_object_get(d0, "policy"));
+    const char *msg = json_string_value(json_object_get(d0, "message"));
+    (void)snprintf(err, errlen, "policy set in %s is invalid (%zu problems); first: %s:%lld: %s",
+                   dir, json_array_size(diags), pol ? pol : "?",
+                   (long long)json_integer_value(json_object_get(d0, "line")),
+                   msg ? msg : wd_strerror(rc));
+    json_decref(diags);
+    wd_free(text);
+    return rc;
+  }
+  /* The directory is the source of truth at start: a changed directory is
+   * a new version; an unchanged one keeps its version number. */
+  wd_policy_version cur = {0};
+  int have = wd_store_policy_get_active(g->store, &cur);
+  if (have == 0 && cur.text && strlen(cur.text) == len && memcmp(cur.text, text, len) == 0) {
+    snap_swap(g, cedar_policyset_ref(ps), cur.version);
+  } else {
+    rc = wd_gov__activate(g, text, len, ps, "warden", NULL);
+    if (rc) (void)snprintf(err, errlen, "cannot record the policy set: %s", wd_strerror(rc));
+  }
+  wd_store_policy_free(&cur);
+  cedar_policyset_unref(ps);
+  wd_free(text);
+  return rc;
+}
+
+int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, char *err,
+                 size_t errlen) {
+  *out = NULL;
+  if (new_admin_token) *new_admin_token = NULL;
+  if (!o || !o->data_dir || !*o->data_dir) return -WD_E_INVAL;
+  int rc = 0;
+  char *gen = NULL, *schema_text = NULL;
+  wd_gov *g = wd_calloc(1, sizeof *g);
+  if (!g) return -WD_E_NOMEM;
+  pthread_rwlock_init(&g->keys_lock, NULL);
+  pthread_mutex_init(&g->pol_lock, NULL);
+  pthread_mutex_init(&g->put_lock, NULL);
+  pthread_mutex_init(&g->deny_lock, NULL);
+  pthread_mutex_init(&g->stop_lock, NULL);
+  pthread_cond_init(&g->stop_cond, NULL);
+  (void)snprintf(g->data_dir, sizeof g->data_dir, "%s", o->data_dir);
+  (void)snprintf(g->trust_domain, sizeof g->trust_domain, "%s",
+                 o->trust_domain && *o->trust_domain ? o->trust_domain : "warden.local");
+  (void)snprintf(g->audience, sizeof g->audience, "%s",
+                 o->audience && *o->audience ? o->audience : "warden");
+  (void)snprintf(g->issuer, sizeof g->issuer, "spiffe://%s/warden", g->trust_domain);
+  g->strict = !o->pure_cedar;
+  g->token_ttl_s = o->token_ttl_s ? o->token_ttl_s : WD_IDENT_TOKEN_TTL_DEFAULT;
+  if (g->token_ttl_s > WD_IDENT_TOKEN_TTL_MAX) g->token_ttl_s = WD_IDENT_TOKEN_TTL_MAX;
+  g->q_denials = o->quarantine_denials;
+  g->q_window_ms = (int64_t)(o->quarantine_window_s ? o->quarantine_window_s : 60) * 1000;
+  g->reaper_ms = o->reaper_interval_ms ? o->reaper_interval_ms : 1000;
+  if (!(g->denials = json_object())) FAIL(-WD_E_NOMEM, "out of memory");
+
+  if (mkdir(g->data_dir, 0700) != 0 && errno != EEXIST)
+    FAIL(-WD_E_IO, "cannot create %s: %s", g->data_dir, strerror(errno));
+  char path[4300];
+  (void)snprintf(path, sizeof path, "sqlite:%s/warden.db", g->data_dir);
+  if ((rc = wd_store_open(path, 0, &g->store)) != 0)
+    FAIL(rc, "cannot open the store %s: %s", path, wd_strerror(rc));
+  if ((rc = wd_audit_open(g->store, &g->audit)) != 0)
+    FAIL(rc, "cannot open the evidence log: %s", wd_strerror(rc));
+  if ((rc = open_keys(g)) != 0) FAIL(rc, "cannot set up signing keys: %s", wd_strerror(rc));
+  if ((rc = open_admin(g, o->admin_token, &gen)) != 0)
+    FAIL(rc, "cannot set up the admin token: %s", wd_strerror(rc));
+
+  const char *pdir = o->policy_dir && *o->policy_dir ? o->policy_dir : "docs/policies";
+  char spath[4200];
+  if (o->schema_path && *o->schema_path)
+    (void)snprintf(spath, sizeof spath, "%s", o->schema_path);
+  else
+    (void)snprintf(spath, sizeof spath, "%s/governance.cedarschema", pdir);
+  size_t slen = 0;
+  if ((rc = read_file(spath, WD_LIMIT_SCHEMA_TEXT_BYTES, &schema_text, &slen)) != 0)
+    FAIL(rc, "cannot read the schema %s: %s", spath, wd_strerror(rc));
+  cedar_diags *sd = cedar_diags_new();
+  if (!sd) FAIL(-WD_E_NOMEM, "out of memory");
+  rc = cedar_schema_parse(schema_text, slen, &g->schema, sd);
+  if (rc) {
+    const cedar_diag *d0 = cedar_diags_count(sd) ? cedar_diags_get(sd, 0) : NULL;
+    (void)snprintf(err, errlen, "schema %s is invalid: %u:%u: %s", spath, d0 ? d0->line : 0,
+                   d0 ? d0->col : 0, d0 ? d0->msg : wd_strerror(rc));
+    cedar_diags_free(sd);
+    goto cleanup;
+  }
+  cedar_diags_free(sd);
+  if ((rc = open_policies(g, pdir, err, errlen)) != 0) goto cleanup;
+
+  pthread_mutex_lock(&g->stop_lock);
+  g->stopping = 0;
+  pthread_mutex_unlock(&g->stop_lock);
+  if (pthread_create(&g->reaper, NULL, reaper_main, g) != 0)
+    FAIL(-WD_E_INTERNAL, "cannot start the reaper thread");
+  g->reaper_started = 1;
+
+  wd_http_opts ho;
+  memset(&ho, 0, sizeof ho);
+  ho.host = o->host && *o->host ? o->host : "127.0.0.1";
+  ho.port = o->port;
+  ho.threads = o->threads;
+  ho.max_connections = o->max_connections;
+  ho.conn_timeout_s = o->conn_timeout_s;
+  ho.max_body = o->max_body;
+  ho.routes = ROUTES;
+  ho.nroutes = sizeof ROUTES / sizeof ROUTES[0];
+  ho.auth = wd_gov__auth;
+  ho.ready = ready;
+  ho.svc = g;
+  ho.builtin_health = 1;
+  if ((rc = wd_http_server_start(&ho, &g->http)) != 0)
+    FAIL(rc, "cannot listen on %s:%u: %s", ho.host, (unsigned)ho.port, wd_strerror(rc));
+
+  wd_free(schema_text);
+  *out = g;
+  if (new_admin_token)
+    *new_admin_token = gen;
+  else
+    wd_ident_secret_free(gen);
+  return 0;
+cleanup:
+  wd_free(schema_text);
+  wd_ident_secret_free(gen);
+  wd_gov_free(g);
+  return rc;
+}
+
+uint16_t wd_gov_port(const wd_gov *g) { return g && g->http ? wd_http_server_port(g->http) : 0; }
+
+int wd_gov_shutdown(wd_gov *g, unsigned wait_ms) {
+  if (!g || g->shut) return 0;
+  g->shut = 1;
+  int rc = g->http ? wd_http_server_shutdown(g->http, wait_ms) : 0;
+  if (g->reaper_started) {
+    pthread_mutex_lock(&g->stop_lock);
+    g->stopping = 1;
+    pthread_cond_broadcast(&g->stop_cond);
+    pthread_mutex_unlock(&g->stop_lock);
+    pthread_join(g->reaper, NULL);
+    g->reaper_started = 0;
+  }
+  return rc;
+}
+
+void wd_gov_free(wd_gov *g) {
+  if (!g) return;
+  (void)wd_gov_shutdown(g, WD_LIMIT_HTTP_SHUTDOWN_WAIT_S * 1000u);
+  wd_http_server_free(g->http);
+  /* Every append returned durable, so closing the log loses nothing. */
+  wd_audit_close(g->audit);
+  wd_store_close(g->store);
+  wd_ident_keyset_free(g->keys);
+  cedar_schema_free(g->schema);
+  cedar_policyset_unref(g->pol.ps);
+  json_decref(g->denials);
+  wd_ident_cleanse(g->admin_hash, sizeof g->admin_hash);
+  pthread_rwlock_destroy(&g->keys_lock);
+  pthread_mutex_destroy(&g->pol_lock);
+  pthread_mutex_destroy(&g->put_lock);
+  pthread_mutex_destroy(&g->deny_lock);
+  pthread_mutex_destroy(&g->stop_lock);
+  pthread_cond_destroy(&g->stop_cond);
+  wd_free(g);
+}

@@ -1,0 +1,428 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * The agent side: enrolment with a join token, the task lifecycle (open,
+ * renew, intent change, complete/fail/cancel) and the task tokens it
+ * issues. Allowed task-level decisions are recorded in the lifecycle
+ * record they cause (task.opened, token.renewed, task.intent_changed);
+ * denied ones get an authz.decision record of their own.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <string.h>
+
+#include "gov/gov_int.h"
+#include "util/wd_alloc.h"
+
+#define TASK_TTL_DEFAULT_S  900
+#define TASK_TTL_MAX_S      86400
+#define TASK_BUDGET_DEFAULT 100
+
+static const char *const CLASSES[] = {"public", "internal", "confidential", "secret"};
+
+int wd_gov__classification_ok(const char *c);
+int wd_gov__classification_ok(const char *c) {
+  for (size_t i = 0; i < 4; i++)
+    if (strcmp(c, CLASSES[i]) == 0) return 1;
+  return 0;
+}
+
+static wd_gov__who *who(wd_http_req *req) { return req->auth_ctx; }
+
+static json_t *decision_json(const wd_gov__decision *d, const char *action) {
+  return json_pack("{s:s, s:s, s:O, s:O, s:I, s:s}", "action", action, "decision",
+                   d->allow ? "allow" : "deny", "policies", d->policies ? d->policies : json_null(),
+                   "errors", d->errors ? d->errors : json_null(), "policy_version",
+                   (json_int_t)d->version, "context_sha256", d->ctx_digest);
+}
+
+static int deny_task_level(wd_gov *g, wd_http_resp *resp, const wd_agent *a, const char *task,
+                           const wd_gov__decision *d, const char *action) {
+  json_t *p = decision_json(d, action);
+  int64_t seq = 0;
+  int rc = p ? wd_gov__log(g, WD_AUDIT_AUTHZ_DECISION, a->id, task, p, &seq) : -WD_E_NOMEM;
+  json_decref(p);
+  if (rc) return rc;
+  char sid[32];
+  (void)snprintf(sid, sizeof sid, "%lld", (long long)seq);
+  json_t *body =
+      json_pack("{s:{s:s, s:s}, s:s, s:O, s:O, s:I, s:s}", "error", "code", "policy_denied",
+                "message", action, "decision", "deny", "policies", d->policies, "errors", d->errors,
+                "policy_version", (json_int_t)d->version, "decision_id", sid);
+  return body ? wd_http_resp_json(resp, 403, body) : -WD_E_NOMEM;
+}
+
+int wd_gov__issue_token(wd_gov *g, const wd_agent *a, const wd_task *t, json_t *resp_body,
+                        wd_audit_type logtype, const char *actor) {
+  int64_t now = wd_gov__now_ms();
+  int64_t left = (t->expires_ms - now) / 1000;
+  int64_t ttl = g->token_ttl_s < left ? g->token_ttl_s : left;
+  if (ttl < 1) ttl = 1;
+  json_t *tools = json_loads(t->expected_tools ? t->expected_tools : "[]", 0, NULL);
+  json_t *scope = json_pack("{s:s, s:o, s:s}", "purpose", t->purpose, "tools",
+                            tools ? tools : json_array(), "ceiling", t->ceiling);
+  if (!scope) return -WD_E_NOMEM;
+  wd_ident_token_params p = {.iss = g->issuer,
+                             .sub = a->id,
+                             .aud = g->audience,
+                             .task_id = t->id,
+                             .scope = scope,
+                             .cnf_jkt = a->jkt,
+                             .now = now / 1000,
+                             .ttl = ttl};
+  wd_ident_minted m;
+  memset(&m, 0, sizeof m);
+  pthread_rwlock_rdlock(&g->keys_lock);
+  int rc = wd_ident_token_mint(g->keys, &p, &m);
+  pthread_rwlock_unlock(&g->keys_lock);
+  json_decref(scope);
+  if (rc) return rc;
+  rc = wd_store_token_record(g->store, m.jti, t->id, m.exp * 1000, now);
+  json_t *pl =
+      rc ? NULL
+         : json_pack("{s:s, s:I, s:s}", "jti", m.jti, "exp", (json_int_t)m.exp, "jkt", a->jkt);
+  if (!rc && !pl) rc = -WD_E_NOMEM;
+  if (!rc) rc = wd_gov__log(g, logtype, actor, t->id, pl, NULL);
+  json_decref(pl);
+  if (!rc && (json_object_set_new(resp_body, "token", json_string(m.token)) != 0 ||
+              json_object_set_new(resp_body, "token_type", json_string("DPoP")) != 0 ||
+              json_object_set_new(resp_body, "expires_at", json_integer(m.exp)) != 0))
+    rc = -WD_E_NOMEM;
+  wd_ident_secret_free(m.token);
+  return rc;
+}
+
+/* ---- enrolment ------------------------------------------------------------------ */
+
+int wd_gov__h_enroll(wd_http_req *req, wd_http_resp *resp, void *svc) {
+  wd_gov *g = svc;
+  int rc = 0;
+  const char *name, *jt;
+  if (wd_gov__str(req, resp, "agent", 1, &name, &rc)) return rc;
+  if (wd_gov__str(req, resp, "join_token", 1, &jt, &rc)) return rc;
+  json_t *jwk = json_object_get(req->json, "public_jwk");
+  if (!jwk)
+    return wd_gov__err(resp, 400, "missing_field", "public_jwk", "missing field 'public_jwk'");
+  char id[512];
+  if (wd_gov__spiffe(g, name, id, sizeof id) != 0)
+    return wd_gov__err(resp, 404, "not_found", "agent", "no such agent");
+  wd_agent a = {0};
+  rc = wd_store_agent_get(g->store, id, &a);
+  if (rc == -WD_E_NOTFOUND) return wd_gov__err(resp, 404, "not_found", "agent", "no such agent");
+  if (rc) return rc;
+  wd_store_agent_free(&a);
+  wd_ident_key *k = NULL;
+  wd_ident_diag d;
+  rc = wd_ident_key_from_jwk_json(jwk, &k, &d);
+  if (rc == -WD_E_VALIDATE)
+    return wd_http_resp_error(resp, 400, "invalid_field", "public_jwk",
+                              "field 'public_jwk' is not an Ed25519 or P-256 public key: %s",
+                              d.msg);
+  if (rc) return rc;
+  char *jtxt = NULL;
+  char hash[WD_IDENT_HASH_HEX_LEN + 1];
+  char jkt[WD_IDENT_JKT_LEN + 1];
+  memcpy(jkt, wd_ident_key_jkt(k), sizeof jkt);
+  rc = wd_ident_key_to_jwk(k, NULL, &jtxt);
+  wd_ident_key_free(k);
+  if (!rc) rc = wd_ident_secret_hash(jt, strlen(jt), hash);
+  if (!rc) rc = wd_store_join_consume(g->store, hash, jtxt, jkt, wd_gov__now_ms(), &a);
+  wd_free(jtxt);
+  if (rc == -WD_E_NOTFOUND || rc == -WD_E_EXISTS || rc == -WD_E_INVAL)
+    return wd_gov__err(resp, 401, "unauthorized", "join_token",
+                       rc == -WD_E_NOTFOUND ? "unknown join token"
+                       : rc == -WD_E_EXISTS ? "join token already used or key already enrolled"
+                                            : "join token expired or agent not enrollable");
+  if (rc) return rc;
+  json_t *p = json_pack("{s:s, s:s, s:s}", "agent", a.id, "jkt", jkt, "method", "join_token");
+  rc = p ? wd_gov__log(g, WD_AUDIT_AGENT_ENROLLED, a.id, NULL, p, NULL) : -WD_E_NOMEM;
+  json_decref(p);
+  json_t *body = rc ? NULL
+                    : json_pack("{s:s, s:s, s:s}", "agent_id", a.id, "jkt", jkt, "status",
+                                wd_agent_status_name(a.status));
+  wd_store_agent_free(&a);
+  if (rc) return rc;
+  return body ? wd_http_resp_json(resp, 200, body) : -WD_E_NOMEM;
+}
+
+/* ---- tasks ------------------------------------------------------------------------ */
+
+static int int_field(wd_http_req *req, wd_http_resp *resp, const char *name, json_int_t def,
+                     json_int_t lo, json_int_t hi, json_int_t *out, int *rc) {
+  json_t *v = json_object_get(req->json, name);
+  *out = def;
+  if (!v || json_is_null(v)) return 0;
+  if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
+    *rc = wd_http_resp_error(resp, 400, "invalid_field", name,
+                             "field '%s' must be an integer from %lld to %lld", name, (long long)lo,
+                             (long long)hi);
+    return 1;
+  }
+  *out = json_integer_value(v);
+  return 0;
+}
+
+int wd_gov__h_task_open(wd_http_req *req, wd_http_resp *resp, void *svc) {
+  wd_gov *g = svc;
+  wd_gov__who *w = who(req);
+  int rc = 0;
+  if (!json_is_object(req->json))
+    return wd_gov__err(resp, 400, "bad_request", NULL, "body must be a JSON object");
+  const char *intent, *purpose, *ceiling, *obo;
+  if (wd_gov__str(req, resp, "intent", 1, &intent, &rc)) return rc;
+  if (wd_gov__str(req, resp, "purpose", 1, &purpose, &rc)) return rc;
+  json_t *tools = json_object_get(req->json, "tools");
+  if (!tools) return wd_gov__err(resp, 400, "missing_field", "tools", "missing field 'tools'");
+  size_t i;
+  json_t *tv;
+  int tools_ok = json_is_array(tools);
+  json_array_foreach(tools, i, tv) {
+    if (!json_is_string(tv) || json_string_length(tv) == 0 || json_string_length(tv) > 128)
+      tools_ok = 0;
+  }
+  if (!tools_ok)
+    return wd_gov__err(resp, 400, "invalid_field", "tools",
+                       "field 'tools' must be an array of tool names");
+  if (wd_gov__str(req, resp, "classification_ceiling", 1, &ceiling, &rc)) return rc;
+  if (!wd_gov__classification_ok(ceiling))
+    return wd_gov__err(resp, 400, "invalid_field", "classification_ceiling",
+                       "field 'classification_ceiling' must be public, internal, confidential "
+                       "or secret");
+  if (wd_gov__str(req, resp, "on_behalf_of", 0, &obo, &rc)) return rc;
+  json_int_t ttl, budget;
+  if (int_field(req, resp, "ttl_seconds", TASK_TTL_DEFAULT_S, 1, TASK_TTL_MAX_S, &ttl, &rc))
+    return rc;
+  if (int_field(req, resp, "budget", TASK_BUDGET_DEFAULT, 0, 1000000000, &budget, &rc)) return rc;
+
+  json_malloc_t jm;
+  json_free_t jf;
+  json_get_alloc_funcs(&jm, &jf);
+  char *tools_j = json_dumps(tools, JSON_COMPACT);
+  char *tid = NULL;
+  if (!tools_j) return -WD_E_NOMEM;
+  if ((rc = wd_ident_random_token(16, &tid)) != 0) {
+    jf(tools_j);
+    return rc;
+  }
+  char id[64];
+  (void)snprintf(id, sizeof id, "t_%s", tid);
+  wd_free(tid);
+  int64_t now = wd_gov__now_ms();
+  wd_task t = {.id = id,
+               .agent_id = w->agent.id,
+               .intent = wd_gov__lend(intent),
+               .purpose = wd_gov__lend(purpose),
+               .expected_tools = tools_j,
+               .ceiling = wd_gov__lend(ceiling),
+               .on_behalf_of = wd_gov__lend(obo),
+               .created_ms = now,
+               .expires_ms = now + (int64_t)ttl * 1000,
+               .budget = budget};
+  wd_gov__snap s;
+  wd_gov__snap_get(g, &s);
+  wd_gov__decision d;
+  json_t *body = NULL, *p = NULL;
+  rc = wd_gov__decide(g, &s, &w->agent, &t, "task.open", NULL, NULL, &d);
+  if (rc) goto out;
+  if (!d.allow) {
+    rc = deny_task_level(g, resp, &w->agent, NULL, &d, "task.open");
+    goto out;
+  }
+  rc = wd_store_task_create(g->store, &t, (int64_t)ttl * 1000, now);
+  if (rc == -WD_E_INVAL) {
+    rc = wd_gov__err(resp, 403, "forbidden", NULL, "agent is not active");
+    goto out;
+  }
+  if (rc) goto out;
+  p = json_pack("{s:s, s:s, s:o, s:s, s:s?, s:I, s:I, s:o}", "intent", intent, "purpose", purpose,
+                "tools", json_deep_copy(tools), "ceiling", ceiling, "on_behalf_of", obo,
+                "ttl_seconds", ttl, "budget", budget, "decision", decision_json(&d, "task.open"));
+  int64_t seq = 0;
+  rc = p ? wd_gov__log(g, WD_AUDIT_TASK_OPENED, w->agent.id, id, p, &seq) : -WD_E_NOMEM;
+  if (rc) goto out;
+  wd_task got = {0};
+  if ((rc = wd_store_task_get(g->store, id, &got)) != 0) goto out;
+  char sid[32];
+  (void)snprintf(sid, sizeof sid, "%lld", (long long)seq);
+  body = json_pack("{s:s, s:s, s:I}", "task_id", id, "decision_id", sid, "policy_version",
+                   (json_int_t)d.version);
+  rc = body ? wd_gov__issue_token(g, &w->agent, &got, body, WD_AUDIT_TOKEN_ISSUED, w->agent.id)
+            : -WD_E_NOMEM;
+  wd_store_task_free(&got);
+  if (!rc) {
+    rc = wd_http_resp_json(resp, 201, body);
+    body = NULL;
+  }
+out:
+  json_decref(body);
+  json_decref(p);
+  wd_gov__decision_clear(&d);
+  wd_gov__snap_put(&s);
+  jf(tools_j);
+  return rc;
+}
+
+/* Loads the task of the path for the caller: the admin, or the agent
+ * whose token names it (the auth callback checked the id). */
+static int load_task(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_task *t, int *rc) {
+  const char *id = wd_http_param(req, "id");
+  *rc = wd_store_task_get(g->store, id, t);
+  if (*rc == -WD_E_NOTFOUND) {
+    *rc = wd_gov__err(resp, 404, "not_found", "id", "no such task");
+    return 1;
+  }
+  if (*rc) return 1;
+  wd_gov__who *w = who(req);
+  if (!w->admin && (!w->has_agent || strcmp(t->agent_id, w->agent.id) != 0)) {
+    wd_store_task_free(t);
+    *rc = wd_gov__err(resp, 401, "unauthorized", NULL, "not this agent's task");
+    return 1;
+  }
+  return 0;
+}
+
+int wd_gov__h_task_get(wd_http_req *req, wd_http_resp *resp, void *svc) {
+  wd_task t = {0};
+  int rc = 0;
+  if (load_task(svc, req, resp, &t, &rc)) return rc;
+  json_t *body = wd_gov__task_json(&t);
+  wd_store_task_free(&t);
+  return body ? wd_http_resp_json(resp, 200, body) : -WD_E_NOMEM;
+}
+
+static int end_route(wd_http_req *req, wd_http_resp *resp, wd_gov *g, wd_task_status st) {
+  wd_task t = {0};
+  int rc = 0;
+  const char *reason = NULL;
+  if (wd_gov__str(req, resp, "reason", 0, &reason, &rc)) return rc;
+  if (load_task(g, req, resp, &t, &rc)) return rc;
+  wd_gov__who *w = who(req);
+  char why[600];
+  (void)snprintf(why, sizeof why, "%s%s%s", wd_task_status_name(st), reason ? ": " : "",
+                 reason ? reason : "");
+  rc = wd_gov__end_task(g, t.id, st, why, w->admin ? "admin" : w->agent.id);
+  if (rc == -WD_E_INVAL) {
+    rc = wd_http_resp_error(resp, 409, "conflict", "status", "task already %s",
+                            wd_task_status_name(t.status));
+    wd_store_task_free(&t);
+    return rc;
+  }
+  char id[128];
+  (void)snprintf(id, sizeof id, "%s", t.id);
+  wd_store_task_free(&t);
+  if (rc) return rc;
+  if ((rc = wd_store_task_get(g->store, id, &t)) != 0) return rc;
+  json_t *body = wd_gov__task_json(&t);
+  wd_store_task_free(&t);
+  return body ? wd_http_resp_json(resp, 200, body) : -WD_E_NOMEM;
+}
+
+int wd_gov__h_task_complete(wd_http_req *req, wd_http_resp *resp, void *svc) {
+  return end_route(req, resp, svc, WD_TASK_COMPLETED);
+}
+int wd_gov__h_task_fail(wd_http_req *req, wd_http_resp *resp, void *svc) {
+  return end_route(req, resp, svc, WD_TASK_FAILED);
+}
+int wd_gov__h_task_cancel(wd_http_req *req, wd_http_resp *resp, void *svc) {
+  return end_route(req, resp, svc, WD_TASK_CANCELLED);
+}
+
+int wd_gov__h_task_renew(wd_http_req *req, wd_http_resp *resp, void *svc) {
+  wd_gov *g = svc;
+  wd_gov__who *w = who(req);
+  wd_task t = {0};
+  int rc = 0;
+  if (!w->has_agent) return wd_gov__err(resp, 401, "unauthorized", NULL, "agent token required");
+  if (load_task(g, req, resp, &t, &rc)) return rc;
+  wd_gov__snap s;
+  wd_gov__snap_get(g, &s);
+  wd_gov__decision d;
+  json_t *body = NULL;
+  rc = wd_gov__decide(g, &s, &w->agent, &t, "task.renew", NULL, NULL, &d);
+  if (rc) goto out;
+  if (!d.allow) {
+    rc = deny_task_level(g, resp, &w->agent, t.id, &d, "task.renew");
+    goto out;
+  }
+  body = json_pack("{s:o, s:I}", "decision", decision_json(&d, "task.renew"), "policy_version",
+                   (json_int_t)d.version);
+  rc = body ? wd_gov__issue_token(g, &w->agent, &t, body, WD_AUDIT_TOKEN_RENEWED, w->agent.id)
+            : -WD_E_NOMEM;
+  if (!rc) {
+    (void)json_object_del(body, "decision");
+    rc = wd_http_resp_json(resp, 200, body);
+    body = NULL;
+  }
+out:
+  json_decref(body);
+  wd_gov__decision_clear(&d);
+  wd_gov__snap_put(&s);
+  wd_store_task_free(&t);
+  return rc;
+}
+
+int wd_gov__h_task_intent(wd_http_req *req, wd_http_resp *resp, void *svc) {
+  wd_gov *g = svc;
+  wd_gov__who *w = who(req);
+  wd_task t = {0};
+  int rc = 0;
+  const char *intent, *purpose;
+  if (!w->has_agent) return wd_gov__err(resp, 401, "unauthorized", NULL, "agent token required");
+  if (wd_gov__str(req, resp, "intent", 1, &intent, &rc)) return rc;
+  if (wd_gov__str(req, resp, "purpose", 0, &purpose, &rc)) return rc;
+  if (load_task(g, req, resp, &t, &rc)) return rc;
+  /* The current credential dies first, whatever the decision. */
+  rc = wd_store_task_set_intent(g->store, t.id, intent, wd_gov__now_ms());
+  if (rc) {
+    wd_store_task_free(&t);
+    return rc == -WD_E_INVAL ? wd_gov__err(resp, 409, "conflict", "status", "task has ended") : rc;
+  }
+  json_t *rv = json_pack("{s:s, s:s}", "scope", "task", "reason", "intent change");
+  rc = rv ? wd_gov__log(g, WD_AUDIT_TOKEN_REVOKED, w->agent.id, t.id, rv, NULL) : -WD_E_NOMEM;
+  json_decref(rv);
+  if (rc) {
+    wd_store_task_free(&t);
+    return rc;
+  }
+  char *prev = t.intent;
+  t.intent = wd_gov__lend(intent);
+  /* A stated purpose is logged with the change; the task keeps the purpose
+   * and tools it was opened with (the store has no way to change them). */
+  wd_gov__snap s;
+  wd_gov__snap_get(g, &s);
+  wd_gov__decision d;
+  json_t *body = NULL, *p = NULL;
+  rc = wd_gov__decide(g, &s, &w->agent, &t, "task.change_intent", NULL, prev, &d);
+  if (rc) goto out;
+  p = json_pack("{s:s, s:s, s:s?, s:o}", "previous_intent", prev, "intent", intent, "purpose",
+                purpose, "decision", decision_json(&d, "task.change_intent"));
+  int64_t seq = 0;
+  rc = p ? wd_gov__log(g, WD_AUDIT_TASK_INTENT_CHANGED, w->agent.id, t.id, p, &seq) : -WD_E_NOMEM;
+  if (rc) goto out;
+  char sid[32];
+  (void)snprintf(sid, sizeof sid, "%lld", (long long)seq);
+  if (!d.allow) {
+    body =
+        json_pack("{s:{s:s, s:s}, s:s, s:O, s:O, s:I, s:s}", "error", "code", "policy_denied",
+                  "message", "task.change_intent", "decision", "deny", "policies", d.policies,
+                  "errors", d.errors, "policy_version", (json_int_t)d.version, "decision_id", sid);
+    rc = body ? wd_http_resp_json(resp, 403, body) : -WD_E_NOMEM;
+    body = NULL;
+    goto out;
+  }
+  body = json_pack("{s:s, s:s, s:I}", "task_id", t.id, "decision_id", sid, "policy_version",
+                   (json_int_t)d.version);
+  rc = body ? wd_gov__issue_token(g, &w->agent, &t, body, WD_AUDIT_TOKEN_ISSUED, w->agent.id)
+            : -WD_E_NOMEM;
+  if (!rc) {
+    rc = wd_http_resp_json(resp, 200, body);
+    body = NULL;
+  }
+out:
+  t.intent = prev;
+  json_decref(body);
+  json_decref(p);
+  wd_gov__decision_clear(&d);
+  wd_gov__snap_put(&s);
+  wd_store_task_free(&t);
+  return rc;
+}

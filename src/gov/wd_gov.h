@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * The governance service behind `warden serve`: agents, join-token
+ * enrolment, tasks with short-lived DPoP-bound task tokens, per-call Cedar
+ * authorization, revocation, and the evidence log. It opens the store, the
+ * log, the signing keyset and the policy set under one data directory and
+ * serves docs/api/README.md on the HTTP layer. Nothing here prints or
+ * touches signals: `warden serve` (src/cli/serve.c) is the front end.
+ */
+#ifndef WD_GOV_H
+#define WD_GOV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "warden/export.h"
+
+/* Everything the service needs; strings are borrowed for wd_gov_start. */
+typedef struct wd_gov_opts {
+  const char *data_dir;     /* required: warden.db, keys/ live here */
+  const char *policy_dir;   /* *.cedar files; NULL or "" = docs/policies */
+  const char *schema_path;  /* NULL or "" = <policy_dir>/governance.cedarschema */
+  const char *trust_domain; /* NULL = "warden.local" */
+  const char *audience;     /* task-token aud; NULL = "warden" */
+  const char *admin_token;  /* initial admin token (first start only); NULL = generate */
+  const char *host;         /* NULL = 127.0.0.1 */
+  uint16_t port;            /* 0 = ephemeral */
+  unsigned threads, max_connections, conn_timeout_s;
+  size_t max_body;
+  int pure_cedar;               /* non-zero: a forbid that errors is skipped (Cedar semantics) */
+  unsigned token_ttl_s;         /* 0 = 300; at most 900 */
+  unsigned quarantine_denials;  /* auto-quarantine after N denials; 0 = off */
+  unsigned quarantine_window_s; /* ... within this many seconds; 0 = 60 */
+  unsigned reaper_interval_ms;  /* 0 = 1000 */
+} wd_gov_opts;
+
+typedef struct wd_gov wd_gov;
+
+/* Opens the state and starts serving. On success *out is owned (free with
+ * wd_gov_free) and, on the first start when no admin token was given,
+ * *new_admin_token is the generated token (owned; free with
+ * wd_ident_secret_free; print it once), else NULL. On failure err (at most
+ * errlen bytes) says why; an invalid policy set refuses to start
+ * (-WD_E_VALIDATE or -WD_E_PARSE). */
+int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, char *err,
+                 size_t errlen) WD_WUR;
+/* The bound port. */
+uint16_t wd_gov_port(const wd_gov *g);
+/* Graceful stop: finishes in-flight requests (up to wait_ms), stops the
+ * reaper. Returns 0 or -WD_E_INTERNAL when requests were cut off. */
+int wd_gov_shutdown(wd_gov *g, unsigned wait_ms);
+/* Shuts down if needed and frees everything; NULL is a no-op. */
+void wd_gov_free(wd_gov *g);
+
+#endif
