@@ -9,7 +9,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 60
 DIFF_LONG_CASES ?= 200000
 
-.PHONY: all build deps run test test-release test-asan style bench fuzz format check-format clean
+.PHONY: all build deps run test test-release test-asan style bench bench-service fuzz format check-format clean
 
 all: build
 
@@ -54,6 +54,11 @@ style:
 
 bench: deps build
 	bench/run.sh --bin $(BUILD)/bench/cedar_bench --cit $(BUILD)/cedar-it
+
+# The service under load (issue 4): wrk against POST /v1/authorize and
+# GET /healthz of one warden serve on loopback; prints a markdown table.
+bench-service: deps build
+	bench/service/run.sh --build $(BUILD)
 
 # Each libFuzzer target for FUZZ_SECONDS, then a long differential run
 # against the reference implementation with a fresh seed.
