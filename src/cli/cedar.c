@@ -64,13 +64,11 @@ static void evaluate_usage(FILE *out) {
 }
 
 #define REQUEST_OPTS(in)                                                                           \
-  {"--entities", NULL, 1, &(in).entities, NULL},                                                   \
-      {"--request-json", NULL, 1, &(in).request_json, NULL},                                       \
-      {"--principal", "-l", 1, &(in).principal, NULL}, {"--action", "-a", 1, &(in).action, NULL},  \
-      {"--resource", "-r", 1, &(in).resource, NULL}, {"--context", "-c", 1, &(in).context, NULL},  \
-  {                                                                                                \
-    "--schema", NULL, 1, &(in).schema, NULL                                                        \
-  }
+  CLI_ARG("--entities", NULL, &(in).entities),                                                     \
+      CLI_ARG("--request-json", NULL, &(in).request_json),                                         \
+      CLI_ARG("--principal", "-l", &(in).principal), CLI_ARG("--action", "-a", &(in).action),      \
+      CLI_ARG("--resource", "-r", &(in).resource), CLI_ARG("--context", "-c", &(in).context),      \
+      CLI_ARG("--schema", NULL, &(in).schema)
 
 static int check_request_flags(const char *cmd, const cli_inputs *in, int need_all) {
   int any = in->principal || in->action || in->resource;
@@ -109,19 +107,19 @@ int cli_cedar_authorize(int argc, char **argv) {
   int verbose = 0, strict = 0, help = 0;
   size_t npos = 0;
   const char *pos[1];
-  const cli_opt opts[] = {{"--policies", "-p", 1, &in.policies, NULL},
-                          {"--policy-format", NULL, 1, &in.policy_format, NULL},
-                          {"--template-linked", "-k", 1, &in.template_linked, NULL},
+  const cli_opt opts[] = {CLI_ARG("--policies", "-p", &in.policies),
+                          CLI_ARG("--policy-format", NULL, &in.policy_format),
+                          CLI_ARG("--template-linked", "-k", &in.template_linked),
                           REQUEST_OPTS(in),
-                          {"--verbose", "-v", 0, NULL, &verbose},
-                          {"--strict", NULL, 0, NULL, &strict},
-                          {0}};
+                          CLI_FLAG("--verbose", "-v", &verbose),
+                          CLI_FLAG("--strict", NULL, &strict),
+                          CLI_END};
   cedar_policyset *ps = NULL;
   cedar_schema *sc = NULL;
   cedar_entities *es = NULL;
   cedar_request *rq = NULL;
   cedar_response *resp = NULL;
-  int rc = cli_parse_opts("authorize", argc, argv, opts, pos, 0, &npos, &help);
+  int rc = cli_parse_opts("warden cedar authorize", argc, argv, opts, pos, 0, &npos, &help);
   if (rc) return rc;
   if (help) {
     authorize_usage(stdout);
@@ -168,13 +166,13 @@ int cli_cedar_evaluate(int argc, char **argv) {
   int help = 0;
   size_t npos = 0;
   const char *pos[1];
-  const cli_opt opts[] = {REQUEST_OPTS(in), {0}};
+  const cli_opt opts[] = {REQUEST_OPTS(in), CLI_END};
   cedar_schema *sc = NULL;
   cedar_entities *es = NULL;
   cedar_request *rq = NULL;
   cedar_diags *d = NULL;
   char *val = NULL;
-  int rc = cli_parse_opts("evaluate", argc, argv, opts, pos, 1, &npos, &help);
+  int rc = cli_parse_opts("warden cedar evaluate", argc, argv, opts, pos, 1, &npos, &help);
   if (rc) return rc;
   if (help) {
     evaluate_usage(stdout);

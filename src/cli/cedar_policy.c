@@ -35,9 +35,10 @@ int cli_cedar_check_parse(int argc, char **argv) {
   const char *pos[MAX_FILES];
   size_t npos = 0;
   int help = 0;
-  const cli_opt opts[] = {
-      {"--policies", "-p", 1, &policies, NULL}, {"--policy-format", NULL, 1, &format, NULL}, {0}};
-  int rc = cli_parse_opts("check-parse", argc, argv, opts, pos, MAX_FILES - 1, &npos, &help);
+  const cli_opt opts[] = {CLI_ARG("--policies", "-p", &policies),
+                          CLI_ARG("--policy-format", NULL, &format), CLI_END};
+  int rc = cli_parse_opts("warden cedar check-parse", argc, argv, opts, pos, MAX_FILES - 1, &npos,
+                          &help);
   if (rc) return rc;
   if (help) {
     puts("usage: warden cedar check-parse [--policies F | F...] [--policy-format cedar|json]\n"
@@ -103,11 +104,10 @@ int cli_cedar_format(int argc, char **argv) {
   const char *pos[MAX_FILES];
   size_t npos = 0;
   int help = 0, check = 0, write = 0;
-  const cli_opt opts[] = {{"--policies", "-p", 1, &policies, NULL},
-                          {"--check", NULL, 0, NULL, &check},
-                          {"--write", "-w", 0, NULL, &write},
-                          {0}};
-  int rc = cli_parse_opts("format", argc, argv, opts, pos, MAX_FILES - 1, &npos, &help);
+  const cli_opt opts[] = {CLI_ARG("--policies", "-p", &policies), CLI_FLAG("--check", NULL, &check),
+                          CLI_FLAG("--write", "-w", &write), CLI_END};
+  int rc =
+      cli_parse_opts("warden cedar format", argc, argv, opts, pos, MAX_FILES - 1, &npos, &help);
   if (rc) return rc;
   if (help) {
     puts("usage: warden cedar format [--policies F | F...] [--check | --write]\n"

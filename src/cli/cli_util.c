@@ -42,7 +42,7 @@ int cli_parse_opts(const char *cmd, int argc, char **argv, const cli_opt *opts, 
     /* A lone "-" names stdin, and negative numbers are not options. */
     if (only_pos || a[0] != '-' || a[1] == '\0' || (a[1] >= '0' && a[1] <= '9')) {
       if (*npos >= max_pos) {
-        fprintf(stderr, "warden cedar %s: unexpected argument '%s'\n", cmd, a);
+        fprintf(stderr, "%s: unexpected argument '%s'\n", cmd, a);
         return CLI_USAGE;
       }
       pos[(*npos)++] = a;
@@ -60,23 +60,32 @@ int cli_parse_opts(const char *cmd, int argc, char **argv, const cli_opt *opts, 
     size_t n = eq && a[1] == '-' ? (size_t)(eq - a) : strlen(a);
     const cli_opt *o = find_opt(opts, a, n);
     if (!o) {
-      fprintf(stderr, "warden cedar %s: unknown option '%.*s'\n", cmd, (int)n, a);
+      fprintf(stderr, "%s: unknown option '%.*s'\n", cmd, (int)n, a);
       return CLI_USAGE;
     }
     if (!o->has_arg) {
       if (a[n] == '=') {
-        fprintf(stderr, "warden cedar %s: option '%s' takes no value\n", cmd, o->name);
+        fprintf(stderr, "%s: option '%s' takes no value\n", cmd, o->name);
         return CLI_USAGE;
       }
       *o->flag = 1;
       continue;
     }
+    const char *v = NULL;
     if (a[n] == '=') {
-      *o->val = a + n + 1;
+      v = a + n + 1;
     } else if (i + 1 < argc) {
-      *o->val = argv[++i];
+      v = argv[++i];
     } else {
-      fprintf(stderr, "warden cedar %s: option '%s' needs a value\n", cmd, o->name);
+      fprintf(stderr, "%s: option '%s' needs a value\n", cmd, o->name);
+      return CLI_USAGE;
+    }
+    if (!o->multi) {
+      *o->val = v;
+    } else if (*o->nmulti < WD_LIMIT_CLI_MULTI) {
+      o->multi[(*o->nmulti)++] = v;
+    } else {
+      fprintf(stderr, "%s: too many '%s' options (at most %u)\n", cmd, o->name, WD_LIMIT_CLI_MULTI);
       return CLI_USAGE;
     }
   }
@@ -211,9 +220,11 @@ int cli_translate(const cli_translate_spec *s, int argc, char **argv) {
   const char *pos[1];
   size_t npos = 0;
   int help = 0;
-  const cli_opt opts[] = {
-      {s->file_opt, s->file_alias, 1, &file, NULL}, {"--direction", NULL, 1, &dir, NULL}, {0}};
-  int rc = cli_parse_opts(s->cmd, argc, argv, opts, pos, 1, &npos, &help);
+  const cli_opt opts[] = {CLI_ARG(s->file_opt, s->file_alias, &file),
+                          CLI_ARG("--direction", NULL, &dir), CLI_END};
+  char prefix[64];
+  (void)snprintf(prefix, sizeof prefix, "warden cedar %s", s->cmd);
+  int rc = cli_parse_opts(prefix, argc, argv, opts, pos, 1, &npos, &help);
   if (rc) return rc;
   if (help) {
     puts(s->usage);

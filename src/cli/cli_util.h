@@ -23,7 +23,19 @@ typedef struct cli_opt {
   int has_arg;
   const char **val;
   int *flag;
+  const char **multi; /* repeatable: values appended here instead of *val */
+  size_t *nmulti;     /* ... counted here, at most WD_LIMIT_CLI_MULTI */
 } cli_opt;
+
+/* Table rows, so every row sets every field (-Wmissing-field-initializers). */
+#define CLI_ARG(name, alias, ptr)                                                                  \
+  { name, alias, 1, ptr, NULL, NULL, NULL }
+#define CLI_FLAG(name, alias, ptr)                                                                 \
+  { name, alias, 0, NULL, ptr, NULL, NULL }
+#define CLI_MULTI(name, arr, count)                                                                \
+  { name, NULL, 1, NULL, NULL, arr, count }
+#define CLI_END                                                                                    \
+  { NULL, NULL, 0, NULL, NULL, NULL, NULL }
 
 /* Parses argv[1..argc) against opts (terminated by a zero entry). Words
  * that are not options are collected into pos (up to max_pos, count in

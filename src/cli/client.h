@@ -26,28 +26,6 @@ enum {
   CL_USAGE = 64
 };
 
-/* ---- options ---------------------------------------------------------------------- */
-
-#define CL_MAX_MULTI 64 /* values of one repeatable option (--attr) */
-
-/* One accepted option: a flag sets *flag; an option with a value stores a
- * borrowed argv pointer in *val, or, when multi is set, appends it to
- * multi[0..*nmulti) (at most CL_MAX_MULTI). */
-typedef struct cl_opt {
-  const char *name; /* "--owner" */
-  const char **val;
-  int *flag;
-  const char **multi;
-  size_t *nmulti;
-} cl_opt;
-
-/* Parses argv[1..argc) against opts (ended by a zero entry); other words
- * go to pos[0..*npos) (at most max_pos). "--name value" and "--name=value"
- * are accepted, "--" ends the options, -h/--help sets *help. Returns 0, or
- * CL_USAGE after printing what is wrong, prefixed with cmd. */
-int cl_parse(const char *cmd, int argc, char **argv, const cl_opt *opts, const char **pos,
-             size_t max_pos, size_t *npos, int *help);
-
 /* ---- the server ------------------------------------------------------------------- */
 
 /* Where the server is; fill with cl_ctx_init. */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/cli_util.h"
 #include "cli/client.h"
 #include "util/wd_alloc.h"
 #include "warden/err.h"
@@ -47,7 +48,7 @@ static void usage(FILE *out) {
 
 typedef struct agent_args {
   const char *url, *owner, *tier, *env, *reason, *ttl, *join, *key_file, *alg;
-  const char *attrs[CL_MAX_MULTI];
+  const char *attrs[WD_LIMIT_CLI_MULTI];
   size_t nattrs;
   int json, reuse;
 } agent_args;
@@ -314,25 +315,25 @@ int wd_cli_agent(int argc, char **argv) {
   (void)snprintf(cmd, sizeof cmd, "warden agent %s", sub);
   agent_args a;
   memset(&a, 0, sizeof a);
-  const cl_opt opts[] = {
-      {"--url", &a.url, NULL, NULL, NULL},
-      {"--owner", &a.owner, NULL, NULL, NULL},
-      {"--tier", &a.tier, NULL, NULL, NULL},
-      {"--env", &a.env, NULL, NULL, NULL},
-      {"--attr", NULL, NULL, a.attrs, &a.nattrs},
-      {"--reason", &a.reason, NULL, NULL, NULL},
-      {"--ttl", &a.ttl, NULL, NULL, NULL},
-      {"--join-token", &a.join, NULL, NULL, NULL},
-      {"--key-file", &a.key_file, NULL, NULL, NULL},
-      {"--alg", &a.alg, NULL, NULL, NULL},
-      {"--json", NULL, &a.json, NULL, NULL},
-      {"--reuse-key", NULL, &a.reuse, NULL, NULL},
-      {NULL, NULL, NULL, NULL, NULL},
+  const cli_opt opts[] = {
+      CLI_ARG("--url", NULL, &a.url),
+      CLI_ARG("--owner", NULL, &a.owner),
+      CLI_ARG("--tier", NULL, &a.tier),
+      CLI_ARG("--env", NULL, &a.env),
+      CLI_MULTI("--attr", a.attrs, &a.nattrs),
+      CLI_ARG("--reason", NULL, &a.reason),
+      CLI_ARG("--ttl", NULL, &a.ttl),
+      CLI_ARG("--join-token", NULL, &a.join),
+      CLI_ARG("--key-file", NULL, &a.key_file),
+      CLI_ARG("--alg", NULL, &a.alg),
+      CLI_FLAG("--json", NULL, &a.json),
+      CLI_FLAG("--reuse-key", NULL, &a.reuse),
+      CLI_END,
   };
   const char *pos[2];
   size_t npos = 0;
   int help = 0;
-  int rc = cl_parse(cmd, argc - 1, argv + 1, opts, pos, 2, &npos, &help);
+  int rc = cli_parse_opts(cmd, argc - 1, argv + 1, opts, pos, 2, &npos, &help);
   if (rc != 0) return rc;
   if (help) {
     usage(stdout);

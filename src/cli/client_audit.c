@@ -14,6 +14,7 @@
 
 #include "audit/wd_audit.h"
 #include "cli/cli.h"
+#include "cli/cli_util.h"
 #include "cli/client.h"
 #include "store/wd_store.h"
 #include "util/wd_alloc.h"
@@ -304,15 +305,17 @@ int wd_cli_audit(int argc, char **argv) {
   (void)snprintf(cmd, sizeof cmd, "warden audit %s", sub);
   audit_args a;
   memset(&a, 0, sizeof a);
-  const cl_opt opts[] = {
-      {"--url", &a.url, NULL, NULL, NULL}, {"--data", &a.data, NULL, NULL, NULL},
-      {"--db", &a.db, NULL, NULL, NULL},   {"--json", NULL, &a.json, NULL, NULL},
-      {NULL, NULL, NULL, NULL, NULL},
+  const cli_opt opts[] = {
+      CLI_ARG("--url", NULL, &a.url),
+      CLI_ARG("--data", NULL, &a.data),
+      CLI_ARG("--db", NULL, &a.db),
+      CLI_FLAG("--json", NULL, &a.json),
+      CLI_END,
   };
   const char *pos[1] = {NULL};
   size_t npos = 0;
   int help = 0;
-  int rc = cl_parse(cmd, argc - 1, argv + 1, opts, pos, 1, &npos, &help);
+  int rc = cli_parse_opts(cmd, argc - 1, argv + 1, opts, pos, 1, &npos, &help);
   if (rc != 0) return rc;
   if (help) {
     usage(stdout);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_util.h"
 #include "cli/client.h"
 #include "util/wd_alloc.h"
 #include "warden/err.h"
@@ -278,31 +279,31 @@ out:
 
 static int task_opts(const char *cmd, int argc, char **argv, task_args *a, const char **pos,
                      size_t *npos, int *help) {
-  const cl_opt opts[] = {
-      {"--url", &a->url, NULL, NULL, NULL},
-      {"--agent-key", &a->key, NULL, NULL, NULL},
-      {"--agent", &a->agent, NULL, NULL, NULL},
-      {"--token-file", &a->token_file, NULL, NULL, NULL},
-      {"--intent", &a->intent, NULL, NULL, NULL},
-      {"--purpose", &a->purpose, NULL, NULL, NULL},
-      {"--tools", &a->tools, NULL, NULL, NULL},
-      {"--classification", &a->classification, NULL, NULL, NULL},
-      {"--on-behalf-of", &a->obo, NULL, NULL, NULL},
-      {"--ttl", &a->ttl, NULL, NULL, NULL},
-      {"--budget", &a->budget, NULL, NULL, NULL},
-      {"--reason", &a->reason, NULL, NULL, NULL},
-      {"--tool", &a->tool, NULL, NULL, NULL},
-      {"--operation", &a->operation, NULL, NULL, NULL},
-      {"--resource", &a->resource, NULL, NULL, NULL},
-      {"--args", &a->args, NULL, NULL, NULL},
-      {"--destination", &a->destination, NULL, NULL, NULL},
-      {"--environment", &a->environment, NULL, NULL, NULL},
-      {"--print-token", NULL, &a->print_token, NULL, NULL},
-      {"--json", NULL, &a->json, NULL, NULL},
-      {"--admin", NULL, &a->admin, NULL, NULL},
-      {NULL, NULL, NULL, NULL, NULL},
+  const cli_opt opts[] = {
+      CLI_ARG("--url", NULL, &a->url),
+      CLI_ARG("--agent-key", NULL, &a->key),
+      CLI_ARG("--agent", NULL, &a->agent),
+      CLI_ARG("--token-file", NULL, &a->token_file),
+      CLI_ARG("--intent", NULL, &a->intent),
+      CLI_ARG("--purpose", NULL, &a->purpose),
+      CLI_ARG("--tools", NULL, &a->tools),
+      CLI_ARG("--classification", NULL, &a->classification),
+      CLI_ARG("--on-behalf-of", NULL, &a->obo),
+      CLI_ARG("--ttl", NULL, &a->ttl),
+      CLI_ARG("--budget", NULL, &a->budget),
+      CLI_ARG("--reason", NULL, &a->reason),
+      CLI_ARG("--tool", NULL, &a->tool),
+      CLI_ARG("--operation", NULL, &a->operation),
+      CLI_ARG("--resource", NULL, &a->resource),
+      CLI_ARG("--args", NULL, &a->args),
+      CLI_ARG("--destination", NULL, &a->destination),
+      CLI_ARG("--environment", NULL, &a->environment),
+      CLI_FLAG("--print-token", NULL, &a->print_token),
+      CLI_FLAG("--json", NULL, &a->json),
+      CLI_FLAG("--admin", NULL, &a->admin),
+      CLI_END,
   };
-  return cl_parse(cmd, argc, argv, opts, pos, 1, npos, help);
+  return cli_parse_opts(cmd, argc, argv, opts, pos, 1, npos, help);
 }
 
 int wd_cli_task(int argc, char **argv) {

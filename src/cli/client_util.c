@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * The client commands' option parser, agent-side files (key, token) and
+ * The client commands' agent-side files (key, token) and
  * display helpers. The HTTP side is client_http.c.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -18,72 +18,6 @@
 #include "util/wd_buf.h"
 #include "util/wd_limits.h"
 #include "warden/err.h"
-
-static const cl_opt *find_opt(const cl_opt *opts, const char *a, size_t n) {
-  for (const cl_opt *o = opts; o->name; o++)
-    if (strlen(o->name) == n && memcmp(o->name, a, n) == 0) return o;
-  return NULL;
-}
-
-int cl_parse(const char *cmd, int argc, char **argv, const cl_opt *opts, const char **pos,
-             size_t max_pos, size_t *npos, int *help) {
-  int only_pos = 0;
-  *npos = 0;
-  *help = 0;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    if (only_pos || a[0] != '-' || a[1] == '\0') {
-      if (*npos >= max_pos) {
-        fprintf(stderr, "%s: unexpected argument '%s'\n", cmd, a);
-        return CL_USAGE;
-      }
-      pos[(*npos)++] = a;
-      continue;
-    }
-    if (strcmp(a, "--") == 0) {
-      only_pos = 1;
-      continue;
-    }
-    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-      *help = 1;
-      continue;
-    }
-    const char *eq = strchr(a, '=');
-    size_t n = eq ? (size_t)(eq - a) : strlen(a);
-    const cl_opt *o = find_opt(opts, a, n);
-    if (!o) {
-      fprintf(stderr, "%s: unknown option '%.*s' (see --help)\n", cmd, (int)n, a);
-      return CL_USAGE;
-    }
-    if (o->flag) {
-      if (eq) {
-        fprintf(stderr, "%s: option '%s' takes no value\n", cmd, o->name);
-        return CL_USAGE;
-      }
-      *o->flag = 1;
-      continue;
-    }
-    const char *v = NULL;
-    if (eq) {
-      v = eq + 1;
-    } else if (i + 1 < argc) {
-      v = argv[++i];
-    } else {
-      fprintf(stderr, "%s: option '%s' needs a value\n", cmd, o->name);
-      return CL_USAGE;
-    }
-    if (o->multi) {
-      if (*o->nmulti >= CL_MAX_MULTI) {
-        fprintf(stderr, "%s: too many '%s' options (at most %d)\n", cmd, o->name, CL_MAX_MULTI);
-        return CL_USAGE;
-      }
-      o->multi[(*o->nmulti)++] = v;
-    } else {
-      *o->val = v;
-    }
-  }
-  return 0;
-}
 
 /* ---- agent-side files ---------------------------------------------------------- */
 

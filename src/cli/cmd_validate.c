@@ -28,12 +28,11 @@ int wd_cli_cedar_validate(int argc, char **argv) {
   memset(&in, 0, sizeof in);
   int help = 0, deny_warnings = 0;
   size_t npos = 0;
-  const cli_opt opts[] = {{"--schema", "-s", 1, &in.schema, NULL},
-                          {"--policies", "-p", 1, &in.policies, NULL},
-                          {"--policy-format", NULL, 1, &in.policy_format, NULL},
-                          {"--deny-warnings", NULL, 0, NULL, &deny_warnings},
-                          {0}};
-  int rc = cli_parse_opts("validate", argc, argv, opts, NULL, 0, &npos, &help);
+  const cli_opt opts[] = {CLI_ARG("--schema", "-s", &in.schema),
+                          CLI_ARG("--policies", "-p", &in.policies),
+                          CLI_ARG("--policy-format", NULL, &in.policy_format),
+                          CLI_FLAG("--deny-warnings", NULL, &deny_warnings), CLI_END};
+  int rc = cli_parse_opts("warden cedar validate", argc, argv, opts, NULL, 0, &npos, &help);
   if (rc) return rc;
   if (help) {
     puts("usage: warden cedar validate --schema S --policies P [--deny-warnings]\n"

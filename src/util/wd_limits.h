@@ -43,6 +43,7 @@
 
 /* Growable buffers default cap */
 #define WD_LIMIT_BUF_DEFAULT (64u * 1024u * 1024u)
+#define WD_LIMIT_CLI_MULTI   64u /* values of one repeatable CLI option (--attr) */
 #define WD_LIMIT_DIAG_MSG    256u
 
 /* HTTP service (src/http, src/config) */
