@@ -457,3 +457,15 @@ int e2e_offline_verify(const e2e_server *s, const char *type, long *count) {
   if (count) *count = c.n;
   return 0;
 }
+
+int e2e_start_with_agent(e2e_server *s, const char *name, const char *tier, e2e_agent *a) {
+  if (e2e_server_start(s) < 0) return -1;
+  return e2e_agent_enroll(s, name, tier, a);
+}
+
+int e2e_stop_with_agent(e2e_server *s, e2e_agent *a) {
+  e2e_agent_clear(a);
+  int rc = e2e_server_stop(s);
+  e2e_server_cleanup(s);
+  return rc == 0 ? 0 : -1;
+}

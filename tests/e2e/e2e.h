@@ -64,6 +64,11 @@ typedef struct e2e_agent {
 /* Registers name with the tier, makes a join token and enrolls a fresh
  * Ed25519 key. Returns 0 or -1. */
 int e2e_agent_enroll(const e2e_server *s, const char *name, const char *tier, e2e_agent *a);
+/* The common fixture: a fresh server with one enrolled agent, and its end
+ * (the agent cleared, the server stopped by SIGTERM and its files removed;
+ * -1 unless the server exited cleanly). */
+int e2e_start_with_agent(e2e_server *s, const char *name, const char *tier, e2e_agent *a);
+int e2e_stop_with_agent(e2e_server *s, e2e_agent *a);
 void e2e_agent_clear(e2e_agent *a);
 
 typedef struct e2e_task {

@@ -36,16 +36,12 @@ static e2e_agent alpha;
 
 static int setup(void **state) {
   (void)state;
-  if (e2e_server_start(&srv) < 0) return -1;
-  return e2e_agent_enroll(&srv, "alpha", "standard", &alpha);
+  return e2e_start_with_agent(&srv, "alpha", "standard", &alpha);
 }
 
 static int teardown(void **state) {
   (void)state;
-  e2e_agent_clear(&alpha);
-  int rc = e2e_server_stop(&srv);
-  e2e_server_cleanup(&srv);
-  return rc == 0 ? 0 : -1;
+  return e2e_stop_with_agent(&srv, &alpha);
 }
 
 static void expect_decision(const e2e_task *t, const char *body, const char *want,

@@ -30,8 +30,7 @@ static long allowed; /* decisions expected in ta's log */
 
 static int setup(void **state) {
   (void)state;
-  if (e2e_server_start(&srv) < 0) return -1;
-  if (e2e_agent_enroll(&srv, "alpha", "standard", &alpha) < 0) return -1;
+  if (e2e_start_with_agent(&srv, "alpha", "standard", &alpha) < 0) return -1;
   if (e2e_agent_enroll(&srv, "beta", "standard", &beta) < 0) return -1;
   if (e2e_task_open_simple(&srv, &alpha, 100, 600, &ta) != 201) return -1;
   if (e2e_task_open_simple(&srv, &alpha, 100, 600, &tb) != 201) return -1;
@@ -42,11 +41,8 @@ static int teardown(void **state) {
   (void)state;
   e2e_task_clear(&ta);
   e2e_task_clear(&tb);
-  e2e_agent_clear(&alpha);
   e2e_agent_clear(&beta);
-  int rc = e2e_server_stop(&srv);
-  e2e_server_cleanup(&srv);
-  return rc == 0 ? 0 : -1;
+  return e2e_stop_with_agent(&srv, &alpha);
 }
 
 /* A refused credential: 401 `unauthorized`, and no decision recorded. */
