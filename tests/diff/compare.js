@@ -15,9 +15,10 @@
 // marker object and let a wrapped JSON.stringify return our own JSON text,
 // so entities and contexts reach the reference byte for byte.
 'use strict';
-const { spawnSync } = require('child_process');
 const path = require('path');
 const gen = require('./gen.js');
+const common = require('./diff_common.js');
+const { parseArgs, clone, getAt, setAt, nodePaths, SIMPLE } = common;
 const cedar = require(path.join(__dirname, 'node_modules/@cedar-policy/cedar-wasm/nodejs'));
 
 const origStringify = JSON.stringify;
@@ -26,22 +27,6 @@ JSON.stringify = function stringify(v, ...rest) {
   return origStringify.call(JSON, v, ...rest);
 };
 const raw = (text) => ({ __rawJson: text });
-
-function parseArgs(argv) {
-  const a = { cases: 1000, seed: 1, only: null, maxShrink: 3, shrink: true, driver: null };
-  for (let i = 2; i < argv.length; i++) {
-    const k = argv[i];
-    if (k === '--driver') a.driver = argv[++i];
-    else if (k === '--cases') a.cases = Number(argv[++i]);
-    else if (k === '--seed') a.seed = Number(argv[++i]) >>> 0;
-    else if (k === '--only') a.only = Number(argv[++i]);
-    else if (k === '--max-shrink') a.maxShrink = Number(argv[++i]);
-    else if (k === '--no-shrink') a.shrink = false;
-    else throw new Error('unknown argument ' + k);
-  }
-  if (!a.driver) throw new Error('--driver PATH is required');
-  return a;
-}
 
 // ---- Reference side -----------------------------------------------------------
 const DUMMY = '{"type":"User","id":"__probe"}';
@@ -94,26 +79,8 @@ function refCase(t, ids) {
 // Runs the driver on rendered cases; returns one output per case, null for
 // cases the driver did not answer (it crashed on the first of them).
 function runDriver(driver, texts) {
-  const outs = new Array(texts.length).fill(null);
-  let start = 0;
-  let crashes = 0;
-  while (start < texts.length) {
-    const input = texts.slice(start).map((t) => origStringify({ policies: t.policies, entities: t.entities, requests: t.requests })).join('\n') + '\n';
-    const p = spawnSync(driver, [], { input, maxBuffer: 1 << 30, encoding: 'utf8' });
-    if (p.error) throw p.error;
-    const lines = p.stdout.split('\n').filter((l) => l.length);
-    lines.forEach((l, i) => { if (start + i < texts.length) outs[start + i] = JSON.parse(l); });
-    if (lines.length >= texts.length - start) break;
-    const bad = start + lines.length;
-    outs[bad] = { crash: true, status: p.status, signal: p.signal, stderr: (p.stderr || '').slice(-2000) };
-    start = bad + 1;
-    // An engine that crashes on everything would make this quadratic.
-    if (++crashes >= 25) {
-      for (let i = start; i < texts.length; i++) outs[i] = { crash: true, skipped: true };
-      break;
-    }
-  }
-  return outs;
+  return common.runDriver(driver, [], texts, (t) =>
+    origStringify({ policies: t.policies, entities: t.entities, requests: t.requests }));
 }
 
 // ---- Comparison ---------------------------------------------------------------
@@ -159,18 +126,6 @@ function render(model) {
 }
 
 // ---- Shrinking ----------------------------------------------------------------
-const clone = (x) => structuredClone(x);
-function getAt(obj, keys) { return keys.reduce((o, k) => o[k], obj); }
-function setAt(obj, keys, v) { getAt(obj, keys.slice(0, -1))[keys[keys.length - 1]] = v; }
-
-// All expression node paths under a policy condition, parents first.
-function nodePaths(n, base, out) {
-  out.push(base);
-  for (const k of gen.kids(n)) nodePaths(getAt(n, k), base.concat(k), out);
-  return out;
-}
-const SIMPLE = [gen.L('true'), gen.L('false'), gen.L('1'), gen.L('"a"'), gen.L('principal')];
-
 // One-step simplifications of a model, biggest steps first.
 function* candidates(m) {
   const drop = (arr, i) => arr.slice(0, i).concat(arr.slice(i + 1));

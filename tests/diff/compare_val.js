@@ -17,27 +17,12 @@
 // Usage: node --no-turbo-inline-js-wasm-calls compare_val.js --driver PATH
 //        [--cases N] [--seed S] [--only INDEX] [--max-shrink K] [--no-shrink]
 'use strict';
-const { spawnSync } = require('child_process');
 const path = require('path');
 const gen = require('./gen.js');
 const vgen = require('./gen_val.js');
+const common = require('./diff_common.js');
+const { parseArgs, clone, getAt, setAt, nodePaths, SIMPLE } = common;
 const cedar = require(path.join(__dirname, 'node_modules/@cedar-policy/cedar-wasm/nodejs'));
-
-function parseArgs(argv) {
-  const a = { cases: 1000, seed: 1, only: null, maxShrink: 3, shrink: true, driver: null };
-  for (let i = 2; i < argv.length; i++) {
-    const k = argv[i];
-    if (k === '--driver') a.driver = argv[++i];
-    else if (k === '--cases') a.cases = Number(argv[++i]);
-    else if (k === '--seed') a.seed = Number(argv[++i]) >>> 0;
-    else if (k === '--only') a.only = Number(argv[++i]);
-    else if (k === '--max-shrink') a.maxShrink = Number(argv[++i]);
-    else if (k === '--no-shrink') a.shrink = false;
-    else throw new Error('unknown argument ' + k);
-  }
-  if (!a.driver) throw new Error('--driver PATH is required');
-  return a;
-}
 
 // ---- Reference side -----------------------------------------------------------
 const NO_ACTION = /unable to find an applicable action/;
@@ -52,24 +37,8 @@ function refCase(t, ids) {
 
 // ---- C side -------------------------------------------------------------------
 function runDriver(driver, texts) {
-  const outs = new Array(texts.length).fill(null);
-  let start = 0, crashes = 0;
-  while (start < texts.length) {
-    const input = texts.slice(start).map((t) => JSON.stringify({ schema: t.schema, policies: t.policies })).join('\n') + '\n';
-    const p = spawnSync(driver, ['--validate'], { input, maxBuffer: 1 << 30, encoding: 'utf8' });
-    if (p.error) throw p.error;
-    const lines = p.stdout.split('\n').filter((l) => l.length);
-    lines.forEach((l, i) => { if (start + i < texts.length) outs[start + i] = JSON.parse(l); });
-    if (lines.length >= texts.length - start) break;
-    const bad = start + lines.length;
-    outs[bad] = { crash: true, status: p.status, signal: p.signal, stderr: (p.stderr || '').slice(-2000) };
-    start = bad + 1;
-    if (++crashes >= 25) {
-      for (let i = start; i < texts.length; i++) outs[i] = { crash: true, skipped: true };
-      break;
-    }
-  }
-  return outs;
+  return common.runDriver(driver, ['--validate'], texts, (t) =>
+    JSON.stringify({ schema: t.schema, policies: t.policies }));
 }
 
 // ---- Comparison ---------------------------------------------------------------
@@ -86,16 +55,6 @@ function differ(ref, c) {
 }
 
 // ---- Shrinking ----------------------------------------------------------------
-const clone = (x) => structuredClone(x);
-const getAt = (o, ks) => ks.reduce((x, k) => x[k], o);
-const setAt = (o, ks, v) => { getAt(o, ks.slice(0, -1))[ks[ks.length - 1]] = v; };
-function nodePaths(n, base, out) {
-  out.push(base);
-  for (const k of gen.kids(n)) nodePaths(getAt(n, k), base.concat(k), out);
-  return out;
-}
-const SIMPLE = [gen.L('true'), gen.L('false'), gen.L('1'), gen.L('"a"'), gen.L('principal')];
-
 // One-step simplifications, biggest first: policies, schema parts, then
 // expressions node by node.
 function* candidates(m) {
