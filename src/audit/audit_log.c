@@ -17,11 +17,13 @@
 typedef struct pending {
   struct pending *next;
   wd_audit_type type;
-  const char *actor;   /* borrowed from the waiting caller */
-  const char *task;    /* borrowed, may be NULL */
-  const char *payload; /* canonical text, borrowed */
-  int64_t seq;         /* set by the committer */
-  int rc;              /* set by the committer */
+  const char *actor;     /* borrowed from the waiting caller */
+  const char *task;      /* borrowed, may be NULL */
+  const char *payload;   /* canonical text, borrowed */
+  const wd_store_fx *fx; /* borrowed effects written with the record */
+  size_t nfx;
+  int64_t seq; /* set by the committer */
+  int rc;      /* set by the committer */
   int done;
 } pending;
 
@@ -78,9 +80,14 @@ static int commit_batch(wd_audit *a, pending *batch, size_t n) {
   wd_audit_row *rows = wd_calloc(n, sizeof *rows);
   char(*times)[WD_AUDIT_TIME_LEN + 1] = wd_calloc(n, sizeof *times);
   char(*hashes)[65] = wd_calloc(n, sizeof *hashes);
+  wd_store_fx *fx = NULL;
+  size_t nfx = 0;
   pending *p = batch;
   int rc = 0;
-  if (!rows || !times || !hashes) {
+  for (pending *q = batch; q; q = q->next)
+    nfx += q->nfx;
+  if (nfx && !(fx = wd_calloc(nfx, sizeof *fx))) rc = -WD_E_NOMEM;
+  if (rc || !rows || !times || !hashes) {
     rc = -WD_E_NOMEM;
     goto out;
   }
@@ -89,8 +96,11 @@ static int commit_batch(wd_audit *a, pending *batch, size_t n) {
     if (a->last_seq == 0) memcpy(a->last_hash, WD_AUDIT_GENESIS, 65);
     a->tail_known = 1;
   }
+  nfx = 0;
   for (size_t i = 0; i < n; i++, p = p->next) {
     wd_audit_row *r = &rows[i];
+    if (p->nfx) memcpy(fx + nfx, p->fx, p->nfx * sizeof *fx);
+    nfx += p->nfx;
     wd_audit__now(times[i]);
     r->seq = a->last_seq + 1 + (int64_t)i;
     r->time = times[i];
@@ -102,7 +112,7 @@ static int commit_batch(wd_audit *a, pending *batch, size_t n) {
     if ((rc = wd_audit__hash(r, hashes[i]))) goto out;
     r->hash = hashes[i];
   }
-  if ((rc = wd_store_audit_append(a->store, rows, n))) goto out;
+  if ((rc = wd_store_audit_append_fx(a->store, rows, n, fx, nfx))) goto out;
   a->last_seq += (int64_t)n;
   memcpy(a->last_hash, hashes[n - 1], 65);
   p = batch;
@@ -113,6 +123,7 @@ out:
   wd_free(rows);
   wd_free(times);
   wd_free(hashes);
+  wd_free(fx);
   return rc;
 }
 
@@ -168,8 +179,8 @@ static int check_text(const char *s, int optional) {
 }
 
 static int append_canon(wd_audit *a, wd_audit_type type, const char *actor, const char *task,
-                        const char *canon, int64_t *seq) {
-  pending me = {.type = type, .actor = actor, .task = task, .payload = canon};
+                        const char *canon, const wd_store_fx *fx, size_t nfx, int64_t *seq) {
+  pending me = {.type = type, .actor = actor, .task = task, .payload = canon, .fx = fx, .nfx = nfx};
   int rc = enqueue_and_wait(a, &me);
   if (rc == 0 && seq) *seq = me.seq;
   return rc;
@@ -184,19 +195,25 @@ int wd_audit_append(wd_audit *a, wd_audit_type type, const char *actor, const ch
   if ((rc = check_text(actor, 0)) || (rc = check_text(task, 1))) return rc;
   if (!payload) payload = "{}";
   if ((rc = wd_audit__canon_payload(payload, strlen(payload), &canon))) return rc;
-  rc = append_canon(a, type, actor, task, canon, seq);
+  rc = append_canon(a, type, actor, task, canon, NULL, 0, seq);
   wd_free(canon);
   return rc;
 }
 
 int wd_audit_append_json(wd_audit *a, wd_audit_type type, const char *actor, const char *task,
                          const json_t *payload, int64_t *seq) {
+  return wd_audit_append_json_fx(a, type, actor, task, payload, NULL, 0, seq);
+}
+
+int wd_audit_append_json_fx(wd_audit *a, wd_audit_type type, const char *actor, const char *task,
+                            const json_t *payload, const wd_store_fx *fx, size_t nfx,
+                            int64_t *seq) {
   wd_buf b;
   char *canon;
   int rc;
   if (seq) *seq = 0;
   if (!a || (unsigned)type >= WD_AUDIT__TYPE_COUNT || !actor || !*actor ||
-      (payload && !json_is_object(payload)))
+      (payload && !json_is_object(payload)) || (nfx && !fx) || nfx > 2)
     return -WD_E_INVAL;
   if ((rc = check_text(actor, 0)) || (rc = check_text(task, 1))) return rc;
   wd_buf_init(&b, WD_LIMIT_AUDIT_PAYLOAD_BYTES);
@@ -206,7 +223,7 @@ int wd_audit_append_json(wd_audit *a, wd_audit_type type, const char *actor, con
     return rc;
   }
   if (!(canon = wd_buf_take(&b))) return -WD_E_NOMEM;
-  rc = append_canon(a, type, actor, task, canon, seq);
+  rc = append_canon(a, type, actor, task, canon, fx, nfx, seq);
   wd_free(canon);
   return rc;
 }

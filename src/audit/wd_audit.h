@@ -76,6 +76,12 @@ WD_EXTERN int wd_audit_append(wd_audit *a, wd_audit_type type, const char *actor
 /* Like wd_audit_append with a borrowed jansson object as the payload. */
 WD_EXTERN int wd_audit_append_json(wd_audit *a, wd_audit_type type, const char *actor,
                                    const char *task, const json_t *payload, int64_t *seq) WD_WUR;
+/* Like wd_audit_append_json, and the record carries store effects
+ * fx[0..nfx) (at most 2, borrowed) into the same durable transaction: the
+ * effects are written exactly when the record is. */
+WD_EXTERN int wd_audit_append_json_fx(wd_audit *a, wd_audit_type type, const char *actor,
+                                      const char *task, const json_t *payload,
+                                      const wd_store_fx *fx, size_t nfx, int64_t *seq) WD_WUR;
 /* Group-commit statistics: records and transactions written so far. */
 WD_EXTERN void wd_audit_stats(wd_audit *a, uint64_t *records, uint64_t *commits);
 

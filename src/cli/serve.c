@@ -88,6 +88,7 @@ int wd_cli_serve(int argc, char **argv) {
   o.token_ttl_s = cfg.token_ttl_s;
   o.quarantine_denials = cfg.quarantine_denials;
   o.quarantine_window_s = cfg.quarantine_window_s;
+  o.key_rotation_s = cfg.key_rotation_s;
   wd_gov *srv = NULL;
   char *admin = NULL;
   int rc = wd_gov_start(&o, &srv, &admin, err, sizeof err);

@@ -72,6 +72,11 @@ static const key KEYS[] = {
      F(quarantine_denials), 0, 0, 1000000, "auto-quarantine after N denials (0 = off)"},
     {"quarantine_window", "WARDEN_QUARANTINE_WINDOW", "--quarantine-window", K_UINT,
      F(quarantine_window_s), 0, 1, 86400, "window of the auto-quarantine rule (s), default 60"},
+    /* Seconds down to 1 for tests; production periods are hours (below ~62 s
+     * the keyset fills with still-valid keys and rounds are skipped). */
+    {"key_rotation", "WARDEN_KEY_ROTATION", "--key-rotation", K_UINT, F(key_rotation_s), 0, 1,
+     WD_CONFIG_KEY_ROTATION_MAX_S,
+     "signing-key rotation period (s), default 86400 (hours in production)"},
 };
 #define NKEYS (sizeof KEYS / sizeof KEYS[0])
 
@@ -101,6 +106,7 @@ void wd_config_defaults(wd_config *c) {
   memcpy(c->policy_dir, "docs/policies", sizeof "docs/policies");
   c->token_ttl_s = 300;
   c->quarantine_window_s = 60;
+  c->key_rotation_s = WD_CONFIG_KEY_ROTATION_DEFAULT_S;
 }
 
 void wd_config_clear(wd_config *c) {

@@ -16,7 +16,9 @@
 
 #include "warden/export.h"
 
-#define WD_CONFIG_PATH_MAX 4096
+#define WD_CONFIG_PATH_MAX               4096
+#define WD_CONFIG_KEY_ROTATION_DEFAULT_S 86400u    /* one day */
+#define WD_CONFIG_KEY_ROTATION_MAX_S     31536000u /* one year */
 
 typedef struct wd_config {
   char listen_host[64];                /* numeric IPv4 or IPv6 address */
@@ -37,6 +39,7 @@ typedef struct wd_config {
   unsigned token_ttl_s;                 /* task-token lifetime; 0 = 300 */
   unsigned quarantine_denials;          /* auto-quarantine after N denials; 0 = off */
   unsigned quarantine_window_s;         /* ... within this window; 0 = 60 */
+  unsigned key_rotation_s;              /* signing-key rotation period; default 86400 */
 } wd_config;
 
 /* Fills c with the defaults (127.0.0.1:8080, ./var, warden.local, ...). */

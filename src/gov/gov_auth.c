@@ -39,8 +39,8 @@ static char *adup(wd_arena *a, const char *s) {
   return s ? wd_arena_strndup(a, s, strlen(s)) : NULL;
 }
 
-/* Copies the agent's strings into the arena and frees the owned ones. */
-static int keep_agent(wd_http_req *req, wd_gov__who *w, wd_agent *a) {
+/* Copies the agent's strings into the request arena. */
+static int keep_agent(wd_http_req *req, wd_gov__who *w, const wd_agent *a) {
   w->agent = *a;
   w->agent.id = adup(req->arena, a->id);
   w->agent.name = adup(req->arena, a->name);
@@ -49,7 +49,6 @@ static int keep_agent(wd_http_req *req, wd_gov__who *w, wd_agent *a) {
   w->agent.attrs = adup(req->arena, a->attrs ? a->attrs : "{}");
   w->agent.jwk = adup(req->arena, a->jwk);
   w->agent.jkt = adup(req->arena, a->jkt);
-  wd_store_agent_free(a);
   if (!w->agent.id || !w->agent.name || !w->agent.owner || !w->agent.environment || !w->agent.attrs)
     return -WD_E_NOMEM;
   w->has_agent = 1;
@@ -113,9 +112,32 @@ out:
   return rc;
 }
 
-static int fresh_jti(wd_gov *g, const char *jti, int64_t iat, int *is_new) {
+/* Whether a proof's jti is new (1) or a replay (0). The replay cache
+ * answers (it was loaded with the store's live jtis at start); the store
+ * answers when the cache is full. With defer, a new jti is left in
+ * w->proof_jti for the handler to make durable with its record. */
+static int fresh_jti(wd_gov *g, wd_http_req *req, wd_gov__who *w, const char *jti, int64_t iat,
+                     int defer) {
+  int64_t now = wd_gov__now_ms();
   int64_t exp_ms = (iat + WD_IDENT_DPOP_WINDOW + WD_IDENT_LEEWAY_DEFAULT) * 1000;
-  return wd_store_dpop_seen(g->store, jti, exp_ms, wd_gov__now_ms(), is_new);
+  int r = wd_gov__replay_check(g->replay, jti, exp_ms, now);
+  if (r == 0 || (r < 0 && r != -WD_E_TOOBIG)) return r;
+  if (r == 1 && defer) {
+    w->proof_jti = adup(req->arena, jti);
+    w->proof_exp_ms = exp_ms;
+    return w->proof_jti ? 1 : -WD_E_NOMEM;
+  }
+  int is_new = 0;
+  int rc = wd_store_dpop_seen(g->store, jti, exp_ms, now, &is_new);
+  return rc ? rc : is_new;
+}
+
+int wd_gov__proof_flush(wd_gov *g, wd_gov__who *w) {
+  if (!w || !w->proof_jti) return 0;
+  int is_new = 0;
+  int rc = wd_store_dpop_seen(g->store, w->proof_jti, w->proof_exp_ms, wd_gov__now_ms(), &is_new);
+  if (!rc) w->proof_jti = NULL;
+  return rc;
 }
 
 static int agent_status_ok(wd_http_resp *resp, const wd_agent *a) {
@@ -137,17 +159,41 @@ static int auth_bare(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
   int rc = wd_store_agent_get_by_jkt(g->store, jkt, &a);
   if (rc == -WD_E_NOTFOUND) return unauthorized(resp, "unknown agent key");
   if (rc) return rc;
-  if ((rc = keep_agent(req, w, &a)) != 0) return rc;
-  int is_new = 0;
-  if ((rc = fresh_jti(g, jti, iat, &is_new)) != 0) return rc;
-  if (!is_new) return unauthorized(resp, "DPoP proof replayed");
+  rc = keep_agent(req, w, &a);
+  wd_store_agent_free(&a);
+  if (rc) return rc;
+  if ((rc = fresh_jti(g, req, w, jti, iat, 0)) < 0) return rc;
+  if (rc == 0) return unauthorized(resp, "DPoP proof replayed");
   return agent_status_ok(resp, &w->agent);
+}
+
+/* With the task's live entry locked: the checks the store used to make on
+ * every call (agent, key binding, agent status, token revocation). */
+static int check_live(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__who *w,
+                      wd_gov__ltask *lt, const wd_ident_claims *c, int *refused) {
+  if (strcmp(lt->task.agent_id, c->sub) != 0) {
+    *refused = unauthorized(resp, "token does not match its task");
+    return 0;
+  }
+  if (!lt->agent.jkt || strcmp(lt->agent.jkt, c->cnf_jkt) != 0) {
+    *refused = unauthorized(resp, "token not bound to the agent's key");
+    return 0;
+  }
+  int rc = keep_agent(req, w, &lt->agent);
+  if (rc) return rc;
+  if ((*refused = agent_status_ok(resp, &w->agent)) != 0) return 0;
+  int revoked = 1;
+  if ((rc = wd_gov__live_token_revoked(g->live, lt, c->jti, &revoked)) != 0) return rc;
+  if (revoked || lt->task.status != WD_TASK_OPEN)
+    *refused = unauthorized(resp, "task token revoked or task ended");
+  return 0;
 }
 
 static int auth_token(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__who *w,
                       const char *tok, const char *proof) {
   int64_t now = wd_gov__now_ms() / 1000;
-  wd_ident_verify_opts vo = {.iss = g->issuer, .aud = g->audience, .now = now, .leeway = 5};
+  wd_ident_verify_opts vo = {
+      .iss = g->issuer, .aud = g->audience, .now = now, .leeway = 5, .cache = g->sigcache};
   wd_ident_claims c;
   memset(&c, 0, sizeof c);
   wd_ident_diag d;
@@ -158,7 +204,7 @@ static int auth_token(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__w
   if (rc) return rc;
   char htu[2048];
   wd_ident_dpop_result dr;
-  wd_agent a = {0};
+  wd_gov__ltask *lt = NULL;
   int refused = 0;
   if (make_htu(req, htu, sizeof htu) != 0) {
     refused = unauthorized(resp, "no Host header");
@@ -178,35 +224,26 @@ static int auth_token(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__w
     goto out;
   }
   if (rc) goto out;
-  rc = wd_store_agent_get(g->store, c.sub, &a);
+  /* No cache window: the live entry is forgotten before any end, intent
+   * change or status change returns, so this sees every one of them. */
+  rc = wd_gov__live_get(g->live, c.task_id, &lt);
   if (rc == -WD_E_NOTFOUND) {
     rc = 0;
-    refused = unauthorized(resp, "unknown agent");
-    goto out;
-  }
-  if (rc) goto out;
-  if (!a.jkt || strcmp(a.jkt, c.cnf_jkt) != 0) {
-    wd_store_agent_free(&a);
-    refused = unauthorized(resp, "token not bound to the agent's key");
-    goto out;
-  }
-  if ((rc = keep_agent(req, w, &a)) != 0) goto out;
-  if ((refused = agent_status_ok(resp, &w->agent)) != 0) goto out;
-  /* No cache window: one read of the store decides revocation. */
-  int revoked = 1;
-  rc = wd_store_token_is_revoked(g->store, c.jti, &revoked);
-  if (rc == -WD_E_NOTFOUND) rc = 0, revoked = 1;
-  if (rc) goto out;
-  if (revoked) {
     refused = unauthorized(resp, "task token revoked or task ended");
     goto out;
   }
-  int is_new = 0;
-  if ((rc = fresh_jti(g, dr.jti, dr.iat, &is_new)) != 0) goto out;
-  if (!is_new) {
+  if (rc) goto out;
+  pthread_mutex_lock(&lt->mu);
+  rc = check_live(g, req, resp, w, lt, &c, &refused);
+  pthread_mutex_unlock(&lt->mu);
+  if (rc || refused) goto out;
+  int defer = strcmp(req->path, "/v1/authorize") == 0;
+  if ((rc = fresh_jti(g, req, w, dr.jti, dr.iat, defer)) < 0) goto out;
+  if (rc == 0) {
     refused = unauthorized(resp, "DPoP proof replayed");
     goto out;
   }
+  rc = 0;
   const char *pid = wd_http_param(req, "id");
   if (pid && strcmp(pid, c.task_id) != 0) {
     refused = unauthorized(resp, "token belongs to another task");
@@ -218,7 +255,10 @@ static int auth_token(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__w
   w->exp = c.exp;
   if (!w->jti || !w->task_id) rc = -WD_E_NOMEM;
 out:
+  wd_gov__live_put(g->live, lt);
   wd_ident_claims_clear(&c);
+  /* A refusal after the replay check still spent the proof. */
+  if (refused || rc) (void)wd_gov__proof_flush(g, w);
   return rc ? rc : refused;
 }
 

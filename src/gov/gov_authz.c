@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * POST /v1/authorize: the per-call decision. The auth callback already
- * checked the task token (signature, aud, exp, revocation in the store),
- * the DPoP proof and its replay, and the agent's status. Here the call is
- * counted against the budget, decided, recorded in the session, written to
- * the evidence log, and only then answered. Any internal failure past the
+ * checked the task token, the DPoP proof and its replay, the agent's
+ * status and revocation, against the task's live entry (gov_live.h).
+ * Here the call is counted against the budget in that entry, decided
+ * over a snapshot of the session, and written to the evidence log in one
+ * durable record that also carries the proof's jti and the session change
+ * to the store; only then is it answered. Any internal failure past the
  * count is a deny with an attempted record; a denial may trigger the
  * auto-quarantine rule.
  */
@@ -51,9 +53,7 @@ static int denial_trips(wd_gov *g, const char *agent, int64_t now) {
   return trip;
 }
 
-int wd_gov__h_authorize(wd_http_req *req, wd_http_resp *resp, void *svc) {
-  wd_gov *g = svc;
-  wd_gov__who *w = req->auth_ctx;
+static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__who *w) {
   int rc = 0;
   if (!w || !w->has_token)
     return wd_gov__err(resp, 401, "unauthorized", NULL, "task token required");
@@ -91,11 +91,40 @@ int wd_gov__h_authorize(wd_http_req *req, wd_http_resp *resp, void *svc) {
     return wd_gov__err(resp, 400, "invalid_field", "args", "field 'args' must be an object");
 
   int64_t now = wd_gov__now_ms();
-  wd_call_verdict verdict = WD_CALL_OK;
+  wd_gov__ltask *lt = NULL;
+  wd_call_verdict verdict = WD_CALL_NOT_OPEN;
   int64_t before = 0;
-  rc = wd_store_task_count_call(g->store, w->task_id, now, &verdict, &before);
-  if (rc == -WD_E_NOTFOUND)
-    return wd_gov__err(resp, 401, "unauthorized", NULL, "task token revoked or task ended");
+  wd_task t = {0};
+  wd_session ss;
+  memset(&ss, 0, sizeof ss);
+  /* A forgotten entry means the task changed after the auth check: look
+   * again, so an end that returned before this point is seen. */
+  for (int tries = 0; tries < 2 && verdict == WD_CALL_NOT_OPEN; tries++) {
+    wd_gov__live_put(g->live, lt);
+    lt = NULL;
+    rc = wd_gov__live_get(g->live, w->task_id, &lt);
+    if (rc == -WD_E_NOTFOUND)
+      return wd_gov__err(resp, 401, "unauthorized", NULL, "task token revoked or task ended");
+    if (rc) return rc;
+    pthread_mutex_lock(&lt->mu);
+    if (lt->dead) {
+      pthread_mutex_unlock(&lt->mu);
+      continue;
+    }
+    if (lt->task.status != WD_TASK_OPEN) {
+      tries = 2;
+    } else if (now >= lt->task.expires_ms) {
+      verdict = WD_CALL_EXPIRED;
+    } else if (lt->task.calls >= lt->task.budget) {
+      verdict = WD_CALL_BUDGET;
+    } else {
+      before = lt->task.calls++;
+      rc = wd_gov__live_snapshot(lt, &t, &ss);
+      verdict = WD_CALL_OK;
+    }
+    pthread_mutex_unlock(&lt->mu);
+  }
+  if (rc || verdict != WD_CALL_OK) wd_gov__live_put(g->live, lt);
   if (rc) return rc;
   switch (verdict) {
   case WD_CALL_OK: break;
@@ -111,27 +140,23 @@ int wd_gov__h_authorize(wd_http_req *req, wd_http_resp *resp, void *svc) {
 
   char action[140];
   (void)snprintf(action, sizeof action, "%s.%s", tool, op);
-  wd_task t = {0};
   wd_gov__decision d;
-  memset(&d, 0, sizeof d);
   wd_gov__snap s;
   wd_gov__snap_get(g, &s);
-  int internal = wd_store_task_get(g->store, w->task_id, &t);
-  if (!internal) {
-    t.calls = before;
-    wd_gov__call call = {tool, op, cls, dest, env, res_id};
-    internal = wd_gov__decide(g, &s, &w->agent, &t, action, &call, NULL, &d);
-  }
+  t.calls = before;
+  wd_gov__call call = {tool, op, cls, dest, env, res_id};
+  int internal = wd_gov__decide_in(g, &s, &w->agent, &t, &ss, action, &call, NULL, &d);
   if (internal) d.allow = 0;
   /* The session learns what an allowed call touched; a set that cannot
    * grow means a data-flow rule could miss a value, so deny. */
-  int rec = wd_store_task_record_call(g->store, w->task_id, tool, cls, dest, d.allow);
-  if (rec && d.allow) {
+  pthread_mutex_lock(&lt->mu);
+  if (d.allow && (rc = wd_gov__live_touch(lt, tool, cls, dest)) != 0) {
     d.allow = 0;
-    internal = rec;
-    int ignored = wd_store_task_record_call(g->store, w->task_id, NULL, NULL, NULL, 0);
-    (void)ignored; /* best effort: the decision is already a deny */
+    internal = rc;
   }
+  if (!d.allow) lt->task.denials++;
+  pthread_mutex_unlock(&lt->mu);
+  wd_gov__live_put(g->live, lt);
   if (!d.policies) d.policies = json_array();
   if (!d.errors) d.errors = json_array();
   if (internal && d.errors)
@@ -145,8 +170,26 @@ int wd_gov__h_authorize(wd_http_req *req, wd_http_resp *resp, void *svc) {
                 res_id, "args", args, "policies", d.policies ? d.policies : json_null(), "errors",
                 d.errors ? d.errors : json_null(), "policy_version", (json_int_t)s.version,
                 "context_sha256", d.ctx_digest, "jti", w->jti, "call", (json_int_t)(before + 1));
+  /* One durable write: the record, the proof's jti and the session change. */
+  wd_store_fx fx[2];
+  size_t nfx = 0;
+  memset(fx, 0, sizeof fx);
+  if (w->proof_jti) {
+    fx[nfx].kind = WD_STORE_FX_DPOP;
+    fx[nfx].jti = w->proof_jti;
+    fx[nfx++].exp_ms = w->proof_exp_ms;
+  }
+  fx[nfx].kind = WD_STORE_FX_CALL;
+  fx[nfx].task_id = w->task_id;
+  fx[nfx].allowed = d.allow;
+  fx[nfx].tool = tool;
+  fx[nfx].classification = cls;
+  fx[nfx++].destination = dest;
   int64_t seq = 0;
-  rc = p ? wd_gov__log(g, WD_AUDIT_AUTHZ_DECISION, w->agent.id, w->task_id, p, &seq) : -WD_E_NOMEM;
+  rc = p ? wd_audit_append_json_fx(g->audit, WD_AUDIT_AUTHZ_DECISION, w->agent.id, w->task_id, p,
+                                   fx, nfx, &seq)
+         : -WD_E_NOMEM;
+  if (!rc) w->proof_jti = NULL;
   json_decref(p);
   json_t *body = NULL;
   if (!rc) {
@@ -162,6 +205,7 @@ int wd_gov__h_authorize(wd_http_req *req, wd_http_resp *resp, void *svc) {
   wd_gov__decision_clear(&d);
   wd_gov__snap_put(&s);
   wd_store_task_free(&t);
+  wd_store_session_free(&ss);
   /* Unrecorded decisions are never answered: a log failure is a 500. */
   if (rc) return rc;
   rc = wd_http_resp_json(resp, 200, body);
@@ -175,4 +219,13 @@ int wd_gov__h_authorize(wd_http_req *req, wd_http_resp *resp, void *svc) {
   if (budget > 0 && before + 1 >= budget)
     (void)wd_gov__end_task(g, w->task_id, WD_TASK_EXHAUSTED, "budget exhausted", "warden");
   return rc;
+}
+
+int wd_gov__h_authorize(wd_http_req *req, wd_http_resp *resp, void *svc) {
+  wd_gov *g = svc;
+  wd_gov__who *w = req->auth_ctx;
+  int rc = authorize(g, req, resp, w);
+  /* Whatever the answer, the proof is spent: a refusal still records it. */
+  int frc = wd_gov__proof_flush(g, w);
+  return rc ? rc : frc;
 }

@@ -112,6 +112,12 @@ static char *dumps_sorted(const json_t *j) {
 int wd_gov__decide(wd_gov *g, const wd_gov__snap *snap, const wd_agent *a, const wd_task *t,
                    const char *action, const wd_gov__call *call, const char *previous_intent,
                    wd_gov__decision *out) {
+  return wd_gov__decide_in(g, snap, a, t, NULL, action, call, previous_intent, out);
+}
+
+int wd_gov__decide_in(wd_gov *g, const wd_gov__snap *snap, const wd_agent *a, const wd_task *t,
+                      const wd_session *given, const char *action, const wd_gov__call *call,
+                      const char *previous_intent, wd_gov__decision *out) {
   memset(out, 0, sizeof *out);
   out->version = snap->version;
   int rc = 0;
@@ -128,7 +134,10 @@ int wd_gov__decide(wd_gov *g, const wd_gov__snap *snap, const wd_agent *a, const
     rc = -WD_E_NOMEM;
     goto out;
   }
-  if (strcmp(action, "task.open") != 0) {
+  if (given) {
+    ss = *given;
+    have_ss = 2; /* borrowed */
+  } else if (strcmp(action, "task.open") != 0) {
     if ((rc = wd_store_task_session(g->store, t->id, &ss)) != 0) goto out;
     have_ss = 1;
   }
@@ -324,6 +333,6 @@ out:
   json_decref(attrs);
   json_decref(ents);
   json_decref(seen);
-  if (have_ss) wd_store_session_free(&ss);
+  if (have_ss == 1) wd_store_session_free(&ss);
   return rc;
 }

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "audit/wd_audit.h"
+#include "gov/gov_live.h"
 #include "gov/wd_gov.h"
 #include "http/wd_http.h"
 #include "ident/wd_ident.h"
@@ -37,11 +38,16 @@ struct wd_gov {
   int64_t q_window_ms;
   unsigned reaper_ms;
 
-  wd_store *store;       /* owned */
-  wd_audit *audit;       /* owned */
-  wd_ident_keyset *keys; /* owned; replaced under keys_lock on rotation */
+  wd_store *store;             /* owned */
+  int lock_fd;                 /* flock on <data_dir>/warden.lock: one writer per store */
+  wd_gov__live *live;          /* owned: tasks in use (gov_live.h) */
+  wd_gov__replay *replay;      /* owned: DPoP jtis seen */
+  wd_ident_sigcache *sigcache; /* owned: task tokens already verified */
+  wd_audit *audit;             /* owned */
+  wd_ident_keyset *keys;       /* owned; replaced under keys_lock on rotation */
   pthread_rwlock_t keys_lock;
-  cedar_schema *schema; /* owned; immutable */
+  struct wd_gov__keyrot *keyrot; /* owned; the rotation thread (gov_keys.c) */
+  cedar_schema *schema;          /* owned; immutable */
   char admin_hash[WD_IDENT_HASH_HEX_LEN + 1];
 
   /* The active policy set. The lock only guards taking a reference, so a
@@ -73,6 +79,10 @@ typedef struct wd_gov__who {
   int has_token;
   const char *jti, *task_id; /* of the presented task token; arena-owned */
   int64_t exp;
+  /* A proof jti the replay cache took but the store has not yet: the
+   * handler writes it with its evidence record, or wd_gov__proof_flush. */
+  const char *proof_jti; /* arena-owned; NULL once durable */
+  int64_t proof_exp_ms;
 } wd_gov__who;
 
 int64_t wd_gov__now_ms(void);
@@ -99,6 +109,19 @@ int wd_gov__activate(wd_gov *g, const char *text, size_t len, cedar_policyset *p
 /* The evidence log: appends payload (borrowed) and returns the seq. */
 int wd_gov__log(wd_gov *g, wd_audit_type t, const char *actor, const char *task,
                 const json_t *payload, int64_t *seq);
+
+/* Signing-key rotation (gov_keys.c). start: a thread rotating every
+ * interval_s (0 = default); stop: signals, joins and frees it (NULL-safe,
+ * from wd_gov_shutdown). rotate: one round now: a new keyset is saved,
+ * logged (admin.action key.rotated) and swapped in under keys_lock; when
+ * loading, rotating or saving fails the served set, the files and the
+ * log are unchanged. */
+int wd_gov__keys_start(wd_gov *g, unsigned interval_s);
+void wd_gov__keys_stop(wd_gov *g);
+int wd_gov__keys_rotate(wd_gov *g, int64_t now);
+
+/* Makes a pending proof jti (w->proof_jti) durable now; no-op without one. */
+int wd_gov__proof_flush(wd_gov *g, wd_gov__who *w);
 
 /* Shared error answers. */
 int wd_gov__err(wd_http_resp *resp, unsigned status, const char *code, const char *field,
@@ -140,6 +163,11 @@ typedef struct wd_gov__call {
 int wd_gov__decide(wd_gov *g, const wd_gov__snap *snap, const wd_agent *a, const wd_task *t,
                    const char *action, const wd_gov__call *call, const char *previous_intent,
                    wd_gov__decision *out);
+
+/* wd_gov__decide over a given session (borrowed) instead of the stored one. */
+int wd_gov__decide_in(wd_gov *g, const wd_gov__snap *snap, const wd_agent *a, const wd_task *t,
+                      const wd_session *ss, const char *action, const wd_gov__call *call,
+                      const char *previous_intent, wd_gov__decision *out);
 
 /* Mints and records a task token; fills the response members. */
 int wd_gov__issue_token(wd_gov *g, const wd_agent *a, const wd_task *t, json_t *resp_body,

@@ -5,13 +5,17 @@
  * the atomic policy snapshot; the TTL reaper; the route table; start and
  * graceful stop.
  */
+#define _DEFAULT_SOURCE /* flock */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "gov/gov_int.h"
@@ -247,6 +251,7 @@ json_t *wd_gov__task_json(const wd_task *t) {
 int wd_gov__end_task(wd_gov *g, const char *task_id, wd_task_status st, const char *reason,
                      const char *actor) {
   int rc = wd_store_task_end(g->store, task_id, st, reason, wd_gov__now_ms());
+  wd_gov__live_forget(g->live, task_id);
   if (rc) return rc;
   json_t *p = json_pack("{s:s, s:s}", "status", wd_task_status_name(st), "reason", reason);
   json_t *r = json_pack("{s:s, s:s}", "scope", "task", "reason", reason);
@@ -304,6 +309,7 @@ int wd_gov__set_agent_status(wd_gov *g, const char *id, wd_agent_status st, cons
     if (erc) return erc;
   }
   int rc = wd_store_agent_set_status(g->store, id, st, reason, wd_gov__now_ms(), &ended);
+  wd_gov__live_forget_agent(g->live, id);
   if (rc) return rc;
   json_t *p = json_pack("{s:s, s:s, s:s, s:I}", "agent", id, "status", wd_agent_status_name(st),
                         "reason", reason ? reason : "", "tasks_revoked", (json_int_t)ended);
@@ -485,6 +491,13 @@ static int open_policies(wd_gov *g, const char *dir, char *err, size_t errlen) {
   return rc;
 }
 
+static int remember_jti(void *ctx, const char *jti, int64_t exp_ms) {
+  wd_gov *g = ctx;
+  int r = wd_gov__replay_check(g->replay, jti, exp_ms, wd_gov__now_ms());
+  /* A full cache leaves the rest to the store, which fresh proofs consult then. */
+  return r == -WD_E_TOOBIG ? 0 : r < 0 ? r : 0;
+}
+
 int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, char *err,
                  size_t errlen) {
   *out = NULL;
@@ -494,6 +507,7 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   char *gen = NULL, *schema_text = NULL;
   wd_gov *g = wd_calloc(1, sizeof *g);
   if (!g) return -WD_E_NOMEM;
+  g->lock_fd = -1;
   pthread_rwlock_init(&g->keys_lock, NULL);
   pthread_mutex_init(&g->pol_lock, NULL);
   pthread_mutex_init(&g->put_lock, NULL);
@@ -517,9 +531,22 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   if (mkdir(g->data_dir, 0700) != 0 && errno != EEXIST)
     FAIL(-WD_E_IO, "cannot create %s: %s", g->data_dir, strerror(errno));
   char path[4300];
+  (void)snprintf(path, sizeof path, "%s/warden.lock", g->data_dir);
+  /* The live state trusts that no other process writes this store. */
+  g->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (g->lock_fd < 0) FAIL(-WD_E_IO, "cannot open %s: %s", path, strerror(errno));
+  if (flock(g->lock_fd, LOCK_EX | LOCK_NB) != 0)
+    FAIL(-WD_E_IO, "%s is in use by another warden serve", g->data_dir);
   (void)snprintf(path, sizeof path, "sqlite:%s/warden.db", g->data_dir);
   if ((rc = wd_store_open(path, 0, &g->store)) != 0)
     FAIL(rc, "cannot open the store %s: %s", path, wd_strerror(rc));
+  if ((rc = wd_gov__live_new(g->store, &g->live)) != 0 ||
+      (rc = wd_gov__replay_new(&g->replay)) != 0 ||
+      (rc = wd_ident_sigcache_new(4096, &g->sigcache)) != 0)
+    FAIL(rc, "cannot set up the live state: %s", wd_strerror(rc));
+  /* Proofs spent before a restart stay spent. */
+  if ((rc = wd_store_dpop_scan(g->store, wd_gov__now_ms(), remember_jti, g)) != 0)
+    FAIL(rc, "cannot load the DPoP replay cache: %s", wd_strerror(rc));
   if ((rc = wd_audit_open(g->store, &g->audit)) != 0)
     FAIL(rc, "cannot open the evidence log: %s", wd_strerror(rc));
   if ((rc = open_keys(g)) != 0) FAIL(rc, "cannot set up signing keys: %s", wd_strerror(rc));
@@ -554,6 +581,8 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   if (pthread_create(&g->reaper, NULL, reaper_main, g) != 0)
     FAIL(-WD_E_INTERNAL, "cannot start the reaper thread");
   g->reaper_started = 1;
+  if ((rc = wd_gov__keys_start(g, o->key_rotation_s)) != 0)
+    FAIL(rc, "cannot start the key rotation thread");
 
   wd_http_opts ho;
   memset(&ho, 0, sizeof ho);
@@ -600,6 +629,7 @@ int wd_gov_shutdown(wd_gov *g, unsigned wait_ms) {
     pthread_join(g->reaper, NULL);
     g->reaper_started = 0;
   }
+  wd_gov__keys_stop(g);
   return rc;
 }
 
@@ -609,7 +639,11 @@ void wd_gov_free(wd_gov *g) {
   wd_http_server_free(g->http);
   /* Every append returned durable, so closing the log loses nothing. */
   wd_audit_close(g->audit);
+  wd_gov__live_free(g->live);
+  wd_gov__replay_free(g->replay);
+  wd_ident_sigcache_free(g->sigcache);
   wd_store_close(g->store);
+  if (g->lock_fd >= 0) (void)close(g->lock_fd);
   wd_ident_keyset_free(g->keys);
   cedar_schema_free(g->schema);
   cedar_policyset_unref(g->pol.ps);

@@ -360,41 +360,104 @@ out:
   return rc;
 }
 
+/* A stored tools list (JSON array text) as a new JSON value; an unreadable
+ * one reads as no tools, as in the token scope. */
+static json_t *tools_value(const char *text) {
+  json_t *v = json_loads(text ? text : "[]", 0, NULL);
+  if (v && !json_is_array(v)) {
+    json_decref(v);
+    v = NULL;
+  }
+  return v ? v : json_array();
+}
+
+/* The "tools" member of an intent change, checked as h_task_open checks
+ * it. *out gets the compact JSON text (free with jansson's free), or NULL
+ * when the member is absent or null (keep the task's tools). Returns 1
+ * when the answer is an error (*rc). */
+static int intent_tools(wd_http_req *req, wd_http_resp *resp, char **out, int *rc) {
+  *out = NULL;
+  json_t *tools = json_object_get(req->json, "tools");
+  if (!tools || json_is_null(tools)) return 0;
+  size_t i;
+  json_t *tv;
+  int tools_ok = json_is_array(tools);
+  json_array_foreach(tools, i, tv) {
+    if (!json_is_string(tv) || json_string_length(tv) == 0 || json_string_length(tv) > 128)
+      tools_ok = 0;
+  }
+  if (!tools_ok) {
+    *rc = wd_gov__err(resp, 400, "invalid_field", "tools",
+                      "field 'tools' must be an array of tool names");
+    return 1;
+  }
+  *out = json_dumps(tools, JSON_COMPACT);
+  if (!*out) {
+    *rc = -WD_E_NOMEM;
+    return 1;
+  }
+  return 0;
+}
+
 int wd_gov__h_task_intent(wd_http_req *req, wd_http_resp *resp, void *svc) {
   wd_gov *g = svc;
   wd_gov__who *w = who(req);
   wd_task t = {0};
   int rc = 0;
   const char *intent, *purpose;
+  char *tools_j = NULL;
+  json_malloc_t jm;
+  json_free_t jf;
+  json_get_alloc_funcs(&jm, &jf);
   if (!w->has_agent) return wd_gov__err(resp, 401, "unauthorized", NULL, "agent token required");
   if (wd_gov__str(req, resp, "intent", 1, &intent, &rc)) return rc;
   if (wd_gov__str(req, resp, "purpose", 0, &purpose, &rc)) return rc;
-  if (load_task(g, req, resp, &t, &rc)) return rc;
-  /* The current credential dies first, whatever the decision. */
-  rc = wd_store_task_set_intent(g->store, t.id, intent, wd_gov__now_ms());
+  /* A stated purpose replaces the task's, so it must be one (as at
+   * opening); absent or null keeps it. */
+  if (purpose && !*purpose)
+    return wd_gov__err(resp, 400, "invalid_field", "purpose",
+                       "field 'purpose' must be a non-empty string");
+  if (intent_tools(req, resp, &tools_j, &rc)) return rc;
+  if (load_task(g, req, resp, &t, &rc)) {
+    jf(tools_j);
+    return rc;
+  }
+  /* The current credential dies first, whatever the decision; the new
+   * purpose and tools are the task's from here on (they are what a new
+   * token's scope and every later call decision read). */
+  rc = wd_store_task_set_intent(g->store, t.id, intent, purpose, tools_j, wd_gov__now_ms());
   if (rc) {
     wd_store_task_free(&t);
+    jf(tools_j);
     return rc == -WD_E_INVAL ? wd_gov__err(resp, 409, "conflict", "status", "task has ended") : rc;
   }
+  /* The store changed under the per-call path's live entry (old token
+   * verdicts, old tools): the next request must reload it. */
+  wd_gov__live_forget(g->live, t.id);
   json_t *rv = json_pack("{s:s, s:s}", "scope", "task", "reason", "intent change");
   rc = rv ? wd_gov__log(g, WD_AUDIT_TOKEN_REVOKED, w->agent.id, t.id, rv, NULL) : -WD_E_NOMEM;
   json_decref(rv);
   if (rc) {
     wd_store_task_free(&t);
+    jf(tools_j);
     return rc;
   }
-  char *prev = t.intent;
+  /* The decision sees the task as it now is: the new intent, purpose and
+   * tools, lent into the loaded task and given back before it is freed. */
+  char *prev = t.intent, *prev_purpose = t.purpose, *prev_tools = t.expected_tools;
   t.intent = wd_gov__lend(intent);
-  /* A stated purpose is logged with the change; the task keeps the purpose
-   * and tools it was opened with (the store has no way to change them). */
+  if (purpose) t.purpose = wd_gov__lend(purpose);
+  if (tools_j) t.expected_tools = tools_j;
   wd_gov__snap s;
   wd_gov__snap_get(g, &s);
   wd_gov__decision d;
   json_t *body = NULL, *p = NULL;
   rc = wd_gov__decide(g, &s, &w->agent, &t, "task.change_intent", NULL, prev, &d);
   if (rc) goto out;
-  p = json_pack("{s:s, s:s, s:s?, s:o}", "previous_intent", prev, "intent", intent, "purpose",
-                purpose, "decision", decision_json(&d, "task.change_intent"));
+  p = json_pack("{s:s, s:s, s:s?, s:s?, s:o, s:o, s:o}", "previous_intent", prev, "intent", intent,
+                "previous_purpose", prev_purpose, "purpose", t.purpose, "previous_tools",
+                tools_value(prev_tools), "tools", tools_value(t.expected_tools), "decision",
+                decision_json(&d, "task.change_intent"));
   int64_t seq = 0;
   rc = p ? wd_gov__log(g, WD_AUDIT_TASK_INTENT_CHANGED, w->agent.id, t.id, p, &seq) : -WD_E_NOMEM;
   if (rc) goto out;
@@ -419,10 +482,13 @@ int wd_gov__h_task_intent(wd_http_req *req, wd_http_resp *resp, void *svc) {
   }
 out:
   t.intent = prev;
+  t.purpose = prev_purpose;
+  t.expected_tools = prev_tools;
   json_decref(body);
   json_decref(p);
   wd_gov__decision_clear(&d);
   wd_gov__snap_put(&s);
   wd_store_task_free(&t);
+  jf(tools_j);
   return rc;
 }

@@ -32,7 +32,14 @@ typedef struct wd_gov_opts {
   unsigned quarantine_denials;  /* auto-quarantine after N denials; 0 = off */
   unsigned quarantine_window_s; /* ... within this many seconds; 0 = 60 */
   unsigned reaper_interval_ms;  /* 0 = 1000 */
+  /* Seconds between signing-key rotations while serving (besides the one
+   * at every start); 0 = WD_GOV_KEY_ROTATION_DEFAULT_S. Production values
+   * are hours: below ~62 s the keyset (WD_LIMIT_KEYSET_KEYS keys, each
+   * kept 930 s after retirement) fills up and rounds are skipped. */
+  unsigned key_rotation_s;
 } wd_gov_opts;
+
+#define WD_GOV_KEY_ROTATION_DEFAULT_S 86400u /* one day */
 
 typedef struct wd_gov wd_gov;
 
@@ -47,7 +54,7 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
 /* The bound port. */
 uint16_t wd_gov_port(const wd_gov *g);
 /* Graceful stop: finishes in-flight requests (up to wait_ms), stops the
- * reaper. Returns 0 or -WD_E_INTERNAL when requests were cut off. */
+ * reaper and the key rotation. Returns 0 or -WD_E_INTERNAL when requests were cut off. */
 int wd_gov_shutdown(wd_gov *g, unsigned wait_ms);
 /* Shuts down if needed and frees everything; NULL is a no-op. */
 void wd_gov_free(wd_gov *g);

@@ -230,11 +230,17 @@ void wd_store_task_free(wd_task *t) {
   memset(t, 0, sizeof *t);
 }
 
-int wd_store_task_set_intent(wd_store *s, const char *id, const char *intent, int64_t now_ms) {
+int wd_store_task_set_intent(wd_store *s, const char *id, const char *intent, const char *purpose,
+                             const char *expected_tools, int64_t now_ms) {
   int rc;
   if (!s || !id) return -WD_E_INVAL;
+  /* Same rules as task_create: a stated purpose is non-empty, stated
+   * tools are a JSON array. */
   if ((rc = wd_store__check_text(intent, 0))) return rc;
-  return s->vt->task_set_intent(s, id, intent, now_ms);
+  if (purpose && (rc = wd_store__check_text(purpose, 0))) return rc;
+  if (expected_tools && (rc = wd_store__check_text(expected_tools, 0))) return rc;
+  if (expected_tools && wd_store__check_json(expected_tools, JSON_ARRAY)) return -WD_E_INVAL;
+  return s->vt->task_set_intent(s, id, intent, purpose, expected_tools, now_ms);
 }
 
 int wd_store_task_end(wd_store *s, const char *id, wd_task_status st, const char *reason,
@@ -321,6 +327,11 @@ int wd_store_dpop_seen(wd_store *s, const char *jti, int64_t exp_ms, int64_t now
   return s->vt->dpop_seen(s, jti, exp_ms, now_ms, is_new);
 }
 
+int wd_store_dpop_scan(wd_store *s, int64_t now_ms, wd_dpop_cb cb, void *ctx) {
+  if (!s || !cb) return -WD_E_INVAL;
+  return s->vt->dpop_scan(s, now_ms, cb, ctx);
+}
+
 int wd_store_dpop_prune(wd_store *s, int64_t now_ms, unsigned *n) {
   unsigned dummy;
   if (!s) return -WD_E_INVAL;
@@ -379,8 +390,27 @@ int wd_store_audit_tail(wd_store *s, int64_t *seq, char *hash) {
 }
 
 int wd_store_audit_append(wd_store *s, const wd_audit_row *rows, size_t n) {
-  if (!s || (!rows && n)) return -WD_E_INVAL;
+  return wd_store_audit_append_fx(s, rows, n, NULL, 0);
+}
+
+static int fx_ok(const wd_store_fx *f) {
+  switch (f->kind) {
+  case WD_STORE_FX_DPOP: return f->jti && *f->jti && !wd_store__check_text(f->jti, 0);
+  case WD_STORE_FX_CALL:
+    return f->task_id && !wd_store__check_text(f->task_id, 0) &&
+           !wd_store__check_text(f->tool, 1) && !wd_store__check_text(f->classification, 1) &&
+           !wd_store__check_text(f->destination, 1);
+  }
+  return 0;
+}
+
+int wd_store_audit_append_fx(wd_store *s, const wd_audit_row *rows, size_t n, const wd_store_fx *fx,
+                             size_t nfx) {
+  if (!s || (!rows && n) || (!fx && nfx)) return -WD_E_INVAL;
   if (n == 0) return 0;
+  if (nfx > 2 * (size_t)WD_LIMIT_AUDIT_BATCH) return -WD_E_TOOBIG;
+  for (size_t i = 0; i < nfx; i++)
+    if (!fx_ok(&fx[i])) return -WD_E_INVAL;
   if (n > WD_LIMIT_AUDIT_BATCH) return -WD_E_TOOBIG;
   for (size_t i = 0; i < n; i++) {
     const wd_audit_row *r = &rows[i];
@@ -388,7 +418,7 @@ int wd_store_audit_append(wd_store *s, const wd_audit_row *rows, size_t n) {
         !r->prev_hash || !r->hash)
       return -WD_E_INVAL;
   }
-  return s->vt->audit_append(s, rows, n);
+  return s->vt->audit_append(s, rows, n, fx, nfx);
 }
 
 int wd_store_audit_scan(wd_store *s, const char *task, int64_t from_seq, wd_audit_row_cb cb,

@@ -28,7 +28,8 @@ typedef struct wd_store_vtab {
 
   int (*task_create)(wd_store *s, const wd_task *t, int64_t ttl_ms, int64_t now_ms);
   int (*task_get)(wd_store *s, const char *id, wd_task *out);
-  int (*task_set_intent)(wd_store *s, const char *id, const char *intent, int64_t now_ms);
+  int (*task_set_intent)(wd_store *s, const char *id, const char *intent, const char *purpose,
+                         const char *expected_tools, int64_t now_ms);
   int (*task_end)(wd_store *s, const char *id, wd_task_status st, const char *reason,
                   int64_t now_ms);
   int (*task_count_call)(wd_store *s, const char *id, int64_t now_ms, wd_call_verdict *verdict,
@@ -45,6 +46,7 @@ typedef struct wd_store_vtab {
   int (*token_is_revoked)(wd_store *s, const char *jti, int *revoked);
   int (*dpop_seen)(wd_store *s, const char *jti, int64_t exp_ms, int64_t now_ms, int *is_new);
   int (*dpop_prune)(wd_store *s, int64_t now_ms, unsigned *n);
+  int (*dpop_scan)(wd_store *s, int64_t now_ms, wd_dpop_cb cb, void *ctx);
 
   int (*policy_add)(wd_store *s, const char *text, size_t len, int64_t now_ms, int64_t *version);
   int (*policy_activate)(wd_store *s, int64_t version);
@@ -54,7 +56,8 @@ typedef struct wd_store_vtab {
   int (*setting_get)(wd_store *s, const char *key, char **value);
 
   int (*audit_tail)(wd_store *s, int64_t *seq, char *hash);
-  int (*audit_append)(wd_store *s, const wd_audit_row *rows, size_t n);
+  int (*audit_append)(wd_store *s, const wd_audit_row *rows, size_t n, const wd_store_fx *fx,
+                      size_t nfx);
   int (*audit_scan)(wd_store *s, const char *task, int64_t from_seq, wd_audit_row_cb cb, void *ctx);
 } wd_store_vtab;
 

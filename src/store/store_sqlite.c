@@ -352,6 +352,7 @@ static const wd_store_vtab sqlite_vtab = {
     .token_is_revoked = wd_store__sq_token_is_revoked,
     .dpop_seen = wd_store__sq_dpop_seen,
     .dpop_prune = wd_store__sq_dpop_prune,
+    .dpop_scan = wd_store__sq_dpop_scan,
     .policy_add = wd_store__sq_policy_add,
     .policy_activate = wd_store__sq_policy_activate,
     .policy_get = wd_store__sq_policy_get,

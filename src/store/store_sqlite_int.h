@@ -48,13 +48,15 @@
      "INSERT INTO tasks(id,agent_id,intent,purpose,expected_tools,ceiling,on_behalf_of,"           \
      "created_ms,expires_ms,budget,status) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,'open')")         \
   XX(TASK_GET, "SELECT " SQ_TASK_COLS " FROM tasks WHERE id=?1")                                   \
-  XX(TASK_SET_INTENT, "UPDATE tasks SET intent=?2 WHERE id=?1 AND status='open'")                  \
+  XX(TASK_SET_INTENT, "UPDATE tasks SET intent=?2, purpose=COALESCE(?3,purpose), "                 \
+                      "expected_tools=COALESCE(?4,expected_tools) WHERE id=?1 AND status='open'")  \
   XX(TASK_END,                                                                                     \
      "UPDATE tasks SET status=?2, end_reason=?3, ended_ms=?4 WHERE id=?1 AND status='open'")       \
   XX(TASK_STATE, "SELECT status, expires_ms, calls, budget FROM tasks WHERE id=?1")                \
   XX(TASK_COUNT, "UPDATE tasks SET calls=calls+1 WHERE id=?1 AND status='open' AND expires_ms>?2 " \
                  "AND calls<budget RETURNING calls")                                               \
   XX(TASK_DENIAL, "UPDATE tasks SET denials=denials+1 WHERE id=?1")                                \
+  XX(TASK_CALLED, "UPDATE tasks SET calls=calls+1, denials=denials+?2 WHERE id=?1")                \
   XX(TASK_EXPIRED, "SELECT id FROM tasks WHERE status='open' AND expires_ms<=?1 "                  \
                    "ORDER BY expires_ms, id LIMIT ?2")                                             \
   XX(SESSION_ADD, "INSERT OR IGNORE INTO task_session(task_id,kind,value) VALUES(?1,?2,?3)")       \
@@ -69,6 +71,7 @@
   XX(DPOP_SEEN, "INSERT INTO dpop_jti(jti,exp_ms) VALUES(?1,?2) ON CONFLICT(jti) DO UPDATE "       \
                 "SET exp_ms=excluded.exp_ms WHERE dpop_jti.exp_ms<=?3")                            \
   XX(DPOP_PRUNE, "DELETE FROM dpop_jti WHERE exp_ms<=?1")                                          \
+  XX(DPOP_LIVE, "SELECT jti, exp_ms FROM dpop_jti WHERE exp_ms>?1")                                \
   XX(POLICY_INSERT,                                                                                \
      "INSERT INTO policy_versions(version,text,active,created_ms) VALUES("                         \
      "(SELECT coalesce(max(version),0)+1 FROM policy_versions),?1,0,?2) RETURNING version")        \
@@ -166,7 +169,8 @@ int wd_store__sq_join_consume(wd_store *s, const char *hash, const char *jwk, co
 
 int wd_store__sq_task_create(wd_store *s, const wd_task *t, int64_t ttl_ms, int64_t now_ms);
 int wd_store__sq_task_get(wd_store *s, const char *id, wd_task *out);
-int wd_store__sq_task_set_intent(wd_store *s, const char *id, const char *intent, int64_t now_ms);
+int wd_store__sq_task_set_intent(wd_store *s, const char *id, const char *intent,
+                                 const char *purpose, const char *expected_tools, int64_t now_ms);
 int wd_store__sq_task_end(wd_store *s, const char *id, wd_task_status st, const char *reason,
                           int64_t now_ms);
 int wd_store__sq_task_count_call(wd_store *s, const char *id, int64_t now_ms,
@@ -183,6 +187,7 @@ int wd_store__sq_token_is_revoked(wd_store *s, const char *jti, int *revoked);
 int wd_store__sq_dpop_seen(wd_store *s, const char *jti, int64_t exp_ms, int64_t now_ms,
                            int *is_new);
 int wd_store__sq_dpop_prune(wd_store *s, int64_t now_ms, unsigned *n);
+int wd_store__sq_dpop_scan(wd_store *s, int64_t now_ms, wd_dpop_cb cb, void *ctx);
 
 int wd_store__sq_policy_add(wd_store *s, const char *text, size_t len, int64_t now_ms,
                             int64_t *version);
@@ -191,7 +196,10 @@ int wd_store__sq_policy_get(wd_store *s, int64_t version, wd_policy_version *out
 int wd_store__sq_setting_put(wd_store *s, const char *key, const char *value, int only_if_absent);
 int wd_store__sq_setting_get(wd_store *s, const char *key, char **value);
 int wd_store__sq_audit_tail(wd_store *s, int64_t *seq, char *hash);
-int wd_store__sq_audit_append(wd_store *s, const wd_audit_row *rows, size_t n);
+int wd_store__sq_audit_append(wd_store *s, const wd_audit_row *rows, size_t n,
+                              const wd_store_fx *fx, size_t nfx);
+/* Applies one effect inside the caller's transaction (store_sqlite_task.c). */
+int wd_store__sq_apply_fx(sq_conn *c, const wd_store_fx *fx);
 int wd_store__sq_audit_scan(wd_store *s, const char *task, int64_t from_seq, wd_audit_row_cb cb,
                             void *ctx);
 

@@ -163,6 +163,8 @@ int wd_store__sq_audit_tail(wd_store *st, int64_t *seq, char *hash) {
 typedef struct audit_job {
   const wd_audit_row *rows;
   size_t n;
+  const wd_store_fx *fx;
+  size_t nfx;
 } audit_job;
 
 static int audit_append_job(sq_conn *c, void *arg) {
@@ -190,11 +192,14 @@ static int audit_append_job(sq_conn *c, void *arg) {
         (rc = wd_store__sq_exec(c, SQ_AUDIT_INSERT, q)))
       return rc;
   }
+  for (size_t i = 0; i < j->nfx; i++)
+    if ((rc = wd_store__sq_apply_fx(c, &j->fx[i]))) return rc;
   return 0;
 }
 
-int wd_store__sq_audit_append(wd_store *st, const wd_audit_row *rows, size_t n) {
-  audit_job j = {.rows = rows, .n = n};
+int wd_store__sq_audit_append(wd_store *st, const wd_audit_row *rows, size_t n,
+                              const wd_store_fx *fx, size_t nfx) {
+  audit_job j = {.rows = rows, .n = n, .fx = fx, .nfx = nfx};
   /* Shares its durable commit (synchronous=FULL) with concurrent hot writes. */
   return wd_store__sq_grouped((sq_store *)st, audit_append_job, &j);
 }

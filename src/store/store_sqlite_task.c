@@ -126,7 +126,8 @@ static int revoke_task_tokens(sq_conn *c, const char *id, int64_t now_ms, unsign
   return 0;
 }
 
-int wd_store__sq_task_set_intent(wd_store *st, const char *id, const char *intent, int64_t now_ms) {
+int wd_store__sq_task_set_intent(wd_store *st, const char *id, const char *intent,
+                                 const char *purpose, const char *expected_tools, int64_t now_ms) {
   sq_store *s = (sq_store *)st;
   sq_conn *c;
   sqlite3_stmt *q = NULL;
@@ -135,6 +136,9 @@ int wd_store__sq_task_set_intent(wd_store *st, const char *id, const char *inten
   if ((rc = wd_store__sq_begin(c))) goto out;
   if ((rc = wd_store__sq_stmt(c, SQ_TASK_SET_INTENT, &q)) ||
       (rc = wd_store__sq_bind_text(q, 1, id)) || (rc = wd_store__sq_bind_text(q, 2, intent)) ||
+      /* NULL binds keep the column (COALESCE in the statement). */
+      (rc = wd_store__sq_bind_text(q, 3, purpose)) ||
+      (rc = wd_store__sq_bind_text(q, 4, expected_tools)) ||
       (rc = wd_store__sq_exec(c, SQ_TASK_SET_INTENT, q)))
     goto end;
   if (sqlite3_changes(c->db) == 0) {
@@ -493,6 +497,28 @@ int wd_store__sq_dpop_seen(wd_store *st, const char *jti, int64_t exp_ms, int64_
   return rc;
 }
 
+int wd_store__sq_dpop_scan(wd_store *st, int64_t now_ms, wd_dpop_cb cb, void *ctx) {
+  sq_store *s = (sq_store *)st;
+  sq_conn *c;
+  sqlite3_stmt *q = NULL;
+  int rc;
+  if ((rc = wd_store__sq_acquire(s, &c))) return rc;
+  if ((rc = wd_store__sq_stmt(c, SQ_DPOP_LIVE, &q)) || (rc = BIND64(q, 1, now_ms))) goto out;
+  int src;
+  while ((src = sqlite3_step(q)) == SQLITE_ROW) {
+    const char *jti = (const char *)sqlite3_column_text(q, 0);
+    if (!jti) {
+      rc = -WD_E_NOMEM;
+      goto out;
+    }
+    if ((rc = cb(ctx, jti, sqlite3_column_int64(q, 1))) != 0) goto out;
+  }
+  if (src != SQLITE_DONE) rc = wd_store__sq_err(sqlite3_extended_errcode(c->db));
+out:
+  wd_store__sq_release(s, c);
+  return rc;
+}
+
 int wd_store__sq_dpop_prune(wd_store *st, int64_t now_ms, unsigned *n) {
   sq_store *s = (sq_store *)st;
   sq_conn *c;
@@ -507,4 +533,42 @@ int wd_store__sq_dpop_prune(wd_store *st, int64_t now_ms, unsigned *n) {
 out:
   wd_store__sq_release(s, c);
   return rc;
+}
+
+/* ---- effects carried by evidence records ------------------------------------ */
+
+static int session_put(sq_conn *c, const char *id, int kind, const char *value) {
+  sqlite3_stmt *q = NULL;
+  int rc;
+  if (!value) return 0;
+  if ((rc = wd_store__sq_stmt(c, SQ_SESSION_ADD, &q)) || (rc = wd_store__sq_bind_text(q, 1, id)) ||
+      (rc = BIND64(q, 2, kind)) || (rc = wd_store__sq_bind_text(q, 3, value)))
+    return rc;
+  return wd_store__sq_exec(c, SQ_SESSION_ADD, q);
+}
+
+int wd_store__sq_apply_fx(sq_conn *c, const wd_store_fx *fx) {
+  sqlite3_stmt *q = NULL;
+  int rc;
+  switch (fx->kind) {
+  case WD_STORE_FX_DPOP:
+    /* The caller's replay cache already decided the jti is new: store it
+     * whatever an expired row says, so a restart still refuses it. */
+    if ((rc = wd_store__sq_stmt(c, SQ_DPOP_SEEN, &q)) ||
+        (rc = wd_store__sq_bind_text(q, 1, fx->jti)) || (rc = BIND64(q, 2, fx->exp_ms)) ||
+        (rc = BIND64(q, 3, INT64_MAX)))
+      return rc;
+    return wd_store__sq_exec(c, SQ_DPOP_SEEN, q);
+  case WD_STORE_FX_CALL:
+    if ((rc = wd_store__sq_stmt(c, SQ_TASK_CALLED, &q)) ||
+        (rc = wd_store__sq_bind_text(q, 1, fx->task_id)) ||
+        (rc = BIND64(q, 2, fx->allowed ? 0 : 1)) || (rc = wd_store__sq_exec(c, SQ_TASK_CALLED, q)))
+      return rc;
+    if (!fx->allowed) return 0;
+    if ((rc = session_put(c, fx->task_id, KIND_TOOL, fx->tool)) ||
+        (rc = session_put(c, fx->task_id, KIND_CLASS, fx->classification)))
+      return rc;
+    return session_put(c, fx->task_id, KIND_DEST, fx->destination);
+  }
+  return -WD_E_INVAL;
 }

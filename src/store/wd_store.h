@@ -169,9 +169,14 @@ WD_EXTERN int wd_store_task_create(wd_store *s, const wd_task *t, int64_t ttl_ms
 /* Fills owned *out (free with wd_store_task_free). -WD_E_NOTFOUND. */
 WD_EXTERN int wd_store_task_get(wd_store *s, const char *id, wd_task *out) WD_WUR;
 WD_EXTERN void wd_store_task_free(wd_task *t);
-/* Replaces the intent of an OPEN task and revokes all its tokens in one
- * transaction (an intent change ends the current credential). */
+/* Replaces the intent of an OPEN task, and its purpose and expected_tools
+ * (a JSON array text) unless NULL (NULL keeps the current one), and
+ * revokes all its tokens in one transaction (an intent change ends the
+ * current credential). All strings are borrowed. -WD_E_INVAL if the task
+ * already ended or a field is malformed (nothing changes then),
+ * -WD_E_NOTFOUND for an unknown task. */
 WD_EXTERN int wd_store_task_set_intent(wd_store *s, const char *id, const char *intent,
+                                       const char *purpose, const char *expected_tools,
                                        int64_t now_ms) WD_WUR;
 /* Ends an OPEN task: sets st (not OPEN) and reason and revokes all its
  * tokens in one transaction. -WD_E_INVAL if the task already ended. */
@@ -248,6 +253,10 @@ WD_EXTERN int wd_store_dpop_seen(wd_store *s, const char *jti, int64_t exp_ms, i
                                  int *is_new) WD_WUR;
 /* Deletes entries with exp_ms <= now_ms; *n (may be NULL) gets how many. */
 WD_EXTERN int wd_store_dpop_prune(wd_store *s, int64_t now_ms, unsigned *n) WD_WUR;
+/* Calls cb for every entry with exp_ms > now_ms (jti borrowed for the
+ * call); a non-zero return stops the scan and is returned. */
+typedef int (*wd_dpop_cb)(void *ctx, const char *jti, int64_t exp_ms);
+WD_EXTERN int wd_store_dpop_scan(wd_store *s, int64_t now_ms, wd_dpop_cb cb, void *ctx) WD_WUR;
 
 /* ---- policy versions ---------------------------------------------------- */
 
@@ -304,6 +313,28 @@ WD_EXTERN int wd_store_audit_tail(wd_store *s, int64_t *seq, char *hash) WD_WUR;
 /* Appends rows (seq consecutive, first = tail + 1) in one durable
  * transaction; -WD_E_EXISTS if another writer moved the tail. */
 WD_EXTERN int wd_store_audit_append(wd_store *s, const wd_audit_row *rows, size_t n) WD_WUR;
+/* A side effect an evidence record carries into the store: written in the
+ * record's own transaction, so one durable commit covers both and a failed
+ * commit loses both. */
+typedef enum {
+  WD_STORE_FX_DPOP = 1, /* remember jti until exp_ms (the DPoP replay cache) */
+  WD_STORE_FX_CALL,     /* count a decided call of task_id in its session */
+} wd_store_fx_kind;
+
+typedef struct wd_store_fx {
+  wd_store_fx_kind kind;
+  const char *jti;     /* DPOP: borrowed */
+  int64_t exp_ms;      /* DPOP */
+  const char *task_id; /* CALL: borrowed; the rest may be NULL */
+  const char *tool, *classification, *destination;
+  int allowed; /* CALL: counts calls+1; a denial also denials+1, an allowed
+                * call adds tool, classification and destination to the
+                * session sets (no limit check: the caller enforced it) */
+} wd_store_fx;
+
+/* wd_store_audit_append plus effects fx[0..nfx) in the same transaction. */
+WD_EXTERN int wd_store_audit_append_fx(wd_store *s, const wd_audit_row *rows, size_t n,
+                                       const wd_store_fx *fx, size_t nfx) WD_WUR;
 /* Scans rows with seq >= from_seq (all rows of task when task != NULL). */
 WD_EXTERN int wd_store_audit_scan(wd_store *s, const char *task, int64_t from_seq,
                                   wd_audit_row_cb cb, void *ctx) WD_WUR;

@@ -72,4 +72,8 @@
 #define WD_LIMIT_AUDIT_LINE_BYTES    (512u << 10) /* one JSON line in an exported log */
 #define WD_LIMIT_AUDIT_TRACE_ROWS    1000000u     /* records returned by one trace */
 
+/* Governance service live state (src/gov) */
+#define WD_LIMIT_GOV_REPLAY_ENTRIES (1u << 21) /* DPoP jtis remembered in memory (24 B each) */
+#define WD_LIMIT_GOV_LIVE_TASKS     65536u     /* tasks kept in memory between calls */
+
 #endif

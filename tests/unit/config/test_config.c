@@ -40,6 +40,27 @@ static void defaults(void **state) {
   assert_string_equal(c.trust_domain, "warden.local");
   assert_string_equal(c.admin_token, "");
   assert_int_equal(c.threads, 2);
+  assert_int_equal(c.key_rotation_s, 86400);
+}
+
+/* The key rotation period in its three forms; flags win. */
+static void key_rotation(void **state) {
+  (void)state;
+  const char *path = write_file("{\"key_rotation\": 3600}");
+  char cfgflag[96];
+  snprintf(cfgflag, sizeof cfgflag, "--config=%s", path);
+  char *argv[] = {cfgflag, NULL};
+  wd_config c;
+  char err[256] = "";
+  assert_int_equal(wd_config_load(&c, 1, argv, NULL, err, sizeof err), 0);
+  assert_int_equal(c.key_rotation_s, 3600);
+  char *env[] = {"WARDEN_KEY_ROTATION=7200", NULL};
+  assert_int_equal(wd_config_load(&c, 1, argv, env, err, sizeof err), 0);
+  assert_int_equal(c.key_rotation_s, 7200);
+  char *argv2[] = {cfgflag, "--key-rotation", "1", NULL};
+  assert_int_equal(wd_config_load(&c, 3, argv2, env, err, sizeof err), 0);
+  assert_int_equal(c.key_rotation_s, 1);
+  unlink(path);
 }
 
 static void precedence(void **state) {
@@ -114,6 +135,10 @@ static void errors(void **state) {
        "environment WARDEN_TRUST_DOMAIN: invalid trust domain 'Bad Domain' (lowercase letters, "
        "digits, '.', '-', '_')"},
       {NULL, "WARDEN_DATA=", NULL, NULL, -WD_E_INVAL, "environment WARDEN_DATA: must not be empty"},
+      {NULL, NULL, "--key-rotation=0", NULL, -WD_E_INVAL,
+       "flag --key-rotation: must be an integer from 1 to 31536000, got '0'"},
+      {NULL, "WARDEN_KEY_ROTATION=1d", NULL, NULL, -WD_E_INVAL,
+       "environment WARDEN_KEY_ROTATION: must be an integer from 1 to 31536000, got '1d'"},
       {NULL, NULL, "--max-body-bytes=99999999", NULL, -WD_E_INVAL,
        "flag --max-body-bytes: must be an integer from 1 to 1048576, got '99999999'"},
       {NULL, NULL, "--threads=8", "--max-connections=4", -WD_E_INVAL,
@@ -170,6 +195,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(defaults),
       cmocka_unit_test(precedence),
+      cmocka_unit_test(key_rotation),
       cmocka_unit_test(errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

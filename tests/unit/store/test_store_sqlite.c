@@ -273,8 +273,75 @@ static void tasks_budget_and_end(void **state) {
   assert_int_equal(ids.n, 0);
   wd_strlist_free(&ids);
 
-  assert_int_equal(wd_store_task_set_intent(f->s, "t1", "new intent", NOW), 0);
-  assert_int_equal(wd_store_task_set_intent(f->s, "t2", "new intent", NOW), -WD_E_INVAL);
+  assert_int_equal(wd_store_task_set_intent(f->s, "t1", "new intent", NULL, NULL, NOW), 0);
+  assert_int_equal(wd_store_task_set_intent(f->s, "t2", "new intent", NULL, NULL, NOW),
+                   -WD_E_INVAL);
+}
+
+static void expect_task(wd_store *s, const char *id, const char *intent, const char *purpose,
+                        const char *tools) {
+  wd_task t;
+  assert_int_equal(wd_store_task_get(s, id, &t), 0);
+  assert_string_equal(t.intent, intent);
+  assert_string_equal(t.purpose, purpose);
+  assert_string_equal(t.expected_tools, tools);
+  assert_int_equal(t.status, WD_TASK_OPEN);
+  wd_store_task_free(&t);
+}
+
+static void revoked(wd_store *s, const char *jti, int want) {
+  int r = -1;
+  assert_int_equal(wd_store_token_is_revoked(s, jti, &r), 0);
+  assert_int_equal(r, want);
+}
+
+/* An intent change may restate purpose and tools (NULL keeps them); a
+ * malformed field changes nothing, not even the tokens. */
+static void task_set_intent_fields(void **state) {
+  fixture *f = *state;
+  add_agent(f->s, "alpha", WD_AGENT_PENDING);
+  enrol(f->s, "alpha", "jkt-a");
+  open_task(f->s, "t1", "alpha", 10, 60000);
+  assert_int_equal(wd_store_token_record(f->s, "j1", "t1", NOW + 300000, NOW), 0);
+
+  /* Refused before anything changes: tools not a JSON array, an empty
+   * purpose, an empty intent, an unknown task. */
+  assert_int_equal(wd_store_task_set_intent(f->s, "t1", "i2", NULL, "{\"a\":1}", NOW), -WD_E_INVAL);
+  assert_int_equal(wd_store_task_set_intent(f->s, "t1", "i2", NULL, "[\"a\"", NOW), -WD_E_INVAL);
+  assert_int_equal(wd_store_task_set_intent(f->s, "t1", "i2", NULL, "", NOW), -WD_E_INVAL);
+  assert_int_equal(wd_store_task_set_intent(f->s, "t1", "i2", "", NULL, NOW), -WD_E_INVAL);
+  assert_int_equal(wd_store_task_set_intent(f->s, "t1", "", NULL, NULL, NOW), -WD_E_INVAL);
+  assert_int_equal(wd_store_task_set_intent(f->s, "zz", "i2", NULL, NULL, NOW), -WD_E_NOTFOUND);
+  expect_task(f->s, "t1", "summarise tickets", "support", "[\"tickets\"]");
+  revoked(f->s, "j1", 0);
+
+  /* NULL keeps purpose and tools; the token dies all the same. */
+  assert_int_equal(wd_store_task_set_intent(f->s, "t1", "triage tickets", NULL, NULL, NOW), 0);
+  expect_task(f->s, "t1", "triage tickets", "support", "[\"tickets\"]");
+  revoked(f->s, "j1", 1);
+
+  assert_int_equal(wd_store_token_record(f->s, "j2", "t1", NOW + 300000, NOW), 0);
+  assert_int_equal(wd_store_task_set_intent(f->s, "t1", "answer mail", "communication",
+                                            "[\"mail\",\"tickets\"]", NOW),
+                   0);
+  expect_task(f->s, "t1", "answer mail", "communication", "[\"mail\",\"tickets\"]");
+  revoked(f->s, "j2", 1);
+
+  /* Each one alone; an empty list is a list. */
+  assert_int_equal(wd_store_task_set_intent(f->s, "t1", "i3", "audit", NULL, NOW), 0);
+  expect_task(f->s, "t1", "i3", "audit", "[\"mail\",\"tickets\"]");
+  assert_int_equal(wd_store_task_set_intent(f->s, "t1", "i4", NULL, "[]", NOW), 0);
+  expect_task(f->s, "t1", "i4", "audit", "[]");
+
+  /* An ended task keeps what it had. */
+  assert_int_equal(wd_store_task_end(f->s, "t1", WD_TASK_COMPLETED, "done", NOW), 0);
+  assert_int_equal(wd_store_task_set_intent(f->s, "t1", "i5", "p", "[\"x\"]", NOW), -WD_E_INVAL);
+  wd_task t;
+  assert_int_equal(wd_store_task_get(f->s, "t1", &t), 0);
+  assert_string_equal(t.intent, "i4");
+  assert_string_equal(t.purpose, "audit");
+  assert_string_equal(t.expected_tools, "[]");
+  wd_store_task_free(&t);
 }
 
 static void sessions(void **state) {
@@ -592,6 +659,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(agents, setup, teardown),
       cmocka_unit_test_setup_teardown(join_tokens, setup, teardown),
       cmocka_unit_test_setup_teardown(tasks_budget_and_end, setup, teardown),
+      cmocka_unit_test_setup_teardown(task_set_intent_fields, setup, teardown),
       cmocka_unit_test_setup_teardown(sessions, setup, teardown),
       cmocka_unit_test_setup_teardown(tokens_and_revocation, setup, teardown),
       cmocka_unit_test_setup_teardown(dpop_replay, setup, teardown),

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Periodic rotation of Warden's signing keys while the service runs (the
+ * start-up load and rotation stay in gov_service.c). Every interval a
+ * thread builds a NEW keyset (a copy loaded from <data>/keys, which always
+ * mirrors the set being served), rotates and prunes the copy, saves it
+ * (0600, atomically), logs key.rotated and only then swaps it in under
+ * the keys_lock write lock; the old set is freed after the swap. So a
+ * failure anywhere before the swap leaves the served set, the files on
+ * disk and the log as they were: no half state.
+ *
+ * Old keys stay valid for WD_IDENT_TOKEN_TTL_MAX plus leeway after their
+ * retirement, so every token they signed verifies until it expires. A
+ * rotation never evicts a still-valid key: when the set is full (an
+ * interval far below the overlap) the round is skipped.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "gov/gov_int.h"
+#include "util/wd_alloc.h"
+#include "util/wd_limits.h"
+
+/* After a failed round, retry sooner than a whole interval. */
+#define RETRY_S 60u
+
+struct wd_gov__keyrot {
+  pthread_t thread;
+  int started;
+  unsigned interval_s;
+  pthread_mutex_t mu;  /* guards stopping */
+  pthread_cond_t cond; /* on CLOCK_MONOTONIC: wall-clock jumps do not skew the period */
+  int stopping;
+  pthread_mutex_t busy; /* serialises rotations (the thread and tests) */
+};
+
+static void keys_dir(const wd_gov *g, char *out, size_t len) {
+  (void)snprintf(out, len, "%s/keys", g->data_dir);
+}
+
+/* The served set's active kid, into out; 0 when there is none. */
+static int active_kid(wd_gov *g, char out[WD_IDENT_JKT_LEN + 1]) {
+  pthread_rwlock_rdlock(&g->keys_lock);
+  const wd_ident_key *k = wd_ident_keyset_active(g->keys);
+  if (k) (void)snprintf(out, WD_IDENT_JKT_LEN + 1, "%s", wd_ident_key_jkt(k));
+  pthread_rwlock_unlock(&g->keys_lock);
+  return k != NULL;
+}
+
+static int rotate_locked(wd_gov *g, int64_t now) {
+  char dir[4200], prev[WD_IDENT_JKT_LEN + 1] = "", kid[WD_IDENT_JKT_LEN + 1] = "";
+  keys_dir(g, dir, sizeof dir);
+  wd_ident_keyset *next = NULL;
+  json_t *p = NULL;
+  int rc = wd_ident_keyset_load(dir, &next);
+  if (rc) goto out;
+  /* The copy must be the set being served; anything else means the
+   * directory changed under us, and rotating it would serve a set nobody
+   * has verified. */
+  const wd_ident_key *disk = wd_ident_keyset_active(next);
+  if (!active_kid(g, prev) || !disk || strcmp(prev, wd_ident_key_jkt(disk)) != 0) {
+    rc = -WD_E_VALIDATE;
+    goto out;
+  }
+  wd_ident_keyset_prune(next, now);
+  if (wd_ident_keyset_count(next) >= WD_LIMIT_KEYSET_KEYS) {
+    /* Rotating now would evict a key that live tokens still need. */
+    rc = -WD_E_TOOBIG;
+    goto out;
+  }
+  if ((rc = wd_ident_keyset_rotate(next, now, WD_IDENT_TOKEN_TTL_MAX)) != 0) goto out;
+  (void)snprintf(kid, sizeof kid, "%s", wd_ident_key_jkt(wd_ident_keyset_active(next)));
+  /* Until the manifest lands the old manifest names the old files, so a
+   * failed save leaves the directory describing the served set. */
+  if ((rc = wd_ident_keyset_save(next, dir)) != 0) goto out;
+  p = json_pack("{s:s, s:s, s:s}", "action", "key.rotated", "kid", kid, "previous", prev);
+  /* The record goes before the swap, so no token signed by the new key
+   * precedes it in the log. If the log refuses it the new set is still
+   * swapped in: it is already the set on disk, and serving anything else
+   * would split memory from disk. */
+  rc = p ? wd_gov__log(g, WD_AUDIT_ADMIN_ACTION, "warden", NULL, p, NULL) : -WD_E_NOMEM;
+  pthread_rwlock_wrlock(&g->keys_lock);
+  wd_ident_keyset *old = g->keys;
+  g->keys = next;
+  pthread_rwlock_unlock(&g->keys_lock);
+  /* Readers use keys only inside the read lock, so nothing borrows old. */
+  next = old;
+out:
+  json_decref(p);
+  wd_ident_keyset_free(next);
+  return rc;
+}
+
+int wd_gov__keys_rotate(wd_gov *g, int64_t now) {
+  if (!g || !g->keyrot) return -WD_E_INVAL;
+  pthread_mutex_lock(&g->keyrot->busy);
+  int rc = rotate_locked(g, now);
+  pthread_mutex_unlock(&g->keyrot->busy);
+  return rc;
+}
+
+static void *rot_main(void *arg) {
+  wd_gov *g = arg;
+  struct wd_gov__keyrot *r = g->keyrot;
+  struct timespec due;
+  (void)clock_gettime(CLOCK_MONOTONIC, &due);
+  unsigned wait_s = r->interval_s;
+  pthread_mutex_lock(&r->mu);
+  while (!r->stopping) {
+    due.tv_sec += (time_t)wait_s;
+    while (!r->stopping && pthread_cond_timedwait(&r->cond, &r->mu, &due) != ETIMEDOUT) {
+    }
+    if (r->stopping) break;
+    pthread_mutex_unlock(&r->mu);
+    int rc = wd_gov__keys_rotate(g, wd_gov__now_ms() / 1000);
+    /* A failed round keeps serving the old key and tries again soon. */
+    wait_s = rc == 0 || r->interval_s < RETRY_S ? r->interval_s : RETRY_S;
+    struct timespec now;
+    (void)clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec > due.tv_sec) due = now; /* a slow round does not cause a burst */
+    pthread_mutex_lock(&r->mu);
+  }
+  pthread_mutex_unlock(&r->mu);
+  return NULL;
+}
+
+int wd_gov__keys_start(wd_gov *g, unsigned interval_s) {
+  struct wd_gov__keyrot *r = wd_calloc(1, sizeof *r);
+  if (!r) return -WD_E_NOMEM;
+  r->interval_s = interval_s ? interval_s : WD_GOV_KEY_ROTATION_DEFAULT_S;
+  pthread_condattr_t ca;
+  int rc = -WD_E_INTERNAL;
+  if (pthread_condattr_init(&ca) != 0) goto fail_alloc;
+  if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+      pthread_cond_init(&r->cond, &ca) != 0) {
+    (void)pthread_condattr_destroy(&ca);
+    goto fail_alloc;
+  }
+  (void)pthread_condattr_destroy(&ca);
+  pthread_mutex_init(&r->mu, NULL);
+  pthread_mutex_init(&r->busy, NULL);
+  g->keyrot = r;
+  if (pthread_create(&r->thread, NULL, rot_main, g) != 0) {
+    wd_gov__keys_stop(g);
+    return rc;
+  }
+  r->started = 1;
+  return 0;
+fail_alloc:
+  wd_free(r);
+  return rc;
+}
+
+void wd_gov__keys_stop(wd_gov *g) {
+  struct wd_gov__keyrot *r = g ? g->keyrot : NULL;
+  if (!r) return;
+  if (r->started) {
+    pthread_mutex_lock(&r->mu);
+    r->stopping = 1;
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->mu);
+    pthread_join(r->thread, NULL);
+  }
+  g->keyrot = NULL;
+  pthread_mutex_destroy(&r->mu);
+  pthread_mutex_destroy(&r->busy);
+  pthread_cond_destroy(&r->cond);
+  wd_free(r);
+}

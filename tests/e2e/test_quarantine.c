@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * The automatic quarantine rule against a real server: with 3 denials in
+ * 60 s as the rule (WARDEN_QUARANTINE_DENIALS / _WINDOW, the environment
+ * form of --quarantine-denials 3 --quarantine-window 60), the third denied
+ * call quarantines the agent: its status says so, its task token and new
+ * tasks are refused, and the log holds an agent.quarantined record by
+ * "warden" naming the rule. An admin release lets it work again and is
+ * logged as agent.released; the chain verifies.
+ */
+#define _DEFAULT_SOURCE
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "e2e.h"
+#include "store/wd_store.h"
+#include "util/wd_alloc.h"
+
+#define TASK_BODY                                                                                  \
+  "{\"intent\":\"read the logs\",\"purpose\":\"ops\",\"tools\":[\"fs\"],"                          \
+  "\"classification_ceiling\":\"internal\",\"budget\":20}"
+#define CALL_OK                                                                                    \
+  "{\"tool\":\"fs\",\"operation\":\"read\",\"classification\":\"internal\",\"environment\":"       \
+  "\"prod\"}"
+/* Not a tool of the task: denied with no policy to cite. */
+#define CALL_DENIED                                                                                \
+  "{\"tool\":\"shell\",\"operation\":\"exec\",\"classification\":\"internal\",\"environment\":"    \
+  "\"prod\"}"
+
+static e2e_server srv;
+static e2e_agent alpha;
+
+static int setup(void **state) {
+  (void)state;
+  /* The child inherits these; flags and environment are the same setting. */
+  if (setenv("WARDEN_QUARANTINE_DENIALS", "3", 1) != 0 ||
+      setenv("WARDEN_QUARANTINE_WINDOW", "60", 1) != 0)
+    return -1;
+  return e2e_start_with_agent(&srv, "alpha", "standard", &alpha);
+}
+
+static int teardown(void **state) {
+  (void)state;
+  return e2e_stop_with_agent(&srv, &alpha);
+}
+
+static const char *agent_status(void) {
+  static char st[32];
+  e2e_resp r;
+  assert_int_equal(e2e_admin(&srv, "GET", "/v1/agents/alpha", NULL, &r), 0);
+  assert_int_equal(r.status, 200);
+  const char *s = json_string_value(json_object_get(r.body, "status"));
+  (void)snprintf(st, sizeof st, "%s", s ? s : "");
+  e2e_resp_clear(&r);
+  return st;
+}
+
+/* The agent records of the whole log (they belong to no task, so the
+ * per-task audit route does not show them): read offline from the
+ * server's SQLite file, which WAL mode lets us read while it runs. */
+typedef struct found {
+  const char *type;
+  long n;
+  char actor[256];
+  json_t *payload; /* the last match's, owned */
+} found;
+
+static int on_row(void *ctx, const wd_audit_row *row) {
+  found *f = ctx;
+  if (strcmp(row->type, f->type) != 0) return 0;
+  f->n++;
+  (void)snprintf(f->actor, sizeof f->actor, "%s", row->actor ? row->actor : "");
+  json_decref(f->payload);
+  f->payload = json_loads(row->payload ? row->payload : "{}", 0, NULL);
+  return 0;
+}
+
+static void scan_log(found *f) {
+  char path[600] = "";
+  DIR *d = opendir(srv.data);
+  assert_non_null(d);
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    size_t n = strlen(e->d_name);
+    if (n > 3 && strcmp(e->d_name + n - 3, ".db") == 0)
+      (void)snprintf(path, sizeof path, "%s/%s", srv.data, e->d_name);
+  }
+  (void)closedir(d);
+  assert_true(path[0] != 0);
+  wd_store *st = NULL;
+  assert_int_equal(wd_store_open(path, WD_STORE_READONLY, &st), 0);
+  f->n = 0;
+  assert_int_equal(wd_store_audit_scan(st, NULL, 1, on_row, f), 0);
+  wd_store_close(st);
+}
+
+static void test_auto_quarantine_and_release(void **state) {
+  (void)state;
+  e2e_task t;
+  assert_int_equal(e2e_task_open_simple(&srv, &alpha, 20, 600, &t), 201);
+  e2e_resp r;
+  assert_int_equal(e2e_authorize(NULL, &srv, alpha.key, t.token, CALL_OK, &r), 200);
+  assert_string_equal(e2e_decision(&r), "allow");
+  e2e_resp_clear(&r);
+
+  /* Two denials stay under the rule. */
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(e2e_authorize(NULL, &srv, alpha.key, t.token, CALL_DENIED, &r), 200);
+    assert_string_equal(e2e_decision(&r), "deny");
+    e2e_resp_clear(&r);
+  }
+  assert_string_equal(agent_status(), "active");
+  found q = {.type = "agent.quarantined"};
+  scan_log(&q);
+  assert_int_equal(q.n, 0);
+
+  /* The third is still answered (deny), and trips the rule. */
+  assert_int_equal(e2e_authorize(NULL, &srv, alpha.key, t.token, CALL_DENIED, &r), 200);
+  assert_string_equal(e2e_decision(&r), "deny");
+  e2e_resp_clear(&r);
+  /* The quarantine follows the answer in the same request; allow the
+   * server a moment in case it lands just after the reply. */
+  for (int i = 0; i < 100 && strcmp(agent_status(), "quarantined") != 0; i++) {
+    struct timespec ts = {0, 50000000L};
+    (void)nanosleep(&ts, NULL);
+  }
+  assert_string_equal(agent_status(), "quarantined");
+  assert_int_equal(e2e_audit_count(&srv, t.id, "authz.decision"), 4);
+
+  /* The task token is refused now (403: the contract's answer for a
+   * quarantined agent, checked before the token's own revocation), and no
+   * decision is added for it. */
+  assert_int_equal(e2e_authorize(NULL, &srv, alpha.key, t.token, CALL_OK, &r), 403);
+  assert_string_equal(e2e_err_code(&r), "forbidden");
+  e2e_resp_clear(&r);
+  assert_int_equal(e2e_audit_count(&srv, t.id, "authz.decision"), 4);
+  /* Its task ended with the quarantine. */
+  char path[256];
+  (void)snprintf(path, sizeof path, "/v1/tasks/%s", t.id);
+  assert_int_equal(e2e_admin(&srv, "GET", path, NULL, &r), 0);
+  assert_int_equal(r.status, 200);
+  assert_string_not_equal(json_string_value(json_object_get(r.body, "status")), "open");
+  e2e_resp_clear(&r);
+  e2e_task_clear(&t);
+
+  /* No new task while quarantined. */
+  assert_int_equal(e2e_task_open(&srv, alpha.key, TASK_BODY, &t, &r), 403);
+  assert_string_equal(e2e_err_code(&r), "forbidden");
+  e2e_resp_clear(&r);
+
+  /* The log says who did it and why. */
+  scan_log(&q);
+  assert_int_equal(q.n, 1);
+  assert_string_equal(q.actor, "warden");
+  assert_non_null(q.payload);
+  assert_string_equal(json_string_value(json_object_get(q.payload, "agent")), alpha.id);
+  assert_string_equal(json_string_value(json_object_get(q.payload, "status")), "quarantined");
+  const char *why = json_string_value(json_object_get(q.payload, "reason"));
+  assert_non_null(why);
+  assert_non_null(strstr(why, "3 denials"));
+  assert_non_null(strstr(why, "60 s"));
+  json_decref(q.payload);
+
+  /* Release is an admin action, logged; then tasks open and work again. */
+  assert_int_equal(
+      e2e_admin(&srv, "POST", "/v1/agents/alpha/release", "{\"reason\":\"e2e: reviewed\"}", &r), 0);
+  assert_int_equal(r.status, 200);
+  assert_string_equal(json_string_value(json_object_get(r.body, "status")), "active");
+  e2e_resp_clear(&r);
+  assert_string_equal(agent_status(), "active");
+  found rel = {.type = "agent.released"};
+  scan_log(&rel);
+  assert_int_equal(rel.n, 1);
+  assert_string_equal(rel.actor, "admin");
+  assert_non_null(rel.payload);
+  assert_string_equal(json_string_value(json_object_get(rel.payload, "reason")), "e2e: reviewed");
+  json_decref(rel.payload);
+
+  assert_int_equal(e2e_task_open(&srv, alpha.key, TASK_BODY, &t, &r), 201);
+  e2e_resp_clear(&r);
+  assert_int_equal(e2e_authorize(NULL, &srv, alpha.key, t.token, CALL_OK, &r), 200);
+  assert_string_equal(e2e_decision(&r), "allow");
+  e2e_resp_clear(&r);
+  /* The window starts afresh: one denial does not trip it again. */
+  assert_int_equal(e2e_authorize(NULL, &srv, alpha.key, t.token, CALL_DENIED, &r), 200);
+  assert_string_equal(e2e_decision(&r), "deny");
+  e2e_resp_clear(&r);
+  assert_string_equal(agent_status(), "active");
+  e2e_task_clear(&t);
+}
+
+static void test_chain_verifies(void **state) {
+  (void)state;
+  long n = 0, offline = 0;
+  assert_int_equal(e2e_audit_verify(&srv, &n), 1);
+  assert_int_equal(e2e_offline_verify(&srv, NULL, &offline), 0);
+  assert_int_equal(n, offline);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_auto_quarantine_and_release),
+      cmocka_unit_test(test_chain_verifies),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
