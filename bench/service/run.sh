@@ -8,6 +8,7 @@
 #
 # usage: bench/service/run.sh [--build DIR] [--seconds N] [--connections N]
 #                             [--threads N] [--proofs N] [--server-threads N]
+#                             [--alg ed25519|p256] (the agent's key)
 #                             [--perf REPORT]   (perf profile of the server
 #                                                during the authorize load)
 #
@@ -19,7 +20,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 
-BUILD=build SECONDS_EACH=10 CONNS=64 WRK_THREADS=2 PROOFS=200000 SERVER_THREADS="" PROFILE=""
+BUILD=build SECONDS_EACH=10 CONNS=64 WRK_THREADS=2 PROOFS=200000 SERVER_THREADS="" PROFILE="" ALG=ed25519
 while (($#)); do
   case $1 in
   --build) BUILD=$2; shift 2 ;;
@@ -29,6 +30,7 @@ while (($#)); do
   --proofs) PROOFS=$2; shift 2 ;;
   --server-threads) SERVER_THREADS=$2; shift 2 ;;
   --perf) PROFILE=$2; shift 2 ;;
+  --alg) ALG=$2; shift 2 ;;
   -h | --help) sed -n '4,18p' "$0" | sed 's/^# \{0,1\}//' | head -n -1; exit 0 ;;
   *) echo "run.sh: unknown argument $1" >&2; exit 64 ;;
   esac
@@ -99,7 +101,7 @@ agent=bench-agent key=$tmp/agent.key
 "$WARDEN" agent register "$agent" --owner alice --tier standard --env prod \
   --attr team=payments >/dev/null
 join=$("$WARDEN" agent join-token "$agent" --ttl 300 2>/dev/null | head -n1)
-"$WARDEN" agent enroll "$agent" --join-token "$join" --key-file "$key" >/dev/null 2>&1
+"$WARDEN" agent enroll "$agent" --join-token "$join" --key-file "$key" --alg "$ALG" >/dev/null 2>&1
 "$WARDEN" task open --agent-key "$key" --intent "benchmark: read files" --purpose research \
   --tools fs --classification internal --budget 1000000000 --ttl 900 >/dev/null 2>&1
 token=$(tr -d '\n' <"$tmp/agent.token")

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * The appender with group commit. A caller builds its pending record on
- * its own stack, queues it and waits on a condition variable. Whoever
- * finds no commit in progress becomes the committer: it takes everything
- * queued (up to WD_LIMIT_AUDIT_BATCH), assigns seq, time, prev_hash and
- * hash in queue order, writes the batch in one transaction, and wakes
- * everybody. A caller returns only once its own record is durable, yet
- * N concurrent callers cost about one fsync instead of N.
+ * The appender with group commit. Callers queue pending records; one
+ * committer thread per log takes everything queued (up to
+ * WD_LIMIT_AUDIT_BATCH), assigns seq, time, prev_hash and hash in queue
+ * order, writes the batch and its store effects in one transaction, and
+ * then completes every record of the batch: a synchronous caller is woken,
+ * an asynchronous one gets its callback. A record is complete only once it
+ * is durable, yet N concurrent records cost about one fsync instead of N.
+ * The thread exists so that a caller need not wait at all (the HTTP
+ * layer parks the request instead of a worker thread).
  */
 #include <pthread.h>
 #include <string.h>
@@ -17,11 +19,13 @@
 typedef struct pending {
   struct pending *next;
   wd_audit_type type;
-  const char *actor;     /* borrowed from the waiting caller */
-  const char *task;      /* borrowed, may be NULL */
-  const char *payload;   /* canonical text, borrowed */
-  const wd_store_fx *fx; /* borrowed effects written with the record */
+  const char *actor;   /* borrowed from the caller */
+  const char *task;    /* borrowed, may be NULL */
+  const char *payload; /* canonical text; owned when cb is set */
+  wd_store_fx fx[2];   /* copies; their strings are borrowed */
   size_t nfx;
+  wd_audit_done_cb cb; /* NULL: a synchronous caller waits for done */
+  void *ctx;
   int64_t seq; /* set by the committer */
   int rc;      /* set by the committer */
   int done;
@@ -30,14 +34,18 @@ typedef struct pending {
 struct wd_audit {
   wd_store *store; /* borrowed */
   pthread_mutex_t mu;
-  pthread_cond_t cv;
-  pending *head, *tail; /* queue of records not yet taken by a committer */
-  int committing;       /* a committer is writing; only it touches the chain */
-  int tail_known;       /* last_seq/last_hash mirror the store */
+  pthread_cond_t work;  /* the committer waits here for records */
+  pthread_cond_t done;  /* synchronous callers wait here */
+  pending *head, *tail; /* records not yet taken by the committer */
+  int stop;
+  pthread_t thread;
+  int tail_known; /* last_seq/last_hash mirror the store; committer only */
   int64_t last_seq;
   char last_hash[65];
   uint64_t n_records, n_commits;
 };
+
+static void *committer_main(void *arg);
 
 int wd_audit_open(wd_store *store, wd_audit **out) {
   wd_audit *a;
@@ -45,23 +53,30 @@ int wd_audit_open(wd_store *store, wd_audit **out) {
   *out = NULL;
   a = wd_calloc(1, sizeof *a);
   if (!a) return -WD_E_NOMEM;
-  if (pthread_mutex_init(&a->mu, NULL)) {
-    wd_free(a);
-    return -WD_E_INTERNAL;
-  }
-  if (pthread_cond_init(&a->cv, NULL)) {
-    pthread_mutex_destroy(&a->mu);
-    wd_free(a);
-    return -WD_E_INTERNAL;
-  }
+  int m = pthread_mutex_init(&a->mu, NULL) == 0;
+  int w = m && pthread_cond_init(&a->work, NULL) == 0;
+  int d = w && pthread_cond_init(&a->done, NULL) == 0;
   a->store = store;
+  if (!d || pthread_create(&a->thread, NULL, committer_main, a) != 0) {
+    if (d) pthread_cond_destroy(&a->done);
+    if (w) pthread_cond_destroy(&a->work);
+    if (m) pthread_mutex_destroy(&a->mu);
+    wd_free(a);
+    return -WD_E_INTERNAL;
+  }
   *out = a;
   return 0;
 }
 
 void wd_audit_close(wd_audit *a) {
   if (!a) return;
-  pthread_cond_destroy(&a->cv);
+  pthread_mutex_lock(&a->mu);
+  a->stop = 1;
+  pthread_cond_signal(&a->work);
+  pthread_mutex_unlock(&a->mu);
+  pthread_join(a->thread, NULL);
+  pthread_cond_destroy(&a->work);
+  pthread_cond_destroy(&a->done);
   pthread_mutex_destroy(&a->mu);
   wd_free(a);
 }
@@ -127,19 +142,42 @@ out:
   return rc;
 }
 
-static int enqueue_and_wait(wd_audit *a, pending *me) {
+/* Completes a committed batch: wakes the synchronous callers and runs the
+ * callbacks (outside the lock: a callback may take other locks). */
+static void finish(wd_audit *a, pending *batch, int rc, size_t n) {
+  pending *async = NULL;
   pthread_mutex_lock(&a->mu);
-  if (a->tail)
-    a->tail->next = me;
-  else
-    a->head = me;
-  a->tail = me;
-  while (!me->done) {
-    if (a->committing) {
-      pthread_cond_wait(&a->cv, &a->mu);
-      continue;
+  for (pending *p = batch, *next; p; p = next) {
+    next = p->next; /* INVARIANT: a synchronous p may vanish once done is set */
+    p->rc = rc;
+    if (p->cb) {
+      p->next = async;
+      async = p;
+    } else {
+      p->done = 1;
     }
-    /* Become the committer for what is queued now. */
+  }
+  if (rc == 0) {
+    a->n_records += n;
+    a->n_commits++;
+  }
+  pthread_cond_broadcast(&a->done);
+  pthread_mutex_unlock(&a->mu);
+  for (pending *p = async, *next; p; p = next) {
+    next = p->next;
+    p->cb(p->ctx, p->rc, p->rc ? 0 : p->seq);
+    wd_free((char *)(uintptr_t)p->payload);
+    wd_free(p);
+  }
+}
+
+static void *committer_main(void *arg) {
+  wd_audit *a = arg;
+  pthread_mutex_lock(&a->mu);
+  for (;;) {
+    while (!a->head && !a->stop)
+      pthread_cond_wait(&a->work, &a->mu);
+    if (!a->head) break; /* stopping with nothing queued */
     pending *batch = a->head, *last = batch;
     size_t n = 1;
     while (last->next && n < WD_LIMIT_AUDIT_BATCH) {
@@ -149,25 +187,21 @@ static int enqueue_and_wait(wd_audit *a, pending *me) {
     a->head = last->next;
     if (!a->head) a->tail = NULL;
     last->next = NULL;
-    a->committing = 1;
     pthread_mutex_unlock(&a->mu);
-
-    int rc = commit_batch(a, batch, n);
-
+    finish(a, batch, commit_batch(a, batch, n), n);
     pthread_mutex_lock(&a->mu);
-    for (pending *p = batch; p; p = p->next) {
-      p->rc = rc;
-      p->done = 1;
-    }
-    if (rc == 0) {
-      a->n_records += n;
-      a->n_commits++;
-    }
-    a->committing = 0;
-    pthread_cond_broadcast(&a->cv);
   }
   pthread_mutex_unlock(&a->mu);
-  return me->rc;
+  return NULL;
+}
+
+static void enqueue(wd_audit *a, pending *p) {
+  if (a->tail)
+    a->tail->next = p;
+  else
+    a->head = p;
+  a->tail = p;
+  pthread_cond_signal(&a->work);
 }
 
 static int check_text(const char *s, int optional) {
@@ -180,10 +214,15 @@ static int check_text(const char *s, int optional) {
 
 static int append_canon(wd_audit *a, wd_audit_type type, const char *actor, const char *task,
                         const char *canon, const wd_store_fx *fx, size_t nfx, int64_t *seq) {
-  pending me = {.type = type, .actor = actor, .task = task, .payload = canon, .fx = fx, .nfx = nfx};
-  int rc = enqueue_and_wait(a, &me);
-  if (rc == 0 && seq) *seq = me.seq;
-  return rc;
+  pending me = {.type = type, .actor = actor, .task = task, .payload = canon, .nfx = nfx};
+  if (nfx) memcpy(me.fx, fx, nfx * sizeof *fx);
+  pthread_mutex_lock(&a->mu);
+  enqueue(a, &me);
+  while (!me.done)
+    pthread_cond_wait(&a->done, &a->mu);
+  pthread_mutex_unlock(&a->mu);
+  if (me.rc == 0 && seq) *seq = me.seq;
+  return me.rc;
 }
 
 int wd_audit_append(wd_audit *a, wd_audit_type type, const char *actor, const char *task,
@@ -205,13 +244,11 @@ int wd_audit_append_json(wd_audit *a, wd_audit_type type, const char *actor, con
   return wd_audit_append_json_fx(a, type, actor, task, payload, NULL, 0, seq);
 }
 
-int wd_audit_append_json_fx(wd_audit *a, wd_audit_type type, const char *actor, const char *task,
-                            const json_t *payload, const wd_store_fx *fx, size_t nfx,
-                            int64_t *seq) {
+static int canon_json(wd_audit *a, wd_audit_type type, const char *actor, const char *task,
+                      const json_t *payload, const wd_store_fx *fx, size_t nfx, char **out) {
   wd_buf b;
-  char *canon;
   int rc;
-  if (seq) *seq = 0;
+  *out = NULL;
   if (!a || (unsigned)type >= WD_AUDIT__TYPE_COUNT || !actor || !*actor ||
       (payload && !json_is_object(payload)) || (nfx && !fx) || nfx > 2)
     return -WD_E_INVAL;
@@ -222,8 +259,43 @@ int wd_audit_append_json_fx(wd_audit *a, wd_audit_type type, const char *actor, 
     wd_buf_free(&b);
     return rc;
   }
-  if (!(canon = wd_buf_take(&b))) return -WD_E_NOMEM;
+  return (*out = wd_buf_take(&b)) ? 0 : -WD_E_NOMEM;
+}
+
+int wd_audit_append_json_fx(wd_audit *a, wd_audit_type type, const char *actor, const char *task,
+                            const json_t *payload, const wd_store_fx *fx, size_t nfx,
+                            int64_t *seq) {
+  char *canon;
+  if (seq) *seq = 0;
+  int rc = canon_json(a, type, actor, task, payload, fx, nfx, &canon);
+  if (rc) return rc;
   rc = append_canon(a, type, actor, task, canon, fx, nfx, seq);
   wd_free(canon);
   return rc;
+}
+
+int wd_audit_append_json_async(wd_audit *a, wd_audit_type type, const char *actor, const char *task,
+                               const json_t *payload, const wd_store_fx *fx, size_t nfx,
+                               wd_audit_done_cb cb, void *ctx) {
+  char *canon;
+  if (!cb) return -WD_E_INVAL;
+  int rc = canon_json(a, type, actor, task, payload, fx, nfx, &canon);
+  if (rc) return rc;
+  pending *p = wd_calloc(1, sizeof *p);
+  if (!p) {
+    wd_free(canon);
+    return -WD_E_NOMEM;
+  }
+  p->type = type;
+  p->actor = actor;
+  p->task = task;
+  p->payload = canon;
+  p->nfx = nfx;
+  if (nfx) memcpy(p->fx, fx, nfx * sizeof *fx);
+  p->cb = cb;
+  p->ctx = ctx;
+  pthread_mutex_lock(&a->mu);
+  enqueue(a, p);
+  pthread_mutex_unlock(&a->mu);
+  return 0;
 }

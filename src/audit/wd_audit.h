@@ -7,9 +7,9 @@
  * deleting or reordering any stored record breaks the chain at that record.
  *
  * wd_audit_append returns only once its record is durable. Concurrent
- * appenders are batched by group commit: whichever caller finds no commit
- * in progress becomes the committer for everything queued, writes the
- * batch in one transaction, and wakes the others. This module never
+ * appenders are batched by group commit: a committer thread per log writes
+ * everything queued in one transaction and then wakes the callers (or runs
+ * the callbacks of asynchronous appends). This module never
  * includes sqlite3.h; it reaches the rows through src/store.
  */
 #ifndef WD_AUDIT_H
@@ -60,8 +60,9 @@ typedef struct wd_audit wd_audit;
 /* Opens the appender on a store (borrowed: it must outlive the log).
  * Returns owned *out (free with wd_audit_close). */
 WD_EXTERN int wd_audit_open(wd_store *store, wd_audit **out) WD_WUR;
-/* Frees the appender; NULL is a no-op. No append may be in flight (every
- * returned append is already durable, so there is nothing to flush). */
+/* Commits whatever is still queued (asynchronous appends), stops the
+ * committer and frees the appender; NULL is a no-op. No synchronous append
+ * may be in flight. */
 WD_EXTERN void wd_audit_close(wd_audit *a);
 
 /* Appends one record and returns once it is durable. actor is required;
@@ -82,6 +83,18 @@ WD_EXTERN int wd_audit_append_json(wd_audit *a, wd_audit_type type, const char *
 WD_EXTERN int wd_audit_append_json_fx(wd_audit *a, wd_audit_type type, const char *actor,
                                       const char *task, const json_t *payload,
                                       const wd_store_fx *fx, size_t nfx, int64_t *seq) WD_WUR;
+/* Called once an asynchronous record is durable (rc 0, seq its number)
+ * or has failed (rc < 0, seq 0), on the log's committer thread: it must
+ * not block, and must not append to this log. */
+typedef void (*wd_audit_done_cb)(void *ctx, int rc, int64_t seq);
+/* wd_audit_append_json_fx without waiting: returns 0 once the record is
+ * queued, and cb(ctx, ...) runs later. actor, task and the strings of fx
+ * stay borrowed until cb runs; payload and the fx array are copied. A
+ * record refused up front returns an error and cb never runs. */
+WD_EXTERN int wd_audit_append_json_async(wd_audit *a, wd_audit_type type, const char *actor,
+                                         const char *task, const json_t *payload,
+                                         const wd_store_fx *fx, size_t nfx, wd_audit_done_cb cb,
+                                         void *ctx) WD_WUR;
 /* Group-commit statistics: records and transactions written so far. */
 WD_EXTERN void wd_audit_stats(wd_audit *a, uint64_t *records, uint64_t *commits);
 

@@ -237,6 +237,8 @@ out:
   return rc;
 }
 
+#define SORT_MAX 64 /* candidates sorted; above, placed by position */
+
 static int by_pos(const void *a, const void *b) {
   uint32_t x = (*(const cedar__policy *const *)a)->pos;
   uint32_t y = (*(const cedar__policy *const *)b)->pos;
@@ -256,7 +258,23 @@ int cedar__index_candidates(const cedar__index *ix, const cedar_entities *es,
   for (int d = 0; rc == 0 && d < DIM__COUNT; d++)
     if (wd_map_count(ix->by_uid[d]) && var[d]->kind == CEDAR__V_ENTITY)
       rc = lookup_with_ancestors(&g, ix->by_uid[d], es, var[d]->u.uid);
-  if (rc == 0) {
+  if (rc == 0 && g.n > SORT_MAX) {
+    /* Many candidates: placing them by position is linear where a sort
+     * is not (the per-call cost of a big policy set). */
+    uint32_t top = 0;
+    for (size_t i = 0; i < g.n; i++)
+      top = g.v[i]->pos > top ? g.v[i]->pos : top;
+    const cedar__policy **at = wd_calloc((size_t)top + 1, sizeof *at);
+    if (!at) {
+      rc = -WD_E_NOMEM;
+    } else {
+      for (size_t i = 0; i < g.n; i++)
+        at[g.v[i]->pos] = g.v[i];
+      for (size_t i = 0; rc == 0 && i <= top; i++)
+        if (at[i]) rc = fn(arg, at[i]);
+      wd_free(at);
+    }
+  } else if (rc == 0) {
     /* Callers want policy order; an action `in [..]` list can file a
      * policy under several ancestors, hence the dedupe. */
     qsort(g.v, g.n, sizeof *g.v, by_pos);

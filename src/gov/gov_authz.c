@@ -29,6 +29,25 @@ static int name_ok(const char *s) {
   return 1;
 }
 
+/* A decision waiting for its record, kept in the request arena between
+ * the handler's two calls. */
+typedef struct authz_wait {
+  wd_http_req *req;
+  int rc;
+  int64_t seq;
+  int allow;
+  json_t *policies, *errors; /* owned references */
+  int64_t version, before, budget, now;
+} authz_wait;
+
+/* wd_audit_done_cb: on the log's committer thread, so only wake the request. */
+static void decided(void *ctx, int rc, int64_t seq) {
+  authz_wait *aw = ctx;
+  aw->rc = rc;
+  aw->seq = seq;
+  wd_http_resume(aw->req);
+}
+
 /* Counts a denial; returns 1 when the agent crossed the configured rule. */
 static int denial_trips(wd_gov *g, const char *agent, int64_t now) {
   if (!g->q_denials) return 0;
@@ -185,38 +204,67 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
   fx[nfx].tool = tool;
   fx[nfx].classification = cls;
   fx[nfx++].destination = dest;
-  int64_t seq = 0;
-  rc = p ? wd_audit_append_json_fx(g->audit, WD_AUDIT_AUTHZ_DECISION, w->agent.id, w->task_id, p,
-                                   fx, nfx, &seq)
-         : -WD_E_NOMEM;
-  if (!rc) w->proof_jti = NULL;
-  json_decref(p);
-  json_t *body = NULL;
-  if (!rc) {
-    char sid[32];
-    (void)snprintf(sid, sizeof sid, "%lld", (long long)seq);
-    body = json_pack("{s:s, s:O, s:O, s:I, s:s}", "decision", d.allow ? "allow" : "deny",
-                     "policies", d.policies, "errors", d.errors, "policy_version",
-                     (json_int_t)s.version, "decision_id", sid);
-    if (!body) rc = -WD_E_NOMEM;
+  authz_wait *aw = wd_arena_calloc(req->arena, 1, sizeof *aw);
+  if (aw) {
+    aw->req = req;
+    aw->allow = d.allow;
+    aw->policies = json_incref(d.policies);
+    aw->errors = json_incref(d.errors);
+    aw->version = s.version;
+    aw->before = before;
+    aw->budget = t.budget;
+    aw->now = now;
+    w->wait = aw;
   }
-  int allowed = d.allow;
-  int64_t budget = t.budget;
   wd_gov__decision_clear(&d);
   wd_gov__snap_put(&s);
   wd_store_task_free(&t);
   wd_store_session_free(&ss);
+  if (!aw || !p) {
+    json_decref(p);
+    return -WD_E_NOMEM;
+  }
+  /* The worker thread serves other connections while the record waits
+   * for its group commit; decided() wakes this request. */
+  wd_http_suspend(req);
+  rc = wd_audit_append_json_async(g->audit, WD_AUDIT_AUTHZ_DECISION, w->agent.id, w->task_id, p, fx,
+                                  nfx, decided, aw);
+  json_decref(p);
+  if (rc) {
+    aw->rc = rc;
+    wd_http_resume(req);
+  }
+  return WD_HTTP_SUSPENDED;
+}
+
+/* The second half, once the record is durable (or failed). */
+static int answer(wd_gov *g, wd_http_resp *resp, wd_gov__who *w) {
+  authz_wait *aw = w->wait;
+  int rc = aw->rc;
+  json_t *body = NULL;
+  if (!rc) {
+    w->proof_jti = NULL; /* written with the record */
+    char sid[32];
+    (void)snprintf(sid, sizeof sid, "%lld", (long long)aw->seq);
+    body = json_pack("{s:s, s:O, s:O, s:I, s:s}", "decision", aw->allow ? "allow" : "deny",
+                     "policies", aw->policies, "errors", aw->errors, "policy_version",
+                     (json_int_t)aw->version, "decision_id", sid);
+    if (!body) rc = -WD_E_NOMEM;
+  }
+  json_decref(aw->policies);
+  json_decref(aw->errors);
+  aw->policies = aw->errors = NULL;
   /* Unrecorded decisions are never answered: a log failure is a 500. */
   if (rc) return rc;
   rc = wd_http_resp_json(resp, 200, body);
-  if (!allowed && denial_trips(g, w->agent.id, now)) {
+  if (!aw->allow && denial_trips(g, w->agent.id, aw->now)) {
     char why[128];
     (void)snprintf(why, sizeof why, "auto: %u denials within %lld s", g->q_denials,
                    (long long)(g->q_window_ms / 1000));
     (void)wd_gov__set_agent_status(g, w->agent.id, WD_AGENT_QUARANTINED, why, "warden",
                                    WD_AUDIT_AGENT_QUARANTINED);
   }
-  if (budget > 0 && before + 1 >= budget)
+  if (aw->budget > 0 && aw->before + 1 >= aw->budget)
     (void)wd_gov__end_task(g, w->task_id, WD_TASK_EXHAUSTED, "budget exhausted", "warden");
   return rc;
 }
@@ -224,7 +272,13 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
 int wd_gov__h_authorize(wd_http_req *req, wd_http_resp *resp, void *svc) {
   wd_gov *g = svc;
   wd_gov__who *w = req->auth_ctx;
-  int rc = authorize(g, req, resp, w);
+  int rc;
+  if (req->resumed && w && w->wait) {
+    rc = answer(g, resp, w);
+  } else {
+    rc = authorize(g, req, resp, w);
+    if (rc == WD_HTTP_SUSPENDED) return rc;
+  }
   /* Whatever the answer, the proof is spent: a refusal still records it. */
   int frc = wd_gov__proof_flush(g, w);
   return rc ? rc : frc;

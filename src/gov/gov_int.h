@@ -83,6 +83,7 @@ typedef struct wd_gov__who {
    * handler writes it with its evidence record, or wd_gov__proof_flush. */
   const char *proof_jti; /* arena-owned; NULL once durable */
   int64_t proof_exp_ms;
+  struct authz_wait *wait; /* POST /v1/authorize between its two calls; arena-owned */
 } wd_gov__who;
 
 int64_t wd_gov__now_ms(void);

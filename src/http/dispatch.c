@@ -26,12 +26,13 @@
  * buffer API takes void * even in PERSISTENT mode, where it never writes. */
 static char OOM_BODY[] = "{\"error\":{\"code\":\"internal\",\"message\":\"internal error\"}}";
 
-typedef enum { PH_NEW = 0, PH_BODY, PH_DONE } phase;
+typedef enum { PH_NEW = 0, PH_BODY, PH_SUSPENDED, PH_DONE } phase;
 
 typedef struct reqctx {
+  wd_http_req req; /* first: wd_http_resume finds the context from it */
   wd_http_server *srv;
+  struct MHD_Connection *conn;
   wd_arena *arena;
-  wd_http_req req;
   wd_http_resp resp;
   const wd_http_route *route;
   wd_buf body;
@@ -235,6 +236,18 @@ static enum MHD_Result first_call(reqctx *x, struct MHD_Connection *c, const cha
   return MHD_YES;
 }
 
+static enum MHD_Result call_handler(reqctx *x, struct MHD_Connection *c);
+
+void wd_http_suspend(wd_http_req *req) {
+  reqctx *x = (reqctx *)(void *)req;
+  MHD_suspend_connection(x->conn);
+}
+
+void wd_http_resume(wd_http_req *req) {
+  reqctx *x = (reqctx *)(void *)req;
+  MHD_resume_connection(x->conn);
+}
+
 static enum MHD_Result final_call(reqctx *x, struct MHD_Connection *c) {
   wd_http_server *s = x->srv;
   wd_http_req *req = &x->req;
@@ -256,8 +269,17 @@ static enum MHD_Result final_call(reqctx *x, struct MHD_Connection *c) {
     }
   }
   x->ph = PH_DONE;
-  int rc = x->route->handler(req, &x->resp, s->opts.svc);
-  if (rc < 0 || x->resp.status == 0) {
+  return call_handler(x, c);
+}
+
+static enum MHD_Result call_handler(reqctx *x, struct MHD_Connection *c) {
+  wd_http_server *s = x->srv;
+  int rc = x->route->handler(&x->req, &x->resp, s->opts.svc);
+  if (rc == WD_HTTP_SUSPENDED && !x->req.resumed) {
+    x->ph = PH_SUSPENDED; /* wd_http_suspend already parked the connection */
+    return MHD_YES;
+  }
+  if (rc < 0 || rc == WD_HTTP_SUSPENDED || x->resp.status == 0) {
     json_decref(x->resp._body);
     x->resp._body = NULL;
     x->resp._nheaders = 0;
@@ -282,11 +304,17 @@ enum MHD_Result wd_http__access(void *cls, struct MHD_Connection *c, const char 
       return send_static_500(c);
     }
     x->srv = s;
+    x->conn = c;
     x->resp._arena = x->arena;
     wd_buf_init(&x->body, s->max_body);
     *con_cls = x;
     atomic_fetch_add(&s->inflight, 1u);
     return first_call(x, c, url, method);
+  }
+  if (x->ph == PH_SUSPENDED) {
+    x->ph = PH_DONE;
+    x->req.resumed = 1;
+    return call_handler(x, c);
   }
   if (x->ph == PH_DONE) {
     /* A response is already queued; drop whatever body is still arriving. */

@@ -98,7 +98,7 @@ int wd_http_server_start(const wd_http_opts *opts, wd_http_server **out) {
   if (nb) memcpy(s->routes, BUILTIN, nb * sizeof *s->routes);
   if (opts->nroutes) memcpy(s->routes + nb, opts->routes, opts->nroutes * sizeof *s->routes);
 
-  unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC;
+  unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
   if (v6) flags |= MHD_USE_IPv6;
   /* MHD splits the connection limit across the pool's threads. */
   s->daemon =

@@ -45,6 +45,7 @@ typedef struct wd_http_req {
   char peer[64];     /* "addr:port" of the client, "" if unknown */
   wd_http_auth auth; /* auth class of the matched route */
   void *auth_ctx;    /* set by the auth callback for the handler (e.g. the agent) */
+  int resumed;       /* non-zero on the handler's second call, after wd_http_resume */
   wd_arena *arena;   /* request arena; handlers may allocate from it */
   const struct wd_http_server *_srv;
 } wd_http_req;
@@ -59,7 +60,12 @@ typedef struct wd_http_resp {
 } wd_http_resp;
 
 /* A handler returns 0 after filling resp, or -WD_E_xxx for a failure it
- * could not express; a negative return always becomes a 500 JSON error. */
+ * could not express; a negative return always becomes a 500 JSON error.
+ * A handler that waits for something slow (a durable write) without
+ * holding its worker thread calls wd_http_suspend, starts the work, and
+ * returns WD_HTTP_SUSPENDED; whoever finishes the work calls
+ * wd_http_resume, and the handler is then called once more with
+ * req->resumed set, on a worker thread, to fill resp. */
 typedef int (*wd_http_handler)(wd_http_req *req, wd_http_resp *resp, void *svc);
 
 /* One route. pattern is "/v1/agents/{id}" style: literal segments and whole
@@ -117,6 +123,14 @@ int wd_http_server_shutdown(wd_http_server *s, unsigned wait_ms);
 /* Shuts down (if not done, waiting WD_LIMIT_HTTP_SHUTDOWN_WAIT_S) and
  * frees; NULL is a no-op. */
 void wd_http_server_free(wd_http_server *s);
+
+#define WD_HTTP_SUSPENDED 1
+
+/* Parks the request's connection; call from the handler, before the work
+ * that will call wd_http_resume can start. */
+void wd_http_suspend(wd_http_req *req);
+/* Wakes a suspended request; callable from any thread, once. */
+void wd_http_resume(wd_http_req *req);
 
 /* ---- request helpers (request.c) ---- */
 
