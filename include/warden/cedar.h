@@ -117,6 +117,14 @@ typedef struct cedar_schema cedar_schema;
 WD_EXTERN int cedar_schema_from_json(const char *json, size_t len, cedar_schema **out,
                                      cedar_diags *diags) WD_WUR;
 WD_EXTERN void cedar_schema_free(cedar_schema *s);
+/* Whether the context of action Action::"action_id" declares attribute
+ * name in the record reached by path[0..depth) (e.g. {"call", "args"}):
+ * 1 when declared or the record is open, 0 otherwise (an unknown action,
+ * a path that is not a record, or a closed record without it). Lets a
+ * caller pass on only the attributes a request may carry. */
+WD_EXTERN int cedar_schema_context_declares(const cedar_schema *s, const char *action_id,
+                                            const char *const *path, size_t depth,
+                                            const char *name);
 /* Reads a schema in the Cedar schema format (.cedarschema text). Syntax
  * errors and resolution errors (unknown types, ...) all carry a line and
  * column. On success *out is owned (free with cedar_schema_free). */

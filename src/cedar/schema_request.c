@@ -82,3 +82,26 @@ int cedar__schema_check_request(const cedar_schema *s, const cedar_request *rq, 
     rc = check_one(s, "resource", rq->resource.u.uid, sa->resources, sa->nresources, as, d);
   return rc;
 }
+
+static const cedar__tattr *find_attr(const cedar__type *t, const char *name) {
+  size_t n = strlen(name);
+  for (uint32_t i = 0; t->kind == CEDAR__T_RECORD && i < t->nattrs; i++)
+    if (t->attrs[i].name.n == n && memcmp(t->attrs[i].name.p, name, n) == 0) return &t->attrs[i];
+  return NULL;
+}
+
+int cedar_schema_context_declares(const cedar_schema *s, const char *action_id,
+                                  const char *const *path, size_t depth, const char *name) {
+  if (!s || !action_id || (depth && !path) || !name) return 0;
+  size_t n = strlen(action_id);
+  if (n > UINT32_MAX) return 0;
+  cedar__uid uid = {{"Action", 6}, {action_id, (uint32_t)n}};
+  const cedar__saction *sa = cedar__schema_action(s, &uid);
+  const cedar__type *t = sa ? sa->context : NULL;
+  for (size_t i = 0; t && i < depth; i++) {
+    const cedar__tattr *a = find_attr(t, path[i]);
+    t = a ? a->type : NULL;
+  }
+  if (!t || t->kind != CEDAR__T_RECORD) return 0;
+  return t->open || find_attr(t, name) != NULL;
+}

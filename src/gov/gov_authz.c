@@ -163,13 +163,14 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
   wd_gov__snap s;
   wd_gov__snap_get(g, &s);
   t.calls = before;
-  wd_gov__call call = {tool, op, cls, dest, env, res_id};
+  wd_gov__call call = {tool, op, cls, dest, env, res_id, args};
   int internal = wd_gov__decide_in(g, &s, &w->agent, &t, &ss, action, &call, NULL, &d);
   if (internal) d.allow = 0;
   /* The session learns what an allowed call touched; a set that cannot
    * grow means a data-flow rule could miss a value, so deny. */
   pthread_mutex_lock(&lt->mu);
-  if (d.allow && (rc = wd_gov__live_touch(lt, tool, cls, dest)) != 0) {
+  unsigned added = 0;
+  if (d.allow && (rc = wd_gov__live_touch(lt, tool, cls, dest, &added)) != 0) {
     d.allow = 0;
     internal = rc;
   }
@@ -201,9 +202,10 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
   fx[nfx].kind = WD_STORE_FX_CALL;
   fx[nfx].task_id = w->task_id;
   fx[nfx].allowed = d.allow;
-  fx[nfx].tool = tool;
-  fx[nfx].classification = cls;
-  fx[nfx++].destination = dest;
+  /* Values the session already held are in the store already. */
+  fx[nfx].tool = added & 1u ? tool : NULL;
+  fx[nfx].classification = added & 2u ? cls : NULL;
+  fx[nfx++].destination = added & 4u ? dest : NULL;
   authz_wait *aw = wd_arena_calloc(req->arena, 1, sizeof *aw);
   if (aw) {
     aw->req = req;
@@ -254,6 +256,8 @@ static int answer(wd_gov *g, wd_http_resp *resp, wd_gov__who *w) {
   json_decref(aw->policies);
   json_decref(aw->errors);
   aw->policies = aw->errors = NULL;
+  /* The live entry counted what the store did not take: reload it. */
+  if (aw->rc) wd_gov__live_forget(g->live, w->task_id);
   /* Unrecorded decisions are never answered: a log failure is a 500. */
   if (rc) return rc;
   rc = wd_http_resp_json(resp, 200, body);

@@ -20,10 +20,12 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "gov/gov_int.h"
+#include "gov/gov_text.h"
 #include "util/wd_alloc.h"
 
 void wd_gov__decision_clear(wd_gov__decision *d) {
@@ -32,51 +34,12 @@ void wd_gov__decision_clear(wd_gov__decision *d) {
   memset(d, 0, sizeof *d);
 }
 
-static json_t *uid(const char *type, const char *id) {
-  return json_pack("{s:s, s:s}", "type", type, "id", id);
-}
-
-static json_t *eref(const char *type, const char *id) {
-  return json_pack("{s:o}", "__entity", uid(type, id));
-}
-
-static json_t *extn(const char *fn, const char *arg) {
-  return json_pack("{s:{s:s, s:s}}", "__extn", "fn", fn, "arg", arg);
-}
-
 static int dest_external(const char *d) {
   size_t n = strlen(d);
   if (strcmp(d, "local") == 0) return 0;
   if (n > 9 && strcmp(d + n - 9, ".internal") == 0) return 0;
   if (n > 6 && strcmp(d + n - 6, ".local") == 0) return 0;
   return 1;
-}
-
-/* Adds an entity once (seen is {"Type::id": true}). */
-static int add_entity(json_t *ents, json_t *seen, const char *type, const char *id, json_t *attrs,
-                      json_t *parents) {
-  char key[1200];
-  (void)snprintf(key, sizeof key, "%s::%s", type, id);
-  if (json_object_get(seen, key)) {
-    json_decref(attrs);
-    json_decref(parents);
-    return 0;
-  }
-  json_t *e = json_pack("{s:o, s:o, s:o}", "uid", uid(type, id), "attrs",
-                        attrs ? attrs : json_object(), "parents", parents ? parents : json_array());
-  if (!e || json_array_append_new(ents, e) != 0 || json_object_set_new(seen, key, json_true()) != 0)
-    return -WD_E_NOMEM;
-  return 0;
-}
-
-static int add_tool(json_t *ents, json_t *seen, const char *name) {
-  return add_entity(ents, seen, "Tool", name, json_pack("{s:i, s:b}", "risk", 0, "external", 0),
-                    NULL);
-}
-
-static int add_dest(json_t *ents, json_t *seen, const char *name) {
-  return add_entity(ents, seen, "Destination", name,
-                    json_pack("{s:b}", "external", dest_external(name)), NULL);
 }
 
 static int64_t tier_base(wd_agent_tier t) {
@@ -98,47 +61,242 @@ static int in_members(const json_t *attrs, const char *user) {
   return 0;
 }
 
-/* Compact text of j from our allocator; sorted keys only where the text
- * is hashed (sorting costs a visible share of a decision). */
-static char *dumps(const json_t *j, size_t flags) {
-  flags |= JSON_COMPACT;
-  size_t n = json_dumpb(j, NULL, 0, flags);
-  char *c = n ? wd_malloc(n + 1) : NULL;
-  if (!c || json_dumpb(j, c, n, flags) != n) {
-    wd_free(c);
-    return NULL;
-  }
-  c[n] = '\0';
-  return c;
+/* ---- entities ------------------------------------------------------------------ */
+
+static void plain(wd_gov__ents *e, const char *type, const char *id) {
+  if (!wd_gov__ents_begin(e, type, id)) return;
+  wd_gov__jw_raw(&e->w, "{}");
+  wd_gov__ents_end(e, NULL, 0);
 }
 
-/* The request text: rq (an object without context) with the context text
- * spliced in, so the context is encoded once. */
-static char *request_text(const json_t *rq, const char *ctx_txt) {
-  char *head = dumps(rq, 0);
-  if (!head) return NULL;
-  size_t hn = strlen(head), cn = strlen(ctx_txt);
-  static const char key[] = ",\"context\":";
-  char *t = hn >= 2 ? wd_malloc(hn - 1 + sizeof key - 1 + cn + 2) : NULL;
-  if (t) {
-    char *p = t;
-    memcpy(p, head, hn - 1); /* without the closing brace */
-    p += hn - 1;
-    memcpy(p, key, sizeof key - 1);
-    p += sizeof key - 1;
-    memcpy(p, ctx_txt, cn);
-    p += cn;
-    *p++ = '}';
-    *p = '\0';
-  }
-  wd_free(head);
-  return t;
+static void tool(wd_gov__ents *e, const char *name) {
+  if (!wd_gov__ents_begin(e, "Tool", name)) return;
+  wd_gov__jw_raw(&e->w, "{\"risk\":0,\"external\":false}");
+  wd_gov__ents_end(e, NULL, 0);
 }
+
+static void dest(wd_gov__ents *e, const char *name) {
+  if (!wd_gov__ents_begin(e, "Destination", name)) return;
+  wd_gov__jw_raw(&e->w, dest_external(name) ? "{\"external\":true}" : "{\"external\":false}");
+  wd_gov__ents_end(e, NULL, 0);
+}
+
+static void user(wd_gov__ents *e, const char *name, const char *team) {
+  if (!wd_gov__ents_begin(e, "User", name)) return;
+  wd_gov__jw_raw(&e->w, "{\"name\":");
+  wd_gov__jw_str(&e->w, name);
+  wd_gov__jw_raw(&e->w, "}");
+  const char *parent[2] = {"Team", team};
+  wd_gov__ents_end(e, parent, team ? 1 : 0);
+}
+
+static void agent(wd_gov__ents *e, const wd_agent *a, const char *team) {
+  if (!wd_gov__ents_begin(e, "Agent", a->id)) return;
+  wd_gov__jw *w = &e->w;
+  wd_gov__jw_raw(w, "{\"name\":");
+  wd_gov__jw_str(w, a->name);
+  wd_gov__jw_raw(w, ",\"owner\":");
+  wd_gov__jw_eref(w, "User", a->owner);
+  wd_gov__jw_raw(w, ",\"team\":");
+  wd_gov__jw_eref(w, "Team", team);
+  wd_gov__jw_raw(w, ",\"tier\":");
+  wd_gov__jw_str(w, wd_agent_tier_name(a->tier));
+  wd_gov__jw_raw(w, ",\"environment\":");
+  wd_gov__jw_str(w, a->environment);
+  wd_gov__jw_raw(w, ",\"status\":");
+  wd_gov__jw_str(w, wd_agent_status_name(a->status));
+  wd_gov__jw_raw(w, "}");
+  wd_gov__ents_end(e, NULL, 0);
+}
+
+/* ---- context (keys in sorted order: its text is hashed) ------------------------- */
+
+static int by_key(const void *x, const void *y) {
+  return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* The call's arguments the action's context declares, sorted by name. */
+static void call_args(wd_gov__jw *w, const cedar_schema *schema, const char *action,
+                      const json_t *args) {
+  static const char *const path[] = {"call", "args"};
+  size_t n = json_is_object(args) ? json_object_size(args) : 0, k = 0;
+  const char **keys = n ? wd_calloc(n, sizeof *keys) : NULL;
+  if (n && !keys) {
+    w->rc = w->rc ? w->rc : -WD_E_NOMEM;
+    return;
+  }
+  const char *key;
+  const json_t *v;
+  json_object_foreach((json_t *)(uintptr_t)args, key, v) {
+    if (cedar_schema_context_declares(schema, action, path, 2, key)) keys[k++] = key;
+  }
+  if (k > 1) qsort(keys, k, sizeof *keys, by_key);
+  wd_gov__jw_raw(w, "{");
+  for (size_t i = 0; i < k; i++) {
+    wd_gov__jw_key(w, keys[i], i == 0);
+    wd_gov__jw_json(w, json_object_get(args, keys[i]));
+  }
+  wd_gov__jw_raw(w, "}");
+  wd_free(keys);
+}
+
+static void erefs(wd_gov__jw *w, const char *type, const wd_strlist *l) {
+  wd_gov__jw_raw(w, "[");
+  for (size_t i = 0; i < l->n; i++) {
+    if (i) wd_gov__jw_raw(w, ",");
+    wd_gov__jw_eref(w, type, l->v[i]);
+  }
+  wd_gov__jw_raw(w, "]");
+}
+
+typedef struct ctx_in {
+  const wd_task *t;
+  const wd_session *ss; /* NULL for task.open */
+  const json_t *tools;  /* the task's expected tools (array of strings) */
+  const wd_gov__call *call;
+  const char *action, *previous_intent;
+  int64_t risk, age_ms, now_ms;
+} ctx_in;
+
+static void context(wd_gov__jw *w, const cedar_schema *schema, const ctx_in *in) {
+  const wd_task *t = in->t;
+  wd_gov__jw_raw(w, "{");
+  if (in->call) {
+    const wd_gov__call *c = in->call;
+    wd_gov__jw_raw(w, "\"call\":{\"args\":");
+    call_args(w, schema, in->action, c->args);
+    wd_gov__jw_raw(w, ",\"classification\":");
+    wd_gov__jw_str(w, c->classification);
+    wd_gov__jw_raw(w, ",\"destination\":");
+    wd_gov__jw_eref(w, "Destination", c->destination);
+    wd_gov__jw_raw(w, ",\"environment\":");
+    wd_gov__jw_str(w, c->environment);
+    wd_gov__jw_raw(w, ",\"operation\":");
+    wd_gov__jw_str(w, c->operation);
+    wd_gov__jw_raw(w, ",\"tool\":");
+    wd_gov__jw_eref(w, "Tool", c->tool);
+    wd_gov__jw_raw(w, "},");
+  }
+  if (in->previous_intent) {
+    wd_gov__jw_raw(w, "\"previous_intent\":");
+    wd_gov__jw_str(w, in->previous_intent);
+    wd_gov__jw_raw(w, ",");
+  }
+  wd_gov__jw_raw(w, "\"risk\":");
+  wd_gov__jw_int(w, in->risk);
+  static const wd_strlist none = {NULL, 0};
+  const wd_session *ss = in->ss;
+  wd_gov__jw_raw(w, ",\"session\":{\"calls\":");
+  wd_gov__jw_int(w, ss ? ss->calls : 0);
+  wd_gov__jw_raw(w, ",\"classifications\":[");
+  for (size_t i = 0; ss && i < ss->classifications.n; i++) {
+    if (i) wd_gov__jw_raw(w, ",");
+    wd_gov__jw_str(w, ss->classifications.v[i]);
+  }
+  wd_gov__jw_raw(w, "],\"denials\":");
+  wd_gov__jw_int(w, ss ? ss->denials : 0);
+  wd_gov__jw_raw(w, ",\"destinations\":");
+  erefs(w, "Destination", ss ? &ss->destinations : &none);
+  wd_gov__jw_raw(w, ",\"tools\":");
+  erefs(w, "Tool", ss ? &ss->tools : &none);
+  char dur[32];
+  (void)snprintf(dur, sizeof dur, "%lldms", (long long)in->age_ms);
+  wd_gov__jw_raw(w, "},\"task\":{\"age\":");
+  wd_gov__jw_extn(w, "duration", dur);
+  wd_gov__jw_raw(w, ",\"budget_left\":");
+  wd_gov__jw_int(w, t->budget - t->calls);
+  wd_gov__jw_raw(w, ",\"calls\":");
+  wd_gov__jw_int(w, t->calls);
+  wd_gov__jw_raw(w, ",\"ceiling\":");
+  wd_gov__jw_str(w, t->ceiling);
+  wd_gov__jw_raw(w, ",\"id\":");
+  wd_gov__jw_str(w, t->id);
+  wd_gov__jw_raw(w, ",\"intent\":");
+  wd_gov__jw_str(w, t->intent);
+  if (t->on_behalf_of) {
+    wd_gov__jw_raw(w, ",\"on_behalf_of\":");
+    wd_gov__jw_eref(w, "User", t->on_behalf_of);
+  }
+  wd_gov__jw_raw(w, ",\"purpose\":");
+  wd_gov__jw_str(w, t->purpose);
+  wd_gov__jw_raw(w, ",\"tools\":[");
+  size_t i, k = 0;
+  const json_t *v;
+  json_array_foreach(in->tools, i, v) {
+    if (!json_is_string(v)) continue;
+    if (k++) wd_gov__jw_raw(w, ",");
+    wd_gov__jw_eref(w, "Tool", json_string_value(v));
+  }
+  char ts[32];
+  time_t secs = (time_t)(in->now_ms / 1000);
+  struct tm tmv;
+  (void)gmtime_r(&secs, &tmv);
+  (void)strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+  wd_gov__jw_raw(w, "]},\"time\":");
+  wd_gov__jw_extn(w, "datetime", ts);
+  wd_gov__jw_raw(w, "}");
+}
+
+/* ---- the decision ---------------------------------------------------------------- */
 
 int wd_gov__decide(wd_gov *g, const wd_gov__snap *snap, const wd_agent *a, const wd_task *t,
                    const char *action, const wd_gov__call *call, const char *previous_intent,
                    wd_gov__decision *out) {
   return wd_gov__decide_in(g, snap, a, t, NULL, action, call, previous_intent, out);
+}
+
+/* Writes the entities of the decision into e. */
+static void entities(wd_gov__ents *e, const wd_agent *a, const wd_task *t, const wd_session *ss,
+                     const json_t *attrs, const json_t *tools, const wd_gov__call *call) {
+  const char *team = json_string_value(json_object_get(attrs, "team"));
+  if (!team) team = "default";
+  const char *oteam = json_string_value(json_object_get(attrs, "owner_team"));
+  if (!oteam) oteam = team;
+  plain(e, "Team", team);
+  plain(e, "Team", oteam);
+  user(e, a->owner, oteam);
+  if (t->on_behalf_of && strcmp(t->on_behalf_of, a->owner) != 0)
+    user(e, t->on_behalf_of, in_members(attrs, t->on_behalf_of) ? team : NULL);
+  agent(e, a, team);
+  size_t i;
+  const json_t *v;
+  json_array_foreach(tools, i, v) {
+    if (json_is_string(v)) tool(e, json_string_value(v));
+  }
+  for (i = 0; ss && i < ss->tools.n; i++)
+    tool(e, ss->tools.v[i]);
+  for (i = 0; ss && i < ss->destinations.n; i++)
+    dest(e, ss->destinations.v[i]);
+  if (!call) {
+    plain(e, "Task", t->id);
+    return;
+  }
+  tool(e, call->tool);
+  dest(e, call->destination);
+  if (call->res_id && wd_gov__ents_begin(e, "Data", call->res_id)) {
+    wd_gov__jw_raw(&e->w, "{\"classification\":");
+    wd_gov__jw_str(&e->w, call->classification);
+    wd_gov__jw_raw(&e->w, "}");
+    const char *parent[2] = {"Tool", call->tool};
+    wd_gov__ents_end(e, parent, 1);
+  }
+}
+
+/* Reads the engine's answer into out. */
+static int collect(const wd_gov__snap *snap, const cedar_response *res, wd_gov__decision *out) {
+  out->allow = cedar_response_decision(res) == CEDAR_ALLOW;
+  for (size_t i = 0; i < cedar_response_reason_count(res); i++) {
+    const char *pid = cedar_response_reason(res, i);
+    const char *why = cedar_policyset_annotation(snap->ps, pid, "reason");
+    json_t *p = json_pack("{s:s, s:s?}", "id", pid, "reason", why);
+    if (!p || json_array_append_new(out->policies, p) != 0) return -WD_E_NOMEM;
+  }
+  for (size_t i = 0; i < cedar_response_error_count(res); i++) {
+    json_t *e = json_pack("{s:s, s:s}", "policy", cedar_response_error_policy(res, i), "message",
+                          cedar_response_error_message(res, i));
+    if (!e || json_array_append_new(out->errors, e) != 0) return -WD_E_NOMEM;
+  }
+  return 0;
 }
 
 int wd_gov__decide_in(wd_gov *g, const wd_gov__snap *snap, const wd_agent *a, const wd_task *t,
@@ -147,218 +305,98 @@ int wd_gov__decide_in(wd_gov *g, const wd_gov__snap *snap, const wd_agent *a, co
   memset(out, 0, sizeof *out);
   out->version = snap->version;
   int rc = 0;
-  int is_task_action = strncmp(action, "task.", 5) == 0;
+  int is_open = strcmp(action, "task.open") == 0;
   wd_session ss;
   memset(&ss, 0, sizeof ss);
-  int have_ss = 0;
-  json_t *ents = json_array(), *seen = json_object(), *attrs = NULL, *ctx = NULL, *rq = NULL;
-  char *ents_txt = NULL, *rq_txt = NULL, *ctx_txt = NULL;
+  const wd_session *sp = given;
+  wd_gov__ents e;
+  wd_gov__jw ctx, rq;
+  wd_gov__jw_init(&ctx);
+  wd_gov__jw_init(&rq);
+  json_t *attrs = NULL, *tools = NULL;
   cedar_entities *es = NULL;
   cedar_request *req = NULL;
   cedar_response *res = NULL;
-  if (!ents || !seen) {
-    rc = -WD_E_NOMEM;
-    goto out;
-  }
-  if (given) {
-    ss = *given;
-    have_ss = 2; /* borrowed */
-  } else if (strcmp(action, "task.open") != 0) {
+  cedar_diags *d = NULL;
+  if ((rc = wd_gov__ents_init(&e)) != 0) goto out;
+  if (!sp && !is_open) {
     if ((rc = wd_store_task_session(g->store, t->id, &ss)) != 0) goto out;
-    have_ss = 1;
+    sp = &ss;
   }
   attrs = json_loads(a->attrs ? a->attrs : "{}", 0, NULL);
+  tools = json_loads(t->expected_tools ? t->expected_tools : "[]", 0, NULL);
   if (!json_is_object(attrs)) {
     json_decref(attrs);
     attrs = json_object();
   }
-  const char *team = json_string_value(json_object_get(attrs, "team"));
-  if (!team) team = "default";
-  const char *oteam = json_string_value(json_object_get(attrs, "owner_team"));
-  if (!oteam) oteam = team;
-
-  rc = add_entity(ents, seen, "Team", team, NULL, NULL);
-  if (!rc && strcmp(oteam, team) != 0) rc = add_entity(ents, seen, "Team", oteam, NULL, NULL);
-  if (!rc)
-    rc = add_entity(ents, seen, "User", a->owner, json_pack("{s:s}", "name", a->owner),
-                    json_pack("[o]", uid("Team", oteam)));
-  if (!rc && t->on_behalf_of && strcmp(t->on_behalf_of, a->owner) != 0)
-    rc = add_entity(
-        ents, seen, "User", t->on_behalf_of, json_pack("{s:s}", "name", t->on_behalf_of),
-        in_members(attrs, t->on_behalf_of) ? json_pack("[o]", uid("Team", team)) : json_array());
-  if (!rc)
-    rc = add_entity(ents, seen, "Agent", a->id,
-                    json_pack("{s:s, s:o, s:o, s:s, s:s, s:s}", "name", a->name, "owner",
-                              eref("User", a->owner), "team", eref("Team", team), "tier",
-                              wd_agent_tier_name(a->tier), "environment", a->environment, "status",
-                              wd_agent_status_name(a->status)),
-                    NULL);
-  if (rc) goto out;
-
-  /* context.task */
-  json_t *tools = json_loads(t->expected_tools ? t->expected_tools : "[]", 0, NULL);
-  json_t *trefs = json_array();
-  size_t i;
-  json_t *tv;
-  json_array_foreach(tools, i, tv) {
-    if (!json_is_string(tv)) continue;
-    if ((rc = add_tool(ents, seen, json_string_value(tv))) != 0) break;
-    if (json_array_append_new(trefs, eref("Tool", json_string_value(tv))) != 0) rc = -WD_E_NOMEM;
+  if (!attrs) {
+    rc = -WD_E_NOMEM;
+    goto out;
   }
-  json_decref(tools);
+  entities(&e, a, t, sp, attrs, tools, call);
+  const char *ents_txt = wd_gov__ents_text(&e);
+  if (!ents_txt) {
+    rc = e.w.rc ? e.w.rc : -WD_E_NOMEM;
+    goto out;
+  }
+
   int64_t now = wd_gov__now_ms();
-  int64_t age = is_task_action && strcmp(action, "task.open") == 0 ? 0 : now - t->created_ms;
-  if (age < 0) age = 0;
-  char dur[64];
-  (void)snprintf(dur, sizeof dur, "%lldms", (long long)age);
-  json_t *task = json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:o, s:s}", "id", t->id, "intent",
-                           t->intent, "purpose", t->purpose, "age", extn("duration", dur), "calls",
-                           (json_int_t)t->calls, "budget_left", (json_int_t)(t->budget - t->calls),
-                           "tools", trefs, "ceiling", t->ceiling);
-  if (task && t->on_behalf_of &&
-      json_object_set_new(task, "on_behalf_of", eref("User", t->on_behalf_of)) != 0)
-    rc = -WD_E_NOMEM;
-
-  /* context.session: over the calls before this one */
-  json_t *stools = json_array(), *scls = json_array(), *sdest = json_array();
-  for (i = 0; have_ss && !rc && i < ss.tools.n; i++) {
-    rc = add_tool(ents, seen, ss.tools.v[i]);
-    if (!rc && json_array_append_new(stools, eref("Tool", ss.tools.v[i])) != 0) rc = -WD_E_NOMEM;
-  }
-  for (i = 0; have_ss && !rc && i < ss.classifications.n; i++)
-    if (json_array_append_new(scls, json_string(ss.classifications.v[i])) != 0) rc = -WD_E_NOMEM;
-  for (i = 0; have_ss && !rc && i < ss.destinations.n; i++) {
-    rc = add_dest(ents, seen, ss.destinations.v[i]);
-    if (!rc && json_array_append_new(sdest, eref("Destination", ss.destinations.v[i])) != 0)
-      rc = -WD_E_NOMEM;
-  }
-  int64_t denials = have_ss ? ss.denials : 0;
-  json_t *session = json_pack("{s:o, s:o, s:o, s:I, s:I}", "tools", stools, "classifications", scls,
-                              "destinations", sdest, "calls", (json_int_t)(have_ss ? ss.calls : 0),
-                              "denials", (json_int_t)denials);
+  int64_t age = is_open ? 0 : now - t->created_ms;
+  int64_t denials = sp ? sp->denials : 0;
   int64_t risk = tier_base(a->tier) + 10 * denials;
-  if (risk > 100) risk = 100;
-  char ts[32];
-  time_t secs = (time_t)(now / 1000);
-  struct tm tmv;
-  (void)gmtime_r(&secs, &tmv);
-  (void)strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tmv);
-  ctx = json_pack("{s:o, s:o, s:o, s:I}", "task", task, "session", session, "time",
-                  extn("datetime", ts), "risk", (json_int_t)risk);
-  if (!ctx || rc) {
-    rc = rc ? rc : -WD_E_NOMEM;
-    goto out;
-  }
-  if (previous_intent &&
-      json_object_set_new(ctx, "previous_intent", json_string(previous_intent)) != 0) {
-    rc = -WD_E_NOMEM;
-    goto out;
-  }
-
-  /* context.call and the resource */
-  json_t *resource = NULL;
-  if (call) {
-    if ((rc = add_tool(ents, seen, call->tool)) != 0) goto out;
-    if ((rc = add_dest(ents, seen, call->destination)) != 0) goto out;
-    json_t *c =
-        json_pack("{s:o, s:s, s:s, s:o, s:s, s:{}}", "tool", eref("Tool", call->tool), "operation",
-                  call->operation, "classification", call->classification, "destination",
-                  eref("Destination", call->destination), "environment", call->environment, "args");
-    if (!c || json_object_set_new(ctx, "call", c) != 0) {
-      rc = -WD_E_NOMEM;
-      goto out;
-    }
-    if (call->res_id) {
-      rc = add_entity(ents, seen, "Data", call->res_id,
-                      json_pack("{s:s}", "classification", call->classification),
-                      json_pack("[o]", uid("Tool", call->tool)));
-      resource = uid("Data", call->res_id);
-    } else {
-      resource = uid("Tool", call->tool);
-    }
-  } else {
-    rc = add_entity(ents, seen, "Task", t->id, NULL, NULL);
-    resource = uid("Task", t->id);
-  }
-  rq = json_pack("{s:o, s:o, s:o}", "principal", uid("Agent", a->id), "action",
-                 uid("Action", action), "resource", resource);
-  if (rc || !rq) {
-    rc = rc ? rc : -WD_E_NOMEM;
-    goto out;
-  }
-  ents_txt = dumps(ents, 0);
-  ctx_txt = dumps(ctx, JSON_SORT_KEYS);
-  rq_txt = ctx_txt ? request_text(rq, ctx_txt) : NULL;
-  if (!ents_txt || !rq_txt || !ctx_txt) {
-    rc = -WD_E_NOMEM;
-    goto out;
-  }
-  if ((rc = wd_ident_secret_hash(ctx_txt, strlen(ctx_txt), out->ctx_digest)) != 0) goto out;
+  ctx_in in = {
+      t, sp, tools, call, action, previous_intent, risk > 100 ? 100 : risk, age < 0 ? 0 : age, now};
+  context(&ctx, g->schema, &in);
+  wd_gov__jw_raw(&rq, "{\"principal\":");
+  wd_gov__jw_uid(&rq, "Agent", a->id);
+  wd_gov__jw_raw(&rq, ",\"action\":");
+  wd_gov__jw_uid(&rq, "Action", action);
+  wd_gov__jw_raw(&rq, ",\"resource\":");
+  if (!call)
+    wd_gov__jw_uid(&rq, "Task", t->id);
+  else if (call->res_id)
+    wd_gov__jw_uid(&rq, "Data", call->res_id);
+  else
+    wd_gov__jw_uid(&rq, "Tool", call->tool);
+  wd_gov__jw_raw(&rq, ",\"context\":");
+  if (!ctx.rc) wd_gov__jw_raw(&rq, wd_buf_str(&ctx.b));
+  wd_gov__jw_raw(&rq, "}");
+  if ((rc = ctx.rc ? ctx.rc : rq.rc) != 0) goto out;
+  const char *ctx_txt = wd_buf_str(&ctx.b);
+  if ((rc = wd_ident_secret_hash(ctx_txt, wd_buf_len(&ctx.b), out->ctx_digest)) != 0) goto out;
   out->policies = json_array();
   out->errors = json_array();
-  if (!out->policies || !out->errors) {
+  if (!out->policies || !out->errors || !(d = cedar_diags_new())) {
     rc = -WD_E_NOMEM;
     goto out;
   }
   /* A request the schema rejects (an unknown tool action, a context of the
    * wrong shape) is denied and the reason listed, never skipped. */
-  cedar_diags *d = cedar_diags_new();
-  if (!d) {
-    rc = -WD_E_NOMEM;
-    goto out;
-  }
   rc = cedar_entities_from_json(ents_txt, strlen(ents_txt), g->schema, &es, d);
-  if (!rc) rc = cedar_request_from_json(rq_txt, strlen(rq_txt), g->schema, &req, d);
-  if (rc == -WD_E_NOMEM) {
-    cedar_diags_free(d);
-    goto out;
-  }
-  if (rc) {
+  if (!rc) rc = cedar_request_from_json(wd_buf_str(&rq.b), wd_buf_len(&rq.b), g->schema, &req, d);
+  if (rc && rc != -WD_E_NOMEM) {
     const cedar_diag *d0 = cedar_diags_count(d) ? cedar_diags_get(d, 0) : NULL;
-    json_t *e = json_pack("{s:s, s:s}", "policy", "", "message",
-                          d0 ? d0->msg : "request does not match the schema");
-    cedar_diags_free(d);
-    if (!e || json_array_append_new(out->errors, e) != 0)
-      rc = -WD_E_NOMEM;
-    else
-      rc = 0;
+    json_t *err = json_pack("{s:s, s:s}", "policy", "", "message",
+                            d0 ? d0->msg : "request does not match the schema");
+    rc = err && json_array_append_new(out->errors, err) == 0 ? 0 : -WD_E_NOMEM;
     out->allow = 0;
     goto out;
   }
-  cedar_diags_free(d);
+  if (rc) goto out;
   cedar_authz_opts ao = {.strict_forbid = g->strict};
   if ((rc = cedar_authorize(snap->ps, es, req, &ao, &res)) != 0) goto out;
-  out->allow = cedar_response_decision(res) == CEDAR_ALLOW;
-  for (i = 0; i < cedar_response_reason_count(res); i++) {
-    const char *pid = cedar_response_reason(res, i);
-    const char *why = cedar_policyset_annotation(snap->ps, pid, "reason");
-    json_t *p = json_pack("{s:s, s:s?}", "id", pid, "reason", why);
-    if (!p || json_array_append_new(out->policies, p) != 0) {
-      rc = -WD_E_NOMEM;
-      goto out;
-    }
-  }
-  for (i = 0; i < cedar_response_error_count(res); i++) {
-    json_t *e = json_pack("{s:s, s:s}", "policy", cedar_response_error_policy(res, i), "message",
-                          cedar_response_error_message(res, i));
-    if (!e || json_array_append_new(out->errors, e) != 0) {
-      rc = -WD_E_NOMEM;
-      goto out;
-    }
-  }
+  rc = collect(snap, res, out);
 out:
   if (rc) out->allow = 0; /* fail closed */
+  cedar_diags_free(d);
   cedar_response_free(res);
   cedar_request_free(req);
   cedar_entities_free(es);
-  wd_free(ents_txt);
-  wd_free(rq_txt);
-  wd_free(ctx_txt);
-  json_decref(rq);
-  json_decref(ctx);
+  wd_gov__ents_free(&e);
+  wd_gov__jw_free(&ctx);
+  wd_gov__jw_free(&rq);
   json_decref(attrs);
-  json_decref(ents);
-  json_decref(seen);
-  if (have_ss == 1) wd_store_session_free(&ss);
+  json_decref(tools);
+  if (sp == &ss) wd_store_session_free(&ss);
   return rc;
 }

@@ -159,6 +159,8 @@ void wd_gov__decision_clear(wd_gov__decision *d);
 typedef struct wd_gov__call {
   const char *tool, *operation, *classification, *destination, *environment;
   const char *res_id; /* Data id or NULL */
+  const json_t *args; /* the call's arguments or NULL; only those the
+                       * action's context declares reach Cedar */
 } wd_gov__call;
 
 int wd_gov__decide(wd_gov *g, const wd_gov__snap *snap, const wd_agent *a, const wd_task *t,

@@ -312,7 +312,7 @@ int wd_gov__live_token_revoked(wd_gov__live *l, wd_gov__ltask *t, const char *jt
   return 0;
 }
 
-/* Inserts v into the sorted set l unless present. */
+/* Inserts v into the sorted set l unless present; 1 when inserted. */
 static int set_add(wd_strlist *l, const char *v) {
   size_t lo = 0, hi = l->n;
   while (lo < hi) {
@@ -335,15 +335,21 @@ static int set_add(wd_strlist *l, const char *v) {
   memmove(l->v + lo + 1, l->v + lo, (l->n - lo) * sizeof *nv);
   l->v[lo] = copy;
   l->n++;
-  return 0;
+  return 1;
 }
 
-int wd_gov__live_touch(wd_gov__ltask *t, const char *tool, const char *cls, const char *dest) {
-  int rc = 0;
-  if (tool) rc = set_add(&t->ss.tools, tool);
-  if (!rc && cls) rc = set_add(&t->ss.classifications, cls);
-  if (!rc && dest) rc = set_add(&t->ss.destinations, dest);
-  return rc;
+int wd_gov__live_touch(wd_gov__ltask *t, const char *tool, const char *cls, const char *dest,
+                       unsigned *added) {
+  const char *v[3] = {tool, cls, dest};
+  wd_strlist *set[3] = {&t->ss.tools, &t->ss.classifications, &t->ss.destinations};
+  unsigned grew = 0;
+  for (unsigned i = 0; i < 3; i++) {
+    int r = v[i] ? set_add(set[i], v[i]) : 0;
+    if (r < 0) return r;
+    if (r) grew |= 1u << i;
+  }
+  if (added) *added = grew;
+  return 0;
 }
 
 static int dup_list(const wd_strlist *in, wd_strlist *out) {

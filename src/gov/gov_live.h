@@ -77,9 +77,12 @@ void wd_gov__live_forget_agent(wd_gov__live *l, const char *agent_id);
 /* With t->mu held: whether token jti of this task is revoked, asking the
  * store once per token. Returns 0 and *revoked, or a store error. */
 int wd_gov__live_token_revoked(wd_gov__live *l, wd_gov__ltask *t, const char *jti, int *revoked);
-/* With t->mu held: adds an allowed call's values to the session sets.
+/* With t->mu held: adds an allowed call's values to the session sets;
+ * added (may be NULL) gets a bit per set that grew (1 tool, 2
+ * classification, 4 destination), so only news need writing to the store.
  * -WD_E_TOOBIG when a set is full (the caller denies), -WD_E_NOMEM. */
-int wd_gov__live_touch(wd_gov__ltask *t, const char *tool, const char *cls, const char *dest);
+int wd_gov__live_touch(wd_gov__ltask *t, const char *tool, const char *cls, const char *dest,
+                       unsigned *added);
 /* With t->mu held: owned copies of the task and session for a decision
  * made without the lock (free with wd_store_task_free and
  * wd_store_session_free). */

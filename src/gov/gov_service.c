@@ -264,38 +264,22 @@ int wd_gov__end_task(wd_gov *g, const char *task_id, wd_task_status st, const ch
   return rc;
 }
 
-typedef struct open_scan {
-  const char *agent;
-  json_t *ids; /* task ids opened by the agent */
-} open_scan;
-
-static int collect_opened(void *ctx, const wd_audit_row *row) {
-  open_scan *o = ctx;
-  if (row->task && strcmp(row->type, "task.opened") == 0 && strcmp(row->actor, o->agent) == 0)
-    return json_array_append_new(o->ids, json_string(row->task)) != 0 ? -WD_E_NOMEM : 0;
-  return 0;
-}
-
 /* Ends the agent's open tasks one by one so each gets its own task.ended
- * and token.revoked records; the store has no per-agent task list, so the
- * log's task.opened records name the candidates. */
+ * and token.revoked records before the status change ends the rest. */
 static int end_agent_tasks(wd_gov *g, const char *id, const char *reason, const char *actor) {
-  open_scan o = {id, json_array()};
-  if (!o.ids) return -WD_E_NOMEM;
-  int rc = wd_store_audit_scan(g->store, NULL, 1, collect_opened, &o);
-  size_t i;
-  json_t *v;
-  json_array_foreach(o.ids, i, v) {
-    if (rc) break;
-    wd_task t = {0};
-    if (wd_store_task_get(g->store, json_string_value(v), &t) != 0) continue;
-    if (t.status == WD_TASK_OPEN) {
-      rc = wd_gov__end_task(g, t.id, WD_TASK_REVOKED, reason, actor);
+  int rc;
+  do {
+    wd_strlist ids;
+    if ((rc = wd_store_task_list_open(g->store, id, WD_LIMIT_STORE_LIST_ROWS, &ids)) != 0)
+      return rc;
+    size_t n = ids.n;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+      rc = wd_gov__end_task(g, ids.v[i], WD_TASK_REVOKED, reason, actor);
       if (rc == -WD_E_INVAL) rc = 0; /* ended meanwhile */
     }
-    wd_store_task_free(&t);
-  }
-  json_decref(o.ids);
+    wd_strlist_free(&ids);
+    if (n < WD_LIMIT_STORE_LIST_ROWS) break;
+  } while (rc == 0);
   return rc;
 }
 

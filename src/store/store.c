@@ -288,6 +288,12 @@ void wd_store_session_free(wd_session *ss) {
   memset(ss, 0, sizeof *ss);
 }
 
+int wd_store_task_list_open(wd_store *s, const char *agent_id, size_t max, wd_strlist *out) {
+  if (!s || !agent_id || !out) return -WD_E_INVAL;
+  if (max > WD_LIMIT_STORE_LIST_ROWS) max = WD_LIMIT_STORE_LIST_ROWS;
+  return s->vt->task_list_open(s, agent_id, max, out);
+}
+
 int wd_store_task_list_expired(wd_store *s, int64_t now_ms, size_t max, wd_strlist *out) {
   if (!s || !out) return -WD_E_INVAL;
   if (max > WD_LIMIT_STORE_LIST_ROWS) max = WD_LIMIT_STORE_LIST_ROWS;

@@ -38,6 +38,7 @@ typedef struct wd_store_vtab {
                           const char *dest, int allowed);
   int (*task_session)(wd_store *s, const char *id, wd_session *out);
   int (*task_list_expired)(wd_store *s, int64_t now_ms, size_t max, wd_strlist *out);
+  int (*task_list_open)(wd_store *s, const char *agent_id, size_t max, wd_strlist *out);
 
   int (*token_record)(wd_store *s, const char *jti, const char *task_id, int64_t exp_ms,
                       int64_t now_ms);

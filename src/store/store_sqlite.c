@@ -346,6 +346,7 @@ static const wd_store_vtab sqlite_vtab = {
     .task_record_call = wd_store__sq_task_record_call,
     .task_session = wd_store__sq_task_session,
     .task_list_expired = wd_store__sq_task_list_expired,
+    .task_list_open = wd_store__sq_task_list_open,
     .token_record = wd_store__sq_token_record,
     .token_revoke = wd_store__sq_token_revoke,
     .token_revoke_task = wd_store__sq_token_revoke_task,

@@ -57,6 +57,8 @@
                  "AND calls<budget RETURNING calls")                                               \
   XX(TASK_DENIAL, "UPDATE tasks SET denials=denials+1 WHERE id=?1")                                \
   XX(TASK_CALLED, "UPDATE tasks SET calls=calls+1, denials=denials+?2 WHERE id=?1")                \
+  XX(TASK_OPEN_OF, "SELECT id FROM tasks WHERE agent_id=?1 AND status='open' "                     \
+                   "ORDER BY created_ms, id LIMIT ?2")                                             \
   XX(TASK_EXPIRED, "SELECT id FROM tasks WHERE status='open' AND expires_ms<=?1 "                  \
                    "ORDER BY expires_ms, id LIMIT ?2")                                             \
   XX(SESSION_ADD, "INSERT OR IGNORE INTO task_session(task_id,kind,value) VALUES(?1,?2,?3)")       \
@@ -179,6 +181,7 @@ int wd_store__sq_task_record_call(wd_store *s, const char *id, const char *tool,
                                   const char *dest, int allowed);
 int wd_store__sq_task_session(wd_store *s, const char *id, wd_session *out);
 int wd_store__sq_task_list_expired(wd_store *s, int64_t now_ms, size_t max, wd_strlist *out);
+int wd_store__sq_task_list_open(wd_store *s, const char *agent_id, size_t max, wd_strlist *out);
 int wd_store__sq_token_record(wd_store *s, const char *jti, const char *task_id, int64_t exp_ms,
                               int64_t now_ms);
 int wd_store__sq_token_revoke(wd_store *s, const char *jti, int64_t now_ms);

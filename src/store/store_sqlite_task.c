@@ -353,6 +353,21 @@ out:
   return rc;
 }
 
+/* Steps q (bound by the caller) and collects its first column. */
+static int collect_ids(sq_conn *c, sqlite3_stmt *q, wd_strlist *out) {
+  int rc;
+  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    const char *v = (const char *)sqlite3_column_text(q, 0);
+    if (!v || strlist_push(out, v, (size_t)sqlite3_column_bytes(q, 0))) {
+      sqlite3_reset(q);
+      return -WD_E_NOMEM;
+    }
+  }
+  rc = rc == SQLITE_DONE ? 0 : wd_store__sq_err(sqlite3_extended_errcode(c->db));
+  sqlite3_reset(q);
+  return rc;
+}
+
 int wd_store__sq_task_list_expired(wd_store *st, int64_t now_ms, size_t max, wd_strlist *out) {
   sq_store *s = (sq_store *)st;
   sq_conn *c;
@@ -360,22 +375,24 @@ int wd_store__sq_task_list_expired(wd_store *st, int64_t now_ms, size_t max, wd_
   int rc;
   memset(out, 0, sizeof *out);
   if ((rc = wd_store__sq_acquire(s, &c))) return rc;
-  if ((rc = wd_store__sq_stmt(c, SQ_TASK_EXPIRED, &q)) || (rc = BIND64(q, 1, now_ms)) ||
-      (rc = BIND64(q, 2, (int64_t)max)))
-    goto out;
-  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-    const char *v = (const char *)sqlite3_column_text(q, 0);
-    if (!v || (rc = strlist_push(out, v, (size_t)sqlite3_column_bytes(q, 0)))) {
-      rc = -WD_E_NOMEM;
-      break;
-    }
-  }
-  if (rc == SQLITE_DONE)
-    rc = 0;
-  else if (rc > 0)
-    rc = wd_store__sq_err(sqlite3_extended_errcode(c->db));
-  sqlite3_reset(q);
-out:
+  if ((rc = wd_store__sq_stmt(c, SQ_TASK_EXPIRED, &q)) == 0 && (rc = BIND64(q, 1, now_ms)) == 0 &&
+      (rc = BIND64(q, 2, (int64_t)max)) == 0)
+    rc = collect_ids(c, q, out);
+  wd_store__sq_release(s, c);
+  if (rc) wd_strlist_free(out);
+  return rc;
+}
+
+int wd_store__sq_task_list_open(wd_store *st, const char *agent_id, size_t max, wd_strlist *out) {
+  sq_store *s = (sq_store *)st;
+  sq_conn *c;
+  sqlite3_stmt *q = NULL;
+  int rc;
+  memset(out, 0, sizeof *out);
+  if ((rc = wd_store__sq_acquire(s, &c))) return rc;
+  if ((rc = wd_store__sq_stmt(c, SQ_TASK_OPEN_OF, &q)) == 0 &&
+      (rc = wd_store__sq_bind_text(q, 1, agent_id)) == 0 && (rc = BIND64(q, 2, (int64_t)max)) == 0)
+    rc = collect_ids(c, q, out);
   wd_store__sq_release(s, c);
   if (rc) wd_strlist_free(out);
   return rc;

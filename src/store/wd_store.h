@@ -226,6 +226,10 @@ WD_EXTERN void wd_store_session_free(wd_session *ss);
  * (and WD_LIMIT_STORE_LIST_ROWS). Owned *out (free with wd_strlist_free). */
 WD_EXTERN int wd_store_task_list_expired(wd_store *s, int64_t now_ms, size_t max,
                                          wd_strlist *out) WD_WUR;
+/* Ids of the OPEN tasks of an agent, oldest first, at most max (and
+ * WD_LIMIT_STORE_LIST_ROWS). Owned *out (free with wd_strlist_free). */
+WD_EXTERN int wd_store_task_list_open(wd_store *s, const char *agent_id, size_t max,
+                                      wd_strlist *out) WD_WUR;
 WD_EXTERN void wd_strlist_free(wd_strlist *l);
 
 /* ---- issued task tokens -------------------------------------------------- */

@@ -75,5 +75,6 @@
 /* Governance service live state (src/gov) */
 #define WD_LIMIT_GOV_REPLAY_ENTRIES (1u << 21) /* DPoP jtis remembered in memory (24 B each) */
 #define WD_LIMIT_GOV_LIVE_TASKS     65536u     /* tasks kept in memory between calls */
+#define WD_LIMIT_GOV_DECISION_TEXT  (4u << 20) /* entities, request or context of a decision */
 
 #endif
