@@ -79,9 +79,9 @@ static int same_htu(const char *a, const char *b) {
 
 /* A proof without a token (POST /v1/tasks): the proof's own key is the
  * credential, so it must verify, name this request and be fresh. */
-static int bare_proof(const char *proof, const char *htm, const char *htu, int64_t now,
-                      char jkt[WD_IDENT_JKT_LEN + 1], char jti[WD_IDENT_DPOP_JTI_MAX + 1],
-                      int64_t *iat) {
+static int bare_proof(wd_ident_keycache *kc, const char *proof, const char *htm, const char *htu,
+                      int64_t now, char jkt[WD_IDENT_JKT_LEN + 1],
+                      char jti[WD_IDENT_DPOP_JTI_MAX + 1], int64_t *iat) {
   wd_ident_jws j;
   wd_ident_key *k = NULL;
   int rc = wd_ident_jws_decode(proof, strlen(proof), &j, NULL);
@@ -89,7 +89,7 @@ static int bare_proof(const char *proof, const char *htm, const char *htu, int64
   const json_t *jwk = json_object_get(j.header, "jwk");
   rc = -WD_E_VALIDATE;
   if (!j.typ || strcmp(j.typ, WD_IDENT_DPOP_TYP) != 0 || !jwk) goto out;
-  if ((rc = wd_ident_key_from_jwk_json(jwk, &k, NULL)) != 0) goto out;
+  if ((rc = wd_ident_key_from_jwk_cached(kc, jwk, &k, NULL)) != 0) goto out;
   if ((rc = wd_ident_jws_verify(&j, k, NULL)) != 0) goto out;
   rc = -WD_E_VALIDATE;
   const char *pj = json_string_value(json_object_get(j.payload, "jti"));
@@ -153,7 +153,7 @@ static int auth_bare(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
   char htu[2048], jkt[WD_IDENT_JKT_LEN + 1], jti[WD_IDENT_DPOP_JTI_MAX + 1];
   int64_t iat = 0, now = wd_gov__now_ms() / 1000;
   if (make_htu(req, htu, sizeof htu) != 0) return unauthorized(resp, "no Host header");
-  if (bare_proof(proof, req->method, htu, now, jkt, jti, &iat) != 0)
+  if (bare_proof(g->keycache, proof, req->method, htu, now, jkt, jti, &iat) != 0)
     return unauthorized(resp, "invalid DPoP proof");
   wd_agent a = {0};
   int rc = wd_store_agent_get_by_jkt(g->store, jkt, &a);
@@ -216,7 +216,8 @@ static int auth_token(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__w
                            .cnf_jkt = c.cnf_jkt,
                            .now = now,
                            .window = WD_IDENT_DPOP_WINDOW,
-                           .leeway = -1};
+                           .leeway = -1,
+                           .keys = g->keycache};
   rc = wd_ident_dpop_verify(proof, proof ? strlen(proof) : 0, &po, &dr, &d);
   if (rc == -WD_E_VALIDATE) {
     refused = unauthorized(resp, d.msg[0] ? d.msg : wd_ident_reason_msg(d.reason));

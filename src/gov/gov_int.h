@@ -43,6 +43,7 @@ struct wd_gov {
   wd_gov__live *live;          /* owned: tasks in use (gov_live.h) */
   wd_gov__replay *replay;      /* owned: DPoP jtis seen */
   wd_ident_sigcache *sigcache; /* owned: task tokens already verified */
+  wd_ident_keycache *keycache; /* owned: agents' proof keys, imported once */
   wd_audit *audit;             /* owned */
   wd_ident_keyset *keys;       /* owned; replaced under keys_lock on rotation */
   pthread_rwlock_t keys_lock;

@@ -526,7 +526,8 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
     FAIL(rc, "cannot open the store %s: %s", path, wd_strerror(rc));
   if ((rc = wd_gov__live_new(g->store, &g->live)) != 0 ||
       (rc = wd_gov__replay_new(&g->replay)) != 0 ||
-      (rc = wd_ident_sigcache_new(4096, &g->sigcache)) != 0)
+      (rc = wd_ident_sigcache_new(4096, &g->sigcache)) != 0 ||
+      (rc = wd_ident_keycache_new(4096, &g->keycache)) != 0)
     FAIL(rc, "cannot set up the live state: %s", wd_strerror(rc));
   /* Proofs spent before a restart stay spent. */
   if ((rc = wd_store_dpop_scan(g->store, wd_gov__now_ms(), remember_jti, g)) != 0)
@@ -626,6 +627,7 @@ void wd_gov_free(wd_gov *g) {
   wd_gov__live_free(g->live);
   wd_gov__replay_free(g->replay);
   wd_ident_sigcache_free(g->sigcache);
+  wd_ident_keycache_free(g->keycache);
   wd_store_close(g->store);
   if (g->lock_fd >= 0) (void)close(g->lock_fd);
   wd_ident_keyset_free(g->keys);

@@ -168,7 +168,9 @@ int wd_ident_dpop_verify(const char *proof, size_t len, const wd_ident_dpop_opts
     rc = wd_ident__fail(diag, WD_IDENT_R_BAD_KEY, "no jwk in the header");
     goto out;
   }
-  if ((rc = wd_ident_key_from_jwk_json(jwk, &k, diag)) != 0) goto out;
+  rc = o->keys ? wd_ident_key_from_jwk_cached(o->keys, jwk, &k, diag)
+               : wd_ident_key_from_jwk_json(jwk, &k, diag);
+  if (rc) goto out;
   if ((rc = wd_ident_jws_verify(&j, k, diag)) != 0) goto out;
   if ((rc = check_claims(j.payload, o, out, diag)) != 0) goto out;
   /* Last: a well-formed proof by another key says "stolen token". */

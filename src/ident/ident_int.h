@@ -8,12 +8,15 @@
 #ifndef WD_IDENT_INT_H
 #define WD_IDENT_INT_H
 
+#include <stdatomic.h>
+
 #include <openssl/evp.h>
 
 #include "wd_ident.h"
 
 struct wd_ident_key {
-  EVP_PKEY *pkey; /* owned */
+  _Atomic unsigned refs; /* the key cache shares public keys */
+  EVP_PKEY *pkey;        /* owned */
   wd_ident_keytype type;
   int has_private;
   char jkt[WD_IDENT_JKT_LEN + 1];
@@ -22,6 +25,10 @@ struct wd_ident_key {
 /* Wraps pkey (taking ownership, even on failure) after checking its type
  * and computing its thumbprint. */
 int wd_ident__key_wrap(EVP_PKEY *pkey, wd_ident_key **out);
+/* A new reference to k (the key cache hands out shared keys). */
+wd_ident_key *wd_ident__key_ref(wd_ident_key *k);
+/* Refuses a JWK carrying private members. */
+int wd_ident__jwk_public_only(const json_t *jwk, wd_ident_diag *diag);
 /* Computes the RFC 7638 thumbprint of k into k->jkt. */
 int wd_ident__key_thumbprint(wd_ident_key *k);
 

@@ -183,15 +183,21 @@ out:
   return rc;
 }
 
-int wd_ident_key_from_jwk_json(const json_t *jwk, wd_ident_key **out, wd_ident_diag *diag) {
+int wd_ident__jwk_public_only(const json_t *jwk, wd_ident_diag *diag) {
   static const char *const private_members[] = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"};
-  *out = NULL;
-  wd_ident__diag_ok(diag);
   if (!json_is_object(jwk)) return wd_ident__fail(diag, WD_IDENT_R_BAD_KEY, "JWK is not an object");
   for (size_t i = 0; i < sizeof private_members / sizeof private_members[0]; i++)
     if (json_object_get(jwk, private_members[i]))
       return wd_ident__fail(diag, WD_IDENT_R_BAD_KEY, "JWK has private member \"%s\"",
                             private_members[i]);
+  return 0;
+}
+
+int wd_ident_key_from_jwk_json(const json_t *jwk, wd_ident_key **out, wd_ident_diag *diag) {
+  *out = NULL;
+  wd_ident__diag_ok(diag);
+  int rc = wd_ident__jwk_public_only(jwk, diag);
+  if (rc) return rc;
   const char *kty = wd_ident__json_str(jwk, "kty");
   if (kty && strcmp(kty, "OKP") == 0) return import_okp(jwk, out, diag);
   if (kty && strcmp(kty, "EC") == 0) return import_ec(jwk, out, diag);

@@ -48,6 +48,7 @@ int wd_ident__key_wrap(EVP_PKEY *pkey, wd_ident_key **out) {
     EVP_PKEY_free(pkey);
     return -WD_E_NOMEM;
   }
+  atomic_init(&k->refs, 1u);
   k->pkey = pkey;
   int rc = classify(pkey, &k->type, &k->has_private);
   if (!rc) rc = wd_ident__key_thumbprint(k);
@@ -74,8 +75,13 @@ int wd_ident_key_generate(wd_ident_keytype type, wd_ident_key **out) {
   return wd_ident__key_wrap(pkey, out);
 }
 
+wd_ident_key *wd_ident__key_ref(wd_ident_key *k) {
+  atomic_fetch_add(&k->refs, 1u);
+  return k;
+}
+
 void wd_ident_key_free(wd_ident_key *k) {
-  if (!k) return;
+  if (!k || atomic_fetch_sub(&k->refs, 1u) != 1u) return;
   EVP_PKEY_free(k->pkey); /* OpenSSL cleanses private key material on free */
   wd_free(k);
 }

@@ -273,14 +273,28 @@ void wd_ident_claims_clear(wd_ident_claims *c);
 int wd_ident_dpop_make(const wd_ident_key *agent_key, const char *htm, const char *htu,
                        const char *access_token, int64_t now, char **out) WD_WUR;
 
+/* Optional cache of public keys imported from JWKs (see keycache.c), so an
+ * agent's proof key is rebuilt once, not on every proof: importing a
+ * P-256 key costs about as much as verifying with it. Thread-safe. */
+typedef struct wd_ident_keycache wd_ident_keycache;
+/* A cache of `slots` entries (rounded up to a power of two, at most
+ * WD_LIMIT_KEYCACHE_SLOTS). */
+int wd_ident_keycache_new(size_t slots, wd_ident_keycache **out) WD_WUR;
+void wd_ident_keycache_free(wd_ident_keycache *c);
+/* wd_ident_key_from_jwk_json through the cache; *out is a reference the
+ * caller releases with wd_ident_key_free as usual. */
+int wd_ident_key_from_jwk_cached(wd_ident_keycache *c, const json_t *jwk, wd_ident_key **out,
+                                 wd_ident_diag *diag) WD_WUR;
+
 typedef struct wd_ident_dpop_opts {
   const char *htm;          /* required: the request method */
   const char *htu;          /* required: the request URI (query and fragment ignored) */
   const char *access_token; /* required: the presented task token, for ath */
   const char *cnf_jkt;      /* required: the token's cnf.jkt */
   int64_t now;
-  int64_t window; /* accepted age of iat in seconds; <= 0 = default */
-  int64_t leeway; /* accepted future skew; negative = default */
+  int64_t window;          /* accepted age of iat in seconds; <= 0 = default */
+  int64_t leeway;          /* accepted future skew; negative = default */
+  wd_ident_keycache *keys; /* optional, borrowed: shares imported proof keys */
 } wd_ident_dpop_opts;
 
 typedef struct wd_ident_dpop_result {

@@ -40,6 +40,7 @@
 #define WD_LIMIT_KEYSET_KEYS       16u        /* signing keys kept in a keyset */
 #define WD_LIMIT_KEYSET_FILE_BYTES 65536u     /* keyset manifest */
 #define WD_LIMIT_SIGCACHE_SLOTS    (1u << 20) /* verified-token cache entries */
+#define WD_LIMIT_KEYCACHE_SLOTS    (1u << 16) /* imported proof-key cache entries */
 
 /* Growable buffers default cap */
 #define WD_LIMIT_BUF_DEFAULT (64u * 1024u * 1024u)

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * A cache of public keys imported from JWKs. Every DPoP proof carries its
+ * key as a JWK; rebuilding a P-256 key from it (point decoding and the
+ * on-curve check) costs about 38 us, as much as the signature check
+ * itself, and an agent sends the same key on every call. Entries are keyed
+ * by the JWK's public members exactly as sent (kty, crv, x, y), so a hit
+ * can only return the key those members describe; a JWK spelled otherwise
+ * misses and is imported as usual. The table is direct-mapped behind one
+ * mutex held for a string compare; keys are shared by reference count.
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include "ident_int.h"
+#include "util/wd_alloc.h"
+#include "util/wd_limits.h"
+#include "util/wd_map.h"
+#include "warden/err.h"
+
+typedef struct kslot {
+  char *id; /* owned: "kty|crv|x|y" */
+  wd_ident_key *key;
+} kslot;
+
+struct wd_ident_keycache {
+  pthread_mutex_t mu;
+  size_t n; /* a power of two */
+  kslot *slots;
+};
+
+int wd_ident_keycache_new(size_t slots, wd_ident_keycache **out) {
+  *out = NULL;
+  if (slots == 0 || slots > WD_LIMIT_KEYCACHE_SLOTS) return -WD_E_INVAL;
+  size_t n = 1;
+  while (n < slots)
+    n <<= 1;
+  wd_ident_keycache *c = wd_calloc(1, sizeof *c);
+  if (!c) return -WD_E_NOMEM;
+  if (!(c->slots = wd_calloc(n, sizeof *c->slots)) || pthread_mutex_init(&c->mu, NULL) != 0) {
+    wd_free(c->slots);
+    wd_free(c);
+    return -WD_E_NOMEM;
+  }
+  c->n = n;
+  *out = c;
+  return 0;
+}
+
+void wd_ident_keycache_free(wd_ident_keycache *c) {
+  if (!c) return;
+  for (size_t i = 0; i < c->n; i++) {
+    wd_free(c->slots[i].id);
+    wd_ident_key_free(c->slots[i].key);
+  }
+  pthread_mutex_destroy(&c->mu);
+  wd_free(c->slots);
+  wd_free(c);
+}
+
+/* The entry id of a JWK, or NULL when a member is missing or too long
+ * (such a JWK is left to the importer, which says what is wrong). */
+static char *jwk_id(const json_t *jwk, char *buf, size_t len) {
+  static const char *const names[] = {"kty", "crv", "x", "y"};
+  size_t at = 0;
+  for (size_t i = 0; i < 4; i++) {
+    const char *v = wd_ident__json_str(jwk, names[i]);
+    if (!v) v = "";
+    size_t n = strlen(v);
+    if (at + n + 2 > len) return NULL;
+    memcpy(buf + at, v, n);
+    at += n;
+    buf[at++] = '|';
+  }
+  buf[at] = '\0';
+  return buf;
+}
+
+int wd_ident_key_from_jwk_cached(wd_ident_keycache *c, const json_t *jwk, wd_ident_key **out,
+                                 wd_ident_diag *diag) {
+  *out = NULL;
+  wd_ident__diag_ok(diag);
+  char buf[512];
+  const char *id = c && json_is_object(jwk) ? jwk_id(jwk, buf, sizeof buf) : NULL;
+  if (!id) return wd_ident_key_from_jwk_json(jwk, out, diag);
+  int rc = wd_ident__jwk_public_only(jwk, diag);
+  if (rc) return rc;
+  kslot *s = &c->slots[wd_hash_bytes(id, strlen(id), 0x6b6579u) & (c->n - 1)];
+  pthread_mutex_lock(&c->mu);
+  if (s->id && strcmp(s->id, id) == 0) *out = wd_ident__key_ref(s->key);
+  pthread_mutex_unlock(&c->mu);
+  if (*out) return 0;
+  if ((rc = wd_ident_key_from_jwk_json(jwk, out, diag)) != 0) return rc;
+  char *copy = wd_strdup(id);
+  if (!copy) return 0; /* the key is fine; it just is not remembered */
+  pthread_mutex_lock(&c->mu);
+  char *old_id = s->id;
+  wd_ident_key *old = s->key;
+  s->id = copy;
+  s->key = wd_ident__key_ref(*out);
+  pthread_mutex_unlock(&c->mu);
+  wd_free(old_id);
+  wd_ident_key_free(old);
+  return 0;
+}
