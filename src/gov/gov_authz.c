@@ -169,6 +169,10 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
   /* The session learns what an allowed call touched; a set that cannot
    * grow means a data-flow rule could miss a value, so deny. */
   pthread_mutex_lock(&lt->mu);
+  /* An end, intent change or quarantine that landed while this call was
+   * being decided wins: the call is denied, not answered after the end. */
+  int ended = lt->dead;
+  if (ended) d.allow = 0;
   unsigned added = 0;
   if (d.allow && (rc = wd_gov__live_touch(lt, tool, cls, dest, &added)) != 0) {
     d.allow = 0;
@@ -179,6 +183,9 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
   wd_gov__live_put(g->live, lt);
   if (!d.policies) d.policies = json_array();
   if (!d.errors) d.errors = json_array();
+  if (ended && d.errors)
+    (void)json_array_append_new(d.errors, json_pack("{s:s, s:s}", "policy", "", "message",
+                                                    "task ended during the call: denied"));
   if (internal && d.errors)
     (void)json_array_append_new(
         d.errors, json_pack("{s:s, s:s}", "policy", "", "message", "internal error: denied"));
