@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Unit tests of what the per-call path asks of the store, on a real
+ * SQLite file: evidence rows carrying effects (a spent DPoP jti, a call's
+ * count and session change) written in the same transaction as the rows,
+ * or not at all; the scan of live jtis the service loads at start; and
+ * the list of an agent's open tasks that quarantine walks.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "store/wd_store.h"
+#include "util/wd_alloc.h"
+
+#define NOW 1700000000000LL
+
+typedef struct fixture {
+  char dir[64];
+  char path[128];
+  wd_store *s;
+} fixture;
+
+static int setup(void **state) {
+  fixture *f = calloc(1, sizeof *f);
+  if (!f) return -1;
+  snprintf(f->dir, sizeof f->dir, "/tmp/wd_storefx_XXXXXX");
+  if (!mkdtemp(f->dir)) return -1;
+  snprintf(f->path, sizeof f->path, "%s/warden.db", f->dir);
+  if (wd_store_open(f->path, 0, &f->s) != 0) return -1;
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+  char p[160];
+  wd_store_close(f->s);
+  for (size_t i = 0; i < 4; i++) {
+    snprintf(p, sizeof p, "%s%s", f->path, suffix[i]);
+    unlink(p);
+  }
+  rmdir(f->dir);
+  free(f);
+  return 0;
+}
+
+static void agent_with_task(wd_store *s, const char *name, const char *task, int64_t created) {
+  char id[128], hash[64], jkt[64];
+  snprintf(id, sizeof id, "spiffe://example.org/agent/%s", name);
+  wd_agent a = {.id = id,
+                .name = (char *)(uintptr_t)name,
+                .owner = "alice",
+                .tier = WD_TIER_STANDARD,
+                .environment = "prod",
+                .attrs = "{}",
+                .status = WD_AGENT_PENDING};
+  wd_agent got = {0};
+  if (wd_store_agent_get(s, id, &got) != 0) {
+    assert_int_equal(wd_store_agent_register(s, &a, NOW), 0);
+    snprintf(hash, sizeof hash, "h-%s", name);
+    snprintf(jkt, sizeof jkt, "jkt-%s", name);
+    assert_int_equal(wd_store_join_create(s, hash, name, NOW + 60000, NOW), 0);
+    assert_int_equal(wd_store_join_consume(s, hash, "{\"kty\":\"OKP\"}", jkt, NOW, NULL), 0);
+  }
+  wd_store_agent_free(&got);
+  wd_task t = {.id = (char *)(uintptr_t)task,
+               .agent_id = id,
+               .intent = "i",
+               .purpose = "p",
+               .expected_tools = "[]",
+               .ceiling = "internal",
+               .budget = 10};
+  assert_int_equal(wd_store_task_create(s, &t, 60000, created), 0);
+}
+
+/* One evidence row with seq following the stored tail. */
+static int append(wd_store *s, const wd_store_fx *fx, size_t nfx, int64_t seq_shift) {
+  int64_t seq = 0;
+  char tail[65];
+  assert_int_equal(wd_store_audit_tail(s, &seq, tail), 0);
+  static const char zero[] = "0000000000000000000000000000000000000000000000000000000000000000";
+  char hash[65];
+  snprintf(hash, sizeof hash, "%064lld", (long long)(seq + 1));
+  wd_audit_row r = {.seq = seq + 1 + seq_shift,
+                    .time = "2026-01-01T00:00:00.000Z",
+                    .type = "authz.decision",
+                    .actor = "a",
+                    .task = "t1",
+                    .payload = "{}",
+                    .prev_hash = (char *)(uintptr_t)(seq ? tail : zero),
+                    .hash = hash};
+  return wd_store_audit_append_fx(s, &r, 1, fx, nfx);
+}
+
+typedef struct seen {
+  int n;
+  int has_a;
+} seen;
+
+static int count_jti(void *ctx, const char *jti, int64_t exp_ms) {
+  seen *s = ctx;
+  (void)exp_ms;
+  s->n++;
+  if (strcmp(jti, "jti-a") == 0) s->has_a = 1;
+  return 0;
+}
+
+static void effects_land_with_the_row(void **state) {
+  fixture *f = *state;
+  agent_with_task(f->s, "bot", "t1", NOW);
+  wd_store_fx fx[2] = {
+      {.kind = WD_STORE_FX_DPOP, .jti = "jti-a", .exp_ms = NOW + 60000},
+      {.kind = WD_STORE_FX_CALL,
+       .task_id = "t1",
+       .allowed = 1,
+       .tool = "fs",
+       .classification = "secret",
+       .destination = "local"},
+  };
+  assert_int_equal(append(f->s, fx, 2, 0), 0);
+  int is_new = 1;
+  assert_int_equal(wd_store_dpop_seen(f->s, "jti-a", NOW + 60000, NOW, &is_new), 0);
+  assert_int_equal(is_new, 0); /* spent */
+  seen sc = {0};
+  assert_int_equal(wd_store_dpop_scan(f->s, NOW, count_jti, &sc), 0);
+  assert_int_equal(sc.n, 1);
+  assert_true(sc.has_a);
+  memset(&sc, 0, sizeof sc);
+  assert_int_equal(wd_store_dpop_scan(f->s, NOW + 60000, count_jti, &sc), 0);
+  assert_int_equal(sc.n, 0); /* expired entries are not live */
+
+  wd_session ss;
+  assert_int_equal(wd_store_task_session(f->s, "t1", &ss), 0);
+  assert_int_equal(ss.calls, 1);
+  assert_int_equal(ss.denials, 0);
+  assert_int_equal(ss.tools.n, 1);
+  assert_string_equal(ss.tools.v[0], "fs");
+  assert_int_equal(ss.classifications.n, 1);
+  assert_int_equal(ss.destinations.n, 1);
+  wd_store_session_free(&ss);
+
+  /* A denial counts the call and the denial, and touches nothing. */
+  wd_store_fx deny = {.kind = WD_STORE_FX_CALL,
+                      .task_id = "t1",
+                      .allowed = 0,
+                      .tool = "http",
+                      .classification = "public",
+                      .destination = "api.example.com"};
+  assert_int_equal(append(f->s, &deny, 1, 0), 0);
+  assert_int_equal(wd_store_task_session(f->s, "t1", &ss), 0);
+  assert_int_equal(ss.calls, 2);
+  assert_int_equal(ss.denials, 1);
+  assert_int_equal(ss.tools.n, 1);
+  assert_int_equal(ss.destinations.n, 1);
+  wd_store_session_free(&ss);
+}
+
+static void nothing_lands_without_the_row(void **state) {
+  fixture *f = *state;
+  agent_with_task(f->s, "bot", "t1", NOW);
+  wd_store_fx fx[2] = {
+      {.kind = WD_STORE_FX_DPOP, .jti = "jti-b", .exp_ms = NOW + 60000},
+      {.kind = WD_STORE_FX_CALL, .task_id = "t1", .allowed = 1, .tool = "fs"},
+  };
+  /* A row that does not continue the chain is refused with its effects. */
+  assert_int_not_equal(append(f->s, fx, 2, 5), 0);
+  /* An effect without its task is refused before anything is written. */
+  wd_store_fx bad = {.kind = WD_STORE_FX_CALL, .allowed = 1};
+  assert_int_equal(append(f->s, &bad, 1, 0), -WD_E_INVAL);
+  wd_store_fx nojti = {.kind = WD_STORE_FX_DPOP, .exp_ms = NOW};
+  assert_int_equal(append(f->s, &nojti, 1, 0), -WD_E_INVAL);
+
+  int64_t seq = -1;
+  char tail[65];
+  assert_int_equal(wd_store_audit_tail(f->s, &seq, tail), 0);
+  assert_int_equal(seq, 0);
+  int is_new = 0;
+  assert_int_equal(wd_store_dpop_seen(f->s, "jti-b", NOW + 60000, NOW, &is_new), 0);
+  assert_int_equal(is_new, 1);
+  wd_session ss;
+  assert_int_equal(wd_store_task_session(f->s, "t1", &ss), 0);
+  assert_int_equal(ss.calls, 0);
+  assert_int_equal(ss.tools.n, 0);
+  wd_store_session_free(&ss);
+}
+
+static void open_tasks_of_an_agent(void **state) {
+  fixture *f = *state;
+  agent_with_task(f->s, "a", "ta1", NOW);
+  agent_with_task(f->s, "a", "ta2", NOW + 1);
+  agent_with_task(f->s, "a", "ta3", NOW + 2);
+  agent_with_task(f->s, "b", "tb1", NOW);
+  assert_int_equal(wd_store_task_end(f->s, "ta2", WD_TASK_COMPLETED, "done", NOW + 5), 0);
+  wd_strlist l;
+  assert_int_equal(wd_store_task_list_open(f->s, "spiffe://example.org/agent/a", 10, &l), 0);
+  assert_int_equal(l.n, 2);
+  assert_string_equal(l.v[0], "ta1");
+  assert_string_equal(l.v[1], "ta3");
+  wd_strlist_free(&l);
+  assert_int_equal(wd_store_task_list_open(f->s, "spiffe://example.org/agent/a", 1, &l), 0);
+  assert_int_equal(l.n, 1);
+  assert_string_equal(l.v[0], "ta1");
+  wd_strlist_free(&l);
+  assert_int_equal(wd_store_task_list_open(f->s, "spiffe://example.org/agent/none", 10, &l), 0);
+  assert_int_equal(l.n, 0);
+  wd_strlist_free(&l);
+  assert_int_equal(wd_store_task_list_open(f->s, NULL, 10, &l), -WD_E_INVAL);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(effects_land_with_the_row, setup, teardown),
+      cmocka_unit_test_setup_teardown(nothing_lands_without_the_row, setup, teardown),
+      cmocka_unit_test_setup_teardown(open_tasks_of_an_agent, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
