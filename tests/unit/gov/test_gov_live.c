@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Unit tests of the service's live state (src/gov/gov_live.c) over a real
+ * SQLite store: the replay cache says "new" exactly once per jti, also
+ * under racing threads, and forgets a jti after its window; live task
+ * entries load from the store, are shared, are forgotten on a change and
+ * reload fresh; session sets stay sorted, unique and bounded; snapshots
+ * are independent copies.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "gov/gov_live.h"
+#include "util/wd_alloc.h"
+#include "util/wd_limits.h"
+#include "warden/err.h"
+
+#define NOW 1700000000000LL
+
+/* ---- replay cache ---- */
+
+static void replay_once(void **state) {
+  (void)state;
+  wd_gov__replay *r = NULL;
+  assert_int_equal(wd_gov__replay_new(&r), 0);
+  assert_int_equal(wd_gov__replay_check(r, "a", NOW + 1000, NOW), 1);
+  assert_int_equal(wd_gov__replay_check(r, "a", NOW + 1000, NOW + 500), 0);
+  /* After its window the jti is new again (its proof is stale anyway). */
+  assert_int_equal(wd_gov__replay_check(r, "a", NOW + 5000, NOW + 1000), 1);
+  char jti[32];
+  for (int i = 0; i < 10000; i++) {
+    snprintf(jti, sizeof jti, "jti-%d", i);
+    assert_int_equal(wd_gov__replay_check(r, jti, NOW + 60000, NOW), 1);
+  }
+  for (int i = 0; i < 10000; i += 97) {
+    snprintf(jti, sizeof jti, "jti-%d", i);
+    assert_int_equal(wd_gov__replay_check(r, jti, NOW + 60000, NOW), 0);
+  }
+  wd_gov__replay_free(r);
+  wd_gov__replay_free(NULL);
+}
+
+typedef struct racer {
+  wd_gov__replay *r;
+  int wins;
+} racer;
+
+static void *race(void *arg) {
+  racer *x = arg;
+  char jti[32];
+  for (int i = 0; i < 1000; i++) {
+    snprintf(jti, sizeof jti, "shared-%d", i);
+    if (wd_gov__replay_check(x->r, jti, NOW + 60000, NOW) == 1) x->wins++;
+  }
+  return NULL;
+}
+
+static void replay_race(void **state) {
+  (void)state;
+  wd_gov__replay *r = NULL;
+  assert_int_equal(wd_gov__replay_new(&r), 0);
+  pthread_t th[8];
+  racer x[8];
+  for (int i = 0; i < 8; i++) {
+    x[i] = (racer){r, 0};
+    assert_int_equal(pthread_create(&th[i], NULL, race, &x[i]), 0);
+  }
+  int wins = 0;
+  for (int i = 0; i < 8; i++) {
+    pthread_join(th[i], NULL);
+    wins += x[i].wins;
+  }
+  assert_int_equal(wins, 1000); /* each jti accepted exactly once */
+  wd_gov__replay_free(r);
+}
+
+/* ---- live tasks ---- */
+
+typedef struct fixture {
+  char dir[64], path[128];
+  wd_store *s;
+  wd_gov__live *l;
+} fixture;
+
+#define AGENT_A "spiffe://example.org/agent/a"
+
+static void agent(wd_store *s, const char *name) {
+  char id[128], hash[64], jkt[64];
+  snprintf(id, sizeof id, "spiffe://example.org/agent/%s", name);
+  wd_agent a = {.id = id,
+                .name = (char *)(uintptr_t)name,
+                .owner = "alice",
+                .tier = WD_TIER_STANDARD,
+                .environment = "prod",
+                .attrs = "{}",
+                .status = WD_AGENT_PENDING};
+  assert_int_equal(wd_store_agent_register(s, &a, NOW), 0);
+  snprintf(hash, sizeof hash, "h-%s", name);
+  snprintf(jkt, sizeof jkt, "jkt-%s", name);
+  assert_int_equal(wd_store_join_create(s, hash, name, NOW + 60000, NOW), 0);
+  assert_int_equal(wd_store_join_consume(s, hash, "{\"kty\":\"OKP\"}", jkt, NOW, NULL), 0);
+}
+
+static void task(wd_store *s, const char *id, const char *agent_name) {
+  char aid[128];
+  snprintf(aid, sizeof aid, "spiffe://example.org/agent/%s", agent_name);
+  wd_task t = {.id = (char *)(uintptr_t)id,
+               .agent_id = aid,
+               .intent = "i",
+               .purpose = "p",
+               .expected_tools = "[\"fs\"]",
+               .ceiling = "internal",
+               .budget = 5};
+  assert_int_equal(wd_store_task_create(s, &t, 3600000, NOW), 0);
+}
+
+static int setup(void **state) {
+  fixture *f = calloc(1, sizeof *f);
+  if (!f) return -1;
+  snprintf(f->dir, sizeof f->dir, "/tmp/wd_live_XXXXXX");
+  if (!mkdtemp(f->dir)) return -1;
+  snprintf(f->path, sizeof f->path, "%s/warden.db", f->dir);
+  if (wd_store_open(f->path, 0, &f->s) != 0 || wd_gov__live_new(f->s, &f->l) != 0) return -1;
+  agent(f->s, "a");
+  agent(f->s, "b");
+  task(f->s, "t1", "a");
+  task(f->s, "t2", "a");
+  task(f->s, "t3", "b");
+  assert_int_equal(wd_store_token_record(f->s, "tok1", "t1", NOW + 300000, NOW), 0);
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+  char p[160];
+  wd_gov__live_free(f->l);
+  wd_store_close(f->s);
+  for (size_t i = 0; i < 4; i++) {
+    snprintf(p, sizeof p, "%s%s", f->path, suffix[i]);
+    unlink(p);
+  }
+  rmdir(f->dir);
+  free(f);
+  return 0;
+}
+
+static void load_share_forget(void **state) {
+  fixture *f = *state;
+  wd_gov__ltask *a = NULL, *b = NULL;
+  assert_int_equal(wd_gov__live_get(f->l, "nope", &a), -WD_E_NOTFOUND);
+  assert_null(a);
+  assert_int_equal(wd_gov__live_get(f->l, "t1", &a), 0);
+  assert_string_equal(a->task.agent_id, AGENT_A);
+  assert_string_equal(a->agent.id, AGENT_A);
+  assert_int_equal(a->task.status, WD_TASK_OPEN);
+  assert_int_equal(wd_gov__live_get(f->l, "t1", &b), 0);
+  assert_ptr_equal(a, b);
+  wd_gov__live_put(f->l, b);
+
+  /* The store changes; forgetting marks the held entry and the next get
+   * reloads the new state, while the old reference stays usable. */
+  assert_int_equal(wd_store_task_end(f->s, "t1", WD_TASK_COMPLETED, "done", NOW + 1), 0);
+  wd_gov__live_forget(f->l, "t1");
+  pthread_mutex_lock(&a->mu);
+  assert_true(a->dead);
+  pthread_mutex_unlock(&a->mu);
+  assert_int_equal(wd_gov__live_get(f->l, "t1", &b), 0);
+  assert_ptr_not_equal(a, b);
+  assert_int_equal(b->task.status, WD_TASK_COMPLETED);
+  wd_gov__live_put(f->l, a);
+  wd_gov__live_put(f->l, b);
+  wd_gov__live_put(f->l, NULL);
+  wd_gov__live_forget(f->l, "never-loaded");
+}
+
+static void forget_agent(void **state) {
+  fixture *f = *state;
+  wd_gov__ltask *t1 = NULL, *t2 = NULL, *t3 = NULL;
+  assert_int_equal(wd_gov__live_get(f->l, "t1", &t1), 0);
+  assert_int_equal(wd_gov__live_get(f->l, "t2", &t2), 0);
+  assert_int_equal(wd_gov__live_get(f->l, "t3", &t3), 0);
+  wd_gov__live_forget_agent(f->l, AGENT_A);
+  assert_true(t1->dead);
+  assert_true(t2->dead);
+  assert_false(t3->dead);
+  wd_gov__live_put(f->l, t1);
+  wd_gov__live_put(f->l, t2);
+  wd_gov__live_put(f->l, t3);
+}
+
+static void token_verdicts(void **state) {
+  fixture *f = *state;
+  wd_gov__ltask *t = NULL;
+  int revoked = -1;
+  assert_int_equal(wd_gov__live_get(f->l, "t1", &t), 0);
+  pthread_mutex_lock(&t->mu);
+  assert_int_equal(wd_gov__live_token_revoked(f->l, t, "tok1", &revoked), 0);
+  assert_int_equal(revoked, 0);
+  assert_int_equal(wd_gov__live_token_revoked(f->l, t, "unknown", &revoked), 0);
+  assert_int_equal(revoked, 1); /* an unknown token is a revoked one */
+  pthread_mutex_unlock(&t->mu);
+  /* A revocation reaches the call path through forgetting, as the
+   * service does after every store change. */
+  assert_int_equal(wd_store_token_revoke(f->s, "tok1", NOW + 1), 0);
+  wd_gov__live_forget(f->l, "t1");
+  wd_gov__live_put(f->l, t);
+  assert_int_equal(wd_gov__live_get(f->l, "t1", &t), 0);
+  pthread_mutex_lock(&t->mu);
+  assert_int_equal(wd_gov__live_token_revoked(f->l, t, "tok1", &revoked), 0);
+  assert_int_equal(revoked, 1);
+  pthread_mutex_unlock(&t->mu);
+  wd_gov__live_put(f->l, t);
+}
+
+static void session_sets(void **state) {
+  fixture *f = *state;
+  wd_gov__ltask *t = NULL;
+  unsigned added = 0;
+  assert_int_equal(wd_gov__live_get(f->l, "t1", &t), 0);
+  pthread_mutex_lock(&t->mu);
+  assert_int_equal(wd_gov__live_touch(t, "web", "secret", "api.example.com", &added), 0);
+  assert_int_equal(added, 7u);
+  assert_int_equal(wd_gov__live_touch(t, "fs", "secret", NULL, &added), 0);
+  assert_int_equal(added, 1u);
+  assert_int_equal(wd_gov__live_touch(t, "fs", "secret", "api.example.com", &added), 0);
+  assert_int_equal(added, 0u);
+  assert_int_equal(t->ss.tools.n, 2);
+  assert_string_equal(t->ss.tools.v[0], "fs"); /* sorted */
+  assert_string_equal(t->ss.tools.v[1], "web");
+
+  wd_task copy;
+  wd_session ss;
+  t->task.calls = 3;
+  assert_int_equal(wd_gov__live_snapshot(t, &copy, &ss), 0);
+  assert_int_equal(wd_gov__live_touch(t, "zz", NULL, NULL, NULL), 0);
+  assert_int_equal(ss.tools.n, 2); /* the copy does not follow the entry */
+  assert_int_equal(ss.calls, 3);
+  assert_string_equal(copy.id, "t1");
+  assert_ptr_not_equal(copy.intent, t->task.intent);
+  wd_store_task_free(&copy);
+  wd_store_session_free(&ss);
+
+  char v[32];
+  int rc = 0;
+  for (unsigned i = 0; rc == 0 && i <= WD_LIMIT_STORE_SESSION_SET; i++) {
+    snprintf(v, sizeof v, "dest-%05u", i);
+    rc = wd_gov__live_touch(t, NULL, NULL, v, NULL);
+  }
+  assert_int_equal(rc, -WD_E_TOOBIG);
+  assert_int_equal(t->ss.destinations.n, WD_LIMIT_STORE_SESSION_SET);
+  pthread_mutex_unlock(&t->mu);
+  wd_gov__live_put(f->l, t);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(replay_once),
+      cmocka_unit_test(replay_race),
+      cmocka_unit_test_setup_teardown(load_share_forget, setup, teardown),
+      cmocka_unit_test_setup_teardown(forget_agent, setup, teardown),
+      cmocka_unit_test_setup_teardown(token_verdicts, setup, teardown),
+      cmocka_unit_test_setup_teardown(session_sets, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
