@@ -73,7 +73,8 @@ int e2e_server_start(e2e_server *s) {
     (void)setenv("WARDEN_ADMIN_TOKEN", E2E_ADMIN_TOKEN, 1);
     (void)setenv("ASAN_OPTIONS", "detect_leaks=0", 0);
     execl(WD_E2E_WARDEN, "warden", "serve", "--listen", s->listen[0] ? s->listen : "127.0.0.1:0",
-          "--data", s->data, "--policy-dir", WD_E2E_SRC "/docs/policies", (char *)NULL);
+          "--data", s->data, "--policy-dir",
+          s->policy_dir[0] ? s->policy_dir : WD_E2E_SRC "/docs/policies", (char *)NULL);
     _exit(127);
   }
   s->pid = pid;

@@ -25,10 +25,11 @@
 
 typedef struct e2e_server {
   pid_t pid;
-  char root[256];  /* temp dir holding var/ and the server's output */
-  char data[300];  /* the --data directory */
-  char url[128];   /* "http://127.0.0.1:PORT" */
-  char listen[64]; /* "" = 127.0.0.1:0; a restart may ask for the previous port */
+  char root[256];       /* temp dir holding var/ and the server's output */
+  char data[300];       /* the --data directory */
+  char url[128];        /* "http://127.0.0.1:PORT" */
+  char listen[64];      /* "" = 127.0.0.1:0; a restart may ask for the previous port */
+  char policy_dir[256]; /* "" = the repository's docs/policies */
 } e2e_server;
 
 /* Creates a fresh temp root (when root is "") and starts the server on
