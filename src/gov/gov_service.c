@@ -331,6 +331,11 @@ static void *reaper_main(void *arg) {
     if (wd_store_dpop_prune(g->store, now, NULL) != 0) {
       /* Retried next round; stale entries only cost space. */
     }
+    /* Here rather than inside a commit, where it delayed every call of
+     * the batch that happened to cross the threshold. */
+    if (wd_store_checkpoint(g->store) != 0) {
+      /* Retried next round; the log only grows meanwhile. */
+    }
     pthread_mutex_lock(&g->stop_lock);
   }
   pthread_mutex_unlock(&g->stop_lock);
@@ -522,7 +527,7 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   if (flock(g->lock_fd, LOCK_EX | LOCK_NB) != 0)
     FAIL(-WD_E_IO, "%s is in use by another warden serve", g->data_dir);
   (void)snprintf(path, sizeof path, "sqlite:%s/warden.db", g->data_dir);
-  if ((rc = wd_store_open(path, 0, &g->store)) != 0)
+  if ((rc = wd_store_open(path, WD_STORE_MANUAL_CHECKPOINT, &g->store)) != 0)
     FAIL(rc, "cannot open the store %s: %s", path, wd_strerror(rc));
   if ((rc = wd_gov__live_new(g->store, &g->live)) != 0 ||
       (rc = wd_gov__replay_new(&g->replay)) != 0 ||

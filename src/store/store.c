@@ -111,6 +111,12 @@ void wd_store_close(wd_store *s) {
   if (s) s->vt->close(s);
 }
 
+int wd_store_checkpoint(wd_store *s) {
+  if (!s) return -WD_E_INVAL;
+  if (s->flags & WD_STORE_READONLY) return 0;
+  return s->vt->checkpoint(s);
+}
+
 int wd_store_schema_version(wd_store *s, int *version) {
   if (!s || !version) return -WD_E_INVAL;
   return s->vt->schema_version(s, version);

@@ -174,7 +174,21 @@ static int conn_pragmas(sqlite3 *db, unsigned flags) {
   int rc = sqlite3_busy_timeout(db, (int)WD_LIMIT_STORE_BUSY_MS);
   if (rc == SQLITE_OK)
     rc = sqlite3_exec(db, (flags & WD_STORE_READONLY) ? ro : rw, NULL, NULL, NULL);
+  if (rc == SQLITE_OK && (flags & WD_STORE_MANUAL_CHECKPOINT))
+    rc = sqlite3_exec(db, "PRAGMA wal_autocheckpoint=0", NULL, NULL, NULL);
   return wd_store__sq_err(rc);
+}
+
+static int sq_checkpoint(wd_store *st) {
+  sq_store *s = (sq_store *)st;
+  sq_conn *c;
+  int rc = wd_store__sq_acquire(s, &c);
+  if (rc) return rc;
+  int src = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+  /* BUSY: another checkpoint is running, which is as good. */
+  rc = src == SQLITE_OK || src == SQLITE_BUSY ? 0 : wd_store__sq_err(src);
+  wd_store__sq_release(s, c);
+  return rc;
 }
 
 static int conn_open(sq_store *s, sq_conn **out) {
@@ -354,6 +368,7 @@ static const wd_store_vtab sqlite_vtab = {
     .dpop_seen = wd_store__sq_dpop_seen,
     .dpop_prune = wd_store__sq_dpop_prune,
     .dpop_scan = wd_store__sq_dpop_scan,
+    .checkpoint = sq_checkpoint,
     .policy_add = wd_store__sq_policy_add,
     .policy_activate = wd_store__sq_policy_activate,
     .policy_get = wd_store__sq_policy_get,

@@ -29,6 +29,9 @@ typedef struct wd_store wd_store;
 
 enum {
   WD_STORE_READONLY = 1u << 0, /* no writes and no migrations (offline verify) */
+  /* Commits never checkpoint the write-ahead log; the owner calls
+   * wd_store_checkpoint regularly (keeps that work off the commit path). */
+  WD_STORE_MANUAL_CHECKPOINT = 1u << 1,
 };
 
 /* Opens the store named by url: "sqlite:PATH", "sqlite://PATH" or a plain
@@ -39,6 +42,9 @@ enum {
 WD_EXTERN int wd_store_open(const char *url, unsigned flags, wd_store **out) WD_WUR;
 /* Closes every connection; NULL is a no-op. No call may be in flight. */
 WD_EXTERN void wd_store_close(wd_store *s);
+/* Moves committed changes from the write-ahead log into the database
+ * without blocking writers (a no-op for backends without one). */
+WD_EXTERN int wd_store_checkpoint(wd_store *s) WD_WUR;
 /* The schema version the store is at, after migrations. */
 WD_EXTERN int wd_store_schema_version(wd_store *s, int *version) WD_WUR;
 /* Re-runs the migrations; a no-op when the schema is current. */

@@ -217,11 +217,42 @@ static void open_tasks_of_an_agent(void **state) {
   assert_int_equal(wd_store_task_list_open(f->s, NULL, 10, &l), -WD_E_INVAL);
 }
 
+static void manual_checkpoint(void **state) {
+  fixture *f = *state;
+  char path[160];
+  snprintf(path, sizeof path, "%s/manual.db", f->dir);
+  wd_store *s = NULL;
+  assert_int_equal(wd_store_open(path, WD_STORE_MANUAL_CHECKPOINT, &s), 0);
+  agent_with_task(s, "bot", "t1", NOW);
+  for (int i = 0; i < 200; i++) {
+    wd_store_fx fx = {.kind = WD_STORE_FX_CALL, .task_id = "t1", .allowed = 1, .tool = "fs"};
+    assert_int_equal(append(s, &fx, 1, 0), 0);
+  }
+  assert_int_equal(wd_store_checkpoint(s), 0);
+  wd_session ss;
+  assert_int_equal(wd_store_task_session(s, "t1", &ss), 0);
+  assert_int_equal(ss.calls, 200);
+  wd_store_session_free(&ss);
+  wd_store_close(s);
+  /* Read-only stores have nothing to checkpoint. */
+  assert_int_equal(wd_store_open(path, WD_STORE_READONLY, &s), 0);
+  assert_int_equal(wd_store_checkpoint(s), 0);
+  wd_store_close(s);
+  assert_int_equal(wd_store_checkpoint(NULL), -WD_E_INVAL);
+  static const char *const suffix[] = {"", "-wal", "-shm"};
+  for (size_t i = 0; i < 3; i++) {
+    char p[200];
+    snprintf(p, sizeof p, "%s%s", path, suffix[i]);
+    unlink(p);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(effects_land_with_the_row, setup, teardown),
       cmocka_unit_test_setup_teardown(nothing_lands_without_the_row, setup, teardown),
       cmocka_unit_test_setup_teardown(open_tasks_of_an_agent, setup, teardown),
+      cmocka_unit_test_setup_teardown(manual_checkpoint, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
