@@ -12,6 +12,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gov/gov_int.h"
@@ -46,6 +47,45 @@ static void decided(void *ctx, int rc, int64_t seq) {
   aw->rc = rc;
   aw->seq = seq;
   wd_http_resume(aw->req);
+}
+
+/* The call's arguments as the evidence log can hold them: its canonical
+ * encoding has no non-integer numbers, so each one is kept as its
+ * shortest round-trip decimal text. Returns a new reference (NULL = none). */
+static json_t *evidence_args(const json_t *v) {
+  if (!v) return NULL;
+  if (json_is_real(v)) {
+    char t[40];
+    double d = json_real_value(v);
+    for (int prec = 15; prec <= 17; prec++) {
+      (void)snprintf(t, sizeof t, "%.*g", prec, d);
+      if (strtod(t, NULL) == d) break;
+    }
+    return json_string(t);
+  }
+  json_t *out = NULL;
+  if (json_is_object(v)) {
+    out = json_object();
+    const char *k;
+    json_t *x;
+    json_object_foreach((json_t *)(uintptr_t)v, k, x) {
+      if (!out || json_object_set_new(out, k, evidence_args(x)) != 0) goto fail;
+    }
+    return out;
+  }
+  if (json_is_array(v)) {
+    out = json_array();
+    size_t i;
+    json_t *x;
+    json_array_foreach(v, i, x) {
+      if (!out || json_array_append_new(out, evidence_args(x)) != 0) goto fail;
+    }
+    return out;
+  }
+  return json_incref((json_t *)(uintptr_t)v);
+fail:
+  json_decref(out);
+  return NULL;
 }
 
 /* Counts a denial; returns 1 when the agent crossed the configured rule. */
@@ -181,6 +221,8 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
   if (!d.allow) lt->task.denials++;
   pthread_mutex_unlock(&lt->mu);
   wd_gov__live_put(g->live, lt);
+  /* A touch that ran out of memory may have grown some sets: reload. */
+  if (internal == -WD_E_NOMEM) wd_gov__live_forget(g->live, w->task_id);
   if (!d.policies) d.policies = json_array();
   if (!d.errors) d.errors = json_array();
   if (ended && d.errors)
@@ -189,14 +231,15 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
   if (internal && d.errors)
     (void)json_array_append_new(
         d.errors, json_pack("{s:s, s:s}", "policy", "", "message", "internal error: denied"));
-  json_t *p =
-      json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:O?, s:O, s:O, s:I, s:s, "
-                "s:s, s:I}",
-                "decision", d.allow ? "allow" : "deny", "action", action, "tool", tool, "operation",
-                op, "classification", cls, "destination", dest, "environment", env, "resource",
-                res_id, "args", args, "policies", d.policies ? d.policies : json_null(), "errors",
-                d.errors ? d.errors : json_null(), "policy_version", (json_int_t)s.version,
-                "context_sha256", d.ctx_digest, "jti", w->jti, "call", (json_int_t)(before + 1));
+  json_t *ev_args = args && !json_is_null(args) ? evidence_args(args) : NULL;
+  json_t *p = json_pack(
+      "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:o?, s:O, s:O, s:I, s:s, "
+      "s:s, s:I}",
+      "decision", d.allow ? "allow" : "deny", "action", action, "tool", tool, "operation", op,
+      "classification", cls, "destination", dest, "environment", env, "resource", res_id, "args",
+      ev_args, "policies", d.policies ? d.policies : json_null(), "errors",
+      d.errors ? d.errors : json_null(), "policy_version", (json_int_t)s.version, "context_sha256",
+      d.ctx_digest, "jti", w->jti, "call", (json_int_t)(before + 1));
   /* One durable write: the record, the proof's jti and the session change. */
   wd_store_fx fx[2];
   size_t nfx = 0;

@@ -312,18 +312,30 @@ int wd_gov__live_token_revoked(wd_gov__live *l, wd_gov__ltask *t, const char *jt
   return 0;
 }
 
-/* Inserts v into the sorted set l unless present; 1 when inserted. */
-static int set_add(wd_strlist *l, const char *v) {
+/* Where v is or would go in the sorted set l; *found when present. */
+static size_t set_find(const wd_strlist *l, const char *v, int *found) {
   size_t lo = 0, hi = l->n;
+  *found = 0;
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;
     int c = strcmp(l->v[mid], v);
-    if (c == 0) return 0;
+    if (c == 0) {
+      *found = 1;
+      return mid;
+    }
     if (c < 0)
       lo = mid + 1;
     else
       hi = mid;
   }
+  return lo;
+}
+
+/* Inserts v into the sorted set l unless present; 1 when inserted. */
+static int set_add(wd_strlist *l, const char *v) {
+  int found;
+  size_t at = set_find(l, v, &found);
+  if (found) return 0;
   if (l->n >= WD_LIMIT_STORE_SESSION_SET) return -WD_E_TOOBIG;
   char *copy = wd_strdup(v);
   char **nv = copy ? wd_realloc(l->v, (l->n + 1) * sizeof *nv) : NULL;
@@ -332,8 +344,8 @@ static int set_add(wd_strlist *l, const char *v) {
     return -WD_E_NOMEM;
   }
   l->v = nv;
-  memmove(l->v + lo + 1, l->v + lo, (l->n - lo) * sizeof *nv);
-  l->v[lo] = copy;
+  memmove(l->v + at + 1, l->v + at, (l->n - at) * sizeof *nv);
+  l->v[at] = copy;
   l->n++;
   return 1;
 }
@@ -343,9 +355,16 @@ int wd_gov__live_touch(wd_gov__ltask *t, const char *tool, const char *cls, cons
   const char *v[3] = {tool, cls, dest};
   wd_strlist *set[3] = {&t->ss.tools, &t->ss.classifications, &t->ss.destinations};
   unsigned grew = 0;
+  /* All or nothing: a call refused for a full set must leave no value
+   * behind, or a later call would skip writing it to the store. */
+  for (unsigned i = 0; i < 3; i++) {
+    int found = 1;
+    if (v[i]) (void)set_find(set[i], v[i], &found);
+    if (!found && set[i]->n >= WD_LIMIT_STORE_SESSION_SET) return -WD_E_TOOBIG;
+  }
   for (unsigned i = 0; i < 3; i++) {
     int r = v[i] ? set_add(set[i], v[i]) : 0;
-    if (r < 0) return r;
+    if (r < 0) return r; /* out of memory: the caller denies and forgets the entry */
     if (r) grew |= 1u << i;
   }
   if (added) *added = grew;

@@ -102,7 +102,7 @@ int wd_gov__ents_init(wd_gov__ents *e) {
   memset(e, 0, sizeof *e);
   wd_gov__jw_init(&e->w);
   e->seen = wd_map_new();
-  e->keys = wd_arena_new(4096);
+  e->keys = wd_arena_new(WD_LIMIT_GOV_DECISION_TEXT); /* a cap, not a size */
   if (!e->seen || !e->keys) return -WD_E_NOMEM;
   wd_gov__jw_raw(&e->w, "[");
   return e->w.rc;

@@ -255,6 +255,177 @@ static void allocation_failures(void **state) {
   assert_int_equal(rep.records, expected);
 }
 
+/* ---- records carrying store effects ---- */
+
+#define FX_THREADS 8
+#define FX_PER     200
+#define FX_AGENT   "spiffe://example.org/agent/fx"
+
+typedef struct fx_worker {
+  wd_audit *a;
+  int id;
+  int async;
+  int failures;
+  /* async completions, guarded by mu */
+  pthread_mutex_t *mu;
+  pthread_cond_t *cv;
+  int *pending;
+  int *async_failures;
+} fx_worker;
+
+static void fx_done(void *ctx, int rc, int64_t seq) {
+  fx_worker *w = ctx;
+  pthread_mutex_lock(w->mu);
+  if (rc != 0 || seq <= 0) (*w->async_failures)++;
+  (*w->pending)--;
+  pthread_cond_broadcast(w->cv);
+  pthread_mutex_unlock(w->mu);
+}
+
+/* Thread id appends FX_PER decisions on task "fx"; every fourth is a
+ * denial. Odd threads use the asynchronous form. */
+static void *fx_thread(void *arg) {
+  fx_worker *w = arg;
+  char tool[16];
+  snprintf(tool, sizeof tool, "tool-%d", w->id);
+  for (int i = 0; i < FX_PER; i++) {
+    /* The jti must stay alive until its record is durable (borrowed). */
+    char *jti = wd_malloc(32);
+    if (!jti) {
+      w->failures++;
+      continue;
+    }
+    snprintf(jti, 32, "jti-%d-%d", w->id, i);
+    wd_store_fx fx[2] = {
+        {.kind = WD_STORE_FX_DPOP, .jti = jti, .exp_ms = INT64_MAX / 2},
+        {.kind = WD_STORE_FX_CALL,
+         .task_id = "fx",
+         .allowed = i % 4 != 0,
+         .tool = tool,
+         .classification = i % 2 ? "internal" : "secret",
+         .destination = NULL},
+    };
+    json_t *p = json_pack("{s:i,s:i}", "thread", w->id, "i", i);
+    int rc;
+    if (w->async) {
+      pthread_mutex_lock(w->mu);
+      (*w->pending)++;
+      pthread_mutex_unlock(w->mu);
+      rc = wd_audit_append_json_async(w->a, WD_AUDIT_AUTHZ_DECISION, FX_AGENT, "fx", p, fx, 2,
+                                      fx_done, w);
+      if (rc) {
+        pthread_mutex_lock(w->mu);
+        (*w->pending)--;
+        pthread_mutex_unlock(w->mu);
+      }
+      /* wait for this record before freeing its jti */
+      pthread_mutex_lock(w->mu);
+      while (rc == 0 && *w->pending > 0)
+        pthread_cond_wait(w->cv, w->mu);
+      pthread_mutex_unlock(w->mu);
+    } else {
+      int64_t seq = 0;
+      rc = wd_audit_append_json_fx(w->a, WD_AUDIT_AUTHZ_DECISION, FX_AGENT, "fx", p, fx, 2, &seq);
+      if (rc == 0 && seq <= 0) rc = -1;
+    }
+    json_decref(p);
+    wd_free(jti);
+    if (rc) w->failures++;
+  }
+  return NULL;
+}
+
+static int fx_count_jti(void *ctx, const char *jti, int64_t exp_ms) {
+  (void)jti;
+  (void)exp_ms;
+  (*(int *)ctx)++;
+  return 0;
+}
+
+static void fx_store_task(wd_store *s) {
+  wd_agent ag = {.id = (char *)(uintptr_t)FX_AGENT,
+                 .name = (char *)(uintptr_t) "fx",
+                 .owner = "alice",
+                 .tier = WD_TIER_STANDARD,
+                 .environment = "prod",
+                 .attrs = "{}",
+                 .status = WD_AGENT_PENDING};
+  assert_int_equal(wd_store_agent_register(s, &ag, 1), 0);
+  assert_int_equal(wd_store_join_create(s, "h-fx", "fx", INT64_MAX / 2, 1), 0);
+  assert_int_equal(wd_store_join_consume(s, "h-fx", "{\"kty\":\"OKP\"}", "jkt-fx", 1, NULL), 0);
+  wd_task t = {.id = (char *)(uintptr_t) "fx",
+               .agent_id = (char *)(uintptr_t)FX_AGENT,
+               .intent = "i",
+               .purpose = "p",
+               .expected_tools = "[]",
+               .ceiling = "secret",
+               .budget = 100000};
+  assert_int_equal(wd_store_task_create(s, &t, 3600000, 1), 0);
+}
+
+/* Records with effects from 8 threads at once (half of them queued
+ * asynchronously): every record is present once, the chain verifies, and
+ * every effect was applied exactly once. */
+static void effects_from_threads(void **state) {
+  fixture *f = *state;
+  fx_store_task(f->s);
+  pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+  pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+  int pending[FX_THREADS] = {0}, async_failures = 0;
+  pthread_t th[FX_THREADS];
+  fx_worker w[FX_THREADS];
+  for (int i = 0; i < FX_THREADS; i++) {
+    w[i] = (fx_worker){.a = f->a,
+                       .id = i,
+                       .async = i % 2,
+                       .mu = &mu,
+                       .cv = &cv,
+                       .pending = &pending[i],
+                       .async_failures = &async_failures};
+    assert_int_equal(pthread_create(&th[i], NULL, fx_thread, &w[i]), 0);
+  }
+  for (int i = 0; i < FX_THREADS; i++) {
+    pthread_join(th[i], NULL);
+    assert_int_equal(w[i].failures, 0);
+  }
+  assert_int_equal(async_failures, 0);
+
+  wd_audit_report rep;
+  assert_int_equal(wd_audit_verify(f->s, &rep), 0);
+  assert_int_equal(rep.records, FX_THREADS * FX_PER);
+  wd_audit_records tr = {0};
+  assert_int_equal(wd_audit_trace(f->s, "fx", &tr), 0);
+  assert_int_equal(tr.n, FX_THREADS * FX_PER);
+  /* each (thread, i) exactly once */
+  static unsigned char hit[FX_THREADS][FX_PER];
+  memset(hit, 0, sizeof hit);
+  for (size_t k = 0; k < tr.n; k++) {
+    int t = -1, i = -1;
+    assert_int_equal(sscanf(tr.v[k].payload, "{\"i\":%d,\"thread\":%d}", &i, &t), 2);
+    assert_true(t >= 0 && t < FX_THREADS && i >= 0 && i < FX_PER);
+    assert_int_equal(hit[t][i]++, 0);
+  }
+  wd_audit_records_free(&tr);
+
+  /* every effect once: calls and denials counted, sets gained the values */
+  wd_session ss;
+  assert_int_equal(wd_store_task_session(f->s, "fx", &ss), 0);
+  assert_int_equal(ss.calls, FX_THREADS * FX_PER);
+  assert_int_equal(ss.denials, FX_THREADS * (FX_PER / 4));
+  assert_int_equal(ss.tools.n, FX_THREADS);
+  assert_int_equal(ss.classifications.n, 2);
+  assert_int_equal(ss.destinations.n, 0);
+  wd_store_session_free(&ss);
+  int live = 0;
+  assert_int_equal(wd_store_dpop_scan(f->s, 2, fx_count_jti, &live), 0);
+  assert_int_equal(live, FX_THREADS * FX_PER);
+  int is_new = 1;
+  assert_int_equal(wd_store_dpop_seen(f->s, "jti-3-17", INT64_MAX / 2, 2, &is_new), 0);
+  assert_int_equal(is_new, 0);
+  pthread_cond_destroy(&cv);
+  pthread_mutex_destroy(&mu);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(append_and_read, setup, teardown),
@@ -263,6 +434,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(two_appenders_one_store, setup, teardown),
       cmocka_unit_test_setup_teardown(export_jsonl, setup, teardown),
       cmocka_unit_test_setup_teardown(allocation_failures, setup, teardown),
+      cmocka_unit_test_setup_teardown(effects_from_threads, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

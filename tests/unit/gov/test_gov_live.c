@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -212,9 +213,19 @@ static void token_verdicts(void **state) {
   assert_int_equal(revoked, 1); /* an unknown token is a revoked one */
   pthread_mutex_unlock(&t->mu);
   /* A revocation reaches the call path through forgetting, as the
-   * service does after every store change. */
+   * service does after every store change: until then the verdict is the
+   * one asked once (by design; forgetting is the invalidation). */
   assert_int_equal(wd_store_token_revoke(f->s, "tok1", NOW + 1), 0);
+  pthread_mutex_lock(&t->mu);
+  assert_int_equal(wd_gov__live_token_revoked(f->l, t, "tok1", &revoked), 0);
+  assert_int_equal(revoked, 0);
+  pthread_mutex_unlock(&t->mu);
   wd_gov__live_forget(f->l, "t1");
+  pthread_mutex_lock(&t->mu);
+  assert_int_equal(wd_gov__live_token_revoked(f->l, t, "tok1", &revoked), 0);
+  assert_int_equal(revoked, 0); /* the old reference keeps its cache */
+  assert_true(t->dead);         /* ... and is marked, so callers reload */
+  pthread_mutex_unlock(&t->mu);
   wd_gov__live_put(f->l, t);
   assert_int_equal(wd_gov__live_get(f->l, "t1", &t), 0);
   pthread_mutex_lock(&t->mu);
@@ -264,6 +275,130 @@ static void session_sets(void **state) {
   wd_gov__live_put(f->l, t);
 }
 
+/* A call that is refused because a set is full must not leave its other
+ * values in the session: the store never sees them (the call is denied),
+ * and policies would read tools that were never used. */
+static void touch_all_or_nothing(void **state) {
+  fixture *f = *state;
+  wd_gov__ltask *t = NULL;
+  char v[32];
+  unsigned added = 99;
+  assert_int_equal(wd_gov__live_get(f->l, "t1", &t), 0);
+  pthread_mutex_lock(&t->mu);
+  for (unsigned i = 0; i < WD_LIMIT_STORE_SESSION_SET; i++) {
+    snprintf(v, sizeof v, "dest-%05u", i);
+    assert_int_equal(wd_gov__live_touch(t, NULL, NULL, v, NULL), 0);
+  }
+  /* Known values still pass at the limit. */
+  assert_int_equal(wd_gov__live_touch(t, NULL, NULL, "dest-00007", &added), 0);
+  assert_int_equal(added, 0u);
+  assert_int_equal(wd_gov__live_touch(t, "newtool", "secret", "dest-new", &added), -WD_E_TOOBIG);
+  assert_int_equal(t->ss.destinations.n, WD_LIMIT_STORE_SESSION_SET);
+  assert_int_equal(t->ss.tools.n, 0);
+  assert_int_equal(t->ss.classifications.n, 0);
+  pthread_mutex_unlock(&t->mu);
+  wd_gov__live_put(f->l, t);
+}
+
+/* The replay cache is bounded: filling it with live jtis ends in
+ * -WD_E_TOOBIG (the caller then asks the store), and once those expire
+ * the room is reused. */
+static void replay_full(void **state) {
+  (void)state;
+  wd_gov__replay *r = NULL;
+  assert_int_equal(wd_gov__replay_new(&r), 0);
+  char jti[32];
+  unsigned i = 0;
+  int rc = 1;
+  for (; rc == 1 && i < WD_LIMIT_GOV_REPLAY_ENTRIES; i++) {
+    snprintf(jti, sizeof jti, "fill-%u", i);
+    rc = wd_gov__replay_check(r, jti, NOW + 1000, NOW);
+  }
+  assert_int_equal(rc, -WD_E_TOOBIG);
+  assert_true(i > WD_LIMIT_GOV_REPLAY_ENTRIES / 2); /* the room is not wasted */
+  /* A known live jti is still refused... */
+  assert_int_equal(wd_gov__replay_check(r, "fill-0", NOW + 1000, NOW), 0);
+  /* ... and after the window every jti fits again. */
+  snprintf(jti, sizeof jti, "fill-%u", i - 1);
+  assert_int_equal(wd_gov__replay_check(r, jti, NOW + 5000, NOW + 1000), 1);
+  assert_int_equal(wd_gov__replay_check(r, "fresh", NOW + 5000, NOW + 1000), 1);
+  wd_gov__replay_free(r);
+}
+
+/* No cache window under concurrency: once forget has returned (after the
+ * store change), no thread's get may return the old state, while loads
+ * race with the change. */
+typedef struct lracer {
+  wd_gov__live *l;
+  volatile int *ended, *stop;
+  int stale, errors, loads, last_error;
+} lracer;
+
+static void *live_race(void *arg) {
+  lracer *x = arg;
+  const char *ids[] = {"t1", "t2"};
+  for (unsigned n = 0; !__atomic_load_n(x->stop, __ATOMIC_ACQUIRE); n++) {
+    int ended = __atomic_load_n(x->ended, __ATOMIC_ACQUIRE);
+    wd_gov__ltask *t = NULL;
+    const char *id = ids[n % 2];
+    int rc = wd_gov__live_get(x->l, id, &t);
+    if (rc != 0) {
+      x->errors++;
+      x->last_error = rc;
+      continue;
+    }
+    pthread_mutex_lock(&t->mu);
+    if (ended && id[1] == '1' && t->task.status != WD_TASK_COMPLETED) x->stale++;
+    if (id[1] == '2' && t->task.status != WD_TASK_OPEN) x->stale++;
+    (void)wd_gov__live_touch(t, "fs", NULL, NULL, NULL);
+    pthread_mutex_unlock(&t->mu);
+    wd_gov__live_put(x->l, t);
+    x->loads++;
+  }
+  return NULL;
+}
+
+static void nap(long us) {
+  struct timespec ts = {.tv_sec = 0, .tv_nsec = us * 1000};
+  nanosleep(&ts, NULL);
+}
+
+static void forget_under_load(void **state) {
+  fixture *f = *state;
+  volatile int ended = 0, stop = 0;
+  pthread_t th[4];
+  lracer x[4];
+  for (int i = 0; i < 4; i++) {
+    x[i] = (lracer){.l = f->l, .ended = &ended, .stop = &stop};
+    assert_int_equal(pthread_create(&th[i], NULL, live_race, &x[i]), 0);
+  }
+  /* Churn: forgets with no store change while readers run (at an
+   * admin's pace: a forget per load makes loads give up, by design). */
+  for (int i = 0; i < 100; i++) {
+    wd_gov__live_forget(f->l, "t1");
+    if (i % 10 == 0) wd_gov__live_forget_agent(f->l, "spiffe://example.org/agent/b");
+    nap(1000);
+  }
+  assert_int_equal(wd_store_task_end(f->s, "t1", WD_TASK_COMPLETED, "done", NOW + 1), 0);
+  wd_gov__live_forget(f->l, "t1");
+  __atomic_store_n(&ended, 1, __ATOMIC_RELEASE);
+  nap(50000);
+  __atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
+  int loads = 0;
+  for (int i = 0; i < 4; i++) {
+    pthread_join(th[i], NULL);
+    if (x[i].errors) print_error("racer %d: %d errors, last %d\n", i, x[i].errors, x[i].last_error);
+    assert_int_equal(x[i].errors, 0);
+    assert_int_equal(x[i].stale, 0);
+    loads += x[i].loads;
+  }
+  assert_true(loads > 0);
+  wd_gov__ltask *t = NULL;
+  assert_int_equal(wd_gov__live_get(f->l, "t1", &t), 0);
+  assert_int_equal(t->task.status, WD_TASK_COMPLETED);
+  wd_gov__live_put(f->l, t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(replay_once),
@@ -272,6 +407,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(forget_agent, setup, teardown),
       cmocka_unit_test_setup_teardown(token_verdicts, setup, teardown),
       cmocka_unit_test_setup_teardown(session_sets, setup, teardown),
+      cmocka_unit_test(replay_full),
+      cmocka_unit_test_setup_teardown(forget_under_load, setup, teardown),
+      cmocka_unit_test_setup_teardown(touch_all_or_nothing, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

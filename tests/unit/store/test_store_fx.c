@@ -247,12 +247,40 @@ static void manual_checkpoint(void **state) {
   }
 }
 
+/* The replay cache decided the jti is new: its effect stores it over an
+ * expired row and over a row the store still holds (a proof checked by
+ * the store while the cache was full), always with the newer expiry. */
+static void dpop_effect_over_old_rows(void **state) {
+  fixture *f = *state;
+  agent_with_task(f->s, "bot", "t1", NOW);
+  int is_new = 0;
+  assert_int_equal(wd_store_dpop_seen(f->s, "old", NOW + 10, NOW, &is_new), 0);
+  assert_int_equal(is_new, 1);
+  assert_int_equal(wd_store_dpop_seen(f->s, "held", NOW + 20, NOW, &is_new), 0);
+  assert_int_equal(is_new, 1);
+  wd_store_fx fx[2] = {
+      {.kind = WD_STORE_FX_DPOP, .jti = "old", .exp_ms = NOW + 60000},
+      {.kind = WD_STORE_FX_DPOP, .jti = "held", .exp_ms = NOW + 60000},
+  };
+  assert_int_equal(append(f->s, fx, 2, 0), 0);
+  seen sc = {0};
+  assert_int_equal(wd_store_dpop_scan(f->s, NOW + 30000, count_jti, &sc), 0);
+  assert_int_equal(sc.n, 2);
+  assert_int_equal(wd_store_dpop_seen(f->s, "old", NOW + 90000, NOW + 30000, &is_new), 0);
+  assert_int_equal(is_new, 0);
+  int64_t seq = 0;
+  char tail[65];
+  assert_int_equal(wd_store_audit_tail(f->s, &seq, tail), 0);
+  assert_int_equal(seq, 1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(effects_land_with_the_row, setup, teardown),
       cmocka_unit_test_setup_teardown(nothing_lands_without_the_row, setup, teardown),
       cmocka_unit_test_setup_teardown(open_tasks_of_an_agent, setup, teardown),
       cmocka_unit_test_setup_teardown(manual_checkpoint, setup, teardown),
+      cmocka_unit_test_setup_teardown(dpop_effect_over_old_rows, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
