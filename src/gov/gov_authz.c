@@ -207,10 +207,11 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
   int internal = wd_gov__decide_in(g, &s, &w->agent, &t, &ss, action, &call, NULL, &d);
   if (internal) d.allow = 0;
   /* The session learns what an allowed call touched; a set that cannot
-   * grow means a data-flow rule could miss a value, so deny. */
+   * grow means a data-flow rule could miss a value, so deny. The lock is
+   * held until the record is queued: an end, intent change or quarantine
+   * forgets the entry under it, so it either lands first and this call is
+   * denied, or its own records queue after this one. */
   pthread_mutex_lock(&lt->mu);
-  /* An end, intent change or quarantine that landed while this call was
-   * being decided wins: the call is denied, not answered after the end. */
   int ended = lt->dead;
   if (ended) d.allow = 0;
   unsigned added = 0;
@@ -219,10 +220,6 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
     internal = rc;
   }
   if (!d.allow) lt->task.denials++;
-  pthread_mutex_unlock(&lt->mu);
-  wd_gov__live_put(g->live, lt);
-  /* A touch that ran out of memory may have grown some sets: reload. */
-  if (internal == -WD_E_NOMEM) wd_gov__live_forget(g->live, w->task_id);
   if (!d.policies) d.policies = json_array();
   if (!d.errors) d.errors = json_array();
   if (ended && d.errors)
@@ -272,16 +269,19 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
   wd_gov__snap_put(&s);
   wd_store_task_free(&t);
   wd_store_session_free(&ss);
-  if (!aw || !p) {
-    json_decref(p);
-    return -WD_E_NOMEM;
+  if (aw && p) {
+    /* The worker thread serves other connections while the record waits
+     * for its group commit; decided() wakes this request. */
+    wd_http_suspend(req);
+    rc = wd_audit_append_json_async(g->audit, WD_AUDIT_AUTHZ_DECISION, w->agent.id, w->task_id, p,
+                                    fx, nfx, decided, aw);
   }
-  /* The worker thread serves other connections while the record waits
-   * for its group commit; decided() wakes this request. */
-  wd_http_suspend(req);
-  rc = wd_audit_append_json_async(g->audit, WD_AUDIT_AUTHZ_DECISION, w->agent.id, w->task_id, p, fx,
-                                  nfx, decided, aw);
+  pthread_mutex_unlock(&lt->mu);
+  wd_gov__live_put(g->live, lt);
+  /* A touch that ran out of memory may have grown some sets: reload. */
+  if (internal == -WD_E_NOMEM) wd_gov__live_forget(g->live, w->task_id);
   json_decref(p);
+  if (!aw || !p) return -WD_E_NOMEM;
   if (rc) {
     aw->rc = rc;
     wd_http_resume(req);

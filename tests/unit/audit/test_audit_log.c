@@ -2,7 +2,9 @@
  *
  * Unit tests of the evidence-log appender: argument checks, group commit
  * under 8 threads (exactly 20,000 records, a verifying chain, fewer
- * transactions than records), reopen, trace and JSON-lines export.
+ * transactions than records), reopen, trace and JSON-lines export, and
+ * records carrying store effects from 8 threads (sync and async): each
+ * record once, a verifying chain, each effect applied once.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>

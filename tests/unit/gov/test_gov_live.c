@@ -4,8 +4,11 @@
  * SQLite store: the replay cache says "new" exactly once per jti, also
  * under racing threads, and forgets a jti after its window; live task
  * entries load from the store, are shared, are forgotten on a change and
- * reload fresh; session sets stay sorted, unique and bounded; snapshots
- * are independent copies.
+ * reload fresh (also while other threads load them: no get after a
+ * forget returns the old state); session sets stay sorted, unique and
+ * bounded, and a refused touch changes none of them; snapshots are
+ * independent copies; the replay cache is bounded; allocation failures
+ * are clean errors.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
@@ -399,6 +402,47 @@ static void forget_under_load(void **state) {
   wd_gov__live_put(f->l, t);
 }
 
+/* Every allocation failure in loading, touching and copying an entry is
+ * a clean error (no crash, no leak under ASan), and leaves the table
+ * usable. */
+static void allocation_failures(void **state) {
+  fixture *f = *state;
+  int ok = 0;
+  for (long n = 0; n < 60; n++) {
+    wd_gov__ltask *t = NULL;
+    wd_task copy;
+    wd_session ss;
+    char v[32];
+    snprintf(v, sizeof v, "dest-%ld", n);
+    wd_gov__live_forget(f->l, "t1");
+    wd_test_fail_alloc_after(n);
+    int rc = wd_gov__live_get(f->l, "t1", &t);
+    int rc2 = 0, rc3 = 0;
+    if (rc == 0) {
+      pthread_mutex_lock(&t->mu);
+      rc2 = wd_gov__live_touch(t, "fs", "internal", v, NULL);
+      rc3 = wd_gov__live_snapshot(t, &copy, &ss);
+      pthread_mutex_unlock(&t->mu);
+    }
+    wd_test_fail_alloc_after(-1);
+    assert_true(rc == 0 || rc == -WD_E_NOMEM || rc == -WD_E_STORE);
+    assert_true(rc2 == 0 || rc2 == -WD_E_NOMEM);
+    assert_true(rc3 == 0 || rc3 == -WD_E_NOMEM);
+    if (rc == 0 && rc3 == 0) {
+      assert_string_equal(copy.id, "t1");
+      wd_store_task_free(&copy);
+      wd_store_session_free(&ss);
+      ok++;
+    }
+    wd_gov__live_put(f->l, t);
+  }
+  assert_true(ok > 0);
+  wd_gov__ltask *t = NULL;
+  assert_int_equal(wd_gov__live_get(f->l, "t1", &t), 0);
+  assert_int_equal(t->task.status, WD_TASK_OPEN);
+  wd_gov__live_put(f->l, t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(replay_once),
@@ -410,6 +454,7 @@ int main(void) {
       cmocka_unit_test(replay_full),
       cmocka_unit_test_setup_teardown(forget_under_load, setup, teardown),
       cmocka_unit_test_setup_teardown(touch_all_or_nothing, setup, teardown),
+      cmocka_unit_test_setup_teardown(allocation_failures, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
