@@ -33,6 +33,8 @@ typedef struct plist {
 
 typedef struct run {
   cedar__evalctx cx;
+  const cedar__guards *guards;
+  cedar__guardmemo *memo;
   int strict_forbid;
   plist permits, forbids, errors;
 } run;
@@ -62,9 +64,11 @@ static void plist_free(plist *l) {
 static int visit(void *arg, const cedar__policy *p) {
   run *r = arg;
   int sat = 0;
+  int rc = cedar__guard_false(r->guards, &r->cx, &r->memo, p);
+  if (rc) return rc < 0 ? rc : 0;
   r->cx.depth = 0;
   r->cx.err[0] = '\0';
-  int rc = cedar__policy_eval(&r->cx, p, &sat);
+  rc = cedar__policy_eval(&r->cx, p, &sat);
   if (rc == -WD_E_EVAL) {
     char *msg = wd_arena_strndup(r->cx.arena, r->cx.err, strlen(r->cx.err));
     if (!msg) return -WD_E_NOMEM;
@@ -122,6 +126,7 @@ int cedar_authorize(const cedar_policyset *ps, const cedar_entities *es, const c
   r.cx.es = es;
   r.cx.rq = rq;
   r.strict_forbid = opts && opts->strict_forbid;
+  r.guards = cedar__index_guards(ps->index);
   int rc = -WD_E_NOMEM;
   r.cx.arena = wd_arena_new(WD_LIMIT_VALUE_BYTES);
   if (!r.cx.arena) goto done;

@@ -489,6 +489,36 @@ int cedar__index_candidates(const cedar__index *ix, const cedar_entities *es,
                             const cedar_request *rq, int (*fn)(void *arg, const cedar__policy *p),
                             void *arg);
 
+/* Guards (index_guard.c): per policy, the `path == literal` its first
+ * clause starts with, when it has one; every array lives in the arena
+ * given to cedar__guards_build. */
+typedef struct cedar__guard {
+  uint32_t path;         /* path id + 1; 0: the policy has no guard */
+  const cedar__val *lit; /* borrowed from the policy's AST */
+} cedar__guard;
+
+typedef struct cedar__guards {
+  cedar__guard *by_pos; /* by policy pos */
+  uint32_t npos;
+  const cedar__expr **paths; /* by path id: one representative expression */
+  uint32_t npaths;
+} cedar__guards;
+
+/* Per-request values of the guard paths, in the request's arena. */
+typedef struct cedar__guardmemo cedar__guardmemo;
+
+int cedar__guards_build(wd_arena *a, cedar__policy *const *policies, uint32_t n,
+                        cedar__guards *out);
+/* 1 when p's guard path evaluates, without error, to a value other than
+ * its literal: p can then neither be satisfied nor error. 0 otherwise
+ * (no guard, equal, or the path errors: evaluating p reports that), or
+ * -WD_E_NOMEM. *memo starts NULL; it is allocated in cx->arena and holds
+ * each path's value for the rest of the request. */
+int cedar__guard_false(const cedar__guards *g, cedar__evalctx *cx, cedar__guardmemo **memo,
+                       const cedar__policy *p);
+/* The guards of an index's policies; NULL for no index. */
+const cedar__guards *cedar__index_guards(const cedar__index *ix);
+
 /* ======================================================================== */
 /* Formatting and EST (format.c, est.c)                                     */
 /* ======================================================================== */

@@ -5,7 +5,8 @@
  * policy is filed under its most selective scope uid (principal, else
  * resource, else action) or on an "always" list; a request looks up its
  * own uids and all their ancestors. The index only narrows: authz.c still
- * checks every candidate's scope.
+ * checks every candidate's scope; index_guard.c then rules out policies
+ * whose leading `path == literal` test is false.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@ struct cedar__index {
   wd_arena *arena;            /* keys and nodes */
   wd_map *by_uid[DIM__COUNT]; /* encoded uid -> node list */
   node *always;
+  cedar__guards guards;
 };
 
 /* A uid as one byte string: type length, type, id (ids may hold NULs). */
@@ -118,12 +120,15 @@ int cedar__index_build(const cedar_policyset *ps, cedar__index **out) {
     if (!(ix->by_uid[d] = wd_map_new())) goto fail;
   for (uint32_t i = 0; i < ps->npolicies; i++)
     if ((rc = file_policy(ix, ps->policies[i]))) goto fail;
+  if ((rc = cedar__guards_build(ix->arena, ps->policies, ps->npolicies, &ix->guards))) goto fail;
   *out = ix;
   return 0;
 fail:
   cedar__index_free(ix);
   return rc;
 }
+
+const cedar__guards *cedar__index_guards(const cedar__index *ix) { return ix ? &ix->guards : NULL; }
 
 /* ---- lookup ---------------------------------------------------------------- */
 
