@@ -118,6 +118,9 @@ wrk_run() { # label, then wrk arguments; prints the RESULT line
     >"$tmp/wrk.out" 2>&1 || { cat "$tmp/wrk.out" >&2; exit 1; }
   grep '^RESULT ' "$tmp/wrk.out"
 }
+cpu_ticks() { # user + system clock ticks the process has used so far
+  awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
 # 5. The baseline, then the decisions. Proofs are signed just before their
@@ -132,13 +135,15 @@ echo "run.sh: signing $PROOFS DPoP proofs" >&2
 echo "run.sh: POST /v1/authorize for ${SECONDS_EACH}s at $CONNS connections" >&2
 perf_pid=""
 if [[ -n $PROFILE ]]; then
-  perf record -q -g -F 999 -p "$server_pid" -o "$tmp/perf.data" -- sleep "$SECONDS_EACH" \
+  perf record -q ${PERF_CG:--g} -F 999 -p "$server_pid" -o "$tmp/perf.data" -- sleep "$SECONDS_EACH" \
     >/dev/null 2>&1 &
   perf_pid=$!
 fi
+cpu0=$(cpu_ticks "$server_pid")
 authz=$(PROOFS=$tmp/proofs TASK_TOKEN=$token CALL_PATH=/v1/authorize \
   CALL_BODY='{"tool":"fs","operation":"read","classification":"internal","destination":"local","environment":"prod"}' \
   wrk_run "$WARDEN_URL/v1/authorize")
+cpu1=$(cpu_ticks "$server_pid")
 rm -f "$tmp"/proofs.*
 if [[ -n $perf_pid ]]; then
   wait "$perf_pid" || true
@@ -148,6 +153,7 @@ if [[ -n $perf_pid ]]; then
     perf report -i "$tmp/perf.data" --stdio --no-children --percent-limit 0.5 -g none \
       --sort dso,symbol
   } >"$PROFILE" 2>/dev/null || true
+  [[ -n ${PERF_DATA:-} ]] && cp "$tmp/perf.data" "$PERF_DATA"
   echo "run.sh: profile in $PROFILE" >&2
 fi
 
@@ -157,6 +163,9 @@ verify=$("$WARDEN" audit verify 2>&1 | head -n1 || true)
 # 6. The table.
 h_rps=$(field rps "$health") a_rps=$(field rps "$authz")
 ms() { awk -v u="$1" 'BEGIN { printf "%.2f", u / 1000 }'; }
+# Server CPU per decision: steadier than the rate on a shared machine.
+us_per=$(awk -v t="$((cpu1 - cpu0))" -v hz="$(getconf CLK_TCK)" -v n="$(field requests "$authz")" \
+  'BEGIN { printf "%.0f", (n > 0 ? t * 1e6 / hz / n : 0) }')
 ratio=$(awk -v a="$a_rps" -v h="$h_rps" 'BEGIN { printf "%.2f", (h > 0 ? a / h : 0) }')
 ok() { # value, comparison, bound
   awk -v v="$1" -v op="$2" -v b="$3" \
@@ -177,6 +186,8 @@ Warden service benchmark: $(nproc) cores, wrk -t$WRK_THREADS -c$CONNS -d${SECOND
 | decisions/s >= 15,000 | $a_rps | $(ok "$a_rps" ">=" 15000) |
 | p99 < 5 ms at $CONNS connections | $(ms "$a_p99") ms | $(ok "$a_p99" "<" 5000) |
 | ratio to /healthz >= 0.4 | $ratio | $(ok "$ratio" ">=" 0.4) |
+
+server CPU per decision: $us_per µs (user + system, over the authorize load)
 
 audit verify after the run: ${verify:-unknown}
 EOF

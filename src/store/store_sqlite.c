@@ -167,9 +167,13 @@ static void conn_close(sq_conn *c) {
 }
 
 static int conn_pragmas(sqlite3 *db, unsigned flags) {
-  /* journal_mode is persistent in the file; setting it again is a no-op. */
+  /* journal_mode is persistent in the file; setting it again is a no-op.
+   * temp_store=MEMORY keeps statement journals (upserts, updates inside a
+   * grouped commit) off temporary files: Debian's default put a file
+   * write under every call's effects. */
   static const char rw[] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                           "PRAGMA foreign_keys=ON; PRAGMA trusted_schema=OFF;";
+                           "PRAGMA foreign_keys=ON; PRAGMA trusted_schema=OFF;"
+                           "PRAGMA temp_store=MEMORY;";
   static const char ro[] = "PRAGMA query_only=ON; PRAGMA trusted_schema=OFF;";
   int rc = sqlite3_busy_timeout(db, (int)WD_LIMIT_STORE_BUSY_MS);
   if (rc == SQLITE_OK)
