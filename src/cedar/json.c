@@ -22,7 +22,9 @@ int cedar__json_load(const char *text, size_t len, json_t **out, cedar_diags *di
   const char *msg = NULL;
   size_t off = 0;
   json_t *j = NULL;
-  if (cedar__json_parse_text(text, len, &j, &msg, &off) != 0)
+  int rc = cedar__json_parse_text(text, len, &j, &msg, &off);
+  if (rc == -WD_E_NOMEM) return cedar__diag(diags, rc, "out of memory");
+  if (rc)
     return cedar__diag_at(diags, text, len, -WD_E_JSON,
                           off > UINT32_MAX ? UINT32_MAX : (uint32_t)off, 0, "malformed JSON: %s",
                           msg);

@@ -26,6 +26,8 @@ typedef struct jp {
   size_t sbn, sbcap;
 } jp;
 
+static const char OOM[] = "out of memory";
+
 static json_t *fail(jp *p, size_t off, const char *msg) {
   if (!p->err) {
     p->err = msg;
@@ -146,7 +148,7 @@ static int parse_str(jp *p) {
     if (c != '\\') {
       size_t len = utf8_len((const unsigned char *)p->s, p->i, p->n);
       if (!len) return fail(p, p->i, "invalid UTF-8 in string"), -1;
-      if (sb_put(p, p->s + p->i, len)) return fail(p, p->i, "out of memory"), -1;
+      if (sb_put(p, p->s + p->i, len)) return fail(p, p->i, OOM), -1;
       p->i += len;
       continue;
     }
@@ -178,7 +180,7 @@ static int parse_str(jp *p) {
       break;
     default: return fail(p, at, "invalid escape"), -1;
     }
-    if (put_utf8(p, cp)) return fail(p, at, "out of memory"), -1;
+    if (put_utf8(p, cp)) return fail(p, at, OOM), -1;
   }
 }
 
@@ -227,7 +229,7 @@ static json_t *parse_number(jp *p) {
       v = -v;
     }
     json_t *j = json_integer((json_int_t)v);
-    return j ? j : fail(p, start, "out of memory");
+    return j ? j : fail(p, start, OOM);
   }
   char tmp[64];
   size_t len = p->i - start;
@@ -235,7 +237,7 @@ static json_t *parse_number(jp *p) {
   memcpy(tmp, p->s + start, len);
   tmp[len] = '\0';
   json_t *j = json_real(strtod(tmp, NULL));
-  return j ? j : fail(p, start, "out of memory");
+  return j ? j : fail(p, start, OOM);
 }
 
 static int lit(jp *p, const char *w) {
@@ -249,7 +251,7 @@ static json_t *parse_value(jp *p);
 
 static json_t *parse_array(jp *p) {
   json_t *a = json_array();
-  if (!a) return fail(p, p->i, "out of memory");
+  if (!a) return fail(p, p->i, OOM);
   p->i++;
   skip_ws(p);
   if (p->i < p->n && p->s[p->i] == ']') {
@@ -272,14 +274,14 @@ static json_t *parse_array(jp *p) {
     goto bad;
   }
 bad:
-  fail(p, p->i, "out of memory");
+  fail(p, p->i, OOM);
   json_decref(a);
   return NULL;
 }
 
 static json_t *parse_object(jp *p) {
   json_t *o = json_object();
-  if (!o) return fail(p, p->i, "out of memory");
+  if (!o) return fail(p, p->i, OOM);
   p->i++;
   skip_ws(p);
   if (p->i < p->n && p->s[p->i] == '}') {
@@ -303,7 +305,7 @@ static json_t *parse_object(jp *p) {
     char *key = wd_strndup(p->sb ? p->sb : "", p->sbn);
     size_t klen = p->sbn;
     if (!key) {
-      fail(p, kat, "out of memory");
+      fail(p, kat, OOM);
       goto bad;
     }
     skip_ws(p);
@@ -330,7 +332,7 @@ static json_t *parse_object(jp *p) {
     goto bad;
   }
 bad:
-  fail(p, p->i, "out of memory");
+  fail(p, p->i, OOM);
   json_decref(o);
   return NULL;
 }
@@ -348,7 +350,7 @@ static json_t *parse_value(jp *p) {
   } else if (c == '"') {
     p->i++;
     r = parse_str(p) ? NULL : json_stringn_nocheck(p->sb ? p->sb : "", p->sbn);
-    if (!r) fail(p, p->i, "out of memory");
+    if (!r) fail(p, p->i, OOM);
   } else if (c == '-' || (c >= '0' && c <= '9')) {
     r = parse_number(p);
   } else if (lit(p, "true")) {
@@ -384,5 +386,5 @@ int cedar__json_parse_text(const char *text, size_t len, json_t **out, const cha
   if (j) return 0;
   *err = p.err ? p.err : "malformed JSON";
   *err_off = p.err_off;
-  return -WD_E_JSON;
+  return p.err == OOM ? -WD_E_NOMEM : -WD_E_JSON;
 }

@@ -9,7 +9,8 @@
 #include <stddef.h>
 
 /* Parses text[0..len) into *out (a new reference). On error returns
- * -WD_E_JSON with a static message in *err and its byte offset. */
+ * -WD_E_JSON (or -WD_E_NOMEM when an allocation failed) with a static
+ * message in *err and its byte offset. */
 int cedar__json_parse_text(const char *text, size_t len, json_t **out, const char **err,
                            size_t *err_off);
 
