@@ -314,7 +314,8 @@ int wd_gov__decide_in(wd_gov *g, const wd_gov__snap *snap, const wd_agent *a, co
   wd_gov__jw_init(&ctx);
   wd_gov__jw_init(&rq);
   json_t *attrs = NULL, *tools = NULL;
-  cedar_entities *es = NULL;
+  const cedar_entities *es = NULL;
+  wd_gov__entref *es_ref = NULL;
   cedar_request *req = NULL;
   cedar_response *res = NULL;
   cedar_diags *d = NULL;
@@ -372,7 +373,7 @@ int wd_gov__decide_in(wd_gov *g, const wd_gov__snap *snap, const wd_agent *a, co
   }
   /* A request the schema rejects (an unknown tool action, a context of the
    * wrong shape) is denied and the reason listed, never skipped. */
-  rc = cedar_entities_from_json(ents_txt, strlen(ents_txt), g->schema, &es, d);
+  rc = wd_gov__entcache_get(g->entcache, ents_txt, strlen(ents_txt), &es, &es_ref, d);
   if (!rc) rc = cedar_request_from_json(wd_buf_str(&rq.b), wd_buf_len(&rq.b), g->schema, &req, d);
   if (rc && rc != -WD_E_NOMEM) {
     const cedar_diag *d0 = cedar_diags_count(d) ? cedar_diags_get(d, 0) : NULL;
@@ -391,7 +392,7 @@ out:
   cedar_diags_free(d);
   cedar_response_free(res);
   cedar_request_free(req);
-  cedar_entities_free(es);
+  wd_gov__entref_release(es_ref);
   wd_gov__ents_free(&e);
   wd_gov__jw_free(&ctx);
   wd_gov__jw_free(&rq);

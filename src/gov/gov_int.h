@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "audit/wd_audit.h"
+#include "gov/gov_entcache.h"
 #include "gov/gov_live.h"
 #include "gov/wd_gov.h"
 #include "http/wd_http.h"
@@ -49,6 +50,7 @@ struct wd_gov {
   pthread_rwlock_t keys_lock;
   struct wd_gov__keyrot *keyrot; /* owned; the rotation thread (gov_keys.c) */
   cedar_schema *schema;          /* owned; immutable */
+  wd_gov__entcache *entcache;    /* owned: entity stores parsed with schema */
   char admin_hash[WD_IDENT_HASH_HEX_LEN + 1];
 
   /* The active policy set. The lock only guards taking a reference, so a

@@ -563,6 +563,7 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
     goto cleanup;
   }
   cedar_diags_free(sd);
+  if ((rc = wd_gov__entcache_new(g->schema, &g->entcache)) != 0) FAIL(rc, "out of memory");
   if ((rc = open_policies(g, pdir, err, errlen)) != 0) goto cleanup;
 
   pthread_mutex_lock(&g->stop_lock);
@@ -636,6 +637,7 @@ void wd_gov_free(wd_gov *g) {
   wd_store_close(g->store);
   if (g->lock_fd >= 0) (void)close(g->lock_fd);
   wd_ident_keyset_free(g->keys);
+  wd_gov__entcache_free(g->entcache);
   cedar_schema_free(g->schema);
   cedar_policyset_unref(g->pol.ps);
   json_decref(g->denials);
