@@ -20,11 +20,18 @@ struct wd_ident_key {
   wd_ident_keytype type;
   int has_private;
   char jkt[WD_IDENT_JKT_LEN + 1];
+  struct wd_ident__vpool *vpool; /* owned: ready verify contexts (key.c) */
 };
 
 /* Wraps pkey (taking ownership, even on failure) after checking its type
  * and computing its thumbprint. */
 int wd_ident__key_wrap(EVP_PKEY *pkey, wd_ident_key **out);
+/* Verifies a P-256 signature (DER) over a SHA-256 digest with k, through
+ * one of k's ready EVP_PKEY_CTX: setting a context up (fetching the
+ * algorithm by name) cost as much as a third of the verification. 1 when
+ * valid, 0 when not or on any failure. */
+int wd_ident__key_verify_digest(const wd_ident_key *k, const uint8_t *der, size_t der_len,
+                                const uint8_t digest[32]);
 /* A new reference to k (the key cache hands out shared keys). */
 wd_ident_key *wd_ident__key_ref(wd_ident_key *k);
 /* Refuses a JWK carrying private members. */

@@ -9,6 +9,7 @@
  * "none", HS256-with-a-public-key and cross-algorithm tricks all fail.
  * JSON Serialization and unencoded payloads (b64:false) are not supported.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/ecdsa.h>
@@ -86,19 +87,27 @@ out:
   return rc;
 }
 
+static EVP_MD *sha256;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static void fetch_sha256(void) { sha256 = EVP_MD_fetch(NULL, "SHA256", NULL); }
+
 static int verify_raw(const wd_ident_key *k, const char *msg, size_t n, const uint8_t sig[64]) {
-  const char *md = k->type == WD_IDENT_KEY_P256 ? "SHA256" : NULL;
-  uint8_t der[80];
-  const uint8_t *s = sig;
-  size_t slen = 64;
   if (k->type == WD_IDENT_KEY_P256) {
-    if (raw_to_der(sig, der, sizeof der, &slen) != 0) return 0;
-    s = der;
+    uint8_t der[80], md[32];
+    size_t dlen = 0;
+    unsigned mdlen = 0;
+    (void)pthread_once(&sha256_once, fetch_sha256);
+    if (!sha256 || raw_to_der(sig, der, sizeof der, &dlen) != 0 ||
+        EVP_Digest(msg, n, md, &mdlen, sha256, NULL) != 1 || mdlen != sizeof md) {
+      ERR_clear_error();
+      return 0;
+    }
+    return wd_ident__key_verify_digest(k, der, dlen, md);
   }
   int ok = 0;
   EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-  if (ctx && EVP_DigestVerifyInit_ex(ctx, NULL, md, NULL, NULL, k->pkey, NULL) == 1 &&
-      EVP_DigestVerify(ctx, s, slen, (const unsigned char *)msg, n) == 1)
+  if (ctx && EVP_DigestVerifyInit_ex(ctx, NULL, NULL, NULL, NULL, k->pkey, NULL) == 1 &&
+      EVP_DigestVerify(ctx, sig, 64, (const unsigned char *)msg, n) == 1)
     ok = 1;
   EVP_MD_CTX_free(ctx);
   ERR_clear_error();

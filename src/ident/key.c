@@ -6,6 +6,7 @@
  * refused at the door so later code can switch over two cases. JWK and
  * thumbprints live in jwk.c.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/bio.h>
@@ -40,6 +41,64 @@ static int classify(EVP_PKEY *pkey, wd_ident_keytype *type, int *has_private) {
   return -WD_E_VALIDATE;
 }
 
+/* ---- ready verify contexts ------------------------------------------------ */
+
+#define VPOOL_MAX 8 /* about one per thread verifying with the key at once */
+
+struct wd_ident__vpool {
+  pthread_mutex_t mu;
+  EVP_PKEY_CTX *ctx[VPOOL_MAX];
+  unsigned n;
+};
+
+static void vpool_free(struct wd_ident__vpool *p) {
+  if (!p) return;
+  for (unsigned i = 0; i < p->n; i++)
+    EVP_PKEY_CTX_free(p->ctx[i]);
+  (void)pthread_mutex_destroy(&p->mu);
+  wd_free(p);
+}
+
+static int vpool_new(struct wd_ident__vpool **out) {
+  struct wd_ident__vpool *p = wd_calloc(1, sizeof *p);
+  if (!p || pthread_mutex_init(&p->mu, NULL) != 0) {
+    wd_free(p);
+    return -WD_E_NOMEM;
+  }
+  *out = p;
+  return 0;
+}
+
+int wd_ident__key_verify_digest(const wd_ident_key *k, const uint8_t *der, size_t der_len,
+                                const uint8_t digest[32]) {
+  struct wd_ident__vpool *p = k->vpool;
+  EVP_PKEY_CTX *ctx = NULL;
+  if (!p) return 0;
+  (void)pthread_mutex_lock(&p->mu);
+  if (p->n) ctx = p->ctx[--p->n];
+  (void)pthread_mutex_unlock(&p->mu);
+  if (!ctx) {
+    ctx = EVP_PKEY_CTX_new_from_pkey(NULL, k->pkey, NULL);
+    if (!ctx || EVP_PKEY_verify_init(ctx) != 1) {
+      EVP_PKEY_CTX_free(ctx);
+      ERR_clear_error();
+      return 0;
+    }
+  }
+  int ok = EVP_PKEY_verify(ctx, der, der_len, digest, 32) == 1;
+  ERR_clear_error();
+  (void)pthread_mutex_lock(&p->mu);
+  if (p->n < VPOOL_MAX) {
+    p->ctx[p->n++] = ctx;
+    ctx = NULL;
+  }
+  (void)pthread_mutex_unlock(&p->mu);
+  EVP_PKEY_CTX_free(ctx);
+  return ok;
+}
+
+/* ---- keys ------------------------------------------------------------------ */
+
 int wd_ident__key_wrap(EVP_PKEY *pkey, wd_ident_key **out) {
   *out = NULL;
   if (!pkey) return -WD_E_INVAL;
@@ -52,6 +111,7 @@ int wd_ident__key_wrap(EVP_PKEY *pkey, wd_ident_key **out) {
   k->pkey = pkey;
   int rc = classify(pkey, &k->type, &k->has_private);
   if (!rc) rc = wd_ident__key_thumbprint(k);
+  if (!rc && k->type == WD_IDENT_KEY_P256) rc = vpool_new(&k->vpool);
   ERR_clear_error();
   if (rc) {
     wd_ident_key_free(k);
@@ -82,6 +142,7 @@ wd_ident_key *wd_ident__key_ref(wd_ident_key *k) {
 
 void wd_ident_key_free(wd_ident_key *k) {
   if (!k || atomic_fetch_sub(&k->refs, 1u) != 1u) return;
+  vpool_free(k->vpool);
   EVP_PKEY_free(k->pkey); /* OpenSSL cleanses private key material on free */
   wd_free(k);
 }
