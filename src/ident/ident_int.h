@@ -39,11 +39,13 @@ int wd_ident__jwk_public_only(const json_t *jwk, wd_ident_diag *diag);
 /* Computes the RFC 7638 thumbprint of k into k->jkt. */
 int wd_ident__key_thumbprint(wd_ident_key *k);
 
-/* Verified-token cache (sigcache.c): digest of (kid, token); has/put are
- * NULL-safe and thread-safe. */
-int wd_ident__sigcache_digest(const wd_ident_key *k, const char *tok, size_t len, uint8_t md[32]);
-int wd_ident__sigcache_has(wd_ident_sigcache *c, const uint8_t md[32]);
-void wd_ident__sigcache_put(wd_ident_sigcache *c, const uint8_t md[32]);
+/* Verified-token cache (sigcache.c). get: 1 with a copy of the claims
+ * of exactly this token in *out (clear it with wd_ident_claims_clear), 0
+ * when it is not kept, or -WD_E_NOMEM. put: keeps a copy of a token that
+ * verified and its claims (best effort). Both accept a NULL cache. */
+int wd_ident__sigcache_get(wd_ident_sigcache *c, const char *tok, size_t len, wd_ident_claims *out);
+void wd_ident__sigcache_put(wd_ident_sigcache *c, const char *tok, size_t len,
+                            const wd_ident_claims *claims);
 
 /* Sets diag (NULL-safe) and returns -WD_E_VALIDATE. */
 int wd_ident__fail(wd_ident_diag *diag, wd_ident_reason r, const char *fmt, ...)

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * A cache of task tokens whose signature already verified, so that an
- * agent calling /v1/authorize many times with one token pays for one
- * Ed25519 verification, not one per call (the DPoP proof still costs one
- * per call). Entries are SHA-256(kid || token) in a fixed direct-mapped
- * table: nothing is ever inserted before a successful verification, a
- * hit needs the exact token under the exact key, and the key lookup by
- * kid (with its retire time) still happens on every call, so rotation and
- * expiry behave as without the cache. Claims are always re-checked. The
- * table is shared by threads behind one mutex held for a 32-byte copy.
+ * A cache of task tokens that verified, so that an agent calling
+ * /v1/authorize many times with one token pays for decoding it and
+ * checking its signature once, not once per call (the DPoP proof still
+ * costs one verification per call). An entry holds the exact token text
+ * and the claims read from it; a hit needs the same bytes, compared in
+ * full. Nothing is stored before a successful verification, and on every
+ * hit the caller still looks the kid up in the keyset (so rotation and
+ * retirement behave as without the cache) and checks the claims against
+ * the current time. The table is direct-mapped, shared by threads behind
+ * one mutex held to compare and copy one entry.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -19,11 +20,13 @@
 
 #include "ident_int.h"
 #include "util/wd_alloc.h"
+#include "util/wd_map.h"
 #include "warden/err.h"
 
 typedef struct slot {
-  uint8_t digest[32];
-  int used;
+  char *tok; /* owned; NULL when empty */
+  size_t len;
+  wd_ident_claims claims; /* owned */
 } slot;
 
 struct wd_ident_sigcache {
@@ -51,47 +54,75 @@ int wd_ident_sigcache_new(size_t slots, wd_ident_sigcache **out) {
   return 0;
 }
 
+static void slot_clear(slot *s) {
+  wd_free(s->tok);
+  wd_ident_claims_clear(&s->claims);
+  memset(s, 0, sizeof *s);
+}
+
 void wd_ident_sigcache_free(wd_ident_sigcache *c) {
   if (!c) return;
+  for (size_t i = 0; i < c->n; i++)
+    slot_clear(&c->slots[i]);
   (void)pthread_mutex_destroy(&c->mu);
   wd_free(c->slots);
   wd_free(c);
 }
 
-int wd_ident__sigcache_digest(const wd_ident_key *k, const char *tok, size_t len, uint8_t md[32]) {
-  int rc = -WD_E_INTERNAL;
-  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-  if (!ctx) return -WD_E_NOMEM;
-  /* The kid is fixed-length, so kid || token cannot be split two ways. */
-  if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
-      EVP_DigestUpdate(ctx, k->jkt, WD_IDENT_JKT_LEN) == 1 &&
-      EVP_DigestUpdate(ctx, tok, len) == 1 && EVP_DigestFinal_ex(ctx, md, NULL) == 1)
-    rc = 0;
-  EVP_MD_CTX_free(ctx);
+static size_t index_of(const wd_ident_sigcache *c, const char *tok, size_t len) {
+  return (size_t)wd_hash_bytes(tok, len, 0x243f6a8885a308d3ull) & (c->n - 1);
+}
+
+/* Copies every claim of src into dst (the scope object is shared: it is
+ * never modified once read). */
+static int claims_copy(wd_ident_claims *dst, const wd_ident_claims *src) {
+  memset(dst, 0, sizeof *dst);
+  dst->iss = wd_strdup(src->iss);
+  dst->sub = wd_strdup(src->sub);
+  dst->aud = wd_strdup(src->aud);
+  dst->jti = wd_strdup(src->jti);
+  dst->task_id = wd_strdup(src->task_id);
+  dst->kid = wd_strdup(src->kid);
+  dst->scope = json_incref(src->scope);
+  memcpy(dst->cnf_jkt, src->cnf_jkt, sizeof dst->cnf_jkt);
+  dst->iat = src->iat;
+  dst->exp = src->exp;
+  dst->nbf = src->nbf;
+  if (dst->iss && dst->sub && dst->aud && dst->jti && dst->task_id && dst->kid && dst->scope)
+    return 0;
+  wd_ident_claims_clear(dst);
+  return -WD_E_NOMEM;
+}
+
+int wd_ident__sigcache_get(wd_ident_sigcache *c, const char *tok, size_t len,
+                           wd_ident_claims *out) {
+  if (!c) return 0;
+  slot *s = &c->slots[index_of(c, tok, len)];
+  int rc = 0;
+  if (pthread_mutex_lock(&c->mu) != 0) return 0;
+  if (s->tok && s->len == len && CRYPTO_memcmp(s->tok, tok, len) == 0)
+    rc = claims_copy(out, &s->claims) == 0 ? 1 : -WD_E_NOMEM;
+  (void)pthread_mutex_unlock(&c->mu);
   return rc;
 }
 
-static size_t index_of(const wd_ident_sigcache *c, const uint8_t md[32]) {
-  size_t h = 0;
-  memcpy(&h, md, sizeof h);
-  return h & (c->n - 1);
-}
-
-int wd_ident__sigcache_has(wd_ident_sigcache *c, const uint8_t md[32]) {
-  if (!c) return 0;
-  slot s;
-  size_t i = index_of(c, md);
-  if (pthread_mutex_lock(&c->mu) != 0) return 0;
-  s = c->slots[i];
-  (void)pthread_mutex_unlock(&c->mu);
-  return s.used && CRYPTO_memcmp(s.digest, md, 32) == 0;
-}
-
-void wd_ident__sigcache_put(wd_ident_sigcache *c, const uint8_t md[32]) {
+void wd_ident__sigcache_put(wd_ident_sigcache *c, const char *tok, size_t len,
+                            const wd_ident_claims *claims) {
   if (!c) return;
-  size_t i = index_of(c, md);
-  if (pthread_mutex_lock(&c->mu) != 0) return;
-  memcpy(c->slots[i].digest, md, 32);
-  c->slots[i].used = 1;
+  slot fresh = {.tok = wd_malloc(len + 1), .len = len};
+  if (!fresh.tok || claims_copy(&fresh.claims, claims) != 0) {
+    wd_free(fresh.tok);
+    return; /* a cache: nothing lost but the next call's work */
+  }
+  memcpy(fresh.tok, tok, len);
+  fresh.tok[len] = '\0';
+  slot *s = &c->slots[index_of(c, tok, len)];
+  if (pthread_mutex_lock(&c->mu) != 0) {
+    slot_clear(&fresh);
+    return;
+  }
+  slot old = *s;
+  *s = fresh;
   (void)pthread_mutex_unlock(&c->mu);
+  slot_clear(&old);
 }

@@ -139,8 +139,19 @@ int wd_ident_token_verify(const wd_ident_keyset *ks, const char *tok, size_t len
   memset(out, 0, sizeof *out);
   wd_ident__diag_ok(diag);
   if (!ks || !o || !o->iss || !o->aud || o->now < 0 || o->now > MAX_TIME) return -WD_E_INVAL;
+  /* A token kept by the cache verified before: its key must still be in
+   * the keyset, and its times are checked against now as for any other. */
+  int rc = wd_ident__sigcache_get(o->cache, tok, len, out);
+  if (rc < 0) return rc;
+  if (rc == 1) {
+    rc = wd_ident_keyset_find(ks, out->kid, o->now)
+             ? check_claims(out, o, diag)
+             : wd_ident__fail(diag, WD_IDENT_R_UNKNOWN_KID, "\"%.64s\"", out->kid);
+    if (rc) wd_ident_claims_clear(out);
+    return rc;
+  }
   wd_ident_jws j;
-  int rc = wd_ident_jws_decode(tok, len, &j, diag);
+  rc = wd_ident_jws_decode(tok, len, &j, diag);
   if (rc) return rc;
   if (j.alg != WD_IDENT_ALG_EDDSA) {
     rc = wd_ident__fail(diag, WD_IDENT_R_ALG_NOT_ALLOWED, "task tokens are EdDSA");
@@ -155,22 +166,17 @@ int wd_ident_token_verify(const wd_ident_keyset *ks, const char *tok, size_t len
     rc = wd_ident__fail(diag, WD_IDENT_R_UNKNOWN_KID, "\"%.64s\"", j.kid ? j.kid : "");
     goto out;
   }
-  uint8_t md[32] = {0};
-  int cached = 0;
-  if (o->cache) {
-    if ((rc = wd_ident__sigcache_digest(k, tok, len, md)) != 0) goto out;
-    cached = wd_ident__sigcache_has(o->cache, md);
-  }
-  if (!cached) {
-    if ((rc = wd_ident_jws_verify(&j, k, diag)) != 0) goto out;
-    wd_ident__sigcache_put(o->cache, md);
-  }
+  if ((rc = wd_ident_jws_verify(&j, k, diag)) != 0) goto out;
   if ((rc = read_claims(j.payload, out, diag)) != 0) goto out;
   out->kid = wd_strdup(j.kid);
   if (!out->kid) {
     rc = -WD_E_NOMEM;
     goto out;
   }
+  /* Kept once structure, signature and claim types are right; the times
+   * are checked on every use, so an expired token is refused from the
+   * cache as it would be without it. */
+  wd_ident__sigcache_put(o->cache, tok, len, out);
   rc = check_claims(out, o, diag);
 out:
   if (rc) wd_ident_claims_clear(out);

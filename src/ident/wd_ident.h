@@ -233,7 +233,7 @@ int wd_ident_token_mint(const wd_ident_keyset *ks, const wd_ident_token_params *
 typedef struct wd_ident_sigcache wd_ident_sigcache;
 
 /* A cache of `slots` entries (rounded up to a power of two, at most
- * WD_LIMIT_SIGCACHE_SLOTS), 40 bytes each. */
+ * WD_LIMIT_SIGCACHE_SLOTS); each holds one token and its claims. */
 int wd_ident_sigcache_new(size_t slots, wd_ident_sigcache **out) WD_WUR;
 void wd_ident_sigcache_free(wd_ident_sigcache *c);
 
@@ -242,7 +242,7 @@ typedef struct wd_ident_verify_opts {
   const char *aud; /* required exact audience */
   int64_t now;
   int64_t leeway;           /* seconds; negative = default */
-  wd_ident_sigcache *cache; /* optional, borrowed: skips repeat signature checks */
+  wd_ident_sigcache *cache; /* optional, borrowed: skips decoding and checking a token again */
 } wd_ident_verify_opts;
 
 /* The claims of a verified task token. Embed; release with

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * Unit tests for the verified-token cache: a cached token verifies
- * without changing any outcome: tampered tokens, retired keys and expired
- * tokens are still refused, and concurrent readers and writers are safe.
+ * without changing any outcome: tampered tokens, retired keys, expired
+ * tokens and the wrong audience are still refused, a hit gives the same
+ * claims as a full check, allocation failures are clean errors, and
+ * concurrent readers and writers are safe.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -114,9 +116,45 @@ static void concurrent(void **state) {
     wd_free(toks[i]);
 }
 
+/* A hit hands out the claims a full check reads, as an independent copy;
+ * out of memory on either path is a clean error, never a pass. */
+static void same_claims(void **state) {
+  (void)state;
+  char *tok = mint(NOW);
+  wd_ident_verify_opts o = {.iss = "i", .aud = "a", .now = NOW + 1, .leeway = 0, .cache = cache};
+  wd_ident_claims full, hit;
+  wd_ident_diag d;
+  assert_int_equal(wd_ident_token_verify(ks, tok, strlen(tok), &o, &full, &d), 0);
+  assert_int_equal(wd_ident_token_verify(ks, tok, strlen(tok), &o, &hit, &d), 0);
+  assert_string_equal(hit.sub, full.sub);
+  assert_string_equal(hit.jti, full.jti);
+  assert_string_equal(hit.task_id, full.task_id);
+  assert_string_equal(hit.kid, full.kid);
+  assert_string_equal(hit.cnf_jkt, JKT);
+  assert_true(hit.exp == full.exp && hit.iat == full.iat && hit.nbf == full.nbf);
+  assert_ptr_not_equal(hit.jti, full.jti);
+  wd_ident_claims_clear(&full);
+  wd_ident_claims_clear(&hit);
+  /* the wrong audience is refused from the cache too */
+  o.aud = "other";
+  assert_int_equal(wd_ident_token_verify(ks, tok, strlen(tok), &o, &hit, &d), -WD_E_VALIDATE);
+  assert_int_equal(d.reason, WD_IDENT_R_WRONG_AUDIENCE);
+  o.aud = "a";
+  for (long n = 0; n < 40; n++) {
+    wd_test_fail_alloc_after(n);
+    int rc = wd_ident_token_verify(ks, tok, strlen(tok), &o, &hit, &d);
+    wd_test_fail_alloc_after(-1);
+    assert_true(rc == 0 || rc == -WD_E_NOMEM);
+    if (rc == 0) assert_string_equal(hit.task_id, "t");
+    wd_ident_claims_clear(&hit);
+  }
+  wd_free(tok);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(same_outcomes),
+      cmocka_unit_test(same_claims),
       cmocka_unit_test(concurrent),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
