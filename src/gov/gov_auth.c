@@ -128,14 +128,14 @@ static int fresh_jti(wd_gov *g, wd_http_req *req, wd_gov__who *w, const char *jt
     return w->proof_jti ? 1 : -WD_E_NOMEM;
   }
   int is_new = 0;
-  int rc = wd_store_dpop_seen(g->store, jti, exp_ms, now, &is_new);
+  int rc = wd_store_dpop_seen(g->store, jti, exp_ms, &is_new);
   return rc ? rc : is_new;
 }
 
 int wd_gov__proof_flush(wd_gov *g, wd_gov__who *w) {
   if (!w || !w->proof_jti) return 0;
   int is_new = 0;
-  int rc = wd_store_dpop_seen(g->store, w->proof_jti, w->proof_exp_ms, wd_gov__now_ms(), &is_new);
+  int rc = wd_store_dpop_seen(g->store, w->proof_jti, w->proof_exp_ms, &is_new);
   if (!rc) w->proof_jti = NULL;
   return rc;
 }

@@ -332,11 +332,11 @@ int wd_store_token_is_revoked(wd_store *s, const char *jti, int *revoked) {
   return s->vt->token_is_revoked(s, jti, revoked);
 }
 
-int wd_store_dpop_seen(wd_store *s, const char *jti, int64_t exp_ms, int64_t now_ms, int *is_new) {
+int wd_store_dpop_seen(wd_store *s, const char *jti, int64_t exp_ms, int *is_new) {
   if (!is_new) return -WD_E_INVAL;
   *is_new = 0;
   if (!s || wd_store__check_text(jti, 0)) return -WD_E_INVAL;
-  return s->vt->dpop_seen(s, jti, exp_ms, now_ms, is_new);
+  return s->vt->dpop_seen(s, jti, exp_ms, is_new);
 }
 
 int wd_store_dpop_scan(wd_store *s, int64_t now_ms, wd_dpop_cb cb, void *ctx) {

@@ -46,7 +46,7 @@ typedef struct wd_store_vtab {
   int (*token_revoke)(wd_store *s, const char *jti, int64_t now_ms);
   int (*token_revoke_task)(wd_store *s, const char *task_id, int64_t now_ms, unsigned *n);
   int (*token_is_revoked)(wd_store *s, const char *jti, int *revoked);
-  int (*dpop_seen)(wd_store *s, const char *jti, int64_t exp_ms, int64_t now_ms, int *is_new);
+  int (*dpop_seen)(wd_store *s, const char *jti, int64_t exp_ms, int *is_new);
   int (*dpop_prune)(wd_store *s, int64_t now_ms, unsigned *n);
   int (*dpop_scan)(wd_store *s, int64_t now_ms, wd_dpop_cb cb, void *ctx);
 

@@ -73,6 +73,14 @@ static const char *const migrations[] = {
     " BEGIN SELECT RAISE(ABORT, 'evidence log is append-only'); END;"
     "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
     " BEGIN SELECT RAISE(ABORT, 'evidence log is append-only'); END;",
+    /* 2: DPoP proofs keyed by (expiry, jti). Expiries grow with time, so
+     * each commit's new proofs land on the last page or two instead of
+     * one random page of a jti-ordered tree each; pruning is a range at
+     * the front. A replay carries the same iat, hence the same expiry. */
+    "CREATE TABLE dpop_seen(exp_ms INTEGER NOT NULL, jti TEXT NOT NULL,"
+    " PRIMARY KEY(exp_ms, jti)) WITHOUT ROWID;"
+    "INSERT INTO dpop_seen(exp_ms, jti) SELECT exp_ms, jti FROM dpop_jti;"
+    "DROP TABLE dpop_jti;",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -70,10 +70,9 @@
   XX(TOKEN_CHECK,                                                                                  \
      "SELECT t.revoked_ms IS NOT NULL, k.status, a.status FROM tokens t "                          \
      "JOIN tasks k ON k.id=t.task_id JOIN agents a ON a.id=k.agent_id WHERE t.jti=?1")             \
-  XX(DPOP_SEEN, "INSERT INTO dpop_jti(jti,exp_ms) VALUES(?1,?2) ON CONFLICT(jti) DO UPDATE "       \
-                "SET exp_ms=excluded.exp_ms WHERE dpop_jti.exp_ms<=?3")                            \
-  XX(DPOP_PRUNE, "DELETE FROM dpop_jti WHERE exp_ms<=?1")                                          \
-  XX(DPOP_LIVE, "SELECT jti, exp_ms FROM dpop_jti WHERE exp_ms>?1")                                \
+  XX(DPOP_SEEN, "INSERT INTO dpop_seen(exp_ms,jti) VALUES(?2,?1) ON CONFLICT DO NOTHING")          \
+  XX(DPOP_PRUNE, "DELETE FROM dpop_seen WHERE exp_ms<=?1")                                         \
+  XX(DPOP_LIVE, "SELECT jti, exp_ms FROM dpop_seen WHERE exp_ms>?1")                               \
   XX(POLICY_INSERT,                                                                                \
      "INSERT INTO policy_versions(version,text,active,created_ms) VALUES("                         \
      "(SELECT coalesce(max(version),0)+1 FROM policy_versions),?1,0,?2) RETURNING version")        \
@@ -187,8 +186,7 @@ int wd_store__sq_token_record(wd_store *s, const char *jti, const char *task_id,
 int wd_store__sq_token_revoke(wd_store *s, const char *jti, int64_t now_ms);
 int wd_store__sq_token_revoke_task(wd_store *s, const char *task_id, int64_t now_ms, unsigned *n);
 int wd_store__sq_token_is_revoked(wd_store *s, const char *jti, int *revoked);
-int wd_store__sq_dpop_seen(wd_store *s, const char *jti, int64_t exp_ms, int64_t now_ms,
-                           int *is_new);
+int wd_store__sq_dpop_seen(wd_store *s, const char *jti, int64_t exp_ms, int *is_new);
 int wd_store__sq_dpop_prune(wd_store *s, int64_t now_ms, unsigned *n);
 int wd_store__sq_dpop_scan(wd_store *s, int64_t now_ms, wd_dpop_cb cb, void *ctx);
 

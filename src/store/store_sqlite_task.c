@@ -488,7 +488,7 @@ out:
 
 typedef struct dpop_job {
   const char *jti;
-  int64_t exp_ms, now_ms;
+  int64_t exp_ms;
   int *is_new;
 } dpop_job;
 
@@ -496,19 +496,18 @@ static int dpop_job_run(sq_conn *c, void *arg) {
   dpop_job *j = arg;
   sqlite3_stmt *q = NULL;
   int rc;
-  /* Insert-or-refresh-if-expired in one statement: two racing requests
-   * with the same jti cannot both see it as new. */
+  /* Insert-if-absent in one statement: two racing requests with the same
+   * proof cannot both see it as new. */
   if ((rc = wd_store__sq_stmt(c, SQ_DPOP_SEEN, &q)) ||
       (rc = wd_store__sq_bind_text(q, 1, j->jti)) || (rc = BIND64(q, 2, j->exp_ms)) ||
-      (rc = BIND64(q, 3, j->now_ms)) || (rc = wd_store__sq_exec(c, SQ_DPOP_SEEN, q)))
+      (rc = wd_store__sq_exec(c, SQ_DPOP_SEEN, q)))
     return rc;
   *j->is_new = sqlite3_changes(c->db) == 1;
   return 0;
 }
 
-int wd_store__sq_dpop_seen(wd_store *st, const char *jti, int64_t exp_ms, int64_t now_ms,
-                           int *is_new) {
-  dpop_job j = {.jti = jti, .exp_ms = exp_ms, .now_ms = now_ms, .is_new = is_new};
+int wd_store__sq_dpop_seen(wd_store *st, const char *jti, int64_t exp_ms, int *is_new) {
+  dpop_job j = {.jti = jti, .exp_ms = exp_ms, .is_new = is_new};
   int rc = wd_store__sq_grouped((sq_store *)st, dpop_job_run, &j);
   if (rc) *is_new = 0;
   return rc;
@@ -570,10 +569,9 @@ int wd_store__sq_apply_fx(sq_conn *c, const wd_store_fx *fx) {
   switch (fx->kind) {
   case WD_STORE_FX_DPOP:
     /* The caller's replay cache already decided the jti is new: store it
-     * whatever an expired row says, so a restart still refuses it. */
+     * so a restart still refuses it (a row already there is as good). */
     if ((rc = wd_store__sq_stmt(c, SQ_DPOP_SEEN, &q)) ||
-        (rc = wd_store__sq_bind_text(q, 1, fx->jti)) || (rc = BIND64(q, 2, fx->exp_ms)) ||
-        (rc = BIND64(q, 3, INT64_MAX)))
+        (rc = wd_store__sq_bind_text(q, 1, fx->jti)) || (rc = BIND64(q, 2, fx->exp_ms)))
       return rc;
     return wd_store__sq_exec(c, SQ_DPOP_SEEN, q);
   case WD_STORE_FX_CALL:

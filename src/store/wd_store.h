@@ -257,10 +257,10 @@ WD_EXTERN int wd_store_token_is_revoked(wd_store *s, const char *jti, int *revok
 
 /* ---- DPoP replay cache ---------------------------------------------------- */
 
-/* Inserts jti with its expiry unless a live entry exists: *is_new = 1 when
- * the jti was not seen (or its entry had expired), 0 for a replay. */
-WD_EXTERN int wd_store_dpop_seen(wd_store *s, const char *jti, int64_t exp_ms, int64_t now_ms,
-                                 int *is_new) WD_WUR;
+/* Records the proof (jti, exp_ms) unless it is recorded: *is_new = 1 when
+ * it was not, 0 for a replay. A proof's exp_ms follows from its iat, so a
+ * replayed proof carries the same pair; entries leave by pruning. */
+WD_EXTERN int wd_store_dpop_seen(wd_store *s, const char *jti, int64_t exp_ms, int *is_new) WD_WUR;
 /* Deletes entries with exp_ms <= now_ms; *n (may be NULL) gets how many. */
 WD_EXTERN int wd_store_dpop_prune(wd_store *s, int64_t now_ms, unsigned *n) WD_WUR;
 /* Calls cb for every entry with exp_ms > now_ms (jti borrowed for the

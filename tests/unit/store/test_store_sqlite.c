@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "store/wd_store.h"
 #include "util/wd_alloc.h"
@@ -98,12 +99,12 @@ static void migrations_idempotent(void **state) {
   int v = 0;
   wd_store *again = NULL;
   assert_int_equal(wd_store_schema_version(f->s, &v), 0);
-  assert_int_equal(v, 1);
+  assert_int_equal(v, 2);
   assert_int_equal(wd_store_migrate(f->s), 0);
   assert_int_equal(wd_store_migrate(f->s), 0);
   assert_int_equal(wd_store_open(f->path, 0, &again), 0); /* a second opener migrates too */
   assert_int_equal(wd_store_schema_version(again, &v), 0);
-  assert_int_equal(v, 1);
+  assert_int_equal(v, 2);
   wd_store_close(again);
 }
 
@@ -463,20 +464,71 @@ static void dpop_replay(void **state) {
   fixture *f = *state;
   int is_new = -1;
   unsigned n = 0;
-  assert_int_equal(wd_store_dpop_seen(f->s, "p1", NOW + 100, NOW, &is_new), 0);
+  assert_int_equal(wd_store_dpop_seen(f->s, "p1", NOW + 100, &is_new), 0);
   assert_int_equal(is_new, 1);
-  assert_int_equal(wd_store_dpop_seen(f->s, "p1", NOW + 100, NOW + 50, &is_new), 0);
+  assert_int_equal(wd_store_dpop_seen(f->s, "p1", NOW + 100, &is_new), 0);
   assert_int_equal(is_new, 0);
-  assert_int_equal(wd_store_dpop_seen(f->s, "p2", NOW + 200, NOW, &is_new), 0);
+  assert_int_equal(wd_store_dpop_seen(f->s, "p2", NOW + 200, &is_new), 0);
   assert_int_equal(is_new, 1);
-  /* once the entry expired, the jti is new again (the proof's own time
-   * window refuses old proofs before they get here) */
-  assert_int_equal(wd_store_dpop_seen(f->s, "p1", NOW + 400, NOW + 100, &is_new), 0);
+  /* a proof signed at another time is another proof, even with the same
+   * jti (only its key holder can sign one; the in-memory replay cache
+   * refuses the jti itself while it is live) */
+  assert_int_equal(wd_store_dpop_seen(f->s, "p1", NOW + 400, &is_new), 0);
   assert_int_equal(is_new, 1);
   assert_int_equal(wd_store_dpop_prune(f->s, NOW + 300, &n), 0);
-  assert_int_equal(n, 1); /* p2 */
-  assert_int_equal(wd_store_dpop_seen(f->s, "p1", NOW + 400, NOW + 300, &is_new), 0);
+  assert_int_equal(n, 2); /* p1 until 100, p2 */
+  assert_int_equal(wd_store_dpop_seen(f->s, "p1", NOW + 400, &is_new), 0);
   assert_int_equal(is_new, 0);
+}
+
+typedef struct seen_jtis {
+  int n;
+} seen_jtis;
+
+static int count_live(void *ctx, const char *jti, int64_t exp_ms) {
+  (void)jti;
+  (void)exp_ms;
+  ((seen_jtis *)ctx)->n++;
+  return 0;
+}
+
+/* A store written by the first schema keeps its live proofs when it
+ * moves to the (expiry, jti) table. */
+static void dpop_migration(void **state) {
+  (void)state;
+  char path[] = "/tmp/warden-mig-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  close(fd);
+  sqlite3 *db = NULL;
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  assert_int_equal(
+      sqlite3_exec(db,
+                   "CREATE TABLE schema_version(version INTEGER PRIMARY KEY,"
+                   " applied_ms INTEGER NOT NULL); INSERT INTO schema_version VALUES(1, 0);"
+                   "CREATE TABLE dpop_jti(jti TEXT PRIMARY KEY, exp_ms INTEGER NOT NULL)"
+                   " WITHOUT ROWID; CREATE INDEX dpop_exp ON dpop_jti(exp_ms);"
+                   "INSERT INTO dpop_jti VALUES('old', 10), ('live', 5000);",
+                   NULL, NULL, NULL),
+      SQLITE_OK);
+  sqlite3_close(db);
+  wd_store *s = NULL;
+  assert_int_equal(wd_store_open(path, 0, &s), 0);
+  int v = 0, is_new = -1;
+  assert_int_equal(wd_store_schema_version(s, &v), 0);
+  assert_int_equal(v, 2);
+  seen_jtis sc = {0};
+  assert_int_equal(wd_store_dpop_scan(s, 100, count_live, &sc), 0);
+  assert_int_equal(sc.n, 1);
+  assert_int_equal(wd_store_dpop_seen(s, "live", 5000, &is_new), 0);
+  assert_int_equal(is_new, 0);
+  wd_store_close(s);
+  unlink(path);
+  for (const char *ext = "-wal"; ext; ext = ext[1] == 'w' ? "-shm" : NULL) {
+    char side[64];
+    (void)snprintf(side, sizeof side, "%s%s", path, ext);
+    unlink(side);
+  }
 }
 
 static void policies(void **state) {
@@ -663,6 +715,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(sessions, setup, teardown),
       cmocka_unit_test_setup_teardown(tokens_and_revocation, setup, teardown),
       cmocka_unit_test_setup_teardown(dpop_replay, setup, teardown),
+      cmocka_unit_test(dpop_migration),
       cmocka_unit_test_setup_teardown(policies, setup, teardown),
       cmocka_unit_test_setup_teardown(settings, setup, teardown),
       cmocka_unit_test_setup_teardown(budget_is_atomic, setup, teardown),
