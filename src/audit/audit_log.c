@@ -10,8 +10,10 @@
  * The thread exists so that a caller need not wait at all (the HTTP
  * layer parks the request instead of a worker thread).
  */
+#define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
 
 #include "audit/audit_int.h"
 #include "util/wd_alloc.h"
@@ -37,6 +39,8 @@ struct wd_audit {
   pthread_cond_t work;  /* the committer waits here for records */
   pthread_cond_t done;  /* synchronous callers wait here */
   pending *head, *tail; /* records not yet taken by the committer */
+  size_t queued;        /* records in head..tail */
+  size_t last_batch;    /* records in the committer's previous batch */
   int stop;
   pthread_t thread;
   int tail_known; /* last_seq/last_hash mirror the store; committer only */
@@ -171,6 +175,41 @@ static void finish(wd_audit *a, pending *batch, int rc, size_t n) {
   }
 }
 
+static int64_t mono_us(void) {
+  struct timespec ts;
+  (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Under concurrent load (the previous batch held more than one record),
+ * waits while records keep arriving, so that more records share a
+ * commit's fixed cost: its fsync, and the pages every batch rewrites (the
+ * log's last leaf and its index, the task's row). With the workers busy
+ * the queue is short whenever a commit ends, and committing at once made
+ * batches of a handful. Waits WD_LIMIT_AUDIT_COMMIT_WAIT_US at most, and
+ * stops after WD_LIMIT_AUDIT_COMMIT_GAP_US with nothing new; a lone
+ * record is committed at once. Called with a->mu held. */
+static void gather(wd_audit *a) {
+  if (a->last_batch < 2) return;
+  int64_t start = mono_us(), now = start, end = start + WD_LIMIT_AUDIT_COMMIT_WAIT_US;
+  while (!a->stop && a->queued < WD_LIMIT_AUDIT_BATCH && now < end) {
+    size_t before = a->queued;
+    int64_t until =
+        now + WD_LIMIT_AUDIT_COMMIT_GAP_US < end ? now + WD_LIMIT_AUDIT_COMMIT_GAP_US : end;
+    /* The condition variable's clock is CLOCK_REALTIME; only the span
+     * matters here, taken from the monotonic clock. */
+    struct timespec ts;
+    (void)clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t ns = ts.tv_nsec + (until - now) * 1000;
+    ts.tv_sec += (time_t)(ns / 1000000000);
+    ts.tv_nsec = (long)(ns % 1000000000);
+    while (a->queued == before && !a->stop && pthread_cond_timedwait(&a->work, &a->mu, &ts) == 0) {
+    }
+    if (a->queued == before) return; /* a gap: whoever was in flight is in */
+    now = mono_us();
+  }
+}
+
 static void *committer_main(void *arg) {
   wd_audit *a = arg;
   pthread_mutex_lock(&a->mu);
@@ -178,6 +217,7 @@ static void *committer_main(void *arg) {
     while (!a->head && !a->stop)
       pthread_cond_wait(&a->work, &a->mu);
     if (!a->head) break; /* stopping with nothing queued */
+    gather(a);
     pending *batch = a->head, *last = batch;
     size_t n = 1;
     while (last->next && n < WD_LIMIT_AUDIT_BATCH) {
@@ -187,6 +227,8 @@ static void *committer_main(void *arg) {
     a->head = last->next;
     if (!a->head) a->tail = NULL;
     last->next = NULL;
+    a->queued -= n;
+    a->last_batch = n;
     pthread_mutex_unlock(&a->mu);
     finish(a, batch, commit_batch(a, batch, n), n);
     pthread_mutex_lock(&a->mu);
@@ -201,6 +243,7 @@ static void enqueue(wd_audit *a, pending *p) {
   else
     a->head = p;
   a->tail = p;
+  a->queued++;
   pthread_cond_signal(&a->work);
 }
 

@@ -61,17 +61,19 @@
 #define WD_LIMIT_CONFIG_FILE_BYTES    (1u << 20)  /* one config file */
 
 /* Store and evidence log (src/store, src/audit) */
-#define WD_LIMIT_STORE_CONNECTIONS   16u         /* pooled SQLite connections per store */
-#define WD_LIMIT_STORE_URL_BYTES     4096u       /* a store URL or database path */
-#define WD_LIMIT_STORE_BUSY_MS       10000u      /* wait for a locked database before failing */
-#define WD_LIMIT_STORE_LIST_ROWS     10000u      /* rows returned by one list call */
-#define WD_LIMIT_STORE_FIELD_BYTES   (64u << 10) /* one stored text field (intent, JWK...) */
-#define WD_LIMIT_STORE_SESSION_SET   1024u       /* distinct values in one session set of a task */
-#define WD_LIMIT_STORE_POLICY_BYTES  (64u * 1024u * 1024u) /* one stored policy-set version */
-#define WD_LIMIT_AUDIT_PAYLOAD_BYTES (256u << 10) /* canonical payload of one evidence record */
-#define WD_LIMIT_AUDIT_BATCH         4096u        /* records written by one group commit */
-#define WD_LIMIT_AUDIT_LINE_BYTES    (512u << 10) /* one JSON line in an exported log */
-#define WD_LIMIT_AUDIT_TRACE_ROWS    1000000u     /* records returned by one trace */
+#define WD_LIMIT_STORE_CONNECTIONS    16u         /* pooled SQLite connections per store */
+#define WD_LIMIT_STORE_URL_BYTES      4096u       /* a store URL or database path */
+#define WD_LIMIT_STORE_BUSY_MS        10000u      /* wait for a locked database before failing */
+#define WD_LIMIT_STORE_LIST_ROWS      10000u      /* rows returned by one list call */
+#define WD_LIMIT_STORE_FIELD_BYTES    (64u << 10) /* one stored text field (intent, JWK...) */
+#define WD_LIMIT_STORE_SESSION_SET    1024u       /* distinct values in one session set of a task */
+#define WD_LIMIT_STORE_POLICY_BYTES   (64u * 1024u * 1024u) /* one stored policy-set version */
+#define WD_LIMIT_AUDIT_PAYLOAD_BYTES  (256u << 10) /* canonical payload of one evidence record */
+#define WD_LIMIT_AUDIT_BATCH          4096u        /* records written by one group commit */
+#define WD_LIMIT_AUDIT_COMMIT_WAIT_US 2000u        /* longest a commit waits for more records */
+#define WD_LIMIT_AUDIT_COMMIT_GAP_US  250u         /* ... and for the next one to arrive */
+#define WD_LIMIT_AUDIT_LINE_BYTES     (512u << 10) /* one JSON line in an exported log */
+#define WD_LIMIT_AUDIT_TRACE_ROWS     1000000u     /* records returned by one trace */
 
 /* Governance service live state (src/gov) */
 #define WD_LIMIT_GOV_REPLAY_ENTRIES (1u << 21)  /* DPoP jtis remembered in memory (24 B each) */
