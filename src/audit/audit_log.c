@@ -41,6 +41,7 @@ struct wd_audit {
   pending *head, *tail; /* records not yet taken by the committer */
   size_t queued;        /* records in head..tail */
   size_t last_batch;    /* records in the committer's previous batch */
+  int gathering;        /* the committer sleeps in gather(): no need to wake it */
   int stop;
   pthread_t thread;
   int tail_known; /* last_seq/last_hash mirror the store; committer only */
@@ -192,6 +193,9 @@ static int64_t mono_us(void) {
 static void gather(wd_audit *a) {
   if (a->last_batch < 2) return;
   int64_t start = mono_us(), now = start, end = start + WD_LIMIT_AUDIT_COMMIT_WAIT_US;
+  /* Appenders leave the committer asleep meanwhile: a wake-up per record
+   * cost more than the wait saved. It looks at the queue once a gap. */
+  a->gathering = 1;
   while (!a->stop && a->queued < WD_LIMIT_AUDIT_BATCH && now < end) {
     size_t before = a->queued;
     int64_t until =
@@ -203,11 +207,12 @@ static void gather(wd_audit *a) {
     int64_t ns = ts.tv_nsec + (until - now) * 1000;
     ts.tv_sec += (time_t)(ns / 1000000000);
     ts.tv_nsec = (long)(ns % 1000000000);
-    while (a->queued == before && !a->stop && pthread_cond_timedwait(&a->work, &a->mu, &ts) == 0) {
+    while (!a->stop && pthread_cond_timedwait(&a->work, &a->mu, &ts) == 0) {
     }
-    if (a->queued == before) return; /* a gap: whoever was in flight is in */
+    if (a->queued == before) break; /* a gap: whoever was in flight is in */
     now = mono_us();
   }
+  a->gathering = 0;
 }
 
 static void *committer_main(void *arg) {
@@ -244,7 +249,7 @@ static void enqueue(wd_audit *a, pending *p) {
     a->head = p;
   a->tail = p;
   a->queued++;
-  pthread_cond_signal(&a->work);
+  if (!a->gathering) pthread_cond_signal(&a->work);
 }
 
 static int check_text(const char *s, int optional) {
