@@ -10,7 +10,9 @@
 #                             [--threads N] [--proofs N] [--server-threads N]
 #                             [--alg ed25519|p256] (the agent's key)
 #                             [--perf REPORT]   (perf profile of the server
-#                                                during the authorize load)
+#                                                during the authorize load;
+#                                                PERF_CG="--call-graph dwarf"
+#                                                and PERF_DATA=FILE refine it)
 #
 # Everything stays on 127.0.0.1; the server's state and policies live in a
 # temporary directory removed at exit. Proofs are single use, so they are
@@ -31,7 +33,7 @@ while (($#)); do
   --server-threads) SERVER_THREADS=$2; shift 2 ;;
   --perf) PROFILE=$2; shift 2 ;;
   --alg) ALG=$2; shift 2 ;;
-  -h | --help) sed -n '4,18p' "$0" | sed 's/^# \{0,1\}//' | head -n -1; exit 0 ;;
+  -h | --help) sed -n '4,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "run.sh: unknown argument $1" >&2; exit 64 ;;
   esac
 done
