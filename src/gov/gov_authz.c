@@ -32,7 +32,14 @@ static int name_ok(const char *s) {
 
 /* A decision waiting for its record, kept in the request arena between
  * the handler's two calls. */
+/* Shared by the parked request and the log's callback; the last of the
+ * two to let go frees it. A request can end without its second call (a
+ * daemon stopped past its shutdown wait while the record was still
+ * queued), and then the callback must not resume it. */
 typedef struct authz_wait {
+  pthread_mutex_t mu;
+  int refs;
+  int gone; /* the request ended: do not resume it */
   wd_http_req *req;
   int rc;
   int64_t seq;
@@ -41,12 +48,46 @@ typedef struct authz_wait {
   int64_t version, before, budget, now;
 } authz_wait;
 
+/* Drops one reference; called with aw->mu held, which it releases. */
+static void aw_release(authz_wait *aw) {
+  int last = --aw->refs == 0;
+  pthread_mutex_unlock(&aw->mu);
+  if (!last) return;
+  pthread_mutex_destroy(&aw->mu);
+  json_decref(aw->policies);
+  json_decref(aw->errors);
+  wd_free(aw);
+}
+
+/* wd_http_on_close: the request ended, answered or not. */
+static void request_closed(void *arg) {
+  authz_wait *aw = arg;
+  pthread_mutex_lock(&aw->mu);
+  aw->gone = 1;
+  aw_release(aw);
+}
+
+static authz_wait *aw_new(wd_http_req *req) {
+  authz_wait *aw = wd_calloc(1, sizeof *aw);
+  if (!aw) return NULL;
+  if (pthread_mutex_init(&aw->mu, NULL) != 0) {
+    wd_free(aw);
+    return NULL;
+  }
+  aw->refs = 1; /* the request's, dropped when it ends */
+  aw->req = req;
+  wd_http_on_close(req, request_closed, aw);
+  return aw;
+}
+
 /* wd_audit_done_cb: on the log's committer thread, so only wake the request. */
 static void decided(void *ctx, int rc, int64_t seq) {
   authz_wait *aw = ctx;
+  pthread_mutex_lock(&aw->mu);
   aw->rc = rc;
   aw->seq = seq;
-  wd_http_resume(aw->req);
+  if (!aw->gone) wd_http_resume(aw->req);
+  aw_release(aw);
 }
 
 /* The call's arguments as the evidence log can hold them: its canonical
@@ -253,9 +294,8 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
   fx[nfx].tool = added & 1u ? tool : NULL;
   fx[nfx].classification = added & 2u ? cls : NULL;
   fx[nfx++].destination = added & 4u ? dest : NULL;
-  authz_wait *aw = wd_arena_calloc(req->arena, 1, sizeof *aw);
+  authz_wait *aw = aw_new(req);
   if (aw) {
-    aw->req = req;
     aw->allow = d.allow;
     aw->policies = json_incref(d.policies);
     aw->errors = json_incref(d.errors);
@@ -273,8 +313,10 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
     /* The worker thread serves other connections while the record waits
      * for its group commit; decided() wakes this request. */
     wd_http_suspend(req);
+    aw->refs++; /* the callback's */
     rc = wd_audit_append_json_async(g->audit, WD_AUDIT_AUTHZ_DECISION, w->agent.id, w->task_id, p,
                                     fx, nfx, decided, aw);
+    if (rc) aw->refs--; /* never queued: no callback */
   }
   pthread_mutex_unlock(&lt->mu);
   wd_gov__live_put(g->live, lt);
@@ -303,9 +345,6 @@ static int answer(wd_gov *g, wd_http_resp *resp, wd_gov__who *w) {
                      (json_int_t)aw->version, "decision_id", sid);
     if (!body) rc = -WD_E_NOMEM;
   }
-  json_decref(aw->policies);
-  json_decref(aw->errors);
-  aw->policies = aw->errors = NULL;
   /* The live entry counted what the store did not take: reload it. */
   if (aw->rc) wd_gov__live_forget(g->live, w->task_id);
   /* Unrecorded decisions are never answered: a log failure is a 500. */

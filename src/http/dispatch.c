@@ -37,8 +37,25 @@ typedef struct reqctx {
   const wd_http_route *route;
   wd_buf body;
   phase ph;
-  int too_big; /* body passed the cap: further bytes are dropped unread */
+  int too_big;                 /* body passed the cap: further bytes are dropped unread */
+  void (*on_close)(void *arg); /* wd_http_on_close */
+  void *on_close_arg;
+  struct reqctx *susp_prev, *susp_next; /* in srv->susp while suspended */
+  int in_susp;
 } reqctx;
+
+/* With srv->susp_mu held. */
+static void susp_unlink(reqctx *x) {
+  wd_http_server *s = x->srv;
+  if (!x->in_susp) return;
+  if (x->susp_prev)
+    x->susp_prev->susp_next = x->susp_next;
+  else
+    s->susp = x->susp_next;
+  if (x->susp_next) x->susp_next->susp_prev = x->susp_prev;
+  x->susp_prev = x->susp_next = NULL;
+  x->in_susp = 0;
+}
 
 /* ---- building the request ---- */
 
@@ -240,12 +257,45 @@ static enum MHD_Result call_handler(reqctx *x, struct MHD_Connection *c);
 
 void wd_http_suspend(wd_http_req *req) {
   reqctx *x = (reqctx *)(void *)req;
+  wd_http_server *s = x->srv;
+  pthread_mutex_lock(&s->susp_mu);
+  x->susp_prev = NULL;
+  x->susp_next = s->susp;
+  if (s->susp) s->susp->susp_prev = x;
+  s->susp = x;
+  x->in_susp = 1;
   MHD_suspend_connection(x->conn);
+  pthread_mutex_unlock(&s->susp_mu);
 }
 
 void wd_http_resume(wd_http_req *req) {
   reqctx *x = (reqctx *)(void *)req;
-  MHD_resume_connection(x->conn);
+  wd_http_server *s = x->srv;
+  pthread_mutex_lock(&s->susp_mu);
+  /* Not in the list: shutdown already woke it, and a second resume of
+   * one suspension is not allowed. */
+  if (x->in_susp) {
+    susp_unlink(x);
+    MHD_resume_connection(x->conn);
+  }
+  pthread_mutex_unlock(&s->susp_mu);
+}
+
+void wd_http__resume_all(wd_http_server *s) {
+  pthread_mutex_lock(&s->susp_mu);
+  while (s->susp) {
+    reqctx *x = s->susp;
+    x->req.abandoned = 1;
+    susp_unlink(x);
+    MHD_resume_connection(x->conn);
+  }
+  pthread_mutex_unlock(&s->susp_mu);
+}
+
+void wd_http_on_close(wd_http_req *req, void (*fn)(void *arg), void *arg) {
+  reqctx *x = (reqctx *)(void *)req;
+  x->on_close = fn;
+  x->on_close_arg = arg;
 }
 
 static enum MHD_Result final_call(reqctx *x, struct MHD_Connection *c) {
@@ -314,6 +364,9 @@ enum MHD_Result wd_http__access(void *cls, struct MHD_Connection *c, const char 
   if (x->ph == PH_SUSPENDED) {
     x->ph = PH_DONE;
     x->req.resumed = 1;
+    /* Woken by a stopping server, the work unfinished: never let the
+     * handler answer as if it had finished. */
+    if (x->req.abandoned) return send_error(x, c, 503, "unavailable", NULL, "server is stopping");
     return call_handler(x, c);
   }
   if (x->ph == PH_DONE) {
@@ -346,6 +399,10 @@ void wd_http__completed(void *cls, struct MHD_Connection *c, void **con_cls,
   reqctx *x = *con_cls;
   if (!x) return;
   *con_cls = NULL;
+  if (x->on_close) x->on_close(x->on_close_arg);
+  pthread_mutex_lock(&s->susp_mu);
+  susp_unlink(x);
+  pthread_mutex_unlock(&s->susp_mu);
   json_decref(x->req.json);
   json_decref(x->resp._body);
   wd_buf_free(&x->body);

@@ -6,6 +6,7 @@
 #ifndef WD_HTTP_INT_H
 #define WD_HTTP_INT_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 
@@ -22,7 +23,15 @@ struct wd_http_server {
   uint16_t port;
   atomic_uint inflight; /* requests between first callback and completion */
   int quiesced;
+  /* Suspended requests not yet resumed: MHD refuses to stop with any, so
+   * shutdown wakes those still parked past its wait. */
+  pthread_mutex_t susp_mu;
+  struct reqctx *susp;
 };
+
+/* Resumes every request still suspended and marks it abandoned
+ * (wd_http_req.abandoned): called by shutdown before the daemon stops. */
+void wd_http__resume_all(wd_http_server *s);
 
 /* MHD_AccessHandlerCallback: cls is the wd_http_server. */
 enum MHD_Result wd_http__access(void *cls, struct MHD_Connection *c, const char *url,

@@ -89,9 +89,14 @@ int wd_http_server_start(const wd_http_opts *opts, wd_http_server **out) {
                     ? opts->max_body
                     : WD_LIMIT_HTTP_BODY_BYTES;
   atomic_init(&s->inflight, 0u);
+  if (pthread_mutex_init(&s->susp_mu, NULL) != 0) {
+    wd_free(s);
+    return -WD_E_NOMEM;
+  }
   s->nroutes = nb + opts->nroutes;
   s->routes = wd_calloc(s->nroutes ? s->nroutes : 1, sizeof *s->routes);
   if (!s->routes) {
+    pthread_mutex_destroy(&s->susp_mu);
     wd_free(s);
     return -WD_E_NOMEM;
   }
@@ -108,6 +113,7 @@ int wd_http_server_start(const wd_http_opts *opts, wd_http_server **out) {
                        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WD_LIMIT_HTTP_CONN_MEMORY,
                        MHD_OPTION_NOTIFY_COMPLETED, wd_http__completed, s, MHD_OPTION_END);
   if (!s->daemon) {
+    pthread_mutex_destroy(&s->susp_mu);
     wd_free(s->routes);
     wd_free(s);
     return -WD_E_IO;
@@ -145,6 +151,7 @@ int wd_http_server_shutdown(wd_http_server *s, unsigned wait_ms) {
   }
   if (atomic_load(&s->inflight) > 0) rc = -WD_E_INTERNAL;
   if (s->opts.flush) s->opts.flush(s->opts.svc);
+  wd_http__resume_all(s);
   MHD_stop_daemon(s->daemon);
   s->daemon = NULL;
   return rc;
@@ -153,6 +160,7 @@ int wd_http_server_shutdown(wd_http_server *s, unsigned wait_ms) {
 void wd_http_server_free(wd_http_server *s) {
   if (!s) return;
   (void)wd_http_server_shutdown(s, WD_LIMIT_HTTP_SHUTDOWN_WAIT_S * 1000u);
+  pthread_mutex_destroy(&s->susp_mu);
   wd_free(s->routes);
   wd_free(s);
 }

@@ -46,6 +46,7 @@ typedef struct wd_http_req {
   wd_http_auth auth; /* auth class of the matched route */
   void *auth_ctx;    /* set by the auth callback for the handler (e.g. the agent) */
   int resumed;       /* non-zero on the handler's second call, after wd_http_resume */
+  int abandoned;     /* resumed by a stopping server, not by the work: fail closed */
   wd_arena *arena;   /* request arena; handlers may allocate from it */
   const struct wd_http_server *_srv;
 } wd_http_req;
@@ -131,6 +132,12 @@ void wd_http_server_free(wd_http_server *s);
 void wd_http_suspend(wd_http_req *req);
 /* Wakes a suspended request; callable from any thread, once. */
 void wd_http_resume(wd_http_req *req);
+/* fn(arg) runs once when the request ends, answered or not (a closed
+ * connection, a daemon stopping with the request still suspended), on an
+ * MHD thread and before the request's memory is freed; after it returns
+ * the request must not be resumed. One per request: a later call
+ * replaces it. */
+void wd_http_on_close(wd_http_req *req, void (*fn)(void *arg), void *arg);
 
 /* ---- request helpers (request.c) ---- */
 
