@@ -130,7 +130,7 @@ int cedar_authorize(const cedar_policyset *ps, const cedar_entities *es, const c
   int rc = -WD_E_NOMEM;
   r.cx.arena = wd_arena_new(WD_LIMIT_VALUE_BYTES);
   if (!r.cx.arena) goto done;
-  rc = cedar__index_candidates(ps->index, es, rq, visit, &r);
+  rc = cedar__index_candidates(ps->index, es, rq, &r.cx, &r.memo, visit, &r);
   if (rc == 0) rc = respond(&r, out);
 done:
   plist_free(&r.permits);

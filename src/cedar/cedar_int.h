@@ -457,6 +457,8 @@ int cedar__policy_eval(cedar__evalctx *cx, const cedar__policy *p, int *sat);
 /* ======================================================================== */
 
 typedef struct cedar__index cedar__index;
+/* Per-request values of the guard paths (index_guard.c). */
+typedef struct cedar__guardmemo cedar__guardmemo;
 
 struct cedar_policyset {
   _Atomic long refs;
@@ -482,12 +484,15 @@ int cedar__psbuilder_add(cedar_psbuilder *b, cedar__policy *p, cedar_diags *diag
  * cedar__index_free). */
 int cedar__index_build(const cedar_policyset *ps, cedar__index **out);
 void cedar__index_free(cedar__index *ix);
-/* Calls fn for every policy whose scope may match rq (a superset of the
- * matching ones; never misses one). Stops early if fn returns non-zero and
- * returns that value. */
+/* Calls fn, in policy order, for every policy that may be satisfied by rq
+ * or may error on it (a superset; never misses one): those whose scope may
+ * match, less those filed under a guard whose path has a value other
+ * than their literal. cx evaluates guard paths, whose values *memo keeps
+ * for the request (see cedar__guard_false). Stops early if fn returns
+ * non-zero and returns that value. */
 int cedar__index_candidates(const cedar__index *ix, const cedar_entities *es,
-                            const cedar_request *rq, int (*fn)(void *arg, const cedar__policy *p),
-                            void *arg);
+                            const cedar_request *rq, cedar__evalctx *cx, cedar__guardmemo **memo,
+                            int (*fn)(void *arg, const cedar__policy *p), void *arg);
 
 /* Guards (index_guard.c): per policy, the `path == literal` its first
  * clause starts with, when it has one; every array lives in the arena
@@ -504,8 +509,6 @@ typedef struct cedar__guards {
   uint32_t npaths;
 } cedar__guards;
 
-/* Per-request values of the guard paths, in the request's arena. */
-typedef struct cedar__guardmemo cedar__guardmemo;
 
 int cedar__guards_build(wd_arena *a, cedar__policy *const *policies, uint32_t n,
                         cedar__guards *out);
@@ -516,6 +519,16 @@ int cedar__guards_build(wd_arena *a, cedar__policy *const *policies, uint32_t n,
  * each path's value for the rest of the request. */
 int cedar__guard_false(const cedar__guards *g, cedar__evalctx *cx, cedar__guardmemo **memo,
                        const cedar__policy *p);
+/* The request's value of guard path `path` (an id + 1, as in
+ * cedar__guard.path): 1 with *v set (in the memo), 0 when the path
+ * errors, or -WD_E_NOMEM. */
+int cedar__guard_value(const cedar__guards *g, cedar__evalctx *cx, cedar__guardmemo **memo,
+                       uint32_t path, const cedar__val **v);
+/* Appends to out bytes that are equal for two values exactly when Cedar's
+ * == holds between them, for the kinds a guard literal can have. 0, 1
+ * when v's kind is not one of those (it equals no literal), or an error
+ * from out. */
+int cedar__guard_key(const cedar__val *v, wd_buf *out);
 /* The guards of an index's policies; NULL for no index. */
 const cedar__guards *cedar__index_guards(const cedar__index *ix);
 

@@ -26,6 +26,13 @@ struct cedar__index {
   wd_map *by_uid[DIM__COUNT]; /* encoded uid -> node list */
   node *always;
   cedar__guards guards;
+  /* Policies the scope would file under their action or on "always", and
+   * which have a guard, are filed by guard instead, so that those whose
+   * literal differs from the request's value are never gathered: per
+   * guard path, literal key -> node list, and every such policy (for a
+   * path that errors). Indexed by path id. */
+  wd_map **by_lit;
+  node **by_path;
 };
 
 /* A uid as one byte string: type length, type, id (ids may hold NULs). */
@@ -82,9 +89,126 @@ static void scope_uids(const cedar__policy *p, const cedar__scope *s, const ceda
   }
 }
 
-static int file_policy(cedar__index *ix, const cedar__policy *p) {
+/* Files p under its guard's literal; 1 when the literal is too long to be
+ * a key (p is then filed by scope). */
+static int file_by_guard(cedar__index *ix, const cedar__policy *p, const cedar__guard *gd) {
+  wd_buf k;
+  wd_buf_init(&k, WD_LIMIT_VALUE_BYTES);
+  int rc = cedar__guard_key(gd->lit, &k);
+  if (rc == -WD_E_TOOBIG) rc = 1;
+  if (rc == 0) {
+    size_t n = wd_buf_len(&k);
+    unsigned char *key = wd_arena_alloc(ix->arena, n ? n : 1);
+    if (!key) {
+      rc = -WD_E_NOMEM;
+    } else {
+      if (n) memcpy(key, wd_buf_str(&k), n);
+      wd_map *m = ix->by_lit[gd->path - 1];
+      node *head = wd_map_get(m, key, n);
+      rc = push(ix->arena, &head, p);
+      if (rc == 0) rc = wd_map_put(m, key, n, head);
+      if (rc == 0) rc = push(ix->arena, &ix->by_path[gd->path - 1], p);
+    }
+  }
+  wd_buf_free(&k);
+  return rc;
+}
+
+/* While building: how many policies each action key and each guard
+ * literal would hold, so that a guarded policy goes under the shorter of
+ * its two lists (a rule copied per operation under `action in
+ * Action::"tool"` is best found by its literal; a thousand actions that
+ * share one literal, by action). */
+typedef struct counts {
+  wd_arena *keys;
+  wd_map *act, *lit;
+} counts;
+
+static int lit_key(const cedar__guard *gd, wd_buf *k) {
+  int rc = wd_buf_add(k, &gd->path, sizeof gd->path);
+  return rc ? rc : cedar__guard_key(gd->lit, k);
+}
+
+static uintptr_t count_of(const wd_map *m, const void *k, size_t n) {
+  return (uintptr_t)wd_map_get(m, k, n);
+}
+
+static int count_add(counts *c, wd_map *m, const void *k, size_t n) {
+  uintptr_t have = count_of(m, k, n);
+  unsigned char *key = wd_arena_alloc(c->keys, n ? n : 1);
+  if (!key) return -WD_E_NOMEM;
+  if (n) memcpy(key, k, n);
+  return wd_map_put(m, key, n, (void *)(have + 1));
+}
+
+/* The action uids p would be filed under (n = 0: none, "always"), when
+ * its principal and resource pin nothing. */
+static void action_uids(const cedar__policy *p, const cedar__uid *const **v, uint32_t *n,
+                        const cedar__uid **one) {
+  const cedar__uid *const *pv = NULL;
+  const cedar__uid *pone = NULL;
+  uint32_t pn = 0, rn = 0;
+  scope_uids(p, &p->principal, &pv, &pn, &pone);
+  scope_uids(p, &p->resource, &pv, &rn, &pone);
+  *n = 0;
+  if (pn || rn) return;
+  scope_uids(p, &p->action, v, n, one);
+}
+
+/* The cost of p's action lists, or UINTPTR_MAX for "always". */
+static uintptr_t action_cost(const counts *c, const cedar__policy *p) {
+  const cedar__uid *const *v = NULL;
+  const cedar__uid *one = NULL;
+  uint32_t n = 0;
+  action_uids(p, &v, &n, &one);
+  if (n == 0) return UINTPTR_MAX;
+  uintptr_t sum = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    unsigned char buf[512];
+    size_t kn = key_len(v[i]);
+    if (kn > sizeof buf) return UINTPTR_MAX;
+    key_fill(buf, v[i]);
+    sum += count_of(c->act, buf, kn);
+  }
+  return sum;
+}
+
+static int count_policy(counts *c, const cedar__guards *g, const cedar__policy *p) {
+  const cedar__uid *const *v = NULL;
+  const cedar__uid *one = NULL;
+  uint32_t n = 0;
+  int rc = 0;
+  action_uids(p, &v, &n, &one);
+  for (uint32_t i = 0; rc == 0 && i < n; i++) {
+    unsigned char buf[512];
+    size_t kn = key_len(v[i]);
+    if (kn > sizeof buf) continue;
+    key_fill(buf, v[i]);
+    rc = count_add(c, c->act, buf, kn);
+  }
+  if (rc || p->pos >= g->npos || !g->by_pos[p->pos].path) return rc;
+  wd_buf k;
+  wd_buf_init(&k, WD_LIMIT_VALUE_BYTES);
+  rc = lit_key(&g->by_pos[p->pos], &k);
+  if (rc == 0) rc = count_add(c, c->lit, wd_buf_str(&k), wd_buf_len(&k));
+  wd_buf_free(&k);
+  return rc == -WD_E_TOOBIG || rc == 1 ? 0 : rc;
+}
+
+/* Whether p goes under its guard's literal rather than its action lists. */
+static int by_guard(const counts *c, const cedar__guard *gd, const cedar__policy *p) {
+  wd_buf k;
+  wd_buf_init(&k, WD_LIMIT_VALUE_BYTES);
+  uintptr_t gcost = lit_key(gd, &k) == 0 ? count_of(c->lit, wd_buf_str(&k), wd_buf_len(&k)) : 0;
+  wd_buf_free(&k);
+  return gcost > 0 && gcost < action_cost(c, p);
+}
+
+static int file_policy(cedar__index *ix, const counts *c, const cedar__policy *p) {
   const cedar__scope *sc[DIM__COUNT] = {&p->principal, &p->action, &p->resource};
   static const int order[] = {DIM_PRINCIPAL, DIM_RESOURCE, DIM_ACTION};
+  const cedar__guards *g = &ix->guards;
+  const cedar__guard *gd = p->pos < g->npos && g->by_pos[p->pos].path ? &g->by_pos[p->pos] : NULL;
   for (size_t o = 0; o < sizeof order / sizeof order[0]; o++) {
     const cedar__uid *const *v = NULL;
     const cedar__uid *one = NULL;
@@ -92,19 +216,29 @@ static int file_policy(cedar__index *ix, const cedar__policy *p) {
     int dim = order[o];
     scope_uids(p, sc[dim], &v, &n, &one);
     if (n == 0) continue;
+    /* A principal or resource uid is the more selective key. */
+    if (dim == DIM_ACTION && gd && by_guard(c, gd, p)) {
+      int rc = file_by_guard(ix, p, gd);
+      if (rc != 1) return rc;
+    }
     for (uint32_t i = 0; i < n; i++) {
       int rc = file_under(ix, dim, v[i], p);
       if (rc) return rc;
     }
     return 0;
   }
-  return push(ix->arena, &ix->always, p);
+  int rc = gd ? file_by_guard(ix, p, gd) : 1;
+  return rc == 1 ? push(ix->arena, &ix->always, p) : rc;
 }
 
 void cedar__index_free(cedar__index *ix) {
   if (!ix) return;
   for (int d = 0; d < DIM__COUNT; d++)
     wd_map_free(ix->by_uid[d]);
+  for (uint32_t i = 0; ix->by_lit && i < ix->guards.npaths; i++)
+    wd_map_free(ix->by_lit[i]);
+  wd_free(ix->by_lit);
+  wd_free(ix->by_path);
   wd_arena_free(ix->arena);
   wd_free(ix);
 }
@@ -118,9 +252,25 @@ int cedar__index_build(const cedar_policyset *ps, cedar__index **out) {
   if (!ix->arena) goto fail;
   for (int d = 0; d < DIM__COUNT; d++)
     if (!(ix->by_uid[d] = wd_map_new())) goto fail;
-  for (uint32_t i = 0; i < ps->npolicies; i++)
-    if ((rc = file_policy(ix, ps->policies[i]))) goto fail;
   if ((rc = cedar__guards_build(ix->arena, ps->policies, ps->npolicies, &ix->guards))) goto fail;
+  if (ix->guards.npaths) {
+    rc = -WD_E_NOMEM;
+    ix->by_lit = wd_calloc(ix->guards.npaths, sizeof *ix->by_lit);
+    ix->by_path = wd_calloc(ix->guards.npaths, sizeof *ix->by_path);
+    if (!ix->by_lit || !ix->by_path) goto fail;
+    for (uint32_t i = 0; i < ix->guards.npaths; i++)
+      if (!(ix->by_lit[i] = wd_map_new())) goto fail;
+  }
+  counts c = {wd_arena_new(WD_LIMIT_POLICYSET_BYTES), wd_map_new(), wd_map_new()};
+  rc = c.keys && c.act && c.lit ? 0 : -WD_E_NOMEM;
+  for (uint32_t i = 0; rc == 0 && ix->by_path && i < ps->npolicies; i++)
+    rc = count_policy(&c, &ix->guards, ps->policies[i]);
+  for (uint32_t i = 0; rc == 0 && i < ps->npolicies; i++)
+    rc = file_policy(ix, &c, ps->policies[i]);
+  wd_map_free(c.act);
+  wd_map_free(c.lit);
+  wd_arena_free(c.keys);
+  if (rc) goto fail;
   *out = ix;
   return 0;
 fail:
@@ -250,9 +400,33 @@ static int by_pos(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+/* The policies filed by guard that the request's path values leave in. */
+static int gather_guarded(gather *g, const cedar__index *ix, cedar__evalctx *cx,
+                          cedar__guardmemo **memo) {
+  int rc = 0;
+  for (uint32_t i = 0; rc == 0 && i < ix->guards.npaths; i++) {
+    if (!ix->by_path[i]) continue;
+    const cedar__val *v = NULL;
+    /* Without an evaluation context, nothing is ruled out. */
+    rc = cx && memo ? cedar__guard_value(&ix->guards, cx, memo, i + 1, &v) : 0;
+    if (rc < 0) break;
+    if (rc == 0) { /* the path errors: every such policy errs, and says so */
+      rc = gather_list(g, ix->by_path[i]);
+      continue;
+    }
+    wd_buf k;
+    wd_buf_init(&k, WD_LIMIT_VALUE_BYTES);
+    rc = cedar__guard_key(v, &k);
+    if (rc == 0) rc = gather_list(g, wd_map_get(ix->by_lit[i], wd_buf_str(&k), wd_buf_len(&k)));
+    if (rc == 1 || rc == -WD_E_TOOBIG) rc = 0; /* equal to no literal */
+    wd_buf_free(&k);
+  }
+  return rc;
+}
+
 int cedar__index_candidates(const cedar__index *ix, const cedar_entities *es,
-                            const cedar_request *rq, int (*fn)(void *arg, const cedar__policy *p),
-                            void *arg) {
+                            const cedar_request *rq, cedar__evalctx *cx, cedar__guardmemo **memo,
+                            int (*fn)(void *arg, const cedar__policy *p), void *arg) {
   if (!ix || !rq || !fn) return -WD_E_INVAL;
   gather g;
   g.v = g.small;
@@ -263,6 +437,7 @@ int cedar__index_candidates(const cedar__index *ix, const cedar_entities *es,
   for (int d = 0; rc == 0 && d < DIM__COUNT; d++)
     if (wd_map_count(ix->by_uid[d]) && var[d]->kind == CEDAR__V_ENTITY)
       rc = lookup_with_ancestors(&g, ix->by_uid[d], es, var[d]->u.uid);
+  if (rc == 0 && ix->by_path) rc = gather_guarded(&g, ix, cx, memo);
   if (rc == 0 && g.n > SORT_MAX) {
     /* Many candidates: placing them by position is linear where a sort
      * is not (the per-call cost of a big policy set). */

@@ -111,10 +111,8 @@ done:
   return rc;
 }
 
-int cedar__guard_false(const cedar__guards *g, cedar__evalctx *cx, cedar__guardmemo **memo,
-                       const cedar__policy *p) {
-  if (!g || p->pos >= g->npos || g->by_pos[p->pos].path == 0) return 0;
-  const cedar__guard *gd = &g->by_pos[p->pos];
+int cedar__guard_value(const cedar__guards *g, cedar__evalctx *cx, cedar__guardmemo **memo,
+                       uint32_t path, const cedar__val **v) {
   if (!*memo) {
     cedar__guardmemo *m = wd_arena_alloc(cx->arena, sizeof *m);
     memo_slot *s = m ? wd_arena_alloc(cx->arena, g->npaths * sizeof *s) : NULL;
@@ -123,13 +121,50 @@ int cedar__guard_false(const cedar__guards *g, cedar__evalctx *cx, cedar__guardm
     m->slot = s;
     *memo = m;
   }
-  memo_slot *s = &(*memo)->slot[gd->path - 1];
+  memo_slot *s = &(*memo)->slot[path - 1];
   if (s->state == MEMO_UNKNOWN) {
     cx->depth = 0;
-    int rc = cedar__eval(cx, g->paths[gd->path - 1], &s->v);
+    int rc = cedar__eval(cx, g->paths[path - 1], &s->v);
     if (rc && rc != -WD_E_EVAL) return rc;
     s->state = rc ? MEMO_ERROR : MEMO_VALUE;
     cx->err[0] = '\0';
   }
-  return s->state == MEMO_VALUE && cedar__val_eq(&s->v, gd->lit) != 1;
+  *v = &s->v;
+  return s->state == MEMO_VALUE;
+}
+
+int cedar__guard_false(const cedar__guards *g, cedar__evalctx *cx, cedar__guardmemo **memo,
+                       const cedar__policy *p) {
+  if (!g || p->pos >= g->npos || g->by_pos[p->pos].path == 0) return 0;
+  const cedar__guard *gd = &g->by_pos[p->pos];
+  const cedar__val *v = NULL;
+  int rc = cedar__guard_value(g, cx, memo, gd->path, &v);
+  return rc <= 0 ? rc : cedar__val_eq(v, gd->lit) != 1;
+}
+
+int cedar__guard_key(const cedar__val *v, wd_buf *out) {
+  char kind = (char)('0' + (int)v->kind);
+  int rc = wd_buf_add(out, &kind, 1);
+  switch (v->kind) {
+  case CEDAR__V_BOOL: {
+    char b = v->u.b ? 1 : 0;
+    return rc ? rc : wd_buf_add(out, &b, 1);
+  }
+  case CEDAR__V_LONG: return rc ? rc : wd_buf_add(out, &v->u.i, sizeof v->u.i);
+  case CEDAR__V_STRING: return rc ? rc : v->u.s.n ? wd_buf_add(out, v->u.s.p, v->u.s.n) : 0;
+  case CEDAR__V_ENTITY: {
+    const cedar__uid *u = v->u.uid;
+    uint32_t tn = u->type.n;
+    if (!rc) rc = wd_buf_add(out, &tn, sizeof tn);
+    if (!rc && tn) rc = wd_buf_add(out, u->type.p, tn);
+    return rc ? rc : u->id.n ? wd_buf_add(out, u->id.p, u->id.n) : 0;
+  }
+  case CEDAR__V_SET:
+  case CEDAR__V_RECORD:
+  case CEDAR__V_DECIMAL:
+  case CEDAR__V_IPADDR:
+  case CEDAR__V_DATETIME:
+  case CEDAR__V_DURATION: break;
+  }
+  return rc ? rc : 1; /* no literal has this kind: equal to none */
 }

@@ -109,7 +109,7 @@ static void matches_linear_scan(void **state) {
       seen s;
       memset(&s, 0, sizeof s);
       s.cx = &cx;
-      rc = cedar__index_candidates(ps->index, es, &rq, collect, &s);
+      rc = cedar__index_candidates(ps->index, es, &rq, &cx, NULL, collect, &s);
       size_t k = 0, mismatch = rc != 0;
       for (uint32_t i = 0; i < ps->npolicies; i++) {
         if (!cedar__scope_matches(&cx, ps->policies[i])) continue;
@@ -157,7 +157,7 @@ static void pinned_principals_give_one_candidate(void **state) {
   seen s;
   memset(&s, 0, sizeof s);
   s.cx = &cx;
-  assert_int_equal(cedar__index_candidates(ps->index, NULL, &rq, collect, &s), 0);
+  assert_int_equal(cedar__index_candidates(ps->index, NULL, &rq, &cx, NULL, collect, &s), 0);
   assert_int_equal(s.calls, 1);
   assert_int_equal(s.n, 1);
   wd_arena_free(a);

@@ -5,8 +5,9 @@
  * literals of every kind; either side of the ==), the authorizer's
  * decision, determining policies and errors equal those of evaluating
  * every policy in order, in strict and in Cedar mode; policies sharing a
- * path are recognized as one guard; and a thousand guarded forbids decide
- * like the one whose literal matches.
+ * path are recognized as one guard; a thousand guarded forbids decide
+ * like the one whose literal matches; and the index files a guarded
+ * policy under the shorter of its literal's and its action's lists.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -226,8 +227,65 @@ static void many_guarded_forbids(void **state) {
   wd_buf_free(&src);
 }
 
+static int count_visit(void *arg, const cedar__policy *p) {
+  (void)p;
+  (*(int *)arg)++;
+  return 0;
+}
+
+/* How many candidates the index hands out for one request. */
+static int candidates(const cedar_policyset *ps, const char *action, const char *ctx) {
+  cedar_request *rq = NULL;
+  assert_int_equal(cedar_request_new("A::\"a\"", action, "T::\"t\"", ctx, strlen(ctx), NULL, &rq,
+                                     NULL),
+                   0);
+  cedar__evalctx cx;
+  memset(&cx, 0, sizeof cx);
+  cx.arena = wd_arena_new(1u << 20);
+  cx.rq = rq;
+  cedar__guardmemo *memo = NULL;
+  int n = 0;
+  assert_int_equal(cedar__index_candidates(ps->index, NULL, rq, &cx, &memo, count_visit, &n), 0);
+  wd_arena_free(cx.arena);
+  cedar_request_free(rq);
+  return n;
+}
+
+static cedar_policyset *build(const char *fmt, int count) {
+  wd_buf src;
+  wd_buf_init(&src, 1u << 22);
+  for (int i = 0; i < count; i++)
+    assert_int_equal(wd_buf_addf(&src, fmt, i, i), 0);
+  cedar_policyset *ps = NULL;
+  assert_int_equal(cedar_policyset_parse(wd_buf_str(&src), wd_buf_len(&src), &ps, NULL), 0);
+  wd_buf_free(&src);
+  return ps;
+}
+
+/* A guarded policy is filed under the shorter of its lists: its literal
+ * when many policies share its action, its action when many share its
+ * literal; a path that errors hands out every policy filed by it. */
+static void filing_takes_the_shorter_list(void **state) {
+  (void)state;
+  cedar_policyset *per_op = build("forbid(principal, action in Action::\"tool\", resource) when "
+                                  "{ context.op == \"op-%d\" && %d > 0 };\n",
+                                  1000);
+  assert_int_equal(candidates(per_op, "Action::\"tool\"", "{\"op\":\"op-7\"}"), 1);
+  assert_int_equal(candidates(per_op, "Action::\"tool\"", "{\"op\":\"read\"}"), 0);
+  assert_int_equal(candidates(per_op, "Action::\"tool\"", "{\"op\":7}"), 0);
+  assert_int_equal(candidates(per_op, "Action::\"tool\"", "{}"), 1000);
+  cedar_policyset_unref(per_op);
+  cedar_policyset *per_action = build("permit(principal, action == Action::\"a%d\", resource) "
+                                      "when { context.op == \"same\" && %d > 0 };\n",
+                                      1000);
+  assert_int_equal(candidates(per_action, "Action::\"a7\"", "{\"op\":\"same\"}"), 1);
+  assert_int_equal(candidates(per_action, "Action::\"a7\"", "{}"), 1);
+  cedar_policyset_unref(per_action);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(filing_takes_the_shorter_list),
       cmocka_unit_test(same_as_linear_scan),
       cmocka_unit_test(shared_paths),
       cmocka_unit_test(many_guarded_forbids),
