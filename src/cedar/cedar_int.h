@@ -509,7 +509,6 @@ typedef struct cedar__guards {
   uint32_t npaths;
 } cedar__guards;
 
-
 int cedar__guards_build(wd_arena *a, cedar__policy *const *policies, uint32_t n,
                         cedar__guards *out);
 /* 1 when p's guard path evaluates, without error, to a value other than

@@ -236,9 +236,8 @@ static int count_visit(void *arg, const cedar__policy *p) {
 /* How many candidates the index hands out for one request. */
 static int candidates(const cedar_policyset *ps, const char *action, const char *ctx) {
   cedar_request *rq = NULL;
-  assert_int_equal(cedar_request_new("A::\"a\"", action, "T::\"t\"", ctx, strlen(ctx), NULL, &rq,
-                                     NULL),
-                   0);
+  assert_int_equal(
+      cedar_request_new("A::\"a\"", action, "T::\"t\"", ctx, strlen(ctx), NULL, &rq, NULL), 0);
   cedar__evalctx cx;
   memset(&cx, 0, sizeof cx);
   cx.arena = wd_arena_new(1u << 20);

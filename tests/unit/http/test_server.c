@@ -546,10 +546,9 @@ static void bad_options_refused(void **state) {
 int main(void) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(statuses_and_bodies), cmocka_unit_test(oom_never_crashes),
-      cmocka_unit_test(fifty_concurrent),    cmocka_unit_test(slow_request_survives_shutdown),
-      cmocka_unit_test(parked_requests_close),
-      cmocka_unit_test(bad_options_refused),
+      cmocka_unit_test(statuses_and_bodies),   cmocka_unit_test(oom_never_crashes),
+      cmocka_unit_test(fifty_concurrent),      cmocka_unit_test(slow_request_survives_shutdown),
+      cmocka_unit_test(parked_requests_close), cmocka_unit_test(bad_options_refused),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   curl_global_cleanup();
