@@ -21,10 +21,8 @@
 
 static int ath_of(const char *token, char out[WD_IDENT_JKT_LEN + 1]) {
   uint8_t md[32];
-  unsigned int n = 0;
-  if (EVP_Digest(token, strlen(token), md, &n, EVP_sha256(), NULL) != 1 || n != 32)
-    return -WD_E_INTERNAL;
-  return wd_ident_b64url_encode(md, 32, out, WD_IDENT_JKT_LEN + 1);
+  int rc = wd_ident__sha256(token, strlen(token), md);
+  return rc ? rc : wd_ident_b64url_encode(md, 32, out, WD_IDENT_JKT_LEN + 1);
 }
 
 int wd_ident_dpop_make(const wd_ident_key *agent_key, const char *htm, const char *htu,

@@ -26,6 +26,8 @@ struct wd_ident_key {
 /* Wraps pkey (taking ownership, even on failure) after checking its type
  * and computing its thumbprint. */
 int wd_ident__key_wrap(EVP_PKEY *pkey, wd_ident_key **out);
+/* SHA-256 of p[0..n) into out: 0, or -WD_E_INTERNAL. */
+int wd_ident__sha256(const void *p, size_t n, uint8_t out[32]);
 /* Verifies a P-256 signature (DER) over a SHA-256 digest with k, through
  * one of k's ready EVP_PKEY_CTX: setting a context up (fetching the
  * algorithm by name) cost as much as a third of the verification. 1 when

@@ -67,9 +67,7 @@ int wd_ident__key_thumbprint(wd_ident_key *k) {
   }
   if (rc) return rc;
   uint8_t md[32];
-  unsigned int mdlen = 0;
-  if (EVP_Digest(wd_buf_str(&b), wd_buf_len(&b), md, &mdlen, EVP_sha256(), NULL) != 1)
-    rc = -WD_E_INTERNAL;
+  rc = wd_ident__sha256(wd_buf_str(&b), wd_buf_len(&b), md);
   wd_buf_free(&b);
   if (rc) return rc;
   return wd_ident_b64url_encode(md, 32, k->jkt, sizeof k->jkt);

@@ -9,7 +9,6 @@
  * "none", HS256-with-a-public-key and cross-algorithm tricks all fail.
  * JSON Serialization and unencoded payloads (b64:false) are not supported.
  */
-#include <pthread.h>
 #include <string.h>
 
 #include <openssl/ecdsa.h>
@@ -40,26 +39,33 @@ static int der_to_raw(const uint8_t *der, size_t len, uint8_t raw[64]) {
   return ok ? 0 : -WD_E_INTERNAL;
 }
 
+/* One DER INTEGER from 32 unsigned big-endian bytes: leading zero bytes
+ * dropped (one kept for zero), and a zero byte added when the top bit is
+ * set, so the value stays positive. */
+static size_t der_int(const uint8_t v[32], uint8_t *out) {
+  size_t i = 0;
+  while (i < 31 && v[i] == 0)
+    i++;
+  size_t n = 32 - i, pad = v[i] & 0x80 ? 1 : 0;
+  out[0] = 0x02;
+  out[1] = (uint8_t)(n + pad);
+  out[2] = 0;
+  memcpy(out + 2 + pad, v + i, n);
+  return 2 + pad + n;
+}
+
+/* SEQUENCE { INTEGER r, INTEGER s }: at most 72 bytes, so every length
+ * fits the short form. */
 static int raw_to_der(const uint8_t raw[64], uint8_t *der, size_t cap, size_t *len) {
-  ECDSA_SIG *sig = ECDSA_SIG_new();
-  BIGNUM *r = BN_bin2bn(raw, 32, NULL), *s = BN_bin2bn(raw + 32, 32, NULL);
-  int rc = -WD_E_NOMEM;
-  if (!sig || !r || !s || ECDSA_SIG_set0(sig, r, s) != 1) {
-    BN_free(r);
-    BN_free(s);
-    goto out;
-  }
-  int n = i2d_ECDSA_SIG(sig, NULL);
-  if (n <= 0 || (size_t)n > cap) {
-    rc = -WD_E_INTERNAL;
-    goto out;
-  }
-  unsigned char *p = der;
-  *len = (size_t)i2d_ECDSA_SIG(sig, &p);
-  rc = 0;
-out:
-  ECDSA_SIG_free(sig);
-  return rc;
+  uint8_t body[70];
+  if (cap < 72) return -WD_E_TOOBIG;
+  size_t n = der_int(raw, body);
+  n += der_int(raw + 32, body + n);
+  der[0] = 0x30;
+  der[1] = (uint8_t)n;
+  memcpy(der + 2, body, n);
+  *len = n + 2;
+  return 0;
 }
 
 static int sign_raw(const wd_ident_key *k, const char *msg, size_t n, uint8_t sig[64]) {
@@ -87,21 +93,11 @@ out:
   return rc;
 }
 
-static EVP_MD *sha256;
-static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
-static void fetch_sha256(void) { sha256 = EVP_MD_fetch(NULL, "SHA256", NULL); }
-
 static int verify_raw(const wd_ident_key *k, const char *msg, size_t n, const uint8_t sig[64]) {
   if (k->type == WD_IDENT_KEY_P256) {
     uint8_t der[80], md[32];
     size_t dlen = 0;
-    unsigned mdlen = 0;
-    (void)pthread_once(&sha256_once, fetch_sha256);
-    if (!sha256 || raw_to_der(sig, der, sizeof der, &dlen) != 0 ||
-        EVP_Digest(msg, n, md, &mdlen, sha256, NULL) != 1 || mdlen != sizeof md) {
-      ERR_clear_error();
-      return 0;
-    }
+    if (raw_to_der(sig, der, sizeof der, &dlen) != 0 || wd_ident__sha256(msg, n, md) != 0) return 0;
     return wd_ident__key_verify_digest(k, der, dlen, md);
   }
   int ok = 0;

@@ -44,10 +44,9 @@ int wd_ident_random_token(size_t nbytes, char **out) {
 int wd_ident_secret_hash(const void *s, size_t n, char out[WD_IDENT_HASH_HEX_LEN + 1]) {
   static const char HEX[] = "0123456789abcdef";
   uint8_t md[32];
-  unsigned int mdlen = 0;
   if (!s && n) return -WD_E_INVAL;
-  if (EVP_Digest(s ? s : "", n, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
-    return -WD_E_INTERNAL;
+  int rc = wd_ident__sha256(s, n, md);
+  if (rc) return rc;
   for (size_t i = 0; i < 32; i++) {
     out[2 * i] = HEX[md[i] >> 4];
     out[2 * i + 1] = HEX[md[i] & 15];

@@ -228,11 +228,43 @@ static void tampering(void **state) {
   assert_int_equal(failed, 0);
 }
 
+/* ES256 signatures travel as r||s and are verified as DER built by hand:
+ * over many signatures some r or s start with a zero byte (shorter
+ * INTEGER) and about half with the top bit set (a zero byte added); each
+ * verifies, and a flipped bit in either half does not. */
+static void es256_der_forms(void **state) {
+  (void)state;
+  for (int i = 0; i < 400; i++) {
+    json_t *pl = json_pack("{s:i}", "n", i);
+    char *tok = NULL;
+    assert_int_equal(wd_ident_jws_sign(ec, "test+jwt", NULL, NULL, pl, &tok), 0);
+    json_decref(pl);
+    wd_ident_jws j;
+    wd_ident_diag d;
+    assert_int_equal(wd_ident_jws_decode(tok, strlen(tok), &j, &d), 0);
+    assert_int_equal(wd_ident_jws_verify(&j, ec, &d), 0);
+    wd_ident_jws_clear(&j);
+    size_t n = strlen(tok);
+    /* the signature's first and last base64url characters: r, then s */
+    size_t at[2] = {strrchr(tok, '.') - tok + 1, n - 2};
+    for (int k = 0; k < 2; k++) {
+      char saved = tok[at[k]];
+      tok[at[k]] = saved == 'A' ? 'B' : 'A';
+      if (wd_ident_jws_decode(tok, n, &j, &d) == 0) {
+        assert_int_equal(wd_ident_jws_verify(&j, ec, &d), -WD_E_VALIDATE);
+        wd_ident_jws_clear(&j);
+      }
+      tok[at[k]] = saved;
+    }
+    wd_free(tok);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(round_trip),        cmocka_unit_test(wrong_key_same_type),
       cmocka_unit_test(decode_rejections), cmocka_unit_test(oversized),
-      cmocka_unit_test(tampering),
+      cmocka_unit_test(tampering),         cmocka_unit_test(es256_der_forms),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
