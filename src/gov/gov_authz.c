@@ -30,9 +30,8 @@ static int name_ok(const char *s) {
   return 1;
 }
 
-/* A decision waiting for its record, kept in the request arena between
- * the handler's two calls. */
-/* Shared by the parked request and the log's callback; the last of the
+/* A decision waiting for its record between the handler's two calls,
+ * shared by the parked request and the log's callback; the last of the
  * two to let go frees it. A request can end without its second call (a
  * daemon stopped past its shutdown wait while the record was still
  * queued), and then the callback must not resume it. */
