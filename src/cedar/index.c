@@ -27,11 +27,11 @@ struct cedar__index {
   node *always;
   cedar__guards guards;
   /* Policies the scope would file under their action or on "always", and
-   * which have a guard, are filed by guard instead, so that those whose
-   * literal differs from the request's value are never gathered: per
-   * guard path, literal key -> node list, and every such policy (for a
-   * path that errors). Indexed by path id. */
-  wd_map **by_lit;
+   * which have a guard, may be filed by guard instead, so that those whose
+   * literal differs from the request's value are never gathered: by_lit
+   * maps (path id, literal) keys (lit_key) to node lists, and by_path
+   * lists every such policy by path id, for a path that errors. */
+  wd_map *by_lit;
   node **by_path;
 };
 
@@ -89,24 +89,30 @@ static void scope_uids(const cedar__policy *p, const cedar__scope *s, const ceda
   }
 }
 
+/* The key of a guard path's value: the path id, then the value's key
+ * (cedar__guard_key, whose 1 means "equal to no literal"). */
+static int lit_key(uint32_t path, const cedar__val *v, wd_buf *k) {
+  int rc = wd_buf_add(k, &path, sizeof path);
+  return rc ? rc : cedar__guard_key(v, k);
+}
+
 /* Files p under its guard's literal; 1 when the literal is too long to be
  * a key (p is then filed by scope). */
 static int file_by_guard(cedar__index *ix, const cedar__policy *p, const cedar__guard *gd) {
   wd_buf k;
   wd_buf_init(&k, WD_LIMIT_VALUE_BYTES);
-  int rc = cedar__guard_key(gd->lit, &k);
+  int rc = lit_key(gd->path, gd->lit, &k);
   if (rc == -WD_E_TOOBIG) rc = 1;
   if (rc == 0) {
     size_t n = wd_buf_len(&k);
-    unsigned char *key = wd_arena_alloc(ix->arena, n ? n : 1);
+    unsigned char *key = wd_arena_alloc(ix->arena, n);
     if (!key) {
       rc = -WD_E_NOMEM;
     } else {
-      if (n) memcpy(key, wd_buf_str(&k), n);
-      wd_map *m = ix->by_lit[gd->path - 1];
-      node *head = wd_map_get(m, key, n);
+      memcpy(key, wd_buf_str(&k), n);
+      node *head = wd_map_get(ix->by_lit, key, n);
       rc = push(ix->arena, &head, p);
-      if (rc == 0) rc = wd_map_put(m, key, n, head);
+      if (rc == 0) rc = wd_map_put(ix->by_lit, key, n, head);
       if (rc == 0) rc = push(ix->arena, &ix->by_path[gd->path - 1], p);
     }
   }
@@ -124,11 +130,6 @@ typedef struct counts {
   wd_map *act, *lit;
 } counts;
 
-static int lit_key(const cedar__guard *gd, wd_buf *k) {
-  int rc = wd_buf_add(k, &gd->path, sizeof gd->path);
-  return rc ? rc : cedar__guard_key(gd->lit, k);
-}
-
 static uintptr_t count_of(const wd_map *m, const void *k, size_t n) {
   return (uintptr_t)wd_map_get(m, k, n);
 }
@@ -139,6 +140,14 @@ static int count_add(counts *c, wd_map *m, const void *k, size_t n) {
   if (!key) return -WD_E_NOMEM;
   if (n) memcpy(key, k, n);
   return wd_map_put(m, key, n, (void *)(have + 1));
+}
+
+/* A uid's map key in buf, when it fits: its length, else 0. */
+static size_t small_key(const cedar__uid *u, unsigned char buf[512]) {
+  size_t n = key_len(u);
+  if (n > 512) return 0;
+  key_fill(buf, u);
+  return n;
 }
 
 /* The action uids p would be filed under (n = 0: none, "always"), when
@@ -165,9 +174,8 @@ static uintptr_t action_cost(const counts *c, const cedar__policy *p) {
   uintptr_t sum = 0;
   for (uint32_t i = 0; i < n; i++) {
     unsigned char buf[512];
-    size_t kn = key_len(v[i]);
-    if (kn > sizeof buf) return UINTPTR_MAX;
-    key_fill(buf, v[i]);
+    size_t kn = small_key(v[i], buf);
+    if (kn == 0) return UINTPTR_MAX;
     sum += count_of(c->act, buf, kn);
   }
   return sum;
@@ -181,15 +189,14 @@ static int count_policy(counts *c, const cedar__guards *g, const cedar__policy *
   action_uids(p, &v, &n, &one);
   for (uint32_t i = 0; rc == 0 && i < n; i++) {
     unsigned char buf[512];
-    size_t kn = key_len(v[i]);
-    if (kn > sizeof buf) continue;
-    key_fill(buf, v[i]);
-    rc = count_add(c, c->act, buf, kn);
+    size_t kn = small_key(v[i], buf);
+    if (kn) rc = count_add(c, c->act, buf, kn);
   }
   if (rc || p->pos >= g->npos || !g->by_pos[p->pos].path) return rc;
+  const cedar__guard *gd = &g->by_pos[p->pos];
   wd_buf k;
   wd_buf_init(&k, WD_LIMIT_VALUE_BYTES);
-  rc = lit_key(&g->by_pos[p->pos], &k);
+  rc = lit_key(gd->path, gd->lit, &k);
   if (rc == 0) rc = count_add(c, c->lit, wd_buf_str(&k), wd_buf_len(&k));
   wd_buf_free(&k);
   return rc == -WD_E_TOOBIG || rc == 1 ? 0 : rc;
@@ -199,7 +206,8 @@ static int count_policy(counts *c, const cedar__guards *g, const cedar__policy *
 static int by_guard(const counts *c, const cedar__guard *gd, const cedar__policy *p) {
   wd_buf k;
   wd_buf_init(&k, WD_LIMIT_VALUE_BYTES);
-  uintptr_t gcost = lit_key(gd, &k) == 0 ? count_of(c->lit, wd_buf_str(&k), wd_buf_len(&k)) : 0;
+  uintptr_t gcost =
+      lit_key(gd->path, gd->lit, &k) == 0 ? count_of(c->lit, wd_buf_str(&k), wd_buf_len(&k)) : 0;
   wd_buf_free(&k);
   return gcost > 0 && gcost < action_cost(c, p);
 }
@@ -235,9 +243,7 @@ void cedar__index_free(cedar__index *ix) {
   if (!ix) return;
   for (int d = 0; d < DIM__COUNT; d++)
     wd_map_free(ix->by_uid[d]);
-  for (uint32_t i = 0; ix->by_lit && i < ix->guards.npaths; i++)
-    wd_map_free(ix->by_lit[i]);
-  wd_free(ix->by_lit);
+  wd_map_free(ix->by_lit);
   wd_free(ix->by_path);
   wd_arena_free(ix->arena);
   wd_free(ix);
@@ -255,11 +261,9 @@ int cedar__index_build(const cedar_policyset *ps, cedar__index **out) {
   if ((rc = cedar__guards_build(ix->arena, ps->policies, ps->npolicies, &ix->guards))) goto fail;
   if (ix->guards.npaths) {
     rc = -WD_E_NOMEM;
-    ix->by_lit = wd_calloc(ix->guards.npaths, sizeof *ix->by_lit);
+    ix->by_lit = wd_map_new();
     ix->by_path = wd_calloc(ix->guards.npaths, sizeof *ix->by_path);
     if (!ix->by_lit || !ix->by_path) goto fail;
-    for (uint32_t i = 0; i < ix->guards.npaths; i++)
-      if (!(ix->by_lit[i] = wd_map_new())) goto fail;
   }
   counts c = {wd_arena_new(WD_LIMIT_POLICYSET_BYTES), wd_map_new(), wd_map_new()};
   rc = c.keys && c.act && c.lit ? 0 : -WD_E_NOMEM;
@@ -416,8 +420,8 @@ static int gather_guarded(gather *g, const cedar__index *ix, cedar__evalctx *cx,
     }
     wd_buf k;
     wd_buf_init(&k, WD_LIMIT_VALUE_BYTES);
-    rc = cedar__guard_key(v, &k);
-    if (rc == 0) rc = gather_list(g, wd_map_get(ix->by_lit[i], wd_buf_str(&k), wd_buf_len(&k)));
+    rc = lit_key(i + 1, v, &k);
+    if (rc == 0) rc = gather_list(g, wd_map_get(ix->by_lit, wd_buf_str(&k), wd_buf_len(&k)));
     if (rc == 1 || rc == -WD_E_TOOBIG) rc = 0; /* equal to no literal */
     wd_buf_free(&k);
   }

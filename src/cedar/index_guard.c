@@ -75,7 +75,7 @@ int cedar__guards_build(wd_arena *a, cedar__policy *const *policies, uint32_t n,
       lit = e->u.op.a;
     }
     wd_buf k;
-    wd_buf_init(&k, 4096);
+    wd_buf_init(&k, WD_LIMIT_VALUE_BYTES);
     if (!is_literal(lit) || !path_key(path, &k, 0)) {
       wd_buf_free(&k);
       continue;
