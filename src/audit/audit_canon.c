@@ -7,12 +7,12 @@
  * and the event-type names. Not the storage and not the verifier.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "audit/audit_int.h"
+#include "ident/wd_ident.h"
 #include "util/wd_alloc.h"
 
 static const char *const type_names[] = {
@@ -178,24 +178,13 @@ int wd_audit__canon_record(const wd_audit_row *r, int with_hash, wd_buf *b) {
 }
 
 int wd_audit__hash(const wd_audit_row *r, char *hex) {
-  static const char digits[] = "0123456789abcdef";
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int mdlen = 0;
   wd_buf b;
   int rc;
   wd_buf_init(&b, WD_LIMIT_AUDIT_LINE_BYTES);
-  if ((rc = wd_audit__canon_record(r, 0, &b))) return rc;
-  if (!EVP_Digest(wd_buf_str(&b), wd_buf_len(&b), md, &mdlen, EVP_sha256(), NULL) || mdlen != 32) {
-    wd_buf_free(&b);
-    return -WD_E_INTERNAL;
-  }
+  if ((rc = wd_audit__canon_record(r, 0, &b)) == 0)
+    rc = wd_ident_secret_hash(wd_buf_str(&b), wd_buf_len(&b), hex);
   wd_buf_free(&b);
-  for (unsigned i = 0; i < 32; i++) {
-    hex[2 * i] = digits[md[i] >> 4];
-    hex[2 * i + 1] = digits[md[i] & 15];
-  }
-  hex[64] = '\0';
-  return 0;
+  return rc;
 }
 
 /* ---- small validators -------------------------------------------------------- */
