@@ -21,6 +21,7 @@
 
 #include "audit/wd_audit.h"
 #include "util/wd_alloc.h"
+#include "../store/store_fixture.h"
 
 typedef struct fixture {
   char dir[64];
@@ -32,9 +33,7 @@ typedef struct fixture {
 static int setup(void **state) {
   fixture *f = calloc(1, sizeof *f);
   if (!f) return -1;
-  snprintf(f->dir, sizeof f->dir, "/tmp/wd_audit_XXXXXX");
-  if (!mkdtemp(f->dir)) return -1;
-  snprintf(f->path, sizeof f->path, "%s/warden.db", f->dir);
+  if (tmp_db_make(f->dir, f->path, "audit") != 0) return -1;
   if (wd_store_open(f->path, 0, &f->s) != 0 || wd_audit_open(f->s, &f->a) != 0) return -1;
   *state = f;
   return 0;
@@ -42,15 +41,9 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   fixture *f = *state;
-  static const char *const suffix[] = {"", "-wal", "-shm"};
-  char p[160];
   wd_audit_close(f->a);
   wd_store_close(f->s);
-  for (size_t i = 0; i < 3; i++) {
-    snprintf(p, sizeof p, "%s%s", f->path, suffix[i]);
-    unlink(p);
-  }
-  rmdir(f->dir);
+  tmp_db_remove(f->dir, f->path);
   free(f);
   return 0;
 }

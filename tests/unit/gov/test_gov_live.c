@@ -28,6 +28,7 @@
 #include "util/wd_alloc.h"
 #include "util/wd_limits.h"
 #include "warden/err.h"
+#include "../store/store_fixture.h"
 
 #define NOW 1700000000000LL
 
@@ -98,22 +99,7 @@ typedef struct fixture {
 
 #define AGENT_A "spiffe://example.org/agent/a"
 
-static void agent(wd_store *s, const char *name) {
-  char id[128], hash[64], jkt[64];
-  snprintf(id, sizeof id, "spiffe://example.org/agent/%s", name);
-  wd_agent a = {.id = id,
-                .name = (char *)(uintptr_t)name,
-                .owner = "alice",
-                .tier = WD_TIER_STANDARD,
-                .environment = "prod",
-                .attrs = "{}",
-                .status = WD_AGENT_PENDING};
-  assert_int_equal(wd_store_agent_register(s, &a, NOW), 0);
-  snprintf(hash, sizeof hash, "h-%s", name);
-  snprintf(jkt, sizeof jkt, "jkt-%s", name);
-  assert_int_equal(wd_store_join_create(s, hash, name, NOW + 60000, NOW), 0);
-  assert_int_equal(wd_store_join_consume(s, hash, "{\"kty\":\"OKP\"}", jkt, NOW, NULL), 0);
-}
+static void agent(wd_store *s, const char *name) { enrolled_agent(s, name, NOW); }
 
 static void task(wd_store *s, const char *id, const char *agent_name) {
   char aid[128];
@@ -131,9 +117,7 @@ static void task(wd_store *s, const char *id, const char *agent_name) {
 static int setup(void **state) {
   fixture *f = calloc(1, sizeof *f);
   if (!f) return -1;
-  snprintf(f->dir, sizeof f->dir, "/tmp/wd_live_XXXXXX");
-  if (!mkdtemp(f->dir)) return -1;
-  snprintf(f->path, sizeof f->path, "%s/warden.db", f->dir);
+  if (tmp_db_make(f->dir, f->path, "live") != 0) return -1;
   if (wd_store_open(f->path, 0, &f->s) != 0 || wd_gov__live_new(f->s, &f->l) != 0) return -1;
   agent(f->s, "a");
   agent(f->s, "b");
@@ -147,15 +131,9 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   fixture *f = *state;
-  static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
-  char p[160];
   wd_gov__live_free(f->l);
   wd_store_close(f->s);
-  for (size_t i = 0; i < 4; i++) {
-    snprintf(p, sizeof p, "%s%s", f->path, suffix[i]);
-    unlink(p);
-  }
-  rmdir(f->dir);
+  tmp_db_remove(f->dir, f->path);
   free(f);
   return 0;
 }

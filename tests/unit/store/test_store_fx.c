@@ -20,6 +20,7 @@
 
 #include "store/wd_store.h"
 #include "util/wd_alloc.h"
+#include "store_fixture.h"
 
 #define NOW 1700000000000LL
 
@@ -32,9 +33,7 @@ typedef struct fixture {
 static int setup(void **state) {
   fixture *f = calloc(1, sizeof *f);
   if (!f) return -1;
-  snprintf(f->dir, sizeof f->dir, "/tmp/wd_storefx_XXXXXX");
-  if (!mkdtemp(f->dir)) return -1;
-  snprintf(f->path, sizeof f->path, "%s/warden.db", f->dir);
+  if (tmp_db_make(f->dir, f->path, "storefx") != 0) return -1;
   if (wd_store_open(f->path, 0, &f->s) != 0) return -1;
   *state = f;
   return 0;
@@ -42,36 +41,17 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   fixture *f = *state;
-  static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
-  char p[160];
   wd_store_close(f->s);
-  for (size_t i = 0; i < 4; i++) {
-    snprintf(p, sizeof p, "%s%s", f->path, suffix[i]);
-    unlink(p);
-  }
-  rmdir(f->dir);
+  tmp_db_remove(f->dir, f->path);
   free(f);
   return 0;
 }
 
 static void agent_with_task(wd_store *s, const char *name, const char *task, int64_t created) {
-  char id[128], hash[64], jkt[64];
+  char id[128];
   snprintf(id, sizeof id, "spiffe://example.org/agent/%s", name);
-  wd_agent a = {.id = id,
-                .name = (char *)(uintptr_t)name,
-                .owner = "alice",
-                .tier = WD_TIER_STANDARD,
-                .environment = "prod",
-                .attrs = "{}",
-                .status = WD_AGENT_PENDING};
   wd_agent got = {0};
-  if (wd_store_agent_get(s, id, &got) != 0) {
-    assert_int_equal(wd_store_agent_register(s, &a, NOW), 0);
-    snprintf(hash, sizeof hash, "h-%s", name);
-    snprintf(jkt, sizeof jkt, "jkt-%s", name);
-    assert_int_equal(wd_store_join_create(s, hash, name, NOW + 60000, NOW), 0);
-    assert_int_equal(wd_store_join_consume(s, hash, "{\"kty\":\"OKP\"}", jkt, NOW, NULL), 0);
-  }
+  if (wd_store_agent_get(s, id, &got) != 0) enrolled_agent(s, name, NOW);
   wd_store_agent_free(&got);
   wd_task t = {.id = (char *)(uintptr_t)task,
                .agent_id = id,
@@ -239,12 +219,7 @@ static void manual_checkpoint(void **state) {
   assert_int_equal(wd_store_checkpoint(s), 0);
   wd_store_close(s);
   assert_int_equal(wd_store_checkpoint(NULL), -WD_E_INVAL);
-  static const char *const suffix[] = {"", "-wal", "-shm"};
-  for (size_t i = 0; i < 3; i++) {
-    char p[200];
-    snprintf(p, sizeof p, "%s%s", path, suffix[i]);
-    unlink(p);
-  }
+  tmp_db_remove(NULL, path);
 }
 
 /* The replay cache decided the jti is new: its effect stores the proof

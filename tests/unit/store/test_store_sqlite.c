@@ -20,6 +20,7 @@
 
 #include "store/wd_store.h"
 #include "util/wd_alloc.h"
+#include "store_fixture.h"
 
 typedef struct fixture {
   char dir[64];
@@ -27,21 +28,10 @@ typedef struct fixture {
   wd_store *s;
 } fixture;
 
-static void remove_db(fixture *f) {
-  static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
-  char p[160];
-  for (size_t i = 0; i < 4; i++) {
-    snprintf(p, sizeof p, "%s%s", f->path, suffix[i]);
-    unlink(p);
-  }
-}
-
 static int setup(void **state) {
   fixture *f = calloc(1, sizeof *f);
   if (!f) return -1;
-  snprintf(f->dir, sizeof f->dir, "/tmp/wd_store_XXXXXX");
-  if (!mkdtemp(f->dir)) return -1;
-  snprintf(f->path, sizeof f->path, "%s/warden.db", f->dir);
+  if (tmp_db_make(f->dir, f->path, "store") != 0) return -1;
   if (wd_store_open(f->path, 0, &f->s) != 0) return -1;
   *state = f;
   return 0;
@@ -50,8 +40,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
   fixture *f = *state;
   wd_store_close(f->s);
-  remove_db(f);
-  rmdir(f->dir);
+  tmp_db_remove(f->dir, f->path);
   free(f);
   return 0;
 }
@@ -496,10 +485,8 @@ static int count_live(void *ctx, const char *jti, int64_t exp_ms) {
  * moves to the (expiry, jti) table. */
 static void dpop_migration(void **state) {
   (void)state;
-  char path[] = "/tmp/warden-mig-XXXXXX";
-  int fd = mkstemp(path);
-  assert_true(fd >= 0);
-  close(fd);
+  char dir[64], path[128];
+  assert_int_equal(tmp_db_make(dir, path, "storemig"), 0);
   sqlite3 *db = NULL;
   assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
   assert_int_equal(
@@ -523,12 +510,7 @@ static void dpop_migration(void **state) {
   assert_int_equal(wd_store_dpop_seen(s, "live", 5000, &is_new), 0);
   assert_int_equal(is_new, 0);
   wd_store_close(s);
-  unlink(path);
-  for (const char *ext = "-wal"; ext; ext = ext[1] == 'w' ? "-shm" : NULL) {
-    char side[64];
-    (void)snprintf(side, sizeof side, "%s%s", path, ext);
-    unlink(side);
-  }
+  tmp_db_remove(dir, path);
 }
 
 static void policies(void **state) {

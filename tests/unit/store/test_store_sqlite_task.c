@@ -21,6 +21,7 @@
 #include "store/wd_store.h"
 #include "util/wd_limits.h"
 #include "warden/err.h"
+#include "store_fixture.h"
 
 #define NOW      1700000000000LL
 #define ID(name) "spiffe://example.org/agent/" name
@@ -34,9 +35,7 @@ typedef struct fixture {
 static int setup(void **state) {
   fixture *f = calloc(1, sizeof *f);
   if (!f) return -1;
-  snprintf(f->dir, sizeof f->dir, "/tmp/wd_storetask_XXXXXX");
-  if (!mkdtemp(f->dir)) return -1;
-  snprintf(f->path, sizeof f->path, "%s/warden.db", f->dir);
+  if (tmp_db_make(f->dir, f->path, "storetask") != 0) return -1;
   if (wd_store_open(f->path, 0, &f->s) != 0) return -1;
   *state = f;
   return 0;
@@ -44,35 +43,14 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   fixture *f = *state;
-  static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
-  char p[160];
   wd_store_close(f->s);
-  for (size_t i = 0; i < 4; i++) {
-    snprintf(p, sizeof p, "%s%s", f->path, suffix[i]);
-    unlink(p);
-  }
-  rmdir(f->dir);
+  tmp_db_remove(f->dir, f->path);
   free(f);
   return 0;
 }
 
 /* Registers and enrolls agent name (ACTIVE), once. */
-static void agent(wd_store *s, const char *name) {
-  char id[128], hash[64], jkt[64];
-  snprintf(id, sizeof id, "spiffe://example.org/agent/%s", name);
-  wd_agent a = {.id = id,
-                .name = (char *)(uintptr_t)name,
-                .owner = "alice",
-                .tier = WD_TIER_STANDARD,
-                .environment = "prod",
-                .attrs = "{}",
-                .status = WD_AGENT_PENDING};
-  assert_int_equal(wd_store_agent_register(s, &a, NOW), 0);
-  snprintf(hash, sizeof hash, "h-%s", name);
-  snprintf(jkt, sizeof jkt, "jkt-%s", name);
-  assert_int_equal(wd_store_join_create(s, hash, name, NOW + 60000, NOW), 0);
-  assert_int_equal(wd_store_join_consume(s, hash, "{\"kty\":\"OKP\"}", jkt, NOW, NULL), 0);
-}
+static void agent(wd_store *s, const char *name) { enrolled_agent(s, name, NOW); }
 
 static void task(wd_store *s, const char *name, const char *id, int64_t created, int64_t ttl) {
   char aid[128];

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * For unit tests over a real SQLite store: a database path in a fresh
+ * temporary directory, its removal with every file SQLite keeps beside
+ * it, and an enrolled agent to run tasks for. Include after cmocka.h.
+ */
+#ifndef WD_TEST_STORE_FIXTURE_H
+#define WD_TEST_STORE_FIXTURE_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "store/wd_store.h"
+
+/* Makes /tmp/wd_<tag>_XXXXXX and puts <dir>/warden.db in path: 0, or -1. */
+static inline int tmp_db_make(char dir[64], char path[128], const char *tag) {
+  snprintf(dir, 64, "/tmp/wd_%s_XXXXXX", tag);
+  if (!mkdtemp(dir)) return -1;
+  snprintf(path, 128, "%s/warden.db", dir);
+  return 0;
+}
+
+/* Removes the database at path with its WAL, shared-memory and journal
+ * files, then dir (NULL: keep it). */
+static inline void tmp_db_remove(const char *dir, const char *path) {
+  static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+  char p[160];
+  for (size_t i = 0; i < 4; i++) {
+    snprintf(p, sizeof p, "%s%s", path, suffix[i]);
+    unlink(p);
+  }
+  if (dir) rmdir(dir);
+}
+
+/* Registers agent name (owner alice, no attributes) at now and enrolls it
+ * with join token h-<name> and key jkt-<name>, which makes it active. */
+static inline void enrolled_agent(wd_store *s, const char *name, int64_t now) {
+  char id[128], hash[64], jkt[64];
+  snprintf(id, sizeof id, "spiffe://example.org/agent/%s", name);
+  wd_agent a = {.id = id,
+                .name = (char *)(uintptr_t)name,
+                .owner = "alice",
+                .tier = WD_TIER_STANDARD,
+                .environment = "prod",
+                .attrs = "{}",
+                .status = WD_AGENT_PENDING};
+  assert_int_equal(wd_store_agent_register(s, &a, now), 0);
+  snprintf(hash, sizeof hash, "h-%s", name);
+  snprintf(jkt, sizeof jkt, "jkt-%s", name);
+  assert_int_equal(wd_store_join_create(s, hash, name, now + 60000, now), 0);
+  assert_int_equal(wd_store_join_consume(s, hash, "{\"kty\":\"OKP\"}", jkt, now, NULL), 0);
+}
+
+#endif
