@@ -273,9 +273,9 @@ static void test_args(void **state) {
 
 /* A JSON number with a fraction or exponent in args, declared or not: the
  * call is either decided (200, with its decision record) or refused as a
- * bad field (400 naming args), never an internal error. Today the
- * evidence's canonical encoding refuses reals (audit_canon.c), so the
- * record cannot be written and the agent gets 500 with no evidence. */
+ * bad field (400 naming args), never an internal error. The evidence's
+ * canonical encoding has no reals, so the record keeps each one as its
+ * shortest decimal text (gov_authz.c). */
 static void test_float_args(void **state) {
   (void)state;
   char dir[] = "/tmp/wd-e2e-policies-XXXXXX";

@@ -2,7 +2,8 @@
  *
  * For unit tests over a real SQLite store: a database path in a fresh
  * temporary directory, its removal with every file SQLite keeps beside
- * it, and an enrolled agent to run tasks for. Include after cmocka.h.
+ * it, a fixture holding an open store there, and an enrolled agent to
+ * run tasks for. Include after cmocka.h.
  */
 #ifndef WD_TEST_STORE_FIXTURE_H
 #define WD_TEST_STORE_FIXTURE_H
@@ -32,6 +33,32 @@ static inline void tmp_db_remove(const char *dir, const char *path) {
     unlink(p);
   }
   if (dir) rmdir(dir);
+}
+
+/* A cmocka fixture: a fresh store in its own temporary directory. */
+typedef struct store_fixture {
+  char dir[64];
+  char path[128];
+  wd_store *s;
+} store_fixture;
+
+static inline int store_fixture_setup(void **state, const char *tag) {
+  store_fixture *f = calloc(1, sizeof *f);
+  if (!f) return -1;
+  if (tmp_db_make(f->dir, f->path, tag) != 0 || wd_store_open(f->path, 0, &f->s) != 0) {
+    free(f);
+    return -1;
+  }
+  *state = f;
+  return 0;
+}
+
+static inline int store_fixture_teardown(void **state) {
+  store_fixture *f = *state;
+  wd_store_close(f->s);
+  tmp_db_remove(f->dir, f->path);
+  free(f);
+  return 0;
 }
 
 /* Registers agent name (owner alice, no attributes) at now and enrolls it

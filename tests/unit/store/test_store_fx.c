@@ -24,28 +24,11 @@
 
 #define NOW 1700000000000LL
 
-typedef struct fixture {
-  char dir[64];
-  char path[128];
-  wd_store *s;
-} fixture;
+typedef store_fixture fixture;
 
-static int setup(void **state) {
-  fixture *f = calloc(1, sizeof *f);
-  if (!f) return -1;
-  if (tmp_db_make(f->dir, f->path, "storefx") != 0) return -1;
-  if (wd_store_open(f->path, 0, &f->s) != 0) return -1;
-  *state = f;
-  return 0;
-}
+static int setup(void **state) { return store_fixture_setup(state, "storefx"); }
 
-static int teardown(void **state) {
-  fixture *f = *state;
-  wd_store_close(f->s);
-  tmp_db_remove(f->dir, f->path);
-  free(f);
-  return 0;
-}
+static int teardown(void **state) { return store_fixture_teardown(state); }
 
 static void agent_with_task(wd_store *s, const char *name, const char *task, int64_t created) {
   char id[128];
