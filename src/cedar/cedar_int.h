@@ -427,6 +427,10 @@ struct cedar_request {
   cedar__val context;   /* RECORD */
 };
 
+/* An empty request with its arena (free with cedar_request_free), or
+ * NULL when out of memory. */
+cedar_request *cedar__request_alloc(void);
+
 /* ======================================================================== */
 /* Evaluation (eval.c)                                                      */
 /* ======================================================================== */

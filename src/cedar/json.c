@@ -120,9 +120,7 @@ static int is_reserved(const char *s, size_t n) {
   return 0;
 }
 
-/* Checks that s is a normalized Cedar name (Ident ("::" Ident)*, no
- * reserved words, no whitespace). Returns NULL or a static reason. */
-static const char *name_problem(const char *s, size_t n) {
+const char *cedar__json_name_problem(const char *s, size_t n) {
   if (n == 0) return "the name is empty";
   if (n > WD_LIMIT_IDENT_BYTES) return "the name is too long";
   size_t start = 0;
@@ -161,7 +159,7 @@ static int uid_from_shape(wd_arena *a, const json_t *j, const char *path, const 
   cedar__str is = {json_string_value(id), (uint32_t)json_string_length(id)};
   if (json_string_length(t) > UINT32_MAX || json_string_length(id) > UINT32_MAX)
     return cedar__diag(diags, -WD_E_TOOBIG, "%s: entity uid too long", path);
-  const char *why = name_problem(ts.p, ts.n);
+  const char *why = cedar__json_name_problem(ts.p, ts.n);
   if (why)
     return cedar__diag(diags, -WD_E_JSON, "%s: invalid entity type `%.*s`: %s", path,
                        ts.n > 64 ? 64 : (int)ts.n, ts.p, why);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * Private to json.c, entities.c and request.c: a bounded JSON path
+ * Private to json.c, entities.c, request.c and request_text.c: a bounded JSON path
  * ("entities[3].attrs.owner") grown and shrunk while walking a document,
  * so every error can say where it happened without allocating.
  */
@@ -22,6 +22,10 @@ void cedar__jpath_raw(cedar__jpath *p, const char *s, size_t n);
 size_t cedar__jpath_key(cedar__jpath *p, const char *k, size_t n);
 size_t cedar__jpath_index(cedar__jpath *p, size_t i);
 void cedar__jpath_pop(cedar__jpath *p, size_t saved);
+/* Checks that s is a normalized Cedar name (Ident ("::" Ident)*, no
+ * reserved words, no whitespace), as an entity type in JSON must be.
+ * Returns NULL or a static reason. */
+const char *cedar__json_name_problem(const char *s, size_t n);
 /* "a string", "an object", ... for "found X" messages. */
 const char *cedar__json_kind(const json_t *j);
 

@@ -14,7 +14,7 @@
 #include "cedar_schema_ent.h"
 #include "json_path.h"
 
-static cedar_request *request_alloc(void) {
+cedar_request *cedar__request_alloc(void) {
   cedar_request *rq = wd_calloc(1, sizeof *rq);
   if (!rq) return NULL;
   rq->arena = wd_arena_new(WD_LIMIT_VALUE_BYTES);
@@ -89,6 +89,18 @@ int cedar_request_from_json(const char *json, size_t len, const cedar_schema *sc
 
 int cedar__request_from_json_ex(const char *json, size_t len, const cedar_schema *schema,
                                 int validate, cedar_request **out, cedar_diags *diags) {
+  if (!out) return -WD_E_INVAL;
+  *out = NULL;
+  if (schema && validate) {
+    int rc = cedar__request_from_text(json, len, schema, out);
+    if (rc != CEDAR__DECLINE)
+      return rc == -WD_E_NOMEM ? cedar__diag(diags, rc, "out of memory") : rc;
+  }
+  return cedar__request_from_tree(json, len, schema, validate, out, diags);
+}
+
+int cedar__request_from_tree(const char *json, size_t len, const cedar_schema *schema, int validate,
+                             cedar_request **out, cedar_diags *diags) {
   json_t *root = NULL;
   cedar_request *rq = NULL;
   int rc;
@@ -101,7 +113,7 @@ int cedar__request_from_json_ex(const char *json, size_t len, const cedar_schema
                      cedar__json_kind(root));
     goto fail;
   }
-  rq = request_alloc();
+  rq = cedar__request_alloc();
   if (!rq) {
     rc = -WD_E_NOMEM;
     goto fail;
@@ -140,7 +152,7 @@ int cedar_request_new(const char *principal, const char *action, const char *res
   int rc;
   if (!out) return -WD_E_INVAL;
   *out = NULL;
-  rq = request_alloc();
+  rq = cedar__request_alloc();
   if (!rq) return -WD_E_NOMEM;
   rc = text_uid(rq, principal, "principal", &rq->principal, diags);
   if (rc == 0) rc = text_uid(rq, action, "action", &rq->action, diags);

@@ -83,7 +83,7 @@ static int mismatch(tconv *c, const cedar__type *t, const cedar__val *v) {
 
 /* ---- enum entities ---------------------------------------------------- */
 
-static int enum_ok(const cedar__sentity *se, cedar__str id) {
+int cedar__schema_enum_ok(const cedar__sentity *se, cedar__str id) {
   if (!se || !se->is_enum) return 1;
   for (uint32_t i = 0; i < se->nenum; i++)
     if (cedar__str_eq(se->enum_ids[i], id)) return 1;
@@ -125,6 +125,39 @@ static int ext_ctor(const cedar__type *t, cedar__fn *out, cedar__vkind *kind) {
   return -1;
 }
 
+const char *cedar__schema_ext_fn(const cedar__type *t) {
+  cedar__fn f;
+  cedar__vkind kind;
+  return ext_ctor(t, &f, &kind) == 0 ? cedar__fn_table[f].name : NULL;
+}
+
+static int unknown_ext(cedar_diags *d, const char *path, const cedar__type *t) {
+  return cedar__diag(d, -WD_E_INTERNAL, "%s: unknown extension type `%.*s`", path, (int)t->name.n,
+                     t->name.p);
+}
+
+int cedar__schema_ext_literal(wd_arena *a, const cedar__type *t, cedar__str lit, const char *path,
+                              const char *who, cedar__val *out, cedar_diags *d) {
+  cedar__fn f;
+  cedar__vkind kind;
+  if (ext_ctor(t, &f, &kind) != 0) return unknown_ext(d, path, t);
+  cedar__val arg;
+  memset(&arg, 0, sizeof arg);
+  arg.kind = CEDAR__V_STRING;
+  arg.u.s = lit;
+  cedar__evalctx cx;
+  memset(&cx, 0, sizeof cx);
+  cx.arena = a;
+  const cedar__fninfo *fi = &cedar__fn_table[f];
+  if (!fi->impl)
+    return cedar__diag(d, -WD_E_INTERNAL, "%s: extension `%s` is not available", path, fi->name);
+  int rc = fi->impl(&cx, &arg, out);
+  if (rc == -WD_E_EVAL)
+    return cedar__diag(d, -WD_E_EVAL, "%s%s: %s", path, who ? who : "",
+                       cx.err[0] ? cx.err : "invalid extension literal");
+  return rc;
+}
+
 /* The reference reads an extension-typed value in three spellings: the
  * {"__extn": ..} escape, the bare {"fn", "arg"} escape, and the literal's
  * string alone, which goes through the type's constructor. */
@@ -132,29 +165,12 @@ static int conv_ext(tconv *c, const json_t *j, const cedar__type *t, cedar__val 
   cedar__fn f;
   cedar__vkind kind;
   int rc;
-  if (ext_ctor(t, &f, &kind) != 0)
-    return cedar__diag(c->d, -WD_E_INTERNAL, "%s: unknown extension type `%.*s`", c->path.buf,
-                       (int)t->name.n, t->name.p);
+  if (ext_ctor(t, &f, &kind) != 0) return unknown_ext(c->d, c->path.buf, t);
   if (json_is_string(j)) {
     size_t n = json_string_length(j);
     if (n > UINT32_MAX) return cedar__diag(c->d, -WD_E_TOOBIG, "%s: string too long", c->path.buf);
-    cedar__val arg;
-    memset(&arg, 0, sizeof arg);
-    arg.kind = CEDAR__V_STRING;
-    arg.u.s.p = json_string_value(j);
-    arg.u.s.n = (uint32_t)n;
-    cedar__evalctx cx;
-    memset(&cx, 0, sizeof cx);
-    cx.arena = c->a;
-    const cedar__fninfo *fi = &cedar__fn_table[f];
-    if (!fi->impl)
-      return cedar__diag(c->d, -WD_E_INTERNAL, "%s: extension `%s` is not available", c->path.buf,
-                         fi->name);
-    rc = fi->impl(&cx, &arg, out);
-    if (rc == -WD_E_EVAL)
-      return cedar__diag(c->d, -WD_E_EVAL, "%s%s: %s", c->path.buf, c->who,
-                         cx.err[0] ? cx.err : "invalid extension literal");
-    return rc;
+    cedar__str lit = {json_string_value(j), (uint32_t)n};
+    return cedar__schema_ext_literal(c->a, t, lit, c->path.buf, c->who, out, c->d);
   }
   if (json_is_object(j) && json_object_size(j) == 2 && json_is_string(json_object_get(j, "fn")) &&
       json_object_get(j, "arg")) {
@@ -187,7 +203,7 @@ static int conv_entity(tconv *c, const json_t *j, const cedar__type *t, cedar__v
   }
   if (out->kind != CEDAR__V_ENTITY || !cedar__str_eq(out->u.uid->type, t->name))
     return mismatch(c, t, out);
-  if (!enum_ok(cedar__schema_entity(c->s, t->name), out->u.uid->id))
+  if (!cedar__schema_enum_ok(cedar__schema_entity(c->s, t->name), out->u.uid->id))
     return enum_error(c->d, c->path.buf, c->who, out->u.uid);
   return 0;
 }
@@ -399,7 +415,7 @@ int cedar__schema_check_entity(const cedar_schema *s, const cedar__entity *e, co
     return cedar__diag(d, -WD_E_JSON,
                        "%s: entity `%s` has type `%.*s`, which is not declared in the schema", path,
                        u, (int)e->uid->type.n, e->uid->type.p);
-  if (!enum_ok(se, e->uid->id)) return enum_error(d, path, "", e->uid);
+  if (!cedar__schema_enum_ok(se, e->uid->id)) return enum_error(d, path, "", e->uid);
   for (uint32_t i = 0; i < e->nparents; i++) {
     const cedar__uid *p = e->parents[i];
     int ok = 0;
@@ -413,7 +429,8 @@ int cedar__schema_check_entity(const cedar_schema *s, const cedar__entity *e, co
                          "according to the schema (parent `%s`)",
                          path, i, u, (int)p->type.n, p->type.p, pu);
     }
-    if (!enum_ok(cedar__schema_entity(s, p->type), p->id)) return enum_error(d, path, "", p);
+    if (!cedar__schema_enum_ok(cedar__schema_entity(s, p->type), p->id))
+      return enum_error(d, path, "", p);
   }
   return 0;
 }

@@ -39,29 +39,33 @@ static int has_type(const cedar__str *types, uint32_t n, cedar__str t) {
 }
 
 /* One of principal or resource: its type must be one the action applies
- * to, and an enum type's id must be declared. */
+ * to, and an enum type's id must be declared. The uids are printed only
+ * for a message: this runs on every request. */
 static int check_one(const cedar_schema *s, const char *role, const cedar__uid *u,
-                     const cedar__str *types, uint32_t ntypes, const char *action, cedar_diags *d) {
-  char us[128];
-  uid_str(u, us, sizeof us);
+                     const cedar__str *types, uint32_t ntypes, const cedar__uid *act,
+                     cedar_diags *d) {
+  char us[128], as[128];
   if (!has_type(types, ntypes, u->type)) {
     if (!cedar__schema_entity(s, u->type))
       return cedar__diag(d, -WD_E_JSON, "request: %s type `%.*s` is not declared in the schema",
                          role, (int)u->type.n, u->type.p);
+    uid_str(u, us, sizeof us);
+    uid_str(act, as, sizeof as);
     if (ntypes == 0)
       return cedar__diag(d, -WD_E_JSON,
                          "request: %s `%s` is not valid for action `%s`, which applies to no %s "
                          "types in the schema",
-                         role, us, action, role);
+                         role, us, as, role);
     return cedar__diag(d, -WD_E_JSON,
                        "request: %s type `%.*s` is not valid for action `%s` according to the "
                        "schema (%s `%s`)",
-                       role, (int)u->type.n, u->type.p, action, role, us);
+                       role, (int)u->type.n, u->type.p, as, role, us);
   }
   const cedar__sentity *se = cedar__schema_entity(s, u->type);
   if (se && se->is_enum) {
     for (uint32_t i = 0; i < se->nenum; i++)
       if (cedar__str_eq(se->enum_ids[i], u->id)) return 0;
+    uid_str(u, us, sizeof us);
     return cedar__diag(d, -WD_E_JSON,
                        "request: %s `%s` is of an enumerated entity type, but its id is not one "
                        "of the declared ids",
@@ -73,13 +77,14 @@ static int check_one(const cedar_schema *s, const char *role, const cedar__uid *
 int cedar__schema_check_request(const cedar_schema *s, const cedar_request *rq, cedar_diags *d) {
   const cedar__uid *act = rq->action.u.uid;
   const cedar__saction *sa = cedar__schema_action(s, act);
-  char as[128];
-  uid_str(act, as, sizeof as);
-  if (!sa)
+  if (!sa) {
+    char as[128];
+    uid_str(act, as, sizeof as);
     return cedar__diag(d, -WD_E_JSON, "request: action `%s` is not declared in the schema", as);
-  int rc = check_one(s, "principal", rq->principal.u.uid, sa->principals, sa->nprincipals, as, d);
+  }
+  int rc = check_one(s, "principal", rq->principal.u.uid, sa->principals, sa->nprincipals, act, d);
   if (rc == 0)
-    rc = check_one(s, "resource", rq->resource.u.uid, sa->resources, sa->nresources, as, d);
+    rc = check_one(s, "resource", rq->resource.u.uid, sa->resources, sa->nresources, act, d);
   return rc;
 }
 

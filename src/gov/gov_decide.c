@@ -239,6 +239,33 @@ static void context(wd_gov__jw *w, const cedar_schema *schema, const ctx_in *in)
 
 /* ---- the decision ---------------------------------------------------------------- */
 
+int wd_gov__request_text(const cedar_schema *schema, const wd_agent *a, const wd_task *t,
+                         const wd_session *ss, const json_t *tools, const char *action,
+                         const wd_gov__call *call, const char *previous_intent, int64_t now,
+                         wd_gov__jw *ctx, wd_gov__jw *rq) {
+  int is_open = strcmp(action, "task.open") == 0;
+  int64_t age = is_open ? 0 : now - t->created_ms;
+  int64_t risk = tier_base(a->tier) + 10 * (ss ? ss->denials : 0);
+  ctx_in in = {
+      t, ss, tools, call, action, previous_intent, risk > 100 ? 100 : risk, age < 0 ? 0 : age, now};
+  context(ctx, schema, &in);
+  wd_gov__jw_raw(rq, "{\"principal\":");
+  wd_gov__jw_uid(rq, "Agent", a->id);
+  wd_gov__jw_raw(rq, ",\"action\":");
+  wd_gov__jw_uid(rq, "Action", action);
+  wd_gov__jw_raw(rq, ",\"resource\":");
+  if (!call)
+    wd_gov__jw_uid(rq, "Task", t->id);
+  else if (call->res_id)
+    wd_gov__jw_uid(rq, "Data", call->res_id);
+  else
+    wd_gov__jw_uid(rq, "Tool", call->tool);
+  wd_gov__jw_raw(rq, ",\"context\":");
+  if (!ctx->rc) wd_gov__jw_raw(rq, wd_buf_str(&ctx->b));
+  wd_gov__jw_raw(rq, "}");
+  return ctx->rc ? ctx->rc : rq->rc;
+}
+
 int wd_gov__decide(wd_gov *g, const wd_gov__snap *snap, const wd_agent *a, const wd_task *t,
                    const char *action, const wd_gov__call *call, const char *previous_intent,
                    wd_gov__decision *out) {
@@ -340,29 +367,9 @@ int wd_gov__decide_in(wd_gov *g, const wd_gov__snap *snap, const wd_agent *a, co
     rc = e.w.rc ? e.w.rc : -WD_E_NOMEM;
     goto out;
   }
-
-  int64_t now = wd_gov__now_ms();
-  int64_t age = is_open ? 0 : now - t->created_ms;
-  int64_t denials = sp ? sp->denials : 0;
-  int64_t risk = tier_base(a->tier) + 10 * denials;
-  ctx_in in = {
-      t, sp, tools, call, action, previous_intent, risk > 100 ? 100 : risk, age < 0 ? 0 : age, now};
-  context(&ctx, g->schema, &in);
-  wd_gov__jw_raw(&rq, "{\"principal\":");
-  wd_gov__jw_uid(&rq, "Agent", a->id);
-  wd_gov__jw_raw(&rq, ",\"action\":");
-  wd_gov__jw_uid(&rq, "Action", action);
-  wd_gov__jw_raw(&rq, ",\"resource\":");
-  if (!call)
-    wd_gov__jw_uid(&rq, "Task", t->id);
-  else if (call->res_id)
-    wd_gov__jw_uid(&rq, "Data", call->res_id);
-  else
-    wd_gov__jw_uid(&rq, "Tool", call->tool);
-  wd_gov__jw_raw(&rq, ",\"context\":");
-  if (!ctx.rc) wd_gov__jw_raw(&rq, wd_buf_str(&ctx.b));
-  wd_gov__jw_raw(&rq, "}");
-  if ((rc = ctx.rc ? ctx.rc : rq.rc) != 0) goto out;
+  if ((rc = wd_gov__request_text(g->schema, a, t, sp, tools, action, call, previous_intent,
+                                 wd_gov__now_ms(), &ctx, &rq)) != 0)
+    goto out;
   const char *ctx_txt = wd_buf_str(&ctx.b);
   if ((rc = wd_ident_secret_hash(ctx_txt, wd_buf_len(&ctx.b), out->ctx_digest)) != 0) goto out;
   out->policies = json_array();

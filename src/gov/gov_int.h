@@ -16,6 +16,7 @@
 #include "audit/wd_audit.h"
 #include "gov/gov_entcache.h"
 #include "gov/gov_live.h"
+#include "gov/gov_text.h"
 #include "gov/wd_gov.h"
 #include "http/wd_http.h"
 #include "ident/wd_ident.h"
@@ -165,6 +166,15 @@ typedef struct wd_gov__call {
   const json_t *args; /* the call's arguments or NULL; only those the
                        * action's context declares reach Cedar */
 } wd_gov__call;
+
+/* Writes the decision's context (sorted keys: its text is hashed) into ctx
+ * and the whole Cedar request into rq, as of now (ms). ss is NULL for
+ * task.open; tools is the task's expected tools (a JSON array). The
+ * request keeps to the form the engine reads in one pass. */
+int wd_gov__request_text(const cedar_schema *schema, const wd_agent *a, const wd_task *t,
+                         const wd_session *ss, const json_t *tools, const char *action,
+                         const wd_gov__call *call, const char *previous_intent, int64_t now,
+                         wd_gov__jw *ctx, wd_gov__jw *rq);
 
 int wd_gov__decide(wd_gov *g, const wd_gov__snap *snap, const wd_agent *a, const wd_task *t,
                    const char *action, const wd_gov__call *call, const char *previous_intent,

@@ -41,6 +41,8 @@ typedef struct strvec {
 typedef struct run {
   const char *root;
   size_t passed, failed, reported;
+  size_t onepass,
+      onepass_differ; /* requests the one-pass reader took; of those, read differently */
   size_t val_agree, val_disagree;
   int quiet, check_validation;
   /* One-entry caches: tests share schema and entity files. */
@@ -226,6 +228,23 @@ out:
   return txt;
 }
 
+/* Holds the one-pass request reader to the general one: a request it
+ * takes must be the one the general reader builds. */
+static void onepass_check(run *R, const char *rel, const char *desc, const char *txt,
+                          const cedar_schema *sc) {
+  cedar_request *fast = NULL, *tree = NULL;
+  if (cedar__request_from_text(txt, strlen(txt), sc, &fast) != 0) return;
+  R->onepass++;
+  if (cedar__request_from_tree(txt, strlen(txt), sc, 1, &tree, NULL) != 0 ||
+      !cedar__request_same(fast, tree)) {
+    R->onepass_differ++;
+    printf("FAIL %s#%s\n    the one-pass request reader disagrees with the general one\n", rel,
+           desc);
+  }
+  cedar_request_free(fast);
+  cedar_request_free(tree);
+}
+
 /* Runs one request; adds to passed or failed. */
 static void run_request(run *R, const char *rel, const json_t *req, const cedar_policyset *ps,
                         const cedar_entities *es, const cedar_schema *sc) {
@@ -239,6 +258,7 @@ static void run_request(run *R, const char *rel, const json_t *req, const cedar_
   int validate = !json_is_false(vr); /* absent means true, as the harness says */
   int rc =
       txt && d ? cedar__request_from_json_ex(txt, strlen(txt), sc, validate, &rq, d) : -WD_E_NOMEM;
+  if (txt && sc && validate) onepass_check(R, rel, desc, txt, sc);
   if (rc) {
     char *t = diag_text(d, "request did not load: request", NULL, 0, rc);
     report(R, rel, desc, t ? t : wd_strerror(rc));
@@ -488,7 +508,9 @@ int main(int argc, char **argv) {
   if (R.check_validation)
     printf("validation: %zu agree, %zu disagree\n", R.val_agree, R.val_disagree);
   printf("%zu passed, %zu failed\n", R.passed, R.failed);
-  status = R.failed || R.val_disagree || R.passed == 0 ? 1 : 0;
+  printf("one-pass request reader: took %zu requests, %zu read differently\n", R.onepass,
+         R.onepass_differ);
+  status = R.failed || R.val_disagree || R.onepass_differ || R.passed == 0 ? 1 : 0;
   goto out;
 usage:
   fputs("usage: cedar_conformance [--quiet] [--no-validation] DIR\n", stderr);
