@@ -172,6 +172,7 @@ typedef struct ender {
   const e2e_task *t;
   volatile int *ended, *stop;
   int late_allows, sent, errors;
+  int allowed; /* read by the main thread while the loop runs */
 } ender;
 
 static void *call_loop(void *arg) {
@@ -187,7 +188,10 @@ static void *call_loop(void *arg) {
     long st = e2e_authorize(c, &srv, x->a->key, x->t->token, CALL_OK, &r);
     x->sent++;
     if (st != 200 && st != 401) x->errors++;
-    if (after && st == 200 && strcmp(e2e_decision(&r), "allow") == 0) x->late_allows++;
+    if (st == 200 && strcmp(e2e_decision(&r), "allow") == 0) {
+      if (after) x->late_allows++;
+      __atomic_add_fetch(&x->allowed, 1, __ATOMIC_RELEASE);
+    }
     e2e_resp_clear(&r);
   }
   curl_easy_cleanup(c);
@@ -237,7 +241,16 @@ static void test_end_during_calls(void **state) {
     x[i] = (ender){.a = &a, .t = &t, .ended = &ended, .stop = &stop};
     assert_int_equal(pthread_create(&th[i], NULL, call_loop, &x[i]), 0);
   }
-  nap_ms(400);
+  /* End the task only once calls are flowing: a loaded machine (a
+   * sanitizer build beside other tests) may take seconds to get there. */
+  for (int waited = 0, flowing = 0; !flowing && waited < 30000; waited += 50) {
+    int n = 0;
+    for (int i = 0; i < ENDERS; i++)
+      n += __atomic_load_n(&x[i].allowed, __ATOMIC_ACQUIRE);
+    flowing = n >= 2 * ENDERS;
+    if (!flowing) nap_ms(50);
+  }
+  nap_ms(100);
   char path[256];
   (void)snprintf(path, sizeof path, "/v1/tasks/%s/cancel", t.id);
   e2e_resp r;
