@@ -12,22 +12,14 @@
 
 #include "cedar/cedar_int.h"
 #include "cedar/cedar_schema_ent.h"
+#include "request_text_schema.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char SCHEMA[] =
-    "entity User;\n"
-    "entity Doc;\n"
-    "entity Color enum [\"red\", \"green\"];\n"
-    "type Info = {n: Long, tags: Set<String>, who: User, s?: String, col?: Color,\n"
-    "  when?: datetime, ip?: ipaddr, amt?: decimal, age?: duration,\n"
-    "  inner?: {flag: Bool, docs?: Set<Doc>, deep?: Set<Set<Long>>}};\n"
-    "action view appliesTo { principal: [User], resource: [Doc], context: Info };\n"
-    "action ping appliesTo { principal: [User], resource: [Doc, User], context: {} };\n";
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static cedar_schema *s;
-  if (!s && cedar_schema_parse(SCHEMA, strlen(SCHEMA), &s, NULL) != 0) abort();
+  if (!s && cedar_schema_parse(REQUEST_TEXT_SCHEMA, strlen(REQUEST_TEXT_SCHEMA), &s, NULL) != 0)
+    abort();
   cedar_request *fast = NULL, *tree = NULL;
   int rc = cedar__request_from_text((const char *)data, size, s, &fast);
   if (rc == 0) {

@@ -14,17 +14,8 @@
 
 #include "cedar/cedar_int.h"
 #include "cedar/cedar_schema_ent.h"
+#include "../../fuzz/request_text_schema.h"
 #include "util/wd_alloc.h"
-
-static const char SCHEMA[] =
-    "entity User;\n"
-    "entity Doc;\n"
-    "entity Color enum [\"red\", \"green\"];\n"
-    "type Info = {n: Long, tags: Set<String>, who: User, s?: String, col?: Color,\n"
-    "  when?: datetime, ip?: ipaddr, amt?: decimal, age?: duration,\n"
-    "  inner?: {flag: Bool, docs?: Set<Doc>}};\n"
-    "action view appliesTo { principal: [User], resource: [Doc], context: Info };\n"
-    "action ping appliesTo { principal: [User], resource: [Doc], context: {} };\n";
 
 #define HEAD                                                                                       \
   "{\"principal\":{\"type\":\"User\",\"id\":\"a\"},\"action\":{\"type\":\"Action\",\"id\":"        \
@@ -33,7 +24,8 @@ static const char SCHEMA[] =
 
 static cedar_schema *schema(void) {
   cedar_schema *s = NULL;
-  assert_int_equal(cedar_schema_parse(SCHEMA, strlen(SCHEMA), &s, NULL), 0);
+  assert_int_equal(cedar_schema_parse(REQUEST_TEXT_SCHEMA, strlen(REQUEST_TEXT_SCHEMA), &s, NULL),
+                   0);
   return s;
 }
 
