@@ -88,8 +88,13 @@ static int uid_obj(rt *p, int escaped, const cedar__uid **out) {
     if ((rc = key(p)) != 0) return rc;
   }
   if (!take(p, '}') || cedar__json_name_problem(parts[0].p, parts[0].n)) return DECLINE;
-  *out = cedar__uid_new(p->a, parts[0], parts[1]);
-  return *out ? 0 : -WD_E_NOMEM;
+  /* The parts are arena copies already: cedar__uid_new would copy again. */
+  cedar__uid *u = wd_arena_alloc(p->a, sizeof *u);
+  if (!u) return -WD_E_NOMEM;
+  u->type = parts[0];
+  u->id = parts[1];
+  *out = u;
+  return 0;
 }
 
 static int val(rt *p, const cedar__type *t, uint32_t depth, cedar__val *out);
@@ -240,9 +245,6 @@ static int val(rt *p, const cedar__type *t, uint32_t depth, cedar__val *out) {
   case CEDAR__T_LONG: {
     double dv;
     int real;
-    if (p->x.i >= p->x.n ||
-        (p->x.s[p->x.i] != '-' && (p->x.s[p->x.i] < '0' || p->x.s[p->x.i] > '9')))
-      return DECLINE;
     if ((rc = lexed(p, cedar__jlex_number(&p->x, &out->u.i, &dv, &real))) != 0) return rc;
     out->kind = CEDAR__V_LONG;
     return real ? DECLINE : 0;

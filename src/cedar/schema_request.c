@@ -61,10 +61,7 @@ static int check_one(const cedar_schema *s, const char *role, const cedar__uid *
                        "schema (%s `%s`)",
                        role, (int)u->type.n, u->type.p, as, role, us);
   }
-  const cedar__sentity *se = cedar__schema_entity(s, u->type);
-  if (se && se->is_enum) {
-    for (uint32_t i = 0; i < se->nenum; i++)
-      if (cedar__str_eq(se->enum_ids[i], u->id)) return 0;
+  if (!cedar__schema_enum_ok(cedar__schema_entity(s, u->type), u->id)) {
     uid_str(u, us, sizeof us);
     return cedar__diag(d, -WD_E_JSON,
                        "request: %s `%s` is of an enumerated entity type, but its id is not one "
