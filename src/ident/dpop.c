@@ -99,19 +99,15 @@ static int htu_match(const char *a, const char *b, int *same) {
   return rc;
 }
 
-static const char *claim_str(const json_t *pl, const char *name) {
-  const json_t *v = json_object_get(pl, name);
-  if (!json_is_string(v) || json_string_length(v) == 0 ||
-      json_string_length(v) > WD_LIMIT_JWT_STR_BYTES)
-    return NULL;
-  return json_string_value(v);
+/* A string claim within limits, or NULL. */
+static const char *claim_str(const char *v) {
+  return v && *v && strlen(v) <= WD_LIMIT_JWT_STR_BYTES ? v : NULL;
 }
 
-static int check_claims(const json_t *pl, const wd_ident_dpop_opts *o, wd_ident_dpop_result *out,
-                        wd_ident_diag *diag) {
-  const char *jti = claim_str(pl, "jti"), *htm = claim_str(pl, "htm"), *htu = claim_str(pl, "htu");
-  const json_t *iat = json_object_get(pl, "iat");
-  if (!jti || !htm || !htu || !json_is_integer(iat))
+static int check_claims(const wd_ident__dpop_claims *c, const wd_ident_dpop_opts *o,
+                        wd_ident_dpop_result *out, wd_ident_diag *diag) {
+  const char *jti = claim_str(c->jti), *htm = claim_str(c->htm), *htu = claim_str(c->htu);
+  if (!jti || !htm || !htu || !c->has_iat)
     return wd_ident__fail(diag, WD_IDENT_R_MISSING_CLAIM, "jti, htm, htu and iat are required");
   if (strlen(jti) > WD_IDENT_DPOP_JTI_MAX)
     return wd_ident__fail(diag, WD_IDENT_R_BAD_CLAIMS, "jti longer than %u", WD_IDENT_DPOP_JTI_MAX);
@@ -121,7 +117,7 @@ static int check_claims(const json_t *pl, const wd_ident_dpop_opts *o, wd_ident_
   int rc = htu_match(htu, o->htu, &same);
   if (rc) return rc;
   if (!same) return wd_ident__fail(diag, WD_IDENT_R_DPOP_HTU, "\"%.96s\"", htu);
-  int64_t t = (int64_t)json_integer_value(iat);
+  int64_t t = c->iat;
   int64_t window = o->window <= 0 ? WD_IDENT_DPOP_WINDOW : o->window;
   int64_t leeway = o->leeway < 0 ? WD_IDENT_LEEWAY_DEFAULT : o->leeway;
   if (window > MAX_TIME) window = MAX_TIME;
@@ -132,7 +128,7 @@ static int check_claims(const json_t *pl, const wd_ident_dpop_opts *o, wd_ident_
   if (t > o->now + leeway)
     return wd_ident__fail(diag, WD_IDENT_R_DPOP_IAT, "iat %lld in the future at %lld", (long long)t,
                           (long long)o->now);
-  const char *ath = wd_ident__json_str(pl, "ath");
+  const char *ath = c->ath;
   char want[WD_IDENT_JKT_LEN + 1];
   rc = ath_of(o->access_token, want);
   if (rc) return rc;
@@ -145,6 +141,21 @@ static int check_claims(const json_t *pl, const wd_ident_dpop_opts *o, wd_ident_
   return 0;
 }
 
+/* The proof key named by a decoded header: typ, then the JWK. */
+static int header_key(const json_t *hdr, const wd_ident_dpop_opts *o, wd_ident_key **k,
+                      wd_ident_diag *diag) {
+  const char *typ = wd_ident__json_str(hdr, "typ");
+  if (!typ || strcmp(typ, WD_IDENT_DPOP_TYP) != 0)
+    return wd_ident__fail(diag, WD_IDENT_R_BAD_TYP, "expected " WD_IDENT_DPOP_TYP);
+  const json_t *jwk = json_object_get(hdr, "jwk");
+  if (!jwk) return wd_ident__fail(diag, WD_IDENT_R_BAD_KEY, "no jwk in the header");
+  return o->keys ? wd_ident_key_from_jwk_cached(o->keys, jwk, k, diag)
+                 : wd_ident_key_from_jwk_json(jwk, k, diag);
+}
+
+/* The checks run in the order wd_ident_jws_decode and the key lookup
+ * would run them, so a proof with several faults names the same one
+ * whether its header was remembered or not. */
 int wd_ident_dpop_verify(const char *proof, size_t len, const wd_ident_dpop_opts *o,
                          wd_ident_dpop_result *out, wd_ident_diag *diag) {
   memset(out, 0, sizeof *out);
@@ -153,24 +164,23 @@ int wd_ident_dpop_verify(const char *proof, size_t len, const wd_ident_dpop_opts
       o->now > MAX_TIME)
     return -WD_E_INVAL;
   if (!proof || len == 0) return wd_ident__fail(diag, WD_IDENT_R_DPOP_MISSING, NULL);
-  wd_ident_jws j;
-  int rc = wd_ident_jws_decode(proof, len, &j, diag);
+  wd_ident__jws_parts p;
+  int rc = wd_ident__jws_split(proof, len, &p, diag);
   if (rc) return rc;
-  wd_ident_key *k = NULL;
-  if (!j.typ || strcmp(j.typ, WD_IDENT_DPOP_TYP) != 0) {
-    rc = wd_ident__fail(diag, WD_IDENT_R_BAD_TYP, "expected " WD_IDENT_DPOP_TYP);
+  wd_ident_alg alg = WD_IDENT_ALG_EDDSA;
+  json_t *hdr = NULL, *tree = NULL;
+  char buf[WD_LIMIT_JWS_PART_BYTES + 1];
+  wd_ident__dpop_claims c;
+  uint8_t sig[64];
+  wd_ident_key *k = wd_ident__keycache_header_get(o->keys, p.hdr, p.hlen, &alg);
+  if (!k && (rc = wd_ident__jws_header(p.hdr, p.hlen, &hdr, &alg, diag)) != 0) goto out;
+  if ((rc = wd_ident__dpop_claims_read(p.pl, p.plen, buf, &tree, &c, diag)) != 0 ||
+      (rc = wd_ident__jws_sig(p.sig, p.slen, sig, diag)) != 0)
     goto out;
-  }
-  const json_t *jwk = json_object_get(j.header, "jwk");
-  if (!jwk) {
-    rc = wd_ident__fail(diag, WD_IDENT_R_BAD_KEY, "no jwk in the header");
-    goto out;
-  }
-  rc = o->keys ? wd_ident_key_from_jwk_cached(o->keys, jwk, &k, diag)
-               : wd_ident_key_from_jwk_json(jwk, &k, diag);
-  if (rc) goto out;
-  if ((rc = wd_ident_jws_verify(&j, k, diag)) != 0) goto out;
-  if ((rc = check_claims(j.payload, o, out, diag)) != 0) goto out;
+  if (!k && (rc = header_key(hdr, o, &k, diag)) != 0) goto out;
+  if ((rc = wd_ident__jws_check(k, alg, proof, p.hlen + 1 + p.plen, sig, diag)) != 0) goto out;
+  if (hdr) wd_ident__keycache_header_put(o->keys, p.hdr, p.hlen, k, alg);
+  if ((rc = check_claims(&c, o, out, diag)) != 0) goto out;
   /* Last: a well-formed proof by another key says "stolen token". */
   if (strcmp(k->jkt, o->cnf_jkt) != 0) {
     rc = wd_ident__fail(diag, WD_IDENT_R_DPOP_KEY_MISMATCH, NULL);
@@ -180,6 +190,7 @@ int wd_ident_dpop_verify(const char *proof, size_t len, const wd_ident_dpop_opts
 out:
   if (rc) memset(out, 0, sizeof *out);
   wd_ident_key_free(k);
-  wd_ident_jws_clear(&j);
+  json_decref(hdr);
+  json_decref(tree);
   return rc;
 }

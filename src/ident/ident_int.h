@@ -12,6 +12,7 @@
 
 #include <openssl/evp.h>
 
+#include "util/wd_limits.h"
 #include "wd_ident.h"
 
 struct wd_ident_key {
@@ -40,6 +41,52 @@ wd_ident_key *wd_ident__key_ref(wd_ident_key *k);
 int wd_ident__jwk_public_only(const json_t *jwk, wd_ident_diag *diag);
 /* Computes the RFC 7638 thumbprint of k into k->jkt. */
 int wd_ident__key_thumbprint(wd_ident_key *k);
+
+/* Compact JWS pieces (jws.c), shared by wd_ident_jws_decode and the DPoP
+ * check, which skips the header's decoding for a header it has seen. */
+typedef struct wd_ident__jws_parts {
+  const char *hdr, *pl, *sig; /* borrowed: the segments, in the token */
+  size_t hlen, plen, slen;
+} wd_ident__jws_parts;
+/* Checks size and the three segments. */
+int wd_ident__jws_split(const char *tok, size_t len, wd_ident__jws_parts *p, wd_ident_diag *diag);
+/* Decodes a header segment into *hdr (owned by the caller) and checks
+ * what needs no key: alg allowed, no crit, kid and typ strings. */
+int wd_ident__jws_header(const char *seg, size_t n, json_t **hdr, wd_ident_alg *alg,
+                         wd_ident_diag *diag);
+/* Decodes a signature segment of exactly 64 bytes. */
+int wd_ident__jws_sig(const char *seg, size_t n, uint8_t sig[64], wd_ident_diag *diag);
+/* Checks that alg is k's and sig is k's signature over input[0..n). */
+int wd_ident__jws_check(const wd_ident_key *k, wd_ident_alg alg, const char *input, size_t n,
+                        const uint8_t sig[64], wd_ident_diag *diag);
+
+/* Proof headers (keycache.c): the key and alg of a DPoP header segment,
+ * remembered by its exact text once every header check passed and a
+ * proof under it verified. get: a reference (release it with
+ * wd_ident_key_free), or NULL. put: best effort. Both accept a NULL cache. */
+wd_ident_key *wd_ident__keycache_header_get(wd_ident_keycache *c, const char *seg, size_t n,
+                                            wd_ident_alg *alg);
+void wd_ident__keycache_header_put(wd_ident_keycache *c, const char *seg, size_t n, wd_ident_key *k,
+                                   wd_ident_alg alg);
+
+/* A DPoP proof's claims (dpop_claims.c). A string member is set only when
+ * the claim is a JSON string, iat only when it is a JSON integer. */
+typedef struct wd_ident__dpop_claims {
+  const char *jti, *htm, *htu, *ath;
+  int has_iat;
+  int64_t iat;
+} wd_ident__dpop_claims;
+/* Reads a payload segment: base64url, a JSON object, its claims. The
+ * strings point into buf or into *tree, which the caller releases with
+ * json_decref (NULL when the text was read without jansson). */
+int wd_ident__dpop_claims_read(const char *seg, size_t n, char buf[WD_LIMIT_JWS_PART_BYTES + 1],
+                               json_t **tree, wd_ident__dpop_claims *c, wd_ident_diag *diag);
+/* The plain spelling alone, in place: 1 when s[0..n) is an object whose
+ * members are printable-ASCII strings without escapes or non-negative
+ * integers, with no member twice; 0 to leave the text to jansson. */
+int wd_ident__dpop_claims_flat(char *s, size_t n, wd_ident__dpop_claims *c);
+/* The claims of a parsed payload. */
+void wd_ident__dpop_claims_tree(const json_t *payload, wd_ident__dpop_claims *c);
 
 /* Verified-token cache (sigcache.c). get: 1 with a copy of the claims
  * of exactly this token in *out (clear it with wd_ident_claims_clear), 0

@@ -172,9 +172,8 @@ static json_t *segment_object(const char *s, size_t n) {
   return wd_ident__json_object(buf, len);
 }
 
-int wd_ident_jws_decode(const char *tok, size_t len, wd_ident_jws *out, wd_ident_diag *diag) {
-  memset(out, 0, sizeof *out);
-  wd_ident__diag_ok(diag);
+int wd_ident__jws_split(const char *tok, size_t len, wd_ident__jws_parts *p, wd_ident_diag *diag) {
+  memset(p, 0, sizeof *p);
   if (!tok || len == 0) return wd_ident__fail(diag, WD_IDENT_R_MALFORMED, "empty");
   if (len > WD_LIMIT_JWS_BYTES)
     return wd_ident__fail(diag, WD_IDENT_R_TOOBIG, "%zu bytes > %u", len, WD_LIMIT_JWS_BYTES);
@@ -182,53 +181,87 @@ int wd_ident_jws_decode(const char *tok, size_t len, wd_ident_jws *out, wd_ident
   const char *d2 = d1 ? memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - tok)) : NULL;
   if (!d2 || memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - tok)))
     return wd_ident__fail(diag, WD_IDENT_R_MALFORMED, "not three dot-separated segments");
-  size_t hlen = (size_t)(d1 - tok), plen = (size_t)(d2 - d1 - 1);
-  size_t slen = len - (size_t)(d2 + 1 - tok);
+  p->hdr = tok;
+  p->hlen = (size_t)(d1 - tok);
+  p->pl = d1 + 1;
+  p->plen = (size_t)(d2 - d1 - 1);
+  p->sig = d2 + 1;
+  p->slen = len - (size_t)(d2 + 1 - tok);
+  return 0;
+}
 
+int wd_ident__jws_header(const char *seg, size_t n, json_t **hdr, wd_ident_alg *alg,
+                         wd_ident_diag *diag) {
+  *hdr = segment_object(seg, n);
+  if (!*hdr)
+    return wd_ident__fail(diag, WD_IDENT_R_BAD_HEADER, "header is not a base64url JSON object");
   int rc;
-  out->header = segment_object(tok, hlen);
-  if (!out->header) {
-    rc = wd_ident__fail(diag, WD_IDENT_R_BAD_HEADER, "header is not a base64url JSON object");
-    goto fail;
-  }
-  const json_t *alg = json_object_get(out->header, "alg");
-  if (!json_is_string(alg)) {
+  const json_t *a = json_object_get(*hdr, "alg");
+  if (!json_is_string(a)) {
     rc = wd_ident__fail(diag, WD_IDENT_R_ALG_NOT_ALLOWED, "alg missing");
     goto fail;
   }
-  if (strcmp(json_string_value(alg), "EdDSA") == 0)
-    out->alg = WD_IDENT_ALG_EDDSA;
-  else if (strcmp(json_string_value(alg), "ES256") == 0)
-    out->alg = WD_IDENT_ALG_ES256;
+  if (strcmp(json_string_value(a), "EdDSA") == 0)
+    *alg = WD_IDENT_ALG_EDDSA;
+  else if (strcmp(json_string_value(a), "ES256") == 0)
+    *alg = WD_IDENT_ALG_ES256;
   else {
-    rc = wd_ident__fail(diag, WD_IDENT_R_ALG_NOT_ALLOWED, "\"%.32s\"", json_string_value(alg));
+    rc = wd_ident__fail(diag, WD_IDENT_R_ALG_NOT_ALLOWED, "\"%.32s\"", json_string_value(a));
     goto fail;
   }
   /* RFC 7515 §4.1.11: we understand no extension, so any crit is fatal. */
-  if (json_object_get(out->header, "crit")) {
+  if (json_object_get(*hdr, "crit")) {
     rc = wd_ident__fail(diag, WD_IDENT_R_CRIT, NULL);
     goto fail;
   }
-  const json_t *kid = json_object_get(out->header, "kid");
-  const json_t *typ = json_object_get(out->header, "typ");
+  const json_t *kid = json_object_get(*hdr, "kid");
+  const json_t *typ = json_object_get(*hdr, "typ");
   if ((kid && !json_is_string(kid)) || (typ && !json_is_string(typ))) {
     rc = wd_ident__fail(diag, WD_IDENT_R_BAD_HEADER, "kid and typ must be strings");
     goto fail;
   }
-  out->kid = kid ? json_string_value(kid) : NULL;
-  out->typ = typ ? json_string_value(typ) : NULL;
+  return 0;
+fail:
+  json_decref(*hdr);
+  *hdr = NULL;
+  return rc;
+}
 
-  out->payload = segment_object(d1 + 1, plen);
+int wd_ident__jws_sig(const char *seg, size_t n, uint8_t sig[64], wd_ident_diag *diag) {
+  uint8_t buf[66];
+  size_t len = 0;
+  if (wd_ident_b64url_decode(seg, n, buf, sizeof buf, &len) != 0 || len != 64)
+    return wd_ident__fail(diag, WD_IDENT_R_MALFORMED, "signature is not 64 base64url bytes");
+  memcpy(sig, buf, 64);
+  return 0;
+}
+
+int wd_ident__jws_check(const wd_ident_key *k, wd_ident_alg alg, const char *input, size_t n,
+                        const uint8_t sig[64], wd_ident_diag *diag) {
+  if (alg != wd_ident_key_alg(k))
+    return wd_ident__fail(diag, WD_IDENT_R_ALG_NOT_ALLOWED, "%s with a %s key", alg_name(alg),
+                          k->type == WD_IDENT_KEY_ED25519 ? "Ed25519" : "P-256");
+  if (!verify_raw(k, input, n, sig)) return wd_ident__fail(diag, WD_IDENT_R_SIG_INVALID, NULL);
+  return 0;
+}
+
+int wd_ident_jws_decode(const char *tok, size_t len, wd_ident_jws *out, wd_ident_diag *diag) {
+  memset(out, 0, sizeof *out);
+  wd_ident__diag_ok(diag);
+  wd_ident__jws_parts p;
+  int rc = wd_ident__jws_split(tok, len, &p, diag);
+  if (rc) return rc;
+  if ((rc = wd_ident__jws_header(p.hdr, p.hlen, &out->header, &out->alg, diag)) != 0) goto fail;
+  out->kid = wd_ident__json_str(out->header, "kid");
+  out->typ = wd_ident__json_str(out->header, "typ");
+  out->payload = segment_object(p.pl, p.plen);
   if (!out->payload) {
     rc = wd_ident__fail(diag, WD_IDENT_R_MALFORMED, "payload is not a base64url JSON object");
     goto fail;
   }
-  if (wd_ident_b64url_decode(d2 + 1, slen, out->_sig, sizeof out->_sig, &out->_sig_len) != 0 ||
-      out->_sig_len != 64) {
-    rc = wd_ident__fail(diag, WD_IDENT_R_MALFORMED, "signature is not 64 base64url bytes");
-    goto fail;
-  }
-  out->_input_len = (size_t)(d2 - tok);
+  if ((rc = wd_ident__jws_sig(p.sig, p.slen, out->_sig, diag)) != 0) goto fail;
+  out->_sig_len = 64;
+  out->_input_len = p.hlen + 1 + p.plen;
   out->_input = wd_strndup(tok, out->_input_len);
   if (!out->_input) {
     rc = -WD_E_NOMEM;
@@ -243,10 +276,6 @@ fail:
 int wd_ident_jws_verify(const wd_ident_jws *j, const wd_ident_key *k, wd_ident_diag *diag) {
   wd_ident__diag_ok(diag);
   if (!j || !j->_input || !k) return -WD_E_INVAL;
-  if (j->alg != wd_ident_key_alg(k))
-    return wd_ident__fail(diag, WD_IDENT_R_ALG_NOT_ALLOWED, "%s with a %s key", alg_name(j->alg),
-                          k->type == WD_IDENT_KEY_ED25519 ? "Ed25519" : "P-256");
-  if (j->_sig_len != 64 || !verify_raw(k, j->_input, j->_input_len, j->_sig))
-    return wd_ident__fail(diag, WD_IDENT_R_SIG_INVALID, NULL);
-  return 0;
+  if (j->_sig_len != 64) return wd_ident__fail(diag, WD_IDENT_R_SIG_INVALID, NULL);
+  return wd_ident__jws_check(k, j->alg, j->_input, j->_input_len, j->_sig, diag);
 }

@@ -8,6 +8,13 @@
  * can only return the key those members describe; a JWK spelled otherwise
  * misses and is imported as usual. The table is direct-mapped behind one
  * mutex held for a string compare; keys are shared by reference count.
+ *
+ * A second table remembers whole DPoP header segments, exactly as sent,
+ * with the key and alg they carry: an agent's header is the same text on
+ * every proof, so a hit skips decoding the header and its JWK. An entry
+ * is made only after the header passed every check and a proof under it
+ * verified, and equal text decodes to an equal header, so a hit answers
+ * what decoding would.
  */
 #include <pthread.h>
 #include <string.h>
@@ -19,14 +26,17 @@
 #include "warden/err.h"
 
 typedef struct kslot {
-  char *id; /* owned: "kty|crv|x|y" */
+  char *id; /* owned: "kty|crv|x|y", or a header segment */
+  size_t len;
   wd_ident_key *key;
+  wd_ident_alg alg; /* header entries */
 } kslot;
 
 struct wd_ident_keycache {
   pthread_mutex_t mu;
   size_t n; /* a power of two */
   kslot *slots;
+  kslot *headers;
 };
 
 int wd_ident_keycache_new(size_t slots, wd_ident_keycache **out) {
@@ -37,8 +47,10 @@ int wd_ident_keycache_new(size_t slots, wd_ident_keycache **out) {
     n <<= 1;
   wd_ident_keycache *c = wd_calloc(1, sizeof *c);
   if (!c) return -WD_E_NOMEM;
-  if (!(c->slots = wd_calloc(n, sizeof *c->slots)) || pthread_mutex_init(&c->mu, NULL) != 0) {
+  if (!(c->slots = wd_calloc(n, sizeof *c->slots)) ||
+      !(c->headers = wd_calloc(n, sizeof *c->headers)) || pthread_mutex_init(&c->mu, NULL) != 0) {
     wd_free(c->slots);
+    wd_free(c->headers);
     wd_free(c);
     return -WD_E_NOMEM;
   }
@@ -52,9 +64,12 @@ void wd_ident_keycache_free(wd_ident_keycache *c) {
   for (size_t i = 0; i < c->n; i++) {
     wd_free(c->slots[i].id);
     wd_ident_key_free(c->slots[i].key);
+    wd_free(c->headers[i].id);
+    wd_ident_key_free(c->headers[i].key);
   }
   pthread_mutex_destroy(&c->mu);
   wd_free(c->slots);
+  wd_free(c->headers);
   wd_free(c);
 }
 
@@ -102,4 +117,36 @@ int wd_ident_key_from_jwk_cached(wd_ident_keycache *c, const json_t *jwk, wd_ide
   wd_free(old_id);
   wd_ident_key_free(old);
   return 0;
+}
+
+wd_ident_key *wd_ident__keycache_header_get(wd_ident_keycache *c, const char *seg, size_t n,
+                                            wd_ident_alg *alg) {
+  if (!c || n == 0 || n > WD_LIMIT_PROOF_HEADER_KEPT) return NULL;
+  kslot *s = &c->headers[wd_hash_bytes(seg, n, 0x686472u) & (c->n - 1)];
+  wd_ident_key *k = NULL;
+  pthread_mutex_lock(&c->mu);
+  if (s->id && s->len == n && memcmp(s->id, seg, n) == 0) {
+    k = wd_ident__key_ref(s->key);
+    *alg = s->alg;
+  }
+  pthread_mutex_unlock(&c->mu);
+  return k;
+}
+
+void wd_ident__keycache_header_put(wd_ident_keycache *c, const char *seg, size_t n, wd_ident_key *k,
+                                   wd_ident_alg alg) {
+  if (!c || !k || n == 0 || n > WD_LIMIT_PROOF_HEADER_KEPT) return;
+  char *copy = wd_strndup(seg, n);
+  if (!copy) return;
+  kslot *s = &c->headers[wd_hash_bytes(seg, n, 0x686472u) & (c->n - 1)];
+  pthread_mutex_lock(&c->mu);
+  char *old_id = s->id;
+  wd_ident_key *old = s->key;
+  s->id = copy;
+  s->len = n;
+  s->key = wd_ident__key_ref(k);
+  s->alg = alg;
+  pthread_mutex_unlock(&c->mu);
+  wd_free(old_id);
+  wd_ident_key_free(old);
 }

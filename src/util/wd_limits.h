@@ -41,6 +41,8 @@
 #define WD_LIMIT_KEYSET_FILE_BYTES 65536u     /* keyset manifest */
 #define WD_LIMIT_SIGCACHE_SLOTS    (1u << 20) /* verified-token cache entries */
 #define WD_LIMIT_KEYCACHE_SLOTS    (1u << 16) /* imported proof-key cache entries */
+#define WD_LIMIT_PROOF_HEADER_KEPT 1024u      /* a DPoP header segment the key cache keeps */
+#define WD_LIMIT_PROOF_MEMBERS     16u        /* proof payload members read without jansson */
 
 /* Growable buffers default cap */
 #define WD_LIMIT_BUF_DEFAULT (64u * 1024u * 1024u)

@@ -48,11 +48,16 @@ static wd_ident_dpop_opts opts(const wd_ident_key *k) {
 
 static void round_trip_and_replay(void **state) {
   (void)state;
-  const wd_ident_key *keys[] = {ed, ec};
-  for (size_t i = 0; i < 2; i++) {
+  const wd_ident_key *keys[] = {ed, ec, ed, ec};
+  wd_ident_keycache *cache = NULL;
+  assert_int_equal(wd_ident_keycache_new(8, &cache), 0);
+  /* Without a key cache, then with one (the replay and the second proof
+   * run on the header it kept). */
+  for (size_t i = 0; i < 4; i++) {
     char *proof = NULL;
     assert_int_equal(wd_ident_dpop_make(keys[i], "POST", URL, TOKEN, NOW - 3, &proof), 0);
     wd_ident_dpop_opts o = opts(keys[i]);
+    o.keys = i < 2 ? NULL : cache;
     wd_ident_dpop_result r1, r2;
     wd_ident_diag d;
     assert_int_equal(wd_ident_dpop_verify(proof, strlen(proof), &o, &r1, &d), 0);
@@ -70,6 +75,7 @@ static void round_trip_and_replay(void **state) {
     assert_string_not_equal(r1.jti, r2.jti);
     wd_free(proof);
   }
+  wd_ident_keycache_free(cache);
 }
 
 static void htu_normalisation(void **state) {
@@ -128,9 +134,9 @@ static json_t *jwk_of(const wd_ident_key *k) {
 
 static void rejections(void **state) {
   (void)state;
-  char *p[16];
+  char *p[24];
   size_t n = 0;
-  wd_ident_reason want[16];
+  wd_ident_reason want[24];
 #define ROW(expr, reason)                                                                          \
   do {                                                                                             \
     p[n] = (expr);                                                                                 \
@@ -173,20 +179,50 @@ static void rejections(void **state) {
   assert_int_equal(json_object_del(nojti, "jti"), 0);
   ROW(custom(ed, WD_IDENT_DPOP_TYP, jwk_of(ed), nojti), WD_IDENT_R_MISSING_CLAIM);
   json_decref(claims);
+  /* Under a header the cache knows: a flipped signature, and a payload
+   * moved under another proof's header and signature. */
+  char *a = NULL, *b = NULL;
+  assert_int_equal(wd_ident_dpop_make(ed, "POST", URL, TOKEN, NOW, &a), 0);
+  assert_int_equal(wd_ident_dpop_make(ed, "POST", URL, TOKEN, NOW, &b), 0);
+  a[strlen(a) - 2] = a[strlen(a) - 2] == 'A' ? 'B' : 'A';
+  ROW(a, WD_IDENT_R_SIG_INVALID);
+  char *pa = strchr(b, '.'), *pb = strrchr(b, '.');
+  char *moved = wd_malloc(strlen(b) + 64);
+  assert_non_null(moved);
+  const char *other_payload = strchr(a, '.') + 1;
+  snprintf(moved, strlen(b) + 64, "%.*s.%.*s%s", (int)(pa - b), b,
+           (int)(strrchr(a, '.') - other_payload), other_payload, pb);
+  ROW(moved, WD_IDENT_R_SIG_INVALID);
+  wd_free(b);
 #undef ROW
+  /* Without a key cache, then twice through one: the first pass fills it
+   * (a header is kept once a proof under it verified), the second runs on
+   * remembered headers. Every row must fail the same way in each. */
+  wd_ident_keycache *cache = NULL;
+  assert_int_equal(wd_ident_keycache_new(64, &cache), 0);
+  char *warm = NULL;
+  assert_int_equal(wd_ident_dpop_make(ed, "POST", URL, TOKEN, NOW, &warm), 0);
   int failed = 0;
-  for (size_t i = 0; i < n; i++) {
-    wd_ident_dpop_opts o = opts(ed);
-    wd_ident_dpop_result r;
-    wd_ident_diag d;
-    int rc = wd_ident_dpop_verify(p[i], strlen(p[i]), &o, &r, &d);
-    if (rc != -WD_E_VALIDATE || d.reason != want[i] || r.jti[0]) {
-      print_error("row %zu: rc %d reason %s (%s), want %s\n", i, rc, wd_ident_reason_name(d.reason),
-                  d.msg, wd_ident_reason_name(want[i]));
-      failed++;
+  for (int pass = 0; pass < 3; pass++) {
+    for (size_t i = 0; i < n; i++) {
+      wd_ident_dpop_opts o = opts(ed);
+      o.keys = pass ? cache : NULL;
+      wd_ident_dpop_result r;
+      wd_ident_diag d;
+      int rc = wd_ident_dpop_verify(p[i], strlen(p[i]), &o, &r, &d);
+      if (rc != -WD_E_VALIDATE || d.reason != want[i] || r.jti[0]) {
+        print_error("pass %d row %zu: rc %d reason %s (%s), want %s\n", pass, i, rc,
+                    wd_ident_reason_name(d.reason), d.msg, wd_ident_reason_name(want[i]));
+        failed++;
+      }
+      if (pass == 1 && i == 0) /* a good proof: its header is kept from here on */
+        assert_int_equal(wd_ident_dpop_verify(warm, strlen(warm), &o, &r, &d), 0);
     }
-    wd_free(p[i]);
   }
+  for (size_t i = 0; i < n; i++)
+    wd_free(p[i]);
+  wd_free(warm);
+  wd_ident_keycache_free(cache);
   wd_ident_dpop_opts o = opts(ed);
   wd_ident_dpop_result r;
   wd_ident_diag d;

@@ -3,7 +3,8 @@
  * Unit tests for the proof-key cache: a hit returns the key the JWK's
  * public members describe and nothing else, private members are still
  * refused, a colliding entry is replaced safely while a caller still holds
- * the old key, and a missing cache falls back to a plain import.
+ * the old key, and a missing cache falls back to a plain import. Proof
+ * headers are kept by their exact text, with their alg.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,7 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ident/wd_ident.h"
+#include "ident/ident_int.h"
 #include "util/wd_alloc.h"
 #include "warden/err.h"
 
@@ -102,11 +103,48 @@ static void bad_input(void **state) {
   wd_ident_keycache_free(NULL);
 }
 
+static void proof_headers(void **state) {
+  (void)state;
+  wd_ident_keycache *c = NULL;
+  assert_int_equal(wd_ident_keycache_new(1, &c), 0);
+  wd_ident_key *k1 = NULL, *k2 = NULL;
+  assert_int_equal(wd_ident_key_generate(WD_IDENT_KEY_P256, &k1), 0);
+  assert_int_equal(wd_ident_key_generate(WD_IDENT_KEY_ED25519, &k2), 0);
+  static const char h1[] = "eyJhbGciOiJFUzI1NiJ9", h2[] = "eyJhbGciOiJFZERTQSJ9";
+  wd_ident_alg alg = WD_IDENT_ALG_EDDSA;
+  assert_null(wd_ident__keycache_header_get(c, h1, strlen(h1), &alg));
+  wd_ident__keycache_header_put(c, h1, strlen(h1), k1, WD_IDENT_ALG_ES256);
+  wd_ident_key *got = wd_ident__keycache_header_get(c, h1, strlen(h1), &alg);
+  assert_ptr_equal(got, k1);
+  assert_int_equal(alg, WD_IDENT_ALG_ES256);
+  wd_ident_key_free(got);
+  /* Only the exact text: a prefix and another header miss. */
+  assert_null(wd_ident__keycache_header_get(c, h1, strlen(h1) - 1, &alg));
+  assert_null(wd_ident__keycache_header_get(c, h2, strlen(h2), &alg));
+  /* A colliding header replaces the entry; a held key stays valid. */
+  got = wd_ident__keycache_header_get(c, h1, strlen(h1), &alg);
+  wd_ident__keycache_header_put(c, h2, strlen(h2), k2, WD_IDENT_ALG_EDDSA);
+  assert_null(wd_ident__keycache_header_get(c, h1, strlen(h1), &alg));
+  assert_string_equal(wd_ident_key_jkt(got), wd_ident_key_jkt(k1));
+  wd_ident_key_free(got);
+  /* Too long to keep, and no cache at all. */
+  char big[WD_LIMIT_PROOF_HEADER_KEPT + 2];
+  memset(big, 'e', sizeof big);
+  wd_ident__keycache_header_put(c, big, sizeof big, k1, WD_IDENT_ALG_ES256);
+  assert_null(wd_ident__keycache_header_get(c, big, sizeof big, &alg));
+  wd_ident__keycache_header_put(NULL, h1, strlen(h1), k1, WD_IDENT_ALG_ES256);
+  assert_null(wd_ident__keycache_header_get(NULL, h1, strlen(h1), &alg));
+  wd_ident_keycache_free(c);
+  wd_ident_key_free(k1);
+  wd_ident_key_free(k2);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(hit_is_same_key),
       cmocka_unit_test(replaced_entry_stays_valid),
       cmocka_unit_test(bad_input),
+      cmocka_unit_test(proof_headers),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
