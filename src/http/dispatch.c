@@ -131,23 +131,31 @@ static enum MHD_Result send_static_500(struct MHD_Connection *c) {
   return ok;
 }
 
+static int dump_to_buf(const char *p, size_t n, void *b) {
+  return wd_buf_add(b, p, n) == 0 ? 0 : -1;
+}
+
+static void free_body(void *text) { wd_free(text); }
+
 static enum MHD_Result send_resp(struct MHD_Connection *c, wd_http_resp *resp) {
   if (resp->status < 100 || resp->status > 599) return send_static_500(c);
-  char *text = NULL;
-  size_t len = 0;
+  struct MHD_Response *r = NULL;
   if (resp->_body) {
-    /* Sized first so the text comes from our allocator, not jansson's. */
-    const size_t flags = JSON_COMPACT | JSON_ENCODE_ANY;
-    len = json_dumpb(resp->_body, NULL, 0, flags);
-    text = len ? wd_malloc(len) : NULL;
-    if (!text || json_dumpb(resp->_body, text, len, flags) != len) {
-      wd_free(text);
+    /* One pass into our own memory, handed to MHD without a copy. */
+    wd_buf b;
+    wd_buf_init(&b, WD_LIMIT_BUF_DEFAULT);
+    if (json_dump_callback(resp->_body, dump_to_buf, &b, JSON_COMPACT | JSON_ENCODE_ANY) != 0) {
+      wd_buf_free(&b);
       return send_static_500(c);
     }
+    size_t len = wd_buf_len(&b);
+    char *text = wd_buf_take(&b);
+    if (!text) return send_static_500(c);
+    r = MHD_create_response_from_buffer_with_free_callback(len, text, free_body);
+    if (!r) wd_free(text);
+  } else {
+    r = MHD_create_response_from_buffer(0, (void *)OOM_BODY, MHD_RESPMEM_PERSISTENT);
   }
-  struct MHD_Response *r =
-      MHD_create_response_from_buffer(len, text ? text : OOM_BODY, MHD_RESPMEM_MUST_COPY);
-  wd_free(text);
   if (!r) return send_static_500(c);
   int ok = 1;
   if (resp->_body)
