@@ -48,6 +48,7 @@ struct wd_audit {
   int64_t last_seq;
   char last_hash[65];
   uint64_t n_records, n_commits;
+  uint64_t n_queued, n_finished; /* every record ever queued, and completed */
 };
 
 static void *committer_main(void *arg);
@@ -166,6 +167,7 @@ static void finish(wd_audit *a, pending *batch, int rc, size_t n) {
     a->n_records += n;
     a->n_commits++;
   }
+  a->n_finished += n;
   pthread_cond_broadcast(&a->done);
   pthread_mutex_unlock(&a->mu);
   for (pending *p = async, *next; p; p = next) {
@@ -249,7 +251,19 @@ static void enqueue(wd_audit *a, pending *p) {
     a->head = p;
   a->tail = p;
   a->queued++;
+  a->n_queued++;
   if (!a->gathering) pthread_cond_signal(&a->work);
+}
+
+/* Batches complete in queue order, so the completed count passing the
+ * queued count seen on entry means every record queued before is done. */
+void wd_audit_barrier(wd_audit *a) {
+  if (!a) return;
+  pthread_mutex_lock(&a->mu);
+  uint64_t ticket = a->n_queued;
+  while (a->n_finished < ticket)
+    pthread_cond_wait(&a->done, &a->mu);
+  pthread_mutex_unlock(&a->mu);
 }
 
 static int check_text(const char *s, int optional) {

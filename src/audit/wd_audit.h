@@ -95,6 +95,11 @@ WD_EXTERN int wd_audit_append_json_async(wd_audit *a, wd_audit_type type, const 
                                          const char *task, const json_t *payload,
                                          const wd_store_fx *fx, size_t nfx, wd_audit_done_cb cb,
                                          void *ctx) WD_WUR;
+/* Returns once every record queued before the call is complete (durable,
+ * or failed and not written), so a store read that follows sees the
+ * effects of all of them. NULL is a no-op. Must not be called from a
+ * wd_audit_done_cb. */
+WD_EXTERN void wd_audit_barrier(wd_audit *a);
 /* Group-commit statistics: records and transactions written so far. */
 WD_EXTERN void wd_audit_stats(wd_audit *a, uint64_t *records, uint64_t *commits);
 

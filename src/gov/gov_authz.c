@@ -319,8 +319,11 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
   }
   pthread_mutex_unlock(&lt->mu);
   wd_gov__live_put(g->live, lt);
-  /* A touch that ran out of memory may have grown some sets: reload. */
-  if (internal == -WD_E_NOMEM) wd_gov__live_forget(g->live, w->task_id);
+  /* A touch that ran out of memory may have grown some sets: reload. And
+   * a denial recorded on a forgotten entry may be missing from an entry
+   * loaded meanwhile (its load waited only for records queued before
+   * it): forget that one too, so the next load waits for this record. */
+  if (internal == -WD_E_NOMEM || ended) wd_gov__live_forget(g->live, w->task_id);
   json_decref(p);
   if (!aw || !p) return -WD_E_NOMEM;
   if (rc) {

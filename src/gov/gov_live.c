@@ -125,13 +125,14 @@ out:
 
 struct wd_gov__live {
   wd_store *store; /* borrowed */
+  wd_audit *audit; /* borrowed, may be NULL */
   pthread_mutex_t mu;
   wd_gov__ltask *b[BUCKETS];
   uint64_t gen[BUCKETS]; /* bumped by every forget in the bucket */
   size_t count;
 };
 
-int wd_gov__live_new(wd_store *store, wd_gov__live **out) {
+int wd_gov__live_new(wd_store *store, wd_audit *audit, wd_gov__live **out) {
   *out = NULL;
   wd_gov__live *l = wd_calloc(1, sizeof *l);
   if (!l) return -WD_E_NOMEM;
@@ -140,6 +141,7 @@ int wd_gov__live_new(wd_store *store, wd_gov__live **out) {
     return -WD_E_INTERNAL;
   }
   l->store = store;
+  l->audit = audit;
   *out = l;
   return 0;
 }
@@ -210,6 +212,7 @@ static int load(wd_gov__live *l, const char *id, wd_gov__ltask **out) {
     wd_free(t);
     return -WD_E_INTERNAL;
   }
+  wd_audit_barrier(l->audit);
   if ((rc = wd_store_task_get(l->store, id, &t->task)) == 0 &&
       (rc = wd_store_agent_get(l->store, t->task.agent_id, &t->agent)) == 0 &&
       (rc = wd_store_task_session(l->store, id, &t->ss)) == 0) {

@@ -26,6 +26,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "audit/wd_audit.h"
 #include "store/wd_store.h"
 
 /* ---- replay cache ---- */
@@ -63,7 +64,12 @@ typedef struct wd_gov__ltask {
 
 typedef struct wd_gov__live wd_gov__live;
 
-int wd_gov__live_new(wd_store *store, wd_gov__live **out);
+/* store and audit are borrowed. Before a load reads the store, every
+ * record already queued on audit (NULL: none) is waited for: a call's
+ * counts and session values reach the store with its record, and an
+ * entry dropped or forgotten while its calls' records were in flight
+ * must not reload without them. */
+int wd_gov__live_new(wd_store *store, wd_audit *audit, wd_gov__live **out);
 void wd_gov__live_free(wd_gov__live *l);
 /* A counted reference to the live entry of task id, loaded on a miss.
  * -WD_E_NOTFOUND for an unknown task. Release with wd_gov__live_put. */

@@ -529,7 +529,9 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   (void)snprintf(path, sizeof path, "sqlite:%s/warden.db", g->data_dir);
   if ((rc = wd_store_open(path, WD_STORE_MANUAL_CHECKPOINT, &g->store)) != 0)
     FAIL(rc, "cannot open the store %s: %s", path, wd_strerror(rc));
-  if ((rc = wd_gov__live_new(g->store, &g->live)) != 0 ||
+  if ((rc = wd_audit_open(g->store, &g->audit)) != 0)
+    FAIL(rc, "cannot open the evidence log: %s", wd_strerror(rc));
+  if ((rc = wd_gov__live_new(g->store, g->audit, &g->live)) != 0 ||
       (rc = wd_gov__replay_new(&g->replay)) != 0 ||
       (rc = wd_ident_sigcache_new(4096, &g->sigcache)) != 0 ||
       (rc = wd_ident_keycache_new(4096, &g->keycache)) != 0)
@@ -537,8 +539,6 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   /* Proofs spent before a restart stay spent. */
   if ((rc = wd_store_dpop_scan(g->store, wd_gov__now_ms(), remember_jti, g)) != 0)
     FAIL(rc, "cannot load the DPoP replay cache: %s", wd_strerror(rc));
-  if ((rc = wd_audit_open(g->store, &g->audit)) != 0)
-    FAIL(rc, "cannot open the evidence log: %s", wd_strerror(rc));
   if ((rc = open_keys(g)) != 0) FAIL(rc, "cannot set up signing keys: %s", wd_strerror(rc));
   if ((rc = open_admin(g, o->admin_token, &gen)) != 0)
     FAIL(rc, "cannot set up the admin token: %s", wd_strerror(rc));

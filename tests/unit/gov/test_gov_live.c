@@ -12,6 +12,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
+#include <stdatomic.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -118,7 +119,7 @@ static int setup(void **state) {
   fixture *f = calloc(1, sizeof *f);
   if (!f) return -1;
   if (tmp_db_make(f->dir, f->path, "live") != 0) return -1;
-  if (wd_store_open(f->path, 0, &f->s) != 0 || wd_gov__live_new(f->s, &f->l) != 0) return -1;
+  if (wd_store_open(f->path, 0, &f->s) != 0 || wd_gov__live_new(f->s, NULL, &f->l) != 0) return -1;
   agent(f->s, "a");
   agent(f->s, "b");
   task(f->s, "t1", "a");
@@ -284,6 +285,46 @@ static void touch_all_or_nothing(void **state) {
 /* The replay cache is bounded: filling it with live jtis ends in
  * -WD_E_TOOBIG (the caller then asks the store), and once those expire
  * the room is reused. */
+static void count_done(void *ctx, int rc, int64_t seq) {
+  (void)seq;
+  if (rc == 0) atomic_fetch_add((atomic_int *)ctx, 1);
+}
+
+/* A task's entry dropped or forgotten while its calls' records were still
+ * queued: the next load waits for them, so it does not start from a store
+ * without their counts and session values (a budget passed, or "secret"
+ * missing from a data-flow rule's view). */
+static void load_waits_for_queued_records(void **state) {
+  fixture *f = *state;
+  wd_audit *a = NULL;
+  wd_gov__live *l = NULL;
+  assert_int_equal(wd_audit_open(f->s, &a), 0);
+  assert_int_equal(wd_gov__live_new(f->s, a, &l), 0);
+  atomic_int done = 0;
+  json_t *p = json_object();
+  for (int i = 0; i < 64; i++) {
+    wd_store_fx fx = {.kind = WD_STORE_FX_CALL,
+                      .task_id = "t2",
+                      .allowed = i % 4 != 0,
+                      .tool = "fs",
+                      .classification = i == 63 ? "secret" : "internal"};
+    assert_int_equal(wd_audit_append_json_async(a, WD_AUDIT_AUTHZ_DECISION, AGENT_A, "t2", p, &fx,
+                                                1, count_done, &done),
+                     0);
+  }
+  wd_gov__ltask *t = NULL;
+  assert_int_equal(wd_gov__live_get(l, "t2", &t), 0);
+  assert_int_equal(t->task.calls, 64);
+  assert_int_equal(t->task.denials, 16);
+  assert_int_equal(t->ss.classifications.n, 2);
+  assert_string_equal(t->ss.classifications.v[1], "secret");
+  wd_gov__live_put(l, t);
+  wd_gov__live_free(l);
+  wd_audit_close(a);
+  assert_int_equal(atomic_load(&done), 64);
+  json_decref(p);
+}
+
 static void replay_full(void **state) {
   (void)state;
   wd_gov__replay *r = NULL;
@@ -429,6 +470,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(forget_agent, setup, teardown),
       cmocka_unit_test_setup_teardown(token_verdicts, setup, teardown),
       cmocka_unit_test_setup_teardown(session_sets, setup, teardown),
+      cmocka_unit_test_setup_teardown(load_waits_for_queued_records, setup, teardown),
       cmocka_unit_test(replay_full),
       cmocka_unit_test_setup_teardown(forget_under_load, setup, teardown),
       cmocka_unit_test_setup_teardown(touch_all_or_nothing, setup, teardown),
