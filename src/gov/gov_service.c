@@ -333,7 +333,7 @@ static void *reaper_main(void *arg) {
     }
     /* Here rather than inside a commit, where it delayed every call of
      * the batch that happened to cross the threshold. */
-    if (wd_store_checkpoint(g->store) != 0) {
+    if (wd_store_checkpoint(g->store, WD_LIMIT_STORE_WAL_FRAMES) != 0) {
       /* Retried next round; the log only grows meanwhile. */
     }
     pthread_mutex_lock(&g->stop_lock);

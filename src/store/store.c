@@ -111,10 +111,10 @@ void wd_store_close(wd_store *s) {
   if (s) s->vt->close(s);
 }
 
-int wd_store_checkpoint(wd_store *s) {
+int wd_store_checkpoint(wd_store *s, uint32_t restart_frames) {
   if (!s) return -WD_E_INVAL;
   if (s->flags & WD_STORE_READONLY) return 0;
-  return s->vt->checkpoint(s);
+  return s->vt->checkpoint(s, restart_frames);
 }
 
 int wd_store_schema_version(wd_store *s, int *version) {

@@ -43,8 +43,10 @@ WD_EXTERN int wd_store_open(const char *url, unsigned flags, wd_store **out) WD_
 /* Closes every connection; NULL is a no-op. No call may be in flight. */
 WD_EXTERN void wd_store_close(wd_store *s);
 /* Moves committed changes from the write-ahead log into the database
- * without blocking writers (a no-op for backends without one). */
-WD_EXTERN int wd_store_checkpoint(wd_store *s) WD_WUR;
+ * without blocking writers; once the log holds restart_frames frames (0:
+ * never), it holds writers off briefly so that the log starts over
+ * instead of growing. A no-op for backends without such a log. */
+WD_EXTERN int wd_store_checkpoint(wd_store *s, uint32_t restart_frames) WD_WUR;
 /* The schema version the store is at, after migrations. */
 WD_EXTERN int wd_store_schema_version(wd_store *s, int *version) WD_WUR;
 /* Re-runs the migrations; a no-op when the schema is current. */
