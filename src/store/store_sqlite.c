@@ -181,9 +181,10 @@ static void conn_close(sq_conn *c) {
  * within a fraction of a millisecond, for the same total limit. */
 #define BUSY_POLL_US 200L
 
+/* arg: NULL for WD_LIMIT_STORE_BUSY_MS, or the longest wait in us. */
 static int busy_poll(void *arg, int tries) {
-  (void)arg;
-  if ((long long)tries * BUSY_POLL_US >= (long long)WD_LIMIT_STORE_BUSY_MS * 1000) return 0;
+  long long limit_us = arg ? *(const long long *)arg : (long long)WD_LIMIT_STORE_BUSY_MS * 1000;
+  if ((long long)tries * BUSY_POLL_US >= limit_us) return 0;
   struct timespec ts = {0, BUSY_POLL_US * 1000L};
   (void)nanosleep(&ts, NULL);
   return 1;
@@ -229,11 +230,19 @@ static int sq_checkpoint(wd_store *st, uint32_t restart_frames) {
    * stay small. */
   if (src == SQLITE_OK && restart_frames && frames >= 0 && (uint32_t)frames >= restart_frames) {
     src = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-    if (src == SQLITE_OK)
+    /* The restart waits for readers while it holds writers off: a long
+     * reader (an offline `warden audit verify` of a big log) would stall
+     * every commit for the whole busy limit, so it waits briefly and
+     * gives up, and the next round tries again. */
+    static const long long restart_wait_us = (long long)WD_LIMIT_STORE_WAL_WAIT_MS * 1000;
+    if (src == SQLITE_OK &&
+        sqlite3_busy_handler(c->db, busy_poll, (void *)(uintptr_t)&restart_wait_us) == SQLITE_OK) {
       src = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+      (void)sqlite3_busy_handler(c->db, busy_poll, NULL);
+    }
   }
   /* BUSY: another checkpoint is running, or a reader stayed; next round. */
-  rc = src == SQLITE_OK || src == SQLITE_BUSY ? 0 : wd_store__sq_err(src);
+  rc = src == SQLITE_OK || (src & 0xff) == SQLITE_BUSY ? 0 : wd_store__sq_err(src);
   wd_store__sq_release(s, c);
   return rc;
 }

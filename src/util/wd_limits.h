@@ -67,6 +67,7 @@
 #define WD_LIMIT_STORE_URL_BYTES      4096u       /* a store URL or database path */
 #define WD_LIMIT_STORE_BUSY_MS        10000u      /* wait for a locked database before failing */
 #define WD_LIMIT_STORE_WAL_FRAMES     65536u      /* WAL frames (4 KiB) before a restart */
+#define WD_LIMIT_STORE_WAL_WAIT_MS    20u         /* a WAL restart's wait for readers */
 #define WD_LIMIT_STORE_LIST_ROWS      10000u      /* rows returned by one list call */
 #define WD_LIMIT_STORE_FIELD_BYTES    (64u << 10) /* one stored text field (intent, JWK...) */
 #define WD_LIMIT_STORE_SESSION_SET    1024u       /* distinct values in one session set of a task */
