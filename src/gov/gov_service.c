@@ -483,8 +483,11 @@ static int open_policies(wd_gov *g, const char *dir, char *err, size_t errlen) {
 static int remember_jti(void *ctx, const char *jti, int64_t exp_ms) {
   wd_gov *g = ctx;
   int r = wd_gov__replay_check(g->replay, jti, exp_ms, wd_gov__now_ms());
-  /* A full cache leaves the rest to the store, which fresh proofs consult then. */
-  return r == -WD_E_TOOBIG ? 0 : r < 0 ? r : 0;
+  if (r != -WD_E_TOOBIG) return r < 0 ? r : 0;
+  /* A full cache leaves the rest to the store, which fresh proofs consult
+   * then; a proof the cache had judged is not there yet. */
+  int is_new = 0;
+  return wd_store_dpop_seen(g->store, jti, exp_ms, &is_new);
 }
 
 int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, char *err,

@@ -72,7 +72,12 @@
      "JOIN tasks k ON k.id=t.task_id JOIN agents a ON a.id=k.agent_id WHERE t.jti=?1")             \
   XX(DPOP_SEEN, "INSERT INTO dpop_seen(exp_ms,jti) VALUES(?2,?1) ON CONFLICT DO NOTHING")          \
   XX(DPOP_PRUNE, "DELETE FROM dpop_seen WHERE exp_ms<=?1")                                         \
-  XX(DPOP_LIVE, "SELECT jti, exp_ms FROM dpop_seen WHERE exp_ms>?1")                               \
+  XX(DPOP_LIVE, "SELECT jti, exp_ms FROM dpop_seen WHERE exp_ms>?1 "                               \
+                "UNION ALL SELECT jti, exp_ms FROM dpop_spent WHERE exp_ms>?1")                    \
+  XX(DPOP_SPENT, "INSERT INTO dpop_spent(exp_ms,jti) VALUES(?2,?1)")                               \
+  XX(DPOP_PRUNE_SPENT, "DELETE FROM dpop_spent WHERE rowid<coalesce("                              \
+                       "(SELECT rowid FROM dpop_spent WHERE exp_ms>?1 ORDER BY rowid LIMIT 1),"    \
+                       "(SELECT max(rowid)+1 FROM dpop_spent))")                                   \
   XX(POLICY_INSERT,                                                                                \
      "INSERT INTO policy_versions(version,text,active,created_ms) VALUES("                         \
      "(SELECT coalesce(max(version),0)+1 FROM policy_versions),?1,0,?2) RETURNING version")        \

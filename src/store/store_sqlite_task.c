@@ -546,6 +546,12 @@ int wd_store__sq_dpop_prune(wd_store *st, int64_t now_ms, unsigned *n) {
       (rc = wd_store__sq_exec(c, SQ_DPOP_PRUNE, q)))
     goto out;
   *n = (unsigned)sqlite3_changes(c->db);
+  /* Appended about in expiry order: the expired front goes, and a late
+   * expired row behind a live one goes in a later round (scans skip it). */
+  if ((rc = wd_store__sq_stmt(c, SQ_DPOP_PRUNE_SPENT, &q)) || (rc = BIND64(q, 1, now_ms)) ||
+      (rc = wd_store__sq_exec(c, SQ_DPOP_PRUNE_SPENT, q)))
+    goto out;
+  *n += (unsigned)sqlite3_changes(c->db);
 out:
   wd_store__sq_release(s, c);
   return rc;
@@ -568,12 +574,12 @@ int wd_store__sq_apply_fx(sq_conn *c, const wd_store_fx *fx) {
   int rc;
   switch (fx->kind) {
   case WD_STORE_FX_DPOP:
-    /* The caller's replay cache already decided the jti is new: store it
-     * so a restart still refuses it (a row already there is as good). */
-    if ((rc = wd_store__sq_stmt(c, SQ_DPOP_SEEN, &q)) ||
+    /* The caller's replay cache already decided the jti is new: keep it
+     * for the cache's reload after a restart. */
+    if ((rc = wd_store__sq_stmt(c, SQ_DPOP_SPENT, &q)) ||
         (rc = wd_store__sq_bind_text(q, 1, fx->jti)) || (rc = BIND64(q, 2, fx->exp_ms)))
       return rc;
-    return wd_store__sq_exec(c, SQ_DPOP_SEEN, q);
+    return wd_store__sq_exec(c, SQ_DPOP_SPENT, q);
   case WD_STORE_FX_CALL:
     if ((rc = wd_store__sq_stmt(c, SQ_TASK_CALLED, &q)) ||
         (rc = wd_store__sq_bind_text(q, 1, fx->task_id)) ||

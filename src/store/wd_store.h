@@ -261,12 +261,16 @@ WD_EXTERN int wd_store_token_is_revoked(wd_store *s, const char *jti, int *revok
 
 /* Records the proof (jti, exp_ms) unless it is recorded: *is_new = 1 when
  * it was not, 0 for a replay. A proof's exp_ms follows from its iat, so a
- * replayed proof carries the same pair; entries leave by pruning. */
+ * replayed proof carries the same pair; entries leave by pruning. Proofs
+ * kept by WD_STORE_FX_DPOP are not consulted here: their caller's cache
+ * answers for them while they live, and reloads them from
+ * wd_store_dpop_scan after a restart. */
 WD_EXTERN int wd_store_dpop_seen(wd_store *s, const char *jti, int64_t exp_ms, int *is_new) WD_WUR;
 /* Deletes entries with exp_ms <= now_ms; *n (may be NULL) gets how many. */
 WD_EXTERN int wd_store_dpop_prune(wd_store *s, int64_t now_ms, unsigned *n) WD_WUR;
-/* Calls cb for every entry with exp_ms > now_ms (jti borrowed for the
- * call); a non-zero return stops the scan and is returned. */
+/* Calls cb for every entry with exp_ms > now_ms, from wd_store_dpop_seen
+ * and from WD_STORE_FX_DPOP alike (jti borrowed for the call); a non-zero
+ * return stops the scan and is returned. */
 typedef int (*wd_dpop_cb)(void *ctx, const char *jti, int64_t exp_ms);
 WD_EXTERN int wd_store_dpop_scan(wd_store *s, int64_t now_ms, wd_dpop_cb cb, void *ctx) WD_WUR;
 
@@ -329,7 +333,7 @@ WD_EXTERN int wd_store_audit_append(wd_store *s, const wd_audit_row *rows, size_
  * record's own transaction, so one durable commit covers both and a failed
  * commit loses both. */
 typedef enum {
-  WD_STORE_FX_DPOP = 1, /* remember jti until exp_ms (the DPoP replay cache) */
+  WD_STORE_FX_DPOP = 1, /* keep jti until exp_ms for wd_store_dpop_scan only */
   WD_STORE_FX_CALL,     /* count a decided call of task_id in its session */
 } wd_store_fx_kind;
 

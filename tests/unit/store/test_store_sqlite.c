@@ -71,12 +71,12 @@ static void migrations_idempotent(void **state) {
   int v = 0;
   wd_store *again = NULL;
   assert_int_equal(wd_store_schema_version(f->s, &v), 0);
-  assert_int_equal(v, 2);
+  assert_int_equal(v, 3);
   assert_int_equal(wd_store_migrate(f->s), 0);
   assert_int_equal(wd_store_migrate(f->s), 0);
   assert_int_equal(wd_store_open(f->path, 0, &again), 0); /* a second opener migrates too */
   assert_int_equal(wd_store_schema_version(again, &v), 0);
-  assert_int_equal(v, 2);
+  assert_int_equal(v, 3);
   wd_store_close(again);
 }
 
@@ -486,7 +486,7 @@ static void dpop_migration(void **state) {
   assert_int_equal(wd_store_open(path, 0, &s), 0);
   int v = 0, is_new = -1;
   assert_int_equal(wd_store_schema_version(s, &v), 0);
-  assert_int_equal(v, 2);
+  assert_int_equal(v, 3);
   seen_jtis sc = {0};
   assert_int_equal(wd_store_dpop_scan(s, 100, count_live, &sc), 0);
   assert_int_equal(sc.n, 1);
