@@ -20,16 +20,24 @@ typedef struct gather {
   const cedar__policy *small[64];
 } gather;
 
+/* Moves a full vector of n elements to one twice its *cap, freeing the
+ * old one unless it is the caller's stack array small. NULL when out of
+ * memory (the old vector is then kept). */
+static void *grow(void *v, size_t n, size_t *cap, size_t elem, const void *small) {
+  void *nv = wd_malloc(*cap * 2 * elem);
+  if (!nv) return NULL;
+  memcpy(nv, v, n * elem);
+  if (v != small) wd_free(v);
+  *cap *= 2;
+  return nv;
+}
+
 static int gather_list(gather *g, const node *nd) {
   for (; nd; nd = nd->next) {
     if (g->n == g->cap) {
-      size_t ncap = g->cap * 2;
-      const cedar__policy **nv = wd_malloc(ncap * sizeof *nv);
+      const cedar__policy **nv = grow(g->v, g->n, &g->cap, sizeof *g->v, g->small);
       if (!nv) return -WD_E_NOMEM;
-      memcpy(nv, g->v, g->n * sizeof *nv);
-      if (g->v != g->small) wd_free(g->v);
       g->v = nv;
-      g->cap = ncap;
     }
     g->v[g->n++] = nd->p;
   }
@@ -85,13 +93,9 @@ static int walk_push(walk *w, const cedar__uid *u) {
   }
   if ((rc = walk_seen(w, u, &seen)) || seen) return rc;
   if (w->n == w->cap) {
-    size_t ncap = w->cap * 2;
-    const cedar__uid **nq = wd_malloc(ncap * sizeof *nq);
+    const cedar__uid **nq = grow(w->q, w->n, &w->cap, sizeof *w->q, w->small);
     if (!nq) return -WD_E_NOMEM;
-    memcpy(nq, w->q, w->n * sizeof *nq);
-    if (w->q != w->small) wd_free(w->q);
     w->q = nq;
-    w->cap = ncap;
   }
   w->q[w->n++] = u;
   return 0;

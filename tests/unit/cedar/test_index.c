@@ -165,10 +165,64 @@ static void pinned_principals_give_one_candidate(void **state) {
   wd_buf_free(&b);
 }
 
+/* A principal 50 groups deep (past the walk's small queue and its linear
+ * check) and 200 candidates (past the gathered list's small array, and
+ * placed by position rather than sorted): every policy comes once, in
+ * order, and one scoped to a group outside the chain does not. */
+static void deep_ancestry_many_candidates(void **state) {
+  (void)state;
+  wd_buf b;
+  wd_buf_init(&b, 1u << 20);
+  assert_int_equal(wd_buf_adds(&b, "[{\"uid\":{\"type\":\"User\",\"id\":\"u\"},\"attrs\":{},"
+                                   "\"parents\":[{\"type\":\"Group\",\"id\":\"g0\"}]}"),
+                   0);
+  for (int i = 0; i < 50; i++)
+    assert_int_equal(wd_buf_addf(&b,
+                                 ",{\"uid\":{\"type\":\"Group\",\"id\":\"g%d\"},\"attrs\":{},"
+                                 "\"parents\":[{\"type\":\"Group\",\"id\":\"g%d\"}]}",
+                                 i, i + 1),
+                     0);
+  assert_int_equal(wd_buf_adds(&b, "]"), 0);
+  cedar_entities *es = NULL;
+  assert_int_equal(cedar_entities_from_json(wd_buf_str(&b), wd_buf_len(&b), NULL, &es, NULL), 0);
+  wd_buf_reset(&b);
+  for (int i = 0; i < 200; i++)
+    assert_int_equal(
+        wd_buf_addf(&b, "permit(principal in Group::\"g%d\", action, resource);\n", i % 50), 0);
+  assert_int_equal(
+      wd_buf_adds(&b, "permit(principal in Group::\"elsewhere\", action, resource);\n"), 0);
+  cedar_policyset *ps = NULL;
+  assert_int_equal(cedar_policyset_parse(wd_buf_str(&b), wd_buf_len(&b), &ps, NULL), 0);
+  wd_arena *a = wd_arena_new(1u << 20);
+  cedar_request rq;
+  memset(&rq, 0, sizeof rq);
+  rq.principal.kind = rq.action.kind = rq.resource.kind = CEDAR__V_ENTITY;
+  rq.principal.u.uid = cedar__uid_new(a, cedar__cstr("User"), cedar__cstr("u"));
+  rq.action.u.uid = cedar__uid_new(a, cedar__cstr("Action"), cedar__cstr("call"));
+  rq.resource.u.uid = cedar__uid_new(a, cedar__cstr("Tool"), cedar__cstr("t"));
+  rq.context.kind = CEDAR__V_RECORD;
+  cedar__evalctx cx;
+  memset(&cx, 0, sizeof cx);
+  cx.arena = a;
+  cx.rq = &rq;
+  cx.es = es;
+  seen s;
+  memset(&s, 0, sizeof s);
+  s.cx = &cx;
+  assert_int_equal(cedar__index_candidates(ps->index, es, &rq, &cx, NULL, collect, &s), 0);
+  assert_int_equal(s.calls, 200);
+  assert_int_equal(s.n, 200);
+  wd_arena_free(a);
+  cedar_policyset_unref(ps);
+  cedar_entities_free(es);
+  wd_buf_free(&b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(matches_linear_scan),
       cmocka_unit_test(pinned_principals_give_one_candidate),
+      cmocka_unit_test(deep_ancestry_many_candidates),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
