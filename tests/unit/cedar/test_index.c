@@ -130,6 +130,36 @@ static void matches_linear_scan(void **state) {
   assert_int_equal(bad, 0);
 }
 
+/* Parses the policies in b and asks the index for the candidates of
+ * ptype::pid calling Action::"call" on Tool::tid: every candidate must
+ * come once and in order (collect), and want of them, all matching. */
+static void candidates_of(const wd_buf *b, const cedar_entities *es, const char *ptype,
+                          const char *pid, const char *tid, int want) {
+  cedar_policyset *ps = NULL;
+  assert_int_equal(cedar_policyset_parse(wd_buf_str(b), wd_buf_len(b), &ps, NULL), 0);
+  wd_arena *a = wd_arena_new(1u << 20);
+  cedar_request rq;
+  memset(&rq, 0, sizeof rq);
+  rq.principal.kind = rq.action.kind = rq.resource.kind = CEDAR__V_ENTITY;
+  rq.principal.u.uid = cedar__uid_new(a, cedar__cstr(ptype), cedar__cstr(pid));
+  rq.action.u.uid = cedar__uid_new(a, cedar__cstr("Action"), cedar__cstr("call"));
+  rq.resource.u.uid = cedar__uid_new(a, cedar__cstr("Tool"), cedar__cstr(tid));
+  rq.context.kind = CEDAR__V_RECORD;
+  cedar__evalctx cx;
+  memset(&cx, 0, sizeof cx);
+  cx.arena = a;
+  cx.rq = &rq;
+  cx.es = es;
+  static seen s;
+  memset(&s, 0, sizeof s);
+  s.cx = &cx;
+  assert_int_equal(cedar__index_candidates(ps->index, es, &rq, &cx, NULL, collect, &s), 0);
+  assert_int_equal(s.calls, want);
+  assert_int_equal(s.n, want);
+  wd_arena_free(a);
+  cedar_policyset_unref(ps);
+}
+
 static void pinned_principals_give_one_candidate(void **state) {
   (void)state;
   wd_buf b;
@@ -140,28 +170,7 @@ static void pinned_principals_give_one_candidate(void **state) {
                                  "resource == Tool::\"t%d\") when { context.n > %d };\n",
                                  i, i % 50, i),
                      0);
-  cedar_policyset *ps = NULL;
-  assert_int_equal(cedar_policyset_parse(wd_buf_str(&b), wd_buf_len(&b), &ps, NULL), 0);
-  wd_arena *a = wd_arena_new(1u << 20);
-  cedar_request rq;
-  memset(&rq, 0, sizeof rq);
-  rq.principal.kind = rq.action.kind = rq.resource.kind = CEDAR__V_ENTITY;
-  rq.principal.u.uid = cedar__uid_new(a, cedar__cstr("Agent"), cedar__cstr("a4242"));
-  rq.action.u.uid = cedar__uid_new(a, cedar__cstr("Action"), cedar__cstr("call"));
-  rq.resource.u.uid = cedar__uid_new(a, cedar__cstr("Tool"), cedar__cstr("t42"));
-  rq.context.kind = CEDAR__V_RECORD;
-  cedar__evalctx cx;
-  memset(&cx, 0, sizeof cx);
-  cx.arena = a;
-  cx.rq = &rq;
-  seen s;
-  memset(&s, 0, sizeof s);
-  s.cx = &cx;
-  assert_int_equal(cedar__index_candidates(ps->index, NULL, &rq, &cx, NULL, collect, &s), 0);
-  assert_int_equal(s.calls, 1);
-  assert_int_equal(s.n, 1);
-  wd_arena_free(a);
-  cedar_policyset_unref(ps);
+  candidates_of(&b, NULL, "Agent", "a4242", "t42", 1);
   wd_buf_free(&b);
 }
 
@@ -191,29 +200,7 @@ static void deep_ancestry_many_candidates(void **state) {
         wd_buf_addf(&b, "permit(principal in Group::\"g%d\", action, resource);\n", i % 50), 0);
   assert_int_equal(
       wd_buf_adds(&b, "permit(principal in Group::\"elsewhere\", action, resource);\n"), 0);
-  cedar_policyset *ps = NULL;
-  assert_int_equal(cedar_policyset_parse(wd_buf_str(&b), wd_buf_len(&b), &ps, NULL), 0);
-  wd_arena *a = wd_arena_new(1u << 20);
-  cedar_request rq;
-  memset(&rq, 0, sizeof rq);
-  rq.principal.kind = rq.action.kind = rq.resource.kind = CEDAR__V_ENTITY;
-  rq.principal.u.uid = cedar__uid_new(a, cedar__cstr("User"), cedar__cstr("u"));
-  rq.action.u.uid = cedar__uid_new(a, cedar__cstr("Action"), cedar__cstr("call"));
-  rq.resource.u.uid = cedar__uid_new(a, cedar__cstr("Tool"), cedar__cstr("t"));
-  rq.context.kind = CEDAR__V_RECORD;
-  cedar__evalctx cx;
-  memset(&cx, 0, sizeof cx);
-  cx.arena = a;
-  cx.rq = &rq;
-  cx.es = es;
-  seen s;
-  memset(&s, 0, sizeof s);
-  s.cx = &cx;
-  assert_int_equal(cedar__index_candidates(ps->index, es, &rq, &cx, NULL, collect, &s), 0);
-  assert_int_equal(s.calls, 200);
-  assert_int_equal(s.n, 200);
-  wd_arena_free(a);
-  cedar_policyset_unref(ps);
+  candidates_of(&b, es, "User", "u", "t", 200);
   cedar_entities_free(es);
   wd_buf_free(&b);
 }
