@@ -29,7 +29,7 @@ typedef struct kslot {
   char *id; /* owned: "kty|crv|x|y", or a header segment */
   size_t len;
   wd_ident_key *key;
-  wd_ident_alg alg; /* header entries */
+  wd_ident_alg alg;
 } kslot;
 
 struct wd_ident_keycache {
@@ -91,54 +91,34 @@ static char *jwk_id(const json_t *jwk, char *buf, size_t len) {
   return buf;
 }
 
-int wd_ident_key_from_jwk_cached(wd_ident_keycache *c, const json_t *jwk, wd_ident_key **out,
-                                 wd_ident_diag *diag) {
-  *out = NULL;
-  wd_ident__diag_ok(diag);
-  char buf[512];
-  const char *id = c && json_is_object(jwk) ? jwk_id(jwk, buf, sizeof buf) : NULL;
-  if (!id) return wd_ident_key_from_jwk_json(jwk, out, diag);
-  int rc = wd_ident__jwk_public_only(jwk, diag);
-  if (rc) return rc;
-  kslot *s = &c->slots[wd_hash_bytes(id, strlen(id), 0x6b6579u) & (c->n - 1)];
-  pthread_mutex_lock(&c->mu);
-  if (s->id && strcmp(s->id, id) == 0) *out = wd_ident__key_ref(s->key);
-  pthread_mutex_unlock(&c->mu);
-  if (*out) return 0;
-  if ((rc = wd_ident_key_from_jwk_json(jwk, out, diag)) != 0) return rc;
-  char *copy = wd_strdup(id);
-  if (!copy) return 0; /* the key is fine; it just is not remembered */
-  pthread_mutex_lock(&c->mu);
-  char *old_id = s->id;
-  wd_ident_key *old = s->key;
-  s->id = copy;
-  s->key = wd_ident__key_ref(*out);
-  pthread_mutex_unlock(&c->mu);
-  wd_free(old_id);
-  wd_ident_key_free(old);
-  return 0;
+#define SEED_JWK    0x6b6579u
+#define SEED_HEADER 0x686472u
+
+/* The slot of id[0..n) in table t; each table hashes with its own seed. */
+static kslot *slot_of(const wd_ident_keycache *c, kslot *t, uint64_t seed, const char *id,
+                      size_t n) {
+  return &t[wd_hash_bytes(id, n, seed) & (c->n - 1)];
 }
 
-wd_ident_key *wd_ident__keycache_header_get(wd_ident_keycache *c, const char *seg, size_t n,
-                                            wd_ident_alg *alg) {
-  if (!c || n == 0 || n > WD_LIMIT_PROOF_HEADER_KEPT) return NULL;
-  kslot *s = &c->headers[wd_hash_bytes(seg, n, 0x686472u) & (c->n - 1)];
+/* A reference to the key s keeps for id[0..n) (its alg in *alg, when not
+ * NULL), or NULL. */
+static wd_ident_key *slot_get(wd_ident_keycache *c, const kslot *s, const char *id, size_t n,
+                              wd_ident_alg *alg) {
   wd_ident_key *k = NULL;
   pthread_mutex_lock(&c->mu);
-  if (s->id && s->len == n && memcmp(s->id, seg, n) == 0) {
+  if (s->id && s->len == n && memcmp(s->id, id, n) == 0) {
     k = wd_ident__key_ref(s->key);
-    *alg = s->alg;
+    if (alg) *alg = s->alg;
   }
   pthread_mutex_unlock(&c->mu);
   return k;
 }
 
-void wd_ident__keycache_header_put(wd_ident_keycache *c, const char *seg, size_t n, wd_ident_key *k,
-                                   wd_ident_alg alg) {
-  if (!c || !k || n == 0 || n > WD_LIMIT_PROOF_HEADER_KEPT) return;
-  char *copy = wd_strndup(seg, n);
-  if (!copy) return;
-  kslot *s = &c->headers[wd_hash_bytes(seg, n, 0x686472u) & (c->n - 1)];
+/* Makes s keep k for id[0..n), dropping what it kept; best effort. */
+static void slot_put(wd_ident_keycache *c, kslot *s, const char *id, size_t n, wd_ident_key *k,
+                     wd_ident_alg alg) {
+  char *copy = wd_strndup(id, n);
+  if (!copy) return; /* the key is fine; it just is not remembered */
   pthread_mutex_lock(&c->mu);
   char *old_id = s->id;
   wd_ident_key *old = s->key;
@@ -149,4 +129,33 @@ void wd_ident__keycache_header_put(wd_ident_keycache *c, const char *seg, size_t
   pthread_mutex_unlock(&c->mu);
   wd_free(old_id);
   wd_ident_key_free(old);
+}
+
+int wd_ident_key_from_jwk_cached(wd_ident_keycache *c, const json_t *jwk, wd_ident_key **out,
+                                 wd_ident_diag *diag) {
+  *out = NULL;
+  wd_ident__diag_ok(diag);
+  char buf[512];
+  const char *id = c && json_is_object(jwk) ? jwk_id(jwk, buf, sizeof buf) : NULL;
+  if (!id) return wd_ident_key_from_jwk_json(jwk, out, diag);
+  int rc = wd_ident__jwk_public_only(jwk, diag);
+  if (rc) return rc;
+  size_t n = strlen(id);
+  kslot *s = slot_of(c, c->slots, SEED_JWK, id, n);
+  if ((*out = slot_get(c, s, id, n, NULL)) != NULL) return 0;
+  if ((rc = wd_ident_key_from_jwk_json(jwk, out, diag)) != 0) return rc;
+  slot_put(c, s, id, n, *out, wd_ident_key_alg(*out));
+  return 0;
+}
+
+wd_ident_key *wd_ident__keycache_header_get(wd_ident_keycache *c, const char *seg, size_t n,
+                                            wd_ident_alg *alg) {
+  if (!c || n == 0 || n > WD_LIMIT_PROOF_HEADER_KEPT) return NULL;
+  return slot_get(c, slot_of(c, c->headers, SEED_HEADER, seg, n), seg, n, alg);
+}
+
+void wd_ident__keycache_header_put(wd_ident_keycache *c, const char *seg, size_t n, wd_ident_key *k,
+                                   wd_ident_alg alg) {
+  if (!c || !k || n == 0 || n > WD_LIMIT_PROOF_HEADER_KEPT) return;
+  slot_put(c, slot_of(c, c->headers, SEED_HEADER, seg, n), seg, n, k, alg);
 }
