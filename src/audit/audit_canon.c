@@ -7,6 +7,7 @@
  * and the event-type names. Not the storage and not the verifier.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -83,7 +84,7 @@ static int member_cmp(const void *pa, const void *pb) {
   return c ? c : (a->klen > b->klen) - (a->klen < b->klen);
 }
 
-static int canon_object(const json_t *v, wd_buf *b, unsigned depth) {
+static int canon_object(const json_t *v, wd_buf *b, unsigned depth, unsigned flags) {
   size_t n = json_object_size(v), i = 0;
   member *m = n ? wd_calloc(n, sizeof *m) : NULL;
   const char *key;
@@ -101,28 +102,39 @@ static int canon_object(const json_t *v, wd_buf *b, unsigned depth) {
   for (i = 0; i < n && rc == 0; i++) {
     if (i && (rc = wd_buf_addc(b, ','))) break;
     if ((rc = wd_audit__canon_string(b, m[i].key, m[i].klen)) || (rc = wd_buf_addc(b, ':'))) break;
-    rc = wd_audit__canon_value(m[i].val, b, depth + 1);
+    rc = wd_audit__canon_value(m[i].val, b, depth + 1, flags);
   }
   if (rc == 0) rc = wd_buf_addc(b, '}');
   wd_free(m);
   return rc;
 }
 
-int wd_audit__canon_value(const json_t *v, wd_buf *b, unsigned depth) {
+/* The shortest decimal text that reads back as d. */
+static int canon_real_text(wd_buf *b, double d) {
+  char t[40];
+  for (int prec = 15; prec <= 17; prec++) {
+    (void)snprintf(t, sizeof t, "%.*g", prec, d);
+    if (strtod(t, NULL) == d) break;
+  }
+  return wd_audit__canon_string(b, t, strlen(t));
+}
+
+int wd_audit__canon_value(const json_t *v, wd_buf *b, unsigned depth, unsigned flags) {
   if (depth > WD_LIMIT_JSON_DEPTH) return -WD_E_TOOBIG;
   switch (json_typeof(v)) {
-  case JSON_OBJECT: return canon_object(v, b, depth);
+  case JSON_OBJECT: return canon_object(v, b, depth, flags);
   case JSON_ARRAY: {
     int rc = wd_buf_addc(b, '[');
     for (size_t i = 0; i < json_array_size(v) && rc == 0; i++) {
       if (i && (rc = wd_buf_addc(b, ','))) break;
-      rc = wd_audit__canon_value(json_array_get(v, i), b, depth + 1);
+      rc = wd_audit__canon_value(json_array_get(v, i), b, depth + 1, flags);
     }
     return rc ? rc : wd_buf_addc(b, ']');
   }
   case JSON_STRING: return wd_audit__canon_string(b, json_string_value(v), json_string_length(v));
   case JSON_INTEGER: return wd_buf_addf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-  case JSON_REAL: return -WD_E_INVAL; /* no exact, portable canonical form */
+  case JSON_REAL: /* no exact, portable canonical form */
+    return flags & WD_AUDIT__REAL_TEXT ? canon_real_text(b, json_real_value(v)) : -WD_E_INVAL;
   case JSON_TRUE: return wd_buf_adds(b, "true");
   case JSON_FALSE: return wd_buf_adds(b, "false");
   case JSON_NULL: return wd_buf_adds(b, "null");
@@ -144,7 +156,7 @@ int wd_audit__canon_payload(const char *text, size_t len, char **out) {
     return -WD_E_INVAL;
   }
   wd_buf_init(&b, WD_LIMIT_AUDIT_PAYLOAD_BYTES);
-  rc = wd_audit__canon_value(j, &b, 0);
+  rc = wd_audit__canon_value(j, &b, 0, 0);
   json_decref(j);
   if (rc) {
     wd_buf_free(&b);
@@ -152,6 +164,14 @@ int wd_audit__canon_payload(const char *text, size_t len, char **out) {
   }
   *out = wd_buf_take(&b);
   return *out ? 0 : -WD_E_NOMEM;
+}
+
+int wd_audit_canon_str(wd_buf *b, const char *s, size_t n) {
+  return wd_audit__canon_string(b, s, n);
+}
+
+int wd_audit_canon_json(wd_buf *b, const json_t *v) {
+  return v ? wd_audit__canon_value(v, b, 0, WD_AUDIT__REAL_TEXT) : -WD_E_INVAL;
 }
 
 int wd_audit__canon_record(const wd_audit_row *r, int with_hash, wd_buf *b) {

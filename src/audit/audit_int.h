@@ -11,9 +11,12 @@
 
 #define WD_AUDIT_TIME_LEN 24 /* "2026-01-02T03:04:05.678Z" */
 
+/* wd_audit__canon_value flag: a non-integer number becomes a string. */
+#define WD_AUDIT__REAL_TEXT 1u
 /* Appends the canonical encoding of v (sorted keys, no whitespace, exact
- * integers; reals are refused with -WD_E_INVAL). */
-int wd_audit__canon_value(const json_t *v, wd_buf *b, unsigned depth) WD_WUR;
+ * integers; reals are refused with -WD_E_INVAL unless flags say
+ * WD_AUDIT__REAL_TEXT). */
+int wd_audit__canon_value(const json_t *v, wd_buf *b, unsigned depth, unsigned flags) WD_WUR;
 /* Appends s[0..n) as a canonical JSON string. */
 int wd_audit__canon_string(wd_buf *b, const char *s, size_t n) WD_WUR;
 /* Parses payload text (an object) and returns its canonical text, owned

@@ -316,7 +316,7 @@ static int canon_json(wd_audit *a, wd_audit_type type, const char *actor, const 
     return -WD_E_INVAL;
   if ((rc = check_text(actor, 0)) || (rc = check_text(task, 1))) return rc;
   wd_buf_init(&b, WD_LIMIT_AUDIT_PAYLOAD_BYTES);
-  rc = payload ? wd_audit__canon_value(payload, &b, 0) : wd_buf_adds(&b, "{}");
+  rc = payload ? wd_audit__canon_value(payload, &b, 0, 0) : wd_buf_adds(&b, "{}");
   if (rc) {
     wd_buf_free(&b);
     return rc;
@@ -336,13 +336,10 @@ int wd_audit_append_json_fx(wd_audit *a, wd_audit_type type, const char *actor, 
   return rc;
 }
 
-int wd_audit_append_json_async(wd_audit *a, wd_audit_type type, const char *actor, const char *task,
-                               const json_t *payload, const wd_store_fx *fx, size_t nfx,
-                               wd_audit_done_cb cb, void *ctx) {
-  char *canon;
-  if (!cb) return -WD_E_INVAL;
-  int rc = canon_json(a, type, actor, task, payload, fx, nfx, &canon);
-  if (rc) return rc;
+/* Queues an owned canonical payload; frees it when the record is refused. */
+static int enqueue_async(wd_audit *a, wd_audit_type type, const char *actor, const char *task,
+                         char *canon, const wd_store_fx *fx, size_t nfx, wd_audit_done_cb cb,
+                         void *ctx) {
   pending *p = wd_calloc(1, sizeof *p);
   if (!p) {
     wd_free(canon);
@@ -360,4 +357,51 @@ int wd_audit_append_json_async(wd_audit *a, wd_audit_type type, const char *acto
   enqueue(a, p);
   pthread_mutex_unlock(&a->mu);
   return 0;
+}
+
+int wd_audit_append_json_async(wd_audit *a, wd_audit_type type, const char *actor, const char *task,
+                               const json_t *payload, const wd_store_fx *fx, size_t nfx,
+                               wd_audit_done_cb cb, void *ctx) {
+  char *canon;
+  if (!cb) return -WD_E_INVAL;
+  int rc = canon_json(a, type, actor, task, payload, fx, nfx, &canon);
+  if (rc) return rc;
+  return enqueue_async(a, type, actor, task, canon, fx, nfx, cb, ctx);
+}
+
+/* Whether text is exactly its own canonical encoding. Only builds with
+ * assertions pay for this: a caller that writes canonical text does so to
+ * skip the parse. */
+static int canon_checked(const char *text, size_t len) {
+#ifdef NDEBUG
+  (void)text;
+  (void)len;
+  return 1;
+#else
+  char *again = NULL;
+  int same = wd_audit__canon_payload(text, len, &again) == 0 && strlen(again) == len &&
+             memcmp(again, text, len) == 0;
+  wd_free(again);
+  return same;
+#endif
+}
+
+int wd_audit_append_canon_async(wd_audit *a, wd_audit_type type, const char *actor,
+                                const char *task, char *canon, size_t len, const wd_store_fx *fx,
+                                size_t nfx, wd_audit_done_cb cb, void *ctx) {
+  int rc = 0;
+  if (!a || !cb || !canon || (unsigned)type >= WD_AUDIT__TYPE_COUNT || !actor || !*actor ||
+      (nfx && !fx) || nfx > 2 || len < 2 || canon[0] != '{' || canon[len - 1] != '}' ||
+      strlen(canon) != len)
+    rc = -WD_E_INVAL;
+  else if (len > WD_LIMIT_AUDIT_PAYLOAD_BYTES)
+    rc = -WD_E_TOOBIG;
+  else if (!(rc = check_text(actor, 0)) && !(rc = check_text(task, 1)) &&
+           !canon_checked(canon, len))
+    rc = -WD_E_INVAL;
+  if (rc) {
+    wd_free(canon);
+    return rc;
+  }
+  return enqueue_async(a, type, actor, task, canon, fx, nfx, cb, ctx);
 }

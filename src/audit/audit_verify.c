@@ -122,7 +122,7 @@ static int line_to_row(json_t *o, wd_audit_row *r, char **canon) {
       (r->task && strlen(r->task) != json_string_length(task)))
     return -WD_E_INVAL;
   wd_buf_init(&b, WD_LIMIT_AUDIT_PAYLOAD_BYTES);
-  if ((rc = wd_audit__canon_value(payload, &b, 0))) {
+  if ((rc = wd_audit__canon_value(payload, &b, 0, 0))) {
     wd_buf_free(&b);
     return rc == -WD_E_NOMEM ? rc : -WD_E_INVAL;
   }

@@ -95,6 +95,22 @@ WD_EXTERN int wd_audit_append_json_async(wd_audit *a, wd_audit_type type, const 
                                          const char *task, const json_t *payload,
                                          const wd_store_fx *fx, size_t nfx, wd_audit_done_cb cb,
                                          void *ctx) WD_WUR;
+/* wd_audit_append_json_async with the payload already written as its
+ * canonical text canon[0..len) (an object; see wd_audit_canon_str and
+ * wd_audit_canon_json), which the log takes in every case (wd_malloc'd;
+ * freed when the record is refused too). The caller vouches that the
+ * text is canonical, which spares a parse; builds with assertions check
+ * it and refuse the record with -WD_E_INVAL when it is not. */
+WD_EXTERN int wd_audit_append_canon_async(wd_audit *a, wd_audit_type type, const char *actor,
+                                          const char *task, char *canon, size_t len,
+                                          const wd_store_fx *fx, size_t nfx, wd_audit_done_cb cb,
+                                          void *ctx) WD_WUR;
+/* Appends s[0..n) as a canonical JSON string. */
+WD_EXTERN int wd_audit_canon_str(wd_buf *b, const char *s, size_t n) WD_WUR;
+/* Appends the canonical encoding of v (borrowed); a non-integer number,
+ * which has no exact canonical form, becomes the string of its shortest
+ * round-trip decimal text. */
+WD_EXTERN int wd_audit_canon_json(wd_buf *b, const json_t *v) WD_WUR;
 /* Returns once every record queued before the call is complete (durable,
  * or failed and not written), so a store read that follows sees the
  * effects of all of them. NULL is a no-op. Must not be called from a

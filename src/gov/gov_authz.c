@@ -43,8 +43,8 @@ typedef struct authz_wait {
   int rc;
   int64_t seq;
   int allow;
-  json_t *policies, *errors; /* owned references */
-  int64_t version, before, budget, now;
+  wd_buf answer; /* the answer's text up to the decision id */
+  int64_t before, budget, now;
 } authz_wait;
 
 /* Drops one reference; called with aw->mu held, which it releases. */
@@ -53,8 +53,7 @@ static void aw_release(authz_wait *aw) {
   pthread_mutex_unlock(&aw->mu);
   if (!last) return;
   pthread_mutex_destroy(&aw->mu);
-  json_decref(aw->policies);
-  json_decref(aw->errors);
+  wd_buf_free(&aw->answer);
   wd_free(aw);
 }
 
@@ -73,6 +72,7 @@ static authz_wait *aw_new(wd_http_req *req) {
     wd_free(aw);
     return NULL;
   }
+  wd_buf_init(&aw->answer, WD_LIMIT_AUDIT_PAYLOAD_BYTES);
   aw->refs = 1; /* the request's, dropped when it ends */
   aw->req = req;
   wd_http_on_close(req, request_closed, aw);
@@ -89,43 +89,61 @@ static void decided(void *ctx, int rc, int64_t seq) {
   aw_release(aw);
 }
 
-/* The call's arguments as the evidence log can hold them: its canonical
- * encoding has no non-integer numbers, so each one is kept as its
- * shortest round-trip decimal text. Returns a new reference (NULL = none). */
-static json_t *evidence_args(const json_t *v) {
-  if (!v) return NULL;
-  if (json_is_real(v)) {
-    char t[40];
-    double d = json_real_value(v);
-    for (int prec = 15; prec <= 17; prec++) {
-      (void)snprintf(t, sizeof t, "%.*g", prec, d);
-      if (strtod(t, NULL) == d) break;
-    }
-    return json_string(t);
-  }
-  json_t *out = NULL;
-  if (json_is_object(v)) {
-    out = json_object();
-    const char *k;
-    json_t *x;
-    json_object_foreach((json_t *)(uintptr_t)v, k, x) {
-      if (!out || json_object_set_new(out, k, evidence_args(x)) != 0) goto fail;
-    }
-    return out;
-  }
-  if (json_is_array(v)) {
-    out = json_array();
-    size_t i;
-    json_t *x;
-    json_array_foreach(v, i, x) {
-      if (!out || json_array_append_new(out, evidence_args(x)) != 0) goto fail;
-    }
-    return out;
-  }
-  return json_incref((json_t *)(uintptr_t)v);
-fail:
-  json_decref(out);
-  return NULL;
+/* "key": with the comma before every key but the first. */
+static int key(wd_buf *b, const char *k) {
+  int rc = wd_buf_len(b) > 1 ? wd_buf_addc(b, ',') : 0;
+  if (!rc) rc = wd_buf_addc(b, '"');
+  if (!rc) rc = wd_buf_adds(b, k);
+  return rc ? rc : wd_buf_adds(b, "\":");
+}
+
+/* "key":"value" (null when value is NULL). */
+static int str(wd_buf *b, const char *k, const char *v) {
+  int rc = key(b, k);
+  if (rc) return rc;
+  return v ? wd_audit_canon_str(b, v, strlen(v)) : wd_buf_adds(b, "null");
+}
+
+static int num(wd_buf *b, const char *k, int64_t v) {
+  int rc = key(b, k);
+  return rc ? rc : wd_buf_addf(b, "%lld", (long long)v);
+}
+
+static int list(wd_buf *b, const char *k, const wd_buf *l) {
+  int rc = key(b, k);
+  return rc ? rc : wd_gov__decision_list(b, l);
+}
+
+/* The decision record's payload, written as its canonical text (keys in
+ * byte order) instead of built as an object for the log to sort. A
+ * non-integer argument is kept as its shortest round-trip decimal text:
+ * the canonical encoding has no other numbers. */
+static int evidence(wd_buf *b, const wd_gov__call *c, const char *action, const wd_gov__decision *d,
+                    const char *jti, int64_t call) {
+  int rc;
+  if ((rc = wd_buf_addc(b, '{')) || (rc = str(b, "action", action)) || (rc = key(b, "args")))
+    return rc;
+  rc = c->args && !json_is_null(c->args) ? wd_audit_canon_json(b, c->args) : wd_buf_adds(b, "null");
+  if (rc || (rc = num(b, "call", call)) || (rc = str(b, "classification", c->classification)) ||
+      (rc = str(b, "context_sha256", d->ctx_digest)) ||
+      (rc = str(b, "decision", d->allow ? "allow" : "deny")) ||
+      (rc = str(b, "destination", c->destination)) ||
+      (rc = str(b, "environment", c->environment)) || (rc = list(b, "errors", &d->errors)) ||
+      (rc = str(b, "jti", jti)) || (rc = str(b, "operation", c->operation)) ||
+      (rc = list(b, "policies", &d->policies)) || (rc = num(b, "policy_version", d->version)) ||
+      (rc = str(b, "resource", c->res_id)) || (rc = str(b, "tool", c->tool)))
+    return rc;
+  return wd_buf_addc(b, '}');
+}
+
+/* The answer up to its decision id, which only the durable record gives. */
+static int answer_head(wd_buf *b, const wd_gov__decision *d) {
+  int rc;
+  if ((rc = wd_buf_addc(b, '{')) || (rc = str(b, "decision", d->allow ? "allow" : "deny")) ||
+      (rc = list(b, "policies", &d->policies)) || (rc = list(b, "errors", &d->errors)) ||
+      (rc = num(b, "policy_version", d->version)))
+    return rc;
+  return key(b, "decision_id");
 }
 
 /* Counts a denial; returns 1 when the agent crossed the configured rule. */
@@ -260,23 +278,13 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
     internal = rc;
   }
   if (!d.allow) lt->task.denials++;
-  if (!d.policies) d.policies = json_array();
-  if (!d.errors) d.errors = json_array();
-  if (ended && d.errors)
-    (void)json_array_append_new(d.errors, json_pack("{s:s, s:s}", "policy", "", "message",
-                                                    "task ended during the call: denied"));
-  if (internal && d.errors)
-    (void)json_array_append_new(
-        d.errors, json_pack("{s:s, s:s}", "policy", "", "message", "internal error: denied"));
-  json_t *ev_args = args && !json_is_null(args) ? evidence_args(args) : NULL;
-  json_t *p = json_pack(
-      "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:o?, s:O, s:O, s:I, s:s, "
-      "s:s, s:I}",
-      "decision", d.allow ? "allow" : "deny", "action", action, "tool", tool, "operation", op,
-      "classification", cls, "destination", dest, "environment", env, "resource", res_id, "args",
-      ev_args, "policies", d.policies ? d.policies : json_null(), "errors",
-      d.errors ? d.errors : json_null(), "policy_version", (json_int_t)s.version, "context_sha256",
-      d.ctx_digest, "jti", w->jti, "call", (json_int_t)(before + 1));
+  /* An error list that cannot grow is left empty; the record still says deny. */
+  int lost = ended ? wd_gov__decision_error(&d, "", "task ended during the call: denied") : 0;
+  if (internal && !lost) lost = wd_gov__decision_error(&d, "", "internal error: denied");
+  if (!internal) internal = lost;
+  wd_buf p;
+  wd_buf_init(&p, WD_LIMIT_AUDIT_PAYLOAD_BYTES);
+  int prc = evidence(&p, &call, action, &d, w->jti, before + 1);
   /* One durable write: the record, the proof's jti and the session change. */
   wd_store_fx fx[2];
   size_t nfx = 0;
@@ -296,9 +304,7 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
   authz_wait *aw = aw_new(req);
   if (aw) {
     aw->allow = d.allow;
-    aw->policies = json_incref(d.policies);
-    aw->errors = json_incref(d.errors);
-    aw->version = s.version;
+    if (answer_head(&aw->answer, &d)) prc = -WD_E_NOMEM;
     aw->before = before;
     aw->budget = t.budget;
     aw->now = now;
@@ -308,13 +314,14 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
   wd_gov__snap_put(&s);
   wd_store_task_free(&t);
   wd_store_session_free(&ss);
-  if (aw && p) {
+  if (aw && !prc) {
     /* The worker thread serves other connections while the record waits
      * for its group commit; decided() wakes this request. */
     wd_http_suspend(req);
     aw->refs++; /* the callback's */
-    rc = wd_audit_append_json_async(g->audit, WD_AUDIT_AUTHZ_DECISION, w->agent.id, w->task_id, p,
-                                    fx, nfx, decided, aw);
+    size_t plen = wd_buf_len(&p);
+    rc = wd_audit_append_canon_async(g->audit, WD_AUDIT_AUTHZ_DECISION, w->agent.id, w->task_id,
+                                     wd_buf_take(&p), plen, fx, nfx, decided, aw);
     if (rc) aw->refs--; /* never queued: no callback */
   }
   pthread_mutex_unlock(&lt->mu);
@@ -324,8 +331,8 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
    * loaded meanwhile (its load waited only for records queued before
    * it): forget that one too, so the next load waits for this record. */
   if (internal == -WD_E_NOMEM || ended) wd_gov__live_forget(g->live, w->task_id);
-  json_decref(p);
-  if (!aw || !p) return -WD_E_NOMEM;
+  wd_buf_free(&p);
+  if (!aw || prc) return -WD_E_NOMEM;
   if (rc) {
     aw->rc = rc;
     wd_http_resume(req);
@@ -337,21 +344,16 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
 static int answer(wd_gov *g, wd_http_resp *resp, wd_gov__who *w) {
   authz_wait *aw = w->wait;
   int rc = aw->rc;
-  json_t *body = NULL;
   if (!rc) {
     w->proof_jti = NULL; /* written with the record */
-    char sid[32];
-    (void)snprintf(sid, sizeof sid, "%lld", (long long)aw->seq);
-    body = json_pack("{s:s, s:O, s:O, s:I, s:s}", "decision", aw->allow ? "allow" : "deny",
-                     "policies", aw->policies, "errors", aw->errors, "policy_version",
-                     (json_int_t)aw->version, "decision_id", sid);
-    if (!body) rc = -WD_E_NOMEM;
+    rc = wd_buf_addf(&aw->answer, "\"%lld\"}", (long long)aw->seq);
   }
   /* The live entry counted what the store did not take: reload it. */
   if (aw->rc) wd_gov__live_forget(g->live, w->task_id);
   /* Unrecorded decisions are never answered: a log failure is a 500. */
   if (rc) return rc;
-  rc = wd_http_resp_json(resp, 200, body);
+  size_t len = wd_buf_len(&aw->answer);
+  rc = wd_http_resp_text(resp, 200, wd_buf_take(&aw->answer), len);
   if (!aw->allow && denial_trips(g, w->agent.id, aw->now)) {
     char why[128];
     (void)snprintf(why, sizeof why, "auto: %u denials within %lld s", g->q_denials,

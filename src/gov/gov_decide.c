@@ -29,9 +29,48 @@
 #include "util/wd_alloc.h"
 
 void wd_gov__decision_clear(wd_gov__decision *d) {
-  json_decref(d->policies);
-  json_decref(d->errors);
+  wd_buf_free(&d->policies);
+  wd_buf_free(&d->errors);
   memset(d, 0, sizeof *d);
+}
+
+static void decision_init(wd_gov__decision *d, int64_t version) {
+  memset(d, 0, sizeof *d);
+  wd_buf_init(&d->policies, WD_LIMIT_AUDIT_PAYLOAD_BYTES);
+  wd_buf_init(&d->errors, WD_LIMIT_AUDIT_PAYLOAD_BYTES);
+  d->version = version;
+}
+
+/* Appends {"k1":v1,"k2":v2} with k1 < k2, v2 null when NULL. A failed
+ * append leaves the list empty (wd_buf drops what it held), never with
+ * half a member. */
+static int pair(wd_buf *list, const char *k1, const char *v1, const char *k2, const char *v2) {
+  int rc;
+  if ((wd_buf_len(list) && (rc = wd_buf_addc(list, ','))) || (rc = wd_buf_adds(list, "{\"")) ||
+      (rc = wd_buf_adds(list, k1)) || (rc = wd_buf_adds(list, "\":")) ||
+      (rc = wd_audit_canon_str(list, v1, strlen(v1))) || (rc = wd_buf_adds(list, ",\"")) ||
+      (rc = wd_buf_adds(list, k2)) || (rc = wd_buf_adds(list, "\":")))
+    return rc;
+  if ((rc = v2 ? wd_audit_canon_str(list, v2, strlen(v2)) : wd_buf_adds(list, "null"))) return rc;
+  return wd_buf_addc(list, '}');
+}
+
+int wd_gov__decision_error(wd_gov__decision *d, const char *policy, const char *message) {
+  return pair(&d->errors, "message", message, "policy", policy);
+}
+
+int wd_gov__decision_list(wd_buf *b, const wd_buf *list) {
+  int rc = wd_buf_addc(b, '[');
+  if (!rc && wd_buf_len(list)) rc = wd_buf_add(b, wd_buf_str(list), wd_buf_len(list));
+  return rc ? rc : wd_buf_addc(b, ']');
+}
+
+json_t *wd_gov__decision_list_json(const wd_buf *list) {
+  wd_buf b;
+  wd_buf_init(&b, WD_LIMIT_AUDIT_PAYLOAD_BYTES + 2);
+  json_t *j = wd_gov__decision_list(&b, list) ? NULL : json_loads(wd_buf_str(&b), 0, NULL);
+  wd_buf_free(&b);
+  return j;
 }
 
 static int dest_external(const char *d) {
@@ -315,13 +354,13 @@ static int collect(const wd_gov__snap *snap, const cedar_response *res, wd_gov__
   for (size_t i = 0; i < cedar_response_reason_count(res); i++) {
     const char *pid = cedar_response_reason(res, i);
     const char *why = cedar_policyset_annotation(snap->ps, pid, "reason");
-    json_t *p = json_pack("{s:s, s:s?}", "id", pid, "reason", why);
-    if (!p || json_array_append_new(out->policies, p) != 0) return -WD_E_NOMEM;
+    int rc = pair(&out->policies, "id", pid, "reason", why);
+    if (rc) return rc;
   }
   for (size_t i = 0; i < cedar_response_error_count(res); i++) {
-    json_t *e = json_pack("{s:s, s:s}", "policy", cedar_response_error_policy(res, i), "message",
-                          cedar_response_error_message(res, i));
-    if (!e || json_array_append_new(out->errors, e) != 0) return -WD_E_NOMEM;
+    int rc = wd_gov__decision_error(out, cedar_response_error_policy(res, i),
+                                    cedar_response_error_message(res, i));
+    if (rc) return rc;
   }
   return 0;
 }
@@ -329,8 +368,7 @@ static int collect(const wd_gov__snap *snap, const cedar_response *res, wd_gov__
 int wd_gov__decide_in(wd_gov *g, const wd_gov__snap *snap, const wd_agent *a, const wd_task *t,
                       const wd_session *given, const char *action, const wd_gov__call *call,
                       const char *previous_intent, wd_gov__decision *out) {
-  memset(out, 0, sizeof *out);
-  out->version = snap->version;
+  decision_init(out, snap->version);
   int rc = 0;
   int is_open = strcmp(action, "task.open") == 0;
   wd_session ss;
@@ -372,9 +410,7 @@ int wd_gov__decide_in(wd_gov *g, const wd_gov__snap *snap, const wd_agent *a, co
     goto out;
   const char *ctx_txt = wd_buf_str(&ctx.b);
   if ((rc = wd_ident_secret_hash(ctx_txt, wd_buf_len(&ctx.b), out->ctx_digest)) != 0) goto out;
-  out->policies = json_array();
-  out->errors = json_array();
-  if (!out->policies || !out->errors || !(d = cedar_diags_new())) {
+  if (!(d = cedar_diags_new())) {
     rc = -WD_E_NOMEM;
     goto out;
   }
@@ -384,9 +420,7 @@ int wd_gov__decide_in(wd_gov *g, const wd_gov__snap *snap, const wd_agent *a, co
   if (!rc) rc = cedar_request_from_json(wd_buf_str(&rq.b), wd_buf_len(&rq.b), g->schema, &req, d);
   if (rc && rc != -WD_E_NOMEM) {
     const cedar_diag *d0 = cedar_diags_count(d) ? cedar_diags_get(d, 0) : NULL;
-    json_t *err = json_pack("{s:s, s:s}", "policy", "", "message",
-                            d0 ? d0->msg : "request does not match the schema");
-    rc = err && json_array_append_new(out->errors, err) == 0 ? 0 : -WD_E_NOMEM;
+    rc = wd_gov__decision_error(out, "", d0 ? d0->msg : "request does not match the schema");
     out->allow = 0;
     goto out;
   }

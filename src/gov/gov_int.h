@@ -153,12 +153,21 @@ int wd_gov__set_agent_status(wd_gov *g, const char *id, wd_agent_status st, cons
  * ctx_extra is merged into the context (owned by the caller). */
 typedef struct wd_gov__decision {
   int allow;
-  json_t *policies; /* owned [{id, reason}] */
-  json_t *errors;   /* owned [..] */
+  /* The determining policies and the errors, each the canonical text
+   * (docs/internals/audit.md) of a JSON array's members without the
+   * brackets: {"id":..,"reason":..} and {"message":..,"policy":..}. The
+   * evidence record and the answer take the text as it is. */
+  wd_buf policies, errors;
   int64_t version;
   char ctx_digest[WD_IDENT_HASH_HEX_LEN + 1];
 } wd_gov__decision;
 void wd_gov__decision_clear(wd_gov__decision *d);
+/* Adds an error ("" for policy when no policy is to blame). */
+int wd_gov__decision_error(wd_gov__decision *d, const char *policy, const char *message) WD_WUR;
+/* Appends [list] to b. */
+int wd_gov__decision_list(wd_buf *b, const wd_buf *list) WD_WUR;
+/* The list as a new jansson array; NULL when out of memory. */
+json_t *wd_gov__decision_list_json(const wd_buf *list);
 
 typedef struct wd_gov__call {
   const char *tool, *operation, *classification, *destination, *environment;

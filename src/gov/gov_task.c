@@ -29,10 +29,11 @@ int wd_gov__classification_ok(const char *c) {
 static wd_gov__who *who(wd_http_req *req) { return req->auth_ctx; }
 
 static json_t *decision_json(const wd_gov__decision *d, const char *action) {
-  return json_pack("{s:s, s:s, s:O, s:O, s:I, s:s}", "action", action, "decision",
-                   d->allow ? "allow" : "deny", "policies", d->policies ? d->policies : json_null(),
-                   "errors", d->errors ? d->errors : json_null(), "policy_version",
-                   (json_int_t)d->version, "context_sha256", d->ctx_digest);
+  return json_pack("{s:s, s:s, s:o, s:o, s:I, s:s}", "action", action, "decision",
+                   d->allow ? "allow" : "deny", "policies",
+                   wd_gov__decision_list_json(&d->policies), "errors",
+                   wd_gov__decision_list_json(&d->errors), "policy_version", (json_int_t)d->version,
+                   "context_sha256", d->ctx_digest);
 }
 
 static int deny_task_level(wd_gov *g, wd_http_resp *resp, const wd_agent *a, const char *task,
@@ -44,10 +45,11 @@ static int deny_task_level(wd_gov *g, wd_http_resp *resp, const wd_agent *a, con
   if (rc) return rc;
   char sid[32];
   (void)snprintf(sid, sizeof sid, "%lld", (long long)seq);
-  json_t *body =
-      json_pack("{s:{s:s, s:s}, s:s, s:O, s:O, s:I, s:s}", "error", "code", "policy_denied",
-                "message", action, "decision", "deny", "policies", d->policies, "errors", d->errors,
-                "policy_version", (json_int_t)d->version, "decision_id", sid);
+  json_t *body = json_pack("{s:{s:s, s:s}, s:s, s:o, s:o, s:I, s:s}", "error", "code",
+                           "policy_denied", "message", action, "decision", "deny", "policies",
+                           wd_gov__decision_list_json(&d->policies), "errors",
+                           wd_gov__decision_list_json(&d->errors), "policy_version",
+                           (json_int_t)d->version, "decision_id", sid);
   return body ? wd_http_resp_json(resp, 403, body) : -WD_E_NOMEM;
 }
 
@@ -464,10 +466,11 @@ int wd_gov__h_task_intent(wd_http_req *req, wd_http_resp *resp, void *svc) {
   char sid[32];
   (void)snprintf(sid, sizeof sid, "%lld", (long long)seq);
   if (!d.allow) {
-    body =
-        json_pack("{s:{s:s, s:s}, s:s, s:O, s:O, s:I, s:s}", "error", "code", "policy_denied",
-                  "message", "task.change_intent", "decision", "deny", "policies", d.policies,
-                  "errors", d.errors, "policy_version", (json_int_t)d.version, "decision_id", sid);
+    body = json_pack("{s:{s:s, s:s}, s:s, s:o, s:o, s:I, s:s}", "error", "code", "policy_denied",
+                     "message", "task.change_intent", "decision", "deny", "policies",
+                     wd_gov__decision_list_json(&d.policies), "errors",
+                     wd_gov__decision_list_json(&d.errors), "policy_version", (json_int_t)d.version,
+                     "decision_id", sid);
     rc = body ? wd_http_resp_json(resp, 403, body) : -WD_E_NOMEM;
     body = NULL;
     goto out;

@@ -140,7 +140,11 @@ static void free_body(void *text) { wd_free(text); }
 static enum MHD_Result send_resp(struct MHD_Connection *c, wd_http_resp *resp) {
   if (resp->status < 100 || resp->status > 599) return send_static_500(c);
   struct MHD_Response *r = NULL;
-  if (resp->_body) {
+  int with_body = resp->_body || resp->_text;
+  if (resp->_text) {
+    r = MHD_create_response_from_buffer_with_free_callback(resp->_text_len, resp->_text, free_body);
+    if (r) resp->_text = NULL; /* MHD's now */
+  } else if (resp->_body) {
     /* One pass into our own memory, handed to MHD without a copy. */
     wd_buf b;
     wd_buf_init(&b, WD_LIMIT_BUF_DEFAULT);
@@ -158,7 +162,7 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, wd_http_resp *resp) {
   }
   if (!r) return send_static_500(c);
   int ok = 1;
-  if (resp->_body)
+  if (with_body)
     ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json") == MHD_YES;
   ok = ok && MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") == MHD_YES;
   for (size_t i = 0; ok && i < resp->_nheaders; i++)
@@ -338,8 +342,7 @@ static enum MHD_Result call_handler(reqctx *x, struct MHD_Connection *c) {
     return MHD_YES;
   }
   if (rc < 0 || rc == WD_HTTP_SUSPENDED || x->resp.status == 0) {
-    json_decref(x->resp._body);
-    x->resp._body = NULL;
+    wd_http_resp_drop_body(&x->resp);
     x->resp._nheaders = 0;
     if (wd_http_resp_error(&x->resp, 500, "internal", NULL, "internal error") < 0)
       return send_static_500(c);
@@ -412,7 +415,7 @@ void wd_http__completed(void *cls, struct MHD_Connection *c, void **con_cls,
   susp_unlink(x);
   pthread_mutex_unlock(&s->susp_mu);
   json_decref(x->req.json);
-  json_decref(x->resp._body);
+  wd_http_resp_drop_body(&x->resp);
   wd_buf_free(&x->body);
   wd_arena_free(x->arena);
   wd_free(x);

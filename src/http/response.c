@@ -9,13 +9,31 @@
 #include <string.h>
 
 #include "http/wd_http.h"
+#include "util/wd_alloc.h"
 #include "util/wd_limits.h"
 #include "warden/err.h"
 
-int wd_http_resp_json(wd_http_resp *resp, unsigned status, json_t *body) {
+void wd_http_resp_drop_body(wd_http_resp *resp) {
   json_decref(resp->_body);
+  resp->_body = NULL;
+  wd_free(resp->_text);
+  resp->_text = NULL;
+  resp->_text_len = 0;
+}
+
+int wd_http_resp_json(wd_http_resp *resp, unsigned status, json_t *body) {
+  wd_http_resp_drop_body(resp);
   resp->_body = body;
   resp->status = status;
+  return 0;
+}
+
+int wd_http_resp_text(wd_http_resp *resp, unsigned status, char *text, size_t len) {
+  wd_http_resp_drop_body(resp);
+  resp->status = status;
+  if (!text) return -WD_E_NOMEM;
+  resp->_text = text;
+  resp->_text_len = len;
   return 0;
 }
 
@@ -50,8 +68,7 @@ nomem:
   json_decref(inner);
   json_decref(outer);
   resp->status = status;
-  json_decref(resp->_body);
-  resp->_body = NULL;
+  wd_http_resp_drop_body(resp);
   return -WD_E_NOMEM;
 }
 

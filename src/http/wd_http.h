@@ -53,8 +53,10 @@ typedef struct wd_http_req {
 
 /* The response a handler fills. Built with the wd_http_resp_* helpers. */
 typedef struct wd_http_resp {
-  unsigned status;      /* 0 until set */
-  json_t *_body;        /* owned; NULL means no body */
+  unsigned status; /* 0 until set */
+  json_t *_body;   /* owned; NULL means no body */
+  char *_text;     /* owned JSON text, instead of _body; wd_malloc'd */
+  size_t _text_len;
   wd_http_kv *_headers; /* arena-owned extra headers */
   size_t _nheaders;
   wd_arena *_arena;
@@ -168,6 +170,12 @@ int wd_http_is_json_type(const char *content_type);
 /* Sets status and body; takes ownership of body (NULL = no body) even on
  * failure. Returns 0 or -WD_E_NOMEM. */
 int wd_http_resp_json(wd_http_resp *resp, unsigned status, json_t *body) WD_WUR;
+/* Sets status and a body already written as JSON text[0..len); takes
+ * ownership of text (wd_malloc'd; NULL means out of memory) even on
+ * failure. Returns 0 or -WD_E_NOMEM. */
+int wd_http_resp_text(wd_http_resp *resp, unsigned status, char *text, size_t len) WD_WUR;
+/* Drops whatever body resp holds. */
+void wd_http_resp_drop_body(wd_http_resp *resp);
 /* Sets status and the uniform error body. field may be NULL (omitted).
  * Returns 0 or -WD_E_NOMEM. */
 int wd_http_resp_error(wd_http_resp *resp, unsigned status, const char *code, const char *field,

@@ -52,6 +52,40 @@ static void canonical_payloads(void **state) {
   assert_int_equal(fails, 0);
 }
 
+/* wd_audit_canon_json: the same encoding, except that a non-integer
+ * number becomes the string of its shortest round-trip decimal text. */
+static void reals_as_text(void **state) {
+  static const struct {
+    const char *in, *want;
+  } rows[] = {
+      {"{\"r\":1.5,\"a\":[0.1,1e300,-2.5e-7,1.0]}",
+       "{\"a\":[\"0.1\",\"1e+300\",\"-2.5e-07\",\"1\"],\"r\":\"1.5\"}"},
+      {"{\"x\":{\"b\":true,\"a\":\"\\b\"},\"n\":7}", "{\"n\":7,\"x\":{\"a\":\"\\b\",\"b\":true}}"},
+      {"[0.30000000000000004]", "[\"0.30000000000000004\"]"},
+  };
+  int fails = 0;
+  (void)state;
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    json_t *j = json_loads(rows[i].in, 0, NULL);
+    wd_buf b;
+    wd_buf_init(&b, 4096);
+    int rc = j ? wd_audit_canon_json(&b, j) : -1;
+    if (rc != 0 || strcmp(wd_buf_str(&b), rows[i].want) != 0) {
+      print_error("row %zu: %s -> rc %d, %s\n", i, rows[i].in, rc, rc ? "" : wd_buf_str(&b));
+      fails++;
+    }
+    wd_buf_free(&b);
+    json_decref(j);
+  }
+  assert_int_equal(fails, 0);
+  wd_buf b;
+  wd_buf_init(&b, 16);
+  assert_int_equal(wd_audit_canon_json(&b, NULL), -WD_E_INVAL);
+  assert_int_equal(wd_audit_canon_str(&b, "a\"b", 3), 0);
+  assert_string_equal(wd_buf_str(&b), "\"a\\\"b\"");
+  wd_buf_free(&b);
+}
+
 static void known_answer_hash(void **state) {
   wd_audit_row r = {
       .seq = 1,
@@ -98,6 +132,7 @@ static void validators(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(canonical_payloads),
+      cmocka_unit_test(reals_as_text),
       cmocka_unit_test(known_answer_hash),
       cmocka_unit_test(validators),
   };

@@ -116,6 +116,72 @@ static void rejects_bad_input(void **state) {
   assert_int_equal(rep.records, 1); /* only the valid row was written */
 }
 
+typedef struct canon_wait {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int done, rc;
+  int64_t seq;
+} canon_wait;
+
+static void canon_done(void *ctx, int rc, int64_t seq) {
+  canon_wait *w = ctx;
+  pthread_mutex_lock(&w->mu);
+  w->done = 1;
+  w->rc = rc;
+  w->seq = seq;
+  pthread_cond_signal(&w->cv);
+  pthread_mutex_unlock(&w->mu);
+}
+
+static int canon_append(wd_audit *a, const char *text, canon_wait *w) {
+  char *t = wd_malloc(strlen(text) + 1);
+  if (!t) return -WD_E_NOMEM;
+  memcpy(t, text, strlen(text) + 1);
+  return wd_audit_append_canon_async(a, WD_AUDIT_AUTHZ_DECISION, "agent:a", "t1", t, strlen(t),
+                                     NULL, 0, canon_done, w);
+}
+
+/* A payload written as canonical text is stored as it is, and its record
+ * chains; text that is not an object is refused up front (the log frees
+ * it either way, which ASan's leak check holds it to), and so, where
+ * assertions are on, is text that is not canonical. */
+static void canonical_text(void **state) {
+  fixture *f = *state;
+  canon_wait w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+  static const char good[] = "{\"args\":{\"a\":\"1.5\",\"b\":[1,null]},\"decision\":\"deny\"}";
+  assert_int_equal(canon_append(f->a, good, &w), 0);
+  pthread_mutex_lock(&w.mu);
+  while (!w.done)
+    pthread_cond_wait(&w.cv, &w.mu);
+  pthread_mutex_unlock(&w.mu);
+  assert_int_equal(w.rc, 0);
+  assert_int_equal(w.seq, 1);
+  wd_audit_records tr = {0};
+  assert_int_equal(wd_audit_trace(f->s, "t1", &tr), 0);
+  assert_int_equal(tr.n, 1);
+  assert_string_equal(tr.v[0].payload, good);
+  wd_audit_records_free(&tr);
+
+  static const char *const bad[] = {"[1]", "", "{", "\"x\"", "x}"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    assert_int_equal(canon_append(f->a, bad[i], &w), -WD_E_INVAL);
+  char *odd = wd_malloc(8);
+  assert_non_null(odd);
+  memcpy(odd, "{}\0{}", 6);
+  assert_int_equal(wd_audit_append_canon_async(f->a, WD_AUDIT_ADMIN_ACTION, "a", NULL, odd, 5, NULL,
+                                               0, canon_done, &w),
+                   -WD_E_INVAL);
+#ifndef NDEBUG
+  static const char *const loose[] = {"{\"b\":1,\"a\":2}", "{ \"a\":1}", "{\"a\":1.5}",
+                                      "{\"a\":\"\\u0041\"}"};
+  for (size_t i = 0; i < sizeof loose / sizeof loose[0]; i++)
+    assert_int_equal(canon_append(f->a, loose[i], &w), -WD_E_INVAL);
+#endif
+  wd_audit_report rep;
+  assert_int_equal(wd_audit_verify(f->s, &rep), 0);
+  assert_int_equal(rep.records, 1);
+}
+
 #define THREADS    8
 #define PER_THREAD 2500
 
@@ -422,6 +488,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(append_and_read, setup, teardown),
       cmocka_unit_test_setup_teardown(rejects_bad_input, setup, teardown),
+      cmocka_unit_test_setup_teardown(canonical_text, setup, teardown),
       cmocka_unit_test_setup_teardown(group_commit_8_threads, setup, teardown),
       cmocka_unit_test_setup_teardown(two_appenders_one_store, setup, teardown),
       cmocka_unit_test_setup_teardown(export_jsonl, setup, teardown),
