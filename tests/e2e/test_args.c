@@ -130,6 +130,13 @@ static const row ROWS[] = {
      "\"e\":{\"__entity\":{\"type\":\"Agent\",\"id\":\"x\"}},"
      "\"o\":{\"__extn\":{\"fn\":\"ip\",\"arg\":\"bad\"}}}",
      "allow", NULL, 0},
+    /* Strings that need escapes, and keys out of order: the record is
+     * written as canonical text, which builds with assertions check. */
+    {"fs", "read",
+     "{\"z\":\"\\\"q\\\" \\\\ "
+     "\\b\\f\\n\\r\\t\\u0001\\u001f\\u007f\\/\",\"path\":\"/tmp/\\u00e9\\ud83d\\ude00\","
+     "\"A\":{\"b\":[\"\\u2028\"],\"a\":\"\"}}",
+     "allow", NULL, 0},
     /* An undeclared argument named like a policy's cannot smuggle a value
      * past it: only the declared path is read. */
     {"fs", "read", "{\"path\":\"/tmp/x\",\"Path\":\"/etc/passwd\"}", "allow", NULL, 0},
