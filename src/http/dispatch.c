@@ -238,10 +238,16 @@ static enum MHD_Result first_call(reqctx *x, struct MHD_Connection *c, const cha
   if (x->route->auth != WD_HTTP_AUTH_NONE) {
     if (!s->opts.auth)
       return send_error(x, c, 401, "unauthorized", NULL, "authentication required");
-    if (s->opts.auth(req, &x->resp, s->opts.svc) != 0) {
+    int arc = s->opts.auth(req, &x->resp, s->opts.svc);
+    if (arc != 0) {
       x->ph = PH_DONE;
+      /* A failure inside the check (out of memory, the store) is the
+       * server's, not the credential's: a 401 would send the agent to
+       * fix a credential that may be fine. */
       if (x->resp.status == 0 &&
-          wd_http_resp_error(&x->resp, 401, "unauthorized", NULL, "authentication required") < 0)
+          (arc < 0 ? wd_http_resp_error(&x->resp, 500, "internal", NULL, "internal error")
+                   : wd_http_resp_error(&x->resp, 401, "unauthorized", NULL,
+                                        "authentication required")) < 0)
         return send_static_500(c);
       return send_resp(c, &x->resp);
     }

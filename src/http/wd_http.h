@@ -82,7 +82,9 @@ typedef struct wd_http_route {
 
 /* Decides whether req may use a route of class req->auth. Return 0 to let
  * the handler run, or fill resp (e.g. 401/403 via wd_http_resp_error) and
- * return non-zero. Runs after headers arrive and before the body is read. */
+ * return non-zero. A negative -WD_E_xxx with resp left unset is a failure
+ * of the check itself and becomes a 500; a positive one, a 401. Runs
+ * after headers arrive and before the body is read. */
 typedef int (*wd_http_auth_cb)(wd_http_req *req, wd_http_resp *resp, void *svc);
 /* Returns 0 when the service can take traffic, otherwise fills reason
  * (NUL-terminated, at most len bytes) and returns non-zero. */

@@ -12,8 +12,18 @@ static atomic_long fail_after = -1;
 
 void wd_test_fail_alloc_after(long n) { atomic_store(&fail_after, n); }
 
+static atomic_long fail_once = -1;
+
+void wd_test_fail_alloc_once(long n) { atomic_store(&fail_once, n); }
+
 static int should_fail(void) {
-  long v = atomic_load(&fail_after);
+  long v = atomic_load(&fail_once);
+  while (v >= 0)
+    if (atomic_compare_exchange_weak(&fail_once, &v, v - 1)) {
+      if (v == 0) return 1;
+      break;
+    }
+  v = atomic_load(&fail_after);
   while (v >= 0) {
     if (v == 0) return 1;
     if (atomic_compare_exchange_weak(&fail_after, &v, v - 1)) return 0;

@@ -25,5 +25,8 @@ char *wd_strdup(const char *s);
 /* Test hook: after n more successful allocations every allocation fails;
  * n < 0 disables the hook. */
 void wd_test_fail_alloc_after(long n);
+/* Test hook: the allocation after n more successful ones fails, and only
+ * that one; n < 0 disables the hook. */
+void wd_test_fail_alloc_once(long n);
 
 #endif

@@ -48,8 +48,10 @@ static size_t on_data(char *p, size_t sz, size_t n, void *ud) {
   return sz * n;
 }
 
-static void http(const char *method, const char *path, const char *auth, const char *dpop,
-                 const char *body, resp *r) {
+/* One request; a connection the server drops gives a curl error, not a
+ * failed assertion. */
+static CURLcode try_http(const char *method, const char *path, const char *auth, const char *dpop,
+                         const char *body, resp *r) {
   memset(r, 0, sizeof *r);
   CURL *c = curl_easy_init();
   assert_non_null(c);
@@ -70,11 +72,17 @@ static void http(const char *method, const char *path, const char *auth, const c
   if (body) curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-  assert_int_equal(curl_easy_perform(c), CURLE_OK);
+  CURLcode cc = curl_easy_perform(c);
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
   curl_slist_free_all(hs);
   curl_easy_cleanup(c);
   r->body = json_loads(r->raw, 0, NULL);
+  return cc;
+}
+
+static void http(const char *method, const char *path, const char *auth, const char *dpop,
+                 const char *body, resp *r) {
+  assert_int_equal(try_http(method, path, auth, dpop, body, r), CURLE_OK);
 }
 
 static void clear(resp *r) { json_decref(r->body); }
@@ -142,50 +150,72 @@ static int teardown(void **state) {
 #define CALL_OK  "{\"tool\":\"fs\",\"operation\":\"read\",\"classification\":\"internal\"}"
 #define CALL_BAD "{\"tool\":\"shell\",\"operation\":\"exec\"}"
 
-static void test_lifecycle(void **state) {
-  (void)state;
+/* Registers agent name and enrols it with key; body gets the enrolment
+ * request, which a second use must be refused. */
+static void enrol(const char *name, char *body, size_t size) {
   resp r;
-  admin("POST", "/v1/agents",
-        "{\"name\":\"alpha\",\"owner\":\"alice\",\"risk_tier\":\"standard\","
-        "\"environment\":\"prod\",\"attributes\":{\"team\":\"payments\"}}",
-        &r);
+  char req[512];
+  (void)snprintf(req, sizeof req,
+                 "{\"name\":\"%s\",\"owner\":\"alice\",\"risk_tier\":\"standard\","
+                 "\"environment\":\"prod\",\"attributes\":{\"team\":\"payments\"}}",
+                 name);
+  admin("POST", "/v1/agents", req, &r);
   assert_int_equal(r.status, 201);
-  assert_string_equal(str(&r, "id"), "spiffe://warden.local/agent/alpha");
+  (void)snprintf(req, sizeof req, "spiffe://warden.local/agent/%s", name);
+  assert_string_equal(str(&r, "id"), req);
   assert_string_equal(str(&r, "status"), "pending");
   clear(&r);
 
-  admin("POST", "/v1/agents/alpha/join-tokens", "{\"ttl_seconds\":120}", &r);
+  (void)snprintf(req, sizeof req, "/v1/agents/%s/join-tokens", name);
+  admin("POST", req, "{\"ttl_seconds\":120}", &r);
   assert_int_equal(r.status, 201);
   char jt[256];
   (void)snprintf(jt, sizeof jt, "%s", str(&r, "token"));
   clear(&r);
 
-  char *jwk = NULL, body[2048];
+  char *jwk = NULL;
   assert_int_equal(wd_ident_key_to_jwk(key, NULL, &jwk), 0);
-  (void)snprintf(body, sizeof body, "{\"agent\":\"alpha\",\"join_token\":\"%s\",\"public_jwk\":%s}",
-                 jt, jwk);
+  (void)snprintf(body, size, "{\"agent\":\"%s\",\"join_token\":\"%s\",\"public_jwk\":%s}", name, jt,
+                 jwk);
+  wd_free(jwk);
   http("POST", "/v1/enroll", NULL, NULL, body, &r);
   assert_int_equal(r.status, 200);
   assert_string_equal(str(&r, "jkt"), wd_ident_key_jkt(key));
   clear(&r);
+}
+
+/* Opens a task for the enrolled key with a bare proof; returns the proof
+ * (owned) so that a replay can be tried. */
+static char *open_task(int budget, char *task, size_t tsize, char *tok, size_t ksize) {
+  resp r;
+  char body[512];
+  (void)snprintf(body, sizeof body,
+                 "{\"intent\":\"summarise the report\",\"purpose\":\"reporting\","
+                 "\"tools\":[\"fs\",\"http\"],\"classification_ceiling\":\"secret\","
+                 "\"budget\":%d,\"ttl_seconds\":600}",
+                 budget);
+  char *p = proof("POST", "/v1/tasks", NULL);
+  http("POST", "/v1/tasks", NULL, p, body, &r);
+  assert_int_equal(r.status, 201);
+  assert_string_equal(str(&r, "token_type"), "DPoP");
+  (void)snprintf(task, tsize, "%s", str(&r, "task_id"));
+  (void)snprintf(tok, ksize, "%s", str(&r, "token"));
+  clear(&r);
+  return p;
+}
+
+static void test_lifecycle(void **state) {
+  (void)state;
+  resp r;
+  char body[2048];
+  enrol("alpha", body, sizeof body);
   /* Single use. */
   http("POST", "/v1/enroll", NULL, NULL, body, &r);
   assert_int_equal(r.status, 401);
   clear(&r);
-  wd_free(jwk);
 
-  /* Open a task with a bare proof. */
-  char *p = proof("POST", "/v1/tasks", NULL);
-  http("POST", "/v1/tasks", NULL, p,
-       "{\"intent\":\"summarise the report\",\"purpose\":\"reporting\",\"tools\":[\"fs\",\"http\"],"
-       "\"classification_ceiling\":\"secret\",\"budget\":10,\"ttl_seconds\":600}",
-       &r);
-  assert_int_equal(r.status, 201);
-  assert_string_equal(str(&r, "token_type"), "DPoP");
   char task[128], tok[4096];
-  (void)snprintf(task, sizeof task, "%s", str(&r, "task_id"));
-  (void)snprintf(tok, sizeof tok, "%s", str(&r, "token"));
-  clear(&r);
+  char *p = open_task(10, task, sizeof task, tok, sizeof tok);
   /* The same proof again is a replay. */
   http("POST", "/v1/tasks", NULL, p, "{}", &r);
   assert_int_equal(r.status, 401);
@@ -248,6 +278,89 @@ static void test_lifecycle(void **state) {
   clear(&r);
 }
 
+/* Sweeps the failure point of the allocation hook inject (one allocation,
+ * or every one from then on) across a call, until five calls in a row
+ * get past it; answers[decision id] = the decision of each 200. */
+static int sweep(const char *tok, void (*inject)(long), json_t *answers) {
+  resp r;
+  char auth[4200];
+  (void)snprintf(auth, sizeof auth, "DPoP %s", tok);
+  int clean = 0, failed = 0;
+  for (long n = 0; n < 5000 && clean < 5; n++) {
+    char *p = proof("POST", "/v1/authorize", tok);
+    inject(n);
+    CURLcode cc = try_http("POST", "/v1/authorize", auth, p, CALL_OK, &r);
+    inject(-1);
+    wd_free(p);
+    const char *d = cc == CURLE_OK && r.status == 200 ? str(&r, "decision") : NULL;
+    if (d) {
+      assert_non_null(str(&r, "decision_id"));
+      assert_int_equal(json_object_set_new(answers, str(&r, "decision_id"), json_string(d)), 0);
+    } else if (cc == CURLE_OK) {
+      /* The server's failure, never the credential's (a 401 would send
+       * the agent to fix a credential that is fine). */
+      assert_int_equal(r.status, 500);
+    }
+    if (d && strcmp(d, "allow") == 0) {
+      clean++;
+    } else {
+      clean = 0;
+      failed++;
+    }
+    clear(&r);
+  }
+  assert_int_equal(clean, 5);
+  return failed;
+}
+
+/* Each allocation of a call made to fail in turn, alone and with every
+ * one after it: the server never crashes or leaks (ASan), answers each
+ * call with a decision, a 500 or a dropped connection, answers no
+ * decision that its log does not hold (an internal failure is a recorded
+ * deny or an error, never an allow), and serves the next call normally. */
+static void test_authorize_out_of_memory(void **state) {
+  (void)state;
+  resp r;
+  char body[2048], task[128], tok[4096];
+  wd_ident_key *first = key; /* one key per agent: proof() signs with key */
+  assert_int_equal(wd_ident_key_generate(WD_IDENT_KEY_P256, &key), 0);
+  enrol("oom", body, sizeof body);
+  wd_free(open_task(5000, task, sizeof task, tok, sizeof tok));
+  json_t *answers = json_object();
+  assert_non_null(answers);
+  assert_true(sweep(tok, wd_test_fail_alloc_after, answers) > 0);
+  assert_true(sweep(tok, wd_test_fail_alloc_once, answers) > 0);
+
+  char path[256];
+  (void)snprintf(path, sizeof path, "/v1/audit/tasks/%s", task);
+  admin("GET", path, NULL, &r);
+  assert_int_equal(r.status, 200);
+  size_t i, denied = 0;
+  json_t *rec;
+  json_array_foreach(json_object_get(r.body, "records"), i, rec) {
+    char seq[32];
+    (void)snprintf(seq, sizeof seq, "%lld",
+                   (long long)json_integer_value(json_object_get(rec, "seq")));
+    const char *d = json_string_value(json_object_get(json_object_get(rec, "payload"), "decision"));
+    json_t *a = json_object_get(answers, seq);
+    if (a) {
+      assert_string_equal(d, json_string_value(a));
+      denied += strcmp(d, "deny") == 0;
+      assert_int_equal(json_object_del(answers, seq), 0);
+    }
+  }
+  assert_int_equal(json_object_size(answers), 0); /* every answer was recorded */
+  assert_true(denied > 0);                        /* fail closed: a recorded deny */
+  json_decref(answers);
+  clear(&r);
+
+  admin("GET", "/v1/audit/verify", NULL, &r);
+  assert_true(json_is_true(json_object_get(r.body, "ok")));
+  clear(&r);
+  wd_ident_key_free(key);
+  key = first;
+}
+
 static void test_invalid_policy_kept_out(void **state) {
   (void)state;
   resp r;
@@ -271,6 +384,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_lifecycle),
       cmocka_unit_test(test_invalid_policy_kept_out),
+      cmocka_unit_test(test_authorize_out_of_memory),
   };
   int rc = cmocka_run_group_tests(tests, setup, teardown);
   curl_global_cleanup();
