@@ -31,6 +31,7 @@ typedef struct pending {
   int64_t seq; /* set by the committer */
   int rc;      /* set by the committer */
   int done;
+  int joined; /* the next record belongs to the same group: same batch, same fate */
 } pending;
 
 struct wd_audit {
@@ -105,8 +106,9 @@ static int commit_batch(wd_audit *a, pending *batch, size_t n) {
   size_t nfx = 0;
   pending *p = batch;
   int rc = 0;
-  for (pending *q = batch; q; q = q->next)
-    nfx += q->nfx;
+  for (size_t i = 0; i < n; i++, p = p->next)
+    nfx += p->nfx;
+  p = batch;
   if (nfx && !(fx = wd_calloc(nfx, sizeof *fx))) rc = -WD_E_NOMEM;
   if (rc || !rows || !times || !hashes) {
     rc = -WD_E_NOMEM;
@@ -150,12 +152,14 @@ out:
 
 /* Completes a committed batch: wakes the synchronous callers and runs the
  * callbacks (outside the lock: a callback may take other locks). */
-static void finish(wd_audit *a, pending *batch, int rc, size_t n) {
+static void finish(wd_audit *a, pending *batch, size_t n, unsigned commits) {
   pending *async = NULL;
+  size_t written = 0;
+  for (pending *p = batch; p; p = p->next)
+    written += p->rc == 0;
   pthread_mutex_lock(&a->mu);
   for (pending *p = batch, *next; p; p = next) {
     next = p->next; /* INVARIANT: a synchronous p may vanish once done is set */
-    p->rc = rc;
     if (p->cb) {
       p->next = async;
       async = p;
@@ -163,10 +167,8 @@ static void finish(wd_audit *a, pending *batch, int rc, size_t n) {
       p->done = 1;
     }
   }
-  if (rc == 0) {
-    a->n_records += n;
-    a->n_commits++;
-  }
+  a->n_records += written;
+  a->n_commits += commits;
   a->n_finished += n;
   pthread_cond_broadcast(&a->done);
   pthread_mutex_unlock(&a->mu);
@@ -176,6 +178,38 @@ static void finish(wd_audit *a, pending *batch, int rc, size_t n) {
     wd_free((char *)(uintptr_t)p->payload);
     wd_free(p);
   }
+}
+
+static void set_rc(pending *p, size_t n, int rc) {
+  for (size_t i = 0; i < n; i++, p = p->next)
+    p->rc = rc;
+}
+
+/* Commits the batch; when that fails and it holds more than one group,
+ * commits each group alone, so that an effect the store refuses (a task
+ * opened for an agent quarantined meanwhile) fails only its own group.
+ * Returns the transactions that committed. */
+static unsigned commit_groups(wd_audit *a, pending *batch, size_t n) {
+  int rc = commit_batch(a, batch, n);
+  size_t groups = 0;
+  for (pending *p = batch; p; p = p->next)
+    groups += !p->joined;
+  set_rc(batch, n, rc);
+  if (rc == 0 || groups < 2) return rc == 0;
+  unsigned commits = 0;
+  for (pending *g = batch; g;) {
+    size_t k = 1;
+    pending *end = g;
+    while (end->joined && end->next) {
+      end = end->next;
+      k++;
+    }
+    rc = commit_batch(a, g, k);
+    set_rc(g, k, rc);
+    commits += rc == 0;
+    g = end->next;
+  }
+  return commits;
 }
 
 static int64_t mono_us(void) {
@@ -227,7 +261,7 @@ static void *committer_main(void *arg) {
     gather(a);
     pending *batch = a->head, *last = batch;
     size_t n = 1;
-    while (last->next && n < WD_LIMIT_AUDIT_BATCH) {
+    while (last->next && (n < WD_LIMIT_AUDIT_BATCH || last->joined)) {
       last = last->next;
       n++;
     }
@@ -237,7 +271,8 @@ static void *committer_main(void *arg) {
     a->queued -= n;
     a->last_batch = n;
     pthread_mutex_unlock(&a->mu);
-    finish(a, batch, commit_batch(a, batch, n), n);
+    unsigned commits = commit_groups(a, batch, n);
+    finish(a, batch, n, commits);
     pthread_mutex_lock(&a->mu);
   }
   pthread_mutex_unlock(&a->mu);
@@ -333,6 +368,42 @@ int wd_audit_append_json_fx(wd_audit *a, wd_audit_type type, const char *actor, 
   if (rc) return rc;
   rc = append_canon(a, type, actor, task, canon, fx, nfx, seq);
   wd_free(canon);
+  return rc;
+}
+
+int wd_audit_append_group(wd_audit *a, const char *actor, const char *task, wd_audit_entry *e,
+                          size_t n) {
+  pending me[WD_LIMIT_AUDIT_GROUP];
+  int rc = 0;
+  if (!e || n == 0) return -WD_E_INVAL;
+  if (n > WD_LIMIT_AUDIT_GROUP) return -WD_E_TOOBIG;
+  memset(me, 0, sizeof me);
+  for (size_t i = 0; i < n && !rc; i++) {
+    char *canon = NULL;
+    e[i].seq = 0;
+    rc = canon_json(a, e[i].type, actor, task, e[i].payload, e[i].fx, e[i].nfx, &canon);
+    me[i] = (pending){.type = e[i].type,
+                      .actor = actor,
+                      .task = task,
+                      .payload = canon,
+                      .nfx = e[i].nfx,
+                      .joined = i + 1 < n};
+    if (!rc && e[i].nfx) memcpy(me[i].fx, e[i].fx, e[i].nfx * sizeof *e[i].fx);
+  }
+  if (!rc) {
+    pthread_mutex_lock(&a->mu);
+    for (size_t i = 0; i < n; i++)
+      enqueue(a, &me[i]);
+    /* The group completes in one batch: its last record done means all. */
+    while (!me[n - 1].done)
+      pthread_cond_wait(&a->done, &a->mu);
+    pthread_mutex_unlock(&a->mu);
+    rc = me[n - 1].rc;
+    for (size_t i = 0; i < n && !rc; i++)
+      e[i].seq = me[i].seq;
+  }
+  for (size_t i = 0; i < n; i++)
+    wd_free((char *)(uintptr_t)me[i].payload);
   return rc;
 }
 

@@ -83,6 +83,22 @@ WD_EXTERN int wd_audit_append_json(wd_audit *a, wd_audit_type type, const char *
 WD_EXTERN int wd_audit_append_json_fx(wd_audit *a, wd_audit_type type, const char *actor,
                                       const char *task, const json_t *payload,
                                       const wd_store_fx *fx, size_t nfx, int64_t *seq) WD_WUR;
+/* One record of a group (wd_audit_append_group). */
+typedef struct wd_audit_entry {
+  wd_audit_type type;
+  const json_t *payload; /* borrowed; NULL means {} */
+  const wd_store_fx *fx; /* at most 2, borrowed */
+  size_t nfx;
+  int64_t seq; /* out: the record's sequence number */
+} wd_audit_entry;
+/* Appends e[0..n) (at most WD_LIMIT_AUDIT_GROUP records of one actor and
+ * task) in order and in one durable transaction with all their effects:
+ * every record is written, or none is. Returns once durable. An effect
+ * the store refuses (see wd_store_audit_append_fx) fails the group alone
+ * with its error; other records committed with it are retried without
+ * it. Thread-safe. */
+WD_EXTERN int wd_audit_append_group(wd_audit *a, const char *actor, const char *task,
+                                    wd_audit_entry *e, size_t n) WD_WUR;
 /* Called once an asynchronous record is durable (rc 0, seq its number)
  * or has failed (rc < 0, seq 0), on the log's committer thread: it must
  * not block, and must not append to this log. */

@@ -153,10 +153,11 @@ static int auth_bare(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
   char htu[2048], jkt[WD_IDENT_JKT_LEN + 1], jti[WD_IDENT_DPOP_JTI_MAX + 1];
   int64_t iat = 0, now = wd_gov__now_ms() / 1000;
   if (make_htu(req, htu, sizeof htu) != 0) return unauthorized(resp, "no Host header");
-  if (bare_proof(g->keycache, proof, req->method, htu, now, jkt, jti, &iat) != 0)
-    return unauthorized(resp, "invalid DPoP proof");
+  int rc = bare_proof(g->keycache, proof, req->method, htu, now, jkt, jti, &iat);
+  if (rc == -WD_E_NOMEM || rc == -WD_E_INTERNAL) return rc; /* the server's failure */
+  if (rc) return unauthorized(resp, "invalid DPoP proof");
   wd_agent a = {0};
-  int rc = wd_store_agent_get_by_jkt(g->store, jkt, &a);
+  rc = wd_store_agent_get_by_jkt(g->store, jkt, &a);
   if (rc == -WD_E_NOTFOUND) return unauthorized(resp, "unknown agent key");
   if (rc) return rc;
   rc = keep_agent(req, w, &a);

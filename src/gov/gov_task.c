@@ -53,9 +53,21 @@ static int deny_task_level(wd_gov *g, wd_http_resp *resp, const wd_agent *a, con
   return body ? wd_http_resp_json(resp, 403, body) : -WD_E_NOMEM;
 }
 
-int wd_gov__issue_token(wd_gov *g, const wd_agent *a, const wd_task *t, json_t *resp_body,
-                        wd_audit_type logtype, const char *actor) {
-  int64_t now = wd_gov__now_ms();
+/* A task token minted for t, with its evidence payload, before anything
+ * is stored. */
+typedef struct grant {
+  wd_ident_minted m;
+  json_t *payload; /* {"jti", "exp", "jkt"} */
+} grant;
+
+static void grant_clear(grant *gr) {
+  wd_ident_secret_free(gr->m.token);
+  json_decref(gr->payload);
+  memset(gr, 0, sizeof *gr);
+}
+
+static int grant_mint(wd_gov *g, const wd_agent *a, const wd_task *t, int64_t now, grant *gr) {
+  memset(gr, 0, sizeof *gr);
   int64_t left = (t->expires_ms - now) / 1000;
   int64_t ttl = g->token_ttl_s < left ? g->token_ttl_s : left;
   if (ttl < 1) ttl = 1;
@@ -71,25 +83,34 @@ int wd_gov__issue_token(wd_gov *g, const wd_agent *a, const wd_task *t, json_t *
                              .cnf_jkt = a->jkt,
                              .now = now / 1000,
                              .ttl = ttl};
-  wd_ident_minted m;
-  memset(&m, 0, sizeof m);
   pthread_rwlock_rdlock(&g->keys_lock);
-  int rc = wd_ident_token_mint(g->keys, &p, &m);
+  int rc = wd_ident_token_mint(g->keys, &p, &gr->m);
   pthread_rwlock_unlock(&g->keys_lock);
   json_decref(scope);
   if (rc) return rc;
-  rc = wd_store_token_record(g->store, m.jti, t->id, m.exp * 1000, now);
-  json_t *pl =
-      rc ? NULL
-         : json_pack("{s:s, s:I, s:s}", "jti", m.jti, "exp", (json_int_t)m.exp, "jkt", a->jkt);
-  if (!rc && !pl) rc = -WD_E_NOMEM;
-  if (!rc) rc = wd_gov__log(g, logtype, actor, t->id, pl, NULL);
-  json_decref(pl);
-  if (!rc && (json_object_set_new(resp_body, "token", json_string(m.token)) != 0 ||
-              json_object_set_new(resp_body, "token_type", json_string("DPoP")) != 0 ||
-              json_object_set_new(resp_body, "expires_at", json_integer(m.exp)) != 0))
-    rc = -WD_E_NOMEM;
-  wd_ident_secret_free(m.token);
+  gr->payload =
+      json_pack("{s:s, s:I, s:s}", "jti", gr->m.jti, "exp", (json_int_t)gr->m.exp, "jkt", a->jkt);
+  return gr->payload ? 0 : -WD_E_NOMEM;
+}
+
+/* The response members that hand the token over. */
+static int grant_answer(const grant *gr, json_t *resp_body) {
+  if (json_object_set_new(resp_body, "token", json_string(gr->m.token)) != 0 ||
+      json_object_set_new(resp_body, "token_type", json_string("DPoP")) != 0 ||
+      json_object_set_new(resp_body, "expires_at", json_integer(gr->m.exp)) != 0)
+    return -WD_E_NOMEM;
+  return 0;
+}
+
+int wd_gov__issue_token(wd_gov *g, const wd_agent *a, const wd_task *t, json_t *resp_body,
+                        wd_audit_type logtype, const char *actor) {
+  int64_t now = wd_gov__now_ms();
+  grant gr;
+  int rc = grant_mint(g, a, t, now, &gr);
+  if (!rc) rc = wd_store_token_record(g->store, gr.m.jti, t->id, gr.m.exp * 1000, now);
+  if (!rc) rc = wd_gov__log(g, logtype, actor, t->id, gr.payload, NULL);
+  if (!rc) rc = grant_answer(&gr, resp_body);
+  grant_clear(&gr);
   return rc;
 }
 
@@ -222,6 +243,8 @@ int wd_gov__h_task_open(wd_http_req *req, wd_http_resp *resp, void *svc) {
   wd_gov__snap s;
   wd_gov__snap_get(g, &s);
   wd_gov__decision d;
+  grant gr;
+  memset(&gr, 0, sizeof gr);
   json_t *body = NULL, *p = NULL;
   rc = wd_gov__decide(g, &s, &w->agent, &t, "task.open", NULL, NULL, &d);
   if (rc) goto out;
@@ -229,32 +252,44 @@ int wd_gov__h_task_open(wd_http_req *req, wd_http_resp *resp, void *svc) {
     rc = deny_task_level(g, resp, &w->agent, NULL, &d, "task.open");
     goto out;
   }
-  rc = wd_store_task_create(g->store, &t, (int64_t)ttl * 1000, now);
+  /* Everything that can fail in memory happens first; the task, its
+   * token and their two records are then written in one transaction, so
+   * a failure leaves no task behind. */
+  p = json_pack("{s:s, s:s, s:o, s:s, s:s?, s:I, s:I, s:o}", "intent", intent, "purpose", purpose,
+                "tools", json_deep_copy(tools), "ceiling", ceiling, "on_behalf_of", obo,
+                "ttl_seconds", ttl, "budget", budget, "decision", decision_json(&d, "task.open"));
+  if (!p) {
+    rc = -WD_E_NOMEM;
+    goto out;
+  }
+  if ((rc = grant_mint(g, &w->agent, &t, now, &gr)) != 0) goto out;
+  wd_store_fx fo = {
+      .kind = WD_STORE_FX_TASK_OPEN, .task = &t, .ttl_ms = (int64_t)ttl * 1000, .now_ms = now};
+  wd_store_fx ft = {.kind = WD_STORE_FX_TOKEN,
+                    .jti = gr.m.jti,
+                    .task_id = id,
+                    .exp_ms = gr.m.exp * 1000,
+                    .now_ms = now};
+  wd_audit_entry e[2] = {
+      {.type = WD_AUDIT_TASK_OPENED, .payload = p, .fx = &fo, .nfx = 1},
+      {.type = WD_AUDIT_TOKEN_ISSUED, .payload = gr.payload, .fx = &ft, .nfx = 1}};
+  rc = wd_audit_append_group(g->audit, w->agent.id, id, e, 2);
   if (rc == -WD_E_INVAL) {
     rc = wd_gov__err(resp, 403, "forbidden", NULL, "agent is not active");
     goto out;
   }
   if (rc) goto out;
-  p = json_pack("{s:s, s:s, s:o, s:s, s:s?, s:I, s:I, s:o}", "intent", intent, "purpose", purpose,
-                "tools", json_deep_copy(tools), "ceiling", ceiling, "on_behalf_of", obo,
-                "ttl_seconds", ttl, "budget", budget, "decision", decision_json(&d, "task.open"));
-  int64_t seq = 0;
-  rc = p ? wd_gov__log(g, WD_AUDIT_TASK_OPENED, w->agent.id, id, p, &seq) : -WD_E_NOMEM;
-  if (rc) goto out;
-  wd_task got = {0};
-  if ((rc = wd_store_task_get(g->store, id, &got)) != 0) goto out;
   char sid[32];
-  (void)snprintf(sid, sizeof sid, "%lld", (long long)seq);
+  (void)snprintf(sid, sizeof sid, "%lld", (long long)e[0].seq);
   body = json_pack("{s:s, s:s, s:I}", "task_id", id, "decision_id", sid, "policy_version",
                    (json_int_t)d.version);
-  rc = body ? wd_gov__issue_token(g, &w->agent, &got, body, WD_AUDIT_TOKEN_ISSUED, w->agent.id)
-            : -WD_E_NOMEM;
-  wd_store_task_free(&got);
+  rc = body ? grant_answer(&gr, body) : -WD_E_NOMEM;
   if (!rc) {
     rc = wd_http_resp_json(resp, 201, body);
     body = NULL;
   }
 out:
+  grant_clear(&gr);
   json_decref(body);
   json_decref(p);
   wd_gov__decision_clear(&d);

@@ -205,16 +205,22 @@ int wd_store_join_consume(wd_store *s, const char *token_hash, const char *jwk, 
 
 /* ---- tasks ---------------------------------------------------------------- */
 
-int wd_store_task_create(wd_store *s, const wd_task *t, int64_t ttl_ms, int64_t now_ms) {
+static int task_ok(const wd_task *t, int64_t ttl_ms, int64_t now_ms) {
   int rc;
-  if (!s || !t || ttl_ms <= 0 || t->budget < 0) return -WD_E_INVAL;
+  if (!t || ttl_ms <= 0 || t->budget < 0) return -WD_E_INVAL;
   if ((rc = wd_store__check_text(t->id, 0)) || (rc = wd_store__check_text(t->agent_id, 0)) ||
       (rc = wd_store__check_text(t->intent, 0)) || (rc = wd_store__check_text(t->purpose, 0)) ||
       (rc = wd_store__check_text(t->expected_tools, 1)) ||
       (rc = wd_store__check_text(t->ceiling, 0)) || (rc = wd_store__check_text(t->on_behalf_of, 1)))
     return rc;
   if (t->expected_tools && wd_store__check_json(t->expected_tools, JSON_ARRAY)) return -WD_E_INVAL;
-  if (now_ms > INT64_MAX - ttl_ms) return -WD_E_INVAL;
+  return now_ms > INT64_MAX - ttl_ms ? -WD_E_INVAL : 0;
+}
+
+int wd_store_task_create(wd_store *s, const wd_task *t, int64_t ttl_ms, int64_t now_ms) {
+  int rc;
+  if (!s) return -WD_E_INVAL;
+  if ((rc = task_ok(t, ttl_ms, now_ms))) return rc;
   return s->vt->task_create(s, t, ttl_ms, now_ms);
 }
 
@@ -412,6 +418,9 @@ static int fx_ok(const wd_store_fx *f) {
     return f->task_id && !wd_store__check_text(f->task_id, 0) &&
            !wd_store__check_text(f->tool, 1) && !wd_store__check_text(f->classification, 1) &&
            !wd_store__check_text(f->destination, 1);
+  case WD_STORE_FX_TASK_OPEN: return task_ok(f->task, f->ttl_ms, f->now_ms) == 0;
+  case WD_STORE_FX_TOKEN:
+    return !wd_store__check_text(f->jti, 0) && !wd_store__check_text(f->task_id, 0);
   }
   return 0;
 }

@@ -14,30 +14,24 @@ enum { KIND_TOOL = 0, KIND_CLASS = 1, KIND_DEST = 2 };
 
 #define BIND64(q, i, v) wd_store__sq_err(sqlite3_bind_int64((q), (i), (v)))
 
-int wd_store__sq_task_create(wd_store *st, const wd_task *t, int64_t ttl_ms, int64_t now_ms) {
-  sq_store *s = (sq_store *)st;
-  sq_conn *c;
+/* Inside a transaction: the agent must be ACTIVE in the same transaction
+ * as the insert, so a concurrent quarantine cannot slip a task in behind
+ * it (-WD_E_INVAL when it is not). */
+static int task_insert(sq_conn *c, const wd_task *t, int64_t ttl_ms, int64_t now_ms) {
   sqlite3_stmt *q = NULL;
   wd_agent_status ast;
   int rc;
-  if ((rc = wd_store__sq_acquire(s, &c))) return rc;
-  if ((rc = wd_store__sq_begin(c))) goto out;
-  /* The agent must be ACTIVE in the same transaction as the insert, so a
-   * concurrent quarantine cannot slip a task in behind it. */
   if ((rc = wd_store__sq_stmt(c, SQ_AGENT_BY_ID, &q)) ||
       (rc = wd_store__sq_bind_text(q, 1, t->agent_id)))
-    goto end;
+    return rc;
   rc = sqlite3_step(q);
   if (rc == SQLITE_ROW)
     rc = wd_agent_status_parse((const char *)sqlite3_column_text(q, 6), &ast);
   else
     rc = rc == SQLITE_DONE ? -WD_E_NOTFOUND : wd_store__sq_err(sqlite3_extended_errcode(c->db));
   sqlite3_reset(q);
-  if (rc) goto end;
-  if (ast != WD_AGENT_ACTIVE) {
-    rc = -WD_E_INVAL;
-    goto end;
-  }
+  if (rc) return rc;
+  if (ast != WD_AGENT_ACTIVE) return -WD_E_INVAL;
   if ((rc = wd_store__sq_stmt(c, SQ_TASK_INSERT, &q)) ||
       (rc = wd_store__sq_bind_text(q, 1, t->id)) ||
       (rc = wd_store__sq_bind_text(q, 2, t->agent_id)) ||
@@ -47,11 +41,17 @@ int wd_store__sq_task_create(wd_store *st, const wd_task *t, int64_t ttl_ms, int
       (rc = wd_store__sq_bind_text(q, 6, t->ceiling)) ||
       (rc = wd_store__sq_bind_text(q, 7, t->on_behalf_of)) || (rc = BIND64(q, 8, now_ms)) ||
       (rc = BIND64(q, 9, now_ms + ttl_ms)) || (rc = BIND64(q, 10, t->budget)))
-    goto end;
-  rc = wd_store__sq_exec(c, SQ_TASK_INSERT, q);
-end:
-  rc = wd_store__sq_end(c, rc);
-out:
+    return rc;
+  return wd_store__sq_exec(c, SQ_TASK_INSERT, q);
+}
+
+int wd_store__sq_task_create(wd_store *st, const wd_task *t, int64_t ttl_ms, int64_t now_ms) {
+  sq_store *s = (sq_store *)st;
+  sq_conn *c;
+  int rc;
+  if ((rc = wd_store__sq_acquire(s, &c))) return rc;
+  if ((rc = wd_store__sq_begin(c)) == 0)
+    rc = wd_store__sq_end(c, task_insert(c, t, ttl_ms, now_ms));
   wd_store__sq_release(s, c);
   return rc;
 }
@@ -400,18 +400,15 @@ int wd_store__sq_task_list_open(wd_store *st, const char *agent_id, size_t max, 
 
 /* ---- tokens ----------------------------------------------------------------- */
 
-int wd_store__sq_token_record(wd_store *st, const char *jti, const char *task_id, int64_t exp_ms,
-                              int64_t now_ms) {
-  sq_store *s = (sq_store *)st;
-  sq_conn *c;
+/* Inside a transaction: -WD_E_INVAL when the task is not OPEN. */
+static int token_insert(sq_conn *c, const char *jti, const char *task_id, int64_t exp_ms,
+                        int64_t now_ms) {
   sqlite3_stmt *q = NULL;
   wd_task_status ts;
   int rc;
-  if ((rc = wd_store__sq_acquire(s, &c))) return rc;
-  if ((rc = wd_store__sq_begin(c))) goto out;
   if ((rc = wd_store__sq_stmt(c, SQ_TASK_STATE, &q)) ||
       (rc = wd_store__sq_bind_text(q, 1, task_id)))
-    goto end;
+    return rc;
   rc = sqlite3_step(q);
   if (rc == SQLITE_ROW)
     rc = wd_task_status_parse((const char *)sqlite3_column_text(q, 0), &ts) ? -WD_E_STORE
@@ -420,15 +417,22 @@ int wd_store__sq_token_record(wd_store *st, const char *jti, const char *task_id
   else
     rc = rc == SQLITE_DONE ? -WD_E_NOTFOUND : wd_store__sq_err(sqlite3_extended_errcode(c->db));
   sqlite3_reset(q);
-  if (rc) goto end;
+  if (rc) return rc;
   if ((rc = wd_store__sq_stmt(c, SQ_TOKEN_INSERT, &q)) ||
       (rc = wd_store__sq_bind_text(q, 1, jti)) || (rc = wd_store__sq_bind_text(q, 2, task_id)) ||
       (rc = BIND64(q, 3, exp_ms)) || (rc = BIND64(q, 4, now_ms)))
-    goto end;
-  rc = wd_store__sq_exec(c, SQ_TOKEN_INSERT, q);
-end:
-  rc = wd_store__sq_end(c, rc);
-out:
+    return rc;
+  return wd_store__sq_exec(c, SQ_TOKEN_INSERT, q);
+}
+
+int wd_store__sq_token_record(wd_store *st, const char *jti, const char *task_id, int64_t exp_ms,
+                              int64_t now_ms) {
+  sq_store *s = (sq_store *)st;
+  sq_conn *c;
+  int rc;
+  if ((rc = wd_store__sq_acquire(s, &c))) return rc;
+  if ((rc = wd_store__sq_begin(c)) == 0)
+    rc = wd_store__sq_end(c, token_insert(c, jti, task_id, exp_ms, now_ms));
   wd_store__sq_release(s, c);
   return rc;
 }
@@ -590,6 +594,8 @@ int wd_store__sq_apply_fx(sq_conn *c, const wd_store_fx *fx) {
         (rc = session_put(c, fx->task_id, KIND_CLASS, fx->classification)))
       return rc;
     return session_put(c, fx->task_id, KIND_DEST, fx->destination);
+  case WD_STORE_FX_TASK_OPEN: return task_insert(c, fx->task, fx->ttl_ms, fx->now_ms);
+  case WD_STORE_FX_TOKEN: return token_insert(c, fx->jti, fx->task_id, fx->exp_ms, fx->now_ms);
   }
   return -WD_E_INVAL;
 }

@@ -333,22 +333,28 @@ WD_EXTERN int wd_store_audit_append(wd_store *s, const wd_audit_row *rows, size_
  * record's own transaction, so one durable commit covers both and a failed
  * commit loses both. */
 typedef enum {
-  WD_STORE_FX_DPOP = 1, /* keep jti until exp_ms for wd_store_dpop_scan only */
-  WD_STORE_FX_CALL,     /* count a decided call of task_id in its session */
+  WD_STORE_FX_DPOP = 1,  /* keep jti until exp_ms for wd_store_dpop_scan only */
+  WD_STORE_FX_CALL,      /* count a decided call of task_id in its session */
+  WD_STORE_FX_TASK_OPEN, /* wd_store_task_create(task, ttl_ms, now_ms) */
+  WD_STORE_FX_TOKEN,     /* wd_store_token_record(jti, task_id, exp_ms, now_ms) */
 } wd_store_fx_kind;
 
 typedef struct wd_store_fx {
   wd_store_fx_kind kind;
-  const char *jti;     /* DPOP: borrowed */
-  int64_t exp_ms;      /* DPOP */
-  const char *task_id; /* CALL: borrowed; the rest may be NULL */
+  const char *jti;     /* DPOP, TOKEN: borrowed */
+  int64_t exp_ms;      /* DPOP, TOKEN */
+  const char *task_id; /* CALL, TOKEN: borrowed; the rest may be NULL */
   const char *tool, *classification, *destination;
-  int allowed; /* CALL: counts calls+1; a denial also denials+1, an allowed
-                * call adds tool, classification and destination to the
-                * session sets (no limit check: the caller enforced it) */
+  int allowed;            /* CALL: counts calls+1; a denial also denials+1, an allowed
+                           * call adds tool, classification and destination to the
+                           * session sets (no limit check: the caller enforced it) */
+  const wd_task *task;    /* TASK_OPEN: borrowed */
+  int64_t ttl_ms, now_ms; /* TASK_OPEN (ttl_ms, now_ms), TOKEN (now_ms) */
 } wd_store_fx;
 
-/* wd_store_audit_append plus effects fx[0..nfx) in the same transaction. */
+/* wd_store_audit_append plus effects fx[0..nfx) in the same transaction.
+ * An effect refused as its own call would be (TASK_OPEN for an agent not
+ * ACTIVE, TOKEN for a task not OPEN: -WD_E_INVAL) writes nothing at all. */
 WD_EXTERN int wd_store_audit_append_fx(wd_store *s, const wd_audit_row *rows, size_t n,
                                        const wd_store_fx *fx, size_t nfx) WD_WUR;
 /* Scans rows with seq >= from_seq (all rows of task when task != NULL). */

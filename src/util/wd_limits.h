@@ -74,6 +74,7 @@
 #define WD_LIMIT_STORE_POLICY_BYTES   (64u * 1024u * 1024u) /* one stored policy-set version */
 #define WD_LIMIT_AUDIT_PAYLOAD_BYTES  (256u << 10) /* canonical payload of one evidence record */
 #define WD_LIMIT_AUDIT_BATCH          4096u        /* records written by one group commit */
+#define WD_LIMIT_AUDIT_GROUP          4u           /* records written together: a task, its token */
 #define WD_LIMIT_AUDIT_COMMIT_WAIT_US 2000u        /* longest a commit waits for more records */
 #define WD_LIMIT_AUDIT_COMMIT_GAP_US  250u         /* ... and for the next one to arrive */
 #define WD_LIMIT_AUDIT_LINE_BYTES     (512u << 10) /* one JSON line in an exported log */

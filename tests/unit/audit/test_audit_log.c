@@ -484,6 +484,71 @@ static void effects_from_threads(void **state) {
   pthread_mutex_destroy(&mu);
 }
 
+static void group_done(void *ctx, int rc, int64_t seq) {
+  int *failures = ctx;
+  if (rc != 0 || seq <= 0) __atomic_add_fetch(failures, 1, __ATOMIC_SEQ_CST);
+}
+
+/* A group is written whole or not at all: a task opened with its token
+ * lands as two records and two rows; a group whose effect the store
+ * refuses (a token for a task that does not exist) leaves neither record,
+ * and only that group fails: records committed beside it are retried
+ * without it. */
+static void groups_whole_or_nothing(void **state) {
+  fixture *f = *state;
+  fx_store_task(f->s);
+  wd_task t = {.id = (char *)(uintptr_t) "g1",
+               .agent_id = (char *)(uintptr_t)FX_AGENT,
+               .intent = "i",
+               .purpose = "p",
+               .expected_tools = "[\"fs\"]",
+               .ceiling = "internal",
+               .budget = 5};
+  wd_store_fx open = {.kind = WD_STORE_FX_TASK_OPEN, .task = &t, .ttl_ms = 60000, .now_ms = 1};
+  wd_store_fx tok = {
+      .kind = WD_STORE_FX_TOKEN, .jti = "j-g1", .task_id = "g1", .exp_ms = 60000, .now_ms = 1};
+  wd_audit_entry e[2] = {{.type = WD_AUDIT_TASK_OPENED, .fx = &open, .nfx = 1},
+                         {.type = WD_AUDIT_TOKEN_ISSUED, .fx = &tok, .nfx = 1}};
+  assert_int_equal(wd_audit_append_group(f->a, FX_AGENT, "g1", e, 2), 0);
+  assert_int_equal(e[1].seq, e[0].seq + 1);
+  wd_task got = {0};
+  assert_int_equal(wd_store_task_get(f->s, "g1", &got), 0);
+  assert_int_equal(got.status, WD_TASK_OPEN);
+  wd_store_task_free(&got);
+
+  /* Async records queued around a group that must fail. */
+  int failures = 0;
+  for (int i = 0; i < 64; i++)
+    assert_int_equal(wd_audit_append_json_async(f->a, WD_AUDIT_ADMIN_ACTION, "admin", NULL, NULL,
+                                                NULL, 0, group_done, &failures),
+                     0);
+  t.id = "g2";
+  tok.task_id = "missing";
+  tok.jti = "j-g2";
+  assert_int_equal(wd_audit_append_group(f->a, FX_AGENT, "g2", e, 2), -WD_E_NOTFOUND);
+  assert_int_equal(e[0].seq, 0);
+  for (int i = 0; i < 64; i++)
+    assert_int_equal(wd_audit_append_json_async(f->a, WD_AUDIT_ADMIN_ACTION, "admin", NULL, NULL,
+                                                NULL, 0, group_done, &failures),
+                     0);
+  wd_audit_barrier(f->a);
+  assert_int_equal(failures, 0);
+  assert_int_equal(wd_store_task_get(f->s, "g2", &got), -WD_E_NOTFOUND);
+  wd_audit_records tr = {0};
+  assert_int_equal(wd_audit_trace(f->s, "g2", &tr), 0);
+  assert_int_equal(tr.n, 0);
+  wd_audit_records_free(&tr);
+  wd_audit_report rep;
+  assert_int_equal(wd_audit_verify(f->s, &rep), 0);
+  assert_int_equal(rep.records, 2 + 128);
+
+  assert_int_equal(wd_audit_append_group(f->a, FX_AGENT, "g3", e, 0), -WD_E_INVAL);
+  wd_audit_entry many[WD_LIMIT_AUDIT_GROUP + 1];
+  memset(many, 0, sizeof many);
+  assert_int_equal(wd_audit_append_group(f->a, FX_AGENT, "g3", many, WD_LIMIT_AUDIT_GROUP + 1),
+                   -WD_E_TOOBIG);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(append_and_read, setup, teardown),
@@ -494,6 +559,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(export_jsonl, setup, teardown),
       cmocka_unit_test_setup_teardown(allocation_failures, setup, teardown),
       cmocka_unit_test_setup_teardown(effects_from_threads, setup, teardown),
+      cmocka_unit_test_setup_teardown(groups_whole_or_nothing, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,6 +22,7 @@
 
 #include "gov/wd_gov.h"
 #include "ident/wd_ident.h"
+#include "store/wd_store.h"
 #include "util/wd_alloc.h"
 
 #define ADMIN "unit-admin-token-0123456789abcdef0123"
@@ -361,6 +362,88 @@ static void test_authorize_out_of_memory(void **state) {
   key = first;
 }
 
+/* Whether the evidence of task id holds its opening and its token. */
+static int task_whole(const char *id) {
+  resp r;
+  char path[256];
+  (void)snprintf(path, sizeof path, "/v1/audit/tasks/%s", id);
+  admin("GET", path, NULL, &r);
+  int opened = 0, issued = 0;
+  size_t i;
+  json_t *rec;
+  json_array_foreach(json_object_get(r.body, "records"), i, rec) {
+    const char *type = json_string_value(json_object_get(rec, "type"));
+    opened += strcmp(type, "task.opened") == 0;
+    issued += strcmp(type, "token.issued") == 0;
+  }
+  clear(&r);
+  return opened == 1 && issued == 1;
+}
+
+/* Open tasks of agent name, read from the service's database; each must
+ * have its whole evidence. */
+static size_t open_tasks(const char *name) {
+  char db[256], id[128];
+  (void)snprintf(db, sizeof db, "sqlite:%s/var/warden.db", dir);
+  (void)snprintf(id, sizeof id, "spiffe://warden.local/agent/%s", name);
+  wd_store *st = NULL;
+  assert_int_equal(wd_store_open(db, WD_STORE_READONLY, &st), 0);
+  wd_strlist l = {0};
+  assert_int_equal(wd_store_task_list_open(st, id, 1000, &l), 0);
+  wd_store_close(st);
+  size_t n = l.n, whole = 0;
+  for (size_t i = 0; i < n; i++)
+    whole += (size_t)task_whole(l.v[i]);
+  wd_strlist_free(&l);
+  assert_int_equal(whole, n);
+  return n;
+}
+
+/* Opening a task with each allocation made to fail in turn, alone and
+ * with every later one: a task is opened whole (the task, its token and
+ * both records) or not at all. An answer can still be lost after the
+ * commit (as on a dropped connection), so there may be more open tasks
+ * than 201s, never fewer, and never one without its evidence. */
+static void test_task_open_out_of_memory(void **state) {
+  (void)state;
+  resp r;
+  char body[2048];
+  wd_ident_key *first = key;
+  assert_int_equal(wd_ident_key_generate(WD_IDENT_KEY_P256, &key), 0);
+  enrol("oomtask", body, sizeof body);
+  void (*const hooks[2])(long) = {wd_test_fail_alloc_after, wd_test_fail_alloc_once};
+  size_t answered = 0, before = 0;
+  int refused = 0;
+  for (int h = 0; h < 2; h++) {
+    int clean = 0;
+    for (long n = 0; n < 5000 && clean < 3; n++) {
+      char *p = proof("POST", "/v1/tasks", NULL);
+      hooks[h](n);
+      CURLcode cc = try_http("POST", "/v1/tasks", NULL, p,
+                             "{\"intent\":\"i\",\"purpose\":\"p\",\"tools\":[\"fs\"],"
+                             "\"classification_ceiling\":\"internal\",\"budget\":5}",
+                             &r);
+      hooks[h](-1);
+      wd_free(p);
+      int ok = cc == CURLE_OK && r.status == 201;
+      if (cc == CURLE_OK && !ok && r.status != 500)
+        print_error("failure point %ld: %s\n", n, r.raw);
+      if (cc == CURLE_OK && !ok) assert_int_equal(r.status, 500);
+      clear(&r);
+      size_t now = open_tasks("oomtask");
+      answered += (size_t)ok;
+      assert_true(now >= answered && now <= before + 1);
+      refused += now == before;
+      clean = ok ? clean + 1 : 0;
+      before = now;
+    }
+    assert_int_equal(clean, 3);
+  }
+  assert_true(refused > 0);
+  wd_ident_key_free(key);
+  key = first;
+}
+
 static void test_invalid_policy_kept_out(void **state) {
   (void)state;
   resp r;
@@ -385,6 +468,7 @@ int main(void) {
       cmocka_unit_test(test_lifecycle),
       cmocka_unit_test(test_invalid_policy_kept_out),
       cmocka_unit_test(test_authorize_out_of_memory),
+      cmocka_unit_test(test_task_open_out_of_memory),
   };
   int rc = cmocka_run_group_tests(tests, setup, teardown);
   curl_global_cleanup();
