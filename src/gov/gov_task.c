@@ -107,8 +107,15 @@ int wd_gov__issue_token(wd_gov *g, const wd_agent *a, const wd_task *t, json_t *
   int64_t now = wd_gov__now_ms();
   grant gr;
   int rc = grant_mint(g, a, t, now, &gr);
-  if (!rc) rc = wd_store_token_record(g->store, gr.m.jti, t->id, gr.m.exp * 1000, now);
-  if (!rc) rc = wd_gov__log(g, logtype, actor, t->id, gr.payload, NULL);
+  /* The token's row and its record in one transaction: no token is ever
+   * valid without its evidence. */
+  wd_store_fx ft = {.kind = WD_STORE_FX_TOKEN,
+                    .jti = gr.m.jti,
+                    .task_id = t->id,
+                    .exp_ms = gr.m.exp * 1000,
+                    .now_ms = now};
+  wd_audit_entry e = {.type = logtype, .payload = gr.payload, .fx = &ft, .nfx = 1};
+  if (!rc) rc = wd_audit_append_group(g->audit, actor, t->id, &e, 1);
   if (!rc) rc = grant_answer(&gr, resp_body);
   grant_clear(&gr);
   return rc;
