@@ -185,6 +185,7 @@ static void unlink_entry(wd_gov__live *l, size_t bi, wd_gov__ltask *t) {
     }
   }
   t->next = NULL;
+  t->fenced = 0; /* out of the table: the last put frees it */
   l->count--;
   l->gen[bi]++;
   pthread_mutex_lock(&t->mu);
@@ -198,7 +199,7 @@ static void make_room(wd_gov__live *l) {
   for (size_t i = 0; i < BUCKETS && l->count >= WD_LIMIT_GOV_LIVE_TASKS; i++) {
     for (wd_gov__ltask *t = l->b[i], *next; t; t = next) {
       next = t->next;
-      if (t->refs == 0) unlink_entry(l, i, t);
+      if (t->refs == 0 && !t->fenced) unlink_entry(l, i, t);
     }
   }
 }
@@ -232,6 +233,10 @@ int wd_gov__live_get(wd_gov__live *l, const char *id, wd_gov__ltask **out) {
   for (int tries = 0; tries < 8; tries++) {
     pthread_mutex_lock(&l->mu);
     wd_gov__ltask *t = find(l, bi, id);
+    if (t && t->fenced) {
+      pthread_mutex_unlock(&l->mu);
+      return -WD_E_NOTFOUND; /* ending or changing: no call may start on it */
+    }
     if (t) {
       t->refs++;
       pthread_mutex_unlock(&l->mu);
@@ -267,7 +272,7 @@ int wd_gov__live_get(wd_gov__live *l, const char *id, wd_gov__ltask **out) {
 void wd_gov__live_put(wd_gov__live *l, wd_gov__ltask *t) {
   if (!t) return;
   pthread_mutex_lock(&l->mu);
-  int gone = --t->refs == 0 && t->dead;
+  int gone = --t->refs == 0 && t->dead && !t->fenced; /* a fenced one is still linked */
   pthread_mutex_unlock(&l->mu);
   if (gone) entry_free(t);
 }
@@ -283,6 +288,40 @@ void wd_gov__live_forget(wd_gov__live *l, const char *id) {
   pthread_mutex_unlock(&l->mu);
 }
 
+int wd_gov__live_fence(wd_gov__live *l, const char *id) {
+  size_t bi = bucket_of(id);
+  pthread_mutex_lock(&l->mu);
+  wd_gov__ltask *t = find(l, bi, id);
+  if (!t) {
+    /* A placeholder, so that a get finds the fence instead of loading. */
+    t = wd_calloc(1, sizeof *t);
+    if (t && pthread_mutex_init(&t->mu, NULL) != 0) {
+      wd_free(t);
+      t = NULL;
+    }
+    if (t && !(t->task.id = wd_strdup(id))) {
+      entry_free(t);
+      t = NULL;
+    }
+    if (!t) {
+      pthread_mutex_unlock(&l->mu);
+      return -WD_E_NOMEM;
+    }
+    t->next = l->b[bi];
+    l->b[bi] = t;
+    l->count++;
+  }
+  t->fenced = 1;
+  l->gen[bi]++; /* a load already reading the store keeps nothing */
+  /* Under the entry's lock: a call past its check queues its record
+   * before this returns, and any later one sees the entry dead. */
+  pthread_mutex_lock(&t->mu);
+  t->dead = 1;
+  pthread_mutex_unlock(&t->mu);
+  pthread_mutex_unlock(&l->mu);
+  return 0;
+}
+
 void wd_gov__live_forget_agent(wd_gov__live *l, const char *agent_id) {
   pthread_mutex_lock(&l->mu);
   for (size_t i = 0; i < BUCKETS; i++) {
@@ -290,7 +329,8 @@ void wd_gov__live_forget_agent(wd_gov__live *l, const char *agent_id) {
     l->gen[i]++;
     for (wd_gov__ltask *t = l->b[i], *next; t; t = next) {
       next = t->next;
-      if (strcmp(t->task.agent_id, agent_id) == 0) unlink_entry(l, i, t);
+      /* A fence's placeholder has no agent: its own forget removes it. */
+      if (t->task.agent_id && strcmp(t->task.agent_id, agent_id) == 0) unlink_entry(l, i, t);
     }
   }
   pthread_mutex_unlock(&l->mu);

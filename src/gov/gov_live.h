@@ -49,6 +49,7 @@ int wd_gov__replay_check(wd_gov__replay *r, const char *jti, int64_t exp_ms, int
 typedef struct wd_gov__ltask {
   pthread_mutex_t mu;
   int dead;       /* forgotten: the store changed; reload before use */
+  int fenced;     /* guarded by the table's lock: a change is being written */
   wd_task task;   /* calls and denials are the live counts */
   wd_agent agent; /* the task's agent as loaded */
   wd_session ss;  /* sets only; counts live in task */
@@ -78,6 +79,12 @@ int wd_gov__live_get(wd_gov__live *l, const char *id, wd_gov__ltask **out);
 void wd_gov__live_put(wd_gov__live *l, wd_gov__ltask *t);
 /* Forgets the entry of a task whose stored state just changed. */
 void wd_gov__live_forget(wd_gov__live *l, const char *id);
+/* Fences task id while a change to it is written through the log, where
+ * it lands only with a group commit: a call holding the entry sees it
+ * dead, and until wd_gov__live_forget every get answers -WD_E_NOTFOUND
+ * and no load is kept (a load would read the store before the change).
+ * So no call is allowed after the change's records. -WD_E_NOMEM. */
+int wd_gov__live_fence(wd_gov__live *l, const char *id);
 /* Forgets every entry of an agent (status change, quarantine). */
 void wd_gov__live_forget_agent(wd_gov__live *l, const char *agent_id);
 /* With t->mu held: whether token jti of this task is revoked, asking the

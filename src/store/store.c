@@ -242,24 +242,35 @@ void wd_store_task_free(wd_task *t) {
   memset(t, 0, sizeof *t);
 }
 
-int wd_store_task_set_intent(wd_store *s, const char *id, const char *intent, const char *purpose,
-                             const char *expected_tools, int64_t now_ms) {
+static int intent_ok(const char *id, const char *intent, const char *purpose,
+                     const char *expected_tools) {
   int rc;
-  if (!s || !id) return -WD_E_INVAL;
+  if (!id) return -WD_E_INVAL;
   /* Same rules as task_create: a stated purpose is non-empty, stated
    * tools are a JSON array. */
   if ((rc = wd_store__check_text(intent, 0))) return rc;
   if (purpose && (rc = wd_store__check_text(purpose, 0))) return rc;
   if (expected_tools && (rc = wd_store__check_text(expected_tools, 0))) return rc;
   if (expected_tools && wd_store__check_json(expected_tools, JSON_ARRAY)) return -WD_E_INVAL;
+  return 0;
+}
+
+int wd_store_task_set_intent(wd_store *s, const char *id, const char *intent, const char *purpose,
+                             const char *expected_tools, int64_t now_ms) {
+  int rc;
+  if (!s) return -WD_E_INVAL;
+  if ((rc = intent_ok(id, intent, purpose, expected_tools))) return rc;
   return s->vt->task_set_intent(s, id, intent, purpose, expected_tools, now_ms);
+}
+
+static int end_ok(const char *id, wd_task_status st, const char *reason) {
+  return id && st != WD_TASK_OPEN && (unsigned)st < COUNT(task_status_names) &&
+         !wd_store__check_text(reason, 1);
 }
 
 int wd_store_task_end(wd_store *s, const char *id, wd_task_status st, const char *reason,
                       int64_t now_ms) {
-  if (!s || !id || st == WD_TASK_OPEN || (unsigned)st >= COUNT(task_status_names) ||
-      wd_store__check_text(reason, 1))
-    return -WD_E_INVAL;
+  if (!s || !end_ok(id, st, reason)) return -WD_E_INVAL;
   return s->vt->task_end(s, id, st, reason, now_ms);
 }
 
@@ -421,6 +432,9 @@ static int fx_ok(const wd_store_fx *f) {
   case WD_STORE_FX_TASK_OPEN: return task_ok(f->task, f->ttl_ms, f->now_ms) == 0;
   case WD_STORE_FX_TOKEN:
     return !wd_store__check_text(f->jti, 0) && !wd_store__check_text(f->task_id, 0);
+  case WD_STORE_FX_TASK_END: return end_ok(f->task_id, f->status, f->reason);
+  case WD_STORE_FX_TASK_INTENT:
+    return intent_ok(f->task_id, f->intent, f->purpose, f->expected_tools) == 0;
   }
   return 0;
 }

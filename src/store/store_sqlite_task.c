@@ -126,29 +126,44 @@ static int revoke_task_tokens(sq_conn *c, const char *id, int64_t now_ms, unsign
   return 0;
 }
 
-int wd_store__sq_task_set_intent(wd_store *st, const char *id, const char *intent,
-                                 const char *purpose, const char *expected_tools, int64_t now_ms) {
-  sq_store *s = (sq_store *)st;
-  sq_conn *c;
+/* Inside a transaction: wd_store_task_set_intent's change. */
+static int set_intent_in(sq_conn *c, const char *id, const char *intent, const char *purpose,
+                         const char *expected_tools, int64_t now_ms) {
   sqlite3_stmt *q = NULL;
   int rc;
-  if ((rc = wd_store__sq_acquire(s, &c))) return rc;
-  if ((rc = wd_store__sq_begin(c))) goto out;
   if ((rc = wd_store__sq_stmt(c, SQ_TASK_SET_INTENT, &q)) ||
       (rc = wd_store__sq_bind_text(q, 1, id)) || (rc = wd_store__sq_bind_text(q, 2, intent)) ||
       /* NULL binds keep the column (COALESCE in the statement). */
       (rc = wd_store__sq_bind_text(q, 3, purpose)) ||
       (rc = wd_store__sq_bind_text(q, 4, expected_tools)) ||
       (rc = wd_store__sq_exec(c, SQ_TASK_SET_INTENT, q)))
-    goto end;
-  if (sqlite3_changes(c->db) == 0) {
-    rc = not_open_reason(c, id);
-    goto end;
-  }
-  rc = revoke_task_tokens(c, id, now_ms, NULL);
-end:
-  rc = wd_store__sq_end(c, rc);
-out:
+    return rc;
+  if (sqlite3_changes(c->db) == 0) return not_open_reason(c, id);
+  return revoke_task_tokens(c, id, now_ms, NULL);
+}
+
+/* Inside a transaction: wd_store_task_end's change. */
+static int task_end_in(sq_conn *c, const char *id, wd_task_status status, const char *reason,
+                       int64_t now_ms) {
+  sqlite3_stmt *q = NULL;
+  int rc;
+  if ((rc = wd_store__sq_stmt(c, SQ_TASK_END, &q)) || (rc = wd_store__sq_bind_text(q, 1, id)) ||
+      (rc = wd_store__sq_bind_text(q, 2, wd_task_status_name(status))) ||
+      (rc = wd_store__sq_bind_text(q, 3, reason)) || (rc = BIND64(q, 4, now_ms)) ||
+      (rc = wd_store__sq_exec(c, SQ_TASK_END, q)))
+    return rc;
+  if (sqlite3_changes(c->db) == 0) return not_open_reason(c, id);
+  return revoke_task_tokens(c, id, now_ms, NULL);
+}
+
+int wd_store__sq_task_set_intent(wd_store *st, const char *id, const char *intent,
+                                 const char *purpose, const char *expected_tools, int64_t now_ms) {
+  sq_store *s = (sq_store *)st;
+  sq_conn *c;
+  int rc;
+  if ((rc = wd_store__sq_acquire(s, &c))) return rc;
+  if ((rc = wd_store__sq_begin(c)) == 0)
+    rc = wd_store__sq_end(c, set_intent_in(c, id, intent, purpose, expected_tools, now_ms));
   wd_store__sq_release(s, c);
   return rc;
 }
@@ -157,23 +172,10 @@ int wd_store__sq_task_end(wd_store *st, const char *id, wd_task_status status, c
                           int64_t now_ms) {
   sq_store *s = (sq_store *)st;
   sq_conn *c;
-  sqlite3_stmt *q = NULL;
   int rc;
   if ((rc = wd_store__sq_acquire(s, &c))) return rc;
-  if ((rc = wd_store__sq_begin(c))) goto out;
-  if ((rc = wd_store__sq_stmt(c, SQ_TASK_END, &q)) || (rc = wd_store__sq_bind_text(q, 1, id)) ||
-      (rc = wd_store__sq_bind_text(q, 2, wd_task_status_name(status))) ||
-      (rc = wd_store__sq_bind_text(q, 3, reason)) || (rc = BIND64(q, 4, now_ms)) ||
-      (rc = wd_store__sq_exec(c, SQ_TASK_END, q)))
-    goto end;
-  if (sqlite3_changes(c->db) == 0) {
-    rc = not_open_reason(c, id);
-    goto end;
-  }
-  rc = revoke_task_tokens(c, id, now_ms, NULL);
-end:
-  rc = wd_store__sq_end(c, rc);
-out:
+  if ((rc = wd_store__sq_begin(c)) == 0)
+    rc = wd_store__sq_end(c, task_end_in(c, id, status, reason, now_ms));
   wd_store__sq_release(s, c);
   return rc;
 }
@@ -596,6 +598,9 @@ int wd_store__sq_apply_fx(sq_conn *c, const wd_store_fx *fx) {
     return session_put(c, fx->task_id, KIND_DEST, fx->destination);
   case WD_STORE_FX_TASK_OPEN: return task_insert(c, fx->task, fx->ttl_ms, fx->now_ms);
   case WD_STORE_FX_TOKEN: return token_insert(c, fx->jti, fx->task_id, fx->exp_ms, fx->now_ms);
+  case WD_STORE_FX_TASK_END: return task_end_in(c, fx->task_id, fx->status, fx->reason, fx->now_ms);
+  case WD_STORE_FX_TASK_INTENT:
+    return set_intent_in(c, fx->task_id, fx->intent, fx->purpose, fx->expected_tools, fx->now_ms);
   }
   return -WD_E_INVAL;
 }

@@ -333,23 +333,31 @@ WD_EXTERN int wd_store_audit_append(wd_store *s, const wd_audit_row *rows, size_
  * record's own transaction, so one durable commit covers both and a failed
  * commit loses both. */
 typedef enum {
-  WD_STORE_FX_DPOP = 1,  /* keep jti until exp_ms for wd_store_dpop_scan only */
-  WD_STORE_FX_CALL,      /* count a decided call of task_id in its session */
-  WD_STORE_FX_TASK_OPEN, /* wd_store_task_create(task, ttl_ms, now_ms) */
-  WD_STORE_FX_TOKEN,     /* wd_store_token_record(jti, task_id, exp_ms, now_ms) */
+  WD_STORE_FX_DPOP = 1,    /* keep jti until exp_ms for wd_store_dpop_scan only */
+  WD_STORE_FX_CALL,        /* count a decided call of task_id in its session */
+  WD_STORE_FX_TASK_OPEN,   /* wd_store_task_create(task, ttl_ms, now_ms) */
+  WD_STORE_FX_TOKEN,       /* wd_store_token_record(jti, task_id, exp_ms, now_ms) */
+  WD_STORE_FX_TASK_END,    /* wd_store_task_end(task_id, status, reason, now_ms) */
+  WD_STORE_FX_TASK_INTENT, /* wd_store_task_set_intent(task_id, intent, purpose,
+                            * expected_tools, now_ms) */
 } wd_store_fx_kind;
 
 typedef struct wd_store_fx {
   wd_store_fx_kind kind;
-  const char *jti;     /* DPOP, TOKEN: borrowed */
-  int64_t exp_ms;      /* DPOP, TOKEN */
-  const char *task_id; /* CALL, TOKEN: borrowed; the rest may be NULL */
-  const char *tool, *classification, *destination;
-  int allowed;            /* CALL: counts calls+1; a denial also denials+1, an allowed
-                           * call adds tool, classification and destination to the
-                           * session sets (no limit check: the caller enforced it) */
-  const wd_task *task;    /* TASK_OPEN: borrowed */
-  int64_t ttl_ms, now_ms; /* TASK_OPEN (ttl_ms, now_ms), TOKEN (now_ms) */
+  /* Every pointer is borrowed. */
+  const char *jti;                                 /* DPOP, TOKEN */
+  int64_t exp_ms;                                  /* DPOP, TOKEN */
+  const char *task_id;                             /* CALL, TOKEN, TASK_END, TASK_INTENT */
+  const char *tool, *classification, *destination; /* CALL; may be NULL */
+  int allowed;           /* CALL: counts calls+1; a denial also denials+1, an allowed
+                          * call adds tool, classification and destination to the
+                          * session sets (no limit check: the caller enforced it) */
+  const wd_task *task;   /* TASK_OPEN */
+  wd_task_status status; /* TASK_END */
+  const char *reason;    /* TASK_END */
+  const char *intent;    /* TASK_INTENT; purpose and expected_tools may be NULL */
+  const char *purpose, *expected_tools;
+  int64_t ttl_ms, now_ms; /* TASK_OPEN (ttl_ms, now_ms); TOKEN, TASK_END, TASK_INTENT (now_ms) */
 } wd_store_fx;
 
 /* wd_store_audit_append plus effects fx[0..nfx) in the same transaction.

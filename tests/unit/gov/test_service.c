@@ -444,6 +444,83 @@ static void test_task_open_out_of_memory(void **state) {
   key = first;
 }
 
+/* The records of task id of type. */
+static int count_records(const char *id, const char *type) {
+  resp r;
+  char path[256];
+  (void)snprintf(path, sizeof path, "/v1/audit/tasks/%s", id);
+  admin("GET", path, NULL, &r);
+  int n = 0;
+  size_t i;
+  json_t *rec;
+  json_array_foreach(json_object_get(r.body, "records"), i, rec) {
+    n += strcmp(json_string_value(json_object_get(rec, "type")), type) == 0;
+  }
+  clear(&r);
+  return n;
+}
+
+static int task_is_open(const char *id) {
+  char db[256];
+  (void)snprintf(db, sizeof db, "sqlite:%s/var/warden.db", dir);
+  wd_store *st = NULL;
+  assert_int_equal(wd_store_open(db, WD_STORE_READONLY, &st), 0);
+  wd_task t = {0};
+  assert_int_equal(wd_store_task_get(st, id, &t), 0);
+  int open = t.status == WD_TASK_OPEN;
+  wd_store_task_free(&t);
+  wd_store_close(st);
+  return open;
+}
+
+/* Completing a task with each allocation made to fail in turn: a 200
+ * means the task ended with both its records and its token is refused;
+ * a task that stays open has no end record; a failure never crashes or
+ * leaks. (When the log itself fails, the end still reaches the store:
+ * a revocation does not wait for the log.) */
+static void test_task_end_out_of_memory(void **state) {
+  (void)state;
+  resp r;
+  char body[2048], task[128], tok[4096], auth[4200], path[256];
+  wd_ident_key *first = key;
+  assert_int_equal(wd_ident_key_generate(WD_IDENT_KEY_P256, &key), 0);
+  enrol("oomend", body, sizeof body);
+  void (*const hooks[2])(long) = {wd_test_fail_alloc_after, wd_test_fail_alloc_once};
+  int refused = 0;
+  for (int h = 0; h < 2; h++) {
+    int clean = 0;
+    for (long n = 0; n < 5000 && clean < 3; n++) {
+      wd_free(open_task(5, task, sizeof task, tok, sizeof tok));
+      (void)snprintf(path, sizeof path, "/v1/tasks/%s/complete", task);
+      (void)snprintf(auth, sizeof auth, "DPoP %s", tok);
+      char *p = proof("POST", path, tok);
+      hooks[h](n);
+      CURLcode cc = try_http("POST", path, auth, p, "{\"reason\":\"done\"}", &r);
+      hooks[h](-1);
+      wd_free(p);
+      int ok = cc == CURLE_OK && r.status == 200;
+      if (cc == CURLE_OK && !ok) assert_int_equal(r.status, 500);
+      clear(&r);
+      int open = task_is_open(task), ended = count_records(task, "task.ended");
+      if (ok) {
+        assert_false(open);
+        assert_int_equal(ended, 1);
+        assert_int_equal(count_records(task, "token.revoked"), 1);
+        call("POST", "/v1/authorize", tok, CALL_OK, &r);
+        assert_int_equal(r.status, 401);
+        clear(&r);
+      }
+      if (open) assert_int_equal(ended, 0);
+      refused += !ok;
+      clean = ok ? clean + 1 : 0;
+    }
+    assert_int_equal(clean, 3);
+  }
+  assert_true(refused > 0);
+  wd_ident_key_free(key);
+  key = first;
+}
+
 static void test_invalid_policy_kept_out(void **state) {
   (void)state;
   resp r;
@@ -469,6 +546,7 @@ int main(void) {
       cmocka_unit_test(test_invalid_policy_kept_out),
       cmocka_unit_test(test_authorize_out_of_memory),
       cmocka_unit_test(test_task_open_out_of_memory),
+      cmocka_unit_test(test_task_end_out_of_memory),
   };
   int rc = cmocka_run_group_tests(tests, setup, teardown);
   curl_global_cleanup();
