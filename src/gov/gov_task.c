@@ -466,28 +466,12 @@ int wd_gov__h_task_intent(wd_http_req *req, wd_http_resp *resp, void *svc) {
     jf(tools_j);
     return rc;
   }
-  /* The current credential dies first, whatever the decision; the new
-   * purpose and tools are the task's from here on (they are what a new
-   * token's scope and every later call decision read). */
-  rc = wd_store_task_set_intent(g->store, t.id, intent, purpose, tools_j, wd_gov__now_ms());
-  if (rc) {
-    wd_store_task_free(&t);
-    jf(tools_j);
-    return rc == -WD_E_INVAL ? wd_gov__err(resp, 409, "conflict", "status", "task has ended") : rc;
-  }
-  /* The store changed under the per-call path's live entry (old token
-   * verdicts, old tools): the next request must reload it. */
-  wd_gov__live_forget(g->live, t.id);
-  json_t *rv = json_pack("{s:s, s:s}", "scope", "task", "reason", "intent change");
-  rc = rv ? wd_gov__log(g, WD_AUDIT_TOKEN_REVOKED, w->agent.id, t.id, rv, NULL) : -WD_E_NOMEM;
-  json_decref(rv);
-  if (rc) {
-    wd_store_task_free(&t);
-    jf(tools_j);
-    return rc;
-  }
-  /* The decision sees the task as it now is: the new intent, purpose and
-   * tools, lent into the loaded task and given back before it is freed. */
+  /* The change, the revocation of the current credential (whatever the
+   * decision), the decision's record and any new token are written in
+   * one transaction; the fence keeps every call on the old credential
+   * out from here on. The decision sees the task as it will be: the new
+   * intent, purpose and tools, lent into the loaded task and given back
+   * before it is freed. */
   char *prev = t.intent, *prev_purpose = t.purpose, *prev_tools = t.expected_tools;
   t.intent = wd_gov__lend(intent);
   if (purpose) t.purpose = wd_gov__lend(purpose);
@@ -495,18 +479,56 @@ int wd_gov__h_task_intent(wd_http_req *req, wd_http_resp *resp, void *svc) {
   wd_gov__snap s;
   wd_gov__snap_get(g, &s);
   wd_gov__decision d;
+  memset(&d, 0, sizeof d);
+  grant gr;
+  memset(&gr, 0, sizeof gr);
+  int64_t now = wd_gov__now_ms();
   json_t *body = NULL, *p = NULL;
-  rc = wd_gov__decide(g, &s, &w->agent, &t, "task.change_intent", NULL, prev, &d);
-  if (rc) goto out;
-  p = json_pack("{s:s, s:s, s:s?, s:s?, s:o, s:o, s:o}", "previous_intent", prev, "intent", intent,
-                "previous_purpose", prev_purpose, "purpose", t.purpose, "previous_tools",
-                tools_value(prev_tools), "tools", tools_value(t.expected_tools), "decision",
-                decision_json(&d, "task.change_intent"));
-  int64_t seq = 0;
-  rc = p ? wd_gov__log(g, WD_AUDIT_TASK_INTENT_CHANGED, w->agent.id, t.id, p, &seq) : -WD_E_NOMEM;
+  json_t *rv = json_pack("{s:s, s:s}", "scope", "task", "reason", "intent change");
+  int fenced = (rc = wd_gov__live_fence(g->live, t.id)) == 0;
+  if (!rc) rc = wd_gov__decide(g, &s, &w->agent, &t, "task.change_intent", NULL, prev, &d);
+  if (!rc)
+    p = json_pack("{s:s, s:s, s:s?, s:s?, s:o, s:o, s:o}", "previous_intent", prev, "intent",
+                  intent, "previous_purpose", prev_purpose, "purpose", t.purpose, "previous_tools",
+                  tools_value(prev_tools), "tools", tools_value(t.expected_tools), "decision",
+                  decision_json(&d, "task.change_intent"));
+  if (!rc && (!p || !rv)) rc = -WD_E_NOMEM;
+  if (!rc && d.allow) rc = grant_mint(g, &w->agent, &t, now, &gr);
+  wd_store_fx fi = {.kind = WD_STORE_FX_TASK_INTENT,
+                    .task_id = t.id,
+                    .intent = intent,
+                    .purpose = purpose,
+                    .expected_tools = tools_j,
+                    .now_ms = now};
+  wd_store_fx ft = {.kind = WD_STORE_FX_TOKEN,
+                    .jti = gr.m.jti,
+                    .task_id = t.id,
+                    .exp_ms = gr.m.exp * 1000,
+                    .now_ms = now};
+  wd_audit_entry e[3] = {
+      {.type = WD_AUDIT_TOKEN_REVOKED, .payload = rv},
+      {.type = WD_AUDIT_TASK_INTENT_CHANGED, .payload = p, .fx = &fi, .nfx = 1},
+      {.type = WD_AUDIT_TOKEN_ISSUED, .payload = gr.payload, .fx = &ft, .nfx = 1}};
+  if (!rc) rc = wd_audit_append_group(g->audit, w->agent.id, t.id, e, d.allow ? 3 : 2);
+  if (rc && rc != -WD_E_INVAL && rc != -WD_E_NOTFOUND) {
+    /* Whatever failed, the current credential must not outlive the
+     * request: revoke the task's tokens in the store alone, record that
+     * if the log still can, and answer the failure. The intent stays as
+     * it was. */
+    if (wd_store_token_revoke_task(g->store, t.id, now, NULL) == 0 && rv)
+      (void)wd_gov__log(g, WD_AUDIT_TOKEN_REVOKED, w->agent.id, t.id, rv, NULL);
+  }
+  /* The store changed under the per-call path's live entry (old token
+   * verdicts, old tools): the next request must reload it. */
+  if (fenced || rc) wd_gov__live_forget(g->live, t.id);
+  json_decref(rv);
+  if (rc == -WD_E_INVAL) {
+    rc = wd_gov__err(resp, 409, "conflict", "status", "task has ended");
+    goto out;
+  }
   if (rc) goto out;
   char sid[32];
-  (void)snprintf(sid, sizeof sid, "%lld", (long long)seq);
+  (void)snprintf(sid, sizeof sid, "%lld", (long long)e[1].seq);
   if (!d.allow) {
     body = json_pack("{s:{s:s, s:s}, s:s, s:o, s:o, s:I, s:s}", "error", "code", "policy_denied",
                      "message", "task.change_intent", "decision", "deny", "policies",
@@ -519,8 +541,7 @@ int wd_gov__h_task_intent(wd_http_req *req, wd_http_resp *resp, void *svc) {
   }
   body = json_pack("{s:s, s:s, s:I}", "task_id", t.id, "decision_id", sid, "policy_version",
                    (json_int_t)d.version);
-  rc = body ? wd_gov__issue_token(g, &w->agent, &t, body, WD_AUDIT_TOKEN_ISSUED, w->agent.id)
-            : -WD_E_NOMEM;
+  rc = body ? grant_answer(&gr, body) : -WD_E_NOMEM;
   if (!rc) {
     rc = wd_http_resp_json(resp, 200, body);
     body = NULL;
@@ -529,6 +550,7 @@ out:
   t.intent = prev;
   t.purpose = prev_purpose;
   t.expected_tools = prev_tools;
+  grant_clear(&gr);
   json_decref(body);
   json_decref(p);
   wd_gov__decision_clear(&d);

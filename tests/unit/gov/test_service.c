@@ -460,16 +460,21 @@ static int count_records(const char *id, const char *type) {
   return n;
 }
 
-static int task_is_open(const char *id) {
+/* Task id as stored; free with wd_store_task_free. */
+static void stored_task(const char *id, wd_task *t) {
   char db[256];
   (void)snprintf(db, sizeof db, "sqlite:%s/var/warden.db", dir);
   wd_store *st = NULL;
   assert_int_equal(wd_store_open(db, WD_STORE_READONLY, &st), 0);
+  assert_int_equal(wd_store_task_get(st, id, t), 0);
+  wd_store_close(st);
+}
+
+static int task_is_open(const char *id) {
   wd_task t = {0};
-  assert_int_equal(wd_store_task_get(st, id, &t), 0);
+  stored_task(id, &t);
   int open = t.status == WD_TASK_OPEN;
   wd_store_task_free(&t);
-  wd_store_close(st);
   return open;
 }
 
@@ -521,6 +526,65 @@ static void test_task_end_out_of_memory(void **state) {
   key = first;
 }
 
+/* Changing a task's intent with each allocation made to fail in turn:
+ * the change is stored with its record or not at all, it always revokes
+ * the old credential, a revocation on record holds, a 200 hands over a
+ * working new token, and nothing crashes or leaks. */
+static void test_intent_change_out_of_memory(void **state) {
+  (void)state;
+  resp r;
+  char body[2048], task[128], tok[4096], auth[4200], path[256];
+  wd_ident_key *first = key;
+  assert_int_equal(wd_ident_key_generate(WD_IDENT_KEY_P256, &key), 0);
+  enrol("oomintent", body, sizeof body);
+  void (*const hooks[2])(long) = {wd_test_fail_alloc_after, wd_test_fail_alloc_once};
+  int refused = 0;
+  for (int h = 0; h < 2; h++) {
+    int clean = 0;
+    for (long n = 0; n < 5000 && clean < 3; n++) {
+      wd_free(open_task(50, task, sizeof task, tok, sizeof tok));
+      (void)snprintf(path, sizeof path, "/v1/tasks/%s/intent", task);
+      (void)snprintf(auth, sizeof auth, "DPoP %s", tok);
+      char *p = proof("POST", path, tok);
+      hooks[h](n);
+      CURLcode cc = try_http("POST", path, auth, p, "{\"intent\":\"new plan\"}", &r);
+      hooks[h](-1);
+      wd_free(p);
+      int ok = cc == CURLE_OK && r.status == 200;
+      if (cc == CURLE_OK && !ok) assert_int_equal(r.status, 500);
+      char fresh[4096] = "";
+      if (ok) (void)snprintf(fresh, sizeof fresh, "%s", str(&r, "token"));
+      clear(&r);
+      wd_task t = {0};
+      stored_task(task, &t);
+      int changed = strcmp(t.intent, "new plan") == 0;
+      wd_store_task_free(&t);
+      int recorded = count_records(task, "task.intent_changed");
+      if (ok) assert_true(changed && *fresh);
+      assert_int_equal(recorded, changed); /* a change is stored with its record, or not at all */
+      /* The old credential dies with the change, and a revocation on
+       * record holds. */
+      if (changed || count_records(task, "token.revoked") > 0) {
+        call("POST", "/v1/authorize", tok, CALL_OK, &r);
+        assert_int_equal(r.status, 401);
+        clear(&r);
+      }
+      if (ok) {
+        call("POST", "/v1/authorize", fresh, CALL_OK, &r);
+        assert_int_equal(r.status, 200);
+        assert_string_equal(str(&r, "decision"), "allow");
+        clear(&r);
+      }
+      refused += !ok;
+      clean = ok ? clean + 1 : 0;
+    }
+    assert_int_equal(clean, 3);
+  }
+  assert_true(refused > 0);
+  wd_ident_key_free(key);
+  key = first;
+}
+
 static void test_invalid_policy_kept_out(void **state) {
   (void)state;
   resp r;
@@ -547,6 +611,7 @@ int main(void) {
       cmocka_unit_test(test_authorize_out_of_memory),
       cmocka_unit_test(test_task_open_out_of_memory),
       cmocka_unit_test(test_task_end_out_of_memory),
+      cmocka_unit_test(test_intent_change_out_of_memory),
   };
   int rc = cmocka_run_group_tests(tests, setup, teardown);
   curl_global_cleanup();
