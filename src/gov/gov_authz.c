@@ -43,7 +43,8 @@ typedef struct authz_wait {
   int rc;
   int64_t seq;
   int allow;
-  wd_buf answer; /* the answer's text up to the decision id */
+  int policy_deny; /* denied by the policies, not by a failure or an end */
+  wd_buf answer;   /* the answer's text up to the decision id */
   int64_t before, budget, now;
 } authz_wait;
 
@@ -304,6 +305,7 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
   authz_wait *aw = aw_new(req);
   if (aw) {
     aw->allow = d.allow;
+    aw->policy_deny = !d.allow && !internal && !ended;
     if (answer_head(&aw->answer, &d)) prc = -WD_E_NOMEM;
     aw->before = before;
     aw->budget = t.budget;
@@ -354,7 +356,9 @@ static int answer(wd_gov *g, wd_http_resp *resp, wd_gov__who *w) {
   if (rc) return rc;
   size_t len = wd_buf_len(&aw->answer);
   rc = wd_http_resp_text(resp, 200, wd_buf_take(&aw->answer), len);
-  if (!aw->allow && denial_trips(g, w->agent.id, aw->now)) {
+  /* The rule is about the agent's conduct: a call the server failed to
+   * decide, or one that raced with its task's end, says nothing of it. */
+  if (aw->policy_deny && denial_trips(g, w->agent.id, aw->now)) {
     char why[128];
     (void)snprintf(why, sizeof why, "auto: %u denials within %lld s", g->q_denials,
                    (long long)(g->q_window_ms / 1000));

@@ -124,7 +124,8 @@ static int setup(void **state) {
   o.data_dir = data;
   o.policy_dir = WD_TEST_DATA "/../../docs/policies";
   o.admin_token = ADMIN;
-  o.quarantine_denials = 100;
+  /* Fewer than the allocation sweeps deny: a failure is not the agent's. */
+  o.quarantine_denials = 20;
   char err[512] = "";
   char *gen = NULL;
   int rc = wd_gov_start(&o, &gov, &gen, err, sizeof err);
@@ -351,7 +352,7 @@ static void test_authorize_out_of_memory(void **state) {
     }
   }
   assert_int_equal(json_object_size(answers), 0); /* every answer was recorded */
-  assert_true(denied > 0);                        /* fail closed: a recorded deny */
+  assert_true(denied > 20); /* fail closed: recorded denies, past the quarantine rule's count */
   json_decref(answers);
   clear(&r);
 
