@@ -96,19 +96,19 @@ void wd_audit_stats(wd_audit *a, uint64_t *records, uint64_t *commits) {
   pthread_mutex_unlock(&a->mu);
 }
 
-/* Writes the batch; runs without the lock while a->committing is set, so
- * the chain state is ours alone. */
-static int commit_batch(wd_audit *a, pending *batch, size_t n) {
+/* Writes records v[0..n); runs without the lock while a->committing is
+ * set, so the chain state is ours alone. When an effect failed, *culprit
+ * is its record (else NULL). */
+static int commit_batch(wd_audit *a, pending **v, size_t n, pending **culprit) {
   wd_audit_row *rows = wd_calloc(n, sizeof *rows);
   char(*times)[WD_AUDIT_TIME_LEN + 1] = wd_calloc(n, sizeof *times);
   char(*hashes)[65] = wd_calloc(n, sizeof *hashes);
   wd_store_fx *fx = NULL;
-  size_t nfx = 0;
-  pending *p = batch;
+  size_t nfx = 0, bad = 0;
   int rc = 0;
-  for (size_t i = 0; i < n; i++, p = p->next)
-    nfx += p->nfx;
-  p = batch;
+  *culprit = NULL;
+  for (size_t i = 0; i < n; i++)
+    nfx += v[i]->nfx;
   if (nfx && !(fx = wd_calloc(nfx, sizeof *fx))) rc = -WD_E_NOMEM;
   if (rc || !rows || !times || !hashes) {
     rc = -WD_E_NOMEM;
@@ -120,7 +120,8 @@ static int commit_batch(wd_audit *a, pending *batch, size_t n) {
     a->tail_known = 1;
   }
   nfx = 0;
-  for (size_t i = 0; i < n; i++, p = p->next) {
+  for (size_t i = 0; i < n; i++) {
+    const pending *p = v[i];
     wd_audit_row *r = &rows[i];
     if (p->nfx) memcpy(fx + nfx, p->fx, p->nfx * sizeof *fx);
     nfx += p->nfx;
@@ -135,12 +136,15 @@ static int commit_batch(wd_audit *a, pending *batch, size_t n) {
     if ((rc = wd_audit__hash(r, hashes[i]))) goto out;
     r->hash = hashes[i];
   }
-  if ((rc = wd_store_audit_append_fx(a->store, rows, n, fx, nfx))) goto out;
+  if ((rc = wd_store_audit_append_fx_at(a->store, rows, n, fx, nfx, &bad))) {
+    for (size_t i = 0, k = 0; bad < nfx && i < n && !*culprit; k += v[i++]->nfx)
+      if (bad < k + v[i]->nfx) *culprit = v[i];
+    goto out;
+  }
   a->last_seq += (int64_t)n;
   memcpy(a->last_hash, hashes[n - 1], 65);
-  p = batch;
-  for (size_t i = 0; i < n; i++, p = p->next)
-    p->seq = rows[i].seq;
+  for (size_t i = 0; i < n; i++)
+    v[i]->seq = rows[i].seq;
 out:
   if (rc) a->tail_known = 0; /* another writer may have moved the tail: re-read it */
   wd_free(rows);
@@ -180,35 +184,45 @@ static void finish(wd_audit *a, pending *batch, size_t n, unsigned commits) {
   }
 }
 
-static void set_rc(pending *p, size_t n, int rc) {
-  for (size_t i = 0; i < n; i++, p = p->next)
-    p->rc = rc;
-}
-
-/* Commits the batch; when that fails and it holds more than one group,
- * commits each group alone, so that an effect the store refuses (a task
- * opened for an agent quarantined meanwhile) fails only its own group.
- * Returns the transactions that committed. */
+/* Commits the batch; when an effect is refused (a task opened for an
+ * agent quarantined a moment before, a task ended twice at once), its
+ * group fails alone and the rest is written without it: each refusal
+ * costs one more transaction, never one per group. Returns the
+ * transactions that committed. */
 static unsigned commit_groups(wd_audit *a, pending *batch, size_t n) {
-  int rc = commit_batch(a, batch, n);
-  size_t groups = 0;
-  for (pending *p = batch; p; p = p->next)
-    groups += !p->joined;
-  set_rc(batch, n, rc);
-  if (rc == 0 || groups < 2) return rc == 0;
+  pending **v = wd_calloc(n, sizeof *v);
+  size_t m = 0;
   unsigned commits = 0;
-  for (pending *g = batch; g;) {
-    size_t k = 1;
-    pending *end = g;
-    while (end->joined && end->next) {
-      end = end->next;
-      k++;
-    }
-    rc = commit_batch(a, g, k);
-    set_rc(g, k, rc);
-    commits += rc == 0;
-    g = end->next;
+  if (!v) {
+    for (pending *p = batch; p; p = p->next)
+      p->rc = -WD_E_NOMEM;
+    return 0;
   }
+  for (pending *p = batch; p; p = p->next)
+    v[m++] = p;
+  while (m) {
+    pending *culprit = NULL;
+    int rc = commit_batch(a, v, m, &culprit);
+    size_t at = 0;
+    while (culprit && v[at] != culprit)
+      at++;
+    if (rc == 0 || !culprit) {
+      for (size_t i = 0; i < m; i++)
+        v[i]->rc = rc;
+      commits += rc == 0;
+      break;
+    }
+    size_t lo = at, hi = at + 1; /* the culprit's group: v[lo..hi) */
+    while (lo > 0 && v[lo - 1]->joined)
+      lo--;
+    while (hi < m && v[hi - 1]->joined)
+      hi++;
+    for (size_t i = lo; i < hi; i++)
+      v[i]->rc = rc;
+    memmove(v + lo, v + hi, (m - hi) * sizeof *v);
+    m -= hi - lo;
+  }
+  wd_free(v);
   return commits;
 }
 

@@ -155,22 +155,34 @@ int wd_gov__h_enroll(wd_http_req *req, wd_http_resp *resp, void *svc) {
   rc = wd_ident_key_to_jwk(k, NULL, &jtxt);
   wd_ident_key_free(k);
   if (!rc) rc = wd_ident_secret_hash(jt, strlen(jt), hash);
-  if (!rc) rc = wd_store_join_consume(g->store, hash, jtxt, jkt, wd_gov__now_ms(), &a);
+  /* A bad token is refused here, not by the log's group commit, where
+   * its refusal would cost the calls sharing the batch a retry. */
+  if (!rc) rc = wd_store_join_check(g->store, hash, wd_gov__now_ms(), id);
+  /* The token's use, the key's binding and the record in one
+   * transaction: no agent is ever enrolled without its record. */
+  json_t *p =
+      rc ? NULL : json_pack("{s:s, s:s, s:s}", "agent", id, "jkt", jkt, "method", "join_token");
+  if (!rc && !p) rc = -WD_E_NOMEM;
+  wd_store_fx fx = {.kind = WD_STORE_FX_ENROL,
+                    .token_hash = hash,
+                    .jwk = jtxt,
+                    .jkt = jkt,
+                    .agent_id = id,
+                    .now_ms = wd_gov__now_ms()};
+  wd_audit_entry e = {.type = WD_AUDIT_AGENT_ENROLLED, .payload = p, .fx = &fx, .nfx = 1};
+  if (!rc) rc = wd_audit_append_group(g->audit, id, NULL, &e, 1);
   wd_free(jtxt);
+  json_decref(p);
   if (rc == -WD_E_NOTFOUND || rc == -WD_E_EXISTS || rc == -WD_E_INVAL)
     return wd_gov__err(resp, 401, "unauthorized", "join_token",
                        rc == -WD_E_NOTFOUND ? "unknown join token"
                        : rc == -WD_E_EXISTS ? "join token already used or key already enrolled"
                                             : "join token expired or agent not enrollable");
   if (rc) return rc;
-  json_t *p = json_pack("{s:s, s:s, s:s}", "agent", a.id, "jkt", jkt, "method", "join_token");
-  rc = p ? wd_gov__log(g, WD_AUDIT_AGENT_ENROLLED, a.id, NULL, p, NULL) : -WD_E_NOMEM;
-  json_decref(p);
-  json_t *body = rc ? NULL
-                    : json_pack("{s:s, s:s, s:s}", "agent_id", a.id, "jkt", jkt, "status",
-                                wd_agent_status_name(a.status));
+  if ((rc = wd_store_agent_get(g->store, id, &a)) != 0) return rc;
+  json_t *body = json_pack("{s:s, s:s, s:s}", "agent_id", a.id, "jkt", jkt, "status",
+                           wd_agent_status_name(a.status));
   wd_store_agent_free(&a);
-  if (rc) return rc;
   return body ? wd_http_resp_json(resp, 200, body) : -WD_E_NOMEM;
 }
 

@@ -195,6 +195,12 @@ int wd_store_join_create(wd_store *s, const char *token_hash, const char *agent_
   return s->vt->join_create(s, token_hash, agent_name, expires_ms, now_ms);
 }
 
+int wd_store_join_check(wd_store *s, const char *token_hash, int64_t now_ms, const char *agent_id) {
+  if (!s || wd_store__check_text(token_hash, 0) || wd_store__check_text(agent_id, 0))
+    return -WD_E_INVAL;
+  return s->vt->join_check(s, token_hash, now_ms, agent_id);
+}
+
 int wd_store_join_consume(wd_store *s, const char *token_hash, const char *jwk, const char *jkt,
                           int64_t now_ms, wd_agent *agent) {
   if (!s || wd_store__check_text(token_hash, 0) || wd_store__check_text(jwk, 0) ||
@@ -433,6 +439,9 @@ static int fx_ok(const wd_store_fx *f) {
   case WD_STORE_FX_TOKEN:
     return !wd_store__check_text(f->jti, 0) && !wd_store__check_text(f->task_id, 0);
   case WD_STORE_FX_TASK_END: return end_ok(f->task_id, f->status, f->reason);
+  case WD_STORE_FX_ENROL:
+    return !wd_store__check_text(f->token_hash, 0) && !wd_store__check_text(f->jwk, 0) &&
+           !wd_store__check_text(f->jkt, 0) && !wd_store__check_text(f->agent_id, 0);
   case WD_STORE_FX_TASK_INTENT:
     return intent_ok(f->task_id, f->intent, f->purpose, f->expected_tools) == 0;
   }
@@ -441,11 +450,21 @@ static int fx_ok(const wd_store_fx *f) {
 
 int wd_store_audit_append_fx(wd_store *s, const wd_audit_row *rows, size_t n, const wd_store_fx *fx,
                              size_t nfx) {
+  size_t bad;
+  return wd_store_audit_append_fx_at(s, rows, n, fx, nfx, &bad);
+}
+
+int wd_store_audit_append_fx_at(wd_store *s, const wd_audit_row *rows, size_t n,
+                                const wd_store_fx *fx, size_t nfx, size_t *bad_fx) {
+  *bad_fx = nfx;
   if (!s || (!rows && n) || (!fx && nfx)) return -WD_E_INVAL;
   if (n == 0) return 0;
   if (nfx > 2 * (size_t)WD_LIMIT_AUDIT_BATCH) return -WD_E_TOOBIG;
   for (size_t i = 0; i < nfx; i++)
-    if (!fx_ok(&fx[i])) return -WD_E_INVAL;
+    if (!fx_ok(&fx[i])) {
+      *bad_fx = i;
+      return -WD_E_INVAL;
+    }
   if (n > WD_LIMIT_AUDIT_BATCH) return -WD_E_TOOBIG;
   for (size_t i = 0; i < n; i++) {
     const wd_audit_row *r = &rows[i];
@@ -453,7 +472,7 @@ int wd_store_audit_append_fx(wd_store *s, const wd_audit_row *rows, size_t n, co
         !r->prev_hash || !r->hash)
       return -WD_E_INVAL;
   }
-  return s->vt->audit_append(s, rows, n, fx, nfx);
+  return s->vt->audit_append(s, rows, n, fx, nfx, bad_fx);
 }
 
 int wd_store_audit_scan(wd_store *s, const char *task, int64_t from_seq, wd_audit_row_cb cb,

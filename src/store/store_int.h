@@ -26,6 +26,7 @@ typedef struct wd_store_vtab {
                      int64_t now_ms);
   int (*join_consume)(wd_store *s, const char *hash, const char *jwk, const char *jkt,
                       int64_t now_ms, wd_agent *agent);
+  int (*join_check)(wd_store *s, const char *hash, int64_t now_ms, const char *agent_id);
 
   int (*task_create)(wd_store *s, const wd_task *t, int64_t ttl_ms, int64_t now_ms);
   int (*task_get)(wd_store *s, const char *id, wd_task *out);
@@ -59,7 +60,7 @@ typedef struct wd_store_vtab {
 
   int (*audit_tail)(wd_store *s, int64_t *seq, char *hash);
   int (*audit_append)(wd_store *s, const wd_audit_row *rows, size_t n, const wd_store_fx *fx,
-                      size_t nfx);
+                      size_t nfx, size_t *bad_fx);
   int (*audit_scan)(wd_store *s, const char *task, int64_t from_seq, wd_audit_row_cb cb, void *ctx);
 } wd_store_vtab;
 

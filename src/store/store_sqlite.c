@@ -416,6 +416,7 @@ static const wd_store_vtab sqlite_vtab = {
     .agent_set_status = wd_store__sq_agent_set_status,
     .join_create = wd_store__sq_join_create,
     .join_consume = wd_store__sq_join_consume,
+    .join_check = wd_store__sq_join_check,
     .task_create = wd_store__sq_task_create,
     .task_get = wd_store__sq_task_get,
     .task_set_intent = wd_store__sq_task_set_intent,

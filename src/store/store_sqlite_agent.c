@@ -204,55 +204,94 @@ static int check_join(sq_conn *c, const char *hash, int64_t now_ms, char **name)
   return rc;
 }
 
-int wd_store__sq_join_consume(wd_store *st, const char *hash, const char *jwk, const char *jkt,
-                              int64_t now_ms, wd_agent *agent) {
-  sq_store *s = (sq_store *)st;
-  sq_conn *c;
+/* Inside a transaction: consumes the join token and binds the key. With
+ * expect_id, the token must name that agent (-WD_E_NOTFOUND otherwise).
+ * Fills owned *agent when not NULL. */
+static int join_consume_in(sq_conn *c, const char *hash, const char *jwk, const char *jkt,
+                           int64_t now_ms, const char *expect_id, wd_agent *agent) {
   sqlite3_stmt *q = NULL;
   char *name = NULL;
   wd_agent a = {0};
   int rc;
-  if (agent) memset(agent, 0, sizeof *agent);
-  if ((rc = wd_store__sq_acquire(s, &c))) return rc;
-  if ((rc = wd_store__sq_begin(c))) goto out;
-  if ((rc = check_join(c, hash, now_ms, &name))) goto end;
+  if ((rc = check_join(c, hash, now_ms, &name))) goto out;
   if ((rc = wd_store__sq_stmt(c, SQ_JOIN_USE, &q)) || (rc = wd_store__sq_bind_text(q, 1, hash)) ||
       (rc = wd_store__sq_err(sqlite3_bind_int64(q, 2, now_ms))) ||
       (rc = wd_store__sq_exec(c, SQ_JOIN_USE, q)))
-    goto end;
+    goto out;
   if (sqlite3_changes(c->db) != 1) {
     rc = -WD_E_EXISTS; /* INVARIANT: BEGIN IMMEDIATE makes this unreachable */
-    goto end;
+    goto out;
   }
   if ((rc = wd_store__sq_stmt(c, SQ_AGENT_BY_NAME, &q)) ||
       (rc = wd_store__sq_bind_text(q, 1, name)) || (rc = fetch_agent(c, q, &a)))
-    goto end;
+    goto out;
+  if (expect_id && strcmp(a.id, expect_id) != 0) {
+    rc = -WD_E_NOTFOUND; /* a token of another agent: unknown for this one */
+    goto out;
+  }
   switch (a.status) {
   case WD_AGENT_PENDING:
   case WD_AGENT_ACTIVE: /* re-enrolment with a fresh token rotates the key */ break;
   case WD_AGENT_QUARANTINED:
-  case WD_AGENT_RETIRED: rc = -WD_E_INVAL; goto end;
+  case WD_AGENT_RETIRED: rc = -WD_E_INVAL; goto out;
   }
   if ((rc = wd_store__sq_stmt(c, SQ_AGENT_SET_KEY, &q)) ||
       (rc = wd_store__sq_bind_text(q, 1, a.id)) || (rc = wd_store__sq_bind_text(q, 2, jwk)) ||
       (rc = wd_store__sq_bind_text(q, 3, jkt)) ||
       (rc = wd_store__sq_err(sqlite3_bind_int64(q, 4, now_ms))) ||
       (rc = wd_store__sq_exec(c, SQ_AGENT_SET_KEY, q)))
-    goto end;
+    goto out;
   if (agent) {
     wd_store_agent_free(&a);
     if ((rc = wd_store__sq_stmt(c, SQ_AGENT_BY_NAME, &q)) ||
         (rc = wd_store__sq_bind_text(q, 1, name)) || (rc = fetch_agent(c, q, &a)))
-      goto end;
+      goto out;
   }
-end:
-  rc = wd_store__sq_end(c, rc);
 out:
-  wd_store__sq_release(s, c);
   wd_free(name);
   if (rc == 0 && agent)
     *agent = a;
   else
     wd_store_agent_free(&a);
   return rc;
+}
+
+int wd_store__sq_join_consume(wd_store *st, const char *hash, const char *jwk, const char *jkt,
+                              int64_t now_ms, wd_agent *agent) {
+  sq_store *s = (sq_store *)st;
+  sq_conn *c;
+  int rc;
+  if (agent) memset(agent, 0, sizeof *agent);
+  if ((rc = wd_store__sq_acquire(s, &c))) return rc;
+  if ((rc = wd_store__sq_begin(c)) == 0)
+    rc = wd_store__sq_end(c, join_consume_in(c, hash, jwk, jkt, now_ms, NULL, agent));
+  wd_store__sq_release(s, c);
+  if (rc && agent) wd_store_agent_free(agent);
+  return rc;
+}
+
+int wd_store__sq_join_check(wd_store *st, const char *hash, int64_t now_ms, const char *agent_id) {
+  sq_store *s = (sq_store *)st;
+  sq_conn *c;
+  sqlite3_stmt *q = NULL;
+  char *name = NULL;
+  wd_agent a = {0};
+  int rc;
+  if ((rc = wd_store__sq_acquire(s, &c))) return rc;
+  if ((rc = check_join(c, hash, now_ms, &name)) == 0 &&
+      (rc = wd_store__sq_stmt(c, SQ_AGENT_BY_NAME, &q)) == 0 &&
+      (rc = wd_store__sq_bind_text(q, 1, name)) == 0 && (rc = fetch_agent(c, q, &a)) == 0) {
+    if (strcmp(a.id, agent_id) != 0)
+      rc = -WD_E_NOTFOUND;
+    else if (a.status != WD_AGENT_PENDING && a.status != WD_AGENT_ACTIVE)
+      rc = -WD_E_INVAL;
+  }
+  wd_store__sq_release(s, c);
+  wd_store_agent_free(&a);
+  wd_free(name);
+  return rc;
+}
+
+int wd_store__sq_enrol_fx(sq_conn *c, const wd_store_fx *fx) {
+  return join_consume_in(c, fx->token_hash, fx->jwk, fx->jkt, fx->now_ms, fx->agent_id, NULL);
 }

@@ -172,6 +172,9 @@ int wd_store__sq_join_create(wd_store *s, const char *hash, const char *agent_na
                              int64_t expires_ms, int64_t now_ms);
 int wd_store__sq_join_consume(wd_store *s, const char *hash, const char *jwk, const char *jkt,
                               int64_t now_ms, wd_agent *agent);
+int wd_store__sq_join_check(wd_store *s, const char *hash, int64_t now_ms, const char *agent_id);
+/* WD_STORE_FX_ENROL inside the record's transaction. */
+int wd_store__sq_enrol_fx(sq_conn *c, const wd_store_fx *fx);
 
 int wd_store__sq_task_create(wd_store *s, const wd_task *t, int64_t ttl_ms, int64_t now_ms);
 int wd_store__sq_task_get(wd_store *s, const char *id, wd_task *out);
@@ -203,7 +206,7 @@ int wd_store__sq_setting_put(wd_store *s, const char *key, const char *value, in
 int wd_store__sq_setting_get(wd_store *s, const char *key, char **value);
 int wd_store__sq_audit_tail(wd_store *s, int64_t *seq, char *hash);
 int wd_store__sq_audit_append(wd_store *s, const wd_audit_row *rows, size_t n,
-                              const wd_store_fx *fx, size_t nfx);
+                              const wd_store_fx *fx, size_t nfx, size_t *bad_fx);
 /* Applies one effect inside the caller's transaction (store_sqlite_task.c). */
 int wd_store__sq_apply_fx(sq_conn *c, const wd_store_fx *fx);
 int wd_store__sq_audit_scan(wd_store *s, const char *task, int64_t from_seq, wd_audit_row_cb cb,

@@ -165,6 +165,7 @@ typedef struct audit_job {
   size_t n;
   const wd_store_fx *fx;
   size_t nfx;
+  size_t bad_fx; /* the effect that failed; nfx when none did */
 } audit_job;
 
 static int audit_append_job(sq_conn *c, void *arg) {
@@ -193,15 +194,20 @@ static int audit_append_job(sq_conn *c, void *arg) {
       return rc;
   }
   for (size_t i = 0; i < j->nfx; i++)
-    if ((rc = wd_store__sq_apply_fx(c, &j->fx[i]))) return rc;
+    if ((rc = wd_store__sq_apply_fx(c, &j->fx[i]))) {
+      j->bad_fx = i;
+      return rc;
+    }
   return 0;
 }
 
 int wd_store__sq_audit_append(wd_store *st, const wd_audit_row *rows, size_t n,
-                              const wd_store_fx *fx, size_t nfx) {
-  audit_job j = {.rows = rows, .n = n, .fx = fx, .nfx = nfx};
+                              const wd_store_fx *fx, size_t nfx, size_t *bad_fx) {
+  audit_job j = {.rows = rows, .n = n, .fx = fx, .nfx = nfx, .bad_fx = nfx};
   /* Shares its durable commit (synchronous=FULL) with concurrent hot writes. */
-  return wd_store__sq_grouped((sq_store *)st, audit_append_job, &j);
+  int rc = wd_store__sq_grouped((sq_store *)st, audit_append_job, &j);
+  *bad_fx = rc ? j.bad_fx : nfx;
+  return rc;
 }
 
 static const char *col_text(sqlite3_stmt *q, int col) {

@@ -133,6 +133,12 @@ WD_EXTERN int wd_store_join_create(wd_store *s, const char *token_hash, const ch
 WD_EXTERN int wd_store_join_consume(wd_store *s, const char *token_hash, const char *jwk,
                                     const char *jkt, int64_t now_ms, wd_agent *agent) WD_WUR;
 
+/* Whether wd_store_join_consume would take the token for agent_id now,
+ * with its errors (and -WD_E_NOTFOUND for a token of another agent);
+ * reads only. The key's uniqueness is left to the consume. */
+WD_EXTERN int wd_store_join_check(wd_store *s, const char *token_hash, int64_t now_ms,
+                                  const char *agent_id) WD_WUR;
+
 /* ---- tasks -------------------------------------------------------------- */
 
 #define WD_TASK_STATUS_MAP(XX)                                                                     \
@@ -340,6 +346,8 @@ typedef enum {
   WD_STORE_FX_TASK_END,    /* wd_store_task_end(task_id, status, reason, now_ms) */
   WD_STORE_FX_TASK_INTENT, /* wd_store_task_set_intent(task_id, intent, purpose,
                             * expected_tools, now_ms) */
+  WD_STORE_FX_ENROL,       /* wd_store_join_consume(token_hash, jwk, jkt, now_ms), and the
+                            * token must name agent_id (-WD_E_NOTFOUND otherwise) */
 } wd_store_fx_kind;
 
 typedef struct wd_store_fx {
@@ -357,7 +365,8 @@ typedef struct wd_store_fx {
   const char *reason;    /* TASK_END */
   const char *intent;    /* TASK_INTENT; purpose and expected_tools may be NULL */
   const char *purpose, *expected_tools;
-  int64_t ttl_ms, now_ms; /* TASK_OPEN (ttl_ms, now_ms); TOKEN, TASK_END, TASK_INTENT (now_ms) */
+  const char *token_hash, *jwk, *jkt, *agent_id; /* ENROL */
+  int64_t ttl_ms, now_ms; /* TASK_OPEN (both); TOKEN, TASK_END, TASK_INTENT, ENROL (now_ms) */
 } wd_store_fx;
 
 /* wd_store_audit_append plus effects fx[0..nfx) in the same transaction.
@@ -365,6 +374,11 @@ typedef struct wd_store_fx {
  * ACTIVE, TOKEN for a task not OPEN: -WD_E_INVAL) writes nothing at all. */
 WD_EXTERN int wd_store_audit_append_fx(wd_store *s, const wd_audit_row *rows, size_t n,
                                        const wd_store_fx *fx, size_t nfx) WD_WUR;
+/* wd_store_audit_append_fx that also says which effect failed: *bad_fx is
+ * its index when the store refused or failed one, else nfx (the failure,
+ * if any, was not an effect's). */
+WD_EXTERN int wd_store_audit_append_fx_at(wd_store *s, const wd_audit_row *rows, size_t n,
+                                          const wd_store_fx *fx, size_t nfx, size_t *bad_fx) WD_WUR;
 /* Scans rows with seq >= from_seq (all rows of task when task != NULL). */
 WD_EXTERN int wd_store_audit_scan(wd_store *s, const char *task, int64_t from_seq,
                                   wd_audit_row_cb cb, void *ctx) WD_WUR;

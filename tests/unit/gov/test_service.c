@@ -20,6 +20,7 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 
+#include "audit/wd_audit.h"
 #include "gov/wd_gov.h"
 #include "ident/wd_ident.h"
 #include "store/wd_store.h"
@@ -586,6 +587,86 @@ static void test_intent_change_out_of_memory(void **state) {
   key = first;
 }
 
+static int write_line(void *ctx, const char *line, size_t len) {
+  return fwrite(line, 1, len, ctx) == len ? 0 : -1;
+}
+
+/* Records of type for agent id in the whole log. */
+static int agent_records(const char *id, const char *type) {
+  char db[256];
+  (void)snprintf(db, sizeof db, "sqlite:%s/var/warden.db", dir);
+  wd_store *st = NULL;
+  assert_int_equal(wd_store_open(db, WD_STORE_READONLY, &st), 0);
+  int n = 0;
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  assert_non_null(f);
+  int rc = wd_audit_export(st, NULL, write_line, f);
+  fclose(f);
+  wd_store_close(st);
+  assert_int_equal(rc, 0);
+  char want[256];
+  (void)snprintf(want, sizeof want, "\"type\":\"%s\"", type);
+  for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+    n += strstr(line, want) && strstr(line, id);
+  free(buf);
+  return n;
+}
+
+/* Enrolling with each allocation made to fail in turn: an agent holds a
+ * key exactly when the log holds its enrolment. */
+static void test_enrol_out_of_memory(void **state) {
+  (void)state;
+  resp r;
+  char req[512], body[2048], id[128];
+  void (*const hooks[2])(long) = {wd_test_fail_alloc_after, wd_test_fail_alloc_once};
+  int refused = 0, agents = 0;
+  for (int h = 0; h < 2; h++) {
+    int clean = 0;
+    for (long n = 0; n < 5000 && clean < 3; n++) {
+      char name[32], *jwk = NULL;
+      wd_ident_key *k = NULL; /* one key per agent */
+      assert_int_equal(wd_ident_key_generate(WD_IDENT_KEY_ED25519, &k), 0);
+      assert_int_equal(wd_ident_key_to_jwk(k, NULL, &jwk), 0);
+      wd_ident_key_free(k);
+      (void)snprintf(name, sizeof name, "enr%d", agents++);
+      (void)snprintf(req, sizeof req,
+                     "{\"name\":\"%s\",\"owner\":\"alice\",\"risk_tier\":\"standard\","
+                     "\"environment\":\"prod\"}",
+                     name);
+      admin("POST", "/v1/agents", req, &r);
+      assert_int_equal(r.status, 201);
+      (void)snprintf(id, sizeof id, "%s", str(&r, "id"));
+      clear(&r);
+      (void)snprintf(req, sizeof req, "/v1/agents/%s/join-tokens", name);
+      admin("POST", req, "{\"ttl_seconds\":120}", &r);
+      assert_int_equal(r.status, 201);
+      (void)snprintf(body, sizeof body,
+                     "{\"agent\":\"%s\",\"join_token\":\"%s\",\"public_jwk\":%s}", name,
+                     str(&r, "token"), jwk);
+      clear(&r);
+      wd_free(jwk);
+      hooks[h](n);
+      CURLcode cc = try_http("POST", "/v1/enroll", NULL, NULL, body, &r);
+      hooks[h](-1);
+      int ok = cc == CURLE_OK && r.status == 200;
+      if (cc == CURLE_OK && !ok) assert_int_equal(r.status, 500);
+      clear(&r);
+      (void)snprintf(req, sizeof req, "/v1/agents/%s", name);
+      admin("GET", req, NULL, &r);
+      int bound = json_is_string(json_object_get(r.body, "jkt"));
+      clear(&r);
+      if (ok) assert_true(bound);
+      assert_int_equal(agent_records(id, "agent.enrolled"), bound);
+      refused += !ok;
+      clean = ok ? clean + 1 : 0;
+    }
+    assert_int_equal(clean, 3);
+  }
+  assert_true(refused > 0);
+}
+
 static void test_invalid_policy_kept_out(void **state) {
   (void)state;
   resp r;
@@ -613,6 +694,7 @@ int main(void) {
       cmocka_unit_test(test_task_open_out_of_memory),
       cmocka_unit_test(test_task_end_out_of_memory),
       cmocka_unit_test(test_intent_change_out_of_memory),
+      cmocka_unit_test(test_enrol_out_of_memory),
   };
   int rc = cmocka_run_group_tests(tests, setup, teardown);
   curl_global_cleanup();

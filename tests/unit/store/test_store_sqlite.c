@@ -155,6 +155,15 @@ static void join_tokens(void **state) {
   assert_int_equal(wd_store_join_create(f->s, "h2", "alpha", NOW + 1000, NOW), 0);
   assert_int_equal(wd_store_join_create(f->s, "h3", "beta", NOW + 1000, NOW), 0);
 
+  /* The read-only check gives the consume's verdicts, and a token of
+   * another agent is unknown to this one. */
+  const char *alpha = "spiffe://example.org/agent/alpha";
+  assert_int_equal(wd_store_join_check(f->s, "h1", NOW, alpha), 0);
+  assert_int_equal(wd_store_join_check(f->s, "h3", NOW, alpha), -WD_E_NOTFOUND);
+  assert_int_equal(wd_store_join_check(f->s, "nope", NOW, alpha), -WD_E_NOTFOUND);
+  assert_int_equal(wd_store_join_check(f->s, "h2", NOW + 1000, alpha), -WD_E_INVAL);
+  assert_int_equal(wd_store_join_check(f->s, "h1", NOW, NULL), -WD_E_INVAL);
+
   /* expired: refused and left unconsumed */
   assert_int_equal(wd_store_join_consume(f->s, "h2", "{}", "jkt-a", NOW + 1000, NULL), -WD_E_INVAL);
   assert_int_equal(wd_store_join_consume(f->s, "nope", "{}", "jkt-a", NOW, NULL), -WD_E_NOTFOUND);
@@ -165,6 +174,7 @@ static void join_tokens(void **state) {
   wd_store_agent_free(&a);
   /* consumed exactly once */
   assert_int_equal(wd_store_join_consume(f->s, "h1", "{}", "jkt-x", NOW + 6, NULL), -WD_E_EXISTS);
+  assert_int_equal(wd_store_join_check(f->s, "h1", NOW + 6, alpha), -WD_E_EXISTS);
 
   /* a jkt bound to another agent fails, and the token stays usable */
   assert_int_equal(wd_store_join_consume(f->s, "h3", "{}", "jkt-a", NOW, NULL), -WD_E_EXISTS);
