@@ -149,7 +149,9 @@ int cedar_psbuilder_add_text(cedar_psbuilder *b, const char *src, size_t len, ce
   cedar__policy **ps = NULL;
   uint32_t n = 0;
   int rc = cedar__parse_policies(b->arena, src ? src : "", len, b->next_index, &ps, &n, diags);
-  if (rc) return -WD_E_PARSE;
+  /* Running out of memory says nothing about the text: never call it a
+   * syntax error. */
+  if (rc) return rc == -WD_E_NOMEM ? rc : -WD_E_PARSE;
   /* Keep the text so later diagnostics (validation) can give line and column. */
   const char *copy = n ? wd_arena_memdup(b->arena, src ? src : "", len ? len : 1) : NULL;
   if (n && !copy) return -WD_E_NOMEM;

@@ -171,8 +171,10 @@ int wd_gov__build_policies(wd_gov *g, const char *text, size_t len, cedar_policy
 int wd_gov__activate(wd_gov *g, const char *text, size_t len, cedar_policyset *ps,
                      const char *actor, int64_t *version) {
   int64_t v = 0;
+  /* Added inactive first (a version nobody uses until activated), then
+   * activated by its record's own transaction: no policy set is ever
+   * active without its record. */
   int rc = wd_store_policy_add(g->store, text, len, wd_gov__now_ms(), &v);
-  if (!rc) rc = wd_store_policy_activate(g->store, v);
   if (rc) return rc;
   char hash[WD_IDENT_HASH_HEX_LEN + 1];
   rc = wd_ident_secret_hash(text, len, hash);
@@ -180,7 +182,9 @@ int wd_gov__activate(wd_gov *g, const char *text, size_t len, cedar_policyset *p
                  : json_pack("{s:I, s:I, s:s}", "version", (json_int_t)v, "policies",
                              (json_int_t)cedar_policyset_count(ps), "sha256", hash);
   if (!rc && !p) rc = -WD_E_NOMEM;
-  if (!rc) rc = wd_gov__log(g, WD_AUDIT_POLICY_ACTIVATED, actor, NULL, p, NULL);
+  wd_store_fx fx = {.kind = WD_STORE_FX_POLICY, .version = v};
+  wd_audit_entry e = {.type = WD_AUDIT_POLICY_ACTIVATED, .payload = p, .fx = &fx, .nfx = 1};
+  if (!rc) rc = wd_audit_append_group(g->audit, actor, NULL, &e, 1);
   json_decref(p);
   if (rc) return rc;
   snap_swap(g, cedar_policyset_ref(ps), v);

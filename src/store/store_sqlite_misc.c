@@ -40,25 +40,31 @@ out:
   return rc;
 }
 
-int wd_store__sq_policy_activate(wd_store *st, int64_t version) {
-  sq_store *s = (sq_store *)st;
-  sq_conn *c;
+/* Inside a transaction. Clear first, then set: the partial unique index
+ * allows one active row at any moment, and readers see the old or the
+ * new version, never none. */
+static int policy_activate_in(sq_conn *c, int64_t version) {
   sqlite3_stmt *q = NULL;
   int rc;
-  if ((rc = wd_store__sq_acquire(s, &c))) return rc;
-  if ((rc = wd_store__sq_begin(c))) goto out;
-  /* Clear first, then set: the partial unique index allows one active row
-   * at any moment, and readers see the old or the new version, never none. */
   if ((rc = wd_store__sq_simple(c, SQ_POLICY_CLEAR)) ||
       (rc = wd_store__sq_stmt(c, SQ_POLICY_SET, &q)) || (rc = BIND64(q, 1, version)) ||
       (rc = wd_store__sq_exec(c, SQ_POLICY_SET, q)))
-    goto end;
-  if (sqlite3_changes(c->db) != 1) rc = -WD_E_NOTFOUND;
-end:
-  rc = wd_store__sq_end(c, rc);
-out:
+    return rc;
+  return sqlite3_changes(c->db) == 1 ? 0 : -WD_E_NOTFOUND;
+}
+
+int wd_store__sq_policy_activate(wd_store *st, int64_t version) {
+  sq_store *s = (sq_store *)st;
+  sq_conn *c;
+  int rc;
+  if ((rc = wd_store__sq_acquire(s, &c))) return rc;
+  if ((rc = wd_store__sq_begin(c)) == 0) rc = wd_store__sq_end(c, policy_activate_in(c, version));
   wd_store__sq_release(s, c);
   return rc;
+}
+
+int wd_store__sq_policy_fx(sq_conn *c, const wd_store_fx *fx) {
+  return policy_activate_in(c, fx->version);
 }
 
 int wd_store__sq_policy_get(wd_store *st, int64_t version, wd_policy_version *out) {

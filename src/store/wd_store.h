@@ -348,6 +348,7 @@ typedef enum {
                             * expected_tools, now_ms) */
   WD_STORE_FX_ENROL,       /* wd_store_join_consume(token_hash, jwk, jkt, now_ms), and the
                             * token must name agent_id (-WD_E_NOTFOUND otherwise) */
+  WD_STORE_FX_POLICY,      /* wd_store_policy_activate(version) */
 } wd_store_fx_kind;
 
 typedef struct wd_store_fx {
@@ -366,6 +367,7 @@ typedef struct wd_store_fx {
   const char *intent;    /* TASK_INTENT; purpose and expected_tools may be NULL */
   const char *purpose, *expected_tools;
   const char *token_hash, *jwk, *jkt, *agent_id; /* ENROL */
+  int64_t version;                               /* POLICY */
   int64_t ttl_ms, now_ms; /* TASK_OPEN (both); TOKEN, TASK_END, TASK_INTENT, ENROL (now_ms) */
 } wd_store_fx;
 

@@ -591,7 +591,7 @@ static int write_line(void *ctx, const char *line, size_t len) {
   return fwrite(line, 1, len, ctx) == len ? 0 : -1;
 }
 
-/* Records of type for agent id in the whole log. */
+/* Records of type in the whole log whose line holds id. */
 static int agent_records(const char *id, const char *type) {
   char db[256];
   (void)snprintf(db, sizeof db, "sqlite:%s/var/warden.db", dir);
@@ -667,6 +667,59 @@ static void test_enrol_out_of_memory(void **state) {
   assert_true(refused > 0);
 }
 
+/* Replacing the policy set with each allocation made to fail in turn
+ * (the same policies with a new comment each time): the active version
+ * always has its policy.activated record, a 200 names the version now
+ * active, and a failure is a 500, never a parse or validation error. */
+static void test_policy_put_out_of_memory(void **state) {
+  (void)state;
+  resp r;
+  admin("GET", "/v1/policies", NULL, &r);
+  assert_int_equal(r.status, 200);
+  char *text = strdup(str(&r, "policies"));
+  assert_non_null(text);
+  clear(&r);
+  void (*const hooks[2])(long) = {wd_test_fail_alloc_after, wd_test_fail_alloc_once};
+  int refused = 0;
+  for (int h = 0; h < 2; h++) {
+    int clean = 0;
+    for (long n = 0; n < 100000 && clean < 3; n++) {
+      char note[64];
+      (void)snprintf(note, sizeof note, "\n// sweep %d %ld\n", h, n);
+      size_t len = strlen(text) + strlen(note) + 1;
+      char *pol = malloc(len);
+      assert_non_null(pol);
+      (void)snprintf(pol, len, "%s%s", text, note);
+      json_t *bj = json_pack("{s:s}", "policies", pol);
+      char *body = json_dumps(bj, JSON_COMPACT);
+      json_decref(bj);
+      free(pol);
+      hooks[h](n);
+      CURLcode cc = try_http("PUT", "/v1/policies", "Bearer " ADMIN, NULL, body, &r);
+      hooks[h](-1);
+      free(body);
+      int ok = cc == CURLE_OK && r.status == 200;
+      if (cc == CURLE_OK && !ok && r.status != 500)
+        print_error("failure point %ld: %s\n", n, r.raw);
+      if (cc == CURLE_OK && !ok) assert_int_equal(r.status, 500);
+      json_int_t said = ok ? json_integer_value(json_object_get(r.body, "version")) : 0;
+      clear(&r);
+      admin("GET", "/v1/policies", NULL, &r);
+      json_int_t active = json_integer_value(json_object_get(r.body, "version"));
+      clear(&r);
+      if (ok) assert_int_equal(active, said);
+      char want[64];
+      (void)snprintf(want, sizeof want, "\"version\":%lld", (long long)active);
+      assert_int_equal(agent_records(want, "policy.activated"), 1);
+      refused += !ok;
+      clean = ok ? clean + 1 : 0;
+    }
+    assert_int_equal(clean, 3);
+  }
+  assert_true(refused > 0);
+  free(text);
+}
+
 static void test_invalid_policy_kept_out(void **state) {
   (void)state;
   resp r;
@@ -695,6 +748,7 @@ int main(void) {
       cmocka_unit_test(test_task_end_out_of_memory),
       cmocka_unit_test(test_intent_change_out_of_memory),
       cmocka_unit_test(test_enrol_out_of_memory),
+      cmocka_unit_test(test_policy_put_out_of_memory),
   };
   int rc = cmocka_run_group_tests(tests, setup, teardown);
   curl_global_cleanup();
