@@ -290,7 +290,8 @@ int wd_gov__end_task(wd_gov *g, const char *task_id, wd_task_status st, const ch
 
 /* Ends the agent's open tasks one by one so each gets its own task.ended
  * and token.revoked records before the status change ends the rest. */
-static int end_agent_tasks(wd_gov *g, const char *id, const char *reason, const char *actor) {
+static int end_agent_tasks(wd_gov *g, const char *id, const char *reason, const char *actor,
+                           unsigned *ended) {
   int rc;
   do {
     wd_strlist ids;
@@ -299,6 +300,7 @@ static int end_agent_tasks(wd_gov *g, const char *id, const char *reason, const 
     size_t n = ids.n;
     for (size_t i = 0; rc == 0 && i < n; i++) {
       rc = wd_gov__end_task(g, ids.v[i], WD_TASK_REVOKED, reason, actor);
+      if (rc == 0) (*ended)++;
       if (rc == -WD_E_INVAL) rc = 0; /* ended meanwhile */
     }
     wd_strlist_free(&ids);
@@ -310,19 +312,33 @@ static int end_agent_tasks(wd_gov *g, const char *id, const char *reason, const 
 int wd_gov__set_agent_status(wd_gov *g, const char *id, wd_agent_status st, const char *reason,
                              const char *actor, wd_audit_type t) {
   unsigned ended = 0;
-  if (st == WD_AGENT_QUARANTINED || st == WD_AGENT_RETIRED) {
+  int stops = st == WD_AGENT_QUARANTINED || st == WD_AGENT_RETIRED;
+  if (stops) {
+    /* Each task ends with its own records before the status changes. */
     char why[512];
     (void)snprintf(why, sizeof why, "agent %s: %s", wd_agent_status_name(st), reason ? reason : "");
-    int erc = end_agent_tasks(g, id, why, actor);
+    int erc = end_agent_tasks(g, id, why, actor, &ended);
     if (erc) return erc;
   }
-  int rc = wd_store_agent_set_status(g->store, id, st, reason, wd_gov__now_ms(), &ended);
-  wd_gov__live_forget_agent(g->live, id);
-  if (rc) return rc;
+  int64_t now = wd_gov__now_ms();
   json_t *p = json_pack("{s:s, s:s, s:s, s:I}", "agent", id, "status", wd_agent_status_name(st),
                         "reason", reason ? reason : "", "tasks_revoked", (json_int_t)ended);
-  if (!p) return -WD_E_NOMEM;
-  rc = wd_gov__log(g, t, actor, NULL, p, NULL);
+  /* The change and its record in one transaction. */
+  wd_store_fx fx = {.kind = WD_STORE_FX_AGENT_STATUS,
+                    .agent_id = id,
+                    .agent_status = st,
+                    .reason = reason,
+                    .now_ms = now};
+  wd_audit_entry e = {.type = t, .payload = p, .fx = &fx, .nfx = 1};
+  int rc = p ? wd_audit_append_group(g->audit, actor, NULL, &e, 1) : -WD_E_NOMEM;
+  if (rc && rc != -WD_E_NOTFOUND && stops) {
+    /* A stop must not wait for the log: change the status in the store
+     * alone, then record it if the log still can. */
+    int src = wd_store_agent_set_status(g->store, id, st, reason, now, NULL);
+    if (src == -WD_E_NOTFOUND) rc = src;
+    if (!src && p && !wd_gov__log(g, t, actor, NULL, p, NULL)) rc = 0;
+  }
+  wd_gov__live_forget_agent(g->live, id);
   json_decref(p);
   return rc;
 }

@@ -440,6 +440,9 @@ static int fx_ok(const wd_store_fx *f) {
     return !wd_store__check_text(f->jti, 0) && !wd_store__check_text(f->task_id, 0);
   case WD_STORE_FX_TASK_END: return end_ok(f->task_id, f->status, f->reason);
   case WD_STORE_FX_POLICY: return f->version > 0;
+  case WD_STORE_FX_AGENT_STATUS:
+    return f->agent_id && (unsigned)f->agent_status < COUNT(agent_status_names) &&
+           !wd_store__check_text(f->reason, 1);
   case WD_STORE_FX_ENROL:
     return !wd_store__check_text(f->token_hash, 0) && !wd_store__check_text(f->jwk, 0) &&
            !wd_store__check_text(f->jkt, 0) && !wd_store__check_text(f->agent_id, 0);

@@ -130,37 +130,46 @@ static int end_agent_tasks(sq_conn *c, const char *id, const char *reason, int64
   return 0;
 }
 
-int wd_store__sq_agent_set_status(wd_store *st, const char *id, wd_agent_status status,
-                                  const char *reason, int64_t now_ms, unsigned *tasks_ended) {
-  sq_store *s = (sq_store *)st;
-  sq_conn *c;
+/* Inside a transaction: the status change and, for QUARANTINED or
+ * RETIRED, the end of the agent's open tasks. */
+static int set_status_in(sq_conn *c, const char *id, wd_agent_status status, const char *reason,
+                         int64_t now_ms, unsigned *tasks_ended) {
   sqlite3_stmt *q = NULL;
   int rc;
   *tasks_ended = 0;
-  if ((rc = wd_store__sq_acquire(s, &c))) return rc;
-  if ((rc = wd_store__sq_begin(c))) goto out;
   if ((rc = wd_store__sq_stmt(c, SQ_AGENT_SET_STATUS, &q)) ||
       (rc = wd_store__sq_bind_text(q, 1, id)) ||
       (rc = wd_store__sq_bind_text(q, 2, wd_agent_status_name(status))) ||
       (rc = wd_store__sq_err(sqlite3_bind_int64(q, 3, now_ms))) ||
       (rc = wd_store__sq_exec(c, SQ_AGENT_SET_STATUS, q)))
-    goto end;
-  if (sqlite3_changes(c->db) == 0) {
-    rc = -WD_E_NOTFOUND;
-    goto end;
-  }
+    return rc;
+  if (sqlite3_changes(c->db) == 0) return -WD_E_NOTFOUND;
   switch (status) {
   case WD_AGENT_QUARANTINED:
-  case WD_AGENT_RETIRED: rc = end_agent_tasks(c, id, reason, now_ms, tasks_ended); break;
+  case WD_AGENT_RETIRED: return end_agent_tasks(c, id, reason, now_ms, tasks_ended);
   case WD_AGENT_PENDING:
   case WD_AGENT_ACTIVE: break;
   }
-end:
-  rc = wd_store__sq_end(c, rc);
+  return 0;
+}
+
+int wd_store__sq_agent_set_status(wd_store *st, const char *id, wd_agent_status status,
+                                  const char *reason, int64_t now_ms, unsigned *tasks_ended) {
+  sq_store *s = (sq_store *)st;
+  sq_conn *c;
+  int rc;
+  *tasks_ended = 0;
+  if ((rc = wd_store__sq_acquire(s, &c))) return rc;
+  if ((rc = wd_store__sq_begin(c)) == 0)
+    rc = wd_store__sq_end(c, set_status_in(c, id, status, reason, now_ms, tasks_ended));
   if (rc) *tasks_ended = 0;
-out:
   wd_store__sq_release(s, c);
   return rc;
+}
+
+int wd_store__sq_agent_status_fx(sq_conn *c, const wd_store_fx *fx) {
+  unsigned ended;
+  return set_status_in(c, fx->agent_id, fx->agent_status, fx->reason, fx->now_ms, &ended);
 }
 
 int wd_store__sq_join_create(wd_store *st, const char *hash, const char *agent_name,

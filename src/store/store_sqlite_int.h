@@ -175,6 +175,8 @@ int wd_store__sq_join_consume(wd_store *s, const char *hash, const char *jwk, co
 int wd_store__sq_join_check(wd_store *s, const char *hash, int64_t now_ms, const char *agent_id);
 /* WD_STORE_FX_POLICY inside the record's transaction. */
 int wd_store__sq_policy_fx(sq_conn *c, const wd_store_fx *fx);
+/* WD_STORE_FX_AGENT_STATUS inside the record's transaction. */
+int wd_store__sq_agent_status_fx(sq_conn *c, const wd_store_fx *fx);
 /* WD_STORE_FX_ENROL inside the record's transaction. */
 int wd_store__sq_enrol_fx(sq_conn *c, const wd_store_fx *fx);
 

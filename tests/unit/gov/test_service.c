@@ -616,6 +616,32 @@ static int agent_records(const char *id, const char *type) {
 
 /* Enrolling with each allocation made to fail in turn: an agent holds a
  * key exactly when the log holds its enrolment. */
+/* Registers agent name (id gets its SPIFFE ID) with a key of its own and
+ * a join token; body gets its enrolment request. */
+static void fresh_agent(const char *name, char *id, size_t idsize, char *body, size_t size) {
+  resp r;
+  char req[256], *jwk = NULL;
+  wd_ident_key *k = NULL; /* one key per agent */
+  assert_int_equal(wd_ident_key_generate(WD_IDENT_KEY_ED25519, &k), 0);
+  assert_int_equal(wd_ident_key_to_jwk(k, NULL, &jwk), 0);
+  wd_ident_key_free(k);
+  (void)snprintf(req, sizeof req,
+                 "{\"name\":\"%s\",\"owner\":\"alice\",\"risk_tier\":\"standard\","
+                 "\"environment\":\"prod\"}",
+                 name);
+  admin("POST", "/v1/agents", req, &r);
+  assert_int_equal(r.status, 201);
+  (void)snprintf(id, idsize, "%s", str(&r, "id"));
+  clear(&r);
+  (void)snprintf(req, sizeof req, "/v1/agents/%s/join-tokens", name);
+  admin("POST", req, "{\"ttl_seconds\":120}", &r);
+  assert_int_equal(r.status, 201);
+  (void)snprintf(body, size, "{\"agent\":\"%s\",\"join_token\":\"%s\",\"public_jwk\":%s}", name,
+                 str(&r, "token"), jwk);
+  clear(&r);
+  wd_free(jwk);
+}
+
 static void test_enrol_out_of_memory(void **state) {
   (void)state;
   resp r;
@@ -625,28 +651,9 @@ static void test_enrol_out_of_memory(void **state) {
   for (int h = 0; h < 2; h++) {
     int clean = 0;
     for (long n = 0; n < 5000 && clean < 3; n++) {
-      char name[32], *jwk = NULL;
-      wd_ident_key *k = NULL; /* one key per agent */
-      assert_int_equal(wd_ident_key_generate(WD_IDENT_KEY_ED25519, &k), 0);
-      assert_int_equal(wd_ident_key_to_jwk(k, NULL, &jwk), 0);
-      wd_ident_key_free(k);
+      char name[32];
       (void)snprintf(name, sizeof name, "enr%d", agents++);
-      (void)snprintf(req, sizeof req,
-                     "{\"name\":\"%s\",\"owner\":\"alice\",\"risk_tier\":\"standard\","
-                     "\"environment\":\"prod\"}",
-                     name);
-      admin("POST", "/v1/agents", req, &r);
-      assert_int_equal(r.status, 201);
-      (void)snprintf(id, sizeof id, "%s", str(&r, "id"));
-      clear(&r);
-      (void)snprintf(req, sizeof req, "/v1/agents/%s/join-tokens", name);
-      admin("POST", req, "{\"ttl_seconds\":120}", &r);
-      assert_int_equal(r.status, 201);
-      (void)snprintf(body, sizeof body,
-                     "{\"agent\":\"%s\",\"join_token\":\"%s\",\"public_jwk\":%s}", name,
-                     str(&r, "token"), jwk);
-      clear(&r);
-      wd_free(jwk);
+      fresh_agent(name, id, sizeof id, body, sizeof body);
       hooks[h](n);
       CURLcode cc = try_http("POST", "/v1/enroll", NULL, NULL, body, &r);
       hooks[h](-1);
@@ -720,6 +727,69 @@ static void test_policy_put_out_of_memory(void **state) {
   free(text);
 }
 
+static const char *agent_status(const char *name) {
+  static char st[32];
+  resp r;
+  char path[128];
+  (void)snprintf(path, sizeof path, "/v1/agents/%s", name);
+  admin("GET", path, NULL, &r);
+  (void)snprintf(st, sizeof st, "%s", str(&r, "status"));
+  clear(&r);
+  return st;
+}
+
+/* Quarantine and release with each allocation made to fail in turn: a
+ * release is stored with its record or not at all; a quarantine on
+ * record holds, and a 200 means quarantined and recorded (a quarantine
+ * the log cannot take still reaches the store: a stop does not wait for
+ * the log). */
+static void test_agent_status_out_of_memory(void **state) {
+  (void)state;
+  resp r;
+  char req[256], id[128];
+  void (*const hooks[2])(long) = {wd_test_fail_alloc_after, wd_test_fail_alloc_once};
+  int refused = 0, agents = 0;
+  for (int h = 0; h < 2; h++) {
+    int clean = 0;
+    for (long n = 0; n < 5000 && clean < 3; n++) {
+      char name[32], body[2048];
+      (void)snprintf(name, sizeof name, "st%d", agents++);
+      fresh_agent(name, id, sizeof id, body, sizeof body);
+      http("POST", "/v1/enroll", NULL, NULL, body, &r);
+      assert_int_equal(r.status, 200);
+      clear(&r);
+      int ok = 1;
+      for (int step = 0; step < 2; step++) {
+        (void)snprintf(req, sizeof req, "/v1/agents/%s/%s", name, step ? "release" : "quarantine");
+        hooks[h](n);
+        CURLcode cc = try_http("POST", req, "Bearer " ADMIN, NULL, "{\"reason\":\"sweep\"}", &r);
+        hooks[h](-1);
+        int got = cc == CURLE_OK && r.status == 200;
+        if (cc == CURLE_OK && !got && r.status != 500)
+          print_error("failure point %ld, step %d: %s\n", n, step, r.raw);
+        if (cc == CURLE_OK && !got) assert_int_equal(r.status, 500);
+        clear(&r);
+        const char *st = agent_status(name);
+        int quarantined = strcmp(st, "quarantined") == 0;
+        int q = agent_records(id, "agent.quarantined"), rl = agent_records(id, "agent.released");
+        if (step == 0) {
+          if (got) assert_true(quarantined && q == 1);
+          if (q) assert_true(quarantined);
+        } else {
+          assert_int_equal(rl, !quarantined); /* a release goes with its record */
+          if (got) assert_false(quarantined);
+        }
+        ok = ok && got;
+        if (!quarantined && step == 0) break; /* nothing to release */
+      }
+      refused += !ok;
+      clean = ok ? clean + 1 : 0;
+    }
+    assert_int_equal(clean, 3);
+  }
+  assert_true(refused > 0);
+}
+
 static void test_invalid_policy_kept_out(void **state) {
   (void)state;
   resp r;
@@ -749,6 +819,7 @@ int main(void) {
       cmocka_unit_test(test_intent_change_out_of_memory),
       cmocka_unit_test(test_enrol_out_of_memory),
       cmocka_unit_test(test_policy_put_out_of_memory),
+      cmocka_unit_test(test_agent_status_out_of_memory),
   };
   int rc = cmocka_run_group_tests(tests, setup, teardown);
   curl_global_cleanup();
