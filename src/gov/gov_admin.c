@@ -68,22 +68,26 @@ int wd_gov__h_agent_create(wd_http_req *req, wd_http_resp *resp, void *svc) {
   a.environment = wd_gov__lend(env);
   a.attrs = atxt;
   a.status = WD_AGENT_PENDING;
-  rc = wd_store_agent_register(g->store, &a, wd_gov__now_ms());
+  a.created_ms = a.updated_ms = wd_gov__now_ms();
+  /* A name in use is refused here rather than by the log's group commit,
+   * where its refusal would cost the records sharing the batch a retry. */
+  wd_agent got = {0};
+  rc = wd_store_agent_get(g->store, id, &got);
+  wd_store_agent_free(&got);
+  if (rc == 0) rc = -WD_E_EXISTS;
+  if (rc == -WD_E_NOTFOUND) rc = 0;
+  /* The agent and its record in one transaction. */
+  json_t *body = rc ? NULL : wd_gov__agent_json(&a);
+  if (!rc && !body) rc = -WD_E_NOMEM;
+  wd_store_fx fx = {.kind = WD_STORE_FX_AGENT_REGISTER, .agent = &a, .now_ms = a.created_ms};
+  wd_audit_entry e = {.type = WD_AUDIT_AGENT_REGISTERED, .payload = body, .fx = &fx, .nfx = 1};
+  if (!rc) rc = wd_audit_append_group(g->audit, "admin", NULL, &e, 1);
   jfree(atxt); /* json_dumps output: jansson's allocator */
+  if (rc) json_decref(body);
   if (rc == -WD_E_EXISTS) return wd_gov__err(resp, 409, "conflict", "name", "agent exists");
   if (rc == -WD_E_INVAL || rc == -WD_E_TOOBIG)
     return wd_gov__err(resp, 400, "invalid_field", NULL, "invalid agent fields");
   if (rc) return rc;
-  wd_agent got = {0};
-  if ((rc = wd_store_agent_get(g->store, id, &got)) != 0) return rc;
-  json_t *body = wd_gov__agent_json(&got);
-  if (body) rc = wd_gov__log(g, WD_AUDIT_AGENT_REGISTERED, "admin", NULL, body, NULL);
-  wd_store_agent_free(&got);
-  if (!body) return -WD_E_NOMEM;
-  if (rc) {
-    json_decref(body);
-    return rc;
-  }
   return wd_http_resp_json(resp, 201, body);
 }
 
@@ -150,12 +154,18 @@ int wd_gov__h_join_token(wd_http_req *req, wd_http_resp *resp, void *svc) {
   int64_t now = wd_gov__now_ms(), exp = now + (int64_t)ttl * 1000;
   rc = wd_ident_random_token(32, &tok);
   if (!rc) rc = wd_ident_secret_hash(tok, strlen(tok), hash);
-  if (!rc) rc = wd_store_join_create(g->store, hash, a.name, exp, now);
   json_t *p = rc ? NULL
                  : json_pack("{s:s, s:s, s:I}", "action", "join_token.created", "agent", a.id,
                              "expires_ms", (json_int_t)exp);
   if (!rc && !p) rc = -WD_E_NOMEM;
-  if (!rc) rc = wd_gov__log(g, WD_AUDIT_ADMIN_ACTION, "admin", NULL, p, NULL);
+  /* The token and its record in one transaction. */
+  wd_store_fx fx = {.kind = WD_STORE_FX_JOIN,
+                    .token_hash = hash,
+                    .agent_name = a.name,
+                    .exp_ms = exp,
+                    .now_ms = now};
+  wd_audit_entry e = {.type = WD_AUDIT_ADMIN_ACTION, .payload = p, .fx = &fx, .nfx = 1};
+  if (!rc) rc = wd_audit_append_group(g->audit, "admin", NULL, &e, 1);
   json_decref(p);
   wd_store_agent_free(&a);
   json_t *body =

@@ -129,9 +129,9 @@ int wd_store_migrate(wd_store *s) {
 
 /* ---- agents --------------------------------------------------------------- */
 
-int wd_store_agent_register(wd_store *s, const wd_agent *a, int64_t now_ms) {
+static int agent_ok(const wd_agent *a) {
   int rc;
-  if (!s || !a) return -WD_E_INVAL;
+  if (!a) return -WD_E_INVAL;
   if ((rc = wd_store__check_text(a->id, 0)) || (rc = wd_store__check_text(a->name, 0)) ||
       (rc = wd_store__check_text(a->owner, 0)) || (rc = wd_store__check_text(a->environment, 0)) ||
       (rc = wd_store__check_text(a->attrs, 1)) || (rc = wd_store__check_text(a->jwk, 1)) ||
@@ -140,7 +140,13 @@ int wd_store_agent_register(wd_store *s, const wd_agent *a, int64_t now_ms) {
   if ((unsigned)a->tier >= COUNT(tier_names) || (unsigned)a->status >= COUNT(agent_status_names))
     return -WD_E_INVAL;
   if (a->attrs && wd_store__check_json(a->attrs, JSON_OBJECT)) return -WD_E_INVAL;
-  if (!a->jwk != !a->jkt) return -WD_E_INVAL;
+  return !a->jwk != !a->jkt ? -WD_E_INVAL : 0;
+}
+
+int wd_store_agent_register(wd_store *s, const wd_agent *a, int64_t now_ms) {
+  int rc;
+  if (!s) return -WD_E_INVAL;
+  if ((rc = agent_ok(a))) return rc;
   return s->vt->agent_register(s, a, now_ms);
 }
 
@@ -440,6 +446,9 @@ static int fx_ok(const wd_store_fx *f) {
     return !wd_store__check_text(f->jti, 0) && !wd_store__check_text(f->task_id, 0);
   case WD_STORE_FX_TASK_END: return end_ok(f->task_id, f->status, f->reason);
   case WD_STORE_FX_POLICY: return f->version > 0;
+  case WD_STORE_FX_AGENT_REGISTER: return agent_ok(f->agent) == 0;
+  case WD_STORE_FX_JOIN:
+    return !wd_store__check_text(f->token_hash, 0) && !wd_store__check_text(f->agent_name, 0);
   case WD_STORE_FX_AGENT_STATUS:
     return f->agent_id && (unsigned)f->agent_status < COUNT(agent_status_names) &&
            !wd_store__check_text(f->reason, 1);

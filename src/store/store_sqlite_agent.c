@@ -43,13 +43,10 @@ static int fetch_agent(sq_conn *c, sqlite3_stmt *q, wd_agent *out) {
   return rc;
 }
 
-int wd_store__sq_agent_register(wd_store *st, const wd_agent *a, int64_t now_ms) {
-  sq_store *s = (sq_store *)st;
-  sq_conn *c;
+static int agent_insert(sq_conn *c, const wd_agent *a, int64_t now_ms) {
   sqlite3_stmt *q = NULL;
   int rc;
-  if ((rc = wd_store__sq_acquire(s, &c))) return rc;
-  if ((rc = wd_store__sq_stmt(c, SQ_AGENT_INSERT, &q))) goto out;
+  if ((rc = wd_store__sq_stmt(c, SQ_AGENT_INSERT, &q))) return rc;
   if ((rc = wd_store__sq_bind_text(q, 1, a->id)) || (rc = wd_store__sq_bind_text(q, 2, a->name)) ||
       (rc = wd_store__sq_bind_text(q, 3, a->owner)) ||
       (rc = wd_store__sq_bind_text(q, 4, wd_agent_tier_name(a->tier))) ||
@@ -58,9 +55,16 @@ int wd_store__sq_agent_register(wd_store *st, const wd_agent *a, int64_t now_ms)
       (rc = wd_store__sq_bind_text(q, 7, wd_agent_status_name(a->status))) ||
       (rc = wd_store__sq_bind_text(q, 8, a->jwk)) || (rc = wd_store__sq_bind_text(q, 9, a->jkt)) ||
       (rc = wd_store__sq_err(sqlite3_bind_int64(q, 10, now_ms))))
-    goto out;
-  rc = wd_store__sq_exec(c, SQ_AGENT_INSERT, q);
-out:
+    return rc;
+  return wd_store__sq_exec(c, SQ_AGENT_INSERT, q);
+}
+
+int wd_store__sq_agent_register(wd_store *st, const wd_agent *a, int64_t now_ms) {
+  sq_store *s = (sq_store *)st;
+  sq_conn *c;
+  int rc;
+  if ((rc = wd_store__sq_acquire(s, &c))) return rc;
+  rc = agent_insert(c, a, now_ms);
   wd_store__sq_release(s, c);
   return rc;
 }
@@ -172,21 +176,26 @@ int wd_store__sq_agent_status_fx(sq_conn *c, const wd_store_fx *fx) {
   return set_status_in(c, fx->agent_id, fx->agent_status, fx->reason, fx->now_ms, &ended);
 }
 
-int wd_store__sq_join_create(wd_store *st, const char *hash, const char *agent_name,
-                             int64_t expires_ms, int64_t now_ms) {
-  sq_store *s = (sq_store *)st;
-  sq_conn *c;
+static int join_insert(sq_conn *c, const char *hash, const char *agent_name, int64_t expires_ms,
+                       int64_t now_ms) {
   sqlite3_stmt *q = NULL;
   int rc;
-  if ((rc = wd_store__sq_acquire(s, &c))) return rc;
   if ((rc = wd_store__sq_stmt(c, SQ_JOIN_INSERT, &q)) ||
       (rc = wd_store__sq_bind_text(q, 1, hash)) ||
       (rc = wd_store__sq_bind_text(q, 2, agent_name)) ||
       (rc = wd_store__sq_err(sqlite3_bind_int64(q, 3, expires_ms))) ||
       (rc = wd_store__sq_err(sqlite3_bind_int64(q, 4, now_ms))))
-    goto out;
-  rc = wd_store__sq_exec(c, SQ_JOIN_INSERT, q);
-out:
+    return rc;
+  return wd_store__sq_exec(c, SQ_JOIN_INSERT, q);
+}
+
+int wd_store__sq_join_create(wd_store *st, const char *hash, const char *agent_name,
+                             int64_t expires_ms, int64_t now_ms) {
+  sq_store *s = (sq_store *)st;
+  sq_conn *c;
+  int rc;
+  if ((rc = wd_store__sq_acquire(s, &c))) return rc;
+  rc = join_insert(c, hash, agent_name, expires_ms, now_ms);
   wd_store__sq_release(s, c);
   return rc;
 }
@@ -299,6 +308,14 @@ int wd_store__sq_join_check(wd_store *st, const char *hash, int64_t now_ms, cons
   wd_store_agent_free(&a);
   wd_free(name);
   return rc;
+}
+
+int wd_store__sq_register_fx(sq_conn *c, const wd_store_fx *fx) {
+  return agent_insert(c, fx->agent, fx->now_ms);
+}
+
+int wd_store__sq_join_fx(sq_conn *c, const wd_store_fx *fx) {
+  return join_insert(c, fx->token_hash, fx->agent_name, fx->exp_ms, fx->now_ms);
 }
 
 int wd_store__sq_enrol_fx(sq_conn *c, const wd_store_fx *fx) {

@@ -177,6 +177,10 @@ int wd_store__sq_join_check(wd_store *s, const char *hash, int64_t now_ms, const
 int wd_store__sq_policy_fx(sq_conn *c, const wd_store_fx *fx);
 /* WD_STORE_FX_AGENT_STATUS inside the record's transaction. */
 int wd_store__sq_agent_status_fx(sq_conn *c, const wd_store_fx *fx);
+/* WD_STORE_FX_AGENT_REGISTER and WD_STORE_FX_JOIN inside the record's
+ * transaction. */
+int wd_store__sq_register_fx(sq_conn *c, const wd_store_fx *fx);
+int wd_store__sq_join_fx(sq_conn *c, const wd_store_fx *fx);
 /* WD_STORE_FX_ENROL inside the record's transaction. */
 int wd_store__sq_enrol_fx(sq_conn *c, const wd_store_fx *fx);
 

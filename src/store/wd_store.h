@@ -339,17 +339,19 @@ WD_EXTERN int wd_store_audit_append(wd_store *s, const wd_audit_row *rows, size_
  * record's own transaction, so one durable commit covers both and a failed
  * commit loses both. */
 typedef enum {
-  WD_STORE_FX_DPOP = 1,     /* keep jti until exp_ms for wd_store_dpop_scan only */
-  WD_STORE_FX_CALL,         /* count a decided call of task_id in its session */
-  WD_STORE_FX_TASK_OPEN,    /* wd_store_task_create(task, ttl_ms, now_ms) */
-  WD_STORE_FX_TOKEN,        /* wd_store_token_record(jti, task_id, exp_ms, now_ms) */
-  WD_STORE_FX_TASK_END,     /* wd_store_task_end(task_id, status, reason, now_ms) */
-  WD_STORE_FX_TASK_INTENT,  /* wd_store_task_set_intent(task_id, intent, purpose,
-                             * expected_tools, now_ms) */
-  WD_STORE_FX_ENROL,        /* wd_store_join_consume(token_hash, jwk, jkt, now_ms), and the
-                             * token must name agent_id (-WD_E_NOTFOUND otherwise) */
-  WD_STORE_FX_POLICY,       /* wd_store_policy_activate(version) */
-  WD_STORE_FX_AGENT_STATUS, /* wd_store_agent_set_status(agent_id, agent_status, reason) */
+  WD_STORE_FX_DPOP = 1,       /* keep jti until exp_ms for wd_store_dpop_scan only */
+  WD_STORE_FX_CALL,           /* count a decided call of task_id in its session */
+  WD_STORE_FX_TASK_OPEN,      /* wd_store_task_create(task, ttl_ms, now_ms) */
+  WD_STORE_FX_TOKEN,          /* wd_store_token_record(jti, task_id, exp_ms, now_ms) */
+  WD_STORE_FX_TASK_END,       /* wd_store_task_end(task_id, status, reason, now_ms) */
+  WD_STORE_FX_TASK_INTENT,    /* wd_store_task_set_intent(task_id, intent, purpose,
+                               * expected_tools, now_ms) */
+  WD_STORE_FX_ENROL,          /* wd_store_join_consume(token_hash, jwk, jkt, now_ms), and the
+                               * token must name agent_id (-WD_E_NOTFOUND otherwise) */
+  WD_STORE_FX_POLICY,         /* wd_store_policy_activate(version) */
+  WD_STORE_FX_AGENT_STATUS,   /* wd_store_agent_set_status(agent_id, agent_status, reason) */
+  WD_STORE_FX_AGENT_REGISTER, /* wd_store_agent_register(agent, now_ms) */
+  WD_STORE_FX_JOIN,           /* wd_store_join_create(token_hash, agent_name, exp_ms, now_ms) */
 } wd_store_fx_kind;
 
 typedef struct wd_store_fx {
@@ -370,6 +372,8 @@ typedef struct wd_store_fx {
   const char *token_hash, *jwk, *jkt, *agent_id; /* ENROL */
   int64_t version;                               /* POLICY */
   wd_agent_status agent_status;                  /* AGENT_STATUS (with agent_id, reason) */
+  const wd_agent *agent;                         /* AGENT_REGISTER */
+  const char *agent_name;                        /* JOIN (with token_hash, exp_ms) */
   int64_t ttl_ms, now_ms; /* TASK_OPEN (both); TOKEN, TASK_END, TASK_INTENT, ENROL (now_ms) */
 } wd_store_fx;
 

@@ -790,6 +790,72 @@ static void test_agent_status_out_of_memory(void **state) {
   assert_true(refused > 0);
 }
 
+/* Registering an agent and making its join token with each allocation
+ * made to fail in turn: an agent exists exactly when its registration is
+ * on record, and a join token handed out is on record and works. */
+static void test_register_out_of_memory(void **state) {
+  (void)state;
+  resp r;
+  char req[256], id[128], body[2048];
+  void (*const hooks[2])(long) = {wd_test_fail_alloc_after, wd_test_fail_alloc_once};
+  int refused = 0, agents = 0;
+  for (int h = 0; h < 2; h++) {
+    int clean = 0;
+    for (long n = 0; n < 5000 && clean < 3; n++) {
+      char name[32];
+      (void)snprintf(name, sizeof name, "reg%d", agents++);
+      (void)snprintf(id, sizeof id, "spiffe://warden.local/agent/%s", name);
+      (void)snprintf(req, sizeof req,
+                     "{\"name\":\"%s\",\"owner\":\"alice\",\"risk_tier\":\"standard\","
+                     "\"environment\":\"prod\"}",
+                     name);
+      hooks[h](n);
+      CURLcode cc = try_http("POST", "/v1/agents", "Bearer " ADMIN, NULL, req, &r);
+      hooks[h](-1);
+      int ok = cc == CURLE_OK && r.status == 201;
+      if (cc == CURLE_OK && !ok) assert_int_equal(r.status, 500);
+      clear(&r);
+      (void)snprintf(req, sizeof req, "/v1/agents/%s", name);
+      admin("GET", req, NULL, &r);
+      int exists = r.status == 200;
+      clear(&r);
+      if (ok) assert_true(exists);
+      assert_int_equal(agent_records(id, "agent.registered"), exists);
+      if (exists) {
+        (void)snprintf(req, sizeof req, "/v1/agents/%s/join-tokens", name);
+        hooks[h](n);
+        cc = try_http("POST", req, "Bearer " ADMIN, NULL, "{\"ttl_seconds\":120}", &r);
+        hooks[h](-1);
+        int made = cc == CURLE_OK && r.status == 201;
+        if (cc == CURLE_OK && !made) assert_int_equal(r.status, 500);
+        char *jwk = NULL;
+        wd_ident_key *k = NULL;
+        assert_int_equal(wd_ident_key_generate(WD_IDENT_KEY_ED25519, &k), 0);
+        assert_int_equal(wd_ident_key_to_jwk(k, NULL, &jwk), 0);
+        wd_ident_key_free(k);
+        if (made)
+          (void)snprintf(body, sizeof body,
+                         "{\"agent\":\"%s\",\"join_token\":\"%s\",\"public_jwk\":%s}", name,
+                         str(&r, "token"), jwk);
+        wd_free(jwk);
+        clear(&r);
+        assert_true(agent_records(id, "admin.action") >= made); /* join_token.created */
+        if (made) {
+          http("POST", "/v1/enroll", NULL, NULL, body, &r);
+          if (r.status != 200) print_error("hook %d, failure point %ld: %s\n", h, n, r.raw);
+          assert_int_equal(r.status, 200);
+          clear(&r);
+        }
+        ok = ok && made;
+      }
+      refused += !ok;
+      clean = ok ? clean + 1 : 0;
+    }
+    assert_int_equal(clean, 3);
+  }
+  assert_true(refused > 0);
+}
+
 static void test_invalid_policy_kept_out(void **state) {
   (void)state;
   resp r;
@@ -820,6 +886,7 @@ int main(void) {
       cmocka_unit_test(test_enrol_out_of_memory),
       cmocka_unit_test(test_policy_put_out_of_memory),
       cmocka_unit_test(test_agent_status_out_of_memory),
+      cmocka_unit_test(test_register_out_of_memory),
   };
   int rc = cmocka_run_group_tests(tests, setup, teardown);
   curl_global_cleanup();

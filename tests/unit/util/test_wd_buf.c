@@ -55,11 +55,42 @@ static void allocation_failure_resets(void **state) {
   wd_buf_free(&b);
 }
 
+/* A failure sticks: an append after it fails the same way, so a caller
+ * that missed one failure cannot go on to hand out the tail of a result;
+ * reset or free makes the buffer usable again. */
+static void failure_sticks(void **state) {
+  (void)state;
+  wd_buf b;
+  wd_buf_init(&b, 1 << 20);
+  assert_int_equal(wd_buf_adds(&b, "{\"token\""), 0);
+  wd_test_fail_alloc_once(0);
+  int rc =
+      wd_buf_add(&b, "0123456789012345678901234567890123456789012345678901234567890123456789", 70);
+  wd_test_fail_alloc_once(-1);
+  assert_int_equal(rc, -WD_E_NOMEM);
+  assert_int_equal(wd_buf_adds(&b, ":1796639519}"), -WD_E_NOMEM);
+  assert_int_equal(wd_buf_addc(&b, 'x'), -WD_E_NOMEM);
+  assert_int_equal(wd_buf_addf(&b, "%d", 7), -WD_E_NOMEM);
+  assert_int_equal(wd_buf_len(&b), 0);
+  assert_null(wd_buf_take(&b));
+  wd_buf_reset(&b);
+  assert_int_equal(wd_buf_adds(&b, "ok"), 0);
+  assert_string_equal(wd_buf_str(&b), "ok");
+  wd_buf_free(&b);
+  wd_buf_init(&b, 2);
+  assert_int_equal(wd_buf_adds(&b, "abc"), -WD_E_TOOBIG);
+  assert_int_equal(wd_buf_adds(&b, "a"), -WD_E_TOOBIG);
+  wd_buf_free(&b);
+  assert_int_equal(wd_buf_adds(&b, "a"), 0);
+  wd_buf_free(&b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(grows_and_terminates),
       cmocka_unit_test(cap_is_hard),
       cmocka_unit_test(allocation_failure_resets),
+      cmocka_unit_test(failure_sticks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
