@@ -217,6 +217,9 @@ int wd_store__sq_audit_append(wd_store *s, const wd_audit_row *rows, size_t n,
                               const wd_store_fx *fx, size_t nfx, size_t *bad_fx);
 /* Applies one effect inside the caller's transaction (store_sqlite_task.c). */
 int wd_store__sq_apply_fx(sq_conn *c, const wd_store_fx *fx);
+/* Applies one effect in a transaction of its own: the plain store call
+ * it mirrors. */
+int wd_store__sq_fx_alone(wd_store *s, const wd_store_fx *fx);
 int wd_store__sq_audit_scan(wd_store *s, const char *task, int64_t from_seq, wd_audit_row_cb cb,
                             void *ctx);
 

@@ -54,13 +54,8 @@ static int policy_activate_in(sq_conn *c, int64_t version) {
 }
 
 int wd_store__sq_policy_activate(wd_store *st, int64_t version) {
-  sq_store *s = (sq_store *)st;
-  sq_conn *c;
-  int rc;
-  if ((rc = wd_store__sq_acquire(s, &c))) return rc;
-  if ((rc = wd_store__sq_begin(c)) == 0) rc = wd_store__sq_end(c, policy_activate_in(c, version));
-  wd_store__sq_release(s, c);
-  return rc;
+  wd_store_fx fx = {.kind = WD_STORE_FX_POLICY, .version = version};
+  return wd_store__sq_fx_alone(st, &fx);
 }
 
 int wd_store__sq_policy_fx(sq_conn *c, const wd_store_fx *fx) {

@@ -46,14 +46,8 @@ static int task_insert(sq_conn *c, const wd_task *t, int64_t ttl_ms, int64_t now
 }
 
 int wd_store__sq_task_create(wd_store *st, const wd_task *t, int64_t ttl_ms, int64_t now_ms) {
-  sq_store *s = (sq_store *)st;
-  sq_conn *c;
-  int rc;
-  if ((rc = wd_store__sq_acquire(s, &c))) return rc;
-  if ((rc = wd_store__sq_begin(c)) == 0)
-    rc = wd_store__sq_end(c, task_insert(c, t, ttl_ms, now_ms));
-  wd_store__sq_release(s, c);
-  return rc;
+  wd_store_fx fx = {.kind = WD_STORE_FX_TASK_OPEN, .task = t, .ttl_ms = ttl_ms, .now_ms = now_ms};
+  return wd_store__sq_fx_alone(st, &fx);
 }
 
 static int read_task(sqlite3_stmt *q, wd_task *t) {
@@ -158,26 +152,23 @@ static int task_end_in(sq_conn *c, const char *id, wd_task_status status, const 
 
 int wd_store__sq_task_set_intent(wd_store *st, const char *id, const char *intent,
                                  const char *purpose, const char *expected_tools, int64_t now_ms) {
-  sq_store *s = (sq_store *)st;
-  sq_conn *c;
-  int rc;
-  if ((rc = wd_store__sq_acquire(s, &c))) return rc;
-  if ((rc = wd_store__sq_begin(c)) == 0)
-    rc = wd_store__sq_end(c, set_intent_in(c, id, intent, purpose, expected_tools, now_ms));
-  wd_store__sq_release(s, c);
-  return rc;
+  wd_store_fx fx = {.kind = WD_STORE_FX_TASK_INTENT,
+                    .task_id = id,
+                    .intent = intent,
+                    .purpose = purpose,
+                    .expected_tools = expected_tools,
+                    .now_ms = now_ms};
+  return wd_store__sq_fx_alone(st, &fx);
 }
 
 int wd_store__sq_task_end(wd_store *st, const char *id, wd_task_status status, const char *reason,
                           int64_t now_ms) {
-  sq_store *s = (sq_store *)st;
-  sq_conn *c;
-  int rc;
-  if ((rc = wd_store__sq_acquire(s, &c))) return rc;
-  if ((rc = wd_store__sq_begin(c)) == 0)
-    rc = wd_store__sq_end(c, task_end_in(c, id, status, reason, now_ms));
-  wd_store__sq_release(s, c);
-  return rc;
+  wd_store_fx fx = {.kind = WD_STORE_FX_TASK_END,
+                    .task_id = id,
+                    .status = status,
+                    .reason = reason,
+                    .now_ms = now_ms};
+  return wd_store__sq_fx_alone(st, &fx);
 }
 
 /* Explains why TASK_COUNT matched no row. */
@@ -429,14 +420,12 @@ static int token_insert(sq_conn *c, const char *jti, const char *task_id, int64_
 
 int wd_store__sq_token_record(wd_store *st, const char *jti, const char *task_id, int64_t exp_ms,
                               int64_t now_ms) {
-  sq_store *s = (sq_store *)st;
-  sq_conn *c;
-  int rc;
-  if ((rc = wd_store__sq_acquire(s, &c))) return rc;
-  if ((rc = wd_store__sq_begin(c)) == 0)
-    rc = wd_store__sq_end(c, token_insert(c, jti, task_id, exp_ms, now_ms));
-  wd_store__sq_release(s, c);
-  return rc;
+  wd_store_fx fx = {.kind = WD_STORE_FX_TOKEN,
+                    .jti = jti,
+                    .task_id = task_id,
+                    .exp_ms = exp_ms,
+                    .now_ms = now_ms};
+  return wd_store__sq_fx_alone(st, &fx);
 }
 
 int wd_store__sq_token_revoke(wd_store *st, const char *jti, int64_t now_ms) {
@@ -573,6 +562,16 @@ static int session_put(sq_conn *c, const char *id, int kind, const char *value) 
       (rc = BIND64(q, 2, kind)) || (rc = wd_store__sq_bind_text(q, 3, value)))
     return rc;
   return wd_store__sq_exec(c, SQ_SESSION_ADD, q);
+}
+
+int wd_store__sq_fx_alone(wd_store *st, const wd_store_fx *fx) {
+  sq_store *s = (sq_store *)st;
+  sq_conn *c;
+  int rc;
+  if ((rc = wd_store__sq_acquire(s, &c))) return rc;
+  if ((rc = wd_store__sq_begin(c)) == 0) rc = wd_store__sq_end(c, wd_store__sq_apply_fx(c, fx));
+  wd_store__sq_release(s, c);
+  return rc;
 }
 
 int wd_store__sq_apply_fx(sq_conn *c, const wd_store_fx *fx) {

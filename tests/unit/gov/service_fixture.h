@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * For unit tests of the governance service in-process: the service on
+ * 127.0.0.1:0 with a temporary data directory and the starter pack (the
+ * group setup and teardown), requests over libcurl with DPoP proofs made
+ * by wd_ident, agents and tasks set up through the API, and reads of
+ * what the service stored and recorded. Include after cmocka.h.
+ */
+#ifndef WD_TEST_SERVICE_FIXTURE_H
+#define WD_TEST_SERVICE_FIXTURE_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "audit/wd_audit.h"
+#include "gov/wd_gov.h"
+#include "ident/wd_ident.h"
+#include "store/wd_store.h"
+#include "util/wd_alloc.h"
+
+#define ADMIN "unit-admin-token-0123456789abcdef0123"
+
+static wd_gov *gov;
+static char url[64];
+static char dir[128];
+static wd_ident_key *key;
+
+typedef struct resp {
+  long status;
+  json_t *body;
+  char raw[65536];
+  size_t len;
+} resp;
+
+static inline size_t on_data(char *p, size_t sz, size_t n, void *ud) {
+  resp *r = ud;
+  size_t k = sz * n;
+  if (r->len + k >= sizeof r->raw) k = sizeof r->raw - 1 - r->len;
+  memcpy(r->raw + r->len, p, k);
+  r->len += k;
+  r->raw[r->len] = '\0';
+  return sz * n;
+}
+
+/* One request; a connection the server drops gives a curl error, not a
+ * failed assertion. */
+static inline CURLcode try_http(const char *method, const char *path, const char *auth,
+                                const char *dpop, const char *body, resp *r) {
+  memset(r, 0, sizeof *r);
+  CURL *c = curl_easy_init();
+  assert_non_null(c);
+  char u[512], h1[9000], h2[9000];
+  (void)snprintf(u, sizeof u, "%s%s", url, path);
+  struct curl_slist *hs = curl_slist_append(NULL, "Content-Type: application/json");
+  if (auth) {
+    (void)snprintf(h1, sizeof h1, "Authorization: %s", auth);
+    hs = curl_slist_append(hs, h1);
+  }
+  if (dpop) {
+    (void)snprintf(h2, sizeof h2, "DPoP: %s", dpop);
+    hs = curl_slist_append(hs, h2);
+  }
+  curl_easy_setopt(c, CURLOPT_URL, u);
+  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
+  if (body) curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+  CURLcode cc = curl_easy_perform(c);
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+  curl_slist_free_all(hs);
+  curl_easy_cleanup(c);
+  r->body = json_loads(r->raw, 0, NULL);
+  return cc;
+}
+
+static inline void http(const char *method, const char *path, const char *auth, const char *dpop,
+                        const char *body, resp *r) {
+  assert_int_equal(try_http(method, path, auth, dpop, body, r), CURLE_OK);
+}
+
+static inline void clear(resp *r) { json_decref(r->body); }
+
+static inline void admin(const char *method, const char *path, const char *body, resp *r) {
+  http(method, path, "Bearer " ADMIN, NULL, body, r);
+}
+
+static inline char *proof(const char *method, const char *path, const char *token) {
+  char htu[512];
+  (void)snprintf(htu, sizeof htu, "%s%s", url, path);
+  char *p = NULL;
+  assert_int_equal(wd_ident_dpop_make(key, method, htu, token, (int64_t)time(NULL), &p), 0);
+  return p;
+}
+
+static inline void call(const char *method, const char *path, const char *token, const char *body,
+                        resp *r) {
+  char *p = proof(method, path, token);
+  char auth[8192];
+  (void)snprintf(auth, sizeof auth, "DPoP %s", token);
+  http(method, path, auth, p, body, r);
+  wd_free(p);
+}
+
+static inline const char *str(const resp *r, const char *k) {
+  return json_string_value(json_object_get(r->body, k));
+}
+
+static inline int setup(void **state) {
+  (void)state;
+  (void)snprintf(dir, sizeof dir, "/tmp/wd-gov-unit-XXXXXX");
+  if (!mkdtemp(dir)) return -1;
+  wd_gov_opts o;
+  memset(&o, 0, sizeof o);
+  char data[200];
+  (void)snprintf(data, sizeof data, "%s/var", dir);
+  o.data_dir = data;
+  o.policy_dir = WD_TEST_DATA "/../../docs/policies";
+  o.admin_token = ADMIN;
+  /* Fewer than the allocation sweeps deny: a failure is not the agent's. */
+  o.quarantine_denials = 20;
+  char err[512] = "";
+  char *gen = NULL;
+  int rc = wd_gov_start(&o, &gov, &gen, err, sizeof err);
+  if (rc) {
+    fprintf(stderr, "start: %s\n", err);
+    return -1;
+  }
+  if (gen) return -1; /* the given token is used, nothing generated */
+  (void)snprintf(url, sizeof url, "http://127.0.0.1:%u", (unsigned)wd_gov_port(gov));
+  return wd_ident_key_generate(WD_IDENT_KEY_ED25519, &key);
+}
+
+static inline int teardown(void **state) {
+  (void)state;
+  wd_ident_key_free(key);
+  int rc = wd_gov_shutdown(gov, 5000);
+  wd_gov_free(gov);
+  char cmd[256];
+  (void)snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  if (system(cmd) != 0) return -1;
+  return rc;
+}
+
+#define CALL_OK  "{\"tool\":\"fs\",\"operation\":\"read\",\"classification\":\"internal\"}"
+#define CALL_BAD "{\"tool\":\"shell\",\"operation\":\"exec\"}"
+
+/* Registers agent name (pending, of team payments) and makes a join
+ * token for it; body gets the enrolment request with key k's JWK. */
+static inline void register_agent(const char *name, const wd_ident_key *k, char *body,
+                                  size_t size) {
+  resp r;
+  char req[512], *jwk = NULL;
+  (void)snprintf(req, sizeof req,
+                 "{\"name\":\"%s\",\"owner\":\"alice\",\"risk_tier\":\"standard\","
+                 "\"environment\":\"prod\",\"attributes\":{\"team\":\"payments\"}}",
+                 name);
+  admin("POST", "/v1/agents", req, &r);
+  assert_int_equal(r.status, 201);
+  (void)snprintf(req, sizeof req, "spiffe://warden.local/agent/%s", name);
+  assert_string_equal(str(&r, "id"), req);
+  assert_string_equal(str(&r, "status"), "pending");
+  clear(&r);
+  (void)snprintf(req, sizeof req, "/v1/agents/%s/join-tokens", name);
+  admin("POST", req, "{\"ttl_seconds\":120}", &r);
+  assert_int_equal(r.status, 201);
+  assert_int_equal(wd_ident_key_to_jwk(k, NULL, &jwk), 0);
+  (void)snprintf(body, size, "{\"agent\":\"%s\",\"join_token\":\"%s\",\"public_jwk\":%s}", name,
+                 str(&r, "token"), jwk);
+  wd_free(jwk);
+  clear(&r);
+}
+
+/* Registers agent name and enrols it with key; body gets the enrolment
+ * request, which a second use must be refused. */
+static inline void enrol(const char *name, char *body, size_t size) {
+  resp r;
+  register_agent(name, key, body, size);
+  http("POST", "/v1/enroll", NULL, NULL, body, &r);
+  assert_int_equal(r.status, 200);
+  assert_string_equal(str(&r, "jkt"), wd_ident_key_jkt(key));
+  clear(&r);
+}
+
+/* Opens a task for the enrolled key with a bare proof; returns the proof
+ * (owned) so that a replay can be tried. */
+static inline char *open_task(int budget, char *task, size_t tsize, char *tok, size_t ksize) {
+  resp r;
+  char body[512];
+  (void)snprintf(body, sizeof body,
+                 "{\"intent\":\"summarise the report\",\"purpose\":\"reporting\","
+                 "\"tools\":[\"fs\",\"http\"],\"classification_ceiling\":\"secret\","
+                 "\"budget\":%d,\"ttl_seconds\":600}",
+                 budget);
+  char *p = proof("POST", "/v1/tasks", NULL);
+  http("POST", "/v1/tasks", NULL, p, body, &r);
+  assert_int_equal(r.status, 201);
+  assert_string_equal(str(&r, "token_type"), "DPoP");
+  (void)snprintf(task, tsize, "%s", str(&r, "task_id"));
+  (void)snprintf(tok, ksize, "%s", str(&r, "token"));
+  clear(&r);
+  return p;
+}
+
+/* Whether the evidence of task id holds its opening and its token. */
+static inline int task_whole(const char *id) {
+  resp r;
+  char path[256];
+  (void)snprintf(path, sizeof path, "/v1/audit/tasks/%s", id);
+  admin("GET", path, NULL, &r);
+  int opened = 0, issued = 0;
+  size_t i;
+  json_t *rec;
+  json_array_foreach(json_object_get(r.body, "records"), i, rec) {
+    const char *type = json_string_value(json_object_get(rec, "type"));
+    opened += strcmp(type, "task.opened") == 0;
+    issued += strcmp(type, "token.issued") == 0;
+  }
+  clear(&r);
+  return opened == 1 && issued == 1;
+}
+
+/* Open tasks of agent name, read from the service's database; each must
+ * have its whole evidence. */
+static inline size_t open_tasks(const char *name) {
+  char db[256], id[128];
+  (void)snprintf(db, sizeof db, "sqlite:%s/var/warden.db", dir);
+  (void)snprintf(id, sizeof id, "spiffe://warden.local/agent/%s", name);
+  wd_store *st = NULL;
+  assert_int_equal(wd_store_open(db, WD_STORE_READONLY, &st), 0);
+  wd_strlist l = {0};
+  assert_int_equal(wd_store_task_list_open(st, id, 1000, &l), 0);
+  wd_store_close(st);
+  size_t n = l.n, whole = 0;
+  for (size_t i = 0; i < n; i++)
+    whole += (size_t)task_whole(l.v[i]);
+  wd_strlist_free(&l);
+  assert_int_equal(whole, n);
+  return n;
+}
+
+/* The records of task id of type. */
+static inline int count_records(const char *id, const char *type) {
+  resp r;
+  char path[256];
+  (void)snprintf(path, sizeof path, "/v1/audit/tasks/%s", id);
+  admin("GET", path, NULL, &r);
+  int n = 0;
+  size_t i;
+  json_t *rec;
+  json_array_foreach(json_object_get(r.body, "records"), i, rec) {
+    n += strcmp(json_string_value(json_object_get(rec, "type")), type) == 0;
+  }
+  clear(&r);
+  return n;
+}
+
+/* Task id as stored; free with wd_store_task_free. */
+static inline void stored_task(const char *id, wd_task *t) {
+  char db[256];
+  (void)snprintf(db, sizeof db, "sqlite:%s/var/warden.db", dir);
+  wd_store *st = NULL;
+  assert_int_equal(wd_store_open(db, WD_STORE_READONLY, &st), 0);
+  assert_int_equal(wd_store_task_get(st, id, t), 0);
+  wd_store_close(st);
+}
+
+static inline int task_is_open(const char *id) {
+  wd_task t = {0};
+  stored_task(id, &t);
+  int open = t.status == WD_TASK_OPEN;
+  wd_store_task_free(&t);
+  return open;
+}
+
+static inline int write_line(void *ctx, const char *line, size_t len) {
+  return fwrite(line, 1, len, ctx) == len ? 0 : -1;
+}
+
+/* Records of type in the whole log whose line holds id. */
+static inline int agent_records(const char *id, const char *type) {
+  char db[256];
+  (void)snprintf(db, sizeof db, "sqlite:%s/var/warden.db", dir);
+  wd_store *st = NULL;
+  assert_int_equal(wd_store_open(db, WD_STORE_READONLY, &st), 0);
+  int n = 0;
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  assert_non_null(f);
+  int rc = wd_audit_export(st, NULL, write_line, f);
+  fclose(f);
+  wd_store_close(st);
+  assert_int_equal(rc, 0);
+  char want[256];
+  (void)snprintf(want, sizeof want, "\"type\":\"%s\"", type);
+  for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+    n += strstr(line, want) && strstr(line, id);
+  free(buf);
+  return n;
+}
+
+/* Registers agent name (id gets its SPIFFE ID) with a key of its own and
+ * a join token; body gets its enrolment request. */
+static inline void fresh_agent(const char *name, char *id, size_t idsize, char *body, size_t size) {
+  wd_ident_key *k = NULL; /* one key per agent */
+  assert_int_equal(wd_ident_key_generate(WD_IDENT_KEY_ED25519, &k), 0);
+  register_agent(name, k, body, size);
+  wd_ident_key_free(k);
+  (void)snprintf(id, idsize, "spiffe://warden.local/agent/%s", name);
+}
+
+static inline const char *agent_status(const char *name) {
+  static char st[32];
+  resp r;
+  char path[128];
+  (void)snprintf(path, sizeof path, "/v1/agents/%s", name);
+  admin("GET", path, NULL, &r);
+  (void)snprintf(st, sizeof st, "%s", str(&r, "status"));
+  clear(&r);
+  return st;
+}
+
+#endif
