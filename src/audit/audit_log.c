@@ -323,17 +323,26 @@ static int check_text(const char *s, int optional) {
   return wd_audit__utf8_ok(s, n) ? 0 : -WD_E_INVAL;
 }
 
+/* Queues me[0..n) (on the caller's stack) and waits for them: a group
+ * completes in one batch, so its last record done means all. Returns
+ * the group's outcome. */
+static int append_waiting(wd_audit *a, pending *me, size_t n) {
+  pthread_mutex_lock(&a->mu);
+  for (size_t i = 0; i < n; i++)
+    enqueue(a, &me[i]);
+  while (!me[n - 1].done)
+    pthread_cond_wait(&a->done, &a->mu);
+  pthread_mutex_unlock(&a->mu);
+  return me[n - 1].rc;
+}
+
 static int append_canon(wd_audit *a, wd_audit_type type, const char *actor, const char *task,
                         const char *canon, const wd_store_fx *fx, size_t nfx, int64_t *seq) {
   pending me = {.type = type, .actor = actor, .task = task, .payload = canon, .nfx = nfx};
   if (nfx) memcpy(me.fx, fx, nfx * sizeof *fx);
-  pthread_mutex_lock(&a->mu);
-  enqueue(a, &me);
-  while (!me.done)
-    pthread_cond_wait(&a->done, &a->mu);
-  pthread_mutex_unlock(&a->mu);
-  if (me.rc == 0 && seq) *seq = me.seq;
-  return me.rc;
+  int rc = append_waiting(a, &me, 1);
+  if (rc == 0 && seq) *seq = me.seq;
+  return rc;
 }
 
 int wd_audit_append(wd_audit *a, wd_audit_type type, const char *actor, const char *task,
@@ -404,18 +413,9 @@ int wd_audit_append_group(wd_audit *a, const char *actor, const char *task, wd_a
                       .joined = i + 1 < n};
     if (!rc && e[i].nfx) memcpy(me[i].fx, e[i].fx, e[i].nfx * sizeof *e[i].fx);
   }
-  if (!rc) {
-    pthread_mutex_lock(&a->mu);
-    for (size_t i = 0; i < n; i++)
-      enqueue(a, &me[i]);
-    /* The group completes in one batch: its last record done means all. */
-    while (!me[n - 1].done)
-      pthread_cond_wait(&a->done, &a->mu);
-    pthread_mutex_unlock(&a->mu);
-    rc = me[n - 1].rc;
-    for (size_t i = 0; i < n && !rc; i++)
-      e[i].seq = me[i].seq;
-  }
+  if (!rc) rc = append_waiting(a, me, n);
+  for (size_t i = 0; i < n && !rc; i++)
+    e[i].seq = me[i].seq;
   for (size_t i = 0; i < n; i++)
     wd_free((char *)(uintptr_t)me[i].payload);
   return rc;

@@ -162,6 +162,11 @@ typedef struct wd_gov__decision {
   char ctx_digest[WD_IDENT_HASH_HEX_LEN + 1];
 } wd_gov__decision;
 void wd_gov__decision_clear(wd_gov__decision *d);
+/* A refusal the store gave for the task itself (ended already, unknown),
+ * as opposed to a failure to write: nothing to fall back on. */
+static inline int wd_gov__refused_by_store(int rc) {
+  return rc == -WD_E_INVAL || rc == -WD_E_NOTFOUND;
+}
 /* Adds an error ("" for policy when no policy is to blame). */
 int wd_gov__decision_error(wd_gov__decision *d, const char *policy, const char *message) WD_WUR;
 /* Appends [list] to b. */

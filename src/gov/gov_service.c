@@ -252,10 +252,6 @@ json_t *wd_gov__task_json(const wd_task *t) {
                    (json_int_t)t->ended_ms);
 }
 
-/* A refusal the store gave for the task itself (ended already, unknown),
- * as opposed to a failure to write. */
-static int refused_by_store(int rc) { return rc == -WD_E_INVAL || rc == -WD_E_NOTFOUND; }
-
 int wd_gov__end_task(wd_gov *g, const char *task_id, wd_task_status st, const char *reason,
                      const char *actor) {
   int64_t now = wd_gov__now_ms();
@@ -273,11 +269,11 @@ int wd_gov__end_task(wd_gov *g, const char *task_id, wd_task_status st, const ch
                          {.type = WD_AUDIT_TASK_ENDED, .payload = p, .fx = &fe, .nfx = 1}};
   int rc = p && r ? wd_gov__live_fence(g->live, task_id) : -WD_E_NOMEM;
   if (!rc) rc = wd_audit_append_group(g->audit, actor, task_id, e, 2);
-  if (rc && !refused_by_store(rc)) {
+  if (rc && !wd_gov__refused_by_store(rc)) {
     /* The log could not take it: a revocation must not wait for the log.
      * End the task in the store alone, then record what still can be. */
     int erc = wd_store_task_end(g->store, task_id, st, reason, now);
-    if (erc && refused_by_store(erc)) rc = erc;
+    if (erc && wd_gov__refused_by_store(erc)) rc = erc;
     if (!erc && p && r && !wd_gov__log(g, WD_AUDIT_TOKEN_REVOKED, actor, task_id, r, NULL) &&
         !wd_gov__log(g, WD_AUDIT_TASK_ENDED, actor, task_id, p, NULL))
       rc = 0;

@@ -36,13 +36,9 @@ static json_t *decision_json(const wd_gov__decision *d, const char *action) {
                    "context_sha256", d->ctx_digest);
 }
 
-static int deny_task_level(wd_gov *g, wd_http_resp *resp, const wd_agent *a, const char *task,
-                           const wd_gov__decision *d, const char *action) {
-  json_t *p = decision_json(d, action);
-  int64_t seq = 0;
-  int rc = p ? wd_gov__log(g, WD_AUDIT_AUTHZ_DECISION, a->id, task, p, &seq) : -WD_E_NOMEM;
-  json_decref(p);
-  if (rc) return rc;
+/* The 403 of a task-level decision that denied; seq is its record. */
+static int denied_answer(wd_http_resp *resp, const wd_gov__decision *d, const char *action,
+                         int64_t seq) {
   char sid[32];
   (void)snprintf(sid, sizeof sid, "%lld", (long long)seq);
   json_t *body = json_pack("{s:{s:s, s:s}, s:s, s:o, s:o, s:I, s:s}", "error", "code",
@@ -53,11 +49,22 @@ static int deny_task_level(wd_gov *g, wd_http_resp *resp, const wd_agent *a, con
   return body ? wd_http_resp_json(resp, 403, body) : -WD_E_NOMEM;
 }
 
+static int deny_task_level(wd_gov *g, wd_http_resp *resp, const wd_agent *a, const char *task,
+                           const wd_gov__decision *d, const char *action) {
+  json_t *p = decision_json(d, action);
+  int64_t seq = 0;
+  int rc = p ? wd_gov__log(g, WD_AUDIT_AUTHZ_DECISION, a->id, task, p, &seq) : -WD_E_NOMEM;
+  json_decref(p);
+  if (rc) return rc;
+  return denied_answer(resp, d, action, seq);
+}
+
 /* A task token minted for t, with its evidence payload, before anything
  * is stored. */
 typedef struct grant {
   wd_ident_minted m;
   json_t *payload; /* {"jti", "exp", "jkt"} */
+  wd_store_fx fx;  /* the token's row, for its record to carry */
 } grant;
 
 static void grant_clear(grant *gr) {
@@ -90,6 +97,11 @@ static int grant_mint(wd_gov *g, const wd_agent *a, const wd_task *t, int64_t no
   if (rc) return rc;
   gr->payload =
       json_pack("{s:s, s:I, s:s}", "jti", gr->m.jti, "exp", (json_int_t)gr->m.exp, "jkt", a->jkt);
+  gr->fx = (wd_store_fx){.kind = WD_STORE_FX_TOKEN,
+                         .jti = gr->m.jti,
+                         .task_id = t->id,
+                         .exp_ms = gr->m.exp * 1000,
+                         .now_ms = now};
   return gr->payload ? 0 : -WD_E_NOMEM;
 }
 
@@ -109,12 +121,7 @@ int wd_gov__issue_token(wd_gov *g, const wd_agent *a, const wd_task *t, json_t *
   int rc = grant_mint(g, a, t, now, &gr);
   /* The token's row and its record in one transaction: no token is ever
    * valid without its evidence. */
-  wd_store_fx ft = {.kind = WD_STORE_FX_TOKEN,
-                    .jti = gr.m.jti,
-                    .task_id = t->id,
-                    .exp_ms = gr.m.exp * 1000,
-                    .now_ms = now};
-  wd_audit_entry e = {.type = logtype, .payload = gr.payload, .fx = &ft, .nfx = 1};
+  wd_audit_entry e = {.type = logtype, .payload = gr.payload, .fx = &gr.fx, .nfx = 1};
   if (!rc) rc = wd_audit_append_group(g->audit, actor, t->id, &e, 1);
   if (!rc) rc = grant_answer(&gr, resp_body);
   grant_clear(&gr);
@@ -284,14 +291,9 @@ int wd_gov__h_task_open(wd_http_req *req, wd_http_resp *resp, void *svc) {
   if ((rc = grant_mint(g, &w->agent, &t, now, &gr)) != 0) goto out;
   wd_store_fx fo = {
       .kind = WD_STORE_FX_TASK_OPEN, .task = &t, .ttl_ms = (int64_t)ttl * 1000, .now_ms = now};
-  wd_store_fx ft = {.kind = WD_STORE_FX_TOKEN,
-                    .jti = gr.m.jti,
-                    .task_id = id,
-                    .exp_ms = gr.m.exp * 1000,
-                    .now_ms = now};
   wd_audit_entry e[2] = {
       {.type = WD_AUDIT_TASK_OPENED, .payload = p, .fx = &fo, .nfx = 1},
-      {.type = WD_AUDIT_TOKEN_ISSUED, .payload = gr.payload, .fx = &ft, .nfx = 1}};
+      {.type = WD_AUDIT_TOKEN_ISSUED, .payload = gr.payload, .fx = &gr.fx, .nfx = 1}};
   rc = wd_audit_append_group(g->audit, w->agent.id, id, e, 2);
   if (rc == -WD_E_INVAL) {
     rc = wd_gov__err(resp, 403, "forbidden", NULL, "agent is not active");
@@ -512,17 +514,12 @@ int wd_gov__h_task_intent(wd_http_req *req, wd_http_resp *resp, void *svc) {
                     .purpose = purpose,
                     .expected_tools = tools_j,
                     .now_ms = now};
-  wd_store_fx ft = {.kind = WD_STORE_FX_TOKEN,
-                    .jti = gr.m.jti,
-                    .task_id = t.id,
-                    .exp_ms = gr.m.exp * 1000,
-                    .now_ms = now};
   wd_audit_entry e[3] = {
       {.type = WD_AUDIT_TOKEN_REVOKED, .payload = rv},
       {.type = WD_AUDIT_TASK_INTENT_CHANGED, .payload = p, .fx = &fi, .nfx = 1},
-      {.type = WD_AUDIT_TOKEN_ISSUED, .payload = gr.payload, .fx = &ft, .nfx = 1}};
+      {.type = WD_AUDIT_TOKEN_ISSUED, .payload = gr.payload, .fx = &gr.fx, .nfx = 1}};
   if (!rc) rc = wd_audit_append_group(g->audit, w->agent.id, t.id, e, d.allow ? 3 : 2);
-  if (rc && rc != -WD_E_INVAL && rc != -WD_E_NOTFOUND) {
+  if (rc && !wd_gov__refused_by_store(rc)) {
     /* Whatever failed, the current credential must not outlive the
      * request: revoke the task's tokens in the store alone, record that
      * if the log still can, and answer the failure. The intent stays as
@@ -539,18 +536,12 @@ int wd_gov__h_task_intent(wd_http_req *req, wd_http_resp *resp, void *svc) {
     goto out;
   }
   if (rc) goto out;
-  char sid[32];
-  (void)snprintf(sid, sizeof sid, "%lld", (long long)e[1].seq);
   if (!d.allow) {
-    body = json_pack("{s:{s:s, s:s}, s:s, s:o, s:o, s:I, s:s}", "error", "code", "policy_denied",
-                     "message", "task.change_intent", "decision", "deny", "policies",
-                     wd_gov__decision_list_json(&d.policies), "errors",
-                     wd_gov__decision_list_json(&d.errors), "policy_version", (json_int_t)d.version,
-                     "decision_id", sid);
-    rc = body ? wd_http_resp_json(resp, 403, body) : -WD_E_NOMEM;
-    body = NULL;
+    rc = denied_answer(resp, &d, "task.change_intent", e[1].seq);
     goto out;
   }
+  char sid[32];
+  (void)snprintf(sid, sizeof sid, "%lld", (long long)e[1].seq);
   body = json_pack("{s:s, s:s, s:I}", "task_id", t.id, "decision_id", sid, "policy_version",
                    (json_int_t)d.version);
   rc = body ? grant_answer(&gr, body) : -WD_E_NOMEM;

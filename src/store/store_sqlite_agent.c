@@ -222,16 +222,33 @@ static int check_join(sq_conn *c, const char *hash, int64_t now_ms, char **name)
   return rc;
 }
 
+/* The agent a fresh join token names, into owned *a and *name: with
+ * expect_id, it must be that agent (-WD_E_NOTFOUND otherwise), and it
+ * must be PENDING or ACTIVE (re-enrolment with a fresh token rotates the
+ * key). The consume's checks, and the read-only check's. */
+static int join_target(sq_conn *c, const char *hash, int64_t now_ms, const char *expect_id,
+                       wd_agent *a, char **name) {
+  sqlite3_stmt *q = NULL;
+  int rc;
+  if ((rc = check_join(c, hash, now_ms, name)) ||
+      (rc = wd_store__sq_stmt(c, SQ_AGENT_BY_NAME, &q)) ||
+      (rc = wd_store__sq_bind_text(q, 1, *name)) || (rc = fetch_agent(c, q, a)))
+    return rc;
+  if (expect_id && strcmp(a->id, expect_id) != 0)
+    return -WD_E_NOTFOUND; /* a token of another agent: unknown for this one */
+  return a->status == WD_AGENT_PENDING || a->status == WD_AGENT_ACTIVE ? 0 : -WD_E_INVAL;
+}
+
 /* Inside a transaction: consumes the join token and binds the key. With
- * expect_id, the token must name that agent (-WD_E_NOTFOUND otherwise).
- * Fills owned *agent when not NULL. */
+ * expect_id, the token must name that agent. Fills owned *agent when not
+ * NULL. */
 static int join_consume_in(sq_conn *c, const char *hash, const char *jwk, const char *jkt,
                            int64_t now_ms, const char *expect_id, wd_agent *agent) {
   sqlite3_stmt *q = NULL;
   char *name = NULL;
   wd_agent a = {0};
   int rc;
-  if ((rc = check_join(c, hash, now_ms, &name))) goto out;
+  if ((rc = join_target(c, hash, now_ms, expect_id, &a, &name))) goto out;
   if ((rc = wd_store__sq_stmt(c, SQ_JOIN_USE, &q)) || (rc = wd_store__sq_bind_text(q, 1, hash)) ||
       (rc = wd_store__sq_err(sqlite3_bind_int64(q, 2, now_ms))) ||
       (rc = wd_store__sq_exec(c, SQ_JOIN_USE, q)))
@@ -239,19 +256,6 @@ static int join_consume_in(sq_conn *c, const char *hash, const char *jwk, const 
   if (sqlite3_changes(c->db) != 1) {
     rc = -WD_E_EXISTS; /* INVARIANT: BEGIN IMMEDIATE makes this unreachable */
     goto out;
-  }
-  if ((rc = wd_store__sq_stmt(c, SQ_AGENT_BY_NAME, &q)) ||
-      (rc = wd_store__sq_bind_text(q, 1, name)) || (rc = fetch_agent(c, q, &a)))
-    goto out;
-  if (expect_id && strcmp(a.id, expect_id) != 0) {
-    rc = -WD_E_NOTFOUND; /* a token of another agent: unknown for this one */
-    goto out;
-  }
-  switch (a.status) {
-  case WD_AGENT_PENDING:
-  case WD_AGENT_ACTIVE: /* re-enrolment with a fresh token rotates the key */ break;
-  case WD_AGENT_QUARANTINED:
-  case WD_AGENT_RETIRED: rc = -WD_E_INVAL; goto out;
   }
   if ((rc = wd_store__sq_stmt(c, SQ_AGENT_SET_KEY, &q)) ||
       (rc = wd_store__sq_bind_text(q, 1, a.id)) || (rc = wd_store__sq_bind_text(q, 2, jwk)) ||
@@ -291,19 +295,11 @@ int wd_store__sq_join_consume(wd_store *st, const char *hash, const char *jwk, c
 int wd_store__sq_join_check(wd_store *st, const char *hash, int64_t now_ms, const char *agent_id) {
   sq_store *s = (sq_store *)st;
   sq_conn *c;
-  sqlite3_stmt *q = NULL;
   char *name = NULL;
   wd_agent a = {0};
   int rc;
   if ((rc = wd_store__sq_acquire(s, &c))) return rc;
-  if ((rc = check_join(c, hash, now_ms, &name)) == 0 &&
-      (rc = wd_store__sq_stmt(c, SQ_AGENT_BY_NAME, &q)) == 0 &&
-      (rc = wd_store__sq_bind_text(q, 1, name)) == 0 && (rc = fetch_agent(c, q, &a)) == 0) {
-    if (strcmp(a.id, agent_id) != 0)
-      rc = -WD_E_NOTFOUND;
-    else if (a.status != WD_AGENT_PENDING && a.status != WD_AGENT_ACTIVE)
-      rc = -WD_E_INVAL;
-  }
+  rc = join_target(c, hash, now_ms, agent_id, &a, &name);
   wd_store__sq_release(s, c);
   wd_store_agent_free(&a);
   wd_free(name);
