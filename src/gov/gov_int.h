@@ -121,6 +121,9 @@ int wd_gov__log(wd_gov *g, wd_audit_type t, const char *actor, const char *task,
  * logged (admin.action key.rotated) and swapped in under keys_lock; when
  * loading, rotating or saving fails the served set, the files and the
  * log are unchanged. */
+/* Loads the signing keys (or makes the first) and rotates to a new key,
+ * saved and recorded, into g->keys; the log must be open. */
+int wd_gov__keys_open(wd_gov *g);
 int wd_gov__keys_start(wd_gov *g, unsigned interval_s);
 void wd_gov__keys_stop(wd_gov *g);
 int wd_gov__keys_rotate(wd_gov *g, int64_t now);

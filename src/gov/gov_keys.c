@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * Periodic rotation of Warden's signing keys while the service runs (the
- * start-up load and rotation stay in gov_service.c). Every interval a
- * thread builds a NEW keyset (a copy loaded from <data>/keys, which always
- * mirrors the set being served), rotates and prunes the copy, saves it
- * (0600, atomically), logs key.rotated and only then swaps it in under
- * the keys_lock write lock; the old set is freed after the swap. So a
- * failure anywhere before the swap leaves the served set, the files on
- * disk and the log as they were: no half state.
+ * Warden's signing keys: a new key at every start, and periodic rotation
+ * while the service runs. Every interval a thread builds a NEW keyset (a
+ * copy loaded from <data>/keys, which always mirrors the set being
+ * served), rotates and prunes the copy, saves it (0600, atomically), logs
+ * key.rotated and only then swaps it in under the keys_lock write lock;
+ * the old set is freed after the swap. A failed save leaves the served
+ * set, the files on disk and the log as they were. A failed record puts
+ * the served set back on disk, so no key signs anything the log does not
+ * account for: no half state.
  *
  * Old keys stay valid for WD_IDENT_TOKEN_TTL_MAX plus leeway after their
  * retirement, so every token they signed verifies until it expires. A
@@ -50,12 +51,37 @@ static int active_kid(wd_gov *g, char out[WD_IDENT_JKT_LEN + 1]) {
   return k != NULL;
 }
 
+/* Saves next, the rotated set, and records it; when the record fails,
+ * saves restore (the set before the rotation) in its place and returns the
+ * failure. *swap says whether next must now be served: it is on disk and
+ * recorded, or on disk and restore could not be put back (memory must
+ * not split from disk). */
+static int commit_set(wd_gov *g, const wd_ident_keyset *next, const wd_ident_keyset *restore,
+                      const char *dir, const char *prev, const char *reason, int *swap) {
+  *swap = 0;
+  /* Until the manifest lands the old manifest names the old files, so a
+   * failed save leaves the directory describing the served set. */
+  int rc = wd_ident_keyset_save(next, dir);
+  if (rc) return rc;
+  json_t *p = json_pack("{s:s, s:s, s:s}", "action", "key.rotated", "kid",
+                        wd_ident_key_jkt(wd_ident_keyset_active(next)), "reason", reason);
+  if (p && *prev && json_object_set_new(p, "previous", json_string(prev)) != 0) {
+    json_decref(p);
+    p = NULL;
+  }
+  /* The record goes before the swap, so no token signed by the new key
+   * precedes it in the log. */
+  rc = p ? wd_gov__log(g, WD_AUDIT_ADMIN_ACTION, "warden", NULL, p, NULL) : -WD_E_NOMEM;
+  json_decref(p);
+  if (rc == 0 || !restore || wd_ident_keyset_save(restore, dir) != 0) *swap = 1;
+  return rc;
+}
+
 static int rotate_locked(wd_gov *g, int64_t now) {
-  char dir[4200], prev[WD_IDENT_JKT_LEN + 1] = "", kid[WD_IDENT_JKT_LEN + 1] = "";
+  char dir[4200], prev[WD_IDENT_JKT_LEN + 1] = "";
   keys_dir(g, dir, sizeof dir);
   wd_ident_keyset *next = NULL;
-  json_t *p = NULL;
-  int rc = wd_ident_keyset_load(dir, &next);
+  int rc = wd_ident_keyset_load(dir, &next), swap = 0;
   if (rc) goto out;
   /* The copy must be the set being served; anything else means the
    * directory changed under us, and rotating it would serve a set nobody
@@ -72,16 +98,12 @@ static int rotate_locked(wd_gov *g, int64_t now) {
     goto out;
   }
   if ((rc = wd_ident_keyset_rotate(next, now, WD_IDENT_TOKEN_TTL_MAX)) != 0) goto out;
-  (void)snprintf(kid, sizeof kid, "%s", wd_ident_key_jkt(wd_ident_keyset_active(next)));
-  /* Until the manifest lands the old manifest names the old files, so a
-   * failed save leaves the directory describing the served set. */
-  if ((rc = wd_ident_keyset_save(next, dir)) != 0) goto out;
-  p = json_pack("{s:s, s:s, s:s}", "action", "key.rotated", "kid", kid, "previous", prev);
-  /* The record goes before the swap, so no token signed by the new key
-   * precedes it in the log. If the log refuses it the new set is still
-   * swapped in: it is already the set on disk, and serving anything else
-   * would split memory from disk. */
-  rc = p ? wd_gov__log(g, WD_AUDIT_ADMIN_ACTION, "warden", NULL, p, NULL) : -WD_E_NOMEM;
+  /* Only this thread (under busy) replaces g->keys, so reading it here
+   * needs no more than the read lock. */
+  pthread_rwlock_rdlock(&g->keys_lock);
+  rc = commit_set(g, next, g->keys, dir, prev, "interval", &swap);
+  pthread_rwlock_unlock(&g->keys_lock);
+  if (!swap) goto out;
   pthread_rwlock_wrlock(&g->keys_lock);
   wd_ident_keyset *old = g->keys;
   g->keys = next;
@@ -89,8 +111,34 @@ static int rotate_locked(wd_gov *g, int64_t now) {
   /* Readers use keys only inside the read lock, so nothing borrows old. */
   next = old;
 out:
-  json_decref(p);
   wd_ident_keyset_free(next);
+  return rc;
+}
+
+int wd_gov__keys_open(wd_gov *g) {
+  char dir[4200], prev[WD_IDENT_JKT_LEN + 1] = "";
+  keys_dir(g, dir, sizeof dir);
+  int64_t now = wd_gov__now_ms() / 1000;
+  wd_ident_keyset *ks = NULL, *before = NULL;
+  int rc = wd_ident_keyset_load(dir, &ks), swap = 0;
+  if (rc == -WD_E_NOTFOUND)
+    rc = wd_ident_keyset_new(&ks);
+  else if (rc == 0)
+    rc = wd_ident_keyset_load(dir, &before);
+  if (rc) goto out;
+  const wd_ident_key *k = wd_ident_keyset_active(ks);
+  if (k) (void)snprintf(prev, sizeof prev, "%s", wd_ident_key_jkt(k));
+  wd_ident_keyset_prune(ks, now);
+  /* A new key at every start; the previous one verifies until the longest
+   * token it could have signed has expired. */
+  if ((rc = wd_ident_keyset_rotate(ks, now, WD_IDENT_TOKEN_TTL_MAX)) != 0) goto out;
+  rc = commit_set(g, ks, before, dir, prev, "start", &swap);
+  if (rc) goto out;
+  g->keys = ks;
+  ks = NULL;
+out:
+  wd_ident_keyset_free(ks);
+  wd_ident_keyset_free(before);
   return rc;
 }
 

@@ -130,7 +130,16 @@ struct wd_gov__live {
   wd_gov__ltask *b[BUCKETS];
   uint64_t gen[BUCKETS]; /* bumped by every forget in the bucket */
   size_t count;
+  struct agent_fence *fences; /* agents whose status is changing */
+  size_t nfences;
 };
+
+/* Counted: two stops of one agent may overlap. */
+typedef struct agent_fence {
+  struct agent_fence *next;
+  unsigned refs;
+  char *agent_id;
+} agent_fence;
 
 int wd_gov__live_new(wd_store *store, wd_audit *audit, wd_gov__live **out) {
   *out = NULL;
@@ -157,6 +166,11 @@ static void entry_free(wd_gov__ltask *t) {
 
 void wd_gov__live_free(wd_gov__live *l) {
   if (!l) return;
+  for (agent_fence *f = l->fences, *next; f; f = next) {
+    next = f->next;
+    wd_free(f->agent_id);
+    wd_free(f);
+  }
   for (size_t i = 0; i < BUCKETS; i++) {
     for (wd_gov__ltask *t = l->b[i], *next; t; t = next) {
       next = t->next;
@@ -202,6 +216,13 @@ static void make_room(wd_gov__live *l) {
       if (t->refs == 0 && !t->fenced) unlink_entry(l, i, t);
     }
   }
+}
+
+static agent_fence **fence_of(wd_gov__live *l, const char *agent_id) {
+  agent_fence **pp = &l->fences;
+  while (*pp && strcmp((*pp)->agent_id, agent_id) != 0)
+    pp = &(*pp)->next;
+  return pp;
 }
 
 static int load(wd_gov__live *l, const char *id, wd_gov__ltask **out) {
@@ -256,6 +277,11 @@ int wd_gov__live_get(wd_gov__live *l, const char *id, wd_gov__ltask **out) {
       pthread_mutex_unlock(&l->mu);
       entry_free(t);
       continue;
+    }
+    if (l->nfences && *fence_of(l, t->task.agent_id)) {
+      pthread_mutex_unlock(&l->mu);
+      entry_free(t);
+      return -WD_E_NOTFOUND; /* its agent is being stopped */
     }
     if (l->count >= WD_LIMIT_GOV_LIVE_TASKS) make_room(l);
     t->next = l->b[bi];
@@ -322,8 +348,8 @@ int wd_gov__live_fence(wd_gov__live *l, const char *id) {
   return 0;
 }
 
-void wd_gov__live_forget_agent(wd_gov__live *l, const char *agent_id) {
-  pthread_mutex_lock(&l->mu);
+/* With l->mu held. */
+static void forget_agent_locked(wd_gov__live *l, const char *agent_id) {
   for (size_t i = 0; i < BUCKETS; i++) {
     /* Any load in flight may be of this agent's task. */
     l->gen[i]++;
@@ -333,6 +359,48 @@ void wd_gov__live_forget_agent(wd_gov__live *l, const char *agent_id) {
       if (t->task.agent_id && strcmp(t->task.agent_id, agent_id) == 0) unlink_entry(l, i, t);
     }
   }
+}
+
+void wd_gov__live_forget_agent(wd_gov__live *l, const char *agent_id) {
+  pthread_mutex_lock(&l->mu);
+  forget_agent_locked(l, agent_id);
+  pthread_mutex_unlock(&l->mu);
+}
+
+int wd_gov__live_fence_agent(wd_gov__live *l, const char *agent_id) {
+  pthread_mutex_lock(&l->mu);
+  agent_fence *f = *fence_of(l, agent_id);
+  int rc = 0;
+  if (f) {
+    f->refs++;
+  } else if (l->nfences >= WD_LIMIT_GOV_AGENT_FENCES) {
+    rc = -WD_E_TOOBIG;
+  } else if (!(f = wd_calloc(1, sizeof *f)) || !(f->agent_id = wd_strdup(agent_id))) {
+    wd_free(f);
+    rc = -WD_E_NOMEM;
+  } else {
+    f->refs = 1;
+    f->next = l->fences;
+    l->fences = f;
+    l->nfences++;
+  }
+  /* Unlinking marks each entry dead under its lock: a call past its
+   * check has queued its record by now, and later ones see it dead. */
+  if (!rc) forget_agent_locked(l, agent_id);
+  pthread_mutex_unlock(&l->mu);
+  return rc;
+}
+
+void wd_gov__live_unfence_agent(wd_gov__live *l, const char *agent_id) {
+  pthread_mutex_lock(&l->mu);
+  agent_fence **pp = fence_of(l, agent_id), *f = *pp;
+  if (f && --f->refs == 0) {
+    *pp = f->next;
+    l->nfences--;
+    wd_free(f->agent_id);
+    wd_free(f);
+  }
+  forget_agent_locked(l, agent_id);
   pthread_mutex_unlock(&l->mu);
 }
 

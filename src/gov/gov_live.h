@@ -87,6 +87,14 @@ void wd_gov__live_forget(wd_gov__live *l, const char *id);
 int wd_gov__live_fence(wd_gov__live *l, const char *id);
 /* Forgets every entry of an agent (status change, quarantine). */
 void wd_gov__live_forget_agent(wd_gov__live *l, const char *agent_id);
+/* wd_gov__live_fence for every task of an agent, present or loaded later,
+ * while its stop is written through the log: a task opened in the
+ * meantime gets no call allowed after the stop's record either. Lifted
+ * (and the agent forgotten) by wd_gov__live_unfence_agent, once per
+ * successful fence. -WD_E_NOMEM, or -WD_E_TOOBIG past
+ * WD_LIMIT_GOV_AGENT_FENCES agents at once. */
+int wd_gov__live_fence_agent(wd_gov__live *l, const char *agent_id);
+void wd_gov__live_unfence_agent(wd_gov__live *l, const char *agent_id);
 /* With t->mu held: whether token jti of this task is revoked, asking the
  * store once per token. Returns 0 and *revoked, or a store error. */
 int wd_gov__live_token_revoked(wd_gov__live *l, wd_gov__ltask *t, const char *jti, int *revoked);

@@ -309,16 +309,21 @@ int wd_gov__set_agent_status(wd_gov *g, const char *id, wd_agent_status st, cons
                              const char *actor, wd_audit_type t) {
   unsigned ended = 0;
   int stops = st == WD_AGENT_QUARANTINED || st == WD_AGENT_RETIRED;
+  json_t *p = NULL;
+  /* Without the fence (out of memory), a task opened while the stop is
+   * written could still see a call allowed just after the stop's record;
+   * the stop itself must not wait for memory. */
+  int fenced = stops && wd_gov__live_fence_agent(g->live, id) == 0;
+  int rc = 0;
   if (stops) {
     /* Each task ends with its own records before the status changes. */
     char why[512];
     (void)snprintf(why, sizeof why, "agent %s: %s", wd_agent_status_name(st), reason ? reason : "");
-    int erc = end_agent_tasks(g, id, why, actor, &ended);
-    if (erc) return erc;
+    if ((rc = end_agent_tasks(g, id, why, actor, &ended)) != 0) goto out;
   }
   int64_t now = wd_gov__now_ms();
-  json_t *p = json_pack("{s:s, s:s, s:s, s:I}", "agent", id, "status", wd_agent_status_name(st),
-                        "reason", reason ? reason : "", "tasks_revoked", (json_int_t)ended);
+  p = json_pack("{s:s, s:s, s:s, s:I}", "agent", id, "status", wd_agent_status_name(st), "reason",
+                reason ? reason : "", "tasks_revoked", (json_int_t)ended);
   /* The change and its record in one transaction. */
   wd_store_fx fx = {.kind = WD_STORE_FX_AGENT_STATUS,
                     .agent_id = id,
@@ -326,7 +331,7 @@ int wd_gov__set_agent_status(wd_gov *g, const char *id, wd_agent_status st, cons
                     .reason = reason,
                     .now_ms = now};
   wd_audit_entry e = {.type = t, .payload = p, .fx = &fx, .nfx = 1};
-  int rc = p ? wd_audit_append_group(g->audit, actor, NULL, &e, 1) : -WD_E_NOMEM;
+  rc = p ? wd_audit_append_group(g->audit, actor, NULL, &e, 1) : -WD_E_NOMEM;
   if (rc && rc != -WD_E_NOTFOUND && stops) {
     /* A stop must not wait for the log: change the status in the store
      * alone, then record it if the log still can. */
@@ -334,7 +339,11 @@ int wd_gov__set_agent_status(wd_gov *g, const char *id, wd_agent_status st, cons
     if (src == -WD_E_NOTFOUND) rc = src;
     if (!src && p && !wd_gov__log(g, t, actor, NULL, p, NULL)) rc = 0;
   }
-  wd_gov__live_forget_agent(g->live, id);
+out:
+  if (fenced)
+    wd_gov__live_unfence_agent(g->live, id);
+  else
+    wd_gov__live_forget_agent(g->live, id);
   json_decref(p);
   return rc;
 }
@@ -423,53 +432,47 @@ static int ready(void *svc, char *reason, size_t len) {
     goto cleanup;                                                                                  \
   } while (0)
 
-static int open_keys(wd_gov *g) {
-  char dir[4200];
-  (void)snprintf(dir, sizeof dir, "%s/keys", g->data_dir);
-  int64_t now = wd_gov__now_ms() / 1000;
-  int rc = wd_ident_keyset_load(dir, &g->keys);
-  if (rc == -WD_E_NOTFOUND) rc = wd_ident_keyset_new(&g->keys);
+/* The hash goes into the store in the same transaction as its record, so
+ * no admin token can exist that the log does not account for. */
+static int create_admin(wd_gov *g, const char *given, char **generated) {
+  char *tok = NULL;
+  int rc;
+  if (given && *given)
+    rc = (tok = wd_strdup(given)) ? 0 : -WD_E_NOMEM;
+  else
+    rc = wd_ident_random_token(32, &tok);
   if (rc) return rc;
-  wd_ident_keyset_prune(g->keys, now);
-  /* A new key at every start; the previous one verifies until the longest
-   * token it could have signed has expired. */
-  rc = wd_ident_keyset_rotate(g->keys, now, WD_IDENT_TOKEN_TTL_MAX);
-  if (!rc) rc = wd_ident_keyset_save(g->keys, dir);
-  return rc;
+  char hash[WD_IDENT_HASH_HEX_LEN + 1];
+  json_t *p = NULL;
+  rc = wd_ident_secret_hash(tok, strlen(tok), hash);
+  if (!rc && !(p = json_pack("{s:s, s:s}", "action", "admin_token.created", "source",
+                             given && *given ? "environment" : "generated")))
+    rc = -WD_E_NOMEM;
+  wd_store_fx fx = {.kind = WD_STORE_FX_SETTING,
+                    .key = WD_SETTING_ADMIN_TOKEN_HASH,
+                    .value = hash,
+                    .only_if_absent = 1};
+  wd_audit_entry e = {.type = WD_AUDIT_ADMIN_ACTION, .payload = p, .fx = &fx, .nfx = 1};
+  if (!rc) rc = wd_audit_append_group(g->audit, "warden", NULL, &e, 1);
+  json_decref(p);
+  if (rc || (given && *given)) {
+    wd_ident_secret_free(tok);
+    tok = NULL;
+  }
+  /* -WD_E_EXISTS: another process won the first start; its token stands. */
+  if (rc) return rc;
+  memcpy(g->admin_hash, hash, sizeof hash);
+  *generated = tok;
+  return 0;
 }
 
 static int open_admin(wd_gov *g, const char *given, char **generated) {
   char *h = NULL;
   int rc = wd_store_setting_get(g->store, WD_SETTING_ADMIN_TOKEN_HASH, &h);
   if (rc == -WD_E_NOTFOUND) {
-    char *tok = NULL;
-    if (given && *given) {
-      tok = wd_strdup(given);
-      if (!tok) return -WD_E_NOMEM;
-    } else if ((rc = wd_ident_random_token(32, &tok)) != 0) {
-      return rc;
-    }
-    char hash[WD_IDENT_HASH_HEX_LEN + 1];
-    rc = wd_ident_secret_hash(tok, strlen(tok), hash);
-    if (!rc) rc = wd_store_setting_put(g->store, WD_SETTING_ADMIN_TOKEN_HASH, hash, 1);
-    if (rc == -WD_E_EXISTS) {
-      /* Another process won the first start: its token stands. */
-      wd_ident_secret_free(tok);
-      return open_admin(g, NULL, generated);
-    }
-    if (rc) {
-      wd_ident_secret_free(tok);
-      return rc;
-    }
-    memcpy(g->admin_hash, hash, sizeof hash);
-    if (given && *given)
-      wd_ident_secret_free(tok);
-    else
-      *generated = tok;
-    json_t *p = json_pack("{s:s}", "action", "admin_token.created");
-    rc = p ? wd_gov__log(g, WD_AUDIT_ADMIN_ACTION, "warden", NULL, p, NULL) : -WD_E_NOMEM;
-    json_decref(p);
-    return rc;
+    rc = create_admin(g, given, generated);
+    if (rc != -WD_E_EXISTS) return rc;
+    rc = wd_store_setting_get(g->store, WD_SETTING_ADMIN_TOKEN_HASH, &h);
   }
   if (rc) return rc;
   (void)snprintf(g->admin_hash, sizeof g->admin_hash, "%s", h);
@@ -578,7 +581,7 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   /* Proofs spent before a restart stay spent. */
   if ((rc = wd_store_dpop_scan(g->store, wd_gov__now_ms(), remember_jti, g)) != 0)
     FAIL(rc, "cannot load the DPoP replay cache: %s", wd_strerror(rc));
-  if ((rc = open_keys(g)) != 0) FAIL(rc, "cannot set up signing keys: %s", wd_strerror(rc));
+  if ((rc = wd_gov__keys_open(g)) != 0) FAIL(rc, "cannot set up signing keys: %s", wd_strerror(rc));
   if ((rc = open_admin(g, o->admin_token, &gen)) != 0)
     FAIL(rc, "cannot set up the admin token: %s", wd_strerror(rc));
 

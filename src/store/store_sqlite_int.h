@@ -173,8 +173,10 @@ int wd_store__sq_join_create(wd_store *s, const char *hash, const char *agent_na
 int wd_store__sq_join_consume(wd_store *s, const char *hash, const char *jwk, const char *jkt,
                               int64_t now_ms, wd_agent *agent);
 int wd_store__sq_join_check(wd_store *s, const char *hash, int64_t now_ms, const char *agent_id);
-/* WD_STORE_FX_POLICY inside the record's transaction. */
+/* WD_STORE_FX_POLICY and WD_STORE_FX_SETTING inside the record's
+ * transaction. */
 int wd_store__sq_policy_fx(sq_conn *c, const wd_store_fx *fx);
+int wd_store__sq_setting_fx(sq_conn *c, const wd_store_fx *fx);
 /* WD_STORE_FX_AGENT_STATUS inside the record's transaction. */
 int wd_store__sq_agent_status_fx(sq_conn *c, const wd_store_fx *fx);
 /* WD_STORE_FX_AGENT_REGISTER and WD_STORE_FX_JOIN inside the record's

@@ -91,20 +91,20 @@ out:
 
 /* ---- settings --------------------------------------------------------------- */
 
-int wd_store__sq_setting_put(wd_store *st, const char *key, const char *value, int only_if_absent) {
-  sq_store *s = (sq_store *)st;
-  sq_stmt_id id = only_if_absent ? SQ_SETTING_INSERT : SQ_SETTING_UPSERT;
-  sq_conn *c;
+int wd_store__sq_setting_fx(sq_conn *c, const wd_store_fx *fx) {
+  sq_stmt_id id = fx->only_if_absent ? SQ_SETTING_INSERT : SQ_SETTING_UPSERT;
   sqlite3_stmt *q = NULL;
   int rc;
-  if ((rc = wd_store__sq_acquire(s, &c))) return rc;
-  if ((rc = wd_store__sq_stmt(c, id, &q)) || (rc = wd_store__sq_bind_text(q, 1, key)) ||
-      (rc = wd_store__sq_bind_text(q, 2, value)))
-    goto out;
-  rc = wd_store__sq_exec(c, id, q);
-out:
-  wd_store__sq_release(s, c);
-  return rc;
+  if ((rc = wd_store__sq_stmt(c, id, &q)) || (rc = wd_store__sq_bind_text(q, 1, fx->key)) ||
+      (rc = wd_store__sq_bind_text(q, 2, fx->value)))
+    return rc;
+  return wd_store__sq_exec(c, id, q);
+}
+
+int wd_store__sq_setting_put(wd_store *st, const char *key, const char *value, int only_if_absent) {
+  wd_store_fx fx = {
+      .kind = WD_STORE_FX_SETTING, .key = key, .value = value, .only_if_absent = only_if_absent};
+  return wd_store__sq_fx_alone(st, &fx);
 }
 
 int wd_store__sq_setting_get(wd_store *st, const char *key, char **value) {

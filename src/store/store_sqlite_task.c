@@ -600,6 +600,7 @@ int wd_store__sq_apply_fx(sq_conn *c, const wd_store_fx *fx) {
   case WD_STORE_FX_TASK_END: return task_end_in(c, fx->task_id, fx->status, fx->reason, fx->now_ms);
   case WD_STORE_FX_ENROL: return wd_store__sq_enrol_fx(c, fx);
   case WD_STORE_FX_POLICY: return wd_store__sq_policy_fx(c, fx);
+  case WD_STORE_FX_SETTING: return wd_store__sq_setting_fx(c, fx);
   case WD_STORE_FX_AGENT_STATUS: return wd_store__sq_agent_status_fx(c, fx);
   case WD_STORE_FX_AGENT_REGISTER: return wd_store__sq_register_fx(c, fx);
   case WD_STORE_FX_JOIN: return wd_store__sq_join_fx(c, fx);

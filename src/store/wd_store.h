@@ -352,6 +352,7 @@ typedef enum {
   WD_STORE_FX_AGENT_STATUS,   /* wd_store_agent_set_status(agent_id, agent_status, reason) */
   WD_STORE_FX_AGENT_REGISTER, /* wd_store_agent_register(agent, now_ms) */
   WD_STORE_FX_JOIN,           /* wd_store_join_create(token_hash, agent_name, exp_ms, now_ms) */
+  WD_STORE_FX_SETTING,        /* wd_store_setting_put(key, value, only_if_absent) */
 } wd_store_fx_kind;
 
 typedef struct wd_store_fx {
@@ -374,6 +375,8 @@ typedef struct wd_store_fx {
   wd_agent_status agent_status;                  /* AGENT_STATUS (with agent_id, reason) */
   const wd_agent *agent;                         /* AGENT_REGISTER */
   const char *agent_name;                        /* JOIN (with token_hash, exp_ms) */
+  const char *key, *value;                       /* SETTING */
+  int only_if_absent;                            /* SETTING: -WD_E_EXISTS if key is set */
   int64_t ttl_ms, now_ms; /* TASK_OPEN (both); TOKEN, TASK_END, TASK_INTENT, ENROL (now_ms) */
 } wd_store_fx;
 

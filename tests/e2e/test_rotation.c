@@ -4,8 +4,9 @@
  * WARDEN_KEY_ROTATION=1 rotates every second. A token issued before the
  * rotations still authorizes (with a fresh proof) because the old key
  * stays published in /.well-known/jwks.json; a renewed token is signed by
- * a new key; every rotation is an admin.action key.rotated record by
- * "warden", and the chain still verifies, online and offline.
+ * a new key; every key, from the first start's on, has an admin.action
+ * key.rotated record by "warden", and the chain still verifies, online
+ * and offline.
  */
 #define _DEFAULT_SOURCE
 #include <setjmp.h>
@@ -87,8 +88,9 @@ static void allow(const char *token) {
 
 typedef struct scan {
   long n;
-  int retired_kid0; /* a record names kid0 as the key it replaced */
-  int chained;      /* each record's previous is the kid of the one before */
+  int retired_kid0;  /* a record names kid0 as the key it replaced */
+  int recorded_kid0; /* a record names kid0 as the new key */
+  int chained;       /* each record's previous is the kid of the one before */
   const char *kid0;
   char last[64];
 } scan;
@@ -101,7 +103,9 @@ static int on_row(void *ctx, const wd_audit_row *row) {
   if (action && strcmp(action, "key.rotated") == 0 && strcmp(row->actor, "warden") == 0) {
     const char *prev = json_string_value(json_object_get(p, "previous"));
     const char *kid = json_string_value(json_object_get(p, "kid"));
-    if (!prev || !kid || (s->n > 0 && strcmp(prev, s->last) != 0)) s->chained = 0;
+    /* Only the first start's key replaces none. */
+    if (!kid || (s->n == 0) != !prev || (prev && strcmp(prev, s->last) != 0)) s->chained = 0;
+    if (kid && strcmp(kid, s->kid0) == 0) s->recorded_kid0 = 1;
     if (prev && strcmp(prev, s->kid0) == 0) s->retired_kid0 = 1;
     (void)snprintf(s->last, sizeof s->last, "%s", kid ? kid : "");
     s->n++;
@@ -144,7 +148,7 @@ static void test_timer_rotation(void **state) {
   /* Offline, on the live SQLite file: the chain and the rotation records. */
   long rotated = -1;
   assert_int_equal(e2e_offline_verify(&srv, "admin.action", &rotated), 0);
-  assert_true(rotated >= 3); /* admin_token.created plus two rotations at least */
+  assert_true(rotated >= 4); /* admin_token.created, the start's key and two rotations */
   char db[512];
   (void)snprintf(db, sizeof db, "%s/warden.db", srv.data);
   wd_store *st = NULL;
@@ -155,6 +159,7 @@ static void test_timer_rotation(void **state) {
   assert_true(s.n >= 2);
   assert_true(s.chained);
   assert_true(s.retired_kid0);
+  assert_true(s.recorded_kid0);
   wd_free(renewed);
   e2e_task_clear(&t);
 }

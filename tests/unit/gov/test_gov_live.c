@@ -5,7 +5,8 @@
  * under racing threads, and forgets a jti after its window; live task
  * entries load from the store, are shared, are forgotten on a change and
  * reload fresh (also while other threads load them: no get after a
- * forget returns the old state); session sets stay sorted, unique and
+ * forget returns the old state), and an agent's fence keeps every task
+ * of it from being got until it is lifted; session sets stay sorted, unique and
  * bounded, and a refused touch changes none of them; snapshots are
  * independent copies; the replay cache is bounded; allocation failures
  * are clean errors.
@@ -181,6 +182,42 @@ static void forget_agent(void **state) {
   wd_gov__live_put(f->l, t1);
   wd_gov__live_put(f->l, t2);
   wd_gov__live_put(f->l, t3);
+}
+
+/* While an agent's stop is written, none of its tasks can be got: not
+ * those loaded, not those never loaded, not one opened meanwhile. Fences
+ * are counted, and the lifted agent's tasks load fresh. */
+static void fence_agent(void **state) {
+  fixture *f = *state;
+  wd_gov__ltask *t1 = NULL, *x = NULL;
+  assert_int_equal(wd_gov__live_get(f->l, "t1", &t1), 0);
+  assert_int_equal(wd_gov__live_fence_agent(f->l, AGENT_A), 0);
+  pthread_mutex_lock(&t1->mu);
+  assert_true(t1->dead);
+  pthread_mutex_unlock(&t1->mu);
+  wd_gov__live_put(f->l, t1);
+  assert_int_equal(wd_gov__live_get(f->l, "t1", &x), -WD_E_NOTFOUND);
+  assert_int_equal(wd_gov__live_get(f->l, "t2", &x), -WD_E_NOTFOUND);
+  task(f->s, "t4", "a");
+  assert_int_equal(wd_gov__live_get(f->l, "t4", &x), -WD_E_NOTFOUND);
+  assert_null(x);
+  assert_int_equal(wd_gov__live_get(f->l, "t3", &x), 0); /* agent b */
+  wd_gov__live_put(f->l, x);
+
+  assert_int_equal(wd_gov__live_fence_agent(f->l, AGENT_A), 0);
+  wd_gov__live_unfence_agent(f->l, AGENT_A);
+  assert_int_equal(wd_gov__live_get(f->l, "t1", &x), -WD_E_NOTFOUND);
+  wd_gov__live_unfence_agent(f->l, AGENT_A);
+  assert_int_equal(wd_gov__live_get(f->l, "t4", &x), 0);
+  assert_string_equal(x->task.agent_id, AGENT_A);
+  wd_gov__live_put(f->l, x);
+
+  wd_test_fail_alloc_after(0);
+  int rc = wd_gov__live_fence_agent(f->l, AGENT_A);
+  wd_test_fail_alloc_after(-1);
+  assert_int_equal(rc, -WD_E_NOMEM);
+  assert_int_equal(wd_gov__live_get(f->l, "t1", &x), 0); /* nothing was fenced */
+  wd_gov__live_put(f->l, x);
 }
 
 static void token_verdicts(void **state) {
@@ -468,6 +505,7 @@ int main(void) {
       cmocka_unit_test(replay_race),
       cmocka_unit_test_setup_teardown(load_share_forget, setup, teardown),
       cmocka_unit_test_setup_teardown(forget_agent, setup, teardown),
+      cmocka_unit_test_setup_teardown(fence_agent, setup, teardown),
       cmocka_unit_test_setup_teardown(token_verdicts, setup, teardown),
       cmocka_unit_test_setup_teardown(session_sets, setup, teardown),
       cmocka_unit_test_setup_teardown(load_waits_for_queued_records, setup, teardown),

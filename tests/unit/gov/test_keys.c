@@ -3,7 +3,8 @@
  * Tests of src/gov/gov_keys.c, in-process with rounds driven directly
  * (wd_gov__keys_rotate) so time can be moved: a round publishes the new
  * key next to the old one, saves it 0600 and logs key.rotated; a round
- * whose save fails changes nothing; a full keyset skips rounds rather than
+ * whose save fails changes nothing; a round whose record fails puts the
+ * served set back on disk; a full keyset skips rounds rather than
  * evict a key live tokens need; a pruned key stops verifying even for a
  * token in the signature cache; shutdown stops the thread promptly.
  */
@@ -111,11 +112,34 @@ static int on_row(void *ctx, const wd_audit_row *row) {
   if (action && strcmp(action, "key.rotated") == 0 && strcmp(row->actor, "warden") == 0) {
     r->n++;
     (void)snprintf(r->kid, sizeof r->kid, "%s", json_string_value(json_object_get(p, "kid")));
-    (void)snprintf(r->previous, sizeof r->previous, "%s",
-                   json_string_value(json_object_get(p, "previous")));
+    const char *prev = json_string_value(json_object_get(p, "previous"));
+    (void)snprintf(r->previous, sizeof r->previous, "%s", prev ? prev : "");
   }
   json_decref(p);
   return 0;
+}
+
+typedef struct lookup {
+  const char *kid;
+  int found;
+} lookup;
+
+static int find_kid(void *ctx, const wd_audit_row *row) {
+  lookup *l = ctx;
+  if (strcmp(row->type, "admin.action") != 0) return 0;
+  json_t *p = json_loads(row->payload, 0, NULL);
+  const char *action = json_string_value(json_object_get(p, "action"));
+  const char *kid = json_string_value(json_object_get(p, "kid"));
+  l->found |= action && kid && strcmp(action, "key.rotated") == 0 && strcmp(kid, l->kid) == 0;
+  json_decref(p);
+  return 0;
+}
+
+/* 1 when a key.rotated record names kid. */
+static int recorded(const char *kid) {
+  lookup l = {.kid = kid};
+  assert_int_equal(wd_store_audit_scan(gov->store, NULL, 1, find_kid, &l), 0);
+  return l.found;
 }
 
 static rotations logged(void) {
@@ -189,7 +213,11 @@ static void test_round(void **state) {
   active(k0);
   jwks_kids(kids, sizeof kids, &n);
   assert_int_equal(n, 1);
-  assert_int_equal(logged().n, 0);
+  /* The start made the first key, and recorded it. */
+  rotations r = logged();
+  assert_int_equal(r.n, 1);
+  assert_string_equal(r.kid, k0);
+  assert_string_equal(r.previous, "");
 
   assert_int_equal(wd_gov__keys_rotate(gov, wd_gov__now_ms() / 1000), 0);
   active(k1);
@@ -198,8 +226,8 @@ static void test_round(void **state) {
   assert_int_equal(n, 2);
   assert_non_null(strstr(kids, k0)); /* the old key still verifies */
   assert_non_null(strstr(kids, k1));
-  rotations r = logged();
-  assert_int_equal(r.n, 1);
+  r = logged();
+  assert_int_equal(r.n, 2);
   assert_string_equal(r.kid, k1);
   assert_string_equal(r.previous, k0);
   chain_ok();
@@ -339,13 +367,57 @@ static void test_pruned_key_not_cached(void **state) {
   chain_ok();
 }
 
+static void disk_serves(const char *kid) {
+  wd_ident_keyset *disk = NULL;
+  assert_int_equal(wd_ident_keyset_load(keys, &disk), 0);
+  assert_string_equal(wd_ident_key_jkt(wd_ident_keyset_active(disk)), kid);
+  wd_ident_keyset_free(disk);
+}
+
+/* Every allocation of a round made to fail in turn, that one alone and
+ * then it and every one after it: the disk always holds the served set,
+ * and when one allocation fails (the record, say, but not the restore)
+ * the served key always has its record. Rounds are a full overlap apart
+ * (the clock given to them runs ahead), so pruning keeps the set small;
+ * this test runs last. */
+static void test_round_faults(void **state) {
+  (void)state;
+  void (*const hooks[2])(long) = {wd_test_fail_alloc_once, wd_test_fail_alloc_after};
+  int64_t now = wd_gov__now_ms() / 1000, step = WD_IDENT_TOKEN_TTL_MAX + WD_IDENT_LEEWAY_DEFAULT;
+  int refused = 0;
+  for (int h = 0; h < 2; h++) {
+    int clean = 0;
+    for (long n = 0; n < 100000 && clean < 3; n++) {
+      char before[WD_IDENT_JKT_LEN + 1], after[WD_IDENT_JKT_LEN + 1];
+      active(before);
+      now += 2 * step + 2;
+      hooks[h](n);
+      int rc = wd_gov__keys_rotate(gov, now);
+      hooks[h](-1);
+      active(after);
+      disk_serves(after);
+      if (h == 0) assert_true(recorded(after));
+      if (rc == 0) {
+        assert_string_not_equal(before, after);
+        assert_true(recorded(after));
+        clean++;
+      } else {
+        refused++;
+        clean = 0;
+      }
+    }
+    assert_int_equal(clean, 3);
+  }
+  assert_true(refused > 0);
+  chain_ok();
+}
+
 int main(void) {
   curl_global_init(CURL_GLOBAL_ALL);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_round),
-      cmocka_unit_test(test_save_fails),
-      cmocka_unit_test(test_full_set_skips),
-      cmocka_unit_test(test_pruned_key_not_cached),
+      cmocka_unit_test(test_round),          cmocka_unit_test(test_save_fails),
+      cmocka_unit_test(test_full_set_skips), cmocka_unit_test(test_pruned_key_not_cached),
+      cmocka_unit_test(test_round_faults),
   };
   int rc = cmocka_run_group_tests(tests, setup, teardown);
   curl_global_cleanup();

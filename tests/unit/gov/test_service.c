@@ -4,8 +4,9 @@
  * directory and the starter pack, driven over HTTP with libcurl and
  * wd_ident (keys, DPoP proofs): register -> join token -> enroll -> open
  * task -> allowed call -> denied call -> complete -> old token refused ->
- * the trace holds the chain; plus credential separation, proof replay and
- * an invalid policy set that never replaces the active one.
+ * the trace holds the chain; plus the first start's records, credential
+ * separation, proof replay and an invalid policy set that never replaces
+ * the active one.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -14,6 +15,15 @@
 #include <cmocka.h>
 
 #include "service_fixture.h"
+
+/* The first start's admin token and signing key each have their record. */
+static void test_first_start_recorded(void **state) {
+  (void)state;
+  assert_int_equal(agent_records("\"admin_token.created\"", "admin.action"), 1);
+  assert_int_equal(agent_records("\"source\":\"environment\"", "admin.action"), 1);
+  assert_int_equal(agent_records("\"key.rotated\"", "admin.action"), 1);
+  assert_int_equal(agent_records("\"reason\":\"start\"", "admin.action"), 1);
+}
 
 static void test_lifecycle(void **state) {
   (void)state;
@@ -110,6 +120,7 @@ static void test_invalid_policy_kept_out(void **state) {
 int main(void) {
   curl_global_init(CURL_GLOBAL_ALL);
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_first_start_recorded),
       cmocka_unit_test(test_lifecycle),
       cmocka_unit_test(test_invalid_policy_kept_out),
   };

@@ -3,7 +3,7 @@
  * Unit tests of what the per-call path asks of the store, on a real
  * SQLite file: evidence rows carrying effects (a spent DPoP jti, a call's
  * count and session change) written in the same transaction as the rows,
- * or not at all; the scan of live jtis the service loads at start; and
+ * or not at all (a setting too); the scan of live jtis the service loads at start; and
  * the list of an agent's open tasks that quarantine walks.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -413,6 +413,29 @@ static void dpop_effect_over_old_rows(void **state) {
   assert_int_equal(seq, 1);
 }
 
+/* The admin token's hash is a setting its record carries: it lands with
+ * the row, and a second first start (the key already set) writes neither
+ * the row nor the value and says why. */
+static void setting_lands_once(void **state) {
+  wd_store *s = ((fixture *)*state)->s;
+  wd_store_fx fx = {.kind = WD_STORE_FX_SETTING, .key = "k", .value = "v1", .only_if_absent = 1};
+  assert_int_equal(append(s, &fx, 1, 0), 0);
+  int64_t seq = 0;
+  char tail[65];
+  assert_int_equal(wd_store_audit_tail(s, &seq, tail), 0);
+  fx.value = "v2";
+  assert_int_equal(append(s, &fx, 1, 0), -WD_E_EXISTS);
+  int64_t seq2 = 0;
+  assert_int_equal(wd_store_audit_tail(s, &seq2, tail), 0);
+  assert_int_equal(seq2, seq);
+  char *v = NULL;
+  assert_int_equal(wd_store_setting_get(s, "k", &v), 0);
+  assert_string_equal(v, "v1");
+  wd_free(v);
+  fx.key = NULL;
+  assert_int_equal(append(s, &fx, 1, 0), -WD_E_INVAL);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(effects_land_with_the_row, setup, teardown),
@@ -423,6 +446,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(long_reader_stalls_no_commit, setup, teardown),
       cmocka_unit_test_setup_teardown(dpop_effect_over_old_rows, setup, teardown),
       cmocka_unit_test_setup_teardown(dpop_effect_pruned, setup, teardown),
+      cmocka_unit_test_setup_teardown(setting_lands_once, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
