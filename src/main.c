@@ -19,6 +19,7 @@ static void usage(FILE *out) {
         "  task      open, renew, change intent, end a task (agent side)\n"
         "  authorize ask the server before a tool call: ALLOW (0) or DENY (2)\n"
         "  audit     verify the evidence log; trace a task's evidence\n"
+        "  admin     rotate the admin token; reset a lost one offline\n"
         "  version   print the version\n"
         "\n"
         "Run 'warden <command> --help' for the options of a command.\n",
@@ -37,6 +38,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "task") == 0) return wd_cli_task(argc - 1, argv + 1);
   if (strcmp(cmd, "authorize") == 0) return wd_cli_authorize(argc - 1, argv + 1);
   if (strcmp(cmd, "audit") == 0) return wd_cli_audit(argc - 1, argv + 1);
+  if (strcmp(cmd, "admin") == 0) return wd_cli_admin(argc - 1, argv + 1);
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
     puts("warden " WD_VERSION);
     return 0;

@@ -24,5 +24,7 @@ int wd_cli_agent(int argc, char **argv);
 int wd_cli_task(int argc, char **argv);
 int wd_cli_authorize(int argc, char **argv);
 int wd_cli_audit(int argc, char **argv);
+/* warden admin rotate-token (online) and reset-token (offline). */
+int wd_cli_admin(int argc, char **argv);
 
 #endif

@@ -287,8 +287,7 @@ int wd_gov__auth(wd_http_req *req, wd_http_resp *resp, void *svc) {
   const char *bearer = prefixed(authz, "Bearer");
   if (req->auth == WD_HTTP_AUTH_ADMIN || (bearer && admin_may_act(req))) {
     if (!bearer || proof) return unauthorized(resp, "admin token required");
-    if (!wd_ident_secret_check(bearer, strlen(bearer), g->admin_hash))
-      return unauthorized(resp, "invalid admin token");
+    if (!wd_gov__admin_check(g, bearer)) return unauthorized(resp, "invalid admin token");
     w->admin = 1;
     return 0;
   }

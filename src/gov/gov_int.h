@@ -52,6 +52,7 @@ struct wd_gov {
   struct wd_gov__keyrot *keyrot; /* owned; the rotation thread (gov_keys.c) */
   cedar_schema *schema;          /* owned; immutable */
   wd_gov__entcache *entcache;    /* owned: entity stores parsed with schema */
+  pthread_mutex_t admin_lock;    /* guards admin_hash; serialises its rotation */
   char admin_hash[WD_IDENT_HASH_HEX_LEN + 1];
 
   /* The active policy set. The lock only guards taking a reference, so a
@@ -115,14 +116,24 @@ int wd_gov__activate(wd_gov *g, const char *text, size_t len, cedar_policyset *p
 int wd_gov__log(wd_gov *g, wd_audit_type t, const char *actor, const char *task,
                 const json_t *payload, int64_t *seq);
 
-/* Signing-key rotation (gov_keys.c). start: a thread rotating every
- * interval_s (0 = default); stop: signals, joins and frees it (NULL-safe,
- * from wd_gov_shutdown). rotate: one round now: a new keyset is saved,
- * logged (admin.action key.rotated) and swapped in under keys_lock; when
- * loading, rotating or saving fails the served set, the files and the
- * log are unchanged. */
-/* Loads the signing keys (or makes the first) and rotates to a new key,
- * saved and recorded, into g->keys; the log must be open. */
+/* Makes a new admin token (given, or random when NULL or "") and writes
+ * its hash (into hash) in the same transaction as the admin.action record
+ * payload (borrowed) by actor. first: only when none is set, else
+ * -WD_E_EXISTS. On success *token is owned (wd_ident_secret_free). */
+int wd_gov__admin_token_issue(wd_audit *a, const char *given, int first, const char *actor,
+                              const json_t *payload, char hash[WD_IDENT_HASH_HEX_LEN + 1],
+                              char **token);
+/* 1 when bearer is the admin token, compared in constant time. */
+int wd_gov__admin_check(wd_gov *g, const char *bearer);
+
+/* Signing keys (gov_keys.c). open: loads the keys (or makes the first)
+ * and rotates to a new key, saved and recorded, into g->keys; the log
+ * must be open. start: a thread rotating every interval_s (0 = default);
+ * stop: signals, joins and frees it (NULL-safe, from wd_gov_shutdown).
+ * rotate: one round now: a new keyset is saved, logged (admin.action
+ * key.rotated) and swapped in under keys_lock; when loading, rotating or
+ * saving fails the served set, the files and the log are unchanged, and
+ * when the record fails the served set is saved back. */
 int wd_gov__keys_open(wd_gov *g);
 int wd_gov__keys_start(wd_gov *g, unsigned interval_s);
 void wd_gov__keys_stop(wd_gov *g);
@@ -219,6 +230,7 @@ int wd_gov__h_policies_get(wd_http_req *req, wd_http_resp *resp, void *svc);
 int wd_gov__h_policies_put(wd_http_req *req, wd_http_resp *resp, void *svc);
 int wd_gov__h_audit_verify(wd_http_req *req, wd_http_resp *resp, void *svc);
 int wd_gov__h_audit_task(wd_http_req *req, wd_http_resp *resp, void *svc);
+int wd_gov__h_admin_token(wd_http_req *req, wd_http_resp *resp, void *svc);
 int wd_gov__h_enroll(wd_http_req *req, wd_http_resp *resp, void *svc);
 int wd_gov__h_task_open(wd_http_req *req, wd_http_resp *resp, void *svc);
 int wd_gov__h_task_get(wd_http_req *req, wd_http_resp *resp, void *svc);

@@ -411,6 +411,7 @@ static const wd_http_route ROUTES[] = {
     {"PUT", "/v1/policies", wd_gov__h_policies_put, WD_HTTP_AUTH_ADMIN},
     {"GET", "/v1/audit/verify", wd_gov__h_audit_verify, WD_HTTP_AUTH_ADMIN},
     {"GET", "/v1/audit/tasks/{id}", wd_gov__h_audit_task, WD_HTTP_AUTH_ADMIN},
+    {"POST", "/v1/admin/token", wd_gov__h_admin_token, WD_HTTP_AUTH_ADMIN},
 };
 
 static int ready(void *svc, char *reason, size_t len) {
@@ -432,37 +433,21 @@ static int ready(void *svc, char *reason, size_t len) {
     goto cleanup;                                                                                  \
   } while (0)
 
-/* The hash goes into the store in the same transaction as its record, so
- * no admin token can exist that the log does not account for. */
+/* The first start's token, from WARDEN_ADMIN_TOKEN or made here. */
 static int create_admin(wd_gov *g, const char *given, char **generated) {
-  char *tok = NULL;
-  int rc;
-  if (given && *given)
-    rc = (tok = wd_strdup(given)) ? 0 : -WD_E_NOMEM;
-  else
-    rc = wd_ident_random_token(32, &tok);
-  if (rc) return rc;
-  char hash[WD_IDENT_HASH_HEX_LEN + 1];
-  json_t *p = NULL;
-  rc = wd_ident_secret_hash(tok, strlen(tok), hash);
-  if (!rc && !(p = json_pack("{s:s, s:s}", "action", "admin_token.created", "source",
-                             given && *given ? "environment" : "generated")))
-    rc = -WD_E_NOMEM;
-  wd_store_fx fx = {.kind = WD_STORE_FX_SETTING,
-                    .key = WD_SETTING_ADMIN_TOKEN_HASH,
-                    .value = hash,
-                    .only_if_absent = 1};
-  wd_audit_entry e = {.type = WD_AUDIT_ADMIN_ACTION, .payload = p, .fx = &fx, .nfx = 1};
-  if (!rc) rc = wd_audit_append_group(g->audit, "warden", NULL, &e, 1);
-  json_decref(p);
-  if (rc || (given && *given)) {
-    wd_ident_secret_free(tok);
-    tok = NULL;
-  }
+  json_t *p = json_pack("{s:s, s:s}", "action", "admin_token.created", "source",
+                        given && *given ? "environment" : "generated");
+  if (!p) return -WD_E_NOMEM;
+  char hash[WD_IDENT_HASH_HEX_LEN + 1], *tok = NULL;
   /* -WD_E_EXISTS: another process won the first start; its token stands. */
+  int rc = wd_gov__admin_token_issue(g->audit, given, 1, "warden", p, hash, &tok);
+  json_decref(p);
   if (rc) return rc;
   memcpy(g->admin_hash, hash, sizeof hash);
-  *generated = tok;
+  if (given && *given)
+    wd_ident_secret_free(tok);
+  else
+    *generated = tok;
   return 0;
 }
 
@@ -542,6 +527,7 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   pthread_rwlock_init(&g->keys_lock, NULL);
   pthread_mutex_init(&g->pol_lock, NULL);
   pthread_mutex_init(&g->put_lock, NULL);
+  pthread_mutex_init(&g->admin_lock, NULL);
   pthread_mutex_init(&g->deny_lock, NULL);
   pthread_mutex_init(&g->stop_lock, NULL);
   pthread_cond_init(&g->stop_cond, NULL);
@@ -687,6 +673,7 @@ void wd_gov_free(wd_gov *g) {
   pthread_rwlock_destroy(&g->keys_lock);
   pthread_mutex_destroy(&g->pol_lock);
   pthread_mutex_destroy(&g->put_lock);
+  pthread_mutex_destroy(&g->admin_lock);
   pthread_mutex_destroy(&g->deny_lock);
   pthread_mutex_destroy(&g->stop_lock);
   pthread_cond_destroy(&g->stop_cond);

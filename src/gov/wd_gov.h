@@ -59,4 +59,13 @@ int wd_gov_shutdown(wd_gov *g, unsigned wait_ms);
 /* Shuts down if needed and frees everything; NULL is a no-op. */
 void wd_gov_free(wd_gov *g);
 
+/* For an operator who lost the admin token: with the server stopped (its
+ * lock on data_dir is taken here, -WD_E_EXISTS while it runs), makes a
+ * new admin token, recorded as admin.action admin_token.reset by
+ * "operator" naming by (borrowed: who asked, e.g. the Unix user). The old
+ * token stops working. On success *token is owned (free with
+ * wd_ident_secret_free; print it once); on failure err says why. */
+int wd_gov_admin_reset(const char *data_dir, const char *by, char **token, char *err,
+                       size_t errlen) WD_WUR;
+
 #endif

@@ -419,6 +419,50 @@ static void test_policy_put_out_of_memory(void **state) {
   free(text);
 }
 
+/* The admin token in force; the rotation sweep runs last. */
+static char current[128] = ADMIN;
+
+static long agents_with(const char *token) {
+  char auth[200];
+  (void)snprintf(auth, sizeof auth, "Bearer %s", token);
+  resp r;
+  http("GET", "/v1/agents", auth, NULL, NULL, &r);
+  long st = r.status;
+  clear(&r);
+  return st;
+}
+
+/* A 201 hands over a token that works while the old one is refused, with
+ * one more admin_token.rotated record; a failure leaves the old token in
+ * force and no record: the token is never changed without the answer
+ * that carries the new one. */
+static int rotate_attempt(void *ctx, void (*inject)(long), long n) {
+  int *rotations = ctx;
+  char auth[200];
+  (void)snprintf(auth, sizeof auth, "Bearer %s", current);
+  resp r;
+  int ok = injected(inject, n, "POST", "/v1/admin/token", auth, NULL, "{}", 201, &r);
+  const char *tok = ok ? str(&r, "token") : NULL;
+  if (ok) {
+    assert_non_null(tok);
+    assert_int_equal(agents_with(tok), 200);
+    assert_int_equal(agents_with(current), 401);
+    (void)snprintf(current, sizeof current, "%s", tok);
+    (*rotations)++;
+  } else {
+    assert_int_equal(agents_with(current), 200);
+  }
+  clear(&r);
+  assert_int_equal(agent_records("admin_token.rotated", "admin.action"), *rotations);
+  return ok;
+}
+
+static void test_admin_token_out_of_memory(void **state) {
+  (void)state;
+  int rotations = 0;
+  assert_true(sweep_allocations(rotate_attempt, &rotations, 3) > 0);
+}
+
 int main(void) {
   curl_global_init(CURL_GLOBAL_ALL);
   const struct CMUnitTest tests[] = {
@@ -430,6 +474,7 @@ int main(void) {
       cmocka_unit_test(test_agent_status_out_of_memory),
       cmocka_unit_test(test_register_out_of_memory),
       cmocka_unit_test(test_policy_put_out_of_memory),
+      cmocka_unit_test(test_admin_token_out_of_memory),
   };
   int rc = cmocka_run_group_tests(tests, setup, teardown);
   curl_global_cleanup();

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * `warden admin rotate-token` (through a running server, with the current
+ * token) and `warden admin reset-token` (offline, on the data directory
+ * of a stopped server, for a lost token). Either prints the new token
+ * alone on stdout, once, so a script can capture it.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/cli_util.h"
+#include "cli/client.h"
+#include "gov/wd_gov.h"
+#include "warden/err.h"
+
+static void usage(FILE *out) {
+  fputs("usage: warden admin <subcommand> [options]\n"
+        "\n"
+        "  rotate-token [--reason R] [--url URL]\n"
+        "        replace the admin token through the server (WARDEN_ADMIN_TOKEN\n"
+        "        holds the current one); the old token is refused from then on\n"
+        "  reset-token --data DIR\n"
+        "        for a lost token: with the server stopped, write a new token\n"
+        "        into DIR's state, recorded in the evidence log\n"
+        "\n"
+        "The new token is printed once on stdout; only its hash is kept.\n"
+        "Exit status: 0 ok, 2 refused (HTTP 401/403), 1 error, 64 usage.\n",
+        out);
+}
+
+static int put_token(const char *cmd, const char *tok) {
+  if (!tok) {
+    fprintf(stderr, "%s: the answer has no token\n", cmd);
+    return CL_ERR;
+  }
+  puts(tok);
+  fprintf(stderr, "warden: new admin token (shown once); the old one no longer works\n");
+  return CL_OK;
+}
+
+static int do_rotate(const char *cmd, const char *url, const char *reason) {
+  cl_ctx c;
+  int rc = cl_ctx_init(&c, cmd, url);
+  if (rc != 0) return rc;
+  json_t *body = json_object();
+  if (!body || (reason && json_object_set_new(body, "reason", json_string(reason)) != 0)) {
+    json_decref(body);
+    fprintf(stderr, "%s: bad --reason (not UTF-8?)\n", cmd);
+    return CL_USAGE;
+  }
+  cl_resp r;
+  rc = cl_admin(&c, "POST", "/v1/admin/token", body, &r);
+  json_decref(body);
+  if (rc != 0) return rc;
+  rc = cl_ok(&r) ? put_token(cmd, json_string_value(json_object_get(r.body, "token")))
+                 : cl_fail(&c, &r);
+  cl_resp_clear(&r);
+  return rc;
+}
+
+static int do_reset(const char *cmd, const char *data) {
+  if (!data) {
+    fprintf(stderr, "%s: give --data DIR (the stopped server's data directory)\n", cmd);
+    return CL_USAGE;
+  }
+  char by[300];
+  const struct passwd *pw = getpwuid(geteuid());
+  (void)snprintf(by, sizeof by, "%s (uid %ld)", pw && pw->pw_name ? pw->pw_name : "?",
+                 (long)geteuid());
+  char err[512] = "", *tok = NULL;
+  int rc = wd_gov_admin_reset(data, by, &tok, err, sizeof err);
+  if (rc) {
+    fprintf(stderr, "%s: %s\n", cmd, *err ? err : wd_strerror(rc));
+    return CL_ERR;
+  }
+  rc = put_token(cmd, tok);
+  wd_ident_secret_free(tok);
+  return rc;
+}
+
+int wd_cli_admin(int argc, char **argv) {
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    usage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? CL_USAGE : CL_OK;
+  }
+  const char *sub = argv[1], *url = NULL, *data = NULL, *reason = NULL;
+  char cmd[64];
+  (void)snprintf(cmd, sizeof cmd, "warden admin %s", sub);
+  const cli_opt opts[] = {
+      CLI_ARG("--url", NULL, &url),
+      CLI_ARG("--data", NULL, &data),
+      CLI_ARG("--reason", NULL, &reason),
+      CLI_END,
+  };
+  const char *pos[1] = {NULL};
+  size_t npos = 0;
+  int help = 0;
+  int rc = cli_parse_opts(cmd, argc - 1, argv + 1, opts, pos, 1, &npos, &help);
+  if (rc != 0) return rc;
+  if (help) {
+    usage(stdout);
+    return CL_OK;
+  }
+  if (npos) {
+    fprintf(stderr, "%s: takes no argument\n", cmd);
+    return CL_USAGE;
+  }
+  if (strcmp(sub, "rotate-token") == 0) {
+    if (data) {
+      fprintf(stderr, "%s: --data is for reset-token\n", cmd);
+      return CL_USAGE;
+    }
+    return do_rotate(cmd, url, reason);
+  }
+  if (strcmp(sub, "reset-token") == 0) {
+    if (url || reason) {
+      fprintf(stderr, "%s: takes only --data DIR\n", cmd);
+      return CL_USAGE;
+    }
+    return do_reset(cmd, data);
+  }
+  fprintf(stderr, "warden admin: unknown subcommand '%s'\n", sub);
+  usage(stderr);
+  return CL_USAGE;
+}
