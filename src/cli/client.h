@@ -48,7 +48,8 @@ typedef struct cl_resp {
 void cl_resp_clear(cl_resp *r);
 
 /* One request: method and path (starting with '/') relative to the base
- * URL, an optional body (borrowed; sent as JSON), optional Authorization
+ * URL (https is verified against the system CAs, or WARDEN_CA_FILE), an
+ * optional body (borrowed; sent as JSON), optional Authorization
  * and DPoP header values (borrowed). Returns 0 when an HTTP answer came
  * back (whatever its status), else prints why and returns CL_ERR. */
 int cl_call(const cl_ctx *c, const char *method, const char *path, const json_t *body,

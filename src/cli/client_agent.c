@@ -20,7 +20,8 @@
 #include "warden/err.h"
 
 #define COMMON_HELP                                                                                \
-  "  --url URL       the server (default: $WARDEN_URL)\n"                                          \
+  "  --url URL       the server (default: $WARDEN_URL; an https server with a\n"                   \
+  "                  private CA: WARDEN_CA_FILE=ca.pem)\n"                                         \
   "Admin commands read the admin token from WARDEN_ADMIN_TOKEN (never a flag).\n"                  \
   "Exit status: 0 ok, 2 refused or denied (HTTP 401/403), 1 error, 64 usage.\n"
 

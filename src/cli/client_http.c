@@ -133,6 +133,9 @@ int cl_call(const cl_ctx *c, const char *method, const char *path, const json_t 
   /* Never follow redirects: the proof's htu names this exact URL. */
   (void)curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
   (void)curl_easy_setopt(e, CURLOPT_USERAGENT, "warden-cli");
+  /* A server with a certificate of a private CA (or self-signed). */
+  const char *ca = getenv("WARDEN_CA_FILE");
+  if (ca && *ca) (void)curl_easy_setopt(e, CURLOPT_CAINFO, ca);
   CURLcode cc = curl_easy_perform(e);
   if (cc != CURLE_OK) {
     fprintf(stderr, "%s: %s %s: %s\n", c->cmd, method, wd_buf_str(&url), curl_easy_strerror(cc));

@@ -24,7 +24,8 @@
   "                    ~/.config/warden/NAME.key, or $WARDEN_AGENT_KEY)\n"                         \
   "  --token-file F    the task token (default: the key file with .token\n"                        \
   "                    for .key); written 0600\n"                                                  \
-  "  --url URL         the server (default: $WARDEN_URL)\n"
+  "  --url URL         the server (default: $WARDEN_URL; an https server\n"                        \
+  "                    with a private CA: WARDEN_CA_FILE=ca.pem)\n"
 
 #define EXIT_HELP                                                                                  \
   "Exit status: 0 ok or ALLOW, 2 DENY or refused (HTTP 401/403), 1 error, 64 usage.\n"

@@ -89,6 +89,9 @@ int wd_cli_serve(int argc, char **argv) {
   o.quarantine_denials = cfg.quarantine_denials;
   o.quarantine_window_s = cfg.quarantine_window_s;
   o.key_rotation_s = cfg.key_rotation_s;
+  o.tls_cert = cfg.tls_cert;
+  o.tls_key = cfg.tls_key;
+  o.public_url = cfg.public_url;
   wd_gov *srv = NULL;
   char *admin = NULL;
   int rc = wd_gov_start(&o, &srv, &admin, err, sizeof err);
@@ -98,8 +101,9 @@ int wd_cli_serve(int argc, char **argv) {
     return 1;
   }
   int v6 = strchr(cfg.listen_host, ':') != NULL;
-  printf("warden: listening on http://%s%s%s:%u\n", v6 ? "[" : "", cfg.listen_host, v6 ? "]" : "",
-         (unsigned)wd_gov_port(srv));
+  printf("warden: listening on %s://%s%s%s:%u\n", cfg.tls_cert[0] ? "https" : "http", v6 ? "[" : "",
+         cfg.listen_host, v6 ? "]" : "", (unsigned)wd_gov_port(srv));
+  if (cfg.public_url[0]) printf("warden: agents reach it as %s\n", cfg.public_url);
   if (admin) {
     /* Printed once: only its hash is stored. */
     printf("warden: admin token (shown once): %s\n", admin);

@@ -77,6 +77,12 @@ static const key KEYS[] = {
     {"key_rotation", "WARDEN_KEY_ROTATION", "--key-rotation", K_UINT, F(key_rotation_s), 0, 1,
      WD_CONFIG_KEY_ROTATION_MAX_S,
      "signing-key rotation period (s), default 86400 (hours in production)"},
+    {"tls_cert", "WARDEN_TLS_CERT", "--tls-cert", K_STR, F(tls_cert), S(tls_cert), 0, 0,
+     "serve HTTPS with this PEM certificate chain (with --tls-key)"},
+    {"tls_key", "WARDEN_TLS_KEY", "--tls-key", K_STR, F(tls_key), S(tls_key), 0, 0,
+     "the certificate's PEM private key"},
+    {"public_url", "WARDEN_PUBLIC_URL", "--public-url", K_STR, F(public_url), S(public_url), 0, 0,
+     "base URL agents use, as DPoP proofs name it (behind a TLS proxy: https://...)"},
 };
 #define NKEYS (sizeof KEYS / sizeof KEYS[0])
 
@@ -344,6 +350,14 @@ int wd_config_apply_flags(wd_config *c, int argc, char *const *argv, char *err, 
   return 0;
 }
 
+static int valid_public_url(const char *u) {
+  size_t skip = strncmp(u, "https://", 8) == 0 ? 8 : strncmp(u, "http://", 7) == 0 ? 7 : 0;
+  if (!skip || !u[skip] || u[skip] == '/') return 0;
+  for (const char *p = u; *p; p++)
+    if (*p == '?' || *p == '#' || (unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f) return 0;
+  return 1;
+}
+
 int wd_config_validate(const wd_config *c, char *err, size_t len) {
   if (!c->data_dir[0]) return fail(err, len, -WD_E_INVAL, "data: must not be empty");
   if (!valid_trust_domain(c->trust_domain))
@@ -355,6 +369,14 @@ int wd_config_validate(const wd_config *c, char *err, size_t len) {
                 "max_connections (%u) must be at least threads (%u): each worker thread "
                 "gets a share of the limit",
                 c->max_connections, c->threads);
+  if (!c->tls_cert[0] != !c->tls_key[0])
+    return fail(err, len, -WD_E_INVAL, "%s: needs %s too (HTTPS takes both)",
+                c->tls_cert[0] ? "tls_cert" : "tls_key", c->tls_cert[0] ? "tls_key" : "tls_cert");
+  if (c->public_url[0] && !valid_public_url(c->public_url))
+    return fail(err, len, -WD_E_INVAL,
+                "public_url: '%s' must be http:// or https:// and a host, with no query or "
+                "fragment",
+                c->public_url);
   return 0;
 }
 

@@ -40,6 +40,9 @@ typedef struct wd_config {
   unsigned quarantine_denials;          /* auto-quarantine after N denials; 0 = off */
   unsigned quarantine_window_s;         /* ... within this window; 0 = 60 */
   unsigned key_rotation_s;              /* signing-key rotation period; default 86400 */
+  char tls_cert[WD_CONFIG_PATH_MAX];    /* PEM certificate chain; "" = plain HTTP */
+  char tls_key[WD_CONFIG_PATH_MAX];     /* its PEM private key; both or neither */
+  char public_url[1024]; /* the base URL agents use (a TLS proxy's); "" = this server's */
 } wd_config;
 
 /* Fills c with the defaults (127.0.0.1:8080, ./var, warden.local, ...). */

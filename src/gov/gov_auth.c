@@ -55,10 +55,18 @@ static int keep_agent(wd_http_req *req, wd_gov__who *w, const wd_agent *a) {
   return 0;
 }
 
-static int make_htu(const wd_http_req *req, char *out, size_t len) {
-  const char *host = wd_http_header(req, "Host");
-  if (!host || !*host) return -WD_E_INVAL;
-  int n = snprintf(out, len, "http://%s%s", host, req->path);
+/* The URL the agent must have signed: behind a proxy the public base URL
+ * the agents use, else this server's scheme and the Host it was asked
+ * for. */
+static int make_htu(const wd_gov *g, const wd_http_req *req, char *out, size_t len) {
+  int n;
+  if (g->public_url[0]) {
+    n = snprintf(out, len, "%s%s", g->public_url, req->path);
+  } else {
+    const char *host = wd_http_header(req, "Host");
+    if (!host || !*host) return -WD_E_INVAL;
+    n = snprintf(out, len, "%s://%s%s", g->tls ? "https" : "http", host, req->path);
+  }
   return n < 0 || (size_t)n >= len ? -WD_E_TOOBIG : 0;
 }
 
@@ -152,7 +160,7 @@ static int auth_bare(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
     return unauthorized(resp, "this route needs a task token");
   char htu[2048], jkt[WD_IDENT_JKT_LEN + 1], jti[WD_IDENT_DPOP_JTI_MAX + 1];
   int64_t iat = 0, now = wd_gov__now_ms() / 1000;
-  if (make_htu(req, htu, sizeof htu) != 0) return unauthorized(resp, "no Host header");
+  if (make_htu(g, req, htu, sizeof htu) != 0) return unauthorized(resp, "no Host header");
   int rc = bare_proof(g->keycache, proof, req->method, htu, now, jkt, jti, &iat);
   if (rc == -WD_E_NOMEM || rc == -WD_E_INTERNAL) return rc; /* the server's failure */
   if (rc) return unauthorized(resp, "invalid DPoP proof");
@@ -207,7 +215,7 @@ static int auth_token(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__w
   wd_ident_dpop_result dr;
   wd_gov__ltask *lt = NULL;
   int refused = 0;
-  if (make_htu(req, htu, sizeof htu) != 0) {
+  if (make_htu(g, req, htu, sizeof htu) != 0) {
     refused = unauthorized(resp, "no Host header");
     goto out;
   }

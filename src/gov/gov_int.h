@@ -34,6 +34,8 @@ struct wd_gov {
   char trust_domain[256];
   char audience[256];
   char issuer[300];
+  char public_url[1024]; /* base of DPoP htu, without a trailing '/'; "" = scheme://Host */
+  int tls;               /* serving HTTPS */
   int strict;
   int64_t token_ttl_s;
   unsigned q_denials;
@@ -123,6 +125,10 @@ int wd_gov__log(wd_gov *g, wd_audit_type t, const char *actor, const char *task,
 int wd_gov__admin_token_issue(wd_audit *a, const char *given, int first, const char *actor,
                               const json_t *payload, char hash[WD_IDENT_HASH_HEX_LEN + 1],
                               char **token);
+/* Reads the PEM files of --tls-cert and --tls-key (owned; the key is
+ * refused when other users may read it); err says why on failure. */
+int wd_gov__tls_load(const char *cert_path, const char *key_path, char **cert, char **key,
+                     char *err, size_t errlen);
 /* 1 when bearer is the admin token, compared in constant time. */
 int wd_gov__admin_check(wd_gov *g, const char *bearer);
 

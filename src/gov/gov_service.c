@@ -537,6 +537,16 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   (void)snprintf(g->audience, sizeof g->audience, "%s",
                  o->audience && *o->audience ? o->audience : "warden");
   (void)snprintf(g->issuer, sizeof g->issuer, "spiffe://%s/warden", g->trust_domain);
+  if ((o->tls_cert && *o->tls_cert) != (o->tls_key && *o->tls_key))
+    FAIL(-WD_E_INVAL, "TLS needs both a certificate and its key");
+  g->tls = o->tls_cert && *o->tls_cert;
+  if (o->public_url && *o->public_url) {
+    size_t n = strlen(o->public_url);
+    while (n > 0 && o->public_url[n - 1] == '/')
+      n--;
+    if (n >= sizeof g->public_url) FAIL(-WD_E_TOOBIG, "public_url is too long");
+    memcpy(g->public_url, o->public_url, n);
+  }
   g->strict = !o->pure_cedar;
   g->token_ttl_s = o->token_ttl_s ? o->token_ttl_s : WD_IDENT_TOKEN_TTL_DEFAULT;
   if (g->token_ttl_s > WD_IDENT_TOKEN_TTL_MAX) g->token_ttl_s = WD_IDENT_TOKEN_TTL_MAX;
@@ -617,8 +627,20 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   ho.ready = ready;
   ho.svc = g;
   ho.builtin_health = 1;
-  if ((rc = wd_http_server_start(&ho, &g->http)) != 0)
-    FAIL(rc, "cannot listen on %s:%u: %s", ho.host, (unsigned)ho.port, wd_strerror(rc));
+  char *cert = NULL, *key = NULL;
+  if (g->tls) {
+    if ((rc = wd_gov__tls_load(o->tls_cert, o->tls_key, &cert, &key, err, errlen)) != 0)
+      goto cleanup;
+    ho.tls_cert_pem = cert;
+    ho.tls_key_pem = key;
+  }
+  rc = wd_http_server_start(&ho, &g->http);
+  wd_free(cert);
+  if (key) wd_ident_cleanse(key, strlen(key));
+  wd_free(key);
+  if (rc)
+    FAIL(rc, "cannot listen on %s:%u%s: %s", ho.host, (unsigned)ho.port,
+         g->tls ? " with that TLS certificate and key" : "", wd_strerror(rc));
 
   wd_free(schema_text);
   *out = g;

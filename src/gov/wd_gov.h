@@ -23,6 +23,9 @@ typedef struct wd_gov_opts {
   const char *trust_domain; /* NULL = "warden.local" */
   const char *audience;     /* task-token aud; NULL = "warden" */
   const char *admin_token;  /* initial admin token (first start only); NULL = generate */
+  const char *tls_cert;     /* PEM certificate chain file: serve HTTPS; NULL or "" = HTTP */
+  const char *tls_key;      /* its PEM private key file (both or neither) */
+  const char *public_url;   /* base URL agents use in DPoP htu; NULL or "" = scheme://Host */
   const char *host;         /* NULL = 127.0.0.1 */
   uint16_t port;            /* 0 = ephemeral */
   unsigned threads, max_connections, conn_timeout_s;

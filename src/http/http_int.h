@@ -18,7 +18,8 @@ struct wd_http_server {
   struct MHD_Daemon *daemon; /* NULL once stopped */
   wd_http_route *routes;     /* owned: builtins followed by the service's */
   size_t nroutes;
-  wd_http_opts opts; /* copy; opts.routes is borrowed */
+  wd_http_opts opts;        /* copy; opts.routes is borrowed, the PEM texts are */
+  char *tls_cert, *tls_key; /* owned copies of them (the key cleansed at free) */
   size_t max_body;
   uint16_t port;
   atomic_uint inflight; /* requests between first callback and completion */

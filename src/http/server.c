@@ -10,6 +10,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -65,6 +66,38 @@ static int make_addr(const char *host, uint16_t port, struct sockaddr_storage *s
   return -WD_E_INVAL;
 }
 
+/* GnuTLS priorities (MHD's TLS is GnuTLS): its defaults without the
+ * protocol versions older than TLS 1.2. */
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
+static void drop_tls(wd_http_server *s) {
+  wd_free(s->tls_cert);
+  if (s->tls_key) {
+    volatile char *p = s->tls_key;
+    while (*p)
+      *p++ = 0;
+    wd_free(s->tls_key);
+  }
+  s->tls_cert = s->tls_key = NULL;
+}
+
+/* MHD keeps pointers to the PEM texts: the server owns copies. */
+static int tls_options(wd_http_server *s, const wd_http_opts *o, struct MHD_OptionItem *it) {
+  if (!o->tls_cert_pem && !o->tls_key_pem) return 0;
+  if (!o->tls_cert_pem || !o->tls_key_pem) return -WD_E_INVAL;
+  if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) return -WD_E_IO;
+  if (!(s->tls_cert = wd_strdup(o->tls_cert_pem)) || !(s->tls_key = wd_strdup(o->tls_key_pem))) {
+    drop_tls(s);
+    return -WD_E_NOMEM;
+  }
+  it[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert};
+  it[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key};
+  it[2] =
+      (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)(uintptr_t)TLS_PRIORITIES};
+  it[3] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+  return 0;
+}
+
 int wd_http_server_start(const wd_http_opts *opts, wd_http_server **out) {
   *out = NULL;
   if (!opts || !opts->host) return -WD_E_INVAL;
@@ -105,18 +138,23 @@ int wd_http_server_start(const wd_http_opts *opts, wd_http_server **out) {
 
   unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
   if (v6) flags |= MHD_USE_IPv6;
+  struct MHD_OptionItem tls[4] = {{MHD_OPTION_END, 0, NULL}};
+  rc = tls_options(s, opts, tls);
+  if (rc == 0 && s->tls_cert) flags |= MHD_USE_TLS;
   /* MHD splits the connection limit across the pool's threads. */
-  s->daemon =
-      MHD_start_daemon(flags, opts->port, NULL, NULL, wd_http__access, s, MHD_OPTION_SOCK_ADDR,
-                       (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
-                       MHD_OPTION_CONNECTION_LIMIT, conns, MHD_OPTION_CONNECTION_TIMEOUT, tmo,
-                       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WD_LIMIT_HTTP_CONN_MEMORY,
-                       MHD_OPTION_NOTIFY_COMPLETED, wd_http__completed, s, MHD_OPTION_END);
+  if (rc == 0)
+    s->daemon = MHD_start_daemon(
+        flags, opts->port, NULL, NULL, wd_http__access, s, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
+        conns, MHD_OPTION_CONNECTION_TIMEOUT, tmo, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)WD_LIMIT_HTTP_CONN_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, wd_http__completed, s,
+        MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
   if (!s->daemon) {
     pthread_mutex_destroy(&s->susp_mu);
+    drop_tls(s);
     wd_free(s->routes);
     wd_free(s);
-    return -WD_E_IO;
+    return rc ? rc : -WD_E_IO;
   }
   const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
   s->port = di ? di->port : opts->port;
@@ -161,6 +199,7 @@ void wd_http_server_free(wd_http_server *s) {
   if (!s) return;
   (void)wd_http_server_shutdown(s, WD_LIMIT_HTTP_SHUTDOWN_WAIT_S * 1000u);
   pthread_mutex_destroy(&s->susp_mu);
+  drop_tls(s);
   wd_free(s->routes);
   wd_free(s);
 }

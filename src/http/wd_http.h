@@ -107,14 +107,18 @@ typedef struct wd_http_opts {
   wd_http_flush_cb flush; /* may be NULL */
   void *svc;              /* passed to every callback */
   int builtin_health;     /* non-zero: serve GET /healthz and /readyz */
+  /* HTTPS: the certificate chain and its private key as PEM text, both or
+   * neither (NULL = plain HTTP); copied, TLS 1.2 and 1.3 only. */
+  const char *tls_cert_pem, *tls_key_pem;
 } wd_http_opts;
 
 typedef struct wd_http_server wd_http_server;
 
 /* Starts listening. Returns 0 and an owned server (stop with
  * wd_http_server_free), -WD_E_INVAL for a bad option or route table,
- * -WD_E_TOOBIG past a limit, -WD_E_IO if the socket cannot be bound,
- * -WD_E_NOMEM. Borrows opts->routes. */
+ * -WD_E_TOOBIG past a limit, -WD_E_IO if the socket cannot be bound or
+ * the certificate and key are refused (or TLS is asked of a libmicrohttpd
+ * built without it), -WD_E_NOMEM. Borrows opts->routes. */
 int wd_http_server_start(const wd_http_opts *opts, wd_http_server **out) WD_WUR;
 /* The bound port (the actual one when opts->port was 0). */
 uint16_t wd_http_server_port(const wd_http_server *s);

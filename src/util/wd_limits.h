@@ -51,6 +51,7 @@
 
 /* HTTP service (src/http, src/config) */
 #define WD_LIMIT_HTTP_BODY_BYTES      (1u << 20)  /* one request body */
+#define WD_LIMIT_TLS_PEM_BYTES        (64u << 10) /* a --tls-cert chain or --tls-key file */
 #define WD_LIMIT_HTTP_CONN_MEMORY     (32u << 10) /* per-connection buffer: request line + headers */
 #define WD_LIMIT_HTTP_CONNECTIONS     1024u       /* concurrent connections */
 #define WD_LIMIT_HTTP_CONN_TIMEOUT_S  30u         /* idle seconds before a connection is closed */

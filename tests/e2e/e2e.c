@@ -82,6 +82,7 @@ int e2e_server_start(e2e_server *s) {
   for (int i = 0; i < 600; i++) { /* up to 30 s: a sanitizer build starts slowly */
     if (read_file(out, buf, sizeof buf) == 0) {
       const char *p = strstr(buf, "http://");
+      if (!p) p = strstr(buf, "https://");
       const char *nl = p ? strchr(p, '\n') : NULL;
       if (p && nl && (size_t)(nl - p) < sizeof s->url) {
         (void)snprintf(s->url, sizeof s->url, "%.*s", (int)(nl - p), p);
@@ -197,6 +198,7 @@ int e2e_http(CURL *curl, const e2e_server *s, const char *method, const char *pa
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
   curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  if (s->ca_file[0]) curl_easy_setopt(c, CURLOPT_CAINFO, s->ca_file);
   if (body) {
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
@@ -293,7 +295,7 @@ int e2e_agent_enroll(const e2e_server *s, const char *name, const char *tier, e2
 static char *proof(const e2e_server *s, const wd_ident_key *key, const char *method,
                    const char *path, const char *token) {
   char htu[1024];
-  (void)snprintf(htu, sizeof htu, "%s%s", s->url, path);
+  (void)snprintf(htu, sizeof htu, "%s%s", s->public_url[0] ? s->public_url : s->url, path);
   char *p = NULL;
   if (wd_ident_dpop_make(key, method, htu, token, e2e_now(), &p) < 0) return NULL;
   return p;

@@ -30,6 +30,8 @@ typedef struct e2e_server {
   char url[128];        /* "http://127.0.0.1:PORT" */
   char listen[64];      /* "" = 127.0.0.1:0; a restart may ask for the previous port */
   char policy_dir[256]; /* "" = the repository's docs/policies */
+  char ca_file[300];    /* "" = none; an https server's certificate, trusted by e2e_http */
+  char public_url[128]; /* "" = url; the base of the agents' DPoP htu */
 } e2e_server;
 
 /* Creates a fresh temp root (when root is "") and starts the server on

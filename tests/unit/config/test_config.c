@@ -63,6 +63,24 @@ static void key_rotation(void **state) {
   unlink(path);
 }
 
+/* HTTPS and the public URL in their three forms. */
+static void tls_and_public_url(void **state) {
+  (void)state;
+  const char *path =
+      write_file("{\"tls_cert\": \"/etc/w/cert.pem\", \"tls_key\": \"/etc/w/key.pem\"}");
+  char cfgflag[96];
+  snprintf(cfgflag, sizeof cfgflag, "--config=%s", path);
+  char *env[] = {"WARDEN_PUBLIC_URL=https://warden.example.com/agents", NULL};
+  char *argv[] = {cfgflag, "--tls-key", "/run/key.pem", NULL};
+  wd_config c;
+  char err[256] = "";
+  assert_int_equal(wd_config_load(&c, 3, argv, env, err, sizeof err), 0);
+  assert_string_equal(c.tls_cert, "/etc/w/cert.pem");
+  assert_string_equal(c.tls_key, "/run/key.pem");
+  assert_string_equal(c.public_url, "https://warden.example.com/agents");
+  unlink(path);
+}
+
 static void precedence(void **state) {
   (void)state;
   const char *path = write_file("{\"listen\": \"127.0.0.1:1000\", \"data\": \"/file\","
@@ -144,6 +162,16 @@ static void errors(void **state) {
       {NULL, NULL, "--threads=8", "--max-connections=4", -WD_E_INVAL,
        "max_connections (4) must be at least threads (8): each worker thread gets a share of "
        "the limit"},
+      {NULL, NULL, "--tls-cert=c.pem", NULL, -WD_E_INVAL,
+       "tls_cert: needs tls_key too (HTTPS takes both)"},
+      {NULL, "WARDEN_TLS_KEY=k.pem", NULL, NULL, -WD_E_INVAL,
+       "tls_key: needs tls_cert too (HTTPS takes both)"},
+      {NULL, NULL, "--public-url=warden.example.com", NULL, -WD_E_INVAL,
+       "public_url: 'warden.example.com' must be http:// or https:// and a host, with no query "
+       "or fragment"},
+      {NULL, "WARDEN_PUBLIC_URL=https://w.example/?x=1", NULL, NULL, -WD_E_INVAL,
+       "public_url: 'https://w.example/?x=1' must be http:// or https:// and a host, with no "
+       "query or fragment"},
       {"{\"listen\": \"127.0.0.1:1\", \"colour\": 1}", NULL, NULL, NULL, -WD_E_INVAL,
        "FILE: unknown key 'colour'"},
       {"{\"threads\": \"2\"}", NULL, NULL, NULL, -WD_E_INVAL,
@@ -193,9 +221,8 @@ static void errors(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(defaults),
-      cmocka_unit_test(precedence),
-      cmocka_unit_test(key_rotation),
+      cmocka_unit_test(defaults),     cmocka_unit_test(precedence),
+      cmocka_unit_test(key_rotation), cmocka_unit_test(tls_and_public_url),
       cmocka_unit_test(errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
