@@ -42,6 +42,8 @@ typedef struct wd_audit__verifier {
   wd_audit_report *rep;
   int64_t next_seq; /* seq the next row must have */
   char prev[65];    /* hash the next row must chain to */
+  int segment;      /* the first row may start past seq 1 (an export --from) */
+  int anchored;     /* with segment: prev holds the hash the first row must follow */
 } wd_audit__verifier;
 
 void wd_audit__verifier_init(wd_audit__verifier *v, wd_audit_report *rep);

@@ -102,12 +102,17 @@ static int export_cb(void *ctx, const wd_audit_row *row) {
   return e->w(e->ctx, wd_buf_str(&e->line), wd_buf_len(&e->line));
 }
 
-int wd_audit_export(wd_store *s, const char *task, wd_audit_write_fn w, void *ctx) {
+int wd_audit_export_from(wd_store *s, const char *task, int64_t from_seq, wd_audit_write_fn w,
+                         void *ctx) {
   export_ctx e = {.w = w, .ctx = ctx};
   int rc;
-  if (!s || !w) return -WD_E_INVAL;
+  if (!s || !w || from_seq < 0) return -WD_E_INVAL;
   wd_buf_init(&e.line, WD_LIMIT_AUDIT_LINE_BYTES);
-  rc = wd_store_audit_scan(s, task, 0, export_cb, &e);
+  rc = wd_store_audit_scan(s, task, from_seq, export_cb, &e);
   wd_buf_free(&e.line);
   return rc;
+}
+
+int wd_audit_export(wd_store *s, const char *task, wd_audit_write_fn w, void *ctx) {
+  return wd_audit_export_from(s, task, 0, w, ctx);
 }

@@ -24,6 +24,7 @@ int wd_audit__fail(wd_audit_report *rep, int64_t seq, const char *fmt, ...) {
 
 void wd_audit__verifier_init(wd_audit__verifier *v, wd_audit_report *rep) {
   memset(rep, 0, sizeof *rep);
+  memset(v, 0, sizeof *v);
   v->rep = rep;
   v->next_seq = 1;
   memcpy(v->prev, WD_AUDIT_GENESIS, 65);
@@ -35,6 +36,17 @@ int wd_audit__verify_row(wd_audit__verifier *v, const wd_audit_row *r) {
   char hash[65];
   char *canon = NULL;
   int rc;
+  if (v->segment && rep->records == 0 && r->seq > 1) {
+    /* A segment starts where it starts; without an anchor its first link
+     * is taken on trust, and the report says from where. */
+    v->next_seq = r->seq;
+    if (!v->anchored && r->prev_hash && wd_audit__hex64_ok(r->prev_hash))
+      memcpy(v->prev, r->prev_hash, 65);
+  }
+  if (rep->records == 0) {
+    rep->first_seq = r->seq;
+    memcpy(rep->anchor, v->prev, 65);
+  }
   if (r->seq > v->next_seq)
     return wd_audit__fail(rep, v->next_seq, "record %lld is missing (next stored is %lld)",
                           (long long)v->next_seq, (long long)r->seq);
@@ -67,6 +79,7 @@ int wd_audit__verify_row(wd_audit__verifier *v, const wd_audit_row *r) {
   if (strcmp(hash, r->hash) != 0)
     return wd_audit__fail(rep, r->seq, "hash does not match the record's contents");
   memcpy(v->prev, hash, 65);
+  memcpy(rep->last_hash, hash, 65);
   v->next_seq++;
   rep->records++;
   return 0;
@@ -131,12 +144,10 @@ static int line_to_row(json_t *o, wd_audit_row *r, char **canon) {
   return 0;
 }
 
-int wd_audit_verify_jsonl(const char *text, size_t len, wd_audit_report *rep) {
-  wd_audit__verifier v;
+static int verify_lines(wd_audit__verifier *v, const char *text, size_t len) {
+  wd_audit_report *rep = v->rep;
   size_t pos = 0, line = 0;
   int rc = 0;
-  if (!rep || (!text && len)) return -WD_E_INVAL;
-  wd_audit__verifier_init(&v, rep);
   while (pos < len && rc == 0) {
     const char *nl = memchr(text + pos, '\n', len - pos);
     size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
@@ -149,20 +160,40 @@ int wd_audit_verify_jsonl(const char *text, size_t len, wd_audit_report *rep) {
     line++;
     if (n == 0) continue;
     if (n > WD_LIMIT_AUDIT_LINE_BYTES)
-      return wd_audit__fail(rep, v.next_seq, "line %zu is too long", line);
+      return wd_audit__fail(rep, v->next_seq, "line %zu is too long", line);
     o = json_loadb(s, n, JSON_REJECT_DUPLICATES, &err);
-    if (!o) return wd_audit__fail(rep, v.next_seq, "line %zu is not JSON", line);
+    if (!o) return wd_audit__fail(rep, v->next_seq, "line %zu is not JSON", line);
     rc = line_to_row(o, &r, &canon);
     if (rc == -WD_E_NOMEM) {
       json_decref(o);
       return rc;
     }
     if (rc)
-      rc = wd_audit__fail(rep, v.next_seq, "line %zu is not an evidence record", line);
+      rc = wd_audit__fail(rep, v->next_seq, "line %zu is not an evidence record", line);
     else
-      rc = wd_audit__verify_row(&v, &r);
+      rc = wd_audit__verify_row(v, &r);
     wd_free(canon);
     json_decref(o);
   }
   return rc;
+}
+
+int wd_audit_verify_jsonl(const char *text, size_t len, wd_audit_report *rep) {
+  if (!rep || (!text && len)) return -WD_E_INVAL;
+  wd_audit__verifier v;
+  wd_audit__verifier_init(&v, rep);
+  return verify_lines(&v, text, len);
+}
+
+int wd_audit_verify_jsonl_from(const char *text, size_t len, const char *anchor,
+                               wd_audit_report *rep) {
+  if (!rep || (!text && len) || (anchor && !wd_audit__hex64_ok(anchor))) return -WD_E_INVAL;
+  wd_audit__verifier v;
+  wd_audit__verifier_init(&v, rep);
+  v.segment = 1;
+  if (anchor) {
+    v.anchored = 1;
+    memcpy(v.prev, anchor, 65);
+  }
+  return verify_lines(&v, text, len);
 }

@@ -141,6 +141,9 @@ typedef struct wd_audit_report {
   int64_t records;                /* records checked before stopping */
   int64_t bad_seq;                /* 0 when intact; else the first broken seq */
   char reason[WD_LIMIT_DIAG_MSG]; /* why bad_seq is broken; "" when intact */
+  int64_t first_seq;              /* the first record's seq (0: none) */
+  char anchor[65];                /* the hash the first record follows (all zeros at seq 1) */
+  char last_hash[65];             /* the last intact record's hash: the next segment's anchor */
 } wd_audit_report;
 
 /* Recomputes the whole chain in the store. Returns 0 when intact,
@@ -151,6 +154,12 @@ WD_EXTERN int wd_audit_verify(wd_store *s, wd_audit_report *rep) WD_WUR;
 WD_EXTERN int wd_audit_verify_file(const char *path, wd_audit_report *rep) WD_WUR;
 /* The same on an exported log (JSON lines, as wd_audit_export writes). */
 WD_EXTERN int wd_audit_verify_jsonl(const char *text, size_t len, wd_audit_report *rep) WD_WUR;
+/* The same on a segment (wd_audit_export_from) that may start past seq 1:
+ * its first record must follow anchor (the previous segment's
+ * rep.last_hash), or, with anchor NULL, its first link is taken as given
+ * (rep.anchor says which). A segment from seq 1 always starts at genesis. */
+WD_EXTERN int wd_audit_verify_jsonl_from(const char *text, size_t len, const char *anchor,
+                                         wd_audit_report *rep) WD_WUR;
 
 /* ---- reading ---------------------------------------------------------------- */
 
@@ -173,5 +182,8 @@ WD_EXTERN int wd_audit_record_json(const wd_audit_row *r, wd_buf *out) WD_WUR;
 typedef int (*wd_audit_write_fn)(void *ctx, const char *line, size_t len);
 /* Exports the log (or one task's records when task != NULL) as JSON lines. */
 WD_EXTERN int wd_audit_export(wd_store *s, const char *task, wd_audit_write_fn w, void *ctx) WD_WUR;
+/* The same from record from_seq on (0 or 1: from the start). */
+WD_EXTERN int wd_audit_export_from(wd_store *s, const char *task, int64_t from_seq,
+                                   wd_audit_write_fn w, void *ctx) WD_WUR;
 
 #endif

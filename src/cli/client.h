@@ -12,6 +12,7 @@
 #define WD_CLI_CLIENT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -129,5 +130,16 @@ void cl_json_text(const json_t *v, char *out, size_t cap);
 /* A time for display: an integer (Unix seconds) as UTC RFC 3339, anything
  * else as cl_json_text does. */
 void cl_time_text(const json_t *v, char *out, size_t cap);
+
+/* ---- the evidence log as JSON lines (client_audit_export.c) ------------------------ */
+
+/* Writes the log from record from (0 or 1: all) to stdout as JSON lines:
+ * from the SQLite file db when it is non-NULL, else paged from the server
+ * at url (NULL = WARDEN_URL). Returns an exit status. */
+int cl_audit_export(const char *cmd, const char *url, const char *db, int64_t from);
+/* Checks an exported file (or a piece of one, which must follow anchor
+ * when given) and prints the result and the last hash. Exit status: 0
+ * intact, CL_BROKEN broken, CL_ERR unreadable, CL_USAGE a bad anchor. */
+int cl_audit_verify_file(const char *cmd, const char *path, const char *anchor);
 
 #endif

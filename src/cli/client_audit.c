@@ -28,6 +28,12 @@ static void usage(FILE *out) {
         "        recompute the hash chain and report the first broken link;\n"
         "        offline on the SQLite file of DIR (or FILE), read-only,\n"
         "        else through the server (GET /v1/audit/verify)\n"
+        "  verify --file LOG [--anchor HASH]\n"
+        "        the same on an exported log (or a piece of one, which must\n"
+        "        follow HASH, the last hash the check of the piece before printed)\n"
+        "  export [--from SEQ] [--data DIR | --db FILE | --url URL]\n"
+        "        the log as JSON lines on stdout, one record each, from SEQ on;\n"
+        "        anyone holding the file can check it with verify --file\n"
         "  trace TASK [--json] [--data DIR | --db FILE | --url URL]\n"
         "        the task's evidence in order: intent, credentials, each call\n"
         "        and its decision, the end or revocation\n"
@@ -39,7 +45,7 @@ static void usage(FILE *out) {
 }
 
 typedef struct audit_args {
-  const char *url, *data, *db;
+  const char *url, *data, *db, *file, *anchor, *from;
   int json;
 } audit_args;
 
@@ -121,6 +127,24 @@ static int do_verify(const char *cmd, const audit_args *a) {
   }
   cl_resp_clear(&r);
   return rc;
+}
+
+static int do_export(const char *cmd, const audit_args *a) {
+  long long from = 1;
+  if (a->from) {
+    char *end = NULL;
+    from = strtoll(a->from, &end, 10);
+    if (!*a->from || *end || from < 1) {
+      fprintf(stderr, "%s: --from wants a record number from 1\n", cmd);
+      return CL_USAGE;
+    }
+  }
+  char path[4096];
+  if (a->data || a->db) {
+    int rc = find_db(cmd, a, path, sizeof path);
+    if (rc != 0) return rc;
+  }
+  return cl_audit_export(cmd, a->url, a->data || a->db ? path : NULL, (int64_t)from);
 }
 
 /* ---- trace ------------------------------------------------------------------- */
@@ -306,11 +330,10 @@ int wd_cli_audit(int argc, char **argv) {
   audit_args a;
   memset(&a, 0, sizeof a);
   const cli_opt opts[] = {
-      CLI_ARG("--url", NULL, &a.url),
-      CLI_ARG("--data", NULL, &a.data),
-      CLI_ARG("--db", NULL, &a.db),
-      CLI_FLAG("--json", NULL, &a.json),
-      CLI_END,
+      CLI_ARG("--url", NULL, &a.url),       CLI_ARG("--data", NULL, &a.data),
+      CLI_ARG("--db", NULL, &a.db),         CLI_ARG("--file", NULL, &a.file),
+      CLI_ARG("--anchor", NULL, &a.anchor), CLI_ARG("--from", NULL, &a.from),
+      CLI_FLAG("--json", NULL, &a.json),    CLI_END,
   };
   const char *pos[1] = {NULL};
   size_t npos = 0;
@@ -325,13 +348,26 @@ int wd_cli_audit(int argc, char **argv) {
     fprintf(stderr, "%s: choose --data/--db (offline) or --url (online), not both\n", cmd);
     return CL_USAGE;
   }
+  if ((a.file || a.anchor) && (a.data || a.db || a.url || strcmp(sub, "verify") != 0)) {
+    fprintf(stderr, "%s: --file and --anchor go with verify alone\n", cmd);
+    return CL_USAGE;
+  }
+  if (a.from && strcmp(sub, "export") != 0) {
+    fprintf(stderr, "%s: --from goes with export\n", cmd);
+    return CL_USAGE;
+  }
+  if (npos && strcmp(sub, "trace") != 0) {
+    fprintf(stderr, "%s: takes no argument\n", cmd);
+    return CL_USAGE;
+  }
   if (strcmp(sub, "verify") == 0) {
-    if (npos) {
-      fprintf(stderr, "%s: takes no argument\n", cmd);
+    if (a.anchor && !a.file) {
+      fprintf(stderr, "%s: --anchor checks an exported --file\n", cmd);
       return CL_USAGE;
     }
-    return do_verify(cmd, &a);
+    return a.file ? cl_audit_verify_file(cmd, a.file, a.anchor) : do_verify(cmd, &a);
   }
+  if (strcmp(sub, "export") == 0) return do_export(cmd, &a);
   if (strcmp(sub, "trace") == 0) {
     if (npos != 1) {
       fprintf(stderr, "%s: give the TASK id\n", cmd);

@@ -5,7 +5,9 @@
  * (verify, task trace). Every change is logged with actor "admin".
  */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gov/gov_int.h"
@@ -279,6 +281,15 @@ int wd_gov__h_audit_verify(wd_http_req *req, wd_http_resp *resp, void *svc) {
   return body ? wd_http_resp_json(resp, 200, body) : -WD_E_NOMEM;
 }
 
+/* One record as the API shows it: the exported line's members, with the
+ * payload as an object. */
+static json_t *record_obj(const wd_audit_row *r) {
+  json_t *pl = json_loads(r->payload ? r->payload : "{}", 0, NULL);
+  return json_pack("{s:I, s:s, s:s, s:s, s:s?, s:o, s:s, s:s}", "seq", (json_int_t)r->seq, "time",
+                   r->time, "type", r->type, "actor", r->actor, "task", r->task, "payload",
+                   pl ? pl : json_object(), "prev_hash", r->prev_hash, "hash", r->hash);
+}
+
 int wd_gov__h_audit_task(wd_http_req *req, wd_http_resp *resp, void *svc) {
   wd_gov *g = svc;
   const char *id = wd_http_param(req, "id");
@@ -287,12 +298,7 @@ int wd_gov__h_audit_task(wd_http_req *req, wd_http_resp *resp, void *svc) {
   if (rc) return rc;
   json_t *arr = json_array();
   for (size_t i = 0; arr && i < recs.n; i++) {
-    const wd_audit_row *r = &recs.v[i];
-    json_t *pl = json_loads(r->payload ? r->payload : "{}", 0, NULL);
-    json_t *o =
-        json_pack("{s:I, s:s, s:s, s:s, s:s?, s:o, s:s, s:s}", "seq", (json_int_t)r->seq, "time",
-                  r->time, "type", r->type, "actor", r->actor, "task", r->task, "payload",
-                  pl ? pl : json_object(), "prev_hash", r->prev_hash, "hash", r->hash);
+    json_t *o = record_obj(&recs.v[i]);
     if (!o || json_array_append_new(arr, o) != 0) {
       json_decref(arr);
       arr = NULL;
@@ -301,5 +307,61 @@ int wd_gov__h_audit_task(wd_http_req *req, wd_http_resp *resp, void *svc) {
   wd_audit_records_free(&recs);
   if (!arr) return -WD_E_NOMEM;
   json_t *body = json_pack("{s:s, s:o}", "task", id, "records", arr);
+  return body ? wd_http_resp_json(resp, 200, body) : -WD_E_NOMEM;
+}
+
+typedef struct page {
+  json_t *records;
+  size_t limit;
+  int64_t next; /* the first record left for the next page; 0: none */
+} page;
+
+static int page_row(void *ctx, const wd_audit_row *r) {
+  page *p = ctx;
+  if (json_array_size(p->records) >= p->limit) {
+    p->next = r->seq;
+    return 1; /* stops the scan */
+  }
+  json_t *o = record_obj(r);
+  return o && json_array_append_new(p->records, o) == 0 ? 0 : -WD_E_NOMEM;
+}
+
+/* A query parameter as an integer in [lo, hi], else def when absent;
+ * 1 (and a 400 in resp) when malformed. */
+static int query_int(wd_http_req *req, wd_http_resp *resp, const char *name, long long lo,
+                     long long hi, long long def, long long *out, int *rc) {
+  const char *v = wd_http_query(req, name);
+  *out = def;
+  if (!v) return 0;
+  char *end = NULL;
+  errno = 0;
+  long long n = strtoll(v, &end, 10);
+  if (!*v || *end || errno || n < lo || n > hi) {
+    *rc = wd_http_resp_error(resp, 400, "invalid_field", name,
+                             "query parameter '%s' must be an integer from %lld to %lld", name, lo,
+                             hi);
+    return 1;
+  }
+  *out = n;
+  return 0;
+}
+
+int wd_gov__h_audit_records(wd_http_req *req, wd_http_resp *resp, void *svc) {
+  wd_gov *g = svc;
+  long long from = 1, limit = 0;
+  int rc = 0;
+  if (query_int(req, resp, "from", 1, INT64_MAX, 1, &from, &rc) ||
+      query_int(req, resp, "limit", 1, WD_LIMIT_AUDIT_PAGE_ROWS, WD_LIMIT_AUDIT_PAGE_ROWS, &limit,
+                &rc))
+    return rc;
+  page p = {.records = json_array(), .limit = (size_t)limit};
+  if (!p.records) return -WD_E_NOMEM;
+  rc = wd_store_audit_scan(g->store, NULL, (int64_t)from, page_row, &p);
+  if (rc < 0) {
+    json_decref(p.records);
+    return rc;
+  }
+  json_t *body = json_pack("{s:o, s:o}", "records", p.records, "next",
+                           p.next ? json_integer((json_int_t)p.next) : json_null());
   return body ? wd_http_resp_json(resp, 200, body) : -WD_E_NOMEM;
 }

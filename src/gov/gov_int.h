@@ -236,6 +236,7 @@ int wd_gov__h_policies_get(wd_http_req *req, wd_http_resp *resp, void *svc);
 int wd_gov__h_policies_put(wd_http_req *req, wd_http_resp *resp, void *svc);
 int wd_gov__h_audit_verify(wd_http_req *req, wd_http_resp *resp, void *svc);
 int wd_gov__h_audit_task(wd_http_req *req, wd_http_resp *resp, void *svc);
+int wd_gov__h_audit_records(wd_http_req *req, wd_http_resp *resp, void *svc);
 int wd_gov__h_admin_token(wd_http_req *req, wd_http_resp *resp, void *svc);
 int wd_gov__h_enroll(wd_http_req *req, wd_http_resp *resp, void *svc);
 int wd_gov__h_task_open(wd_http_req *req, wd_http_resp *resp, void *svc);

@@ -411,6 +411,7 @@ static const wd_http_route ROUTES[] = {
     {"PUT", "/v1/policies", wd_gov__h_policies_put, WD_HTTP_AUTH_ADMIN},
     {"GET", "/v1/audit/verify", wd_gov__h_audit_verify, WD_HTTP_AUTH_ADMIN},
     {"GET", "/v1/audit/tasks/{id}", wd_gov__h_audit_task, WD_HTTP_AUTH_ADMIN},
+    {"GET", "/v1/audit/records", wd_gov__h_audit_records, WD_HTTP_AUTH_ADMIN},
     {"POST", "/v1/admin/token", wd_gov__h_admin_token, WD_HTTP_AUTH_ADMIN},
 };
 

@@ -80,6 +80,7 @@
 #define WD_LIMIT_AUDIT_COMMIT_GAP_US  250u         /* ... and for the next one to arrive */
 #define WD_LIMIT_AUDIT_LINE_BYTES     (512u << 10) /* one JSON line in an exported log */
 #define WD_LIMIT_AUDIT_TRACE_ROWS     1000000u     /* records returned by one trace */
+#define WD_LIMIT_AUDIT_PAGE_ROWS      1000u        /* records in a page of GET /v1/audit/records */
 
 /* Governance service live state (src/gov) */
 #define WD_LIMIT_GOV_REPLAY_ENTRIES (1u << 21)  /* DPoP jtis remembered in memory (24 B each) */

@@ -5,7 +5,9 @@
  * Invariants: the verifier returns 0 (intact), -WD_E_VALIDATE with a
  * first broken seq and a reason, or a resource error; an intact verdict
  * counts exactly one record per non-empty line; a broken seq never lies
- * beyond the records that verified plus one.
+ * beyond the records that verified plus one. The same text as a segment
+ * (no anchor) is intact whenever the whole is, with the same last hash,
+ * and an intact segment also counts one record per line.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -39,5 +41,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   case -WD_E_TOOBIG: break;
   default: abort();
   }
+  wd_audit_report seg;
+  int src = wd_audit_verify_jsonl_from((const char *)data, size, NULL, &seg);
+  if (rc == 0 && (src != 0 || seg.records != rep.records || strcmp(seg.last_hash, rep.last_hash)))
+    abort();
+  if (src == 0 && (size_t)seg.records != lines) abort();
+  if (src == -WD_E_VALIDATE && !seg.reason[0]) abort();
+  if (src != 0 && src != -WD_E_VALIDATE && src != -WD_E_NOMEM && src != -WD_E_TOOBIG) abort();
   return 0;
 }

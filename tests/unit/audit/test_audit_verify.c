@@ -234,6 +234,62 @@ static void jsonl_tampering_is_found(void **state) {
   assert_int_equal(fails, 0);
 }
 
+/* A piece of the log exported from a record on verifies on its own (its
+ * first link taken as given and reported), against the last hash of the
+ * piece before it, and not against any other anchor; the whole export's
+ * last hash is the last record's. */
+static void segments_chain_to_their_anchor(void **state) {
+  fixture *f = *state;
+  wd_store *s = NULL;
+  wd_buf all, head, tail;
+  wd_audit_report rep, first;
+  assert_int_equal(make_log(f->path), 0);
+  assert_int_equal(wd_store_open(f->path, WD_STORE_READONLY, &s), 0);
+  wd_buf_init(&all, 1u << 20);
+  wd_buf_init(&tail, 1u << 20);
+  assert_int_equal(wd_audit_export(s, NULL, collect, &all), 0);
+  assert_int_equal(wd_audit_export_from(s, NULL, 5, collect, &tail), 0);
+  assert_int_equal(wd_audit_export_from(s, NULL, -1, collect, &tail), -WD_E_INVAL);
+  wd_store_close(s);
+
+  /* The first four lines, and the hash they end on. */
+  const char *p = wd_buf_str(&all);
+  for (int i = 0; i < 4; i++)
+    p = strchr(p, '\n') + 1;
+  wd_buf_init(&head, 1u << 20);
+  assert_int_equal(wd_buf_add(&head, wd_buf_str(&all), (size_t)(p - wd_buf_str(&all))), 0);
+  assert_int_equal(wd_audit_verify_jsonl_from(wd_buf_str(&head), wd_buf_len(&head), NULL, &first),
+                   0);
+  assert_int_equal(first.first_seq, 1);
+  assert_int_equal(first.records, 4);
+  assert_string_equal(first.anchor, WD_AUDIT_GENESIS);
+  assert_string_equal(p, wd_buf_str(&tail)); /* export --from 5 = lines 5 on */
+
+  assert_int_equal(wd_audit_verify_jsonl(wd_buf_str(&tail), wd_buf_len(&tail), &rep),
+                   -WD_E_VALIDATE);
+  assert_int_equal(rep.bad_seq, 1); /* a whole log must start at 1 */
+  assert_int_equal(wd_audit_verify_jsonl_from(wd_buf_str(&tail), wd_buf_len(&tail), NULL, &rep), 0);
+  assert_int_equal(rep.first_seq, 5);
+  assert_int_equal(rep.records, RECORDS - 4);
+  assert_string_equal(rep.anchor, first.last_hash);
+  assert_int_equal(
+      wd_audit_verify_jsonl_from(wd_buf_str(&tail), wd_buf_len(&tail), first.last_hash, &rep), 0);
+  wd_audit_report whole;
+  assert_int_equal(wd_audit_verify_jsonl(wd_buf_str(&all), wd_buf_len(&all), &whole), 0);
+  assert_string_equal(rep.last_hash, whole.last_hash);
+  char wrong[65];
+  memcpy(wrong, first.last_hash, 65);
+  wrong[0] = wrong[0] == 'a' ? 'b' : 'a';
+  assert_int_equal(wd_audit_verify_jsonl_from(wd_buf_str(&tail), wd_buf_len(&tail), wrong, &rep),
+                   -WD_E_VALIDATE);
+  assert_int_equal(rep.bad_seq, 5);
+  assert_int_equal(wd_audit_verify_jsonl_from(wd_buf_str(&tail), wd_buf_len(&tail), "xyz", &rep),
+                   -WD_E_INVAL);
+  wd_buf_free(&all);
+  wd_buf_free(&head);
+  wd_buf_free(&tail);
+}
+
 /* The seed corpus holds a log written by an independent encoder (Python,
  * following docs/internals/audit.md only): it must verify, and its
  * tampered variants must not. */
@@ -294,6 +350,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(triggers_refuse_edits, setup, teardown),
       cmocka_unit_test_setup_teardown(tampering_is_found, setup, teardown),
       cmocka_unit_test_setup_teardown(jsonl_tampering_is_found, setup, teardown),
+      cmocka_unit_test_setup_teardown(segments_chain_to_their_anchor, setup, teardown),
       cmocka_unit_test(independent_encoder_agrees),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

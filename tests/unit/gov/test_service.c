@@ -4,9 +4,9 @@
  * directory and the starter pack, driven over HTTP with libcurl and
  * wd_ident (keys, DPoP proofs): register -> join token -> enroll -> open
  * task -> allowed call -> denied call -> complete -> old token refused ->
- * the trace holds the chain; plus the first start's records, credential
- * separation, proof replay and an invalid policy set that never replaces
- * the active one.
+ * the trace holds the chain; plus the first start's records, the log in
+ * pages, credential separation, proof replay and an invalid policy set
+ * that never replaces the active one.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -23,6 +23,39 @@ static void test_first_start_recorded(void **state) {
   assert_int_equal(agent_records("\"source\":\"environment\"", "admin.action"), 1);
   assert_int_equal(agent_records("\"key.rotated\"", "admin.action"), 1);
   assert_int_equal(agent_records("\"reason\":\"start\"", "admin.action"), 1);
+}
+
+/* The log in pages: each names the first record of the next, the last
+ * names none, and bad bounds are refused naming the parameter. */
+static void test_audit_pages(void **state) {
+  (void)state;
+  resp r;
+  admin("GET", "/v1/audit/records?from=1&limit=2", NULL, &r);
+  assert_int_equal(r.status, 200);
+  json_t *recs = json_object_get(r.body, "records");
+  assert_int_equal(json_array_size(recs), 2);
+  assert_int_equal(json_integer_value(json_object_get(json_array_get(recs, 1), "seq")), 2);
+  assert_int_equal(json_integer_value(json_object_get(r.body, "next")), 3);
+  const char *h1 = json_string_value(json_object_get(json_array_get(recs, 0), "hash"));
+  assert_string_equal(json_string_value(json_object_get(json_array_get(recs, 1), "prev_hash")), h1);
+  clear(&r);
+  admin("GET", "/v1/audit/records?from=1000000", NULL, &r);
+  assert_int_equal(r.status, 200);
+  assert_int_equal(json_array_size(json_object_get(r.body, "records")), 0);
+  assert_true(json_is_null(json_object_get(r.body, "next")));
+  clear(&r);
+  static const char *const bad[][2] = {
+      {"/v1/audit/records?from=0", "from"},
+      {"/v1/audit/records?from=x", "from"},
+      {"/v1/audit/records?limit=1001", "limit"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    admin("GET", bad[i][0], NULL, &r);
+    assert_int_equal(r.status, 400);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(r.body, "error"), "field")), bad[i][1]);
+    clear(&r);
+  }
 }
 
 static void test_lifecycle(void **state) {
@@ -122,6 +155,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_first_start_recorded),
       cmocka_unit_test(test_lifecycle),
+      cmocka_unit_test(test_audit_pages),
       cmocka_unit_test(test_invalid_policy_kept_out),
   };
   int rc = cmocka_run_group_tests(tests, setup, teardown);
