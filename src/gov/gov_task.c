@@ -12,6 +12,7 @@
 
 #include "gov/gov_int.h"
 #include "util/wd_alloc.h"
+#include "util/wd_limits.h"
 
 #define TASK_TTL_DEFAULT_S  900
 #define TASK_TTL_MAX_S      86400
@@ -210,6 +211,35 @@ static int int_field(wd_http_req *req, wd_http_resp *resp, const char *name, jso
   return 0;
 }
 
+/* A task's tools: an array of at most WD_LIMIT_TASK_TOOLS names, each
+ * 1 to WD_LIMIT_TASK_NAME_BYTES bytes. 1 (and a 400 in *rc) when not. */
+static int tools_refused(wd_http_resp *resp, const json_t *tools, int *rc) {
+  size_t i;
+  const json_t *tv;
+  int ok = json_is_array(tools) && json_array_size(tools) <= WD_LIMIT_TASK_TOOLS;
+  json_array_foreach(tools, i, tv) {
+    if (!json_is_string(tv) || json_string_length(tv) == 0 ||
+        json_string_length(tv) > WD_LIMIT_TASK_NAME_BYTES)
+      ok = 0;
+  }
+  if (ok) return 0;
+  *rc = wd_http_resp_error(resp, 400, "invalid_field", "tools",
+                           "field 'tools' must be an array of at most %u tool names of 1 to %u "
+                           "bytes",
+                           WD_LIMIT_TASK_TOOLS, WD_LIMIT_TASK_NAME_BYTES);
+  return 1;
+}
+
+/* A purpose is a short category: 1 to WD_LIMIT_TASK_NAME_BYTES bytes. */
+static int purpose_refused(wd_http_resp *resp, const char *purpose, int *rc) {
+  size_t n = strlen(purpose);
+  if (n > 0 && n <= WD_LIMIT_TASK_NAME_BYTES) return 0;
+  *rc = wd_http_resp_error(resp, 400, "invalid_field", "purpose",
+                           "field 'purpose' must be a short category of 1 to %u bytes",
+                           WD_LIMIT_TASK_NAME_BYTES);
+  return 1;
+}
+
 int wd_gov__h_task_open(wd_http_req *req, wd_http_resp *resp, void *svc) {
   wd_gov *g = svc;
   wd_gov__who *w = who(req);
@@ -221,16 +251,7 @@ int wd_gov__h_task_open(wd_http_req *req, wd_http_resp *resp, void *svc) {
   if (wd_gov__str(req, resp, "purpose", 1, &purpose, &rc)) return rc;
   json_t *tools = json_object_get(req->json, "tools");
   if (!tools) return wd_gov__err(resp, 400, "missing_field", "tools", "missing field 'tools'");
-  size_t i;
-  json_t *tv;
-  int tools_ok = json_is_array(tools);
-  json_array_foreach(tools, i, tv) {
-    if (!json_is_string(tv) || json_string_length(tv) == 0 || json_string_length(tv) > 128)
-      tools_ok = 0;
-  }
-  if (!tools_ok)
-    return wd_gov__err(resp, 400, "invalid_field", "tools",
-                       "field 'tools' must be an array of tool names");
+  if (tools_refused(resp, tools, &rc) || purpose_refused(resp, purpose, &rc)) return rc;
   if (wd_gov__str(req, resp, "classification_ceiling", 1, &ceiling, &rc)) return rc;
   if (!wd_gov__classification_ok(ceiling))
     return wd_gov__err(resp, 400, "invalid_field", "classification_ceiling",
@@ -437,18 +458,7 @@ static int intent_tools(wd_http_req *req, wd_http_resp *resp, char **out, int *r
   *out = NULL;
   json_t *tools = json_object_get(req->json, "tools");
   if (!tools || json_is_null(tools)) return 0;
-  size_t i;
-  json_t *tv;
-  int tools_ok = json_is_array(tools);
-  json_array_foreach(tools, i, tv) {
-    if (!json_is_string(tv) || json_string_length(tv) == 0 || json_string_length(tv) > 128)
-      tools_ok = 0;
-  }
-  if (!tools_ok) {
-    *rc = wd_gov__err(resp, 400, "invalid_field", "tools",
-                      "field 'tools' must be an array of tool names");
-    return 1;
-  }
+  if (tools_refused(resp, tools, rc)) return 1;
   *out = json_dumps(tools, JSON_COMPACT);
   if (!*out) {
     *rc = -WD_E_NOMEM;
@@ -472,9 +482,7 @@ int wd_gov__h_task_intent(wd_http_req *req, wd_http_resp *resp, void *svc) {
   if (wd_gov__str(req, resp, "purpose", 0, &purpose, &rc)) return rc;
   /* A stated purpose replaces the task's, so it must be one (as at
    * opening); absent or null keeps it. */
-  if (purpose && !*purpose)
-    return wd_gov__err(resp, 400, "invalid_field", "purpose",
-                       "field 'purpose' must be a non-empty string");
+  if (purpose && purpose_refused(resp, purpose, &rc)) return rc;
   if (intent_tools(req, resp, &tools_j, &rc)) return rc;
   if (load_task(g, req, resp, &t, &rc)) {
     jf(tools_j);

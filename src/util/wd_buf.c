@@ -47,7 +47,7 @@ static int grow(wd_buf *b, size_t extra) {
   if (extra > b->_cap || b->_len > b->_cap - extra) return fail(b, -WD_E_TOOBIG);
   size_t need = b->_len + extra + 1;
   if (need <= b->_alloc) return 0;
-  size_t n = b->_alloc ? b->_alloc : 64;
+  size_t n = b->_alloc ? b->_alloc : 256;
   while (n < need)
     n *= 2;
   if (n > b->_cap + 1) n = b->_cap + 1;

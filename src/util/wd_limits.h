@@ -50,8 +50,13 @@
 #define WD_LIMIT_DIAG_MSG    256u
 
 /* HTTP service (src/http, src/config) */
-#define WD_LIMIT_HTTP_BODY_BYTES      (1u << 20)  /* one request body */
-#define WD_LIMIT_TLS_PEM_BYTES        (64u << 10) /* a --tls-cert chain or --tls-key file */
+#define WD_LIMIT_HTTP_BODY_BYTES (1u << 20)  /* one request body */
+#define WD_LIMIT_TLS_PEM_BYTES   (64u << 10) /* a --tls-cert chain or --tls-key file */
+/* A task's stated tools and purpose travel in its token, whose payload
+ * must fit WD_LIMIT_JWS_PART_BYTES (the largest task's is under 3.8 KiB
+ * with the longest trust domain, audience and agent name). */
+#define WD_LIMIT_TASK_TOOLS           32u         /* tools one task may name */
+#define WD_LIMIT_TASK_NAME_BYTES      64u         /* a tool name, or a task's purpose */
 #define WD_LIMIT_HTTP_CONN_MEMORY     (32u << 10) /* per-connection buffer: request line + headers */
 #define WD_LIMIT_HTTP_CONNECTIONS     1024u       /* concurrent connections */
 #define WD_LIMIT_HTTP_CONN_TIMEOUT_S  30u         /* idle seconds before a connection is closed */

@@ -5,8 +5,8 @@
  * wd_ident (keys, DPoP proofs): register -> join token -> enroll -> open
  * task -> allowed call -> denied call -> complete -> old token refused ->
  * the trace holds the chain; plus the first start's records, the log in
- * pages, credential separation, proof replay and an invalid policy set
- * that never replaces the active one.
+ * pages, the largest task the limits allow, credential separation, proof replay and an invalid
+ * policy set that never replaces the active one.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -23,6 +23,87 @@ static void test_first_start_recorded(void **state) {
   assert_int_equal(agent_records("\"source\":\"environment\"", "admin.action"), 1);
   assert_int_equal(agent_records("\"key.rotated\"", "admin.action"), 1);
   assert_int_equal(agent_records("\"reason\":\"start\"", "admin.action"), 1);
+}
+
+/* A task body with n tools of len bytes each and a purpose of plen bytes. */
+static char *big_task(size_t n, size_t len, size_t plen) {
+  json_t *tools = json_array();
+  char name[512], purpose[512];
+  assert_true(len < sizeof name && plen < sizeof purpose);
+  for (size_t i = 0; i < n; i++) {
+    (void)snprintf(name, sizeof name, "%03zu", i);
+    memset(name + 3, 't', len - 3);
+    name[len] = '\0';
+    assert_int_equal(json_array_append_new(tools, json_string(name)), 0);
+  }
+  memset(purpose, 'p', plen);
+  purpose[plen] = '\0';
+  json_t *b =
+      json_pack("{s:s, s:s, s:o, s:s, s:i}", "intent", "a task as large as allowed", "purpose",
+                purpose, "tools", tools, "classification_ceiling", "internal", "budget", 5);
+  char *text = json_dumps(b, JSON_COMPACT);
+  json_decref(b);
+  return text;
+}
+
+/* The largest task the limits allow gets a token every call can still
+ * carry in its headers; one tool more, or a longer purpose, is refused
+ * naming the field, at opening and at an intent change alike. */
+static void test_largest_task(void **state) {
+  (void)state;
+  resp r;
+  char *body = big_task(WD_LIMIT_TASK_TOOLS, WD_LIMIT_TASK_NAME_BYTES, WD_LIMIT_TASK_NAME_BYTES);
+  char *p = proof("POST", "/v1/tasks", NULL);
+  http("POST", "/v1/tasks", NULL, p, body, &r);
+  wd_free(p);
+  free(body);
+  if (r.status != 201) print_error("%s\n", r.raw);
+  assert_int_equal(r.status, 201);
+  const char *tok = str(&r, "token");
+  assert_true(strlen(tok) > 3000);
+  char *auth = malloc(strlen(tok) + 8);
+  assert_non_null(auth);
+  (void)sprintf(auth, "DPoP %s", tok);
+  char id[128];
+  (void)snprintf(id, sizeof id, "%s", str(&r, "task_id"));
+  resp a;
+  p = proof("POST", "/v1/authorize", tok);
+  http("POST", "/v1/authorize", auth, p, "{\"tool\":\"fs\",\"operation\":\"read\"}", &a);
+  wd_free(p);
+  assert_int_equal(a.status, 200);
+  clear(&a);
+
+  char path[256];
+  (void)snprintf(path, sizeof path, "/v1/tasks/%s/intent", id);
+  body = big_task(WD_LIMIT_TASK_TOOLS + 1, 8, 8);
+  p = proof("POST", path, tok);
+  http("POST", path, auth, p, body, &a);
+  wd_free(p);
+  free(body);
+  assert_int_equal(a.status, 400);
+  assert_string_equal(json_string_value(json_object_get(json_object_get(a.body, "error"), "field")),
+                      "tools");
+  clear(&a);
+  free(auth);
+  clear(&r);
+
+  static const size_t sizes[][3] = {
+      {WD_LIMIT_TASK_TOOLS + 1, 8, 8},
+      {1, WD_LIMIT_TASK_NAME_BYTES + 1, 8},
+      {1, 8, WD_LIMIT_TASK_NAME_BYTES + 1},
+  };
+  static const char *const fields[] = {"tools", "tools", "purpose"};
+  for (size_t i = 0; i < 3; i++) {
+    body = big_task(sizes[i][0], sizes[i][1], sizes[i][2]);
+    p = proof("POST", "/v1/tasks", NULL);
+    http("POST", "/v1/tasks", NULL, p, body, &r);
+    wd_free(p);
+    free(body);
+    assert_int_equal(r.status, 400);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(r.body, "error"), "field")), fields[i]);
+    clear(&r);
+  }
 }
 
 /* The log in pages: each names the first record of the next, the last
@@ -156,6 +237,7 @@ int main(void) {
       cmocka_unit_test(test_first_start_recorded),
       cmocka_unit_test(test_lifecycle),
       cmocka_unit_test(test_audit_pages),
+      cmocka_unit_test(test_largest_task),
       cmocka_unit_test(test_invalid_policy_kept_out),
   };
   int rc = cmocka_run_group_tests(tests, setup, teardown);
