@@ -207,6 +207,13 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
   json_t *args = json_object_get(req->json, "args");
   if (args && !json_is_object(args) && !json_is_null(args))
     return wd_gov__err(resp, 400, "invalid_field", "args", "field 'args' must be an object");
+  /* The evidence record holds the arguments: bound them so it always
+   * can (json_dumpb without a buffer only measures). */
+  if (json_object_size(args) > 0 &&
+      json_dumpb(args, NULL, 0, JSON_COMPACT) > WD_LIMIT_CALL_ARGS_BYTES)
+    return wd_http_resp_error(resp, 400, "invalid_field", "args",
+                              "field 'args' must be at most %u bytes as JSON",
+                              WD_LIMIT_CALL_ARGS_BYTES);
 
   int64_t now = wd_gov__now_ms();
   wd_gov__ltask *lt = NULL;

@@ -69,16 +69,19 @@
 #define WD_LIMIT_CONFIG_FILE_BYTES    (1u << 20)  /* one config file */
 
 /* Store and evidence log (src/store, src/audit) */
-#define WD_LIMIT_STORE_CONNECTIONS    16u         /* pooled SQLite connections per store */
-#define WD_LIMIT_STORE_URL_BYTES      4096u       /* a store URL or database path */
-#define WD_LIMIT_STORE_BUSY_MS        10000u      /* wait for a locked database before failing */
-#define WD_LIMIT_STORE_WAL_FRAMES     65536u      /* WAL frames (4 KiB) before a restart */
-#define WD_LIMIT_STORE_WAL_WAIT_MS    20u         /* a WAL restart's wait for readers */
-#define WD_LIMIT_STORE_LIST_ROWS      10000u      /* rows returned by one list call */
-#define WD_LIMIT_STORE_FIELD_BYTES    (64u << 10) /* one stored text field (intent, JWK...) */
-#define WD_LIMIT_STORE_SESSION_SET    1024u       /* distinct values in one session set of a task */
-#define WD_LIMIT_STORE_POLICY_BYTES   (64u * 1024u * 1024u) /* one stored policy-set version */
-#define WD_LIMIT_AUDIT_PAYLOAD_BYTES  (256u << 10) /* canonical payload of one evidence record */
+#define WD_LIMIT_STORE_CONNECTIONS   16u         /* pooled SQLite connections per store */
+#define WD_LIMIT_STORE_URL_BYTES     4096u       /* a store URL or database path */
+#define WD_LIMIT_STORE_BUSY_MS       10000u      /* wait for a locked database before failing */
+#define WD_LIMIT_STORE_WAL_FRAMES    65536u      /* WAL frames (4 KiB) before a restart */
+#define WD_LIMIT_STORE_WAL_WAIT_MS   20u         /* a WAL restart's wait for readers */
+#define WD_LIMIT_STORE_LIST_ROWS     10000u      /* rows returned by one list call */
+#define WD_LIMIT_STORE_FIELD_BYTES   (64u << 10) /* one stored text field (intent, JWK...) */
+#define WD_LIMIT_STORE_SESSION_SET   1024u       /* distinct values in one session set of a task */
+#define WD_LIMIT_STORE_POLICY_BYTES  (64u * 1024u * 1024u) /* one stored policy-set version */
+#define WD_LIMIT_AUDIT_PAYLOAD_BYTES (256u << 10) /* canonical payload of one evidence record */
+/* A call's args as compact JSON (their canonical text is about as long),
+ * so the decision record that holds them stays inside the payload limit. */
+#define WD_LIMIT_CALL_ARGS_BYTES      (64u << 10)
 #define WD_LIMIT_AUDIT_BATCH          4096u        /* records written by one group commit */
 #define WD_LIMIT_AUDIT_GROUP          4u           /* records written together: a task, its token */
 #define WD_LIMIT_AUDIT_COMMIT_WAIT_US 2000u        /* longest a commit waits for more records */

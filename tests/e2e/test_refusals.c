@@ -203,6 +203,20 @@ static void test_missing_field(void **state) {
   assert_string_equal(e2e_err_field(&r), "tool");
   e2e_resp_clear(&r);
   assert_int_equal(e2e_audit_count(&srv, t.id, "authz.decision"), 0);
+
+  /* Arguments too large for the record that must hold them: a 400 naming
+   * them (it was a 500), and no decision. */
+  size_t n = 70000;
+  char *body = wd_malloc(n + 200);
+  assert_non_null(body);
+  int k = snprintf(body, 200, "{\"tool\":\"fs\",\"operation\":\"read\",\"args\":{\"a\":\"");
+  memset(body + k, 'x', n);
+  memcpy(body + k + n, "\"}}", 4);
+  assert_int_equal(e2e_authorize(NULL, &srv, alpha.key, t.token, body, &r), 400);
+  assert_string_equal(e2e_err_field(&r), "args");
+  e2e_resp_clear(&r);
+  wd_free(body);
+  assert_int_equal(e2e_audit_count(&srv, t.id, "authz.decision"), 0);
   e2e_task_clear(&t);
 }
 
