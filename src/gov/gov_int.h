@@ -55,6 +55,10 @@ struct wd_gov {
   cedar_schema *schema;          /* owned; immutable */
   wd_gov__entcache *entcache;    /* owned: entity stores parsed with schema */
   pthread_mutex_t admin_lock;    /* guards admin_hash; serialises its rotation */
+  /* Task openings hold it to read from their fence check until their
+   * records are durable; an agent's stop takes it to write to set the
+   * fence, so no task of a stopping agent opens unseen by the stop. */
+  pthread_rwlock_t open_lock;
   char admin_hash[WD_IDENT_HASH_HEX_LEN + 1];
 
   /* The active policy set. The lock only guards taking a reference, so a

@@ -391,6 +391,13 @@ int wd_gov__live_fence_agent(wd_gov__live *l, const char *agent_id) {
   return rc;
 }
 
+int wd_gov__live_agent_fenced(wd_gov__live *l, const char *agent_id) {
+  pthread_mutex_lock(&l->mu);
+  int fenced = l->nfences && *fence_of(l, agent_id) != NULL;
+  pthread_mutex_unlock(&l->mu);
+  return fenced;
+}
+
 void wd_gov__live_unfence_agent(wd_gov__live *l, const char *agent_id) {
   pthread_mutex_lock(&l->mu);
   agent_fence **pp = fence_of(l, agent_id), *f = *pp;

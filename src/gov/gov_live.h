@@ -95,6 +95,8 @@ void wd_gov__live_forget_agent(wd_gov__live *l, const char *agent_id);
  * WD_LIMIT_GOV_AGENT_FENCES agents at once. */
 int wd_gov__live_fence_agent(wd_gov__live *l, const char *agent_id);
 void wd_gov__live_unfence_agent(wd_gov__live *l, const char *agent_id);
+/* 1 while agent_id is fenced. */
+int wd_gov__live_agent_fenced(wd_gov__live *l, const char *agent_id);
 /* With t->mu held: whether token jti of this task is revoked, asking the
  * store once per token. Returns 0 and *revoked, or a store error. */
 int wd_gov__live_token_revoked(wd_gov__live *l, wd_gov__ltask *t, const char *jti, int *revoked);

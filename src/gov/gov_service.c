@@ -313,7 +313,14 @@ int wd_gov__set_agent_status(wd_gov *g, const char *id, wd_agent_status st, cons
   /* Without the fence (out of memory), a task opened while the stop is
    * written could still see a call allowed just after the stop's record;
    * the stop itself must not wait for memory. */
-  int fenced = stops && wd_gov__live_fence_agent(g->live, id) == 0;
+  int fenced = 0;
+  if (stops) {
+    /* Openings already past their fence check finish first: their tasks
+     * are in the store for end_agent_tasks to end with records. */
+    pthread_rwlock_wrlock(&g->open_lock);
+    fenced = wd_gov__live_fence_agent(g->live, id) == 0;
+    pthread_rwlock_unlock(&g->open_lock);
+  }
   int rc = 0;
   if (stops) {
     /* Each task ends with its own records before the status changes. */
@@ -529,6 +536,12 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   pthread_mutex_init(&g->pol_lock, NULL);
   pthread_mutex_init(&g->put_lock, NULL);
   pthread_mutex_init(&g->admin_lock, NULL);
+  pthread_rwlockattr_t ra;
+  pthread_rwlockattr_init(&ra);
+  /* A stop must not wait behind a stream of openings. */
+  (void)pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+  pthread_rwlock_init(&g->open_lock, &ra);
+  pthread_rwlockattr_destroy(&ra);
   pthread_mutex_init(&g->deny_lock, NULL);
   pthread_mutex_init(&g->stop_lock, NULL);
   pthread_cond_init(&g->stop_cond, NULL);
@@ -697,6 +710,7 @@ void wd_gov_free(wd_gov *g) {
   pthread_mutex_destroy(&g->pol_lock);
   pthread_mutex_destroy(&g->put_lock);
   pthread_mutex_destroy(&g->admin_lock);
+  pthread_rwlock_destroy(&g->open_lock);
   pthread_mutex_destroy(&g->deny_lock);
   pthread_mutex_destroy(&g->stop_lock);
   pthread_cond_destroy(&g->stop_cond);

@@ -315,7 +315,12 @@ int wd_gov__h_task_open(wd_http_req *req, wd_http_resp *resp, void *svc) {
   wd_audit_entry e[2] = {
       {.type = WD_AUDIT_TASK_OPENED, .payload = p, .fx = &fo, .nfx = 1},
       {.type = WD_AUDIT_TOKEN_ISSUED, .payload = gr.payload, .fx = &gr.fx, .nfx = 1}};
-  rc = wd_audit_append_group(g->audit, w->agent.id, id, e, 2);
+  pthread_rwlock_rdlock(&g->open_lock);
+  if (wd_gov__live_agent_fenced(g->live, w->agent.id))
+    rc = -WD_E_INVAL; /* being quarantined or retired */
+  else
+    rc = wd_audit_append_group(g->audit, w->agent.id, id, e, 2);
+  pthread_rwlock_unlock(&g->open_lock);
   if (rc == -WD_E_INVAL) {
     rc = wd_gov__err(resp, 403, "forbidden", NULL, "agent is not active");
     goto out;

@@ -5,7 +5,8 @@
  * wd_ident (keys, DPoP proofs): register -> join token -> enroll -> open
  * task -> allowed call -> denied call -> complete -> old token refused ->
  * the trace holds the chain; plus the first start's records, the log in
- * pages, the largest task the limits allow, credential separation, proof replay and an invalid
+ * pages, the largest task the limits allow, no task opening for an agent
+ * being stopped, credential separation, proof replay and an invalid
  * policy set that never replaces the active one.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -14,6 +15,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "gov/gov_int.h"
 #include "service_fixture.h"
 
 /* The first start's admin token and signing key each have their record. */
@@ -104,6 +106,30 @@ static void test_largest_task(void **state) {
         json_string_value(json_object_get(json_object_get(r.body, "error"), "field")), fields[i]);
     clear(&r);
   }
+}
+
+/* While an agent is being stopped no task of it opens: the opening sees
+ * the stop's fence and is refused as for a stopped agent, so the stop
+ * ends with records every task the agent has. */
+static void test_stopping_agent_opens_nothing(void **state) {
+  (void)state;
+  const char *id = "spiffe://warden.local/agent/alpha";
+  resp r;
+  const char *body = "{\"intent\":\"i\",\"purpose\":\"p\",\"tools\":[\"fs\"],"
+                     "\"classification_ceiling\":\"internal\",\"budget\":3}";
+  assert_int_equal(wd_gov__live_fence_agent(gov->live, id), 0);
+  char *p = proof("POST", "/v1/tasks", NULL);
+  http("POST", "/v1/tasks", NULL, p, body, &r);
+  wd_free(p);
+  assert_int_equal(r.status, 403);
+  assert_non_null(strstr(r.raw, "agent is not active"));
+  clear(&r);
+  wd_gov__live_unfence_agent(gov->live, id);
+  p = proof("POST", "/v1/tasks", NULL);
+  http("POST", "/v1/tasks", NULL, p, body, &r);
+  wd_free(p);
+  assert_int_equal(r.status, 201);
+  clear(&r);
 }
 
 /* The log in pages: each names the first record of the next, the last
@@ -238,6 +264,7 @@ int main(void) {
       cmocka_unit_test(test_lifecycle),
       cmocka_unit_test(test_audit_pages),
       cmocka_unit_test(test_largest_task),
+      cmocka_unit_test(test_stopping_agent_opens_nothing),
       cmocka_unit_test(test_invalid_policy_kept_out),
   };
   int rc = cmocka_run_group_tests(tests, setup, teardown);
