@@ -25,12 +25,13 @@
 extern char **environ;
 
 static void usage(FILE *out) {
-  char keys[4096];
+  char keys[8192];
   (void)wd_config_help(keys, sizeof keys);
   fprintf(out,
           "usage: warden serve [--config FILE] [flags]\n"
           "\n"
-          "Runs the governance service until SIGTERM or SIGINT.\n"
+          "Runs the governance service until SIGTERM or SIGINT; SIGHUP reopens\n"
+          "the access log.\n"
           "Precedence: flags > WARDEN_* environment > config file > defaults.\n"
           "\n"
           "  %-22s %-26s %-18s %s\n%s",
@@ -63,6 +64,7 @@ int wd_cli_serve(int argc, char **argv) {
   sigemptyset(&stop);
   sigaddset(&stop, SIGTERM);
   sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGHUP);
   if (pthread_sigmask(SIG_BLOCK, &stop, NULL) != 0) {
     fprintf(stderr, "warden serve: cannot block signals\n");
     wd_config_clear(&cfg);
@@ -92,6 +94,7 @@ int wd_cli_serve(int argc, char **argv) {
   o.tls_cert = cfg.tls_cert;
   o.tls_key = cfg.tls_key;
   o.public_url = cfg.public_url;
+  o.access_log = cfg.access_log;
   wd_gov *srv = NULL;
   char *admin = NULL;
   int rc = wd_gov_start(&o, &srv, &admin, err, sizeof err);
@@ -112,7 +115,11 @@ int wd_cli_serve(int argc, char **argv) {
   (void)fflush(stdout);
 
   int sig = 0;
-  while (sigwait(&stop, &sig) != 0) {
+  /* SIGHUP reopens the access log (after logrotate moved it). */
+  while (sigwait(&stop, &sig) != 0 || sig == SIGHUP) {
+    if (sig == SIGHUP && wd_gov_reopen_logs(srv) != 0)
+      fprintf(stderr, "warden: cannot reopen the access log; still writing the old file\n");
+    sig = 0;
   }
   fprintf(stderr, "warden: %s received, finishing in-flight requests\n",
           sig == SIGINT ? "SIGINT" : "SIGTERM");

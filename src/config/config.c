@@ -83,6 +83,8 @@ static const key KEYS[] = {
      "the certificate's PEM private key"},
     {"public_url", "WARDEN_PUBLIC_URL", "--public-url", K_STR, F(public_url), S(public_url), 0, 0,
      "base URL agents use, as DPoP proofs name it (behind a TLS proxy: https://...)"},
+    {"access_log", "WARDEN_ACCESS_LOG", "--access-log", K_STR, F(access_log), S(access_log), 0, 0,
+     "a JSON line per request to this file (- = stderr); SIGHUP reopens it"},
 };
 #define NKEYS (sizeof KEYS / sizeof KEYS[0])
 

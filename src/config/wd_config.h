@@ -43,6 +43,7 @@ typedef struct wd_config {
   char tls_cert[WD_CONFIG_PATH_MAX];    /* PEM certificate chain; "" = plain HTTP */
   char tls_key[WD_CONFIG_PATH_MAX];     /* its PEM private key; both or neither */
   char public_url[1024]; /* the base URL agents use (a TLS proxy's); "" = this server's */
+  char access_log[WD_CONFIG_PATH_MAX]; /* a JSON line per request; "-" = stderr; "" = none */
 } wd_config;
 
 /* Fills c with the defaults (127.0.0.1:8080, ./var, warden.local, ...). */

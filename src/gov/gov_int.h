@@ -78,6 +78,8 @@ struct wd_gov {
   int stopping;
 
   wd_http_server *http; /* owned */
+  int access_fd;        /* the access log, or -1 (gov_access.c) */
+  char access_path[4096];
   int shut;
 };
 
@@ -133,6 +135,10 @@ int wd_gov__admin_token_issue(wd_audit *a, const char *given, int first, const c
  * refused when other users may read it); err says why on failure. */
 int wd_gov__tls_load(const char *cert_path, const char *key_path, char **cert, char **key,
                      char *err, size_t errlen);
+/* The access log (gov_access.c): open path ("" = none, "-" = stderr)
+ * into g->access_fd; the wd_http_access_cb that writes a line. */
+int wd_gov__access_open(wd_gov *g, const char *path, char *err, size_t errlen);
+void wd_gov__access(void *svc, const wd_http_req *req, unsigned status, int64_t duration_us);
 /* 1 when bearer is the admin token, compared in constant time. */
 int wd_gov__admin_check(wd_gov *g, const char *bearer);
 

@@ -532,6 +532,7 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   wd_gov *g = wd_calloc(1, sizeof *g);
   if (!g) return -WD_E_NOMEM;
   g->lock_fd = -1;
+  g->access_fd = -1;
   pthread_rwlock_init(&g->keys_lock, NULL);
   pthread_mutex_init(&g->pol_lock, NULL);
   pthread_mutex_init(&g->put_lock, NULL);
@@ -641,6 +642,8 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   ho.ready = ready;
   ho.svc = g;
   ho.builtin_health = 1;
+  if ((rc = wd_gov__access_open(g, o->access_log, err, errlen)) != 0) goto cleanup;
+  if (g->access_fd >= 0) ho.access = wd_gov__access;
   char *cert = NULL, *key = NULL;
   if (g->tls) {
     if ((rc = wd_gov__tls_load(o->tls_cert, o->tls_key, &cert, &key, err, errlen)) != 0)
@@ -700,6 +703,7 @@ void wd_gov_free(wd_gov *g) {
   wd_ident_keycache_free(g->keycache);
   wd_store_close(g->store);
   if (g->lock_fd >= 0) (void)close(g->lock_fd);
+  if (g->access_fd >= 0) (void)close(g->access_fd);
   wd_ident_keyset_free(g->keys);
   wd_gov__entcache_free(g->entcache);
   cedar_schema_free(g->schema);

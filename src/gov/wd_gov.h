@@ -26,6 +26,7 @@ typedef struct wd_gov_opts {
   const char *tls_cert;     /* PEM certificate chain file: serve HTTPS; NULL or "" = HTTP */
   const char *tls_key;      /* its PEM private key file (both or neither) */
   const char *public_url;   /* base URL agents use in DPoP htu; NULL or "" = scheme://Host */
+  const char *access_log;   /* a JSON line per request to this file; "-" = stderr; NULL = none */
   const char *host;         /* NULL = 127.0.0.1 */
   uint16_t port;            /* 0 = ephemeral */
   unsigned threads, max_connections, conn_timeout_s;
@@ -61,6 +62,10 @@ uint16_t wd_gov_port(const wd_gov *g);
 int wd_gov_shutdown(wd_gov *g, unsigned wait_ms);
 /* Shuts down if needed and frees everything; NULL is a no-op. */
 void wd_gov_free(wd_gov *g);
+
+/* Reopens the access log at its path (after a rotation moved the file);
+ * the old file stays in use when the new one cannot be opened (-WD_E_IO). */
+int wd_gov_reopen_logs(wd_gov *g);
 
 /* For an operator who lost the admin token: with the server stopped (its
  * lock on data_dir is taken here, -WD_E_EXISTS while it runs), makes a

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "http/http_int.h"
 #include "util/wd_alloc.h"
@@ -42,6 +43,8 @@ typedef struct reqctx {
   void *on_close_arg;
   struct reqctx *susp_prev, *susp_next; /* in srv->susp while suspended */
   int in_susp;
+  unsigned sent;           /* status of the response queued; 0: none */
+  struct timespec started; /* for the access hook */
 } reqctx;
 
 /* With srv->susp_mu held. */
@@ -121,7 +124,8 @@ static void peer_of(struct MHD_Connection *c, char *out, size_t len) {
 
 /* ---- sending ---- */
 
-static enum MHD_Result send_static_500(struct MHD_Connection *c) {
+static enum MHD_Result send_static_500(reqctx *x, struct MHD_Connection *c) {
+  if (x) x->sent = 500;
   struct MHD_Response *r =
       MHD_create_response_from_buffer(sizeof OOM_BODY - 1, OOM_BODY, MHD_RESPMEM_PERSISTENT);
   if (!r) return MHD_NO;
@@ -137,8 +141,9 @@ static int dump_to_buf(const char *p, size_t n, void *b) {
 
 static void free_body(void *text) { wd_free(text); }
 
-static enum MHD_Result send_resp(struct MHD_Connection *c, wd_http_resp *resp) {
-  if (resp->status < 100 || resp->status > 599) return send_static_500(c);
+static enum MHD_Result send_resp(reqctx *x, struct MHD_Connection *c) {
+  wd_http_resp *resp = &x->resp;
+  if (resp->status < 100 || resp->status > 599) return send_static_500(x, c);
   struct MHD_Response *r = NULL;
   int with_body = resp->_body || resp->_text;
   if (resp->_text) {
@@ -150,17 +155,17 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, wd_http_resp *resp) {
     wd_buf_init(&b, WD_LIMIT_BUF_DEFAULT);
     if (json_dump_callback(resp->_body, dump_to_buf, &b, JSON_COMPACT | JSON_ENCODE_ANY) != 0) {
       wd_buf_free(&b);
-      return send_static_500(c);
+      return send_static_500(x, c);
     }
     size_t len = wd_buf_len(&b);
     char *text = wd_buf_take(&b);
-    if (!text) return send_static_500(c);
+    if (!text) return send_static_500(x, c);
     r = MHD_create_response_from_buffer_with_free_callback(len, text, free_body);
     if (!r) wd_free(text);
   } else {
     r = MHD_create_response_from_buffer(0, (void *)OOM_BODY, MHD_RESPMEM_PERSISTENT);
   }
-  if (!r) return send_static_500(c);
+  if (!r) return send_static_500(x, c);
   int ok = 1;
   if (with_body)
     ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json") == MHD_YES;
@@ -169,10 +174,11 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, wd_http_resp *resp) {
     ok = MHD_add_response_header(r, resp->_headers[i].name, resp->_headers[i].value) == MHD_YES;
   if (!ok) {
     MHD_destroy_response(r);
-    return send_static_500(c);
+    return send_static_500(x, c);
   }
   enum MHD_Result q = MHD_queue_response(c, resp->status, r);
   MHD_destroy_response(r);
+  if (q == MHD_YES) x->sent = resp->status;
   return q;
 }
 
@@ -180,8 +186,9 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, wd_http_resp *resp) {
 static enum MHD_Result send_error(reqctx *x, struct MHD_Connection *c, unsigned status,
                                   const char *code, const char *field, const char *msg) {
   x->ph = PH_DONE;
-  if (wd_http_resp_error(&x->resp, status, code, field, "%s", msg) < 0) return send_static_500(c);
-  return send_resp(c, &x->resp);
+  if (wd_http_resp_error(&x->resp, status, code, field, "%s", msg) < 0)
+    return send_static_500(x, c);
+  return send_resp(x, c);
 }
 
 /* ---- phases ---- */
@@ -213,10 +220,10 @@ static enum MHD_Result first_call(reqctx *x, struct MHD_Connection *c, const cha
   req->body = "";
   req->method = wd_arena_strndup(x->arena, method, strlen(method));
   req->path = wd_arena_strndup(x->arena, url, strlen(url));
-  if (!req->method || !req->path) return send_static_500(c);
+  if (!req->method || !req->path) return send_static_500(x, c);
   if (collect(c, MHD_HEADER_KIND, x->arena, &req->headers, &req->nheaders) < 0 ||
       collect(c, MHD_GET_ARGUMENT_KIND, x->arena, &req->query, &req->nquery) < 0)
-    return send_static_500(c);
+    return send_static_500(x, c);
   peer_of(c, req->peer, sizeof req->peer);
 
   wd_http_match m;
@@ -224,12 +231,12 @@ static enum MHD_Result first_call(reqctx *x, struct MHD_Connection *c, const cha
   if (rc == -WD_E_NOTFOUND) return send_error(x, c, 404, "not_found", NULL, "no such route");
   if (rc == -WD_E_INVAL) {
     if (wd_http_resp_header(&x->resp, MHD_HTTP_HEADER_ALLOW, m.allow) < 0)
-      return send_static_500(c);
+      return send_static_500(x, c);
     char msg[128];
     (void)snprintf(msg, sizeof msg, "method %s not allowed; allowed: %s", req->method, m.allow);
     return send_error(x, c, 405, "method_not_allowed", NULL, msg);
   }
-  if (rc < 0) return send_static_500(c);
+  if (rc < 0) return send_static_500(x, c);
   x->route = &s->routes[m.index];
   req->params = m.params;
   req->nparams = m.nparams;
@@ -248,8 +255,8 @@ static enum MHD_Result first_call(reqctx *x, struct MHD_Connection *c, const cha
           (arc < 0 ? wd_http_resp_error(&x->resp, 500, "internal", NULL, "internal error")
                    : wd_http_resp_error(&x->resp, 401, "unauthorized", NULL,
                                         "authentication required")) < 0)
-        return send_static_500(c);
-      return send_resp(c, &x->resp);
+        return send_static_500(x, c);
+      return send_resp(x, c);
     }
   }
 
@@ -351,9 +358,9 @@ static enum MHD_Result call_handler(reqctx *x, struct MHD_Connection *c) {
     wd_http_resp_drop_body(&x->resp);
     x->resp._nheaders = 0;
     if (wd_http_resp_error(&x->resp, 500, "internal", NULL, "internal error") < 0)
-      return send_static_500(c);
+      return send_static_500(x, c);
   }
-  return send_resp(c, &x->resp);
+  return send_resp(x, c);
 }
 
 enum MHD_Result wd_http__access(void *cls, struct MHD_Connection *c, const char *url,
@@ -364,13 +371,14 @@ enum MHD_Result wd_http__access(void *cls, struct MHD_Connection *c, const char 
   reqctx *x = *con_cls;
   if (!x) {
     x = wd_calloc(1, sizeof *x);
-    if (!x) return send_static_500(c);
+    if (!x) return send_static_500(NULL, c);
     x->arena = wd_arena_new(WD_LIMIT_HTTP_REQ_ARENA);
     if (!x->arena) {
       wd_free(x);
-      return send_static_500(c);
+      return send_static_500(NULL, c);
     }
     x->srv = s;
+    if (s->opts.access) (void)clock_gettime(CLOCK_MONOTONIC, &x->started);
     x->conn = c;
     x->resp._arena = x->arena;
     wd_buf_init(&x->body, s->max_body);
@@ -399,7 +407,7 @@ enum MHD_Result wd_http__access(void *cls, struct MHD_Connection *c, const char 
       } else if (rc < 0) {
         *upload_data_size = 0;
         x->ph = PH_DONE;
-        return send_static_500(c);
+        return send_static_500(x, c);
       }
     }
     *upload_data_size = 0;
@@ -417,6 +425,13 @@ void wd_http__completed(void *cls, struct MHD_Connection *c, void **con_cls,
   if (!x) return;
   *con_cls = NULL;
   if (x->on_close) x->on_close(x->on_close_arg);
+  if (s->opts.access && x->req.method) {
+    struct timespec now;
+    (void)clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t us = (int64_t)(now.tv_sec - x->started.tv_sec) * 1000000 +
+                 (now.tv_nsec - x->started.tv_nsec) / 1000;
+    s->opts.access(s->opts.svc, &x->req, x->sent, us);
+  }
   pthread_mutex_lock(&s->susp_mu);
   susp_unlink(x);
   pthread_mutex_unlock(&s->susp_mu);

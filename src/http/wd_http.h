@@ -92,6 +92,12 @@ typedef int (*wd_http_ready_cb)(void *svc, char *reason, size_t len);
 /* Called once at shutdown after in-flight requests finished (or the wait
  * ran out), before the daemon stops: flush logs here. */
 typedef void (*wd_http_flush_cb)(void *svc);
+/* Called once per request as it ends, answered or not, on an MHD thread,
+ * with the status sent (0: none, e.g. the client left) and the time from
+ * its first byte of headers to its end; req (and its auth_ctx) is still
+ * valid. It must not block for long: every request waits for it. */
+typedef void (*wd_http_access_cb)(void *svc, const wd_http_req *req, unsigned status,
+                                  int64_t duration_us);
 
 typedef struct wd_http_opts {
   const char *host;            /* numeric IPv4/IPv6 address to bind */
@@ -102,11 +108,12 @@ typedef struct wd_http_opts {
   size_t max_body;             /* 0 or larger than the limit = WD_LIMIT_HTTP_BODY_BYTES */
   const wd_http_route *routes; /* borrowed; must outlive the server */
   size_t nroutes;
-  wd_http_auth_cb auth;   /* NULL: every non-NONE route answers 401 */
-  wd_http_ready_cb ready; /* NULL: always ready */
-  wd_http_flush_cb flush; /* may be NULL */
-  void *svc;              /* passed to every callback */
-  int builtin_health;     /* non-zero: serve GET /healthz and /readyz */
+  wd_http_auth_cb auth;     /* NULL: every non-NONE route answers 401 */
+  wd_http_ready_cb ready;   /* NULL: always ready */
+  wd_http_flush_cb flush;   /* may be NULL */
+  wd_http_access_cb access; /* may be NULL: no access log */
+  void *svc;                /* passed to every callback */
+  int builtin_health;       /* non-zero: serve GET /healthz and /readyz */
   /* HTTPS: the certificate chain and its private key as PEM text, both or
    * neither (NULL = plain HTTP); copied, TLS 1.2 and 1.3 only. */
   const char *tls_cert_pem, *tls_key_pem;
