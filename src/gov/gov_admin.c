@@ -234,9 +234,15 @@ int wd_gov__h_policies_get(wd_http_req *req, wd_http_resp *resp, void *svc) {
 int wd_gov__h_policies_put(wd_http_req *req, wd_http_resp *resp, void *svc) {
   wd_gov *g = svc;
   int rc = 0;
-  const char *text;
-  if (wd_gov__str(req, resp, "policies", 1, &text, &rc)) return rc;
-  size_t len = strlen(text);
+  /* A policy set is larger than other fields: up to a whole body. */
+  const json_t *pv = json_is_object(req->json) ? json_object_get(req->json, "policies") : NULL;
+  if (!pv || json_is_null(pv))
+    return wd_gov__err(resp, 400, "missing_field", "policies", "missing field 'policies'");
+  const char *text = json_string_value(pv);
+  size_t len = text ? json_string_length(pv) : 0;
+  if (!text || len == 0 || strlen(text) != len || len > WD_LIMIT_STORE_POLICY_BYTES)
+    return wd_gov__err(resp, 400, "invalid_field", "policies",
+                       "field 'policies' must be non-empty Cedar text without NUL");
   cedar_policyset *ps = NULL;
   json_t *diags = NULL;
   rc = wd_gov__build_policies(g, text, len, &ps, &diags);

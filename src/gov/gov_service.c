@@ -213,10 +213,17 @@ int wd_gov__str(wd_http_req *req, wd_http_resp *resp, const char *name, int requ
     *rc = wd_http_resp_error(resp, 400, "missing_field", name, "missing field '%s'", name);
     return 1;
   }
-  if (!json_is_string(v) || (required && json_string_length(v) == 0) ||
-      json_string_length(v) > WD_LIMIT_STORE_FIELD_BYTES) {
+  if (!json_is_string(v) || (required && json_string_length(v) == 0)) {
     *rc = wd_http_resp_error(resp, 400, "invalid_field", name,
                              "field '%s' must be a non-empty string", name);
+    return 1;
+  }
+  /* A NUL inside would make the C string say less than the client did. */
+  if (json_string_length(v) > WD_LIMIT_STORE_FIELD_BYTES ||
+      strlen(json_string_value(v)) != json_string_length(v)) {
+    *rc = wd_http_resp_error(resp, 400, "invalid_field", name,
+                             "field '%s' must be at most %u bytes, without NUL", name,
+                             WD_LIMIT_STORE_FIELD_BYTES);
     return 1;
   }
   *out = json_string_value(v);

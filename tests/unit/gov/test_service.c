@@ -254,7 +254,49 @@ static void test_invalid_policy_kept_out(void **state) {
   clear(&r);
   admin("GET", "/v1/policies", NULL, &r);
   assert_int_equal(json_integer_value(json_object_get(r.body, "version")), v);
+  char *active = strdup(str(&r, "policies"));
+  assert_non_null(active);
   clear(&r);
+
+  /* A set far larger than other text fields (they stop at 64 KiB) is
+   * taken whole: 1,000 extra policies. */
+  size_t cap = strlen(active) + 1000 * 128 + 1, n = 0;
+  char *big = malloc(cap);
+  assert_non_null(big);
+  n += (size_t)snprintf(big, cap, "%s", active);
+  for (int i = 0; i < 1000; i++)
+    n += (size_t)snprintf(big + n, cap - n,
+                          "@id(\"extra-%d\")\nforbid(principal == Agent::\"spiffe://warden.local/"
+                          "agent/x%d\", action, resource);\n",
+                          i, i);
+  assert_true(n > 100000);
+  json_t *bj = json_pack("{s:s}", "policies", big);
+  char *body = json_dumps(bj, JSON_COMPACT);
+  json_decref(bj);
+  admin("PUT", "/v1/policies", body, &r);
+  assert_int_equal(r.status, 200);
+  clear(&r);
+  /* Read back from the store: the answer is past this client's buffer. */
+  char db[256];
+  (void)snprintf(db, sizeof db, "sqlite:%s/var/warden.db", dir);
+  wd_store *st = NULL;
+  wd_policy_version pv = {0};
+  assert_int_equal(wd_store_open(db, WD_STORE_READONLY, &st), 0);
+  assert_int_equal(wd_store_policy_get_active(st, &pv), 0);
+  assert_string_equal(pv.text, big);
+  wd_store_policy_free(&pv);
+  wd_store_close(st);
+  /* Back to the set the other tests expect. */
+  bj = json_pack("{s:s}", "policies", active);
+  free(body);
+  body = json_dumps(bj, JSON_COMPACT);
+  json_decref(bj);
+  admin("PUT", "/v1/policies", body, &r);
+  assert_int_equal(r.status, 200);
+  clear(&r);
+  free(body);
+  free(big);
+  free(active);
 }
 
 int main(void) {
