@@ -134,6 +134,8 @@ int cedar__diag(cedar_diags *d, int code, const char *fmt, ...)
 int cedar__diag_push(cedar_diags *d, const cedar_diag *g);
 /* Computes 1-based line and column (in characters) of off in src. */
 void cedar__locate(const char *src, size_t len, uint32_t off, uint32_t *line, uint32_t *col);
+/* 1 when d takes no more findings (or is NULL): skip locating them. */
+int cedar__diags_full(const cedar_diags *d);
 
 /* ======================================================================== */
 /* Extension functions and methods (ext.c, ext_*.c)                         */

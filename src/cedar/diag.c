@@ -55,6 +55,8 @@ int cedar__diag_push(cedar_diags *d, const cedar_diag *g) {
   return g->code;
 }
 
+int cedar__diags_full(const cedar_diags *d) { return !d || d->n >= WD_LIMIT_PARSE_ERRORS; }
+
 void cedar__locate(const char *src, size_t len, uint32_t off, uint32_t *line, uint32_t *col) {
   uint32_t l = 1, c = 1;
   if (off > len) off = (uint32_t)len;
@@ -82,6 +84,10 @@ static int vdiag(cedar_diags *d, const char *src, size_t srclen, int code, uint3
   g.sev = CEDAR_SEV_ERROR;
   g.off = off;
   g.len = len;
+  /* A list that is full only counts: locating scans the text from its
+   * start, and doing it for every dropped finding made many findings in
+   * a large text quadratic. */
+  if (cedar__diags_full(d)) return cedar__diag_push(d, &g);
   if (src) cedar__locate(src, srclen, off, &g.line, &g.col);
   vsnprintf(g.msg, sizeof g.msg, fmt, ap);
   return cedar__diag_push(d, &g);

@@ -179,7 +179,7 @@ int cedar_psbuilder_add_text(cedar_psbuilder *b, const char *src, size_t len, ce
       g.code = -WD_E_PARSE;
       g.off = ps[i]->off;
       g.len = ps[i]->len;
-      cedar__locate(src, len, g.off, &g.line, &g.col);
+      if (!cedar__diags_full(diags)) cedar__locate(src, len, g.off, &g.line, &g.col);
       snprintf(g.msg, sizeof g.msg, "duplicate policy id `%.*s`",
                (int)(ps[i]->id.n > 200 ? 200 : ps[i]->id.n), ps[i]->id.p);
       cedar__diag_push(diags, &g);

@@ -44,7 +44,8 @@ static int report(pstate *ps, cedar_severity sev, uint32_t off, uint32_t len, co
   g.sev = sev;
   g.off = off;
   g.len = len;
-  if (ps->p->src) cedar__locate(ps->p->src, ps->p->srclen, off, &g.line, &g.col);
+  if (ps->p->src && !cedar__diags_full(ps->diags))
+    cedar__locate(ps->p->src, ps->p->srclen, off, &g.line, &g.col);
   snprintf(g.msg, sizeof g.msg, "%s", msg);
   snprintf(g.policy_id, sizeof g.policy_id, "%.*s", (int)ps->p->id.n, ps->p->id.p);
   /* The list drops what it cannot hold; the count above still fails. */

@@ -68,11 +68,36 @@ static void keeps_at_most_the_limit(void **state) {
   cedar_diags_free(NULL);
 }
 
+/* Findings past the limit in a text are counted, not located (locating
+ * scans the text, and doing it for each made many findings quadratic);
+ * the kept ones still carry their line. */
+static void past_the_limit_only_counts(void **state) {
+  (void)state;
+  enum { LINES = WD_LIMIT_PARSE_ERRORS * 3 };
+  static char src[LINES * 3];
+  for (unsigned i = 0; i < LINES; i++)
+    memcpy(src + 3 * i, "x;\n", 3);
+  cedar_diags *d = cedar_diags_new();
+  for (unsigned i = 0; i < LINES; i++)
+    (void)cedar__diag_at(d, src, sizeof src, -WD_E_PARSE, 3 * i, 1, "bad %u", i);
+  assert_int_equal(cedar_diags_count(d), WD_LIMIT_PARSE_ERRORS);
+  assert_int_equal(cedar_diags_get(d, 41)->line, 42);
+  assert_true(cedar__diags_full(d));
+  assert_true(cedar__diags_full(NULL));
+  char *out = cedar_diags_render(d, "f", src, sizeof src);
+  char want[64];
+  (void)snprintf(want, sizeof want, "%u more errors not shown", LINES - WD_LIMIT_PARSE_ERRORS);
+  assert_non_null(strstr(out, want));
+  cedar_free(out);
+  cedar_diags_free(d);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(locate_counts_characters),
       cmocka_unit_test(render_has_caret),
       cmocka_unit_test(keeps_at_most_the_limit),
+      cmocka_unit_test(past_the_limit_only_counts),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
