@@ -12,6 +12,7 @@
 #define WD_CLI_CLIENT_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -130,6 +131,11 @@ void cl_json_text(const json_t *v, char *out, size_t cap);
 /* A time for display: an integer (Unix seconds) as UTC RFC 3339, anything
  * else as cl_json_text does. */
 void cl_time_text(const json_t *v, char *out, size_t cap);
+
+/* The opening every subcommand family shares: with no subcommand, or
+ * --help / -h, prints usage (to stderr when the subcommand is missing)
+ * and returns 1 with the exit status in *rc; else 0. */
+int cl_family_help(int argc, char **argv, void (*usage)(FILE *out), int *rc);
 
 /* ---- the evidence log as JSON lines (client_audit_export.c) ------------------------ */
 

@@ -297,10 +297,8 @@ out:
 }
 
 int wd_cli_agent(int argc, char **argv) {
-  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-    usage(argc < 2 ? stderr : stdout);
-    return argc < 2 ? CL_USAGE : CL_OK;
-  }
+  int hrc = 0;
+  if (cl_family_help(argc, argv, usage, &hrc)) return hrc;
   const char *sub = argv[1];
   static const char *const subs[] = {"register", "list",   "show",       "quarantine", "release",
                                      "retire",   "enroll", "join-token", NULL};

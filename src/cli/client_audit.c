@@ -320,10 +320,8 @@ static int do_trace(const char *cmd, const audit_args *a, const char *task) {
 }
 
 int wd_cli_audit(int argc, char **argv) {
-  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-    usage(argc < 2 ? stderr : stdout);
-    return argc < 2 ? CL_USAGE : CL_OK;
-  }
+  int hrc = 0;
+  if (cl_family_help(argc, argv, usage, &hrc)) return hrc;
   const char *sub = argv[1];
   char cmd[64];
   (void)snprintf(cmd, sizeof cmd, "warden audit %s", sub);

@@ -309,10 +309,8 @@ static int task_opts(const char *cmd, int argc, char **argv, task_args *a, const
 }
 
 int wd_cli_task(int argc, char **argv) {
-  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-    task_usage(argc < 2 ? stderr : stdout);
-    return argc < 2 ? CL_USAGE : CL_OK;
-  }
+  int hrc = 0;
+  if (cl_family_help(argc, argv, task_usage, &hrc)) return hrc;
   const char *sub = argv[1];
   static const char *const subs[] = {"open", "renew",  "intent", "complete",
                                      "fail", "cancel", "show",   NULL};

@@ -235,3 +235,10 @@ void cl_time_text(const json_t *v, char *out, size_t cap) {
   }
   cl_json_text(v, out, cap);
 }
+
+int cl_family_help(int argc, char **argv, void (*usage)(FILE *out), int *rc) {
+  if (argc >= 2 && strcmp(argv[1], "--help") != 0 && strcmp(argv[1], "-h") != 0) return 0;
+  usage(argc < 2 ? stderr : stdout);
+  *rc = argc < 2 ? CL_USAGE : CL_OK;
+  return 1;
+}

@@ -94,13 +94,6 @@ int wd_gov__h_admin_token(wd_http_req *req, wd_http_resp *resp, void *svc) {
   return wd_http_resp_text(resp, 201, text, len);
 }
 
-#define FAIL(code, ...)                                                                            \
-  do {                                                                                             \
-    rc = (code);                                                                                   \
-    (void)snprintf(err, errlen, __VA_ARGS__);                                                      \
-    goto out;                                                                                      \
-  } while (0)
-
 int wd_gov_admin_reset(const char *data_dir, const char *by, char **token, char *err,
                        size_t errlen) {
   char path[4300];
@@ -113,27 +106,27 @@ int wd_gov_admin_reset(const char *data_dir, const char *by, char **token, char 
   (void)snprintf(path, sizeof path, "%s/warden.lock", data_dir);
   /* The server's own lock: its live state trusts that nobody else writes. */
   if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
-    FAIL(-WD_E_NOTFOUND, "no Warden state in %s (%s)", data_dir, strerror(errno));
+    WD_GOV__FAIL(-WD_E_NOTFOUND, "no Warden state in %s (%s)", data_dir, strerror(errno));
   if (flock(fd, LOCK_EX | LOCK_NB) != 0)
-    FAIL(-WD_E_EXISTS,
-         "%s is in use by a running warden serve: stop it first, or rotate the token "
-         "with the admin API",
-         data_dir);
+    WD_GOV__FAIL(-WD_E_EXISTS,
+                 "%s is in use by a running warden serve: stop it first, or rotate the token "
+                 "with the admin API",
+                 data_dir);
   struct stat sb;
   (void)snprintf(path, sizeof path, "%s/warden.db", data_dir);
-  if (stat(path, &sb) != 0) FAIL(-WD_E_NOTFOUND, "no Warden state in %s", data_dir);
+  if (stat(path, &sb) != 0) WD_GOV__FAIL(-WD_E_NOTFOUND, "no Warden state in %s", data_dir);
   (void)snprintf(path, sizeof path, "sqlite:%s/warden.db", data_dir);
   if ((rc = wd_store_open(path, 0, &st)) != 0)
-    FAIL(rc, "cannot open the store %s: %s", path, wd_strerror(rc));
+    WD_GOV__FAIL(rc, "cannot open the store %s: %s", path, wd_strerror(rc));
   if ((rc = wd_audit_open(st, &a)) != 0)
-    FAIL(rc, "cannot open the evidence log: %s", wd_strerror(rc));
+    WD_GOV__FAIL(rc, "cannot open the evidence log: %s", wd_strerror(rc));
   if (!(p = json_pack("{s:s, s:s}", "action", "admin_token.reset", "by", by)))
-    FAIL(-WD_E_NOMEM, "out of memory");
+    WD_GOV__FAIL(-WD_E_NOMEM, "out of memory");
   char hash[WD_IDENT_HASH_HEX_LEN + 1];
   rc = wd_gov__admin_token_issue(a, NULL, 0, "operator", p, hash, token);
   wd_ident_cleanse(hash, sizeof hash);
-  if (rc) FAIL(rc, "cannot record the new admin token: %s", wd_strerror(rc));
-out:
+  if (rc) WD_GOV__FAIL(rc, "cannot record the new admin token: %s", wd_strerror(rc));
+cleanup:
   json_decref(p);
   /* Every append returned durable, so closing the log loses nothing. */
   wd_audit_close(a);

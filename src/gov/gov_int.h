@@ -99,6 +99,15 @@ typedef struct wd_gov__who {
   struct authz_wait *wait; /* POST /v1/authorize between its two calls; arena-owned */
 } wd_gov__who;
 
+/* In a function with int rc, char *err, size_t errlen and a cleanup
+ * label: sets rc, writes the message and jumps there. */
+#define WD_GOV__FAIL(code, ...)                                                                    \
+  do {                                                                                             \
+    rc = (code);                                                                                   \
+    (void)snprintf(err, errlen, __VA_ARGS__);                                                      \
+    goto cleanup;                                                                                  \
+  } while (0)
+
 int64_t wd_gov__now_ms(void);
 /* The store's structs take char * for fields it only reads; this lends a
  * borrowed string to one of them without a qualifier-dropping cast. */

@@ -441,13 +441,6 @@ static int ready(void *svc, char *reason, size_t len) {
 
 /* ---- start and stop ------------------------------------------------------------------ */
 
-#define FAIL(code, ...)                                                                            \
-  do {                                                                                             \
-    rc = (code);                                                                                   \
-    (void)snprintf(err, errlen, __VA_ARGS__);                                                      \
-    goto cleanup;                                                                                  \
-  } while (0)
-
 /* The first start's token, from WARDEN_ADMIN_TOKEN or made here. */
 static int create_admin(wd_gov *g, const char *given, char **generated) {
   json_t *p = json_pack("{s:s, s:s}", "action", "admin_token.created", "source",
@@ -560,13 +553,13 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
                  o->audience && *o->audience ? o->audience : "warden");
   (void)snprintf(g->issuer, sizeof g->issuer, "spiffe://%s/warden", g->trust_domain);
   if ((o->tls_cert && *o->tls_cert) != (o->tls_key && *o->tls_key))
-    FAIL(-WD_E_INVAL, "TLS needs both a certificate and its key");
+    WD_GOV__FAIL(-WD_E_INVAL, "TLS needs both a certificate and its key");
   g->tls = o->tls_cert && *o->tls_cert;
   if (o->public_url && *o->public_url) {
     size_t n = strlen(o->public_url);
     while (n > 0 && o->public_url[n - 1] == '/')
       n--;
-    if (n >= sizeof g->public_url) FAIL(-WD_E_TOOBIG, "public_url is too long");
+    if (n >= sizeof g->public_url) WD_GOV__FAIL(-WD_E_TOOBIG, "public_url is too long");
     memcpy(g->public_url, o->public_url, n);
   }
   g->strict = !o->pure_cedar;
@@ -575,33 +568,34 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   g->q_denials = o->quarantine_denials;
   g->q_window_ms = (int64_t)(o->quarantine_window_s ? o->quarantine_window_s : 60) * 1000;
   g->reaper_ms = o->reaper_interval_ms ? o->reaper_interval_ms : 1000;
-  if (!(g->denials = json_object())) FAIL(-WD_E_NOMEM, "out of memory");
+  if (!(g->denials = json_object())) WD_GOV__FAIL(-WD_E_NOMEM, "out of memory");
 
   if (mkdir(g->data_dir, 0700) != 0 && errno != EEXIST)
-    FAIL(-WD_E_IO, "cannot create %s: %s", g->data_dir, strerror(errno));
+    WD_GOV__FAIL(-WD_E_IO, "cannot create %s: %s", g->data_dir, strerror(errno));
   char path[4300];
   (void)snprintf(path, sizeof path, "%s/warden.lock", g->data_dir);
   /* The live state trusts that no other process writes this store. */
   g->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (g->lock_fd < 0) FAIL(-WD_E_IO, "cannot open %s: %s", path, strerror(errno));
+  if (g->lock_fd < 0) WD_GOV__FAIL(-WD_E_IO, "cannot open %s: %s", path, strerror(errno));
   if (flock(g->lock_fd, LOCK_EX | LOCK_NB) != 0)
-    FAIL(-WD_E_IO, "%s is in use by another warden serve", g->data_dir);
+    WD_GOV__FAIL(-WD_E_IO, "%s is in use by another warden serve", g->data_dir);
   (void)snprintf(path, sizeof path, "sqlite:%s/warden.db", g->data_dir);
   if ((rc = wd_store_open(path, WD_STORE_MANUAL_CHECKPOINT, &g->store)) != 0)
-    FAIL(rc, "cannot open the store %s: %s", path, wd_strerror(rc));
+    WD_GOV__FAIL(rc, "cannot open the store %s: %s", path, wd_strerror(rc));
   if ((rc = wd_audit_open(g->store, &g->audit)) != 0)
-    FAIL(rc, "cannot open the evidence log: %s", wd_strerror(rc));
+    WD_GOV__FAIL(rc, "cannot open the evidence log: %s", wd_strerror(rc));
   if ((rc = wd_gov__live_new(g->store, g->audit, &g->live)) != 0 ||
       (rc = wd_gov__replay_new(&g->replay)) != 0 ||
       (rc = wd_ident_sigcache_new(4096, &g->sigcache)) != 0 ||
       (rc = wd_ident_keycache_new(4096, &g->keycache)) != 0)
-    FAIL(rc, "cannot set up the live state: %s", wd_strerror(rc));
+    WD_GOV__FAIL(rc, "cannot set up the live state: %s", wd_strerror(rc));
   /* Proofs spent before a restart stay spent. */
   if ((rc = wd_store_dpop_scan(g->store, wd_gov__now_ms(), remember_jti, g)) != 0)
-    FAIL(rc, "cannot load the DPoP replay cache: %s", wd_strerror(rc));
-  if ((rc = wd_gov__keys_open(g)) != 0) FAIL(rc, "cannot set up signing keys: %s", wd_strerror(rc));
+    WD_GOV__FAIL(rc, "cannot load the DPoP replay cache: %s", wd_strerror(rc));
+  if ((rc = wd_gov__keys_open(g)) != 0)
+    WD_GOV__FAIL(rc, "cannot set up signing keys: %s", wd_strerror(rc));
   if ((rc = open_admin(g, o->admin_token, &gen)) != 0)
-    FAIL(rc, "cannot set up the admin token: %s", wd_strerror(rc));
+    WD_GOV__FAIL(rc, "cannot set up the admin token: %s", wd_strerror(rc));
 
   const char *pdir = o->policy_dir && *o->policy_dir ? o->policy_dir : "docs/policies";
   char spath[4200];
@@ -611,9 +605,9 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
     (void)snprintf(spath, sizeof spath, "%s/governance.cedarschema", pdir);
   size_t slen = 0;
   if ((rc = read_file(spath, WD_LIMIT_SCHEMA_TEXT_BYTES, &schema_text, &slen)) != 0)
-    FAIL(rc, "cannot read the schema %s: %s", spath, wd_strerror(rc));
+    WD_GOV__FAIL(rc, "cannot read the schema %s: %s", spath, wd_strerror(rc));
   cedar_diags *sd = cedar_diags_new();
-  if (!sd) FAIL(-WD_E_NOMEM, "out of memory");
+  if (!sd) WD_GOV__FAIL(-WD_E_NOMEM, "out of memory");
   rc = cedar_schema_parse(schema_text, slen, &g->schema, sd);
   if (rc) {
     const cedar_diag *d0 = cedar_diags_count(sd) ? cedar_diags_get(sd, 0) : NULL;
@@ -623,17 +617,17 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
     goto cleanup;
   }
   cedar_diags_free(sd);
-  if ((rc = wd_gov__entcache_new(g->schema, &g->entcache)) != 0) FAIL(rc, "out of memory");
+  if ((rc = wd_gov__entcache_new(g->schema, &g->entcache)) != 0) WD_GOV__FAIL(rc, "out of memory");
   if ((rc = open_policies(g, pdir, err, errlen)) != 0) goto cleanup;
 
   pthread_mutex_lock(&g->stop_lock);
   g->stopping = 0;
   pthread_mutex_unlock(&g->stop_lock);
   if (pthread_create(&g->reaper, NULL, reaper_main, g) != 0)
-    FAIL(-WD_E_INTERNAL, "cannot start the reaper thread");
+    WD_GOV__FAIL(-WD_E_INTERNAL, "cannot start the reaper thread");
   g->reaper_started = 1;
   if ((rc = wd_gov__keys_start(g, o->key_rotation_s)) != 0)
-    FAIL(rc, "cannot start the key rotation thread");
+    WD_GOV__FAIL(rc, "cannot start the key rotation thread");
 
   wd_http_opts ho;
   memset(&ho, 0, sizeof ho);
@@ -663,8 +657,8 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   if (key) wd_ident_cleanse(key, strlen(key));
   wd_free(key);
   if (rc)
-    FAIL(rc, "cannot listen on %s:%u%s: %s", ho.host, (unsigned)ho.port,
-         g->tls ? " with that TLS certificate and key" : "", wd_strerror(rc));
+    WD_GOV__FAIL(rc, "cannot listen on %s:%u%s: %s", ho.host, (unsigned)ho.port,
+                 g->tls ? " with that TLS certificate and key" : "", wd_strerror(rc));
 
   wd_free(schema_text);
   *out = g;

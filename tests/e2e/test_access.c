@@ -20,10 +20,6 @@
 
 #include "e2e.h"
 
-#define CALL_OK                                                                                    \
-  "{\"tool\":\"fs\",\"operation\":\"read\",\"classification\":\"internal\",\"environment\":"       \
-  "\"prod\"}"
-
 static e2e_server srv;
 static e2e_agent alpha;
 static char logpath[200];
@@ -88,7 +84,7 @@ static void test_lines(void **state) {
   e2e_resp_clear(&r);
   e2e_task t;
   assert_int_equal(e2e_task_open_simple(&srv, &alpha, 10, 300, &t), 201);
-  assert_int_equal(e2e_authorize(NULL, &srv, alpha.key, t.token, CALL_OK, &r), 200);
+  assert_int_equal(e2e_authorize(NULL, &srv, alpha.key, t.token, E2E_CALL_OK, &r), 200);
   e2e_resp_clear(&r);
 
   json_t *all = lines("/v1/authorize", 200);

@@ -21,9 +21,6 @@
 #include "e2e.h"
 #include "util/wd_alloc.h"
 
-#define CALL_OK                                                                                    \
-  "{\"tool\":\"fs\",\"operation\":\"read\",\"classification\":\"internal\",\"environment\":"       \
-  "\"prod\"}"
 #define READ_SECRET                                                                                \
   "{\"tool\":\"fs\",\"operation\":\"read\",\"classification\":\"secret\",\"environment\":"         \
   "\"prod\"}"
@@ -64,11 +61,11 @@ static void test_budget_exhausted(void **state) {
   e2e_task t;
   assert_int_equal(e2e_task_open_simple(&srv, &alpha, 3, 600, &t), 201);
   for (int i = 0; i < 3; i++)
-    expect_decision(&t, CALL_OK, "allow", NULL);
+    expect_decision(&t, E2E_CALL_OK, "allow", NULL);
   assert_int_equal(e2e_audit_count(&srv, t.id, "authz.decision"), 3);
   /* The fourth call: the budget is spent and the task ended with it. */
   e2e_resp r;
-  assert_int_equal(e2e_authorize(NULL, &srv, alpha.key, t.token, CALL_OK, &r), 401);
+  assert_int_equal(e2e_authorize(NULL, &srv, alpha.key, t.token, E2E_CALL_OK, &r), 401);
   assert_string_equal(e2e_err_code(&r), "unauthorized");
   e2e_resp_clear(&r);
   assert_int_equal(e2e_audit_count(&srv, t.id, "authz.decision"), 3);
@@ -80,9 +77,9 @@ static void test_ttl_expired(void **state) {
   (void)state;
   e2e_task t;
   assert_int_equal(e2e_task_open_simple(&srv, &alpha, 10, 2, &t), 201);
-  expect_decision(&t, CALL_OK, "allow", NULL);
+  expect_decision(&t, E2E_CALL_OK, "allow", NULL);
   sleep(4);
-  expect_status(&t, CALL_OK, 401);
+  expect_status(&t, E2E_CALL_OK, 401);
   assert_int_equal(e2e_audit_count(&srv, t.id, "authz.decision"), 1);
   /* The reaper ended it and said why. */
   assert_int_equal(e2e_audit_count(&srv, t.id, "task.ended"), 1);
@@ -93,7 +90,7 @@ static void test_intent_change_revokes(void **state) {
   (void)state;
   e2e_task t;
   assert_int_equal(e2e_task_open_simple(&srv, &alpha, 10, 600, &t), 201);
-  expect_decision(&t, CALL_OK, "allow", NULL);
+  expect_decision(&t, E2E_CALL_OK, "allow", NULL);
   char path[256];
   (void)snprintf(path, sizeof path, "/v1/tasks/%s/intent", t.id);
   e2e_resp r;
@@ -114,8 +111,8 @@ static void test_intent_change_revokes(void **state) {
   e2e_resp_clear(&r);
   assert_string_not_equal(fresh.token, t.token);
 
-  expect_status(&t, CALL_OK, 401); /* the old token died at once */
-  expect_decision(&fresh, CALL_OK, "allow", NULL);
+  expect_status(&t, E2E_CALL_OK, 401); /* the old token died at once */
+  expect_decision(&fresh, E2E_CALL_OK, "allow", NULL);
   assert_int_equal(e2e_audit_count(&srv, t.id, "task.intent_changed"), 1);
   assert_true(e2e_audit_count(&srv, t.id, "token.revoked") >= 1);
   assert_int_equal(e2e_audit_count(&srv, t.id, "authz.decision"), 2);
@@ -127,7 +124,7 @@ static void test_complete_revokes(void **state) {
   (void)state;
   e2e_task t;
   assert_int_equal(e2e_task_open_simple(&srv, &alpha, 10, 600, &t), 201);
-  expect_decision(&t, CALL_OK, "allow", NULL);
+  expect_decision(&t, E2E_CALL_OK, "allow", NULL);
   char path[256];
   (void)snprintf(path, sizeof path, "/v1/tasks/%s/complete", t.id);
   e2e_resp r;
@@ -135,7 +132,7 @@ static void test_complete_revokes(void **state) {
       e2e_task_call(NULL, &srv, alpha.key, t.token, "POST", path, "{\"reason\":\"done\"}", &r), 0);
   assert_int_equal(r.status, 200);
   e2e_resp_clear(&r);
-  expect_status(&t, CALL_OK, 401);
+  expect_status(&t, E2E_CALL_OK, 401);
   assert_int_equal(e2e_audit_count(&srv, t.id, "authz.decision"), 1);
   assert_int_equal(e2e_audit_count(&srv, t.id, "task.ended"), 1);
   e2e_task_clear(&t);
@@ -154,7 +151,7 @@ static void test_no_secret_egress(void **state) {
   expect_decision(&t, READ_SECRET, "allow", NULL);
   expect_decision(&t, POST_EXTERNAL, "deny", "no-secret-egress");
   /* Staying local is still fine. */
-  expect_decision(&t, CALL_OK, "allow", NULL);
+  expect_decision(&t, E2E_CALL_OK, "allow", NULL);
   assert_int_equal(e2e_audit_count(&srv, t.id, "authz.decision"), 3);
   e2e_task_clear(&t);
 }

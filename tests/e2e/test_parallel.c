@@ -20,10 +20,6 @@
 
 #define CLIENTS 8
 #define TOTAL   10000
-#define CALL_OK                                                                                    \
-  "{\"tool\":\"fs\",\"operation\":\"read\",\"classification\":\"internal\",\"environment\":"       \
-  "\"prod\"}"
-
 static e2e_server srv;
 
 typedef struct client {
@@ -38,7 +34,7 @@ static void *run(void *arg) {
   CURL *curl = curl_easy_init();
   for (int i = 0; i < c->calls && curl; i++) {
     e2e_resp r;
-    long st = e2e_authorize(curl, &srv, c->agent->key, c->task.token, CALL_OK, &r);
+    long st = e2e_authorize(curl, &srv, c->agent->key, c->task.token, E2E_CALL_OK, &r);
     if (st == 200 && strcmp(e2e_decision(&r), "allow") == 0)
       c->allowed++;
     else

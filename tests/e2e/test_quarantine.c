@@ -27,9 +27,6 @@
 #define TASK_BODY                                                                                  \
   "{\"intent\":\"read the logs\",\"purpose\":\"ops\",\"tools\":[\"fs\"],"                          \
   "\"classification_ceiling\":\"internal\",\"budget\":20}"
-#define CALL_OK                                                                                    \
-  "{\"tool\":\"fs\",\"operation\":\"read\",\"classification\":\"internal\",\"environment\":"       \
-  "\"prod\"}"
 /* Not a tool of the task: denied with no policy to cite. */
 #define CALL_DENIED                                                                                \
   "{\"tool\":\"shell\",\"operation\":\"exec\",\"classification\":\"internal\",\"environment\":"    \
@@ -107,7 +104,7 @@ static void test_auto_quarantine_and_release(void **state) {
   e2e_task t;
   assert_int_equal(e2e_task_open_simple(&srv, &alpha, 20, 600, &t), 201);
   e2e_resp r;
-  assert_int_equal(e2e_authorize(NULL, &srv, alpha.key, t.token, CALL_OK, &r), 200);
+  assert_int_equal(e2e_authorize(NULL, &srv, alpha.key, t.token, E2E_CALL_OK, &r), 200);
   assert_string_equal(e2e_decision(&r), "allow");
   e2e_resp_clear(&r);
 
@@ -138,7 +135,7 @@ static void test_auto_quarantine_and_release(void **state) {
   /* The task token is refused now (403: the contract's answer for a
    * quarantined agent, checked before the token's own revocation), and no
    * decision is added for it. */
-  assert_int_equal(e2e_authorize(NULL, &srv, alpha.key, t.token, CALL_OK, &r), 403);
+  assert_int_equal(e2e_authorize(NULL, &srv, alpha.key, t.token, E2E_CALL_OK, &r), 403);
   assert_string_equal(e2e_err_code(&r), "forbidden");
   e2e_resp_clear(&r);
   assert_int_equal(e2e_audit_count(&srv, t.id, "authz.decision"), 4);
@@ -186,7 +183,7 @@ static void test_auto_quarantine_and_release(void **state) {
 
   assert_int_equal(e2e_task_open(&srv, alpha.key, TASK_BODY, &t, &r), 201);
   e2e_resp_clear(&r);
-  assert_int_equal(e2e_authorize(NULL, &srv, alpha.key, t.token, CALL_OK, &r), 200);
+  assert_int_equal(e2e_authorize(NULL, &srv, alpha.key, t.token, E2E_CALL_OK, &r), 200);
   assert_string_equal(e2e_decision(&r), "allow");
   e2e_resp_clear(&r);
   /* The window starts afresh: one denial does not trip it again. */

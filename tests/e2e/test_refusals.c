@@ -18,9 +18,6 @@
 #include "e2e.h"
 #include "util/wd_alloc.h"
 
-#define CALL_OK                                                                                    \
-  "{\"tool\":\"fs\",\"operation\":\"read\",\"classification\":\"internal\",\"environment\":"       \
-  "\"prod\"}"
 #define TASK_BODY                                                                                  \
   "{\"intent\":\"read the logs\",\"purpose\":\"ops\",\"tools\":[\"fs\"],"                          \
   "\"classification_ceiling\":\"internal\",\"budget\":10}"
@@ -82,7 +79,7 @@ static void test_quarantined_agent(void **state) {
   e2e_task t;
   assert_int_equal(e2e_task_open_simple(&srv, &g, 10, 600, &t), 201);
   e2e_resp r;
-  assert_int_equal(e2e_authorize(NULL, &srv, g.key, t.token, CALL_OK, &r), 200);
+  assert_int_equal(e2e_authorize(NULL, &srv, g.key, t.token, E2E_CALL_OK, &r), 200);
   assert_string_equal(e2e_decision(&r), "allow");
   e2e_resp_clear(&r);
 
@@ -94,7 +91,7 @@ static void test_quarantined_agent(void **state) {
   e2e_resp_clear(&r);
 
   /* Its task was revoked: the old token is refused, no decision added. */
-  assert_int_equal(e2e_authorize(NULL, &srv, g.key, t.token, CALL_OK, &r), 403);
+  assert_int_equal(e2e_authorize(NULL, &srv, g.key, t.token, E2E_CALL_OK, &r), 403);
   assert_string_equal(e2e_err_code(&r), "forbidden");
   e2e_resp_clear(&r);
   assert_int_equal(e2e_audit_count(&srv, t.id, "authz.decision"), 1);

@@ -19,10 +19,6 @@
 #include "e2e.h"
 #include "util/wd_alloc.h"
 
-#define CALL_OK                                                                                    \
-  "{\"tool\":\"fs\",\"operation\":\"read\",\"classification\":\"internal\",\"environment\":"       \
-  "\"prod\"}"
-
 static e2e_server srv;
 
 static long post(const e2e_task *t, const char *proof, const char *body, e2e_resp *r) {
@@ -54,10 +50,10 @@ static void test_replay_across_restart(void **state) {
   assert_int_equal(e2e_task_open_simple(&srv, &a, 50, 900, &t), 201);
   char *spent = make_proof(&a, &t), *refused = make_proof(&a, &t);
   e2e_resp r;
-  assert_int_equal(post(&t, spent, CALL_OK, &r), 200);
+  assert_int_equal(post(&t, spent, E2E_CALL_OK, &r), 200);
   assert_string_equal(e2e_decision(&r), "allow");
   e2e_resp_clear(&r);
-  assert_int_equal(post(&t, spent, CALL_OK, &r), 401);
+  assert_int_equal(post(&t, spent, E2E_CALL_OK, &r), 401);
   assert_true(mentions(&r, "replayed"));
   e2e_resp_clear(&r);
   assert_int_equal(post(&t, refused, "{\"operation\":\"read\"}", &r), 400);
@@ -82,14 +78,14 @@ static void test_replay_across_restart(void **state) {
   (void)snprintf(srv.listen, sizeof srv.listen, "127.0.0.1%s", port);
   assert_int_equal(e2e_server_stop(&srv), 0);
   assert_int_equal(e2e_server_start(&srv), 0);
-  assert_int_equal(post(&t, spent, CALL_OK, &r), 401);
+  assert_int_equal(post(&t, spent, E2E_CALL_OK, &r), 401);
   assert_true(mentions(&r, "replayed"));
   e2e_resp_clear(&r);
-  assert_int_equal(post(&t, refused, CALL_OK, &r), 401);
+  assert_int_equal(post(&t, refused, E2E_CALL_OK, &r), 401);
   assert_true(mentions(&r, "replayed"));
   e2e_resp_clear(&r);
   /* A fresh proof still works, and the log holds one decision. */
-  assert_int_equal(e2e_authorize(NULL, &srv, a.key, t.token, CALL_OK, &r), 200);
+  assert_int_equal(e2e_authorize(NULL, &srv, a.key, t.token, E2E_CALL_OK, &r), 200);
   e2e_resp_clear(&r);
   assert_int_equal(e2e_audit_count(&srv, t.id, "authz.decision"), 2);
   wd_free(spent);

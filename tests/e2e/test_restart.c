@@ -23,10 +23,6 @@
 #include "util/wd_alloc.h"
 #include "util/wd_limits.h"
 
-#define CALL_OK                                                                                    \
-  "{\"tool\":\"fs\",\"operation\":\"read\",\"classification\":\"internal\",\"environment\":"       \
-  "\"prod\"}"
-
 #define POST_EXTERNAL                                                                              \
   "{\"tool\":\"http\",\"operation\":\"post\",\"classification\":\"internal\","                     \
   "\"destination\":\"api.partner.example\",\"environment\":\"prod\"}"
@@ -36,7 +32,7 @@ static e2e_server srv;
 static void calls(const e2e_agent *a, const e2e_task *t, int n) {
   for (int i = 0; i < n; i++) {
     e2e_resp r;
-    assert_int_equal(e2e_authorize(NULL, &srv, a->key, t->token, CALL_OK, &r), 200);
+    assert_int_equal(e2e_authorize(NULL, &srv, a->key, t->token, E2E_CALL_OK, &r), 200);
     assert_string_equal(e2e_decision(&r), "allow");
     e2e_resp_clear(&r);
   }
@@ -58,7 +54,7 @@ static void test_restart(void **state) {
   assert_int_equal(e2e_admin(&srv, "POST", path, "{\"reason\":\"e2e restart\"}", &r), 0);
   assert_int_equal(r.status, 200);
   e2e_resp_clear(&r);
-  assert_int_equal(e2e_authorize(NULL, &srv, a.key, dead.token, CALL_OK, &r), 401);
+  assert_int_equal(e2e_authorize(NULL, &srv, a.key, dead.token, E2E_CALL_OK, &r), 401);
   e2e_resp_clear(&r);
   long before = 0;
   assert_int_equal(e2e_audit_verify(&srv, &before), 1);
@@ -70,7 +66,7 @@ static void test_restart(void **state) {
 
   assert_int_equal(e2e_server_start(&srv), 0);
   /* The revoked token stays refused, on the new process too. */
-  assert_int_equal(e2e_authorize(NULL, &srv, a.key, dead.token, CALL_OK, &r), 401);
+  assert_int_equal(e2e_authorize(NULL, &srv, a.key, dead.token, E2E_CALL_OK, &r), 401);
   assert_string_equal(e2e_err_code(&r), "unauthorized");
   e2e_resp_clear(&r);
   /* The live task carries on; its count includes the calls before. */
@@ -185,7 +181,7 @@ static void *call_loop(void *arg) {
   while (!__atomic_load_n(x->stop, __ATOMIC_ACQUIRE)) {
     int after = __atomic_load_n(x->ended, __ATOMIC_ACQUIRE);
     e2e_resp r;
-    long st = e2e_authorize(c, &srv, x->a->key, x->t->token, CALL_OK, &r);
+    long st = e2e_authorize(c, &srv, x->a->key, x->t->token, E2E_CALL_OK, &r);
     x->sent++;
     if (st != 200 && st != 401) x->errors++;
     if (st == 200 && strcmp(e2e_decision(&r), "allow") == 0) {
@@ -281,7 +277,7 @@ static void test_end_during_calls(void **state) {
 
   assert_int_equal(e2e_server_stop(&srv), 0);
   assert_int_equal(e2e_server_start(&srv), 0);
-  assert_int_equal(e2e_authorize(NULL, &srv, a.key, t.token, CALL_OK, &r), 401);
+  assert_int_equal(e2e_authorize(NULL, &srv, a.key, t.token, E2E_CALL_OK, &r), 401);
   e2e_resp_clear(&r);
   long records = 0;
   assert_int_equal(e2e_audit_verify(&srv, &records), 1);

@@ -23,10 +23,6 @@
 #include "store/wd_store.h"
 #include "util/wd_alloc.h"
 
-#define CALL_OK                                                                                    \
-  "{\"tool\":\"fs\",\"operation\":\"read\",\"classification\":\"internal\",\"environment\":"       \
-  "\"prod\"}"
-
 static e2e_server srv;
 static e2e_agent alpha;
 
@@ -81,7 +77,7 @@ static int jwks_has(const char *kid, size_t *n) {
 
 static void allow(const char *token) {
   e2e_resp r;
-  assert_int_equal(e2e_authorize(NULL, &srv, alpha.key, token, CALL_OK, &r), 200);
+  assert_int_equal(e2e_authorize(NULL, &srv, alpha.key, token, E2E_CALL_OK, &r), 200);
   assert_string_equal(e2e_decision(&r), "allow");
   e2e_resp_clear(&r);
 }

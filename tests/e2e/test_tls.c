@@ -28,10 +28,6 @@
 #include "../support/tls_cert.h"
 #include "e2e.h"
 
-#define CALL_OK                                                                                    \
-  "{\"tool\":\"fs\",\"operation\":\"read\",\"classification\":\"internal\",\"environment\":"       \
-  "\"prod\"}"
-
 static char dir[64], cert_path[128], key_path[128];
 
 static int setup(void **state) {
@@ -76,7 +72,7 @@ static void agent_works(e2e_server *s, e2e_agent *a) {
   e2e_task t;
   assert_int_equal(e2e_task_open_simple(s, a, 10, 300, &t), 201);
   e2e_resp r;
-  assert_int_equal(e2e_authorize(NULL, s, a->key, t.token, CALL_OK, &r), 200);
+  assert_int_equal(e2e_authorize(NULL, s, a->key, t.token, E2E_CALL_OK, &r), 200);
   assert_string_equal(e2e_decision(&r), "allow");
   e2e_resp_clear(&r);
   e2e_task_clear(&t);

@@ -19,10 +19,6 @@
 #include "e2e.h"
 #include "util/wd_alloc.h"
 
-#define CALL_OK                                                                                    \
-  "{\"tool\":\"fs\",\"operation\":\"read\",\"classification\":\"internal\",\"environment\":"       \
-  "\"prod\"}"
-
 static e2e_server srv;
 static e2e_agent alpha, beta;
 static e2e_task ta, tb;
@@ -50,12 +46,12 @@ static void expect_refused(const char *token, const char *proof_or_null, int mak
                            const wd_ident_key *key) {
   e2e_resp r;
   if (make_proof) {
-    assert_int_equal(e2e_authorize(NULL, &srv, key, token, CALL_OK, &r), 401);
+    assert_int_equal(e2e_authorize(NULL, &srv, key, token, E2E_CALL_OK, &r), 401);
   } else {
     char auth[8192];
     (void)snprintf(auth, sizeof auth, "DPoP %s", token);
-    assert_int_equal(e2e_http(NULL, &srv, "POST", "/v1/authorize", auth, proof_or_null, CALL_OK,
-                              strlen(CALL_OK), &r),
+    assert_int_equal(e2e_http(NULL, &srv, "POST", "/v1/authorize", auth, proof_or_null, E2E_CALL_OK,
+                              strlen(E2E_CALL_OK), &r),
                      0);
     assert_int_equal(r.status, 401);
   }
@@ -66,7 +62,7 @@ static void expect_refused(const char *token, const char *proof_or_null, int mak
 
 static void allow_once(void) {
   e2e_resp r;
-  assert_int_equal(e2e_authorize(NULL, &srv, alpha.key, ta.token, CALL_OK, &r), 200);
+  assert_int_equal(e2e_authorize(NULL, &srv, alpha.key, ta.token, E2E_CALL_OK, &r), 200);
   assert_string_equal(e2e_decision(&r), "allow");
   assert_non_null(json_string_value(json_object_get(r.body, "decision_id")));
   e2e_resp_clear(&r);
@@ -188,7 +184,7 @@ static void test_minted_control(void **state) {
    * fail for the one claim they change and for nothing else. */
   char *tok = mint_variant(NULL, 0);
   e2e_resp r;
-  assert_int_equal(e2e_authorize(NULL, &srv, alpha.key, tok, CALL_OK, &r), 200);
+  assert_int_equal(e2e_authorize(NULL, &srv, alpha.key, tok, E2E_CALL_OK, &r), 200);
   assert_string_equal(e2e_decision(&r), "allow");
   e2e_resp_clear(&r);
   wd_free(tok);
@@ -249,7 +245,8 @@ static void test_replayed_proof(void **state) {
   assert_int_equal(wd_ident_dpop_make(alpha.key, "POST", htu, ta.token, e2e_now(), &p), 0);
   e2e_resp r;
   assert_int_equal(
-      e2e_http(NULL, &srv, "POST", "/v1/authorize", auth, p, CALL_OK, strlen(CALL_OK), &r), 0);
+      e2e_http(NULL, &srv, "POST", "/v1/authorize", auth, p, E2E_CALL_OK, strlen(E2E_CALL_OK), &r),
+      0);
   assert_int_equal(r.status, 200);
   assert_string_equal(e2e_decision(&r), "allow");
   e2e_resp_clear(&r);
