@@ -348,21 +348,38 @@ static void entities(wd_gov__ents *e, const wd_agent *a, const wd_task *t, const
   }
 }
 
-/* Reads the engine's answer into out. */
+/* Reads the engine's answer into out. The lists are bounded, so that
+ * the decision's record can always be written: a set where thousands of
+ * forbids error would otherwise make a record too large to keep, and a
+ * denial without its record. */
 static int collect(const wd_gov__snap *snap, const cedar_response *res, wd_gov__decision *out) {
   out->allow = cedar_response_decision(res) == CEDAR_ALLOW;
-  for (size_t i = 0; i < cedar_response_reason_count(res); i++) {
+  size_t np = cedar_response_reason_count(res), ne = cedar_response_error_count(res);
+  for (size_t i = 0; i < np && i < WD_LIMIT_DECISION_ITEMS; i++) {
     const char *pid = cedar_response_reason(res, i);
     const char *why = cedar_policyset_annotation(snap->ps, pid, "reason");
     int rc = pair(&out->policies, "id", pid, "reason", why);
     if (rc) return rc;
   }
-  for (size_t i = 0; i < cedar_response_error_count(res); i++) {
+  for (size_t i = 0; i < ne && i < WD_LIMIT_DECISION_ITEMS; i++) {
     int rc = wd_gov__decision_error(out, cedar_response_error_policy(res, i),
                                     cedar_response_error_message(res, i));
     if (rc) return rc;
   }
-  return 0;
+  out->npolicies = (unsigned)np;
+  out->nerrors = (unsigned)ne;
+  char more[96];
+  int rc = 0;
+  if (np > WD_LIMIT_DECISION_ITEMS) {
+    (void)snprintf(more, sizeof more, "%zu more determining policies not listed",
+                   np - WD_LIMIT_DECISION_ITEMS);
+    rc = pair(&out->policies, "id", "", "reason", more);
+  }
+  if (!rc && ne > WD_LIMIT_DECISION_ITEMS) {
+    (void)snprintf(more, sizeof more, "%zu more errors not listed", ne - WD_LIMIT_DECISION_ITEMS);
+    rc = wd_gov__decision_error(out, "", more);
+  }
+  return rc;
 }
 
 int wd_gov__decide_in(wd_gov *g, const wd_gov__snap *snap, const wd_agent *a, const wd_task *t,

@@ -197,6 +197,9 @@ typedef struct wd_gov__decision {
    * brackets: {"id":..,"reason":..} and {"message":..,"policy":..}. The
    * evidence record and the answer take the text as it is. */
   wd_buf policies, errors;
+  /* The engine's policies and errors past WD_LIMIT_DECISION_ITEMS are
+   * counted, and one last member of each list says how many. */
+  unsigned npolicies, nerrors;
   int64_t version;
   char ctx_digest[WD_IDENT_HASH_HEX_LEN + 1];
 } wd_gov__decision;

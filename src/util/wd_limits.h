@@ -79,6 +79,9 @@
 #define WD_LIMIT_STORE_SESSION_SET   1024u       /* distinct values in one session set of a task */
 #define WD_LIMIT_STORE_POLICY_BYTES  (64u * 1024u * 1024u) /* one stored policy-set version */
 #define WD_LIMIT_AUDIT_PAYLOAD_BYTES (256u << 10) /* canonical payload of one evidence record */
+/* Determining policies, and errors, listed in one decision (the rest are
+ * counted in a last member): the record must always fit its limit. */
+#define WD_LIMIT_DECISION_ITEMS 64u
 /* A call's args as compact JSON (their canonical text is about as long),
  * so the decision record that holds them stays inside the payload limit. */
 #define WD_LIMIT_CALL_ARGS_BYTES      (64u << 10)

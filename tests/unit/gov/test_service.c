@@ -6,8 +6,9 @@
  * task -> allowed call -> denied call -> complete -> old token refused ->
  * the trace holds the chain; plus the first start's records, the log in
  * pages, the largest task the limits allow, no task opening for an agent
- * being stopped, credential separation, proof replay and an invalid
- * policy set that never replaces the active one.
+ * being stopped, a decision with more errors than it lists, credential
+ * separation, proof replay and an invalid policy set that never replaces
+ * the active one.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -130,6 +131,61 @@ static void test_stopping_agent_opens_nothing(void **state) {
   wd_free(p);
   assert_int_equal(r.status, 201);
   clear(&r);
+}
+
+/* A set where more policies error than a decision lists: the decision is
+ * still made, answered and recorded (it was a 500 with no record), its
+ * lists hold WD_LIMIT_DECISION_ITEMS members and one that counts the
+ * rest. */
+static void test_many_errors_listed_in_part(void **state) {
+  (void)state;
+  resp r;
+  admin("GET", "/v1/policies", NULL, &r);
+  char *active = strdup(str(&r, "policies"));
+  assert_non_null(active);
+  clear(&r);
+  size_t extra = WD_LIMIT_DECISION_ITEMS + 36, cap = strlen(active) + extra * 160, n = 0;
+  char *text = malloc(cap);
+  assert_non_null(text);
+  n += (size_t)snprintf(text, cap, "%s", active);
+  for (size_t i = 0; i < extra; i++)
+    n += (size_t)snprintf(text + n, cap - n,
+                          "@id(\"ov%zu\")\nforbid(principal, action, resource) when "
+                          "{ context.risk * 9223372036854775807 > %zu };\n",
+                          i, i);
+  json_t *bj = json_pack("{s:s}", "policies", text);
+  char *body = json_dumps(bj, JSON_COMPACT);
+  json_decref(bj);
+  admin("PUT", "/v1/policies", body, &r);
+  assert_int_equal(r.status, 200);
+  clear(&r);
+  free(body);
+
+  const char *task = "{\"intent\":\"i\",\"purpose\":\"p\",\"tools\":[\"fs\"],"
+                     "\"classification_ceiling\":\"internal\",\"budget\":3}";
+  char *p = proof("POST", "/v1/tasks", NULL);
+  http("POST", "/v1/tasks", NULL, p, task, &r);
+  wd_free(p);
+  assert_int_equal(r.status, 403);
+  const json_t *errs = json_object_get(r.body, "errors");
+  assert_int_equal(json_array_size(errs), WD_LIMIT_DECISION_ITEMS + 1);
+  assert_string_equal(
+      json_string_value(json_object_get(json_array_get(errs, WD_LIMIT_DECISION_ITEMS), "message")),
+      "36 more errors not listed");
+  assert_int_equal(json_array_size(json_object_get(r.body, "policies")),
+                   WD_LIMIT_DECISION_ITEMS + 1);
+  assert_non_null(str(&r, "decision_id"));
+  clear(&r);
+
+  bj = json_pack("{s:s}", "policies", active);
+  body = json_dumps(bj, JSON_COMPACT);
+  json_decref(bj);
+  admin("PUT", "/v1/policies", body, &r);
+  assert_int_equal(r.status, 200);
+  clear(&r);
+  free(body);
+  free(text);
+  free(active);
 }
 
 /* The log in pages: each names the first record of the next, the last
@@ -307,6 +363,7 @@ int main(void) {
       cmocka_unit_test(test_audit_pages),
       cmocka_unit_test(test_largest_task),
       cmocka_unit_test(test_stopping_agent_opens_nothing),
+      cmocka_unit_test(test_many_errors_listed_in_part),
       cmocka_unit_test(test_invalid_policy_kept_out),
   };
   int rc = cmocka_run_group_tests(tests, setup, teardown);
