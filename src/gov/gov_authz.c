@@ -281,14 +281,20 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
   int ended = lt->dead;
   if (ended) d.allow = 0;
   unsigned added = 0;
+  int full = 0;
   if (d.allow && (rc = wd_gov__live_touch(lt, tool, cls, dest, &added)) != 0) {
     d.allow = 0;
     internal = rc;
+    full = rc == -WD_E_TOOBIG;
   }
   if (!d.allow) lt->task.denials++;
   /* An error list that cannot grow is left empty; the record still says deny. */
   int lost = ended ? wd_gov__decision_error(&d, "", "task ended during the call: denied") : 0;
-  if (internal && !lost) lost = wd_gov__decision_error(&d, "", "internal error: denied");
+  if (internal && !lost)
+    lost = wd_gov__decision_error(&d, "",
+                                  full ? "the task's session is full (a set of its tools, "
+                                         "classifications or destinations is at its limit): denied"
+                                       : "internal error: denied");
   if (!internal) internal = lost;
   wd_buf p;
   wd_buf_init(&p, WD_LIMIT_AUDIT_PAYLOAD_BYTES);
