@@ -69,6 +69,7 @@ static void member(line *l, const char *key, const char *v) {
 
 void wd_gov__access(void *svc, const wd_http_req *req, unsigned status, int64_t duration_us) {
   wd_gov *g = svc;
+  wd_gov__count_http(g, status);
   if (g->access_fd < 0) return;
   const wd_gov__who *w = req->auth_ctx;
   struct timespec ts;

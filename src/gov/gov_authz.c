@@ -369,6 +369,11 @@ static int answer(wd_gov *g, wd_http_resp *resp, wd_gov__who *w) {
   if (rc) return rc;
   size_t len = wd_buf_len(&aw->answer);
   rc = wd_http_resp_text(resp, 200, wd_buf_take(&aw->answer), len);
+  if (aw->allow)
+    WD_GOV__COUNT(g, allow);
+  else
+    WD_GOV__COUNT(g, deny);
+  if (!aw->allow && !aw->policy_deny) WD_GOV__COUNT(g, failed_closed);
   /* The rule is about the agent's conduct: a call the server failed to
    * decide, or one that raced with its task's end, says nothing of it. */
   if (aw->policy_deny && denial_trips(g, w->agent.id, aw->now)) {

@@ -29,6 +29,14 @@ typedef struct wd_gov__snap {
   int64_t version;
 } wd_gov__snap;
 
+/* What GET /metrics reports, counted where it happens. */
+typedef struct wd_gov__counters {
+  atomic_uint_least64_t allow, deny;   /* per-call decisions answered */
+  atomic_uint_least64_t failed_closed; /* denials not decided by policy */
+  atomic_uint_least64_t tasks_opened, tasks_ended, quarantines;
+  atomic_uint_least64_t http[6]; /* responses by class: [0] none, [1] 1xx ... [5] 5xx */
+} wd_gov__counters;
+
 struct wd_gov {
   char data_dir[4096];
   char trust_domain[256];
@@ -77,8 +85,10 @@ struct wd_gov {
   pthread_cond_t stop_cond;
   int stopping;
 
-  wd_http_server *http; /* owned */
-  int access_fd;        /* the access log, or -1 (gov_access.c) */
+  wd_http_server *http;      /* owned */
+  wd_gov__counters counters; /* for GET /metrics (gov_metrics.c) */
+  int64_t started_ms;
+  int access_fd; /* the access log, or -1 (gov_access.c) */
   char access_path[4096];
   int shut;
 };
@@ -260,6 +270,11 @@ int wd_gov__h_audit_verify(wd_http_req *req, wd_http_resp *resp, void *svc);
 int wd_gov__h_audit_task(wd_http_req *req, wd_http_resp *resp, void *svc);
 int wd_gov__h_audit_records(wd_http_req *req, wd_http_resp *resp, void *svc);
 int wd_gov__h_admin_token(wd_http_req *req, wd_http_resp *resp, void *svc);
+int wd_gov__h_metrics(wd_http_req *req, wd_http_resp *resp, void *svc);
+/* Counts a response by its status class for GET /metrics. */
+void wd_gov__count_http(wd_gov *g, unsigned status);
+#define WD_GOV__COUNT(g, field)                                                                    \
+  atomic_fetch_add_explicit(&(g)->counters.field, 1, memory_order_relaxed)
 int wd_gov__h_enroll(wd_http_req *req, wd_http_resp *resp, void *svc);
 int wd_gov__h_task_open(wd_http_req *req, wd_http_resp *resp, void *svc);
 int wd_gov__h_task_get(wd_http_req *req, wd_http_resp *resp, void *svc);

@@ -288,6 +288,7 @@ int wd_gov__end_task(wd_gov *g, const char *task_id, wd_task_status st, const ch
   wd_gov__live_forget(g->live, task_id);
   json_decref(p);
   json_decref(r);
+  if (rc == 0) WD_GOV__COUNT(g, tasks_ended);
   return rc;
 }
 
@@ -354,6 +355,7 @@ int wd_gov__set_agent_status(wd_gov *g, const char *id, wd_agent_status st, cons
     if (!src && p && !wd_gov__log(g, t, actor, NULL, p, NULL)) rc = 0;
   }
 out:
+  if (rc == 0 && st == WD_AGENT_QUARANTINED) WD_GOV__COUNT(g, quarantines);
   if (fenced)
     wd_gov__live_unfence_agent(g->live, id);
   else
@@ -427,6 +429,7 @@ static const wd_http_route ROUTES[] = {
     {"GET", "/v1/audit/tasks/{id}", wd_gov__h_audit_task, WD_HTTP_AUTH_ADMIN},
     {"GET", "/v1/audit/records", wd_gov__h_audit_records, WD_HTTP_AUTH_ADMIN},
     {"POST", "/v1/admin/token", wd_gov__h_admin_token, WD_HTTP_AUTH_ADMIN},
+    {"GET", "/metrics", wd_gov__h_metrics, WD_HTTP_AUTH_ADMIN},
 };
 
 static int ready(void *svc, char *reason, size_t len) {
@@ -533,6 +536,7 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   if (!g) return -WD_E_NOMEM;
   g->lock_fd = -1;
   g->access_fd = -1;
+  g->started_ms = wd_gov__now_ms();
   pthread_rwlock_init(&g->keys_lock, NULL);
   pthread_mutex_init(&g->pol_lock, NULL);
   pthread_mutex_init(&g->put_lock, NULL);
@@ -644,7 +648,7 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   ho.svc = g;
   ho.builtin_health = 1;
   if ((rc = wd_gov__access_open(g, o->access_log, err, errlen)) != 0) goto cleanup;
-  if (g->access_fd >= 0) ho.access = wd_gov__access;
+  ho.access = wd_gov__access; /* counts for GET /metrics; writes when there is a log */
   char *cert = NULL, *key = NULL;
   if (g->tls) {
     if ((rc = wd_gov__tls_load(o->tls_cert, o->tls_key, &cert, &key, err, errlen)) != 0)

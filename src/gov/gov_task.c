@@ -326,6 +326,7 @@ int wd_gov__h_task_open(wd_http_req *req, wd_http_resp *resp, void *svc) {
     goto out;
   }
   if (rc) goto out;
+  WD_GOV__COUNT(g, tasks_opened);
   char sid[32];
   (void)snprintf(sid, sizeof sid, "%lld", (long long)e[0].seq);
   body = json_pack("{s:s, s:s, s:I}", "task_id", id, "decision_id", sid, "policy_version",

@@ -166,8 +166,10 @@ static enum MHD_Result send_resp(reqctx *x, struct MHD_Connection *c) {
     r = MHD_create_response_from_buffer(0, (void *)OOM_BODY, MHD_RESPMEM_PERSISTENT);
   }
   if (!r) return send_static_500(x, c);
-  int ok = 1;
-  if (with_body)
+  int ok = 1, typed = 0;
+  for (size_t i = 0; i < resp->_nheaders; i++)
+    typed |= strcasecmp(resp->_headers[i].name, MHD_HTTP_HEADER_CONTENT_TYPE) == 0;
+  if (with_body && !typed)
     ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json") == MHD_YES;
   ok = ok && MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") == MHD_YES;
   for (size_t i = 0; ok && i < resp->_nheaders; i++)

@@ -193,7 +193,8 @@ void wd_http_resp_drop_body(wd_http_resp *resp);
  * Returns 0 or -WD_E_NOMEM. */
 int wd_http_resp_error(wd_http_resp *resp, unsigned status, const char *code, const char *field,
                        const char *fmt, ...) WD_WUR __attribute__((format(printf, 5, 6)));
-/* Adds a response header; copies both strings. Returns 0 or -WD_E_NOMEM. */
+/* Adds a response header; copies both strings. A Content-Type given here
+ * replaces the default application/json. Returns 0 or -WD_E_NOMEM. */
 int wd_http_resp_header(wd_http_resp *resp, const char *name, const char *value) WD_WUR;
 
 /* ---- routing (router.c); pure, no sockets ---- */

@@ -6,9 +6,9 @@
  * task -> allowed call -> denied call -> complete -> old token refused ->
  * the trace holds the chain; plus the first start's records, the log in
  * pages, the largest task the limits allow, no task opening for an agent
- * being stopped, a decision with more errors than it lists, credential
- * separation, proof replay and an invalid policy set that never replaces
- * the active one.
+ * being stopped, a decision with more errors than it lists, the metrics,
+ * credential separation, proof replay and an invalid policy set that
+ * never replaces the active one.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -188,6 +188,38 @@ static void test_many_errors_listed_in_part(void **state) {
   free(active);
 }
 
+/* One sample's value in a Prometheus text body; -1 when absent. */
+static long long metric(const char *text, const char *sample) {
+  char want[160];
+  (void)snprintf(want, sizeof want, "\n%s ", sample);
+  const char *p = strstr(text, want);
+  return p ? strtoll(p + strlen(want), NULL, 10) : -1;
+}
+
+/* GET /metrics, for the admin only: the counters of what the tests
+ * before this one did, in the Prometheus text format. */
+static void test_metrics(void **state) {
+  (void)state;
+  resp r;
+  http("GET", "/metrics", NULL, NULL, NULL, &r);
+  assert_int_equal(r.status, 401);
+  clear(&r);
+  admin("GET", "/metrics", NULL, &r);
+  assert_int_equal(r.status, 200);
+  assert_null(r.body); /* not JSON */
+  assert_non_null(strstr(r.raw, "# TYPE warden_decisions_total counter\n"));
+  assert_true(metric(r.raw, "warden_decisions_total{decision=\"allow\"}") >= 1);
+  assert_true(metric(r.raw, "warden_decisions_total{decision=\"deny\"}") >= 1);
+  assert_true(metric(r.raw, "warden_tasks_opened_total") >= 1);
+  assert_true(metric(r.raw, "warden_tasks_ended_total") >= 1);
+  assert_true(metric(r.raw, "warden_http_responses_total{class=\"2xx\"}") >= 5);
+  assert_true(metric(r.raw, "warden_http_responses_total{class=\"4xx\"}") >= 1);
+  assert_true(metric(r.raw, "warden_audit_records_total") >= 5);
+  assert_true(metric(r.raw, "warden_policy_version") >= 1);
+  assert_true(metric(r.raw, "warden_start_time_seconds") > 1700000000);
+  clear(&r);
+}
+
 /* The log in pages: each names the first record of the next, the last
  * names none, and bad bounds are refused naming the parameter. */
 static void test_audit_pages(void **state) {
@@ -364,6 +396,7 @@ int main(void) {
       cmocka_unit_test(test_largest_task),
       cmocka_unit_test(test_stopping_agent_opens_nothing),
       cmocka_unit_test(test_many_errors_listed_in_part),
+      cmocka_unit_test(test_metrics),
       cmocka_unit_test(test_invalid_policy_kept_out),
   };
   int rc = cmocka_run_group_tests(tests, setup, teardown);
