@@ -101,13 +101,16 @@ int wd_gov__replay_check(wd_gov__replay *r, const char *jti, int64_t exp_ms, int
   shard *s = &r->sh[(a >> 1) % SHARDS];
   int rc;
   pthread_mutex_lock(&s->mu);
-  if (!s->slot || (s->used + 1) * 10 > s->cap * 7) {
-    if ((rc = rebuild(s, now_ms)) != 0) goto out;
-  }
-  fp_slot *e = probe(s->slot, s->cap, a, b);
-  if (e->a && e->exp_ms > now_ms) {
+  /* A jti already here is refused even when the shard is full: a full
+   * shard must not turn a replay into a question for the store. */
+  fp_slot *e = s->slot ? probe(s->slot, s->cap, a, b) : NULL;
+  if (e && e->a && e->exp_ms > now_ms) {
     rc = 0;
     goto out;
+  }
+  if (!s->slot || (s->used + 1) * 10 > s->cap * 7) {
+    if ((rc = rebuild(s, now_ms)) != 0) goto out;
+    e = probe(s->slot, s->cap, a, b);
   }
   if (!e->a) s->used++;
   e->a = a;
