@@ -133,6 +133,18 @@ static void test_stopping_agent_opens_nothing(void **state) {
   clear(&r);
 }
 
+/* PUT /v1/policies with text; the status must be want. */
+static void put_policies(const char *text, long want) {
+  resp r;
+  json_t *bj = json_pack("{s:s}", "policies", text);
+  char *body = json_dumps(bj, JSON_COMPACT);
+  json_decref(bj);
+  admin("PUT", "/v1/policies", body, &r);
+  assert_int_equal(r.status, want);
+  clear(&r);
+  free(body);
+}
+
 /* A set where more policies error than a decision lists: the decision is
  * still made, answered and recorded (it was a 500 with no record), its
  * lists hold WD_LIMIT_DECISION_ITEMS members and one that counts the
@@ -153,13 +165,7 @@ static void test_many_errors_listed_in_part(void **state) {
                           "@id(\"ov%zu\")\nforbid(principal, action, resource) when "
                           "{ context.risk * 9223372036854775807 > %zu };\n",
                           i, i);
-  json_t *bj = json_pack("{s:s}", "policies", text);
-  char *body = json_dumps(bj, JSON_COMPACT);
-  json_decref(bj);
-  admin("PUT", "/v1/policies", body, &r);
-  assert_int_equal(r.status, 200);
-  clear(&r);
-  free(body);
+  put_policies(text, 200);
 
   const char *task = "{\"intent\":\"i\",\"purpose\":\"p\",\"tools\":[\"fs\"],"
                      "\"classification_ceiling\":\"internal\",\"budget\":3}";
@@ -176,14 +182,7 @@ static void test_many_errors_listed_in_part(void **state) {
                    WD_LIMIT_DECISION_ITEMS + 1);
   assert_non_null(str(&r, "decision_id"));
   clear(&r);
-
-  bj = json_pack("{s:s}", "policies", active);
-  body = json_dumps(bj, JSON_COMPACT);
-  json_decref(bj);
-  admin("PUT", "/v1/policies", body, &r);
-  assert_int_equal(r.status, 200);
-  clear(&r);
-  free(body);
+  put_policies(active, 200);
   free(text);
   free(active);
 }
@@ -358,12 +357,7 @@ static void test_invalid_policy_kept_out(void **state) {
                           "agent/x%d\", action, resource);\n",
                           i, i);
   assert_true(n > 100000);
-  json_t *bj = json_pack("{s:s}", "policies", big);
-  char *body = json_dumps(bj, JSON_COMPACT);
-  json_decref(bj);
-  admin("PUT", "/v1/policies", body, &r);
-  assert_int_equal(r.status, 200);
-  clear(&r);
+  put_policies(big, 200);
   /* Read back from the store: the answer is past this client's buffer. */
   char db[256];
   (void)snprintf(db, sizeof db, "sqlite:%s/var/warden.db", dir);
@@ -375,14 +369,7 @@ static void test_invalid_policy_kept_out(void **state) {
   wd_store_policy_free(&pv);
   wd_store_close(st);
   /* Back to the set the other tests expect. */
-  bj = json_pack("{s:s}", "policies", active);
-  free(body);
-  body = json_dumps(bj, JSON_COMPACT);
-  json_decref(bj);
-  admin("PUT", "/v1/policies", body, &r);
-  assert_int_equal(r.status, 200);
-  clear(&r);
-  free(body);
+  put_policies(active, 200);
   free(big);
   free(active);
 }
