@@ -24,60 +24,20 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 
+#include "service_client.h"
+
 #include "gov/gov_int.h"
 #include "util/wd_alloc.h"
 #include "util/wd_limits.h"
 
-#define ADMIN "unit-admin-token-0123456789abcdef0123"
-
 static wd_gov *gov;
-static char url[64];
 static char dir[128];
 static char keys[256];
-
-typedef struct resp {
-  long status;
-  json_t *body;
-  char raw[65536];
-  size_t len;
-} resp;
-
-static size_t on_data(char *p, size_t sz, size_t n, void *ud) {
-  resp *r = ud;
-  size_t k = sz * n;
-  if (r->len + k >= sizeof r->raw) k = sizeof r->raw - 1 - r->len;
-  memcpy(r->raw + r->len, p, k);
-  r->len += k;
-  r->raw[r->len] = '\0';
-  return sz * n;
-}
-
-static void get(const char *path, const char *auth, resp *r) {
-  memset(r, 0, sizeof *r);
-  CURL *c = curl_easy_init();
-  assert_non_null(c);
-  char u[512], h[512];
-  (void)snprintf(u, sizeof u, "%s%s", url, path);
-  struct curl_slist *hs = NULL;
-  if (auth) {
-    (void)snprintf(h, sizeof h, "Authorization: %s", auth);
-    hs = curl_slist_append(hs, h);
-  }
-  curl_easy_setopt(c, CURLOPT_URL, u);
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-  assert_int_equal(curl_easy_perform(c), CURLE_OK);
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-  curl_slist_free_all(hs);
-  curl_easy_cleanup(c);
-  r->body = json_loads(r->raw, 0, NULL);
-}
 
 /* The kids /.well-known/jwks.json publishes, in order, as one string. */
 static void jwks_kids(char *out, size_t len, size_t *n) {
   resp r;
-  get("/.well-known/jwks.json", NULL, &r);
+  http("GET", "/.well-known/jwks.json", NULL, NULL, NULL, &r);
   assert_int_equal(r.status, 200);
   json_t *list = json_object_get(r.body, "keys");
   assert_true(json_is_array(list));
@@ -89,7 +49,7 @@ static void jwks_kids(char *out, size_t len, size_t *n) {
     (void)snprintf(out + used, len - used, "%s ", json_string_value(json_object_get(k, "kid")));
   }
   *n = json_array_size(list);
-  json_decref(r.body);
+  clear(&r);
 }
 
 static void active(char out[WD_IDENT_JKT_LEN + 1]) {
@@ -151,10 +111,10 @@ static rotations logged(void) {
 
 static void chain_ok(void) {
   resp r;
-  get("/v1/audit/verify", "Bearer " ADMIN, &r);
+  admin("GET", "/v1/audit/verify", NULL, &r);
   assert_int_equal(r.status, 200);
   assert_true(json_is_true(json_object_get(r.body, "ok")));
-  json_decref(r.body);
+  clear(&r);
 }
 
 static size_t pem_files(void) {
