@@ -8,12 +8,8 @@
  * evidence log does not account for.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "gov/gov_int.h"
@@ -96,30 +92,19 @@ int wd_gov__h_admin_token(wd_http_req *req, wd_http_resp *resp, void *svc) {
 
 int wd_gov_admin_reset(const char *data_dir, const char *by, char **token, char *err,
                        size_t errlen) {
-  char path[4300];
   int rc = 0, fd = -1;
   wd_store *st = NULL;
   wd_audit *a = NULL;
   json_t *p = NULL;
   *token = NULL;
   if (!data_dir || !*data_dir || !by) return -WD_E_INVAL;
-  (void)snprintf(path, sizeof path, "%s/warden.lock", data_dir);
-  /* The server's own lock: its live state trusts that nobody else writes. */
-  if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
-    WD_GOV__FAIL(-WD_E_NOTFOUND, "no Warden state in %s (%s)", data_dir, strerror(errno));
-  if (flock(fd, LOCK_EX | LOCK_NB) != 0)
-    WD_GOV__FAIL(-WD_E_EXISTS,
+  rc = wd_gov__open_state(data_dir, 0, 0, &fd, &st, &a, err, errlen);
+  if (rc == -WD_E_EXISTS)
+    WD_GOV__FAIL(rc,
                  "%s is in use by a running warden serve: stop it first, or rotate the token "
                  "with the admin API",
                  data_dir);
-  struct stat sb;
-  (void)snprintf(path, sizeof path, "%s/warden.db", data_dir);
-  if (stat(path, &sb) != 0) WD_GOV__FAIL(-WD_E_NOTFOUND, "no Warden state in %s", data_dir);
-  (void)snprintf(path, sizeof path, "sqlite:%s/warden.db", data_dir);
-  if ((rc = wd_store_open(path, 0, &st)) != 0)
-    WD_GOV__FAIL(rc, "cannot open the store %s: %s", path, wd_strerror(rc));
-  if ((rc = wd_audit_open(st, &a)) != 0)
-    WD_GOV__FAIL(rc, "cannot open the evidence log: %s", wd_strerror(rc));
+  if (rc) goto cleanup;
   if (!(p = json_pack("{s:s, s:s}", "action", "admin_token.reset", "by", by)))
     WD_GOV__FAIL(-WD_E_NOMEM, "out of memory");
   char hash[WD_IDENT_HASH_HEX_LEN + 1];

@@ -154,6 +154,14 @@ int wd_gov__admin_token_issue(wd_audit *a, const char *given, int first, const c
  * refused when other users may read it); err says why on failure. */
 int wd_gov__tls_load(const char *cert_path, const char *key_path, char **cert, char **key,
                      char *err, size_t errlen);
+/* Takes data directory dir's lock and opens its store (store_flags) and
+ * evidence log into the caller's *lock_fd, *store and *audit, which the
+ * caller closes whatever the result. create: make the directory and the
+ * lock when missing; else a directory without Warden's state is
+ * -WD_E_NOTFOUND. A directory a running server holds is -WD_E_EXISTS.
+ * err (errlen bytes) says why on failure. */
+int wd_gov__open_state(const char *dir, int create, unsigned store_flags, int *lock_fd,
+                       wd_store **store, wd_audit **audit, char *err, size_t errlen);
 /* The access log (gov_access.c): open path ("" = none, "-" = stderr)
  * into g->access_fd; the wd_http_access_cb that writes a line. */
 int wd_gov__access_open(wd_gov *g, const char *path, char *err, size_t errlen);

@@ -321,16 +321,13 @@ int wd_gov__set_agent_status(wd_gov *g, const char *id, wd_agent_status st, cons
   /* Without the fence (out of memory), a task opened while the stop is
    * written could still see a call allowed just after the stop's record;
    * the stop itself must not wait for memory. */
-  int fenced = 0;
+  int fenced = 0, rc = 0;
   if (stops) {
     /* Openings already past their fence check finish first: their tasks
      * are in the store for end_agent_tasks to end with records. */
     pthread_rwlock_wrlock(&g->open_lock);
     fenced = wd_gov__live_fence_agent(g->live, id) == 0;
     pthread_rwlock_unlock(&g->open_lock);
-  }
-  int rc = 0;
-  if (stops) {
     /* Each task ends with its own records before the status changes. */
     char why[512];
     (void)snprintf(why, sizeof why, "agent %s: %s", wd_agent_status_name(st), reason ? reason : "");
@@ -443,6 +440,32 @@ static int ready(void *svc, char *reason, size_t len) {
 }
 
 /* ---- start and stop ------------------------------------------------------------------ */
+
+int wd_gov__open_state(const char *dir, int create, unsigned store_flags, int *lock_fd,
+                       wd_store **store, wd_audit **audit, char *err, size_t errlen) {
+  char path[4300];
+  int rc = 0;
+  if (create && mkdir(dir, 0700) != 0 && errno != EEXIST)
+    WD_GOV__FAIL(-WD_E_IO, "cannot create %s: %s", dir, strerror(errno));
+  (void)snprintf(path, sizeof path, "%s/warden.lock", dir);
+  /* The live state trusts that no other process writes this store. */
+  *lock_fd = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
+  if (*lock_fd < 0 && !create)
+    WD_GOV__FAIL(-WD_E_NOTFOUND, "no Warden state in %s (%s)", dir, strerror(errno));
+  if (*lock_fd < 0) WD_GOV__FAIL(-WD_E_IO, "cannot open %s: %s", path, strerror(errno));
+  if (flock(*lock_fd, LOCK_EX | LOCK_NB) != 0)
+    WD_GOV__FAIL(-WD_E_EXISTS, "%s is in use by another warden serve", dir);
+  (void)snprintf(path, sizeof path, "%s/warden.db", dir);
+  struct stat sb;
+  if (!create && stat(path, &sb) != 0) WD_GOV__FAIL(-WD_E_NOTFOUND, "no Warden state in %s", dir);
+  (void)snprintf(path, sizeof path, "sqlite:%s/warden.db", dir);
+  if ((rc = wd_store_open(path, store_flags, store)) != 0)
+    WD_GOV__FAIL(rc, "cannot open the store %s: %s", path, wd_strerror(rc));
+  if ((rc = wd_audit_open(*store, audit)) != 0)
+    WD_GOV__FAIL(rc, "cannot open the evidence log: %s", wd_strerror(rc));
+cleanup:
+  return rc;
+}
 
 /* The first start's token, from WARDEN_ADMIN_TOKEN or made here. */
 static int create_admin(wd_gov *g, const char *given, char **generated) {
@@ -574,20 +597,9 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   g->reaper_ms = o->reaper_interval_ms ? o->reaper_interval_ms : 1000;
   if (!(g->denials = json_object())) WD_GOV__FAIL(-WD_E_NOMEM, "out of memory");
 
-  if (mkdir(g->data_dir, 0700) != 0 && errno != EEXIST)
-    WD_GOV__FAIL(-WD_E_IO, "cannot create %s: %s", g->data_dir, strerror(errno));
-  char path[4300];
-  (void)snprintf(path, sizeof path, "%s/warden.lock", g->data_dir);
-  /* The live state trusts that no other process writes this store. */
-  g->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (g->lock_fd < 0) WD_GOV__FAIL(-WD_E_IO, "cannot open %s: %s", path, strerror(errno));
-  if (flock(g->lock_fd, LOCK_EX | LOCK_NB) != 0)
-    WD_GOV__FAIL(-WD_E_IO, "%s is in use by another warden serve", g->data_dir);
-  (void)snprintf(path, sizeof path, "sqlite:%s/warden.db", g->data_dir);
-  if ((rc = wd_store_open(path, WD_STORE_MANUAL_CHECKPOINT, &g->store)) != 0)
-    WD_GOV__FAIL(rc, "cannot open the store %s: %s", path, wd_strerror(rc));
-  if ((rc = wd_audit_open(g->store, &g->audit)) != 0)
-    WD_GOV__FAIL(rc, "cannot open the evidence log: %s", wd_strerror(rc));
+  if ((rc = wd_gov__open_state(g->data_dir, 1, WD_STORE_MANUAL_CHECKPOINT, &g->lock_fd, &g->store,
+                               &g->audit, err, errlen)) != 0)
+    goto cleanup;
   if ((rc = wd_gov__live_new(g->store, g->audit, &g->live)) != 0 ||
       (rc = wd_gov__replay_new(&g->replay)) != 0 ||
       (rc = wd_ident_sigcache_new(4096, &g->sigcache)) != 0 ||
