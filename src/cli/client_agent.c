@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * `warden agent ...`: the admin's agent commands (register, list, show,
- * quarantine, release, retire, join-token) and the agent side of
+ * tasks, quarantine, release, retire, join-token) and the agent side of
  * enrolment (enroll: make a key, keep it in a 0600 file, present it with
  * the join token). Each maps to one route of docs/api/README.md.
  */
@@ -33,6 +33,8 @@ static void usage(FILE *out) {
         "           [--attr k=v]...      register an agent (e.g. --attr team=payments)\n"
         "  list [--json]                 list agents\n"
         "  show NAME                     print one agent\n"
+        "  tasks NAME [--json]           list its open tasks (end one with\n"
+        "                                `warden task cancel --admin ID`)\n"
         "  quarantine NAME --reason R    revoke all its tasks and refuse new ones\n"
         "  release NAME --reason R       lift a quarantine\n"
         "  retire NAME [--reason R]      revoke its tasks for good\n"
@@ -133,6 +135,43 @@ static int do_list(const cl_ctx *c, const agent_args *a) {
     size_t i;
     json_t *ag;
     json_array_foreach(json_object_get(r.body, "agents"), i, ag) show_agent_row(ag);
+  }
+  cl_resp_clear(&r);
+  return rc;
+}
+
+/* One open task a line; expires_ms as Unix seconds for cl_time_text. */
+static void show_task_row(const json_t *t) {
+  char id[128], purpose[80], intent[256], exp[64];
+  json_t *secs = json_integer(json_integer_value(json_object_get(t, "expires_ms")) / 1000);
+  cl_json_text(json_object_get(t, "id"), id, sizeof id);
+  cl_json_text(json_object_get(t, "purpose"), purpose, sizeof purpose);
+  cl_json_text(json_object_get(t, "intent"), intent, sizeof intent);
+  cl_time_text(secs, exp, sizeof exp);
+  json_decref(secs);
+  printf("%-36s  %-20s  %5lld/%-7lld  %-16s  %s\n", id, exp,
+         (long long)json_integer_value(json_object_get(t, "calls")),
+         (long long)json_integer_value(json_object_get(t, "budget")), purpose, intent);
+}
+
+static int do_tasks(const cl_ctx *c, const char *name, const agent_args *a) {
+  char path[1024];
+  int rc = cl_path(c, path, sizeof path, "/v1/agents/", name, "/tasks");
+  if (rc != 0) return rc;
+  cl_resp r;
+  if ((rc = cl_admin(c, "GET", path, NULL, &r)) != 0) return rc;
+  if (!cl_ok(&r)) {
+    rc = cl_fail(c, &r);
+  } else if (a->json) {
+    cl_print_json(r.body);
+  } else {
+    printf("%-36s  %-20s  %13s  %-16s  %s\n", "TASK", "EXPIRES", "CALLS/BUDGET", "PURPOSE",
+           "INTENT");
+    size_t i;
+    json_t *t;
+    json_array_foreach(json_object_get(r.body, "tasks"), i, t) show_task_row(t);
+    if (json_is_true(json_object_get(r.body, "truncated")))
+      fprintf(stderr, "%s: more open tasks than listed (the oldest are shown)\n", c->cmd);
   }
   cl_resp_clear(&r);
   return rc;
@@ -300,8 +339,8 @@ int wd_cli_agent(int argc, char **argv) {
   int hrc = 0;
   if (cl_family_help(argc, argv, usage, &hrc)) return hrc;
   const char *sub = argv[1];
-  static const char *const subs[] = {"register", "list",   "show",       "quarantine", "release",
-                                     "retire",   "enroll", "join-token", NULL};
+  static const char *const subs[] = {"register", "list",   "show",   "tasks",      "quarantine",
+                                     "release",  "retire", "enroll", "join-token", NULL};
   int known = 0;
   for (size_t i = 0; subs[i]; i++)
     known |= strcmp(sub, subs[i]) == 0;
@@ -349,6 +388,7 @@ int wd_cli_agent(int argc, char **argv) {
   if (strcmp(sub, "register") == 0) return do_register(&c, pos[0], &a);
   if (strcmp(sub, "list") == 0) return do_list(&c, &a);
   if (strcmp(sub, "show") == 0) return do_agent_call(&c, pos[0], NULL, NULL, NULL);
+  if (strcmp(sub, "tasks") == 0) return do_tasks(&c, pos[0], &a);
   if (strcmp(sub, "enroll") == 0) return do_enroll(&c, pos[0], &a);
   if (strcmp(sub, "quarantine") == 0 || strcmp(sub, "release") == 0 || strcmp(sub, "retire") == 0) {
     if (!a.reason && strcmp(sub, "retire") != 0) {

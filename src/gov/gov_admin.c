@@ -136,6 +136,42 @@ int wd_gov__h_agent_get(wd_http_req *req, wd_http_resp *resp, void *svc) {
   return body ? wd_http_resp_json(resp, 200, body) : -WD_E_NOMEM;
 }
 
+/* The agent's open tasks, oldest first: what an incident responder ends
+ * one by one, or all at once with a quarantine. */
+int wd_gov__h_agent_tasks(wd_http_req *req, wd_http_resp *resp, void *svc) {
+  wd_gov *g = svc;
+  wd_agent a = {0};
+  wd_strlist ids = {0};
+  json_t *arr = NULL;
+  int rc = 0;
+  if (load_agent(g, req, resp, &a, &rc)) return rc;
+  if ((rc = wd_store_task_list_open(g->store, a.id, WD_LIMIT_GOV_TASK_LIST + 1, &ids)) != 0)
+    goto cleanup;
+  rc = -WD_E_NOMEM;
+  if (!(arr = json_array())) goto cleanup;
+  for (size_t i = 0; i < ids.n && i < WD_LIMIT_GOV_TASK_LIST; i++) {
+    wd_task t = {0};
+    rc = wd_store_task_get(g->store, ids.v[i], &t);
+    if (rc == -WD_E_NOTFOUND) continue;
+    if (rc) goto cleanup;
+    json_t *tj = wd_gov__task_json(&t);
+    wd_store_task_free(&t);
+    if (!tj || json_array_append_new(arr, tj) != 0) {
+      rc = -WD_E_NOMEM;
+      goto cleanup;
+    }
+  }
+  json_t *body = json_pack("{s:s, s:o, s:b}", "agent_id", a.id, "tasks", arr, "truncated",
+                           ids.n > WD_LIMIT_GOV_TASK_LIST);
+  arr = NULL;
+  rc = body ? wd_http_resp_json(resp, 200, body) : -WD_E_NOMEM;
+cleanup:
+  json_decref(arr);
+  wd_strlist_free(&ids);
+  wd_store_agent_free(&a);
+  return rc;
+}
+
 int wd_gov__h_join_token(wd_http_req *req, wd_http_resp *resp, void *svc) {
   wd_gov *g = svc;
   wd_agent a = {0};

@@ -268,6 +268,7 @@ int wd_gov__h_jwks(wd_http_req *req, wd_http_resp *resp, void *svc);
 int wd_gov__h_agent_create(wd_http_req *req, wd_http_resp *resp, void *svc);
 int wd_gov__h_agent_list(wd_http_req *req, wd_http_resp *resp, void *svc);
 int wd_gov__h_agent_get(wd_http_req *req, wd_http_resp *resp, void *svc);
+int wd_gov__h_agent_tasks(wd_http_req *req, wd_http_resp *resp, void *svc);
 int wd_gov__h_join_token(wd_http_req *req, wd_http_resp *resp, void *svc);
 int wd_gov__h_quarantine(wd_http_req *req, wd_http_resp *resp, void *svc);
 int wd_gov__h_release(wd_http_req *req, wd_http_resp *resp, void *svc);

@@ -407,6 +407,7 @@ static const wd_http_route ROUTES[] = {
     {"POST", "/v1/agents", wd_gov__h_agent_create, WD_HTTP_AUTH_ADMIN},
     {"GET", "/v1/agents", wd_gov__h_agent_list, WD_HTTP_AUTH_ADMIN},
     {"GET", "/v1/agents/{name}", wd_gov__h_agent_get, WD_HTTP_AUTH_ADMIN},
+    {"GET", "/v1/agents/{name}/tasks", wd_gov__h_agent_tasks, WD_HTTP_AUTH_ADMIN},
     {"POST", "/v1/agents/{name}/join-tokens", wd_gov__h_join_token, WD_HTTP_AUTH_ADMIN},
     {"POST", "/v1/agents/{name}/quarantine", wd_gov__h_quarantine, WD_HTTP_AUTH_ADMIN},
     {"POST", "/v1/agents/{name}/release", wd_gov__h_release, WD_HTTP_AUTH_ADMIN},

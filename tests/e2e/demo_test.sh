@@ -54,3 +54,22 @@ st=$?
 set -e
 [[ $st -eq 3 ]]
 echo "demo_test: evidence export verified offline ($n records)"
+
+# Incident response through the CLI: the admin lists an agent's open
+# tasks, ends one by its id, and the agent's token for it is refused.
+key=$tmp/ir.key
+"$warden" agent register ir-bot --owner alice --tier standard --env prod >/dev/null
+"$warden" agent enroll ir-bot --join-token "$("$warden" agent join-token ir-bot 2>/dev/null)" \
+  --key-file "$key" >/dev/null 2>&1
+task=$("$warden" task open --agent-key "$key" --intent "triage alerts" --purpose triage \
+  --tools fs --classification internal --budget 5 2>/dev/null)
+"$warden" agent tasks ir-bot | grep -q "^$task .* triage alerts$"
+"$warden" task cancel --admin "$task" --reason "incident 42" >/dev/null
+[[ $("$warden" agent tasks ir-bot --json | grep -c '"id"') -eq 0 ]]
+set +e
+"$warden" authorize --agent-key "$key" --tool fs --operation read >/dev/null 2>&1
+st=$?
+set -e
+[[ $st -eq 2 ]]
+echo "demo_test: an open task listed and ended by the admin"
+

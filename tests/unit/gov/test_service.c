@@ -6,9 +6,9 @@
  * task -> allowed call -> denied call -> complete -> old token refused ->
  * the trace holds the chain; plus the first start's records, the log in
  * pages, the largest task the limits allow, no task opening for an agent
- * being stopped, a decision with more errors than it lists, the metrics,
- * credential separation, proof replay and an invalid policy set that
- * never replaces the active one.
+ * being stopped, an agent's open tasks listed, a decision with more errors than it lists, the
+ * metrics, credential separation, proof replay and an invalid policy set that never replaces the
+ * active one.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -131,6 +131,57 @@ static void test_stopping_agent_opens_nothing(void **state) {
   wd_free(p);
   assert_int_equal(r.status, 201);
   clear(&r);
+}
+
+/* Whether the open tasks of alpha, as the admin lists them, hold id;
+ * *n gets how many there are. */
+static int lists_task(const char *id, size_t *n) {
+  resp r;
+  admin("GET", "/v1/agents/alpha/tasks", NULL, &r);
+  assert_int_equal(r.status, 200);
+  assert_string_equal(str(&r, "agent_id"), "spiffe://warden.local/agent/alpha");
+  assert_true(json_is_false(json_object_get(r.body, "truncated")));
+  json_t *tasks = json_object_get(r.body, "tasks"), *t;
+  size_t i;
+  int found = 0;
+  *n = json_array_size(tasks);
+  json_array_foreach(tasks, i, t) {
+    assert_string_equal(json_string_value(json_object_get(t, "status")), "open");
+    if (strcmp(json_string_value(json_object_get(t, "id")), id) == 0) {
+      found = 1;
+      assert_string_equal(json_string_value(json_object_get(t, "purpose")), "reporting");
+      assert_int_equal(json_integer_value(json_object_get(t, "budget")), 4);
+    }
+  }
+  clear(&r);
+  return found;
+}
+
+/* The admin finds an agent's open tasks and ends one of them; an agent's
+ * credential cannot list them. */
+static void test_agent_tasks(void **state) {
+  (void)state;
+  char task[128], tok[4096], path[256];
+  size_t n0, n;
+  assert_false(lists_task("none", &n0));
+  wd_free(open_task(4, task, sizeof task, tok, sizeof tok));
+  assert_true(lists_task(task, &n));
+  assert_int_equal(n, n0 + 1);
+
+  resp r;
+  call("GET", "/v1/agents/alpha/tasks", tok, NULL, &r);
+  assert_int_equal(r.status, 401);
+  clear(&r);
+  admin("GET", "/v1/agents/nobody/tasks", NULL, &r);
+  assert_int_equal(r.status, 404);
+  clear(&r);
+
+  (void)snprintf(path, sizeof path, "/v1/tasks/%s/cancel", task);
+  admin("POST", path, "{\"reason\":\"incident 42\"}", &r);
+  assert_int_equal(r.status, 200);
+  clear(&r);
+  assert_false(lists_task(task, &n));
+  assert_int_equal(n, n0);
 }
 
 /* PUT /v1/policies with text; the status must be want. */
@@ -382,6 +433,7 @@ int main(void) {
       cmocka_unit_test(test_audit_pages),
       cmocka_unit_test(test_largest_task),
       cmocka_unit_test(test_stopping_agent_opens_nothing),
+      cmocka_unit_test(test_agent_tasks),
       cmocka_unit_test(test_many_errors_listed_in_part),
       cmocka_unit_test(test_metrics),
       cmocka_unit_test(test_invalid_policy_kept_out),
