@@ -5,7 +5,9 @@
  * so it accepts only what it can fully check: an Ed25519 or P-256 public
  * key, no private members, coordinates of exactly the right length, and
  * an EC point that OpenSSL confirms is on the curve (an off-curve point
- * invites invalid-curve attacks). Export writes the same two shapes.
+ * invites invalid-curve attacks), and for Ed25519 a point that is not of
+ * small order (under which anyone can forge signatures). Export writes
+ * the same two shapes.
  */
 #include <string.h>
 
@@ -119,6 +121,68 @@ static int coord32(const json_t *jwk, const char *name, uint8_t out[32], wd_iden
   return 0;
 }
 
+/* p = 2^255 - 19, little-endian. */
+static const uint8_t ED25519_P[32] = {
+    0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f};
+
+/* The y coordinates (mod p, little-endian) of the eight points of small
+ * order on edwards25519, -x^2 + y^2 = 1 + d*x^2*y^2 with
+ * d = -121665/121666 mod p:
+ *   y = 1:    the identity (0, 1);
+ *   y = p-1:  (0, -1), of order 2;
+ *   y = 0:    (+-sqrt(-1), 0), the two points of order 4;
+ *   y = y8 and y = p-y8: the four points of order 8, each with both signs
+ *     of x. Doubling gives y(2P) = (y^2 + x^2) / (2 + x^2 - y^2), which is
+ *     0 (an order-4 point) when x^2 = -y^2; on the curve that means
+ *     d*y^4 + 2*y^2 - 1 = 0, whose only roots in the field are +-y8, with
+ *     y8 = 0x05fc536d880238b13933c6d305acdfd5f098eff289f4c345b027b2c28f95e826.
+ * These values were derived and checked independently (8P is the identity
+ * and P is not) with big-integer arithmetic on the curve equation. */
+static const uint8_t SMALL_ORDER_Y[5][32] = {
+    {0}, /* 0 */
+    {1}, /* 1 */
+    {0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f}, /* p - 1 */
+    {0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4,
+     0x89, 0xf2, 0xef, 0x98, 0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6,
+     0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05}, /* y8 */
+    {0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b,
+     0x76, 0x0d, 0x10, 0x67, 0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39,
+     0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a}, /* p - y8 */
+};
+
+/* Whether an RFC 8032 point encoding names a point of small order. Such a
+ * key is no key: OpenSSL verifies signatures under it that anyone can make
+ * (for the identity, R = identity and S = 0), so whoever enrols one lets
+ * every caller sign as that agent. The check is on y alone, reduced mod p
+ * so that non-canonical encodings (y >= p) are caught too; the sign bit
+ * only picks x, and every small-order y is refused with both signs. */
+static int small_order(const uint8_t enc[32]) {
+  uint8_t y[32];
+  memcpy(y, enc, 32);
+  y[31] &= 0x7f; /* bit 255 is the sign of x */
+  /* y < 2^255 < 2p, so at most one subtraction of p reduces it. */
+  int ge = 1;
+  for (int i = 31; i >= 0; i--)
+    if (y[i] != ED25519_P[i]) {
+      ge = y[i] > ED25519_P[i];
+      break;
+    }
+  if (ge) {
+    unsigned borrow = 0;
+    for (int i = 0; i < 32; i++) {
+      unsigned d = (unsigned)y[i] - ED25519_P[i] - borrow;
+      y[i] = (uint8_t)d;
+      borrow = (d >> 8) & 1;
+    }
+  }
+  for (size_t i = 0; i < sizeof SMALL_ORDER_Y / sizeof SMALL_ORDER_Y[0]; i++)
+    if (memcmp(y, SMALL_ORDER_Y[i], 32) == 0) return 1;
+  return 0;
+}
+
 static int import_okp(const json_t *jwk, wd_ident_key **out, wd_ident_diag *diag) {
   const char *crv = wd_ident__json_str(jwk, "crv");
   if (!crv || strcmp(crv, "Ed25519") != 0)
@@ -128,6 +192,8 @@ static int import_okp(const json_t *jwk, wd_ident_key **out, wd_ident_diag *diag
   uint8_t x[32];
   int rc = coord32(jwk, "x", x, diag);
   if (rc) return rc;
+  if (small_order(x))
+    return wd_ident__fail(diag, WD_IDENT_R_BAD_KEY, "Ed25519 public key has small order");
   EVP_PKEY *pkey = EVP_PKEY_new_raw_public_key_ex(NULL, "ED25519", NULL, x, 32);
   ERR_clear_error();
   if (!pkey) return wd_ident__fail(diag, WD_IDENT_R_BAD_KEY, "not an Ed25519 public key");

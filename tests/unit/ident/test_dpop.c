@@ -3,8 +3,9 @@
  * Unit tests for DPoP proofs: make/verify round trips with both key
  * types, htu normalisation, and each rejection: missing proof, a proof by
  * the wrong key, wrong htm, htu, ath, stale or future iat, wrong typ, a
- * private key in the header, and that a replayed proof returns the same
- * jti (the store rejects it; this module has no replay cache).
+ * private key in the header, a proof forged for a small-order key, and
+ * that a replayed proof returns the same jti (the store rejects it; this
+ * module has no replay cache).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "ident/wd_ident.h"
 #include "util/wd_alloc.h"
@@ -231,11 +234,69 @@ static void rejections(void **state) {
   assert_int_equal(failed, 0);
 }
 
+/* The Ed25519 identity point, y = 1, as a public key: for it the
+ * signature R = identity, S = 0 satisfies [S]B = R + [k]A for every
+ * message, so anyone could sign as an agent enrolled with it. */
+#define IDENTITY_X "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+
+static void forged_small_order_proof(void **state) {
+  (void)state;
+  uint8_t pub[32] = {1}, sig[64] = {1};
+  /* The forgery is real: OpenSSL accepts it under the raw key, so the
+   * refusal has to come from the JWK importer. */
+  EVP_PKEY *raw = EVP_PKEY_new_raw_public_key_ex(NULL, "ED25519", NULL, pub, 32);
+  EVP_MD_CTX *md = EVP_MD_CTX_new();
+  assert_non_null(raw);
+  assert_non_null(md);
+  static const char msg[] = "any message at all";
+  assert_int_equal(EVP_DigestVerifyInit_ex(md, NULL, NULL, NULL, NULL, raw, NULL), 1);
+  assert_int_equal(EVP_DigestVerify(md, sig, 64, (const uint8_t *)msg, sizeof msg - 1), 1);
+  EVP_MD_CTX_free(md);
+  EVP_PKEY_free(raw);
+
+  /* A good proof's payload under the identity key's header and the
+   * forged signature. */
+  char *good = NULL;
+  assert_int_equal(wd_ident_dpop_make(ed, "POST", URL, TOKEN, NOW, &good), 0);
+  static const char hdr[] = "{\"typ\":\"" WD_IDENT_DPOP_TYP "\",\"alg\":\"EdDSA\",\"jwk\":"
+                            "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"" IDENTITY_X "\"}}";
+  char h64[256], s64[128];
+  assert_int_equal(wd_ident_b64url_encode(hdr, sizeof hdr - 1, h64, sizeof h64), 0);
+  assert_int_equal(wd_ident_b64url_encode(sig, 64, s64, sizeof s64), 0);
+  const char *pl = strchr(good, '.') + 1;
+  char forged[1024];
+  int n =
+      snprintf(forged, sizeof forged, "%s.%.*s.%s", h64, (int)(strrchr(good, '.') - pl), pl, s64);
+  assert_true(n > 0 && (size_t)n < sizeof forged);
+  wd_free(good);
+
+  /* A token bound to the identity key by its RFC 7638 thumbprint. */
+  static const char tp[] = "{\"crv\":\"Ed25519\",\"kty\":\"OKP\",\"x\":\"" IDENTITY_X "\"}";
+  uint8_t dig[32];
+  char jkt[64];
+  assert_non_null(SHA256((const uint8_t *)tp, sizeof tp - 1, dig));
+  assert_int_equal(wd_ident_b64url_encode(dig, 32, jkt, sizeof jkt), 0);
+  wd_ident_keycache *cache = NULL;
+  assert_int_equal(wd_ident_keycache_new(8, &cache), 0);
+  for (int pass = 0; pass < 3; pass++) {
+    wd_ident_dpop_opts o = opts(ed);
+    o.cnf_jkt = jkt;
+    o.keys = pass ? cache : NULL;
+    wd_ident_dpop_result r;
+    wd_ident_diag d;
+    assert_int_equal(wd_ident_dpop_verify(forged, (size_t)n, &o, &r, &d), -WD_E_VALIDATE);
+    assert_int_equal(d.reason, WD_IDENT_R_BAD_KEY);
+    assert_string_equal(r.jkt, "");
+  }
+  wd_ident_keycache_free(cache);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(round_trip_and_replay),
       cmocka_unit_test(htu_normalisation),
       cmocka_unit_test(rejections),
+      cmocka_unit_test(forged_small_order_proof),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
