@@ -4,10 +4,12 @@
  * key as a JWK; rebuilding a P-256 key from it (point decoding and the
  * on-curve check) costs about 38 us, as much as the signature check
  * itself, and an agent sends the same key on every call. Entries are keyed
- * by the JWK's public members exactly as sent (kty, crv, x, y), so a hit
- * can only return the key those members describe; a JWK spelled otherwise
- * misses and is imported as usual. The table is direct-mapped behind one
- * mutex held for a string compare; keys are shared by reference count.
+ * by the JWK's public members exactly as sent (kty, crv, x, y), each
+ * length-prefixed, so a hit can only return the key those members
+ * describe; a JWK spelled otherwise misses and is imported as usual, and
+ * one with a member that is not a string is never cached. The table is
+ * direct-mapped behind one mutex held for a string compare; keys are
+ * shared by reference count.
  *
  * A second table remembers whole DPoP header segments, exactly as sent,
  * with the key and alg they carry: an agent's header is the same text on
@@ -17,6 +19,7 @@
  * what decoding would.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ident_int.h"
@@ -26,7 +29,7 @@
 #include "warden/err.h"
 
 typedef struct kslot {
-  char *id; /* owned: "kty|crv|x|y", or a header segment */
+  char *id; /* owned: a JWK's jwk_id, or a header segment */
   size_t len;
   wd_ident_key *key;
   wd_ident_alg alg;
@@ -73,21 +76,32 @@ void wd_ident_keycache_free(wd_ident_keycache *c) {
   wd_free(c);
 }
 
-/* The entry id of a JWK, or NULL when a member is missing or too long
- * (such a JWK is left to the importer, which says what is wrong). */
+/* The entry id of a JWK: each of kty, crv, x and y as "-" when absent or
+ * as "<length>:<bytes>", so the id parses back into the members it came
+ * from and two JWKs that differ in them never share it. (Joined with '|',
+ * a member could hold the separator, and an empty or non-string member
+ * read the same as a missing one: an Ed25519 JWK with "y": "" hit the
+ * entry of the same key without y, though the importer refuses it.)
+ * NULL, and no caching, for a member that is not a string or holds a NUL,
+ * or an id too long for len: the importer says what is wrong. */
 static char *jwk_id(const json_t *jwk, char *buf, size_t len) {
   static const char *const names[] = {"kty", "crv", "x", "y"};
   size_t at = 0;
   for (size_t i = 0; i < 4; i++) {
-    const char *v = wd_ident__json_str(jwk, names[i]);
-    if (!v) v = "";
-    size_t n = strlen(v);
-    if (at + n + 2 > len) return NULL;
-    memcpy(buf + at, v, n);
-    at += n;
-    buf[at++] = '|';
+    const json_t *m = json_object_get(jwk, names[i]);
+    int w;
+    if (!m) {
+      w = snprintf(buf + at, len - at, "-");
+    } else {
+      if (!json_is_string(m)) return NULL;
+      const char *v = json_string_value(m);
+      size_t n = json_string_length(m);
+      if (strlen(v) != n) return NULL;
+      w = snprintf(buf + at, len - at, "%zu:%s", n, v);
+    }
+    if (w < 0 || (size_t)w >= len - at) return NULL;
+    at += (size_t)w;
   }
-  buf[at] = '\0';
   return buf;
 }
 

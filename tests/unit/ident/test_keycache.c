@@ -3,13 +3,16 @@
  * Unit tests for the proof-key cache: a hit returns the key the JWK's
  * public members describe and nothing else, private members are still
  * refused, a colliding entry is replaced safely while a caller still holds
- * the old key, and a missing cache falls back to a plain import. Proof
+ * the old key, a missing cache falls back to a plain import, and JWKs
+ * that differ only in a missing or non-string member never share an entry.
+ * Proof
  * headers are kept by their exact text, with their alg.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -139,12 +142,53 @@ static void proof_headers(void **state) {
   wd_ident_key_free(k2);
 }
 
+/* JWKs that differ only in how y is missing: an Ed25519 key has none, and
+ * the importer refuses one with a y member of any kind. Their entry ids
+ * were once the same, so each of these hit the cached key. */
+static void ids_are_unambiguous(void **state) {
+  (void)state;
+  wd_ident_keycache *c = NULL;
+  assert_int_equal(wd_ident_keycache_new(16, &c), 0);
+  wd_ident_key *priv = NULL, *k = NULL;
+  json_t *good = jwk_of(WD_IDENT_KEY_ED25519, &priv);
+  assert_int_equal(wd_ident_key_from_jwk_cached(c, good, &k, NULL), 0);
+  wd_ident_key_free(k);
+  json_t *ys[] = {json_string(""), json_integer(5), json_null(), json_object(), json_false()};
+  int failed = 0;
+  for (size_t i = 0; i < sizeof ys / sizeof ys[0]; i++) {
+    json_t *j = json_deep_copy(good);
+    assert_int_equal(json_object_set_new(j, "y", ys[i]), 0);
+    for (int pass = 0; pass < 2; pass++) {
+      wd_ident_diag d;
+      k = NULL;
+      int rc = wd_ident_key_from_jwk_cached(c, j, &k, &d);
+      if (rc != -WD_E_VALIDATE || k || d.reason != WD_IDENT_R_BAD_KEY) {
+        print_error("y row %zu pass %d: rc %d\n", i, pass, rc);
+        failed++;
+      }
+      wd_ident_key_free(k);
+    }
+    json_decref(j);
+  }
+  /* The good JWK still hits its own entry. */
+  wd_ident_key *again = NULL;
+  assert_int_equal(wd_ident_key_from_jwk_cached(c, good, &k, NULL), 0);
+  assert_int_equal(wd_ident_key_from_jwk_cached(c, good, &again, NULL), 0);
+  assert_ptr_equal(k, again);
+  assert_string_equal(wd_ident_key_jkt(k), wd_ident_key_jkt(priv));
+  wd_ident_key_free(again);
+  wd_ident_key_free(k);
+  json_decref(good);
+  wd_ident_key_free(priv);
+  wd_ident_keycache_free(c);
+  assert_int_equal(failed, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(hit_is_same_key),
-      cmocka_unit_test(replaced_entry_stays_valid),
-      cmocka_unit_test(bad_input),
-      cmocka_unit_test(proof_headers),
+      cmocka_unit_test(hit_is_same_key),     cmocka_unit_test(replaced_entry_stays_valid),
+      cmocka_unit_test(bad_input),           cmocka_unit_test(proof_headers),
+      cmocka_unit_test(ids_are_unambiguous),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
