@@ -1,19 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * Warden's signing keys: a new key at every start, and periodic rotation
- * while the service runs. Every interval a thread builds a NEW keyset (a
- * copy loaded from <data>/keys, which always mirrors the set being
- * served), rotates and prunes the copy, saves it (0600, atomically), logs
- * key.rotated and only then swaps it in under the keys_lock write lock;
- * the old set is freed after the swap. A failed save leaves the served
- * set, the files on disk and the log as they were. A failed record puts
- * the served set back on disk, so no key signs anything the log does not
- * account for: no half state.
+ * Warden's signing keys: a new key at every start (unless the set is
+ * full), and periodic rotation while the service runs. Every interval a
+ * thread builds a NEW keyset (a copy loaded from <data>/keys, which always
+ * mirrors the set being served), rotates and prunes the copy, saves it
+ * (0600, atomically), logs key.rotated and only then swaps it in under
+ * the keys_lock write lock; the old set is freed after the swap. A failed
+ * save leaves the served set, the files on disk and the log as they were.
+ * A failed record puts the served set back on disk, so no key signs
+ * anything the log does not account for: no half state.
  *
  * Old keys stay valid for WD_IDENT_TOKEN_TTL_MAX plus leeway after their
  * retirement, so every token they signed verifies until it expires. A
  * rotation never evicts a still-valid key: when the set is full (an
- * interval far below the overlap) the round is skipped.
+ * interval far below the overlap) the round is skipped, and a start in
+ * that state keeps serving the active key instead of making a new one.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -130,10 +131,16 @@ int wd_gov__keys_open(wd_gov *g) {
   if (k) (void)snprintf(prev, sizeof prev, "%s", wd_ident_key_jkt(k));
   wd_ident_keyset_prune(ks, now);
   /* A new key at every start; the previous one verifies until the longest
-   * token it could have signed has expired. */
-  if ((rc = wd_ident_keyset_rotate(ks, now, WD_IDENT_TOKEN_TTL_MAX)) != 0) goto out;
-  rc = commit_set(g, ks, before, dir, prev, "start", &swap);
-  if (rc) goto out;
+   * token it could have signed has expired. Restarts far faster than that
+   * overlap fill the set, and rotating a full set would evict a key that
+   * live tokens need: then, like a rotation round, the start keeps
+   * serving the active key (recorded when it was made) and makes neither
+   * a key nor a record. A full set pruned nothing, so the disk already
+   * holds exactly the set served. */
+  if (wd_ident_keyset_count(ks) < WD_LIMIT_KEYSET_KEYS) {
+    if ((rc = wd_ident_keyset_rotate(ks, now, WD_IDENT_TOKEN_TTL_MAX)) != 0) goto out;
+    if ((rc = commit_set(g, ks, before, dir, prev, "start", &swap)) != 0) goto out;
+  }
   g->keys = ks;
   ks = NULL;
 out:

@@ -4,9 +4,10 @@
  * (wd_gov__keys_rotate) so time can be moved: a round publishes the new
  * key next to the old one, saves it 0600 and logs key.rotated; a round
  * whose save fails changes nothing; a round whose record fails puts the
- * served set back on disk; a full keyset skips rounds rather than
- * evict a key live tokens need; a pruned key stops verifying even for a
- * token in the signature cache; shutdown stops the thread promptly.
+ * served set back on disk; a full keyset skips rounds, and restarts make
+ * no key, rather than evict a key live tokens need; a pruned key stops
+ * verifying even for a token in the signature cache; shutdown stops the
+ * thread promptly.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -128,13 +129,14 @@ static size_t pem_files(void) {
   return n;
 }
 
+static wd_gov_opts o;
+static char data[200];
+
 static int setup(void **state) {
   (void)state;
   (void)snprintf(dir, sizeof dir, "/tmp/wd-gov-keys-XXXXXX");
   if (!mkdtemp(dir)) return -1;
-  wd_gov_opts o;
   memset(&o, 0, sizeof o);
-  char data[200];
   (void)snprintf(data, sizeof data, "%s/var", dir);
   (void)snprintf(keys, sizeof keys, "%s/keys", data);
   o.data_dir = data;
@@ -282,6 +284,74 @@ static void test_full_set_skips(void **state) {
   assert_int_equal(published, WD_LIMIT_KEYSET_KEYS);
 }
 
+static void disk_serves(const char *kid) {
+  wd_ident_keyset *disk = NULL;
+  assert_int_equal(wd_ident_keyset_load(keys, &disk), 0);
+  assert_string_equal(wd_ident_key_jkt(wd_ident_keyset_active(disk)), kid);
+  wd_ident_keyset_free(disk);
+}
+
+/* Restarts far faster than the overlap, more of them than the set holds:
+ * once the set is full a start keeps serving the active key instead of
+ * evicting the oldest, so a token signed before the first restart still
+ * verifies after the last, and no key.rotated record names a key that
+ * was never made. Every start serves a recorded key. */
+static void test_restarts_keep_live_keys(void **state) {
+  (void)state;
+  int64_t now = wd_gov__now_ms() / 1000;
+  wd_ident_token_params p = {.iss = gov->issuer,
+                             .sub = "spiffe://warden.local/agent/x",
+                             .aud = gov->audience,
+                             .task_id = "t-restart",
+                             .cnf_jkt = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                             .now = now,
+                             .ttl = WD_IDENT_TOKEN_TTL_MAX};
+  wd_ident_minted m;
+  pthread_rwlock_rdlock(&gov->keys_lock);
+  assert_int_equal(wd_ident_token_mint(gov->keys, &p, &m), 0);
+  pthread_rwlock_unlock(&gov->keys_lock);
+  long logged0 = logged().n;
+  char kid[WD_IDENT_JKT_LEN + 1], last[WD_IDENT_JKT_LEN + 1];
+  active(last);
+  long made = 0;
+  for (unsigned i = 0; i < WD_LIMIT_KEYSET_KEYS + 2; i++) {
+    assert_int_equal(wd_gov_shutdown(gov, 5000), 0);
+    wd_gov_free(gov);
+    char err[512] = "";
+    char *gen = NULL;
+    if (wd_gov_start(&o, &gov, &gen, err, sizeof err) != 0) fail_msg("restart %u: %s", i, err);
+    assert_null(gen);
+    (void)snprintf(url, sizeof url, "http://127.0.0.1:%u", (unsigned)wd_gov_port(gov));
+    active(kid);
+    assert_true(recorded(kid));
+    disk_serves(kid);
+    made += strcmp(kid, last) != 0;
+    (void)snprintf(last, sizeof last, "%s", kid);
+    pthread_rwlock_rdlock(&gov->keys_lock);
+    size_t n = wd_ident_keyset_count(gov->keys);
+    pthread_rwlock_unlock(&gov->keys_lock);
+    assert_true(n <= WD_LIMIT_KEYSET_KEYS);
+  }
+  wd_ident_verify_opts vo = {.iss = gov->issuer, .aud = gov->audience, .now = now};
+  wd_ident_claims c;
+  wd_ident_diag d;
+  pthread_rwlock_rdlock(&gov->keys_lock);
+  int rc = wd_ident_token_verify(gov->keys, m.token, strlen(m.token), &vo, &c, &d);
+  pthread_rwlock_unlock(&gov->keys_lock);
+  if (rc)
+    fail_msg("token from before the restarts: %s (%s)", wd_ident_reason_name(d.reason), d.msg);
+  wd_ident_claims_clear(&c);
+  /* Starts made keys until the set filled up, then neither a key nor a
+   * record. */
+  assert_true(made > 0 && made < (long)WD_LIMIT_KEYSET_KEYS + 2);
+  pthread_rwlock_rdlock(&gov->keys_lock);
+  assert_int_equal(wd_ident_keyset_count(gov->keys), WD_LIMIT_KEYSET_KEYS);
+  pthread_rwlock_unlock(&gov->keys_lock);
+  assert_int_equal(logged().n, logged0 + made);
+  wd_free(m.token);
+  chain_ok();
+}
+
 /* Once a retired key is pruned, a token it signed no longer verifies, even
  * when the signature cache remembers the token. */
 static void test_pruned_key_not_cached(void **state) {
@@ -327,13 +397,6 @@ static void test_pruned_key_not_cached(void **state) {
   chain_ok();
 }
 
-static void disk_serves(const char *kid) {
-  wd_ident_keyset *disk = NULL;
-  assert_int_equal(wd_ident_keyset_load(keys, &disk), 0);
-  assert_string_equal(wd_ident_key_jkt(wd_ident_keyset_active(disk)), kid);
-  wd_ident_keyset_free(disk);
-}
-
 /* Every allocation of a round made to fail in turn, that one alone and
  * then it and every one after it: the disk always holds the served set,
  * and when one allocation fails (the record, say, but not the restore)
@@ -375,8 +438,11 @@ static void test_round_faults(void **state) {
 int main(void) {
   curl_global_init(CURL_GLOBAL_ALL);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_round),          cmocka_unit_test(test_save_fails),
-      cmocka_unit_test(test_full_set_skips), cmocka_unit_test(test_pruned_key_not_cached),
+      cmocka_unit_test(test_round),
+      cmocka_unit_test(test_save_fails),
+      cmocka_unit_test(test_restarts_keep_live_keys),
+      cmocka_unit_test(test_full_set_skips),
+      cmocka_unit_test(test_pruned_key_not_cached),
       cmocka_unit_test(test_round_faults),
   };
   int rc = cmocka_run_group_tests(tests, setup, teardown);
