@@ -116,10 +116,11 @@ static int grant_answer(const grant *gr, json_t *resp_body) {
 }
 
 int wd_gov__issue_token(wd_gov *g, const wd_agent *a, const wd_task *t, json_t *resp_body,
-                        wd_audit_type logtype, const char *actor) {
+                        wd_audit_type logtype, const char *actor, const char *bearer_jti) {
   int64_t now = wd_gov__now_ms();
   grant gr;
   int rc = grant_mint(g, a, t, now, &gr);
+  gr.fx.bearer_jti = bearer_jti;
   /* The token's row and its record in one transaction: no token is ever
    * valid without its evidence. */
   wd_audit_entry e = {.type = logtype, .payload = gr.payload, .fx = &gr.fx, .nfx = 1};
@@ -430,8 +431,16 @@ int wd_gov__h_task_renew(wd_http_req *req, wd_http_resp *resp, void *svc) {
   }
   body = json_pack("{s:o, s:I}", "decision", decision_json(&d, "task.renew"), "policy_version",
                    (json_int_t)d.version);
-  rc = body ? wd_gov__issue_token(g, &w->agent, &t, body, WD_AUDIT_TOKEN_RENEWED, w->agent.id)
+  /* The renewal counts only if the token it came with is still good when
+   * its record commits: an intent change, end or stop that got in first
+   * revoked it, and its decision was made on what they changed. */
+  rc = body ? wd_gov__issue_token(g, &w->agent, &t, body, WD_AUDIT_TOKEN_RENEWED, w->agent.id,
+                                  w->jti)
             : -WD_E_NOMEM;
+  if (rc == -WD_E_INVAL) {
+    rc = wd_gov__err(resp, 401, "unauthorized", NULL, "task token revoked or task ended");
+    goto out;
+  }
   if (!rc) {
     (void)json_object_del(body, "decision");
     rc = wd_http_resp_json(resp, 200, body);
@@ -527,6 +536,7 @@ int wd_gov__h_task_intent(wd_http_req *req, wd_http_resp *resp, void *svc) {
                     .intent = intent,
                     .purpose = purpose,
                     .expected_tools = tools_j,
+                    .bearer_jti = w->jti,
                     .now_ms = now};
   wd_audit_entry e[3] = {
       {.type = WD_AUDIT_TOKEN_REVOKED, .payload = rv},
@@ -546,7 +556,7 @@ int wd_gov__h_task_intent(wd_http_req *req, wd_http_resp *resp, void *svc) {
   if (fenced || rc) wd_gov__live_forget(g->live, t.id);
   json_decref(rv);
   if (rc == -WD_E_INVAL) {
-    rc = wd_gov__err(resp, 409, "conflict", "status", "task has ended");
+    rc = wd_gov__err(resp, 401, "unauthorized", NULL, "task token revoked or task ended");
     goto out;
   }
   if (rc) goto out;

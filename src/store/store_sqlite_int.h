@@ -67,6 +67,7 @@
   XX(TOKEN_INSERT, "INSERT INTO tokens(jti,task_id,exp_ms,issued_ms) VALUES(?1,?2,?3,?4)")         \
   XX(TOKEN_REVOKE, "UPDATE tokens SET revoked_ms=coalesce(revoked_ms,?2) WHERE jti=?1")            \
   XX(TOKEN_REVOKE_TASK, "UPDATE tokens SET revoked_ms=?2 WHERE task_id=?1 AND revoked_ms IS NULL") \
+  XX(TOKEN_LIVE, "SELECT 1 FROM tokens WHERE jti=?1 AND task_id=?2 AND revoked_ms IS NULL")        \
   XX(TOKEN_CHECK,                                                                                  \
      "SELECT t.revoked_ms IS NOT NULL, k.status, a.status FROM tokens t "                          \
      "JOIN tasks k ON k.id=t.task_id JOIN agents a ON a.id=k.agent_id WHERE t.jti=?1")             \

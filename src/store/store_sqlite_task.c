@@ -393,6 +393,24 @@ int wd_store__sq_task_list_open(wd_store *st, const char *agent_id, size_t max, 
 
 /* ---- tokens ----------------------------------------------------------------- */
 
+/* Inside a transaction: -WD_E_INVAL unless the token the request came
+ * with (fx->bearer_jti, if any) is still an unrevoked token of the task. */
+static int bearer_live(sq_conn *c, const wd_store_fx *fx) {
+  if (!fx->bearer_jti) return 0;
+  sqlite3_stmt *q = NULL;
+  int rc;
+  if ((rc = wd_store__sq_stmt(c, SQ_TOKEN_LIVE, &q)) ||
+      (rc = wd_store__sq_bind_text(q, 1, fx->bearer_jti)) ||
+      (rc = wd_store__sq_bind_text(q, 2, fx->task_id)))
+    return rc;
+  rc = sqlite3_step(q);
+  rc = rc == SQLITE_ROW    ? 0
+       : rc == SQLITE_DONE ? -WD_E_INVAL
+                           : wd_store__sq_err(sqlite3_extended_errcode(c->db));
+  sqlite3_reset(q);
+  return rc;
+}
+
 /* Inside a transaction: -WD_E_INVAL when the task is not OPEN. */
 static int token_insert(sq_conn *c, const char *jti, const char *task_id, int64_t exp_ms,
                         int64_t now_ms) {
@@ -596,7 +614,9 @@ int wd_store__sq_apply_fx(sq_conn *c, const wd_store_fx *fx) {
       return rc;
     return session_put(c, fx->task_id, KIND_DEST, fx->destination);
   case WD_STORE_FX_TASK_OPEN: return task_insert(c, fx->task, fx->ttl_ms, fx->now_ms);
-  case WD_STORE_FX_TOKEN: return token_insert(c, fx->jti, fx->task_id, fx->exp_ms, fx->now_ms);
+  case WD_STORE_FX_TOKEN:
+    if ((rc = bearer_live(c, fx)) != 0) return rc;
+    return token_insert(c, fx->jti, fx->task_id, fx->exp_ms, fx->now_ms);
   case WD_STORE_FX_TASK_END: return task_end_in(c, fx->task_id, fx->status, fx->reason, fx->now_ms);
   case WD_STORE_FX_ENROL: return wd_store__sq_enrol_fx(c, fx);
   case WD_STORE_FX_POLICY: return wd_store__sq_policy_fx(c, fx);
@@ -605,6 +625,7 @@ int wd_store__sq_apply_fx(sq_conn *c, const wd_store_fx *fx) {
   case WD_STORE_FX_AGENT_REGISTER: return wd_store__sq_register_fx(c, fx);
   case WD_STORE_FX_JOIN: return wd_store__sq_join_fx(c, fx);
   case WD_STORE_FX_TASK_INTENT:
+    if ((rc = bearer_live(c, fx)) != 0) return rc;
     return set_intent_in(c, fx->task_id, fx->intent, fx->purpose, fx->expected_tools, fx->now_ms);
   }
   return -WD_E_INVAL;

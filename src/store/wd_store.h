@@ -376,7 +376,11 @@ typedef struct wd_store_fx {
   const wd_agent *agent;                         /* AGENT_REGISTER */
   const char *agent_name;                        /* JOIN (with token_hash, exp_ms) */
   const char *key, *value;                       /* SETTING */
-  int only_if_absent;                            /* SETTING: -WD_E_EXISTS if key is set */
+  const char *bearer_jti; /* TOKEN, TASK_INTENT: NULL, or the token the request came with,
+                           * which must still be an unrevoked token of task_id
+                           * (-WD_E_INVAL otherwise): a renewal or an intent change
+                           * that raced with a revocation changes nothing */
+  int only_if_absent;     /* SETTING: -WD_E_EXISTS if key is set */
   int64_t ttl_ms, now_ms; /* TASK_OPEN (both); TOKEN, TASK_END, TASK_INTENT, ENROL (now_ms) */
 } wd_store_fx;
 

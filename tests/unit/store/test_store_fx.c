@@ -436,6 +436,48 @@ static void setting_lands_once(void **state) {
   assert_int_equal(append(s, &fx, 1, 0), -WD_E_INVAL);
 }
 
+/* A renewal's token and an intent change land only while the token the
+ * request came with is still unrevoked: one that raced with a revocation
+ * writes neither its row nor its change. */
+static void bearer_must_be_live(void **state) {
+  wd_store *s = ((fixture *)*state)->s;
+  agent_with_task(s, "bot", "t1", NOW);
+  wd_store_fx tok = {.kind = WD_STORE_FX_TOKEN,
+                     .jti = "tok-1",
+                     .task_id = "t1",
+                     .exp_ms = NOW + 60000,
+                     .now_ms = NOW};
+  assert_int_equal(append(s, &tok, 1, 0), 0);
+  wd_store_fx renew = tok;
+  renew.jti = "tok-2";
+  renew.bearer_jti = "tok-1";
+  assert_int_equal(append(s, &renew, 1, 0), 0);
+  wd_store_fx other = tok;
+  other.jti = "tok-3";
+  other.bearer_jti = "tok-x"; /* no such token */
+  assert_int_equal(append(s, &other, 1, 0), -WD_E_INVAL);
+
+  assert_int_equal(wd_store_token_revoke(s, "tok-1", NOW + 1), 0);
+  renew.jti = "tok-4";
+  assert_int_equal(append(s, &renew, 1, 0), -WD_E_INVAL);
+  wd_store_fx intent = {.kind = WD_STORE_FX_TASK_INTENT,
+                        .task_id = "t1",
+                        .intent = "something else",
+                        .bearer_jti = "tok-1",
+                        .now_ms = NOW + 2};
+  assert_int_equal(append(s, &intent, 1, 0), -WD_E_INVAL);
+  int revoked = 0;
+  assert_int_equal(wd_store_token_is_revoked(s, "tok-4", &revoked), -WD_E_NOTFOUND);
+  assert_int_equal(wd_store_token_is_revoked(s, "tok-2", &revoked), 0);
+  assert_false(revoked);
+  wd_task t = {0};
+  assert_int_equal(wd_store_task_get(s, "t1", &t), 0);
+  assert_string_equal(t.intent, "i");
+  wd_store_task_free(&t);
+  intent.bearer_jti = "tok-2";
+  assert_int_equal(append(s, &intent, 1, 0), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(effects_land_with_the_row, setup, teardown),
@@ -447,6 +489,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(dpop_effect_over_old_rows, setup, teardown),
       cmocka_unit_test_setup_teardown(dpop_effect_pruned, setup, teardown),
       cmocka_unit_test_setup_teardown(setting_lands_once, setup, teardown),
+      cmocka_unit_test_setup_teardown(bearer_must_be_live, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
