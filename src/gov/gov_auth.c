@@ -70,21 +70,6 @@ static int make_htu(const wd_gov *g, const wd_http_req *req, char *out, size_t l
   return n < 0 || (size_t)n >= len ? -WD_E_TOOBIG : 0;
 }
 
-/* Same URI for DPoP purposes: scheme and authority case-insensitive, the
- * path exact, query and fragment ignored. */
-static int same_htu(const char *a, const char *b) {
-  const char *pa = strstr(a, "://"), *pb = strstr(b, "://");
-  if (!pa || !pb) return 0;
-  pa = strchr(pa + 3, '/');
-  pb = strchr(pb + 3, '/');
-  size_t la = pa ? (size_t)(pa - a) : strcspn(a, "?#");
-  size_t lb = pb ? (size_t)(pb - b) : strcspn(b, "?#");
-  if (la != lb || strncasecmp(a, b, la) != 0) return 0;
-  const char *ra = pa ? pa : "/", *rb = pb ? pb : "/";
-  size_t ea = strcspn(ra, "?#"), eb = strcspn(rb, "?#");
-  return ea == eb && memcmp(ra, rb, ea) == 0;
-}
-
 /* A proof without a token (POST /v1/tasks): the proof's own key is the
  * credential, so it must verify, name this request and be fresh. */
 static int bare_proof(wd_ident_keycache *kc, const char *proof, const char *htm, const char *htu,
@@ -107,7 +92,10 @@ static int bare_proof(wd_ident_keycache *kc, const char *proof, const char *htm,
   if (!pj || !*pj || strlen(pj) > WD_IDENT_DPOP_JTI_MAX || !pm || !pu || !json_is_integer(pi))
     goto out;
   int64_t t = (int64_t)json_integer_value(pi);
-  if (strcmp(pm, htm) != 0 || !same_htu(pu, htu) || t < now - WD_IDENT_DPOP_WINDOW ||
+  int same = 0;
+  if ((rc = wd_ident_htu_same(pu, htu, &same)) != 0) goto out;
+  rc = -WD_E_VALIDATE;
+  if (strcmp(pm, htm) != 0 || !same || t < now - WD_IDENT_DPOP_WINDOW ||
       t > now + WD_IDENT_LEEWAY_DEFAULT)
     goto out;
   memcpy(jkt, wd_ident_key_jkt(k), WD_IDENT_JKT_LEN + 1);
@@ -305,6 +293,41 @@ int wd_gov__auth(wd_http_req *req, wd_http_resp *resp, void *svc) {
   if (authz) return unauthorized(resp, "agent credentials required");
   if (!proof) return unauthorized(resp, "DPoP proof required");
   return auth_bare(g, req, resp, w, proof);
+}
+
+int wd_gov__token_live(wd_gov *g, wd_gov__ltask *lt, const char *jti, int *ok) {
+  int revoked = 1;
+  int rc = wd_gov__live_token_revoked(g->live, lt, jti, &revoked);
+  *ok = !rc && !revoked && lt->task.status == WD_TASK_OPEN && lt->agent.status == WD_AGENT_ACTIVE;
+  return rc;
+}
+
+int wd_gov__recheck(wd_http_req *req, wd_http_resp *resp, void *svc) {
+  wd_gov *g = svc;
+  wd_gov__who *w = req->auth_ctx;
+  if (!w) return -WD_E_INTERNAL;
+  if (w->admin) {
+    const char *bearer = prefixed(wd_http_header(req, "Authorization"), "Bearer");
+    if (!bearer || !wd_gov__admin_check(g, bearer))
+      return unauthorized(resp, "invalid admin token");
+    return 0;
+  }
+  /* A bare proof opens a task: the store refuses one for a stopped agent. */
+  if (!w->has_token) return 0;
+  wd_gov__ltask *lt = NULL;
+  int ok = 0;
+  int rc = wd_gov__live_get(g->live, w->task_id, &lt);
+  if (rc == -WD_E_NOTFOUND) {
+    rc = 0;
+  } else if (!rc) {
+    pthread_mutex_lock(&lt->mu);
+    rc = wd_gov__token_live(g, lt, w->jti, &ok);
+    pthread_mutex_unlock(&lt->mu);
+  }
+  wd_gov__live_put(g->live, lt);
+  if (rc || ok) return rc;
+  (void)wd_gov__proof_flush(g, w);
+  return unauthorized(resp, "task token revoked or task ended");
 }
 
 int wd_gov__h_jwks(wd_http_req *req, wd_http_resp *resp, void *svc) {

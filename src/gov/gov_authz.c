@@ -171,6 +171,24 @@ static int denial_trips(wd_gov *g, const char *agent, int64_t now) {
   return trip;
 }
 
+/* Whether v nests more than limit arrays and objects deep (v itself is
+ * the first level). */
+static int deeper_than(json_t *v, unsigned limit) {
+  if (!json_is_object(v) && !json_is_array(v)) return 0;
+  if (limit == 0) return 1;
+  if (json_is_array(v)) {
+    for (size_t i = 0; i < json_array_size(v); i++)
+      if (deeper_than(json_array_get(v, i), limit - 1)) return 1;
+    return 0;
+  }
+  const char *k;
+  json_t *m;
+  json_object_foreach(v, k, m) {
+    if (deeper_than(m, limit - 1)) return 1;
+  }
+  return 0;
+}
+
 static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__who *w) {
   int rc = 0;
   if (!w || !w->has_token)
@@ -214,6 +232,10 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
     return wd_http_resp_error(resp, 400, "invalid_field", "args",
                               "field 'args' must be at most %u bytes as JSON",
                               WD_LIMIT_CALL_ARGS_BYTES);
+  if (deeper_than(args, WD_LIMIT_CALL_ARGS_DEPTH))
+    return wd_http_resp_error(resp, 400, "invalid_field", "args",
+                              "field 'args' must nest at most %u levels deep",
+                              WD_LIMIT_CALL_ARGS_DEPTH);
 
   int64_t now = wd_gov__now_ms();
   wd_gov__ltask *lt = NULL;
@@ -224,7 +246,7 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
   memset(&ss, 0, sizeof ss);
   /* A forgotten entry means the task changed after the auth check: look
    * again, so an end that returned before this point is seen. */
-  for (int tries = 0; tries < 2 && verdict == WD_CALL_NOT_OPEN; tries++) {
+  for (int tries = 0; tries < 2 && verdict == WD_CALL_NOT_OPEN && !rc; tries++) {
     wd_gov__live_put(g->live, lt);
     lt = NULL;
     rc = wd_gov__live_get(g->live, w->task_id, &lt);
@@ -236,16 +258,21 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
       pthread_mutex_unlock(&lt->mu);
       continue;
     }
-    if (lt->task.status != WD_TASK_OPEN) {
+    /* The token may have been revoked while the body arrived (an intent
+     * change leaves the task open), so it is looked at again here. */
+    int live = 0;
+    if ((rc = wd_gov__token_live(g, lt, w->jti, &live)) != 0 || !live) {
       tries = 2;
     } else if (now >= lt->task.expires_ms) {
       verdict = WD_CALL_EXPIRED;
     } else if (lt->task.calls >= lt->task.budget) {
       verdict = WD_CALL_BUDGET;
     } else {
-      before = lt->task.calls++;
-      rc = wd_gov__live_snapshot(lt, &t, &ss);
-      verdict = WD_CALL_OK;
+      before = lt->task.calls;
+      if ((rc = wd_gov__live_snapshot(lt, &t, &ss)) == 0) {
+        lt->task.calls++;
+        verdict = WD_CALL_OK;
+      }
     }
     pthread_mutex_unlock(&lt->mu);
   }
@@ -345,7 +372,7 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
    * a denial recorded on a forgotten entry may be missing from an entry
    * loaded meanwhile (its load waited only for records queued before
    * it): forget that one too, so the next load waits for this record. */
-  if (internal == -WD_E_NOMEM || ended) wd_gov__live_forget(g->live, w->task_id);
+  if (internal == -WD_E_NOMEM || ended || !aw || prc) wd_gov__live_forget(g->live, w->task_id);
   wd_buf_free(&p);
   if (!aw || prc) return -WD_E_NOMEM;
   if (rc) {

@@ -259,9 +259,11 @@ int wd_gov__decide_in(wd_gov *g, const wd_gov__snap *snap, const wd_agent *a, co
                       const wd_session *ss, const char *action, const wd_gov__call *call,
                       const char *previous_intent, wd_gov__decision *out);
 
-/* Mints and records a task token; fills the response members. */
+/* Mints and records a task token; fills the response members. With
+ * bearer_jti (the token the request came with), -WD_E_INVAL and nothing
+ * stored unless that token is still unrevoked when the record commits. */
 int wd_gov__issue_token(wd_gov *g, const wd_agent *a, const wd_task *t, json_t *resp_body,
-                        wd_audit_type logtype, const char *actor);
+                        wd_audit_type logtype, const char *actor, const char *bearer_jti);
 
 /* Route handlers. */
 int wd_gov__h_jwks(wd_http_req *req, wd_http_resp *resp, void *svc);
@@ -296,5 +298,12 @@ int wd_gov__h_authorize(wd_http_req *req, wd_http_resp *resp, void *svc);
 
 /* The auth callback (gov_auth.c). */
 int wd_gov__auth(wd_http_req *req, wd_http_resp *resp, void *svc);
+/* The auth callback's second look, once the body is in (wd_http_opts'
+ * recheck): the admin token against the current hash, a task token
+ * against its live entry. */
+int wd_gov__recheck(wd_http_req *req, wd_http_resp *resp, void *svc);
+/* With lt->mu held: *ok when token jti may still act for its task (not
+ * revoked, the task open, its agent active); a store error otherwise. */
+int wd_gov__token_live(wd_gov *g, wd_gov__ltask *lt, const char *jti, int *ok);
 
 #endif

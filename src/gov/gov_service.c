@@ -657,6 +657,7 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   ho.routes = ROUTES;
   ho.nroutes = sizeof ROUTES / sizeof ROUTES[0];
   ho.auth = wd_gov__auth;
+  ho.recheck = wd_gov__recheck;
   ho.ready = ready;
   ho.svc = g;
   ho.builtin_health = 1;

@@ -213,6 +213,20 @@ static int has_body(const wd_http_req *req, unsigned long long *clen, int *clen_
   return te != NULL;
 }
 
+/* Answers a request an auth callback refused (arc != 0). */
+static enum MHD_Result refuse(reqctx *x, struct MHD_Connection *c, int arc) {
+  x->ph = PH_DONE;
+  /* A failure inside the check (out of memory, the store) is the
+   * server's, not the credential's: a 401 would send the agent to fix a
+   * credential that may be fine. */
+  if (x->resp.status == 0 &&
+      (arc < 0 ? wd_http_resp_error(&x->resp, 500, "internal", NULL, "internal error")
+               : wd_http_resp_error(&x->resp, 401, "unauthorized", NULL,
+                                    "authentication required")) < 0)
+    return send_static_500(x, c);
+  return send_resp(x, c);
+}
+
 static enum MHD_Result first_call(reqctx *x, struct MHD_Connection *c, const char *url,
                                   const char *method) {
   wd_http_server *s = x->srv;
@@ -227,6 +241,9 @@ static enum MHD_Result first_call(reqctx *x, struct MHD_Connection *c, const cha
       collect(c, MHD_GET_ARGUMENT_KIND, x->arena, &req->query, &req->nquery) < 0)
     return send_static_500(x, c);
   peer_of(c, req->peer, sizeof req->peer);
+  const char *bad_name = NULL, *why = NULL;
+  if (!wd_http__headers_ok(req, &bad_name, &why))
+    return send_error(x, c, 400, "bad_request", bad_name, why);
 
   wd_http_match m;
   int rc = wd_http_route_find(s->routes, s->nroutes, req->method, req->path, x->arena, &m);
@@ -248,18 +265,7 @@ static enum MHD_Result first_call(reqctx *x, struct MHD_Connection *c, const cha
     if (!s->opts.auth)
       return send_error(x, c, 401, "unauthorized", NULL, "authentication required");
     int arc = s->opts.auth(req, &x->resp, s->opts.svc);
-    if (arc != 0) {
-      x->ph = PH_DONE;
-      /* A failure inside the check (out of memory, the store) is the
-       * server's, not the credential's: a 401 would send the agent to
-       * fix a credential that may be fine. */
-      if (x->resp.status == 0 &&
-          (arc < 0 ? wd_http_resp_error(&x->resp, 500, "internal", NULL, "internal error")
-                   : wd_http_resp_error(&x->resp, 401, "unauthorized", NULL,
-                                        "authentication required")) < 0)
-        return send_static_500(x, c);
-      return send_resp(x, c);
-    }
+    if (arc != 0) return refuse(x, c, arc);
   }
 
   unsigned long long clen = 0;
@@ -346,6 +352,10 @@ static enum MHD_Result final_call(reqctx *x, struct MHD_Connection *c) {
     }
   }
   x->ph = PH_DONE;
+  if (x->route->auth != WD_HTTP_AUTH_NONE && s->opts.recheck) {
+    int arc = s->opts.recheck(req, &x->resp, s->opts.svc);
+    if (arc != 0) return refuse(x, c, arc);
+  }
   return call_handler(x, c);
 }
 

@@ -34,6 +34,15 @@ struct wd_http_server {
  * (wd_http_req.abandoned): called by shutdown before the daemon stops. */
 void wd_http__resume_all(wd_http_server *s);
 
+/* 1 when the headers are fit to read; else 0 with the header's name and
+ * what is wrong with it (static strings): a repeated Host, Authorization,
+ * DPoP, Content-Type or Content-Length, or a Host that is not
+ * host[:port]. */
+int wd_http__headers_ok(const wd_http_req *req, const char **name, const char **why);
+/* MHD's unescape callback: percent-decoding in place, but %00 is kept as
+ * it is, so a decoded NUL never cuts a path or a query value short. */
+size_t wd_http__unescape(void *cls, struct MHD_Connection *c, char *s);
+
 /* MHD_AccessHandlerCallback: cls is the wd_http_server. */
 enum MHD_Result wd_http__access(void *cls, struct MHD_Connection *c, const char *url,
                                 const char *method, const char *version, const char *upload_data,

@@ -5,11 +5,14 @@
  * that names the line and column. Building the request from the wire is
  * server.c's job.
  */
+#include <ctype.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "http/http_int.h"
 #include "http/wd_http.h"
 #include "util/wd_limits.h"
 #include "warden/err.h"
@@ -33,6 +36,72 @@ const char *wd_http_query(const wd_http_req *req, const char *name) {
 
 const char *wd_http_header(const wd_http_req *req, const char *name) {
   return kv_find(req->headers, req->nheaders, name, 1);
+}
+
+/* host [":" port], host a name, an IPv4 address or a bracketed IPv6
+ * one: nothing that could carry a path, query, user or second host. */
+static int host_ok(const char *h) {
+  const char *p = h;
+  if (*p == '[') {
+    for (p++; isxdigit((unsigned char)*p) || *p == ':' || *p == '.'; p++) {
+    }
+    if (*p++ != ']' || p == h + 2) return 0;
+  } else {
+    for (; isalnum((unsigned char)*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~'; p++) {
+    }
+    if (p == h) return 0;
+  }
+  if (*p == ':') {
+    const char *digits = ++p;
+    while (isdigit((unsigned char)*p))
+      p++;
+    if (p == digits || p - digits > 5) return 0;
+  }
+  return *p == '\0' && p - h <= 255;
+}
+
+int wd_http__headers_ok(const wd_http_req *req, const char **name, const char **why) {
+  /* Headers a credential or the body's meaning hangs on: a second copy
+   * would leave two readers free to disagree (RFC 9449 section 4.3 for
+   * DPoP). */
+  static const char *const single[] = {"Host", "Authorization", "DPoP", "Content-Type",
+                                       "Content-Length"};
+  for (size_t k = 0; k < sizeof single / sizeof single[0]; k++) {
+    int seen = 0;
+    for (size_t i = 0; i < req->nheaders; i++)
+      seen += strcasecmp(req->headers[i].name, single[k]) == 0;
+    if (seen > 1) {
+      *name = single[k];
+      *why = "header given more than once";
+      return 0;
+    }
+  }
+  const char *host = wd_http_header(req, "Host");
+  if (host && !host_ok(host)) {
+    *name = "Host";
+    *why = "invalid Host header: want host[:port]";
+    return 0;
+  }
+  return 1;
+}
+
+size_t wd_http__unescape(void *cls, struct MHD_Connection *c, char *s) {
+  (void)cls;
+  (void)c;
+  char *out = s;
+  for (const char *in = s; *in; in++) {
+    /* %00 stays as it is: decoded, it would cut the path short. */
+    if (in[0] == '%' && isxdigit((unsigned char)in[1]) && isxdigit((unsigned char)in[2]) &&
+        !(in[1] == '0' && in[2] == '0')) {
+      char hex[3] = {in[1], in[2], '\0'};
+      *out++ = (char)strtol(hex, NULL, 16);
+      in += 2;
+    } else {
+      *out++ = *in;
+    }
+  }
+  *out = '\0';
+  return (size_t)(out - s);
 }
 
 int wd_http_is_json_type(const char *ct) {

@@ -148,7 +148,8 @@ int wd_http_server_start(const wd_http_opts *opts, wd_http_server **out) {
         (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
         conns, MHD_OPTION_CONNECTION_TIMEOUT, tmo, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)WD_LIMIT_HTTP_CONN_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, wd_http__completed, s,
-        MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+        MHD_OPTION_UNESCAPE_CALLBACK, wd_http__unescape, NULL, MHD_OPTION_ARRAY, tls,
+        MHD_OPTION_END);
   if (!s->daemon) {
     pthread_mutex_destroy(&s->susp_mu);
     drop_tls(s);

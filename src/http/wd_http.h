@@ -86,6 +86,10 @@ typedef struct wd_http_route {
  * of the check itself and becomes a 500; a positive one, a 401. Runs
  * after headers arrive and before the body is read. */
 typedef int (*wd_http_auth_cb)(wd_http_req *req, wd_http_resp *resp, void *svc);
+/* The recheck has the auth callback's form and returns; it runs once the
+ * body is in, just before the handler, on a route that passed auth. The
+ * client decides when the body arrives, so whatever may have been revoked
+ * meanwhile must be checked again here. */
 /* Returns 0 when the service can take traffic, otherwise fills reason
  * (NUL-terminated, at most len bytes) and returns non-zero. */
 typedef int (*wd_http_ready_cb)(void *svc, char *reason, size_t len);
@@ -109,6 +113,7 @@ typedef struct wd_http_opts {
   const wd_http_route *routes; /* borrowed; must outlive the server */
   size_t nroutes;
   wd_http_auth_cb auth;     /* NULL: every non-NONE route answers 401 */
+  wd_http_auth_cb recheck;  /* may be NULL: what auth decided holds */
   wd_http_ready_cb ready;   /* NULL: always ready */
   wd_http_flush_cb flush;   /* may be NULL */
   wd_http_access_cb access; /* may be NULL: no access log */

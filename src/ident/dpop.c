@@ -85,7 +85,7 @@ static int norm_htu(const char *u, wd_buf *b) {
 /* 0 with *same set, or an error (out of memory) that must not be
  * mistaken for a mismatch. A URI that is not absolute http(s) never
  * matches. */
-static int htu_match(const char *a, const char *b, int *same) {
+int wd_ident_htu_same(const char *a, const char *b, int *same) {
   wd_buf na, nb;
   wd_buf_init(&na, WD_LIMIT_JWT_STR_BYTES * 2);
   wd_buf_init(&nb, WD_LIMIT_JWT_STR_BYTES * 2);
@@ -114,7 +114,7 @@ static int check_claims(const wd_ident__dpop_claims *c, const wd_ident_dpop_opts
   if (strcmp(htm, o->htm) != 0)
     return wd_ident__fail(diag, WD_IDENT_R_DPOP_HTM, "\"%.16s\" for a %.16s request", htm, o->htm);
   int same = 0;
-  int rc = htu_match(htu, o->htu, &same);
+  int rc = wd_ident_htu_same(htu, o->htu, &same);
   if (rc) return rc;
   if (!same) return wd_ident__fail(diag, WD_IDENT_R_DPOP_HTU, "\"%.96s\"", htu);
   int64_t t = c->iat;

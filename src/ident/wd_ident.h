@@ -308,6 +308,12 @@ typedef struct wd_ident_dpop_result {
 int wd_ident_dpop_verify(const char *proof, size_t len, const wd_ident_dpop_opts *o,
                          wd_ident_dpop_result *out, wd_ident_diag *diag) WD_WUR;
 
+/* Whether two URIs name the same DPoP target (RFC 9449 section 4.3):
+ * scheme and host compared without case, the default port dropped, query
+ * and fragment ignored. 0 with *same set (a URI that is not absolute
+ * http(s) never matches), or -WD_E_NOMEM. */
+int wd_ident_htu_same(const char *a, const char *b, int *same) WD_WUR;
+
 /* ---- secrets -------------------------------------------------------------------- */
 
 #define WD_IDENT_HASH_HEX_LEN 64u

@@ -84,7 +84,9 @@
 #define WD_LIMIT_DECISION_ITEMS 64u
 /* A call's args as compact JSON (their canonical text is about as long),
  * so the decision record that holds them stays inside the payload limit. */
-#define WD_LIMIT_CALL_ARGS_BYTES      (64u << 10)
+#define WD_LIMIT_CALL_ARGS_BYTES (64u << 10)
+/* ... and nest at most this deep, far inside the log's canonical limit. */
+#define WD_LIMIT_CALL_ARGS_DEPTH      64u
 #define WD_LIMIT_AUDIT_BATCH          4096u        /* records written by one group commit */
 #define WD_LIMIT_AUDIT_GROUP          4u           /* records written together: a task, its token */
 #define WD_LIMIT_AUDIT_COMMIT_WAIT_US 2000u        /* longest a commit waits for more records */

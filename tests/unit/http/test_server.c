@@ -19,6 +19,7 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 
+#include "../../support/raw_http.h"
 #include "http/wd_http.h"
 #include "util/wd_alloc.h"
 #include "warden/err.h"
@@ -33,6 +34,7 @@ typedef struct svc {
   volatile int slow_started;
   volatile int slow_done;
   atomic_int parked, closed;
+  atomic_int revoked; /* the recheck refuses once set */
 } svc;
 
 static int h_echo(wd_http_req *req, wd_http_resp *resp, void *s) {
@@ -101,6 +103,14 @@ static int auth(wd_http_req *req, wd_http_resp *resp, void *s) {
   return 1;
 }
 
+static int recheck(wd_http_req *req, wd_http_resp *resp, void *p) {
+  (void)req;
+  svc *s = p;
+  if (!atomic_load(&s->revoked)) return 0;
+  if (wd_http_resp_error(resp, 401, "unauthorized", NULL, "revoked meanwhile") < 0) return -1;
+  return 1;
+}
+
 static int ready(void *p, char *reason, size_t len) {
   svc *s = p;
   if (s->ready) return 0;
@@ -119,6 +129,7 @@ static const wd_http_route ROUTES[] = {
     {"GET", "/v1/items/{id}", h_item, WD_HTTP_AUTH_NONE},
     {"DELETE", "/v1/items/{id}", h_item, WD_HTTP_AUTH_NONE},
     {"GET", "/v1/admin", h_item, WD_HTTP_AUTH_ADMIN},
+    {"POST", "/v1/admin", h_echo, WD_HTTP_AUTH_ADMIN},
     {"GET", "/v1/agent", h_item, WD_HTTP_AUTH_AGENT},
     {"GET", "/v1/fail", h_fail, WD_HTTP_AUTH_NONE},
     {"GET", "/v1/slow", h_slow, WD_HTTP_AUTH_NONE},
@@ -135,6 +146,7 @@ static wd_http_server *start(svc *s, size_t max_body) {
   o.routes = ROUTES;
   o.nroutes = sizeof ROUTES / sizeof ROUTES[0];
   o.auth = auth;
+  o.recheck = recheck;
   o.ready = ready;
   o.flush = flush;
   o.svc = s;
@@ -524,6 +536,74 @@ static void parked_requests_close(void **state) {
   wd_http_server_free(srv);
 }
 
+/* Headers a credential hangs on come once, Host names a host and
+ * nothing more, and an escaped NUL never cuts a path short. */
+static void headers_checked(void **state) {
+  (void)state;
+  svc s = {.ready = 1};
+  wd_http_server *srv = start(&s, 0);
+  uint16_t port = wd_http_server_port(srv);
+  static const struct {
+    const char *head;
+    long status;
+    const char *body; /* substring */
+  } rows[] = {
+      {"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n", 200, "ok"},
+      {"GET /healthz HTTP/1.1\r\nHost: [::1]:8080\r\n", 200, "ok"},
+      {"GET /healthz HTTP/1.1\r\nHost: warden.example.com:443\r\n", 200, "ok"},
+      {"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:1/v1/authorize?\r\n", 400, "\"field\":\"Host\""},
+      {"GET /healthz HTTP/1.1\r\nHost: h/x#\r\n", 400, "invalid Host header"},
+      {"GET /healthz HTTP/1.1\r\nHost: user@h\r\n", 400, "invalid Host header"},
+      {"GET /healthz HTTP/1.1\r\nHost: h:\r\n", 400, "invalid Host header"},
+      {"GET /healthz HTTP/1.1\r\nHost: h:123456\r\n", 400, "invalid Host header"},
+      {"GET /healthz HTTP/1.1\r\nHost: [::1\r\n", 400, "invalid Host header"},
+      {"GET /healthz HTTP/1.1\r\nHost: h\r\nDPoP: a\r\nDPoP: b\r\n", 400, "\"field\":\"DPoP\""},
+      {"GET /healthz HTTP/1.1\r\nHost: h\r\nAuthorization: a\r\nauthorization: b\r\n", 400,
+       "header given more than once"},
+      {"GET /v1/items/ab%00cd?q=x%00y HTTP/1.1\r\nHost: h\r\n", 200,
+       "{\"id\":\"ab%00cd\",\"q\":\"x%00y\"}"},
+      {"GET /v1/items/a%41b HTTP/1.1\r\nHost: h\r\n", 200, "{\"id\":\"aAb\""},
+  };
+  int fails = 0;
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    char body[4096];
+    long st = raw_request(port, rows[i].head, NULL, body, sizeof body);
+    if (st != rows[i].status || !strstr(body, rows[i].body)) {
+      fprintf(stderr, "row %zu: got %ld %s, want %ld with %s\n", i, st, body, rows[i].status,
+              rows[i].body);
+      fails++;
+    }
+  }
+  wd_http_server_free(srv);
+  assert_int_equal(fails, 0);
+}
+
+/* The recheck runs once the body is in: a request whose headers passed
+ * auth is refused if what it showed was revoked while its body arrived. */
+static void recheck_after_body(void **state) {
+  (void)state;
+  svc s = {.ready = 1};
+  wd_http_server *srv = start(&s, 0);
+  uint16_t port = wd_http_server_port(srv);
+  const char *head = "POST /v1/admin HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\n"
+                     "Authorization: Bearer good\r\nContent-Length: 2\r\n"
+                     "Connection: close\r\n\r\n";
+  int fd = raw_open(port);
+  raw_send(fd, head);
+  raw_send(fd, "{}");
+  char body[4096];
+  assert_int_equal(raw_answer(fd, body, sizeof body), 200);
+  fd = raw_open(port);
+  raw_send(fd, head);
+  struct timespec ts = {0, 50 * 1000000L}; /* let the headers be read first */
+  nanosleep(&ts, NULL);
+  atomic_store(&s.revoked, 1);
+  raw_send(fd, "{}");
+  assert_int_equal(raw_answer(fd, body, sizeof body), 401);
+  assert_non_null(strstr(body, "revoked meanwhile"));
+  wd_http_server_free(srv);
+}
+
 static void bad_options_refused(void **state) {
   (void)state;
   static const wd_http_route bad[] = {{"GET", "/v1/{id", h_item, WD_HTTP_AUTH_NONE}};
@@ -549,6 +629,7 @@ int main(void) {
       cmocka_unit_test(statuses_and_bodies),   cmocka_unit_test(oom_never_crashes),
       cmocka_unit_test(fifty_concurrent),      cmocka_unit_test(slow_request_survives_shutdown),
       cmocka_unit_test(parked_requests_close), cmocka_unit_test(bad_options_refused),
+      cmocka_unit_test(headers_checked),       cmocka_unit_test(recheck_after_body),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   curl_global_cleanup();
