@@ -2,7 +2,7 @@
  *
  * The appender with group commit. Callers queue pending records; one
  * committer thread per log takes everything queued (up to
- * WD_LIMIT_AUDIT_BATCH), assigns seq, time, prev_hash and hash in queue
+ * WD_LIMIT_AUDIT_BATCH records, in whole groups), assigns seq, time, prev_hash and hash in queue
  * order, writes the batch and its store effects in one transaction, and
  * then completes every record of the batch: a synchronous caller is woken,
  * an asynchronous one gets its callback. A record is complete only once it
@@ -53,6 +53,8 @@ struct wd_audit {
 };
 
 static void *committer_main(void *arg);
+
+_Static_assert(WD_LIMIT_AUDIT_GROUP <= WD_LIMIT_AUDIT_BATCH, "a group must fit in one batch");
 
 int wd_audit_open(wd_store *store, wd_audit **out) {
   wd_audit *a;
@@ -273,11 +275,22 @@ static void *committer_main(void *arg) {
       pthread_cond_wait(&a->work, &a->mu);
     if (!a->head) break; /* stopping with nothing queued */
     gather(a);
-    pending *batch = a->head, *last = batch;
-    size_t n = 1;
-    while (last->next && (n < WD_LIMIT_AUDIT_BATCH || last->joined)) {
-      last = last->next;
-      n++;
+    pending *batch = a->head, *last = NULL;
+    size_t n = 0;
+    /* Whole groups only, and only while they fit: a batch never holds
+     * more than WD_LIMIT_AUDIT_BATCH records, which is all the store
+     * takes in one call (a group is queued at once, never cut short). */
+    for (pending *p = batch; p;) {
+      pending *end = p;
+      size_t g = 1;
+      while (end->joined && end->next) {
+        end = end->next;
+        g++;
+      }
+      if (n && n + g > WD_LIMIT_AUDIT_BATCH) break;
+      n += g;
+      last = end;
+      p = end->next;
     }
     a->head = last->next;
     if (!a->head) a->tail = NULL;

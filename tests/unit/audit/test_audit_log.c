@@ -4,7 +4,9 @@
  * under 8 threads (exactly 20,000 records, a verifying chain, fewer
  * transactions than records), reopen, trace and JSON-lines export, and
  * records carrying store effects from 8 threads (sync and async): each
- * record once, a verifying chain, each effect applied once.
+ * record once, a verifying chain, each effect applied once. One test
+ * stalls the store from a second SQLite connection (hence sqlite3.h) so
+ * that more than a batch is queued at once.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
@@ -15,9 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "audit/wd_audit.h"
 #include "util/wd_alloc.h"
@@ -549,6 +553,60 @@ static void groups_whole_or_nothing(void **state) {
                    -WD_E_TOOBIG);
 }
 
+static void sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, ms % 1000 * 1000000L};
+  (void)nanosleep(&ts, NULL);
+}
+
+typedef struct group_arg {
+  wd_audit *a;
+  int rc;
+} group_arg;
+
+static void *group_thread(void *arg) {
+  group_arg *g = arg;
+  wd_audit_entry e[WD_LIMIT_AUDIT_GROUP];
+  memset(e, 0, sizeof e);
+  for (size_t i = 0; i < WD_LIMIT_AUDIT_GROUP; i++)
+    e[i].type = WD_AUDIT_ADMIN_ACTION;
+  g->rc = wd_audit_append_group(g->a, "admin", "grp", e, WD_LIMIT_AUDIT_GROUP);
+  return NULL;
+}
+
+/* While another connection holds the write lock, more than a batch
+ * queues up, with a group across the point where a batch is full. Once
+ * the lock is let go every record lands: the group goes whole into the
+ * next batch instead of stretching one past what the store takes. */
+static void stalled_store_full_batches(void **state) {
+  fixture *f = *state;
+  sqlite3 *db = NULL;
+  int failures = 0;
+  assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+  /* The committer takes this one alone and waits on the lock. */
+  assert_int_equal(wd_audit_append_json_async(f->a, WD_AUDIT_ADMIN_ACTION, "admin", NULL, NULL,
+                                              NULL, 0, group_done, &failures),
+                   0);
+  sleep_ms(50);
+  for (size_t i = 0; i + 2 < WD_LIMIT_AUDIT_BATCH; i++)
+    assert_int_equal(wd_audit_append_json_async(f->a, WD_AUDIT_ADMIN_ACTION, "admin", NULL, NULL,
+                                                NULL, 0, group_done, &failures),
+                     0);
+  group_arg g = {.a = f->a, .rc = 1};
+  pthread_t th;
+  assert_int_equal(pthread_create(&th, NULL, group_thread, &g), 0);
+  sleep_ms(200); /* the group is queued behind the rest */
+  assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+  assert_int_equal(pthread_join(th, NULL), 0);
+  wd_audit_barrier(f->a);
+  sqlite3_close(db);
+  assert_int_equal(g.rc, 0);
+  assert_int_equal(failures, 0);
+  wd_audit_report rep;
+  assert_int_equal(wd_audit_verify(f->s, &rep), 0);
+  assert_int_equal(rep.records, WD_LIMIT_AUDIT_BATCH - 1 + WD_LIMIT_AUDIT_GROUP);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(append_and_read, setup, teardown),
@@ -560,6 +618,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(allocation_failures, setup, teardown),
       cmocka_unit_test_setup_teardown(effects_from_threads, setup, teardown),
       cmocka_unit_test_setup_teardown(groups_whole_or_nothing, setup, teardown),
+      cmocka_unit_test_setup_teardown(stalled_store_full_batches, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
