@@ -9,6 +9,7 @@
  * piece is checked against the last hash of the one before (--anchor).
  */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +29,16 @@ static int write_line(void *ctx, const char *line, size_t len) {
   return fwrite(line, 1, len, ctx) == len ? 0 : -WD_E_IO;
 }
 
+/* Writes out what stdio still holds: a full disk or a closed pipe must
+ * fail the export, not leave a short file behind a zero exit status. */
+static int flush_out(const char *cmd) {
+  int err = fflush(stdout) != 0 ? errno : 0;
+  if (!err && !ferror(stdout)) return CL_OK;
+  fprintf(stderr, "%s: cannot write the export to standard output: %s\n", cmd,
+          err ? strerror(err) : "write error");
+  return CL_ERR;
+}
+
 static int export_offline(const char *cmd, const char *db, int64_t from) {
   char url[4200];
   (void)snprintf(url, sizeof url, "sqlite:%s", db);
@@ -35,8 +46,11 @@ static int export_offline(const char *cmd, const char *db, int64_t from) {
   int rc = wd_store_open(url, WD_STORE_READONLY, &s);
   if (rc == 0) rc = wd_audit_export_from(s, NULL, from, write_line, stdout);
   wd_store_close(s);
-  if (rc) fprintf(stderr, "%s: cannot export %s: %s\n", cmd, db, wd_strerror(rc));
-  return rc ? CL_ERR : CL_OK;
+  if (rc) {
+    fprintf(stderr, "%s: cannot export %s: %s\n", cmd, db, wd_strerror(rc));
+    return CL_ERR;
+  }
+  return flush_out(cmd);
 }
 
 /* One record of a page, written as the offline export writes it. */
@@ -101,8 +115,7 @@ static int export_online(const char *cmd, const char *url_opt, int64_t from) {
   }
   wd_buf_free(&canon);
   wd_buf_free(&line);
-  if (rc == CL_OK && fflush(stdout) != 0) rc = CL_ERR;
-  return rc;
+  return rc == CL_OK ? flush_out(cmd) : rc;
 }
 
 int cl_audit_export(const char *cmd, const char *url, const char *db, int64_t from) {

@@ -53,6 +53,17 @@ set +e
 st=$?
 set -e
 [[ $st -eq 3 ]]
+# An export that cannot be written fails instead of leaving a short file,
+# also when all of it fits in stdio's buffer (one record: the write fails
+# only when the buffer is flushed at the end).
+set +e
+"$warden" audit export --data "$tmp/var" --from "$n" >/dev/full 2>"$tmp/full.err"
+st=$?
+"$warden" audit export --from "$n" >/dev/full 2>>"$tmp/full.err"
+st2=$?
+set -e
+[[ $st -eq 1 && $st2 -eq 1 ]]
+[[ $(grep -c "cannot write the export" "$tmp/full.err") -eq 2 ]]
 echo "demo_test: evidence export verified offline ($n records)"
 
 # Incident response through the CLI: the admin lists an agent's open
