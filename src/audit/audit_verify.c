@@ -80,6 +80,7 @@ int wd_audit__verify_row(wd_audit__verifier *v, const wd_audit_row *r) {
     return wd_audit__fail(rep, r->seq, "hash does not match the record's contents");
   memcpy(v->prev, hash, 65);
   memcpy(rep->last_hash, hash, 65);
+  rep->last_seq = r->seq;
   v->next_seq++;
   rep->records++;
   return 0;

@@ -143,6 +143,7 @@ typedef struct wd_audit_report {
   char reason[WD_LIMIT_DIAG_MSG]; /* why bad_seq is broken; "" when intact */
   int64_t first_seq;              /* the first record's seq (0: none) */
   char anchor[65];                /* the hash the first record follows (all zeros at seq 1) */
+  int64_t last_seq;               /* the last intact record's seq (0: none) */
   char last_hash[65];             /* the last intact record's hash: the next segment's anchor */
 } wd_audit_report;
 

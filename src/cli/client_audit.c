@@ -82,9 +82,18 @@ static int find_db(const char *cmd, const audit_args *a, char *out, size_t cap) 
   return 0;
 }
 
-static int verify_report(int64_t records, int64_t bad_seq, const char *reason) {
+/* A whole log checks out as verify --file reports it: its last hash can
+ * be compared with one kept elsewhere, which a log cut short fails. */
+static int verify_report(int64_t records, int64_t bad_seq, const char *reason,
+                         const char *last_hash) {
   if (bad_seq == 0) {
-    printf("ok: %lld records, chain intact\n", (long long)records);
+    if (records == 0) {
+      printf("ok: no records\n");
+      return CL_OK;
+    }
+    printf("ok: %lld records, seq 1 to %lld, chain intact\n", (long long)records,
+           (long long)records);
+    printf("last hash: %s\n", last_hash && *last_hash ? last_hash : "?");
     return CL_OK;
   }
   printf("BROKEN at seq %lld: %s (%lld records checked before it)\n", (long long)bad_seq,
@@ -105,7 +114,7 @@ static int do_verify(const char *cmd, const audit_args *a) {
       return CL_ERR;
     }
     if (rc == -WD_E_VALIDATE && rep.bad_seq == 0) rep.bad_seq = rep.records + 1;
-    return verify_report(rep.records, rep.bad_seq, rep.reason);
+    return verify_report(rep.records, rep.bad_seq, rep.reason, rep.last_hash);
   }
   cl_ctx c;
   int rc = cl_ctx_init(&c, cmd, a->url);
@@ -123,7 +132,8 @@ static int do_verify(const char *cmd, const audit_args *a) {
     int ok = json_is_true(json_object_get(r.body, "ok"));
     json_int_t bad = json_integer_value(json_object_get(fb, "seq"));
     rc = verify_report((int64_t)n, ok ? 0 : (bad ? (int64_t)bad : -1),
-                       json_string_value(json_object_get(fb, "reason")));
+                       json_string_value(json_object_get(fb, "reason")),
+                       json_string_value(json_object_get(r.body, "last_hash")));
   }
   cl_resp_clear(&r);
   return rc;

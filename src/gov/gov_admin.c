@@ -312,7 +312,11 @@ int wd_gov__h_audit_verify(wd_http_req *req, wd_http_resp *resp, void *svc) {
   memset(&rep, 0, sizeof rep);
   int rc = wd_audit_verify(g->store, &rep);
   if (rc && rc != -WD_E_VALIDATE) return rc;
-  json_t *body = json_pack("{s:b, s:I}", "ok", rc == 0, "records", (json_int_t)rep.records);
+  /* The last seq and hash let an operator compare the tail with a hash
+   * kept elsewhere: a log cut short after its last record still chains. */
+  json_t *body = json_pack("{s:b, s:I, s:I, s:s?}", "ok", rc == 0, "records",
+                           (json_int_t)rep.records, "last_seq", (json_int_t)rep.last_seq,
+                           "last_hash", rep.last_seq ? rep.last_hash : NULL);
   if (body && rc) {
     json_t *fb = json_pack("{s:I, s:s}", "seq", (json_int_t)rep.bad_seq, "reason", rep.reason);
     if (!fb || json_object_set_new(body, "first_broken", fb) != 0) {

@@ -37,7 +37,18 @@ export WARDEN_URL=$url
 "$warden" audit export --data "$tmp/var" >"$tmp/offline.jsonl"
 cmp "$tmp/online.jsonl" "$tmp/offline.jsonl"
 n=$(wc -l <"$tmp/online.jsonl")
-"$warden" audit verify --file "$tmp/online.jsonl" | grep -q "ok: $n records, seq 1 to $n"
+"$warden" audit verify --file "$tmp/online.jsonl" >"$tmp/file.out"
+grep -q "ok: $n records, seq 1 to $n" "$tmp/file.out"
+# Verifying the whole log, online or offline, ends on the same last hash
+# as the exported file: compared with a hash kept elsewhere, it shows a
+# log cut short after its last record.
+last=$(sed -n 's/^last hash: //p' "$tmp/file.out")
+[[ ${#last} -eq 64 ]]
+"$warden" audit verify --data "$tmp/var" >"$tmp/data.out"
+grep -q "ok: $n records, seq 1 to $n" "$tmp/data.out"
+[[ $(sed -n 's/^last hash: //p' "$tmp/data.out") == "$last" ]]
+[[ $("$warden" audit verify | sed -n 's/^last hash: //p') == "$last" ]]
+[[ $("$warden" audit verify --json | grep -c "\"last_hash\": \"$last\"") -eq 1 ]]
 sed '0,/"decision":"allow"/s//"decision":"deny"/' "$tmp/online.jsonl" >"$tmp/tampered.jsonl"
 set +e
 "$warden" audit verify --file "$tmp/tampered.jsonl" >"$tmp/tampered.out"

@@ -371,9 +371,23 @@ static void test_lifecycle(void **state) {
                         want[i]);
   clear(&r);
 
+  /* The answer names the last record by seq and hash, as the log holds it. */
   admin("GET", "/v1/audit/verify", NULL, &r);
   assert_int_equal(r.status, 200);
   assert_true(json_is_true(json_object_get(r.body, "ok")));
+  json_int_t n = json_integer_value(json_object_get(r.body, "records"));
+  assert_true(n >= 6);
+  assert_int_equal(json_integer_value(json_object_get(r.body, "last_seq")), n);
+  char last[65];
+  assert_non_null(str(&r, "last_hash"));
+  (void)snprintf(last, sizeof last, "%s", str(&r, "last_hash"));
+  clear(&r);
+  (void)snprintf(path, sizeof path, "/v1/audit/records?from=%lld", (long long)n);
+  admin("GET", path, NULL, &r);
+  assert_int_equal(r.status, 200);
+  json_t *tail = json_array_get(json_object_get(r.body, "records"), 0);
+  assert_int_equal(json_integer_value(json_object_get(tail, "seq")), n);
+  assert_string_equal(json_string_value(json_object_get(tail, "hash")), last);
   clear(&r);
 }
 
