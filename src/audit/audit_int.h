@@ -48,7 +48,8 @@ typedef struct wd_audit__verifier {
 
 void wd_audit__verifier_init(wd_audit__verifier *v, wd_audit_report *rep);
 /* Checks one row; 0 when it continues the chain, -WD_E_VALIDATE (with the
- * report filled) when it does not, -WD_E_NOMEM. */
+ * report filled) when it does not, -WD_E_INVAL (reason filled) for record
+ * 1 under an anchor, -WD_E_NOMEM. */
 int wd_audit__verify_row(wd_audit__verifier *v, const wd_audit_row *r) WD_WUR;
 /* Records a break at seq with a printf-style reason; returns -WD_E_VALIDATE. */
 int wd_audit__fail(wd_audit_report *rep, int64_t seq, const char *fmt, ...)

@@ -36,6 +36,14 @@ int wd_audit__verify_row(wd_audit__verifier *v, const wd_audit_row *r) {
   char hash[65];
   char *canon = NULL;
   int rc;
+  if (v->anchored && rep->records == 0 && r->seq == 1) {
+    /* Record 1 follows genesis whatever the anchor says: chaining it to
+     * one would pass off a whole log as the piece after another. */
+    (void)wd_audit__fail(rep, 1,
+                         "record 1 starts the log: an anchor is for a piece that "
+                         "starts later");
+    return -WD_E_INVAL;
+  }
   if (v->segment && rep->records == 0 && r->seq > 1) {
     /* A segment starts where it starts; without an anchor its first link
      * is taken on trust, and the report says from where. */

@@ -158,7 +158,8 @@ WD_EXTERN int wd_audit_verify_jsonl(const char *text, size_t len, wd_audit_repor
 /* The same on a segment (wd_audit_export_from) that may start past seq 1:
  * its first record must follow anchor (the previous segment's
  * rep.last_hash), or, with anchor NULL, its first link is taken as given
- * (rep.anchor says which). A segment from seq 1 always starts at genesis. */
+ * (rep.anchor says which). A segment from seq 1 always starts at genesis,
+ * and is refused with an anchor: -WD_E_INVAL, rep.reason says why. */
 WD_EXTERN int wd_audit_verify_jsonl_from(const char *text, size_t len, const char *anchor,
                                          wd_audit_report *rep) WD_WUR;
 

@@ -145,7 +145,8 @@ int cl_audit_verify_file(const char *cmd, const char *path, const char *anchor) 
   int rc = wd_audit_verify_jsonl_from(text, len, anchor, &rep);
   if (len) (void)munmap((void *)(uintptr_t)text, len);
   if (rc < 0 && rc != -WD_E_VALIDATE) {
-    fprintf(stderr, "%s: cannot check %s: %s\n", cmd, path, wd_strerror(rc));
+    fprintf(stderr, "%s: cannot check %s: %s\n", cmd, path,
+            rc == -WD_E_INVAL && rep.reason[0] ? rep.reason : wd_strerror(rc));
     return CL_ERR;
   }
   if (rc == -WD_E_VALIDATE) {
@@ -154,7 +155,8 @@ int cl_audit_verify_file(const char *cmd, const char *path, const char *anchor) 
     return CL_BROKEN;
   }
   if (rep.records == 0) {
-    printf("ok: no records\n");
+    /* With an anchor, say so: nothing was checked against it. */
+    printf(anchor ? "ok: no records after the anchor\n" : "ok: no records\n");
     return CL_OK;
   }
   printf("ok: %lld records, seq %lld to %lld, chain intact\n", (long long)rep.records,

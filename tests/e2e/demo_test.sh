@@ -64,6 +64,16 @@ set +e
 st=$?
 set -e
 [[ $st -eq 3 ]]
+# An anchor is for a piece after record 1: a piece that starts at record 1
+# is refused with one, and an empty piece says that nothing followed it.
+set +e
+"$warden" audit verify --file "$tmp/first.jsonl" --anchor "$anchor" >/dev/null 2>"$tmp/anchor.err"
+st=$?
+set -e
+[[ $st -eq 1 ]] && grep -q "record 1 starts the log" "$tmp/anchor.err"
+: >"$tmp/empty.jsonl"
+[[ $("$warden" audit verify --file "$tmp/empty.jsonl" --anchor "$anchor") == \
+  "ok: no records after the anchor" ]]
 # An export that cannot be written fails instead of leaving a short file,
 # also when all of it fits in stdio's buffer (one record: the write fails
 # only when the buffer is flushed at the end).

@@ -285,6 +285,19 @@ static void segments_chain_to_their_anchor(void **state) {
   assert_int_equal(rep.bad_seq, 5);
   assert_int_equal(wd_audit_verify_jsonl_from(wd_buf_str(&tail), wd_buf_len(&tail), "xyz", &rep),
                    -WD_E_INVAL);
+  /* Record 1 follows genesis: an anchor, even genesis itself, is refused
+   * for a piece that starts there, and an empty piece checks nothing. */
+  const char *const anchors[] = {first.last_hash, WD_AUDIT_GENESIS};
+  for (size_t i = 0; i < 2; i++) {
+    assert_int_equal(
+        wd_audit_verify_jsonl_from(wd_buf_str(&head), wd_buf_len(&head), anchors[i], &rep),
+        -WD_E_INVAL);
+    assert_non_null(strstr(rep.reason, "record 1 starts the log"));
+    assert_int_equal(rep.records, 0);
+  }
+  assert_int_equal(wd_audit_verify_jsonl_from("", 0, first.last_hash, &rep), 0);
+  assert_int_equal(rep.records, 0);
+  assert_int_equal(rep.last_seq, 0);
   wd_buf_free(&all);
   wd_buf_free(&head);
   wd_buf_free(&tail);
