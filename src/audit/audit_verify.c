@@ -153,6 +153,19 @@ static int line_to_row(json_t *o, wd_audit_row *r, char **canon) {
   return 0;
 }
 
+/* Whether line[0..n) is byte for byte the line export writes for r: the
+ * hash covers the record, not the line, so a line re-encoded (keys
+ * reordered, spaces, \u escapes, a CR before the newline) would verify
+ * while differing from what the log wrote. 1 or 0; -WD_E_NOMEM. */
+static int line_canonical(const wd_audit_row *r, const char *line, size_t n) {
+  wd_buf b;
+  wd_buf_init(&b, WD_LIMIT_AUDIT_LINE_BYTES);
+  int rc = wd_audit__canon_record(r, 1, &b);
+  int same = rc == 0 && wd_buf_len(&b) == n && memcmp(wd_buf_str(&b), line, n) == 0;
+  wd_buf_free(&b);
+  return rc == -WD_E_NOMEM ? rc : same;
+}
+
 static int verify_lines(wd_audit__verifier *v, const char *text, size_t len) {
   wd_audit_report *rep = v->rep;
   size_t pos = 0, line = 0;
@@ -179,8 +192,11 @@ static int verify_lines(wd_audit__verifier *v, const char *text, size_t len) {
     }
     if (rc)
       rc = wd_audit__fail(rep, v->next_seq, "line %zu is not an evidence record", line);
-    else
+    else if ((rc = line_canonical(&r, s, n)) == 1)
       rc = wd_audit__verify_row(v, &r);
+    else if (rc == 0) /* the seq it stands for: a segment's first line gives its own */
+      rc = wd_audit__fail(rep, v->segment && rep->records == 0 ? r.seq : v->next_seq,
+                          "line %zu is not in canonical form", line);
     wd_free(canon);
     json_decref(o);
   }

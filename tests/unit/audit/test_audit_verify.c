@@ -198,6 +198,11 @@ static void jsonl_tampering_is_found(void **state) {
       {"\"note\":\"record 3\"", "\"note\":\"record 3\",\"extra\":true", 3},
       {"\"seq\":2,", "\"seq\":2,\"seq\":2,", 2},
       {"\"task\":\"t1\"", "\"task\":1", 1},
+      /* the same record, not in the form export writes */
+      {"\"note\":\"record 4\"", "\"note\":\"record \\u0034\"", 4},
+      {"{\"n\":5,\"note\":\"record 5\"}", "{\"note\":\"record 5\",\"n\":5}", 5},
+      {"\"seq\":3,", "\"seq\": 3,", 3},
+      {"\n", "\r\n", 1},
   };
   int fails = 0;
   assert_int_equal(make_log(f->path), 0);
@@ -216,6 +221,39 @@ static void jsonl_tampering_is_found(void **state) {
       fails++;
     }
     free(t);
+  }
+  /* a line with its keys reordered, or ending in CR LF, holds the same
+   * record but is not the line export wrote */
+  {
+    const char *txt = wd_buf_str(&out);
+    const char *l5 = txt;
+    for (int i = 0; i < 4; i++)
+      l5 = strchr(l5, '\n') + 1;
+    const char *e5 = strchr(l5, '\n');
+    static const char actor[] = "{\"actor\":\"agent:a\",";
+    assert_memory_equal(l5, actor, strlen(actor));
+    wd_buf t, crlf;
+    wd_buf_init(&t, 1u << 20);
+    wd_buf_init(&crlf, 1u << 20);
+    assert_int_equal(wd_buf_add(&t, txt, (size_t)(l5 - txt)), 0);
+    assert_int_equal(wd_buf_addc(&t, '{'), 0);
+    assert_int_equal(wd_buf_add(&t, l5 + strlen(actor), (size_t)(e5 - l5) - strlen(actor) - 1), 0);
+    assert_int_equal(wd_buf_adds(&t, ",\"actor\":\"agent:a\"}"), 0);
+    assert_int_equal(wd_buf_adds(&t, e5), 0);
+    assert_int_equal(wd_audit_verify_jsonl(wd_buf_str(&t), wd_buf_len(&t), &rep), -WD_E_VALIDATE);
+    assert_int_equal(rep.bad_seq, 5);
+    assert_non_null(strstr(rep.reason, "not in canonical form"));
+    for (const char *p = txt; *p; p++)
+      assert_int_equal(*p == '\n' ? wd_buf_adds(&crlf, "\r\n") : wd_buf_addc(&crlf, *p), 0);
+    assert_int_equal(wd_audit_verify_jsonl(wd_buf_str(&crlf), wd_buf_len(&crlf), &rep),
+                     -WD_E_VALIDATE);
+    assert_int_equal(rep.bad_seq, 1);
+    assert_non_null(strstr(rep.reason, "not in canonical form"));
+    assert_int_equal(wd_audit_verify_jsonl_from(wd_buf_str(&crlf), wd_buf_len(&crlf), NULL, &rep),
+                     -WD_E_VALIDATE);
+    assert_int_equal(rep.bad_seq, 1);
+    wd_buf_free(&t);
+    wd_buf_free(&crlf);
   }
   /* dropping a line is a missing record */
   {
