@@ -57,6 +57,7 @@ static int trace_cb(void *ctx, const wd_audit_row *row) {
   r = &out->v[out->n];
   memset(r, 0, sizeof *r);
   r->seq = row->seq;
+  r->cut = row->cut;
   if ((rc = dup_opt(row->time, &r->time)) || (rc = dup_opt(row->type, &r->type)) ||
       (rc = dup_opt(row->actor, &r->actor)) || (rc = dup_opt(row->task, &r->task)) ||
       (rc = dup_opt(row->payload, &r->payload)) || (rc = dup_opt(row->prev_hash, &r->prev_hash)) ||
@@ -79,8 +80,9 @@ int wd_audit_trace(wd_store *s, const char *task, wd_audit_records *out) {
 }
 
 int wd_audit_record_json(const wd_audit_row *r, wd_buf *out) {
-  if (!r || !out || !r->time || !r->type || !r->actor || !r->payload || !r->prev_hash || !r->hash)
-    return -WD_E_INVAL;
+  if (!r || !out || r->cut || !r->time || !r->type || !r->actor || !r->payload || !r->prev_hash ||
+      !r->hash)
+    return -WD_E_INVAL; /* cut: the line would show a shortened, verifying record */
   /* The payload is stored canonical; if it is not JSON the line would not
    * be either, so refuse rather than emit a broken export. */
   if (!wd_audit__utf8_ok(r->payload, strlen(r->payload)) || r->payload[0] != '{')

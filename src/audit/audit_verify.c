@@ -61,6 +61,8 @@ int wd_audit__verify_row(wd_audit__verifier *v, const wd_audit_row *r) {
   if (r->seq < v->next_seq)
     return wd_audit__fail(rep, v->next_seq, "seq %lld out of order (expected %lld)",
                           (long long)r->seq, (long long)v->next_seq);
+  if (r->cut)
+    return wd_audit__fail(rep, r->seq, "%s holds a NUL byte that hides the rest of it", r->cut);
   if (!r->time || !r->type || !r->actor || !r->payload || !r->prev_hash || !r->hash)
     return wd_audit__fail(rep, r->seq, "a required field is missing");
   if (!wd_audit__time_ok(r->time))

@@ -215,6 +215,19 @@ static const char *col_text(sqlite3_stmt *q, int col) {
   return (const char *)sqlite3_column_text(q, col);
 }
 
+/* The first text column of a scanned row whose stored bytes run past its
+ * C string (an embedded NUL), by name; NULL when none does. Columns 1..7
+ * in SQ_AUDIT_SCAN order; called after col_text so that the byte count
+ * is the text's. */
+static const char *audit_cut(sqlite3_stmt *q, const wd_audit_row *r) {
+  static const char *const names[] = {"time",    "type",      "actor", "task",
+                                      "payload", "prev_hash", "hash"};
+  const char *const v[] = {r->time, r->type, r->actor, r->task, r->payload, r->prev_hash, r->hash};
+  for (int i = 0; i < 7; i++)
+    if (v[i] && (size_t)sqlite3_column_bytes(q, i + 1) != strlen(v[i])) return names[i];
+  return NULL;
+}
+
 int wd_store__sq_audit_scan(wd_store *st, const char *task, int64_t from_seq, wd_audit_row_cb cb,
                             void *ctx) {
   sq_store *s = (sq_store *)st;
@@ -239,7 +252,8 @@ int wd_store__sq_audit_scan(wd_store *st, const char *task, int64_t from_seq, wd
       break;
     }
     /* Text columns come back as SQLite stores them; a NULL where the
-     * schema says NOT NULL can only be tampering, and the verifier says so. */
+     * schema says NOT NULL, or a NUL byte inside the text (r.cut), can
+     * only be tampering, and the verifier says so. */
     wd_audit_row r = {
         .seq = sqlite3_column_int64(q, 0),
         .time = (char *)(uintptr_t)col_text(q, 1),
@@ -250,6 +264,7 @@ int wd_store__sq_audit_scan(wd_store *st, const char *task, int64_t from_seq, wd
         .prev_hash = (char *)(uintptr_t)col_text(q, 6),
         .hash = (char *)(uintptr_t)col_text(q, 7),
     };
+    r.cut = audit_cut(q, &r);
     if ((rc = cb(ctx, &r)) != 0) break;
   }
   sqlite3_reset(q);

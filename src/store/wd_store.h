@@ -323,6 +323,11 @@ typedef struct wd_audit_row {
   char *payload;   /* canonical JSON object text */
   char *prev_hash; /* 64 lowercase hex */
   char *hash;      /* 64 lowercase hex */
+  /* Set by a scan: the name of a text column whose stored value holds a
+   * NUL byte, so that its C string above stops short of the rest; NULL
+   * when there is none. Only tampering stores one, and readers must not
+   * take the shortened text for the record. */
+  const char *cut;
 } wd_audit_row;
 
 /* Called once per row in seq order; a non-zero return stops the scan and

@@ -168,6 +168,59 @@ static void tampering_is_found(void **state) {
 
 static int collect(void *ctx, const char *line, size_t len) { return wd_buf_add(ctx, line, len); }
 
+/* Appends a NUL byte and more text to one column of record seq, bound
+ * with its length as a tamperer's own program would write it. */
+static int tamper_nul(const char *path, const char *col, int seq) {
+  static const char tail[] = "\0{\"hidden\":1}";
+  char sql[128];
+  sqlite3 *db = NULL;
+  sqlite3_stmt *q = NULL;
+  snprintf(sql, sizeof sql, "UPDATE audit SET %s = %s || ?1 WHERE seq = ?2", col, col);
+  int rc = tamper(path, "SELECT 1");
+  if (rc == SQLITE_OK) rc = sqlite3_open(path, &db);
+  if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(db, sql, -1, &q, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_text(q, 1, tail, (int)sizeof tail - 1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int(q, 2, seq);
+  if (rc == SQLITE_OK) rc = sqlite3_step(q) == SQLITE_DONE && sqlite3_changes(db) == 1 ? 0 : 1;
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+  return rc;
+}
+
+/* Text stored past a NUL byte is not cut off unseen: the record is
+ * broken, whichever text column holds it, and the export refuses it
+ * rather than write a shortened record that verifies. */
+static void nul_in_a_column_is_found(void **state) {
+  fixture *f = *state;
+  static const char *const cols[] = {"payload", "actor",     "task", "time",
+                                     "type",    "prev_hash", "hash"};
+  int fails = 0;
+  for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+    wd_audit_report rep;
+    char want[64];
+    assert_int_equal(make_log(f->path), 0);
+    assert_int_equal(tamper_nul(f->path, cols[i], 5), 0);
+    int rc = wd_audit_verify_file(f->path, &rep);
+    snprintf(want, sizeof want, "%s holds a NUL byte", cols[i]);
+    if (rc != -WD_E_VALIDATE || rep.bad_seq != 5 || !strstr(rep.reason, want)) {
+      print_error("%s: rc %d, bad_seq %lld, reason \"%s\"\n", cols[i], rc, (long long)rep.bad_seq,
+                  rep.reason);
+      fails++;
+    }
+    wd_store *s = NULL;
+    wd_buf out;
+    wd_buf_init(&out, 1u << 20);
+    assert_int_equal(wd_store_open(f->path, WD_STORE_READONLY, &s), 0);
+    if (wd_audit_export(s, NULL, collect, &out) != -WD_E_INVAL) {
+      print_error("%s: the export went through\n", cols[i]);
+      fails++;
+    }
+    wd_store_close(s);
+    wd_buf_free(&out);
+  }
+  assert_int_equal(fails, 0);
+}
+
 /* Replaces the first occurrence of from by to in s (owned result). */
 static char *replace(const char *s, const char *from, const char *to) {
   const char *p = strstr(s, from);
@@ -400,6 +453,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(untouched_log_verifies, setup, teardown),
       cmocka_unit_test_setup_teardown(triggers_refuse_edits, setup, teardown),
       cmocka_unit_test_setup_teardown(tampering_is_found, setup, teardown),
+      cmocka_unit_test_setup_teardown(nul_in_a_column_is_found, setup, teardown),
       cmocka_unit_test_setup_teardown(jsonl_tampering_is_found, setup, teardown),
       cmocka_unit_test_setup_teardown(segments_chain_to_their_anchor, setup, teardown),
       cmocka_unit_test(independent_encoder_agrees),
