@@ -120,7 +120,8 @@ static int canon_real_text(wd_buf *b, double d) {
 }
 
 int wd_audit__canon_value(const json_t *v, wd_buf *b, unsigned depth, unsigned flags) {
-  if (depth > WD_LIMIT_JSON_DEPTH) return -WD_E_TOOBIG;
+  if (depth > (flags & WD_AUDIT__STORED ? WD_AUDIT__STORED_DEPTH : WD_LIMIT_JSON_DEPTH))
+    return -WD_E_TOOBIG;
   switch (json_typeof(v)) {
   case JSON_OBJECT: return canon_object(v, b, depth, flags);
   case JSON_ARRAY: {
@@ -142,7 +143,7 @@ int wd_audit__canon_value(const json_t *v, wd_buf *b, unsigned depth, unsigned f
   return -WD_E_INVAL;
 }
 
-int wd_audit__canon_payload(const char *text, size_t len, char **out) {
+int wd_audit__canon_payload(const char *text, size_t len, unsigned flags, char **out) {
   json_error_t err;
   json_t *j;
   wd_buf b;
@@ -156,7 +157,7 @@ int wd_audit__canon_payload(const char *text, size_t len, char **out) {
     return -WD_E_INVAL;
   }
   wd_buf_init(&b, WD_LIMIT_AUDIT_PAYLOAD_BYTES);
-  rc = wd_audit__canon_value(j, &b, 0, 0);
+  rc = wd_audit__canon_value(j, &b, 0, flags);
   json_decref(j);
   if (rc) {
     wd_buf_free(&b);
@@ -172,6 +173,11 @@ int wd_audit_canon_str(wd_buf *b, const char *s, size_t n) {
 
 int wd_audit_canon_json(wd_buf *b, const json_t *v) {
   return v ? wd_audit__canon_value(v, b, 0, WD_AUDIT__REAL_TEXT) : -WD_E_INVAL;
+}
+
+int wd_audit_canon_stored(wd_buf *b, const json_t *payload) {
+  return json_is_object(payload) ? wd_audit__canon_value(payload, b, 0, WD_AUDIT__STORED)
+                                 : -WD_E_INVAL;
 }
 
 int wd_audit__canon_record(const wd_audit_row *r, int with_hash, wd_buf *b) {

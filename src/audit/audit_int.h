@@ -13,15 +13,26 @@
 
 /* wd_audit__canon_value flag: a non-integer number becomes a string. */
 #define WD_AUDIT__REAL_TEXT 1u
+/* wd_audit__canon_value flag: v is a payload already written (read back
+ * from the log, or canonical text a writer vouches for), nested up to
+ * WD_AUDIT__STORED_DEPTH. A writer caps each value it encodes at
+ * WD_LIMIT_JSON_DEPTH counted from that value, and may place it inside
+ * the payload (a decision's args sit one level down), so whatever reads
+ * a payload back must allow more, or a record a writer stored would not
+ * verify. */
+#define WD_AUDIT__STORED       2u
+#define WD_AUDIT__STORED_DEPTH (2u * WD_LIMIT_JSON_DEPTH)
 /* Appends the canonical encoding of v (sorted keys, no whitespace, exact
  * integers; reals are refused with -WD_E_INVAL unless flags say
- * WD_AUDIT__REAL_TEXT). */
+ * WD_AUDIT__REAL_TEXT; nested at most WD_LIMIT_JSON_DEPTH, or
+ * WD_AUDIT__STORED_DEPTH with WD_AUDIT__STORED, else -WD_E_TOOBIG). */
 int wd_audit__canon_value(const json_t *v, wd_buf *b, unsigned depth, unsigned flags) WD_WUR;
 /* Appends s[0..n) as a canonical JSON string. */
 int wd_audit__canon_string(wd_buf *b, const char *s, size_t n) WD_WUR;
 /* Parses payload text (an object) and returns its canonical text, owned
- * (free with wd_free). -WD_E_INVAL, -WD_E_TOOBIG or -WD_E_NOMEM. */
-int wd_audit__canon_payload(const char *text, size_t len, char **out) WD_WUR;
+ * (free with wd_free); flags as for wd_audit__canon_value. -WD_E_INVAL,
+ * -WD_E_TOOBIG or -WD_E_NOMEM. */
+int wd_audit__canon_payload(const char *text, size_t len, unsigned flags, char **out) WD_WUR;
 /* Appends the canonical record: every field but hash, sorted keys; with
  * with_hash the "hash" member is included too (the export line). The
  * payload must already be canonical text; it is inserted verbatim. */

@@ -366,7 +366,7 @@ int wd_audit_append(wd_audit *a, wd_audit_type type, const char *actor, const ch
   if (!a || (unsigned)type >= WD_AUDIT__TYPE_COUNT || !*(actor ? actor : "")) return -WD_E_INVAL;
   if ((rc = check_text(actor, 0)) || (rc = check_text(task, 1))) return rc;
   if (!payload) payload = "{}";
-  if ((rc = wd_audit__canon_payload(payload, strlen(payload), &canon))) return rc;
+  if ((rc = wd_audit__canon_payload(payload, strlen(payload), 0, &canon))) return rc;
   rc = append_canon(a, type, actor, task, canon, NULL, 0, seq);
   wd_free(canon);
   return rc;
@@ -477,8 +477,8 @@ static int canon_checked(const char *text, size_t len) {
   return 1;
 #else
   char *again = NULL;
-  int same = wd_audit__canon_payload(text, len, &again) == 0 && strlen(again) == len &&
-             memcmp(again, text, len) == 0;
+  int same = wd_audit__canon_payload(text, len, WD_AUDIT__STORED, &again) == 0 &&
+             strlen(again) == len && memcmp(again, text, len) == 0;
   wd_free(again);
   return same;
 #endif

@@ -77,7 +77,7 @@ int wd_audit__verify_row(wd_audit__verifier *v, const wd_audit_row *r) {
   if (strcmp(r->prev_hash, v->prev) != 0)
     return wd_audit__fail(rep, r->seq, "prev_hash does not match the hash of record %lld",
                           (long long)(r->seq - 1));
-  rc = wd_audit__canon_payload(r->payload, strlen(r->payload), &canon);
+  rc = wd_audit__canon_payload(r->payload, strlen(r->payload), WD_AUDIT__STORED, &canon);
   if (rc == -WD_E_NOMEM) return rc;
   if (rc || strcmp(canon, r->payload) != 0) {
     wd_free(canon);
@@ -146,7 +146,7 @@ static int line_to_row(json_t *o, wd_audit_row *r, char **canon) {
       (r->task && strlen(r->task) != json_string_length(task)))
     return -WD_E_INVAL;
   wd_buf_init(&b, WD_LIMIT_AUDIT_PAYLOAD_BYTES);
-  if ((rc = wd_audit__canon_value(payload, &b, 0, 0))) {
+  if ((rc = wd_audit__canon_value(payload, &b, 0, WD_AUDIT__STORED))) {
     wd_buf_free(&b);
     return rc == -WD_E_NOMEM ? rc : -WD_E_INVAL;
   }

@@ -127,6 +127,11 @@ WD_EXTERN int wd_audit_canon_str(wd_buf *b, const char *s, size_t n) WD_WUR;
  * which has no exact canonical form, becomes the string of its shortest
  * round-trip decimal text. */
 WD_EXTERN int wd_audit_canon_json(wd_buf *b, const json_t *v) WD_WUR;
+/* Appends the canonical encoding of a payload read back from the log (an
+ * object, borrowed), such as a record of GET /v1/audit/records: it may
+ * nest deeper than wd_audit_canon_json takes, since a writer's value can
+ * sit inside the payload, and it is checked as the verifier checks it. */
+WD_EXTERN int wd_audit_canon_stored(wd_buf *b, const json_t *payload) WD_WUR;
 /* Returns once every record queued before the call is complete (durable,
  * or failed and not written), so a store read that follows sees the
  * effects of all of them. NULL is a no-op. Must not be called from a

@@ -69,7 +69,7 @@ static int put_record(const json_t *o, wd_buf *canon, wd_buf *line) {
   };
   const json_t *pl = json_object_get(o, "payload");
   if (!json_is_integer(seq) || !json_is_object(pl)) return -WD_E_INVAL;
-  int rc = wd_audit_canon_json(canon, pl);
+  int rc = wd_audit_canon_stored(canon, pl);
   r.payload = (char *)(uintptr_t)wd_buf_str(canon);
   if (!rc) rc = wd_audit_record_json(&r, line);
   if (!rc) rc = wd_buf_addc(line, '\n');

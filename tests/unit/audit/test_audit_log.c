@@ -186,6 +186,61 @@ static void canonical_text(void **state) {
   assert_int_equal(rep.records, 1);
 }
 
+static int collect(void *ctx, const char *line, size_t len) { return wd_buf_add(ctx, line, len); }
+
+/* A writer caps the value it encodes at WD_LIMIT_JSON_DEPTH counted from
+ * that value, and a decision's args sit one level down in its payload:
+ * such a record, with args nested to the writer's limit, is written,
+ * verifies in the store and as an export, and its payload read back
+ * encodes again as the online export does. */
+static void deepest_written_value_verifies(void **state) {
+  fixture *f = *state;
+  json_t *v = json_integer(1);
+  for (unsigned i = 0; i < WD_LIMIT_JSON_DEPTH && v; i++)
+    v = json_pack("[o]", v);
+  assert_non_null(v);
+  wd_buf b;
+  wd_buf_init(&b, WD_LIMIT_AUDIT_PAYLOAD_BYTES);
+  assert_int_equal(wd_buf_adds(&b, "{\"args\":"), 0);
+  assert_int_equal(wd_audit_canon_json(&b, v), 0); /* exactly the writer's limit */
+  assert_int_equal(wd_buf_adds(&b, ",\"decision\":\"deny\"}"), 0);
+  json_t *deeper = json_pack("[O]", v);
+  wd_buf scratch;
+  wd_buf_init(&scratch, WD_LIMIT_AUDIT_PAYLOAD_BYTES);
+  assert_int_equal(wd_audit_canon_json(&scratch, deeper), -WD_E_TOOBIG);
+  wd_buf_free(&scratch);
+  json_decref(deeper);
+  json_decref(v);
+
+  canon_wait w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+  assert_int_equal(canon_append(f->a, wd_buf_str(&b), &w), 0);
+  pthread_mutex_lock(&w.mu);
+  while (!w.done)
+    pthread_cond_wait(&w.cv, &w.mu);
+  pthread_mutex_unlock(&w.mu);
+  assert_int_equal(w.rc, 0);
+  wd_audit_report rep;
+  assert_int_equal(wd_audit_verify(f->s, &rep), 0);
+  assert_int_equal(rep.records, 1);
+
+  wd_buf out;
+  wd_buf_init(&out, WD_LIMIT_AUDIT_LINE_BYTES);
+  assert_int_equal(wd_audit_export(f->s, NULL, collect, &out), 0);
+  assert_int_equal(wd_audit_verify_jsonl(wd_buf_str(&out), wd_buf_len(&out), &rep), 0);
+  assert_int_equal(rep.records, 1);
+  wd_buf_free(&out);
+
+  json_t *pl = json_loads(wd_buf_str(&b), 0, NULL);
+  assert_non_null(pl);
+  wd_buf again;
+  wd_buf_init(&again, WD_LIMIT_AUDIT_PAYLOAD_BYTES);
+  assert_int_equal(wd_audit_canon_stored(&again, pl), 0);
+  assert_string_equal(wd_buf_str(&again), wd_buf_str(&b));
+  wd_buf_free(&again);
+  json_decref(pl);
+  wd_buf_free(&b);
+}
+
 #define THREADS    8
 #define PER_THREAD 2500
 
@@ -275,8 +330,6 @@ static void two_appenders_one_store(void **state) {
   assert_int_equal(wd_audit_verify(f->s, &rep), 0);
   assert_int_equal(rep.records, 3);
 }
-
-static int collect(void *ctx, const char *line, size_t len) { return wd_buf_add(ctx, line, len); }
 
 static void export_jsonl(void **state) {
   fixture *f = *state;
@@ -612,6 +665,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(append_and_read, setup, teardown),
       cmocka_unit_test_setup_teardown(rejects_bad_input, setup, teardown),
       cmocka_unit_test_setup_teardown(canonical_text, setup, teardown),
+      cmocka_unit_test_setup_teardown(deepest_written_value_verifies, setup, teardown),
       cmocka_unit_test_setup_teardown(group_commit_8_threads, setup, teardown),
       cmocka_unit_test_setup_teardown(two_appenders_one_store, setup, teardown),
       cmocka_unit_test_setup_teardown(export_jsonl, setup, teardown),
