@@ -292,6 +292,7 @@ static void *committer_main(void *arg) {
       last = end;
       p = end->next;
     }
+    if (!last) continue; /* never: a->head was not NULL */
     a->head = last->next;
     if (!a->head) a->tail = NULL;
     last->next = NULL;
