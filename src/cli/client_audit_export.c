@@ -100,6 +100,15 @@ static int export_online(const char *cmd, const char *url_opt, int64_t from) {
       size_t i;
       const json_t *o;
       json_array_foreach(recs, i, o) {
+        const char *damaged = json_string_value(json_object_get(o, "damaged"));
+        if (damaged) {
+          fprintf(stderr,
+                  "%s: record %lld: its stored %s holds a NUL byte; the log is damaged (see "
+                  "warden audit verify)\n",
+                  cmd, (long long)json_integer_value(json_object_get(o, "seq")), damaged);
+          rc = CL_ERR;
+          break;
+        }
         int err = put_record(o, &canon, &line);
         if (err) {
           fprintf(stderr, "%s: record %lld: %s\n", cmd,

@@ -329,11 +329,14 @@ int wd_gov__h_audit_verify(wd_http_req *req, wd_http_resp *resp, void *svc) {
 
 /* One record as the API shows it: the exported line's members, with the
  * payload as an object. */
+/* A record as JSON; one whose stored text holds a NUL byte names that
+ * column in "damaged", since what is shown of it is cut short there. */
 static json_t *record_obj(const wd_audit_row *r) {
   json_t *pl = json_loads(r->payload ? r->payload : "{}", 0, NULL);
-  return json_pack("{s:I, s:s, s:s, s:s, s:s?, s:o, s:s, s:s}", "seq", (json_int_t)r->seq, "time",
-                   r->time, "type", r->type, "actor", r->actor, "task", r->task, "payload",
-                   pl ? pl : json_object(), "prev_hash", r->prev_hash, "hash", r->hash);
+  return json_pack("{s:I, s:s, s:s, s:s, s:s?, s:o, s:s, s:s, s:s*}", "seq", (json_int_t)r->seq,
+                   "time", r->time, "type", r->type, "actor", r->actor, "task", r->task, "payload",
+                   pl ? pl : json_object(), "prev_hash", r->prev_hash, "hash", r->hash, "damaged",
+                   r->cut);
 }
 
 int wd_gov__h_audit_task(wd_http_req *req, wd_http_resp *resp, void *svc) {

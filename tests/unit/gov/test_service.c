@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <sqlite3.h>
+
 #include "gov/gov_int.h"
 #include "service_fixture.h"
 
@@ -439,6 +441,43 @@ static void test_invalid_policy_kept_out(void **state) {
   free(active);
 }
 
+/* Last: it damages the log. A record whose stored payload holds a NUL
+ * byte is served marked, since what follows the NUL cannot be shown, and
+ * the chain no longer verifies from it. */
+static void test_damaged_record_named(void **state) {
+  (void)state;
+  static const char tail[] = "\0{\"hidden\":1}";
+  char db[256];
+  (void)snprintf(db, sizeof db, "%s/var/warden.db", dir);
+  sqlite3 *h = NULL;
+  sqlite3_stmt *q = NULL;
+  assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+  sqlite3_busy_timeout(h, 5000);
+  assert_int_equal(sqlite3_exec(h, "DROP TRIGGER IF EXISTS audit_no_update", NULL, NULL, NULL),
+                   SQLITE_OK);
+  assert_int_equal(
+      sqlite3_prepare_v2(h, "UPDATE audit SET payload = payload || ?1 WHERE seq = 2", -1, &q, NULL),
+      SQLITE_OK);
+  assert_int_equal(sqlite3_bind_text(q, 1, tail, (int)sizeof tail - 1, SQLITE_STATIC), SQLITE_OK);
+  assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+  sqlite3_finalize(q);
+  sqlite3_close(h);
+
+  resp r;
+  admin("GET", "/v1/audit/records?from=1&limit=3", NULL, &r);
+  assert_int_equal(r.status, 200);
+  json_t *recs = json_object_get(r.body, "records");
+  assert_null(json_object_get(json_array_get(recs, 0), "damaged"));
+  assert_string_equal(json_string_value(json_object_get(json_array_get(recs, 1), "damaged")),
+                      "payload");
+  clear(&r);
+  admin("GET", "/v1/audit/verify", NULL, &r);
+  assert_true(json_is_false(json_object_get(r.body, "ok")));
+  assert_int_equal(
+      json_integer_value(json_object_get(json_object_get(r.body, "first_broken"), "seq")), 2);
+  clear(&r);
+}
+
 int main(void) {
   curl_global_init(CURL_GLOBAL_ALL);
   const struct CMUnitTest tests[] = {
@@ -451,6 +490,7 @@ int main(void) {
       cmocka_unit_test(test_many_errors_listed_in_part),
       cmocka_unit_test(test_metrics),
       cmocka_unit_test(test_invalid_policy_kept_out),
+      cmocka_unit_test(test_damaged_record_named),
   };
   int rc = cmocka_run_group_tests(tests, setup, teardown);
   curl_global_cleanup();
