@@ -6,9 +6,10 @@
  * task -> allowed call -> denied call -> complete -> old token refused ->
  * the trace holds the chain; plus the first start's records, the log in
  * pages, the largest task the limits allow, no task opening for an agent
- * being stopped, an agent's open tasks listed, a decision with more errors than it lists, the
- * metrics, credential separation, proof replay and an invalid policy set that never replaces the
- * active one.
+ * being stopped, an agent's open tasks listed, a decision with more
+ * errors than it lists, the metrics, credential separation, proof
+ * replay, an invalid policy set that never replaces the active one, and
+ * a damaged record served marked.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
