@@ -387,8 +387,12 @@ static int end_route(wd_http_req *req, wd_http_resp *resp, wd_gov *g, wd_task_st
                  reason ? reason : "");
   rc = wd_gov__end_task(g, t.id, st, why, w->admin ? "admin" : w->agent.id);
   if (rc == -WD_E_INVAL) {
+    /* Ended by someone else since it was loaded: say how it ended. */
+    wd_task now = {0};
+    int gr = wd_store_task_get(g->store, t.id, &now);
     rc = wd_http_resp_error(resp, 409, "conflict", "status", "task already %s",
-                            wd_task_status_name(t.status));
+                            wd_task_status_name(gr ? t.status : now.status));
+    wd_store_task_free(&now);
     wd_store_task_free(&t);
     return rc;
   }
