@@ -446,6 +446,7 @@ static int fx_ok(const wd_store_fx *f) {
     return !wd_store__check_text(f->jti, 0) && !wd_store__check_text(f->task_id, 0);
   case WD_STORE_FX_TASK_END: return end_ok(f->task_id, f->status, f->reason);
   case WD_STORE_FX_POLICY: return f->version > 0;
+  case WD_STORE_FX_TASK_REVOKE: return !wd_store__check_text(f->task_id, 0);
   case WD_STORE_FX_SETTING:
     return !wd_store__check_text(f->key, 0) && f->value && !wd_store__check_text(f->value, 1);
   case WD_STORE_FX_AGENT_REGISTER: return agent_ok(f->agent) == 0;

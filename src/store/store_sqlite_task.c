@@ -624,6 +624,9 @@ int wd_store__sq_apply_fx(sq_conn *c, const wd_store_fx *fx) {
   case WD_STORE_FX_AGENT_STATUS: return wd_store__sq_agent_status_fx(c, fx);
   case WD_STORE_FX_AGENT_REGISTER: return wd_store__sq_register_fx(c, fx);
   case WD_STORE_FX_JOIN: return wd_store__sq_join_fx(c, fx);
+  case WD_STORE_FX_TASK_REVOKE:
+    if ((rc = bearer_live(c, fx)) != 0) return rc;
+    return revoke_task_tokens(c, fx->task_id, fx->now_ms, NULL);
   case WD_STORE_FX_TASK_INTENT:
     if ((rc = bearer_live(c, fx)) != 0) return rc;
     return set_intent_in(c, fx->task_id, fx->intent, fx->purpose, fx->expected_tools, fx->now_ms);

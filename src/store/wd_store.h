@@ -358,14 +358,15 @@ typedef enum {
   WD_STORE_FX_AGENT_REGISTER, /* wd_store_agent_register(agent, now_ms) */
   WD_STORE_FX_JOIN,           /* wd_store_join_create(token_hash, agent_name, exp_ms, now_ms) */
   WD_STORE_FX_SETTING,        /* wd_store_setting_put(key, value, only_if_absent) */
+  WD_STORE_FX_TASK_REVOKE,    /* wd_store_token_revoke_task(task_id, now_ms) */
 } wd_store_fx_kind;
 
 typedef struct wd_store_fx {
   wd_store_fx_kind kind;
   /* Every pointer is borrowed. */
-  const char *jti;                                 /* DPOP, TOKEN */
-  int64_t exp_ms;                                  /* DPOP, TOKEN */
-  const char *task_id;                             /* CALL, TOKEN, TASK_END, TASK_INTENT */
+  const char *jti;     /* DPOP, TOKEN */
+  int64_t exp_ms;      /* DPOP, TOKEN */
+  const char *task_id; /* CALL, TOKEN, TASK_END, TASK_INTENT, TASK_REVOKE */
   const char *tool, *classification, *destination; /* CALL; may be NULL */
   int allowed;           /* CALL: counts calls+1; a denial also denials+1, an allowed
                           * call adds tool, classification and destination to the
@@ -381,10 +382,11 @@ typedef struct wd_store_fx {
   const wd_agent *agent;                         /* AGENT_REGISTER */
   const char *agent_name;                        /* JOIN (with token_hash, exp_ms) */
   const char *key, *value;                       /* SETTING */
-  const char *bearer_jti; /* TOKEN, TASK_INTENT: NULL, or the token the request came with,
-                           * which must still be an unrevoked token of task_id
-                           * (-WD_E_INVAL otherwise): a renewal or an intent change
-                           * that raced with a revocation changes nothing */
+  /* TOKEN, TASK_INTENT, TASK_REVOKE: NULL, or the token the request came
+   * with, which must still be an unrevoked token of task_id (-WD_E_INVAL
+   * otherwise): a renewal or an intent change that raced with a
+   * revocation changes nothing. */
+  const char *bearer_jti;
   int only_if_absent;     /* SETTING: -WD_E_EXISTS if key is set */
   int64_t ttl_ms, now_ms; /* TASK_OPEN (both); TOKEN, TASK_END, TASK_INTENT, ENROL (now_ms) */
 } wd_store_fx;

@@ -8,8 +8,9 @@
  * pages, the largest task the limits allow, no task opening for an agent
  * being stopped, an agent's open tasks listed, a decision with more
  * errors than it lists, the metrics, credential separation, proof
- * replay, an invalid policy set that never replaces the active one, and
- * a damaged record served marked.
+ * replay, an invalid policy set that never replaces the active one, a
+ * denied intent change that leaves the task as it was, and a damaged
+ * record served marked.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -442,6 +443,52 @@ static void test_invalid_policy_kept_out(void **state) {
   free(active);
 }
 
+/* A denied intent change revokes the current token and records the
+ * decision, but leaves the task's intent, purpose and tools as they were. */
+static void test_denied_intent_keeps_the_task(void **state) {
+  (void)state;
+  resp r;
+  admin("GET", "/v1/policies", NULL, &r);
+  char *active = strdup(str(&r, "policies"));
+  assert_non_null(active);
+  clear(&r);
+  size_t cap = strlen(active) + 256;
+  char *text = malloc(cap);
+  assert_non_null(text);
+  (void)snprintf(
+      text, cap,
+      "%s\n@id(\"no-exfil\")\nforbid(principal, action == Action::\"task.change_intent\", "
+      "resource) when { context.task.purpose == \"exfil\" };\n",
+      active);
+  put_policies(text, 200);
+
+  char task[128], tok[4096], path[256];
+  wd_free(open_task(10, task, sizeof task, tok, sizeof tok));
+  (void)snprintf(path, sizeof path, "/v1/tasks/%s/intent", task);
+  call("POST", path, tok,
+       "{\"intent\":\"copy everything out\",\"purpose\":\"exfil\","
+       "\"tools\":[\"fs\",\"http\",\"shell\"]}",
+       &r);
+  assert_int_equal(r.status, 403);
+  clear(&r);
+  wd_task t = {0};
+  stored_task(task, &t);
+  assert_string_equal(t.intent, "summarise the report");
+  assert_string_equal(t.purpose, "reporting");
+  assert_string_equal(t.expected_tools, "[\"fs\",\"http\"]");
+  assert_int_equal(t.status, WD_TASK_OPEN);
+  wd_store_task_free(&t);
+  call("POST", "/v1/authorize", tok, CALL_OK, &r);
+  assert_int_equal(r.status, 401); /* the old token went all the same */
+  clear(&r);
+  assert_int_equal(count_records(task, "task.intent_changed"), 0);
+  assert_int_equal(count_records(task, "token.revoked"), 1);
+  assert_int_equal(count_records(task, "authz.decision"), 1);
+  put_policies(active, 200);
+  free(text);
+  free(active);
+}
+
 /* Last: it damages the log. A record whose stored payload holds a NUL
  * byte is served marked, since what follows the NUL cannot be shown, and
  * the chain no longer verifies from it. */
@@ -491,6 +538,7 @@ int main(void) {
       cmocka_unit_test(test_many_errors_listed_in_part),
       cmocka_unit_test(test_metrics),
       cmocka_unit_test(test_invalid_policy_kept_out),
+      cmocka_unit_test(test_denied_intent_keeps_the_task),
       cmocka_unit_test(test_damaged_record_named),
   };
   int rc = cmocka_run_group_tests(tests, setup, teardown);
