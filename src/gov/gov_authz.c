@@ -18,8 +18,6 @@
 #include "gov/gov_int.h"
 #include "util/wd_alloc.h"
 
-int wd_gov__classification_ok(const char *c);
-
 static int name_ok(const char *s) {
   size_t n = strlen(s);
   if (n == 0 || n > 64) return 0;
@@ -171,6 +169,31 @@ static int denial_trips(wd_gov *g, const char *agent, int64_t now) {
   return trip;
 }
 
+/* "local", or host[:port] with host a DNS name in lowercase (an IPv4
+ * address is one too). Policies and the internal test read it as a name,
+ * so nothing else, a URL least of all, may pass for one. */
+static int dest_ok(const char *d) {
+  size_t n = strcspn(d, ":"), label = 0;
+  if (n == 0 || n > 253) return 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = d[i];
+    if (c == '.') {
+      if (label == 0 || d[i - 1] == '-') return 0;
+      label = 0;
+    } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c == '-' && label > 0)) {
+      if (++label > 63) return 0;
+    } else {
+      return 0;
+    }
+  }
+  if (label == 0 || d[n - 1] == '-') return 0;
+  if (!d[n]) return 1;
+  size_t digits = strspn(d + n + 1, "0123456789");
+  if (digits < 1 || digits > 5 || d[n + 1 + digits] != '\0') return 0;
+  long port = strtol(d + n + 1, NULL, 10);
+  return port >= 1 && port <= 65535;
+}
+
 /* Whether v nests more than limit arrays and objects deep (v itself is
  * the first level). */
 static int deeper_than(json_t *v, unsigned limit) {
@@ -206,11 +229,18 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
   if (!name_ok(op))
     return wd_gov__err(resp, 400, "invalid_field", "operation",
                        "field 'operation' must match [a-z0-9_-]+");
-  if (!cls) cls = "internal";
-  if (!wd_gov__classification_ok(cls))
+  /* Unstated, the classification is the task's ceiling (set once the task
+   * is loaded) and the destination "unspecified", which is external: saying
+   * nothing never passes a rule that saying the truth would not. */
+  if (cls && wd_gov__classification_rank(cls) < 0)
     return wd_gov__err(resp, 400, "invalid_field", "classification",
                        "field 'classification' must be public, internal, confidential or secret");
-  if (!dest) dest = "local";
+  if (!dest) dest = "unspecified";
+  if (!dest_ok(dest))
+    return wd_gov__err(resp, 400, "invalid_field", "destination",
+                       "field 'destination' must be \"local\" or a lowercase host name "
+                       "(labels of a-z, 0-9 and '-', at most 253 characters), with an optional "
+                       ":port");
   if (!env) env = w->agent.environment;
   const char *res_id = NULL;
   json_t *res = json_object_get(req->json, "resource");
@@ -241,6 +271,7 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
   wd_gov__ltask *lt = NULL;
   wd_call_verdict verdict = WD_CALL_NOT_OPEN;
   int64_t before = 0;
+  unsigned gen = 0;
   wd_task t = {0};
   wd_session ss;
   memset(&ss, 0, sizeof ss);
@@ -269,6 +300,7 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
       verdict = WD_CALL_BUDGET;
     } else {
       before = lt->task.calls;
+      gen = lt->ss_gen;
       if ((rc = wd_gov__live_snapshot(lt, &t, &ss)) == 0) {
         lt->task.calls++;
         verdict = WD_CALL_OK;
@@ -296,6 +328,8 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
   wd_gov__snap s;
   wd_gov__snap_get(g, &s);
   t.calls = before;
+  int cls_unstated = !cls;
+  if (cls_unstated) cls = t.ceiling;
   wd_gov__call call = {tool, op, cls, dest, env, res_id, args};
   int internal = wd_gov__decide_in(g, &s, &w->agent, &t, &ss, action, &call, NULL, &d);
   if (internal) d.allow = 0;
@@ -307,6 +341,29 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
   pthread_mutex_lock(&lt->mu);
   int ended = lt->dead;
   if (ended) d.allow = 0;
+  /* Another call of the task grew its session, or was denied, while this
+   * one was decided on the session before it: two calls in flight could
+   * each pass a data-flow rule the other makes them fail. Decide again
+   * on the session as it is now, under the lock, which is rare. */
+  if (d.allow && lt->ss_gen != gen) {
+    wd_task t2 = {0};
+    wd_session ss2;
+    memset(&ss2, 0, sizeof ss2);
+    if ((internal = wd_gov__live_snapshot(lt, &t2, &ss2)) == 0) {
+      wd_store_task_free(&t);
+      wd_store_session_free(&ss);
+      t = t2;
+      ss = ss2;
+      t.calls = before;
+      if (cls_unstated) call.classification = cls = t.ceiling;
+      wd_gov__decision_clear(&d);
+      internal = wd_gov__decide_in(g, &s, &w->agent, &t, &ss, action, &call, NULL, &d);
+    } else {
+      wd_store_task_free(&t2);
+      wd_store_session_free(&ss2);
+    }
+    if (internal) d.allow = 0;
+  }
   unsigned added = 0;
   int full = 0;
   if (d.allow && (rc = wd_gov__live_touch(lt, tool, cls, dest, &added)) != 0) {
@@ -314,7 +371,10 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
     internal = rc;
     full = rc == -WD_E_TOOBIG;
   }
-  if (!d.allow) lt->task.denials++;
+  if (!d.allow) {
+    lt->task.denials++;
+    lt->ss_gen++;
+  }
   /* An error list that cannot grow is left empty; the record still says deny. */
   int lost = ended ? wd_gov__decision_error(&d, "", "task ended during the call: denied") : 0;
   if (internal && !lost)

@@ -14,7 +14,10 @@
  *   - a Tool has risk 0 and external false;
  *   - a Destination is internal when it is "local" or ends in ".internal"
  *     or ".local"; any other destination is external, so the data-flow
- *     rule fails closed on names Warden does not know;
+ *     rule fails closed on names Warden does not know (a call that names
+ *     none has "unspecified");
+ *   - classification_rank and ceiling_rank are 0 (public) to 3 (secret),
+ *     so a policy can compare a call's data with the task's ceiling;
  *   - risk = tier base (read_only 10, standard 30, high_impact 50) + 10 per
  *     denial so far in the task, at most 100.
  */
@@ -74,10 +77,10 @@ json_t *wd_gov__decision_list_json(const wd_buf *list) {
 }
 
 static int dest_external(const char *d) {
-  size_t n = strlen(d);
+  size_t n = strcspn(d, ":"); /* the host: a port says nothing of where it is */
   if (strcmp(d, "local") == 0) return 0;
-  if (n > 9 && strcmp(d + n - 9, ".internal") == 0) return 0;
-  if (n > 6 && strcmp(d + n - 6, ".local") == 0) return 0;
+  if (n > 9 && strncmp(d + n - 9, ".internal", 9) == 0) return 0;
+  if (n > 6 && strncmp(d + n - 6, ".local", 6) == 0) return 0;
   return 1;
 }
 
@@ -206,6 +209,8 @@ static void context(wd_gov__jw *w, const cedar_schema *schema, const ctx_in *in)
     call_args(w, schema, in->action, c->args);
     wd_gov__jw_raw(w, ",\"classification\":");
     wd_gov__jw_str(w, c->classification);
+    wd_gov__jw_raw(w, ",\"classification_rank\":");
+    wd_gov__jw_int(w, wd_gov__classification_rank(c->classification));
     wd_gov__jw_raw(w, ",\"destination\":");
     wd_gov__jw_eref(w, "Destination", c->destination);
     wd_gov__jw_raw(w, ",\"environment\":");
@@ -248,6 +253,8 @@ static void context(wd_gov__jw *w, const cedar_schema *schema, const ctx_in *in)
   wd_gov__jw_int(w, t->calls);
   wd_gov__jw_raw(w, ",\"ceiling\":");
   wd_gov__jw_str(w, t->ceiling);
+  wd_gov__jw_raw(w, ",\"ceiling_rank\":");
+  wd_gov__jw_int(w, wd_gov__classification_rank(t->ceiling));
   wd_gov__jw_raw(w, ",\"id\":");
   wd_gov__jw_str(w, t->id);
   wd_gov__jw_raw(w, ",\"intent\":");

@@ -259,6 +259,9 @@ int wd_gov__decide_in(wd_gov *g, const wd_gov__snap *snap, const wd_agent *a, co
                       const wd_session *ss, const char *action, const wd_gov__call *call,
                       const char *previous_intent, wd_gov__decision *out);
 
+/* 0 (public) to 3 (secret) for a classification, -1 for anything else. */
+int wd_gov__classification_rank(const char *c);
+
 /* Mints and records a task token; fills the response members. With
  * bearer_jti (the token the request came with), -WD_E_INVAL and nothing
  * stored unless that token is still unrevoked when the record commits. */

@@ -488,6 +488,7 @@ int wd_gov__live_touch(wd_gov__ltask *t, const char *tool, const char *cls, cons
     if (r < 0) return r; /* out of memory: the caller denies and forgets the entry */
     if (r) grew |= 1u << i;
   }
+  if (grew) t->ss_gen++;
   if (added) *added = grew;
   return 0;
 }

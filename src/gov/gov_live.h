@@ -58,6 +58,7 @@ typedef struct wd_gov__ltask {
     int revoked;
   } tok[WD_GOV__LIVE_TOKENS];
   unsigned ntok;
+  unsigned ss_gen; /* moves when a session set grows or a call is denied */
   /* Table links, guarded by the table's lock. */
   unsigned refs;
   struct wd_gov__ltask *next;

@@ -20,11 +20,10 @@
 
 static const char *const CLASSES[] = {"public", "internal", "confidential", "secret"};
 
-int wd_gov__classification_ok(const char *c);
-int wd_gov__classification_ok(const char *c) {
-  for (size_t i = 0; i < 4; i++)
-    if (strcmp(c, CLASSES[i]) == 0) return 1;
-  return 0;
+int wd_gov__classification_rank(const char *c) {
+  for (int i = 0; c && i < 4; i++)
+    if (strcmp(c, CLASSES[i]) == 0) return i;
+  return -1;
 }
 
 static wd_gov__who *who(wd_http_req *req) { return req->auth_ctx; }
@@ -254,7 +253,7 @@ int wd_gov__h_task_open(wd_http_req *req, wd_http_resp *resp, void *svc) {
   if (!tools) return wd_gov__err(resp, 400, "missing_field", "tools", "missing field 'tools'");
   if (tools_refused(resp, tools, &rc) || purpose_refused(resp, purpose, &rc)) return rc;
   if (wd_gov__str(req, resp, "classification_ceiling", 1, &ceiling, &rc)) return rc;
-  if (!wd_gov__classification_ok(ceiling))
+  if (wd_gov__classification_rank(ceiling) < 0)
     return wd_gov__err(resp, 400, "invalid_field", "classification_ceiling",
                        "field 'classification_ceiling' must be public, internal, confidential "
                        "or secret");
@@ -535,16 +534,23 @@ int wd_gov__h_task_intent(wd_http_req *req, wd_http_resp *resp, void *svc) {
                   decision_json(&d, "task.change_intent"));
   if (!rc && (!p || !rv)) rc = -WD_E_NOMEM;
   if (!rc && d.allow) rc = grant_mint(g, &w->agent, &t, now, &gr);
+  /* The revocation comes first and only while the presented token is
+   * live; a denied change is only a decision, and the task keeps its
+   * intent. */
+  wd_store_fx fr = {
+      .kind = WD_STORE_FX_TASK_REVOKE, .task_id = t.id, .bearer_jti = w->jti, .now_ms = now};
   wd_store_fx fi = {.kind = WD_STORE_FX_TASK_INTENT,
                     .task_id = t.id,
                     .intent = intent,
                     .purpose = purpose,
                     .expected_tools = tools_j,
-                    .bearer_jti = w->jti,
                     .now_ms = now};
   wd_audit_entry e[3] = {
-      {.type = WD_AUDIT_TOKEN_REVOKED, .payload = rv},
-      {.type = WD_AUDIT_TASK_INTENT_CHANGED, .payload = p, .fx = &fi, .nfx = 1},
+      {.type = WD_AUDIT_TOKEN_REVOKED, .payload = rv, .fx = &fr, .nfx = 1},
+      {.type = d.allow ? WD_AUDIT_TASK_INTENT_CHANGED : WD_AUDIT_AUTHZ_DECISION,
+       .payload = p,
+       .fx = d.allow ? &fi : NULL,
+       .nfx = d.allow ? 1 : 0},
       {.type = WD_AUDIT_TOKEN_ISSUED, .payload = gr.payload, .fx = &gr.fx, .nfx = 1}};
   if (!rc) rc = wd_audit_append_group(g->audit, w->agent.id, t.id, e, d.allow ? 3 : 2);
   if (rc && !wd_gov__refused_by_store(rc)) {

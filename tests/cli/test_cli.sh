@@ -73,7 +73,7 @@ printf 'permit (principal is Agent, action == Action::"task.open", resource is T
 cat >"$T/task-ctx.json" <<'JSON'
 {"task": {"id": "t1", "intent": "triage", "purpose": "support",
           "age": {"__extn": {"fn": "duration", "arg": "0ms"}}, "calls": 0, "budget_left": 10,
-          "tools": [], "ceiling": "internal"},
+          "tools": [], "ceiling": "internal", "ceiling_rank": 1},
  "session": {"tools": [], "classifications": [], "destinations": [], "calls": 0, "denials": 0},
  "time": {"__extn": {"fn": "datetime", "arg": "2026-01-01T09:00:00Z"}}, "risk": 5}
 JSON

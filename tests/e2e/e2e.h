@@ -24,8 +24,8 @@
 #define E2E_ADMIN_TOKEN "e2e-admin-token-0123456789abcdef0123456789"
 /* An authorize body the starter pack allows for a task with tool fs. */
 #define E2E_CALL_OK                                                                                \
-  "{\"tool\":\"fs\",\"operation\":\"read\",\"classification\":\"internal\",\"environment\":"       \
-  "\"prod\"}"
+  "{\"tool\":\"fs\",\"operation\":\"read\",\"classification\":\"internal\",\"destination\":"       \
+  "\"local\",\"environment\":\"prod\"}"
 
 typedef struct e2e_server {
   pid_t pid;

@@ -30,6 +30,7 @@ static const char FS_READ_CONTEXT[] =
     "type FsReadContext = {\n"
     "  task: TaskInfo,\n"
     "  call: { tool: Tool, operation: String, classification: Classification,\n"
+    "          classification_rank: Long,\n"
     "          destination: Destination, environment: String, args: { path: String } },\n"
     "  session: SessionInfo,\n"
     "  time: __cedar::datetime,\n"
@@ -323,10 +324,11 @@ static void test_float_args(void **state) {
   }
   /* The task goes on and the chain holds either way. */
   e2e_resp r;
-  assert_int_equal(
-      e2e_authorize(NULL, &srv, a.key, t.token,
-                    "{\"tool\":\"fs\",\"operation\":\"read\",\"args\":{\"path\":\"/tmp/y\"}}", &r),
-      200);
+  assert_int_equal(e2e_authorize(NULL, &srv, a.key, t.token,
+                                 "{\"tool\":\"fs\",\"operation\":\"read\",\"destination\":"
+                                 "\"local\",\"args\":{\"path\":\"/tmp/y\"}}",
+                                 &r),
+                   200);
   assert_string_equal(e2e_decision(&r), "allow");
   e2e_resp_clear(&r);
   long n = 0;

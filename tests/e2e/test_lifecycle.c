@@ -22,8 +22,8 @@
 #include "util/wd_alloc.h"
 
 #define READ_SECRET                                                                                \
-  "{\"tool\":\"fs\",\"operation\":\"read\",\"classification\":\"secret\",\"environment\":"         \
-  "\"prod\"}"
+  "{\"tool\":\"fs\",\"operation\":\"read\",\"classification\":\"secret\",\"destination\":"         \
+  "\"local\",\"environment\":\"prod\"}"
 #define POST_EXTERNAL                                                                              \
   "{\"tool\":\"http\",\"operation\":\"post\",\"classification\":\"internal\","                     \
   "\"destination\":\"api.partner.example\",\"environment\":\"prod\"}"
@@ -156,6 +156,65 @@ static void test_no_secret_egress(void **state) {
   e2e_task_clear(&t);
 }
 
+/* Saying nothing never passes a rule that saying the truth would not: a
+ * call that names no destination is external, so the data-flow rule
+ * holds it; one that names no classification is at the task's ceiling.
+ * A destination that is not a host name is refused. */
+static void test_unstated_fields_fail_closed(void **state) {
+  (void)state;
+  e2e_task t;
+  assert_int_equal(e2e_task_open_simple(&srv, &alpha, 10, 600, &t), 201);
+  expect_decision(&t, READ_SECRET, "allow", NULL);
+  expect_decision(&t,
+                  "{\"tool\":\"http\",\"operation\":\"post\",\"classification\":\"internal\","
+                  "\"environment\":\"prod\"}",
+                  "deny", "no-secret-egress");
+  static const char *const bad[] = {"https://attacker.example/upload?x=.local",
+                                    "API.example.com",
+                                    "host..internal",
+                                    "-a.example",
+                                    "a.example:99999",
+                                    ""};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char body[256];
+    (void)snprintf(body, sizeof body,
+                   "{\"tool\":\"http\",\"operation\":\"post\",\"destination\":\"%s\","
+                   "\"environment\":\"prod\"}",
+                   bad[i]);
+    e2e_resp r;
+    assert_int_equal(e2e_authorize(NULL, &srv, alpha.key, t.token, body, &r), 400);
+    assert_string_equal(e2e_err_field(&r), "destination");
+    e2e_resp_clear(&r);
+  }
+  expect_decision(&t,
+                  "{\"tool\":\"http\",\"operation\":\"post\",\"destination\":"
+                  "\"files.acme.internal:8443\",\"environment\":\"prod\"}",
+                  "allow", NULL);
+  e2e_task_clear(&t);
+}
+
+/* A call may not touch data above the ceiling its task stated. */
+static void test_classification_ceiling(void **state) {
+  (void)state;
+  e2e_task t;
+  e2e_resp r;
+  assert_int_equal(e2e_task_open(&srv, alpha.key,
+                                 "{\"intent\":\"answer a support ticket\",\"purpose\":\"support\","
+                                 "\"tools\":[\"fs\"],\"classification_ceiling\":\"internal\","
+                                 "\"budget\":10}",
+                                 &t, &r),
+                   201);
+  e2e_resp_clear(&r);
+  expect_decision(&t, READ_SECRET, "deny", "classification-ceiling");
+  expect_decision(&t, E2E_CALL_OK, "allow", NULL);
+  /* Unstated, the classification is the ceiling: internal, allowed. */
+  expect_decision(&t,
+                  "{\"tool\":\"fs\",\"operation\":\"read\",\"destination\":\"local\","
+                  "\"environment\":\"prod\"}",
+                  "allow", NULL);
+  e2e_task_clear(&t);
+}
+
 static void test_chain_verifies(void **state) {
   (void)state;
   long n = 0;
@@ -165,9 +224,14 @@ static void test_chain_verifies(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_budget_exhausted),      cmocka_unit_test(test_ttl_expired),
-      cmocka_unit_test(test_intent_change_revokes), cmocka_unit_test(test_complete_revokes),
-      cmocka_unit_test(test_no_secret_egress),      cmocka_unit_test(test_chain_verifies),
+      cmocka_unit_test(test_budget_exhausted),
+      cmocka_unit_test(test_ttl_expired),
+      cmocka_unit_test(test_intent_change_revokes),
+      cmocka_unit_test(test_complete_revokes),
+      cmocka_unit_test(test_no_secret_egress),
+      cmocka_unit_test(test_unstated_fields_fail_closed),
+      cmocka_unit_test(test_classification_ceiling),
+      cmocka_unit_test(test_chain_verifies),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

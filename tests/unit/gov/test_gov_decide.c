@@ -29,6 +29,7 @@ static const char EXTRA[] =
     "\naction \"calc.run\" in [tool] appliesTo { principal: Agent, resource: [Tool, Data],\n"
     "  context: {task: TaskInfo, session: SessionInfo, time: __cedar::datetime, risk: Long,\n"
     "    call: {tool: Tool, operation: String, classification: Classification,\n"
+    "      classification_rank: Long,\n"
     "      destination: Destination, environment: String,\n"
     "      args: {n: Long, label?: String, opts?: {deep: Bool, ids: Set<Long>}}}}};\n";
 

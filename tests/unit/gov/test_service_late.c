@@ -5,9 +5,12 @@
  * client decides when the body follows: a call, a renewal or an admin
  * action parked between the two must be refused if its credential was
  * revoked meanwhile (an intent change, a rotated admin token), and leave
- * no record. Also the nesting limit of a call's arguments.
+ * no record. Also the nesting limit of a call's arguments, and two calls
+ * of one task in flight together, which must not both pass a data-flow
+ * rule that either would fail after the other.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -109,6 +112,64 @@ static void test_args_nesting(void **state) {
   clear(&r);
 }
 
+typedef struct racer {
+  const char *tok, *body;
+  char *proof; /* made before the threads start: the key is not shared */
+  long status;
+  char decision[16];
+  long long seq; /* the decision id: the record's place in the log */
+} racer;
+
+static void *race(void *arg) {
+  racer *r = arg;
+  char auth[8192];
+  (void)snprintf(auth, sizeof auth, "DPoP %s", r->tok);
+  resp out;
+  if (try_http("POST", "/v1/authorize", auth, r->proof, r->body, &out) == CURLE_OK) {
+    r->status = out.status;
+    (void)snprintf(r->decision, sizeof r->decision, "%s",
+                   json_string_value(json_object_get(out.body, "decision")));
+    const char *id = json_string_value(json_object_get(out.body, "decision_id"));
+    r->seq = id ? atoll(id) : 0;
+  }
+  clear(&out);
+  return NULL;
+}
+
+/* A secret read and an external post sent together: whichever is decided
+ * second sees the first in the session. Both may be allowed only when the
+ * post came first (a read after a post breaks no rule); a post allowed
+ * after the read was allowed would have missed the secret. */
+static void test_parallel_calls_keep_the_data_flow_rule(void **state) {
+  (void)state;
+  static const char *const bodies[2] = {
+      "{\"tool\":\"fs\",\"operation\":\"read\",\"classification\":\"secret\","
+      "\"destination\":\"local\"}",
+      "{\"tool\":\"http\",\"operation\":\"post\",\"classification\":\"internal\","
+      "\"destination\":\"api.partner.example\"}"};
+  for (int round = 0; round < 20; round++) {
+    char task[128], tok[4096];
+    wd_free(open_task(10, task, sizeof task, tok, sizeof tok));
+    racer r[2];
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++) {
+      memset(&r[i], 0, sizeof r[i]);
+      r[i].tok = tok;
+      r[i].body = bodies[i];
+      r[i].proof = proof("POST", "/v1/authorize", tok);
+    }
+    for (int i = 0; i < 2; i++)
+      assert_int_equal(pthread_create(&th[i], NULL, race, &r[i]), 0);
+    for (int i = 0; i < 2; i++) {
+      pthread_join(th[i], NULL);
+      wd_free(r[i].proof);
+      assert_int_equal(r[i].status, 200);
+    }
+    if (strcmp(r[0].decision, "allow") == 0 && strcmp(r[1].decision, "allow") == 0)
+      assert_true(r[1].seq < r[0].seq);
+  }
+}
+
 /* Last: it replaces the admin token the other tests use. */
 static void test_late_admin_body_after_rotation(void **state) {
   (void)state;
@@ -132,6 +193,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_late_body_after_intent_change),
       cmocka_unit_test(test_args_nesting),
+      cmocka_unit_test(test_parallel_calls_keep_the_data_flow_rule),
       cmocka_unit_test(test_late_admin_body_after_rotation),
   };
   curl_global_init(CURL_GLOBAL_DEFAULT);

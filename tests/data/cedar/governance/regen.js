@@ -35,6 +35,8 @@ const dt = (s) => ({ __extn: { fn: 'datetime', arg: s } });
 const dur = (s) => ({ __extn: { fn: 'duration', arg: s } });
 const tools = (names) => names.map((n) => ent('Tool', n));
 
+const RANK = { public: 0, internal: 1, confidential: 2, secret: 3 };
+
 function task(o) {
   const t = {
     id: 't-1',
@@ -44,7 +46,8 @@ function task(o) {
     calls: o.calls === undefined ? 3 : o.calls,
     budget_left: o.budget_left === undefined ? 10 : o.budget_left,
     tools: tools(o.tools || ['fs', 'db', 'http', 'email', 'shell']),
-    ceiling: 'secret',
+    ceiling: o.ceiling || 'secret',
+    ceiling_rank: RANK[o.ceiling || 'secret'],
   };
   if (o.on_behalf_of) t.on_behalf_of = ent('User', o.on_behalf_of);
   return t;
@@ -79,6 +82,7 @@ function call(desc, who, action, o, want, why) {
       tool: ent('Tool', tool),
       operation,
       classification: o.classification || 'internal',
+      classification_rank: RANK[o.classification || 'internal'],
       destination: ent('Destination', o.destination || 'local'),
       environment: o.environment || 'production',
       args: {},
@@ -165,6 +169,14 @@ const cases = [
        { classification: 'secret', destination: 'api.partner.example' }, 'deny', ['no-secret-egress']),
   call('reading the secret itself is allowed', 'builder', 'fs.read',
        { classification: 'secret', data: '/srv/vault/signing.key' }, 'allow', [TOOLS]),
+
+  // The task's classification ceiling.
+  call('data at the ceiling is allowed', 'builder', 'fs.read',
+       { ceiling: 'confidential', classification: 'confidential' }, 'allow', [TOOLS]),
+  call('data above the ceiling is denied', 'builder', 'fs.read',
+       { ceiling: 'internal', classification: 'secret' }, 'deny', ['classification-ceiling']),
+  call('a public task may not touch internal data', 'scout', 'db.query',
+       { ceiling: 'public', classification: 'internal' }, 'deny', ['classification-ceiling']),
 
   // Owners and teams.
   lifecycle('a teammate has the agent act for them', 'builder', 'open',
