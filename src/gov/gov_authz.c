@@ -245,11 +245,15 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
   const char *res_id = NULL;
   json_t *res = json_object_get(req->json, "resource");
   if (res && !json_is_null(res)) {
-    json_t *rid = json_object_get(res, "id");
+    json_t *rid = json_object_get(res, "id"), *rtype = json_object_get(res, "type");
+    /* The resource is always a Data of the call's tool: a type that says
+     * otherwise would have a policy scoped to it silently not apply. */
     if (!json_is_object(res) || !json_is_string(rid) || json_string_length(rid) == 0 ||
-        json_string_length(rid) > 1024)
+        json_string_length(rid) > 1024 ||
+        (rtype && (!json_is_string(rtype) || strcmp(json_string_value(rtype), "Data") != 0)))
       return wd_gov__err(resp, 400, "invalid_field", "resource",
-                         "field 'resource' must be {type, id} with a non-empty id");
+                         "field 'resource' must be {type: \"Data\", id} with a non-empty id "
+                         "(type may be left out)");
     res_id = json_string_value(rid);
   }
   json_t *args = json_object_get(req->json, "args");

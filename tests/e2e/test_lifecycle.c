@@ -190,6 +190,20 @@ static void test_unstated_fields_fail_closed(void **state) {
                   "{\"tool\":\"http\",\"operation\":\"post\",\"destination\":"
                   "\"files.acme.internal:8443\",\"environment\":\"prod\"}",
                   "allow", NULL);
+  /* The resource of a call is a Data of its tool; another type is refused
+   * rather than let a policy scoped to that type silently not apply. */
+  e2e_resp r;
+  assert_int_equal(e2e_authorize(NULL, &srv, alpha.key, t.token,
+                                 "{\"tool\":\"fs\",\"operation\":\"read\",\"destination\":"
+                                 "\"local\",\"resource\":{\"type\":\"Tool\",\"id\":\"shell\"}}",
+                                 &r),
+                   400);
+  assert_string_equal(e2e_err_field(&r), "resource");
+  e2e_resp_clear(&r);
+  expect_decision(&t,
+                  "{\"tool\":\"fs\",\"operation\":\"read\",\"destination\":\"local\","
+                  "\"environment\":\"prod\",\"resource\":{\"type\":\"Data\",\"id\":\"/srv/a\"}}",
+                  "allow", NULL);
   e2e_task_clear(&t);
 }
 
