@@ -82,6 +82,13 @@ char *cl_json_dumps(const json_t *v, size_t flags);
 /* Prints v as indented JSON on stdout, with a newline. */
 void cl_print_json(const json_t *v);
 
+/* Flushes stdout and checks that everything written to it arrived: a
+ * secret shown once (a token) or an export must not be lost behind a
+ * zero exit status when stdout is a full disk or a closed pipe. Returns
+ * CL_OK, or CL_ERR after printing "cannot write <what> to standard
+ * output". */
+int cl_flush_stdout(const char *cmd, const char *what);
+
 /* Writes prefix, segment percent-encoded as one path segment, then suffix
  * (may be NULL) into out[0..cap). Returns
  * CL_USAGE after printing when it does not fit. */

@@ -32,12 +32,29 @@ static void usage(FILE *out) {
         out);
 }
 
-static int put_token(const char *cmd, const char *tok) {
+/* The new token is already in force when it reaches here, and only its
+ * hash is kept: if it cannot be shown, say so loudly and how to recover
+ * (reset-token on the stopped server), never exit 0. */
+static int put_token(const char *cmd, const char *tok, const char *data) {
   if (!tok) {
     fprintf(stderr, "%s: the answer has no token\n", cmd);
     return CL_ERR;
   }
   puts(tok);
+  if (cl_flush_stdout(cmd, "the new admin token") != CL_OK) {
+    if (data)
+      fprintf(stderr,
+              "%s: the new admin token is lost; run `warden admin reset-token --data %s` "
+              "again\n",
+              cmd, data);
+    else
+      fprintf(stderr,
+              "%s: the new admin token is lost and the old one no longer works; stop the server "
+              "and run `warden admin reset-token --data DIR` on its data directory to make "
+              "another\n",
+              cmd);
+    return CL_ERR;
+  }
   fprintf(stderr, "warden: new admin token (shown once); the old one no longer works\n");
   return CL_OK;
 }
@@ -56,7 +73,7 @@ static int do_rotate(const char *cmd, const char *url, const char *reason) {
   rc = cl_admin(&c, "POST", "/v1/admin/token", body, &r);
   json_decref(body);
   if (rc != 0) return rc;
-  rc = cl_ok(&r) ? put_token(cmd, json_string_value(json_object_get(r.body, "token")))
+  rc = cl_ok(&r) ? put_token(cmd, json_string_value(json_object_get(r.body, "token")), NULL)
                  : cl_fail(&c, &r);
   cl_resp_clear(&r);
   return rc;
@@ -77,7 +94,7 @@ static int do_reset(const char *cmd, const char *data) {
     fprintf(stderr, "%s: %s\n", cmd, *err ? err : wd_strerror(rc));
     return CL_ERR;
   }
-  rc = put_token(cmd, tok);
+  rc = put_token(cmd, tok, data);
   wd_ident_secret_free(tok);
   return rc;
 }

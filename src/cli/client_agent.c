@@ -210,7 +210,13 @@ static int do_agent_call(const cl_ctx *c, const char *name, const char *action, 
       char exp[64];
       cl_time_text(json_object_get(r.body, "expires_at"), exp, sizeof exp);
       puts(tok);
-      fprintf(stderr, "warden: one-time join token for %s, expires %s\n", name, exp);
+      if (cl_flush_stdout(c->cmd, "the join token") != CL_OK) {
+        fprintf(stderr, "%s: the join token for %s is lost (it expires %s unused); make another\n",
+                c->cmd, name, exp);
+        rc = CL_ERR;
+      } else {
+        fprintf(stderr, "warden: one-time join token for %s, expires %s\n", name, exp);
+      }
     }
   } else {
     cl_print_json(r.body);

@@ -9,7 +9,6 @@
  * piece is checked against the last hash of the one before (--anchor).
  */
 #define _POSIX_C_SOURCE 200809L
-#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,13 +30,7 @@ static int write_line(void *ctx, const char *line, size_t len) {
 
 /* Writes out what stdio still holds: a full disk or a closed pipe must
  * fail the export, not leave a short file behind a zero exit status. */
-static int flush_out(const char *cmd) {
-  int err = fflush(stdout) != 0 ? errno : 0;
-  if (!err && !ferror(stdout)) return CL_OK;
-  fprintf(stderr, "%s: cannot write the export to standard output: %s\n", cmd,
-          err ? strerror(err) : "write error");
-  return CL_ERR;
-}
+static int flush_out(const char *cmd) { return cl_flush_stdout(cmd, "the export"); }
 
 static int export_offline(const char *cmd, const char *db, int64_t from) {
   char url[4200];

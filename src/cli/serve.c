@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/client.h"
 #include "config/wd_config.h"
 #include "gov/wd_gov.h"
 #include "ident/wd_ident.h"
@@ -108,9 +109,20 @@ int wd_cli_serve(int argc, char **argv) {
          cfg.listen_host, v6 ? "]" : "", (unsigned)wd_gov_port(srv));
   if (cfg.public_url[0]) printf("warden: agents reach it as %s\n", cfg.public_url);
   if (admin) {
-    /* Printed once: only its hash is stored. */
+    /* Printed once: only its hash is stored. A token nobody saw locks
+     * every admin out, so a failed print stops the server at once. */
     printf("warden: admin token (shown once): %s\n", admin);
     wd_ident_secret_free(admin);
+    if (cl_flush_stdout("warden serve", "the admin token") != CL_OK) {
+      fprintf(stderr,
+              "warden serve: stopping: no one holds the new admin token, but its hash is "
+              "stored; run `warden admin reset-token --data %s` to make one, then start again\n",
+              cfg.data_dir);
+      (void)wd_gov_shutdown(srv, 0);
+      wd_gov_free(srv);
+      wd_config_clear(&cfg);
+      return 1;
+    }
   }
   (void)fflush(stdout);
 

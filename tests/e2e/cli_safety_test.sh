@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# How the CLI keeps its credentials, against a fresh `warden serve` on
+# loopback: a secret shown once is never lost behind exit status 0, no
+# credential goes over plain http beyond loopback or through a proxy, and
+# the files that hold secrets (data directory, keys, agent key, task token,
+# config) are refused when other users could read or replace them.
+# Usage: cli_safety_test.sh WARDEN_BINARY
+set -uo pipefail
+warden=$1
+root=$(cd "$(dirname "$0")/../.." && pwd)
+T=$(mktemp -d)
+server=""
+fake=""
+cleanup() {
+  [[ -n $server ]] && kill -TERM "$server" 2>/dev/null && wait "$server" 2>/dev/null
+  [[ -n $fake ]] && kill -TERM "$fake" 2>/dev/null && wait "$fake" 2>/dev/null
+  rm -rf "$T"
+}
+trap cleanup EXIT
+export ASAN_OPTIONS=detect_leaks=0
+fails=0
+cases=0
+
+# t NAME WANT_STATUS [out:TEXT | err:TEXT | noerr:TEXT]... -- COMMAND...
+t() {
+  local name=$1 want=$2
+  shift 2
+  local checks=()
+  while [[ $1 != -- ]]; do
+    checks+=("$1")
+    shift
+  done
+  shift
+  cases=$((cases + 1))
+  "$@" >"$T/stdout" 2>"$T/stderr"
+  local got=$? bad=""
+  [[ $got -eq $want ]] || bad+=" status $got (want $want);"
+  for c in "${checks[@]}"; do
+    case $c in
+    out:*) grep -qF -- "${c#out:}" "$T/stdout" || bad+=" stdout lacks '${c#out:}';" ;;
+    err:*) grep -qF -- "${c#err:}" "$T/stderr" || bad+=" stderr lacks '${c#err:}';" ;;
+    noerr:*) ! grep -qF -- "${c#noerr:}" "$T/stderr" || bad+=" stderr has '${c#noerr:}';" ;;
+    esac
+  done
+  if [[ -n $bad ]]; then
+    fails=$((fails + 1))
+    echo "FAIL $name:$bad"
+    sed 's/^/    stdout: /' "$T/stdout" | head -10
+    sed 's/^/    stderr: /' "$T/stderr" | head -10
+  fi
+}
+
+# check NAME CONDITION...: a case that is a shell test.
+check() {
+  local name=$1
+  shift
+  cases=$((cases + 1))
+  if ! "$@"; then
+    fails=$((fails + 1))
+    echo "FAIL $name"
+  fi
+}
+
+# start DIR [flags...]: starts a server on DIR, sets url and server.
+start() {
+  local data=$1
+  shift
+  "$warden" serve --listen 127.0.0.1:0 --data "$data" --policy-dir "$root/docs/policies" "$@" \
+    >"$T/serve.log" 2>&1 &
+  server=$!
+  url=""
+  for _ in $(seq 1 100); do
+    url=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$T/serve.log" | head -1 || true)
+    [[ -n $url ]] && return 0
+    kill -0 "$server" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "cli_safety_test: server did not start" >&2
+  cat "$T/serve.log" >&2
+  exit 1
+}
+
+stop() {
+  kill -TERM "$server" && wait "$server"
+  server=""
+}
+
+ADMIN=cli-safety-admin-token-0123456789abcdef
+export WARDEN_ADMIN_TOKEN=$ADMIN
+start "$T/var"
+export WARDEN_URL=$url HOME=$T/home
+mkdir -p "$HOME"
+unset WARDEN_INSECURE_HTTP WARDEN_JOIN_TOKEN http_proxy https_proxy HTTP_PROXY HTTPS_PROXY \
+  ALL_PROXY all_proxy NO_PROXY no_proxy
+
+# full COMMAND...: COMMAND with its stdout on a device that is always full.
+full() { "$@" >/dev/full; }
+
+# ---- a secret printed once -------------------------------------------------------
+
+"$warden" agent register a1 --owner o --tier standard --env prod >/dev/null
+t "join-token to a full stdout fails" 1 err:"cannot write the join token" err:"is lost" -- \
+  full "$warden" agent join-token a1
+t "rotate-token to a full stdout fails and says how to recover" 1 \
+  err:"cannot write the new admin token" err:"old one no longer works" \
+  err:"warden admin reset-token --data" -- full "$warden" admin rotate-token
+t "the rotation took place: the old token is refused" 2 -- "$warden" agent list
+stop
+t "reset-token to a full stdout fails" 1 err:"cannot write the new admin token" \
+  err:"reset-token --data $T/var\` again" -- full "$warden" admin reset-token --data "$T/var"
+ADMIN=$("$warden" admin reset-token --data "$T/var" 2>/dev/null)
+export WARDEN_ADMIN_TOKEN=$ADMIN
+# The first start's generated token cannot be shown: the server stops.
+t "serve whose first token cannot be printed stops" 1 err:"cannot write the admin token" \
+  err:"reset-token --data $T/first" -- full env -u WARDEN_ADMIN_TOKEN timeout 8 "$warden" serve \
+  --listen 127.0.0.1:0 --data "$T/first" --policy-dir "$root/docs/policies"
+start "$T/var"
+export WARDEN_URL=$url
+
+stop
+echo "cli_safety_test: $cases cases, $fails failed"
+[[ $fails -eq 0 ]]
