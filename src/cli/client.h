@@ -32,13 +32,22 @@ enum {
 
 /* Where the server is; fill with cl_ctx_init. */
 typedef struct cl_ctx {
-  char url[1024];  /* base URL without a trailing '/' */
-  const char *cmd; /* borrowed: "warden agent register", prefixes messages */
+  char url[1024];   /* base URL without a trailing '/' */
+  char shown[1024]; /* url without any user:password@, for messages and files */
+  int loopback;     /* the host is 127.0.0.0/8, ::1 or localhost */
+  const char *cmd;  /* borrowed: "warden agent register", prefixes messages */
 } cl_ctx;
 
 /* Takes the URL from url_opt (may be NULL), else WARDEN_URL. Prints and
- * returns CL_USAGE when there is none or it is not http(s). */
+ * returns CL_USAGE when there is none, it is not http(s), or it is
+ * http:// to a host other than loopback: every call carries a credential,
+ * which must not cross a network in the clear (WARDEN_INSECURE_HTTP=1
+ * allows it anyway). */
 int cl_ctx_init(cl_ctx *c, const char *cmd, const char *url_opt);
+
+/* 1 when host (no brackets) is localhost, an IPv4 address in 127.0.0.0/8,
+ * ::1, or an IPv4-mapped IPv6 address in 127.0.0.0/8. */
+int cl_host_is_loopback(const char *host);
 
 /* A server answer. body is owned (json_decref) and NULL when the answer
  * was not JSON. */

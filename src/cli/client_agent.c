@@ -315,7 +315,7 @@ static int do_enroll(const cl_ctx *c, const char *name, const agent_args *a) {
   }
   const char *id = json_string_value(json_object_get(r.body, "agent_id"));
   rec = json_pack("{s:s, s:s?, s:s, s:s, s:s}", "agent", name, "agent_id", id, "jkt",
-                  wd_ident_key_jkt(key), "key_file", path, "url", c->url);
+                  wd_ident_key_jkt(key), "key_file", path, "url", c->shown);
   rec_text = rec ? cl_json_dumps(rec, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
   if (!rec_text || cl_write_secret(c, meta, rec_text) != 0) {
     fprintf(stderr, "%s: enrolled, but could not save %s\n", c->cmd, meta);

@@ -6,9 +6,11 @@
  * retries: a proof is single use, so a retry needs a new one anyway.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -23,6 +25,65 @@
  * a long task is the largest thing the API returns. */
 #define CL_RESP_CAP WD_LIMIT_BUF_DEFAULT
 
+int cl_host_is_loopback(const char *host) {
+  unsigned char a[16];
+  if (strcasecmp(host, "localhost") == 0 || strcasecmp(host, "localhost.") == 0) return 1;
+  if (inet_pton(AF_INET, host, a) == 1) return a[0] == 127;
+  if (inet_pton(AF_INET6, host, a) != 1) return 0;
+  static const unsigned char lo[16] = {[15] = 1};
+  static const unsigned char mapped[12] = {[10] = 0xff, [11] = 0xff};
+  return memcmp(a, lo, 16) == 0 || (memcmp(a, mapped, 12) == 0 && a[12] == 127);
+}
+
+/* The authority of a URL: where it starts and its length (up to the
+ * path, query or fragment); NULL when there is no "://". */
+static const char *authority(const char *u, size_t *len) {
+  const char *p = strstr(u, "://");
+  if (!p) return NULL;
+  p += 3;
+  *len = strcspn(p, "/?#");
+  return p;
+}
+
+/* u without the user:password@ of its authority, into out (truncated). */
+static void url_shown(const char *u, char *out, size_t cap) {
+  size_t alen = 0;
+  const char *auth = authority(u, &alen);
+  const char *at = NULL;
+  for (size_t i = 0; auth && i < alen; i++)
+    if (auth[i] == '@') at = auth + i;
+  if (!at)
+    (void)snprintf(out, cap, "%s", u);
+  else
+    (void)snprintf(out, cap, "%.*s%s", (int)(auth - u), u, at + 1);
+}
+
+/* The host of an http(s) URL without brackets; -1 when there is none. */
+static int url_host(const char *u, char *out, size_t cap) {
+  size_t alen = 0;
+  const char *p = authority(u, &alen);
+  if (!p) return -1;
+  const char *at = NULL;
+  for (size_t i = 0; i < alen; i++)
+    if (p[i] == '@') at = p + i;
+  if (at) {
+    alen -= (size_t)(at + 1 - p);
+    p = at + 1;
+  }
+  const char *end;
+  if (alen > 0 && *p == '[') {
+    end = memchr(p, ']', alen);
+    p++;
+  } else {
+    end = memchr(p, ':', alen);
+    if (!end) end = p + alen;
+  }
+  if (!end || end <= p || (size_t)(end - p) >= cap) return -1;
+  memcpy(out, p, (size_t)(end - p));
+  out[end - p] = '\0';
+  return 0;
+}
+
 int cl_ctx_init(cl_ctx *c, const char *cmd, const char *url_opt) {
   memset(c, 0, sizeof *c);
   c->cmd = cmd;
@@ -31,8 +92,25 @@ int cl_ctx_init(cl_ctx *c, const char *cmd, const char *url_opt) {
     fprintf(stderr, "%s: no server: give --url URL or set WARDEN_URL\n", cmd);
     return CL_USAGE;
   }
-  if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) {
-    fprintf(stderr, "%s: server URL must start with http:// or https://: %s\n", cmd, u);
+  url_shown(u, c->shown, sizeof c->shown);
+  int plain = strncmp(u, "http://", 7) == 0;
+  if (!plain && strncmp(u, "https://", 8) != 0) {
+    fprintf(stderr, "%s: server URL must start with http:// or https://: %s\n", cmd, c->shown);
+    return CL_USAGE;
+  }
+  char host[256];
+  if (url_host(u, host, sizeof host) != 0) {
+    fprintf(stderr, "%s: no host in the server URL %s\n", cmd, c->shown);
+    return CL_USAGE;
+  }
+  c->loopback = cl_host_is_loopback(host);
+  const char *insecure = getenv("WARDEN_INSECURE_HTTP");
+  if (plain && !c->loopback && !(insecure && strcmp(insecure, "1") == 0)) {
+    fprintf(stderr,
+            "%s: refusing to send credentials in the clear to %s: use https:// (with "
+            "WARDEN_CA_FILE=ca.pem for a private CA); only loopback may use http://, unless "
+            "WARDEN_INSECURE_HTTP=1\n",
+            cmd, host);
     return CL_USAGE;
   }
   size_t n = strlen(u);
@@ -44,6 +122,9 @@ int cl_ctx_init(cl_ctx *c, const char *cmd, const char *url_opt) {
   }
   memcpy(c->url, u, n);
   c->url[n] = '\0';
+  n = strlen(c->shown);
+  while (n > 0 && c->shown[n - 1] == '/')
+    c->shown[--n] = '\0';
   return 0;
 }
 
@@ -133,12 +214,21 @@ int cl_call(const cl_ctx *c, const char *method, const char *path, const json_t 
   /* Never follow redirects: the proof's htu names this exact URL. */
   (void)curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
   (void)curl_easy_setopt(e, CURLOPT_USERAGENT, "warden-cli");
+  /* Only the two schemes cl_ctx_init checked, whatever the URL becomes. */
+#if LIBCURL_VERSION_NUM >= 0x075500
+  (void)curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+  (void)curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+  /* A loopback server is reached directly: an http_proxy from the
+   * environment would otherwise receive the credentials in the clear. */
+  if (c->loopback) (void)curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
   /* A server with a certificate of a private CA (or self-signed). */
   const char *ca = getenv("WARDEN_CA_FILE");
   if (ca && *ca) (void)curl_easy_setopt(e, CURLOPT_CAINFO, ca);
   CURLcode cc = curl_easy_perform(e);
   if (cc != CURLE_OK) {
-    fprintf(stderr, "%s: %s %s: %s\n", c->cmd, method, wd_buf_str(&url), curl_easy_strerror(cc));
+    fprintf(stderr, "%s: %s %s%s: %s\n", c->cmd, method, c->shown, path, curl_easy_strerror(cc));
     goto out;
   }
   (void)curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &out->status);

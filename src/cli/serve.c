@@ -108,6 +108,14 @@ int wd_cli_serve(int argc, char **argv) {
   printf("warden: listening on %s://%s%s%s:%u\n", cfg.tls_cert[0] ? "https" : "http", v6 ? "[" : "",
          cfg.listen_host, v6 ? "]" : "", (unsigned)wd_gov_port(srv));
   if (cfg.public_url[0]) printf("warden: agents reach it as %s\n", cfg.public_url);
+  /* Admin and task tokens are bearer credentials: beyond loopback they
+   * need TLS here or at a proxy in front (which --public-url names). */
+  if (!cfg.tls_cert[0] && !cfg.public_url[0] && !cl_host_is_loopback(cfg.listen_host))
+    fprintf(stderr,
+            "warden serve: warning: listening on %s without TLS: tokens would cross the network "
+            "in the clear; give --tls-cert and --tls-key, or put a TLS proxy in front and name "
+            "it with --public-url\n",
+            cfg.listen_host);
   if (admin) {
     /* Printed once: only its hash is stored. A token nobody saw locks
      * every admin out, so a failed print stops the server at once. */

@@ -118,6 +118,27 @@ t "serve whose first token cannot be printed stops" 1 err:"cannot write the admi
 start "$T/var"
 export WARDEN_URL=$url
 
+# ---- plain http and proxies -------------------------------------------------------
+
+t "http:// to a remote host is refused" 64 err:"use https://" err:"WARDEN_CA_FILE" \
+  err:"WARDEN_INSECURE_HTTP=1" -- "$warden" agent list --url http://192.0.2.1:9
+t "unless WARDEN_INSECURE_HTTP=1" 1 noerr:"use https://" -- \
+  env WARDEN_INSECURE_HTTP=1 timeout 20 "$warden" agent list --url http://192.0.2.1:9
+t "the URL's user:password is not shown" 1 noerr:"secretpw" -- \
+  "$warden" agent list --url "http://bob:secretpw@127.0.0.1:1"
+for lo in "http://localhost:1" "http://127.0.0.2:1" "http://[::1]:1"; do
+  t "loopback $lo may use http" 1 noerr:"use https://" -- "$warden" agent list --url "$lo"
+done
+t "a proxy in the environment is not used for loopback" 0 -- \
+  env http_proxy=http://127.0.0.1:1 HTTP_PROXY=http://127.0.0.1:1 ALL_PROXY=http://127.0.0.1:1 \
+  "$warden" agent list
+t "serve beyond loopback without TLS warns" 0 err:"warning: listening on 0.0.0.0 without TLS" -- \
+  timeout --preserve-status -s TERM 3 "$warden" serve --listen 0.0.0.0:0 --data "$T/open" \
+  --policy-dir "$root/docs/policies"
+t "serve behind a TLS proxy does not" 0 noerr:"warning" -- \
+  timeout --preserve-status -s TERM 3 "$warden" serve --listen 0.0.0.0:0 --data "$T/open" \
+  --policy-dir "$root/docs/policies" --public-url https://warden.example.com
+
 stop
 echo "cli_safety_test: $cases cases, $fails failed"
 [[ $fails -eq 0 ]]
