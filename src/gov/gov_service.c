@@ -442,16 +442,73 @@ static int ready(void *svc, char *reason, size_t len) {
 
 /* ---- start and stop ------------------------------------------------------------------ */
 
+/* A directory that holds the service's secrets (the state, the signing
+ * keys) must be the runner's and closed to other users' writes: anyone
+ * who can write it can plant a signing key or swap the database. A
+ * missing one is -WD_E_NOTFOUND with err untouched. */
+static int private_dir(const char *dir, const char *what, char *err, size_t errlen) {
+  struct stat sb;
+  int rc = 0;
+  if (stat(dir, &sb) != 0) {
+    if (errno == ENOENT) return -WD_E_NOTFOUND;
+    WD_GOV__FAIL(-WD_E_IO, "cannot use %s %s: %s", what, dir, strerror(errno));
+  }
+  if (!S_ISDIR(sb.st_mode)) WD_GOV__FAIL(-WD_E_INVAL, "%s %s is not a directory", what, dir);
+  if (sb.st_uid != geteuid())
+    WD_GOV__FAIL(-WD_E_INVAL,
+                 "%s %s belongs to uid %ld, not to uid %ld that runs warden: chown it, or run "
+                 "warden as its owner",
+                 what, dir, (long)sb.st_uid, (long)geteuid());
+  if (sb.st_mode & (S_IWGRP | S_IWOTH))
+    WD_GOV__FAIL(-WD_E_INVAL,
+                 "%s %s may be written by other users (mode %04o), who could plant a signing key "
+                 "or replace the state: chmod 700 %s",
+                 what, dir, (unsigned)(sb.st_mode & 07777), dir);
+cleanup:
+  return rc;
+}
+
+/* The database and its WAL files hold every record and the token hashes:
+ * one readable by other users (an older start, a copy, a restore) is
+ * tightened to 0600 rather than refused, since chmod is the fix either
+ * way. A new database is made 0600 before SQLite opens it, so its WAL
+ * and shared-memory files, which take its mode, are 0600 too. */
+static int private_db_file(const char *path, int create, char *err, size_t errlen) {
+  int rc = 0;
+  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
+  if (fd < 0) {
+    if (errno == ENOENT) return 0;
+    WD_GOV__FAIL(-WD_E_IO, "cannot open %s: %s", path, strerror(errno));
+  }
+  struct stat sb;
+  if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
+    WD_GOV__FAIL(-WD_E_INVAL, "%s is not a regular file", path);
+  if ((sb.st_mode & (S_IRWXG | S_IRWXO)) && fchmod(fd, sb.st_mode & S_IRWXU) != 0)
+    WD_GOV__FAIL(-WD_E_IO, "%s may be read by other users (mode %04o) and cannot be made 0600: %s",
+                 path, (unsigned)(sb.st_mode & 07777), strerror(errno));
+cleanup:
+  if (fd >= 0) (void)close(fd);
+  return rc;
+}
+
 int wd_gov__open_state(const char *dir, int create, unsigned store_flags, int *lock_fd,
                        wd_store **store, wd_audit **audit, char *err, size_t errlen) {
   char path[4300];
   int rc = 0;
   if (create && mkdir(dir, 0700) != 0 && errno != EEXIST)
     WD_GOV__FAIL(-WD_E_IO, "cannot create %s: %s", dir, strerror(errno));
+  rc = private_dir(dir, "data directory", err, errlen);
+  if (rc == -WD_E_NOTFOUND) WD_GOV__FAIL(rc, "no Warden state in %s (%s)", dir, strerror(ENOENT));
+  if (rc) goto cleanup;
+  (void)snprintf(path, sizeof path, "%s/keys", dir);
+  if (create && mkdir(path, 0700) != 0 && errno != EEXIST)
+    WD_GOV__FAIL(-WD_E_IO, "cannot create %s: %s", path, strerror(errno));
+  if ((rc = private_dir(path, "key directory", err, errlen)) == -WD_E_NOTFOUND) rc = 0;
+  if (rc) goto cleanup;
   (void)snprintf(path, sizeof path, "%s/warden.lock", dir);
   /* The live state trusts that no other process writes this store. */
-  *lock_fd = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
-  if (*lock_fd < 0 && !create)
+  *lock_fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0600);
+  if (*lock_fd < 0 && !create && errno == ENOENT)
     WD_GOV__FAIL(-WD_E_NOTFOUND, "no Warden state in %s (%s)", dir, strerror(errno));
   if (*lock_fd < 0) WD_GOV__FAIL(-WD_E_IO, "cannot open %s: %s", path, strerror(errno));
   if (flock(*lock_fd, LOCK_EX | LOCK_NB) != 0)
@@ -459,6 +516,11 @@ int wd_gov__open_state(const char *dir, int create, unsigned store_flags, int *l
   (void)snprintf(path, sizeof path, "%s/warden.db", dir);
   struct stat sb;
   if (!create && stat(path, &sb) != 0) WD_GOV__FAIL(-WD_E_NOTFOUND, "no Warden state in %s", dir);
+  static const char *const db_files[] = {"warden.db", "warden.db-wal", "warden.db-shm"};
+  for (size_t i = 0; i < sizeof db_files / sizeof db_files[0]; i++) {
+    (void)snprintf(path, sizeof path, "%s/%s", dir, db_files[i]);
+    if ((rc = private_db_file(path, create && i == 0, err, errlen)) != 0) goto cleanup;
+  }
   (void)snprintf(path, sizeof path, "sqlite:%s/warden.db", dir);
   if ((rc = wd_store_open(path, store_flags, store)) != 0)
     WD_GOV__FAIL(rc, "cannot open the store %s: %s", path, wd_strerror(rc));

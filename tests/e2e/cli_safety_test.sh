@@ -139,6 +139,45 @@ t "serve behind a TLS proxy does not" 0 noerr:"warning" -- \
   timeout --preserve-status -s TERM 3 "$warden" serve --listen 0.0.0.0:0 --data "$T/open" \
   --policy-dir "$root/docs/policies" --public-url https://warden.example.com
 
+# ---- the data directory ---------------------------------------------------------
+
+stop
+check "the data directory is 0700" [ "$(stat -c %a "$T/var")" = 700 ]
+check "keys/ is 0700" [ "$(stat -c %a "$T/var/keys")" = 700 ]
+check "warden.db is 0600" [ "$(stat -c %a "$T/var/warden.db")" = 600 ]
+chmod 777 "$T/var"
+t "serve refuses a data directory others may write" 1 err:"data directory $T/var" \
+  err:"mode 0777" err:"chmod 700 $T/var" -- timeout 8 "$warden" serve --listen 127.0.0.1:0 --data "$T/var" \
+  --policy-dir "$root/docs/policies"
+t "so does reset-token" 1 err:"chmod 700 $T/var" -- "$warden" admin reset-token --data "$T/var"
+chmod 700 "$T/var"
+chmod 770 "$T/var/keys"
+t "serve refuses a key directory others may write" 1 err:"key directory $T/var/keys" \
+  err:"chmod 700 $T/var/keys" -- timeout 8 "$warden" serve --listen 127.0.0.1:0 --data "$T/var" \
+  --policy-dir "$root/docs/policies"
+chmod 700 "$T/var/keys"
+if [[ $(id -u) -eq 0 ]]; then
+  mkdir -m 700 "$T/theirs"
+  chown 4321 "$T/theirs"
+  t "serve refuses a data directory of another user" 1 err:"belongs to uid 4321" -- \
+    timeout 8 "$warden" serve --listen 127.0.0.1:0 --data "$T/theirs" \
+    --policy-dir "$root/docs/policies"
+fi
+ln -s "$T/elsewhere" "$T/var/warden.lock.new"
+mv "$T/var/warden.lock" "$T/var/warden.lock.old"
+mv "$T/var/warden.lock.new" "$T/var/warden.lock"
+t "the lock file is not followed through a symbolic link" 1 err:"warden.lock" -- \
+  timeout 8 "$warden" serve --listen 127.0.0.1:0 --data "$T/var" \
+  --policy-dir "$root/docs/policies"
+check "nothing was made at the link's target" [ ! -e "$T/elsewhere" ]
+mv -f "$T/var/warden.lock.old" "$T/var/warden.lock"
+chmod 644 "$T/var/warden.db"
+ADMIN=$("$warden" admin reset-token --data "$T/var" 2>/dev/null)
+export WARDEN_ADMIN_TOKEN=$ADMIN
+start "$T/var"
+export WARDEN_URL=$url
+check "a readable warden.db is tightened to 0600" [ "$(stat -c %a "$T/var/warden.db")" = 600 ]
+
 stop
 echo "cli_safety_test: $cases cases, $fails failed"
 [[ $fails -eq 0 ]]
