@@ -23,6 +23,7 @@ int wd_gov__admin_token_issue(wd_audit *a, const char *given, int first, const c
   char *tok = NULL;
   int rc;
   *token = NULL;
+  if (given && *given && strlen(given) < WD_GOV__ADMIN_TOKEN_MIN) return -WD_E_INVAL;
   if (given && *given)
     rc = (tok = wd_strdup(given)) ? 0 : -WD_E_NOMEM;
   else

@@ -143,10 +143,15 @@ int wd_gov__activate(wd_gov *g, const char *text, size_t len, cedar_policyset *p
 int wd_gov__log(wd_gov *g, wd_audit_type t, const char *actor, const char *task,
                 const json_t *payload, int64_t *seq);
 
+/* The fewest characters a chosen admin token may have (a generated one
+ * has 43): it guards every admin call and is checked by its hash alone. */
+#define WD_GOV__ADMIN_TOKEN_MIN 32
+
 /* Makes a new admin token (given, or random when NULL or "") and writes
  * its hash (into hash) in the same transaction as the admin.action record
  * payload (borrowed) by actor. first: only when none is set, else
- * -WD_E_EXISTS. On success *token is owned (wd_ident_secret_free). */
+ * -WD_E_EXISTS. A given token shorter than WD_GOV__ADMIN_TOKEN_MIN is
+ * -WD_E_INVAL. On success *token is owned (wd_ident_secret_free). */
 int wd_gov__admin_token_issue(wd_audit *a, const char *given, int first, const char *actor,
                               const json_t *payload, char hash[WD_IDENT_HASH_HEX_LEN + 1],
                               char **token);

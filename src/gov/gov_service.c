@@ -673,8 +673,14 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
     WD_GOV__FAIL(rc, "cannot load the DPoP replay cache: %s", wd_strerror(rc));
   if ((rc = wd_gov__keys_open(g)) != 0)
     WD_GOV__FAIL(rc, "cannot set up signing keys: %s", wd_strerror(rc));
-  if ((rc = open_admin(g, o->admin_token, &gen)) != 0)
-    WD_GOV__FAIL(rc, "cannot set up the admin token: %s", wd_strerror(rc));
+  rc = open_admin(g, o->admin_token, &gen);
+  if (rc == -WD_E_INVAL && o->admin_token && strlen(o->admin_token) < WD_GOV__ADMIN_TOKEN_MIN)
+    WD_GOV__FAIL(rc,
+                 "the initial admin token (WARDEN_ADMIN_TOKEN or the config key admin_token) "
+                 "has %zu characters; it needs at least %d (or leave it unset to have one "
+                 "generated)",
+                 strlen(o->admin_token), WD_GOV__ADMIN_TOKEN_MIN);
+  if (rc) WD_GOV__FAIL(rc, "cannot set up the admin token: %s", wd_strerror(rc));
 
   const char *pdir = o->policy_dir && *o->policy_dir ? o->policy_dir : "docs/policies";
   char spath[4200];

@@ -178,6 +178,12 @@ start "$T/var"
 export WARDEN_URL=$url
 check "a readable warden.db is tightened to 0600" [ "$(stat -c %a "$T/var/warden.db")" = 600 ]
 
+# ---- the initial admin token ------------------------------------------------------
+
+t "a short initial admin token is refused" 1 err:"at least 32" -- \
+  env WARDEN_ADMIN_TOKEN=a timeout 8 "$warden" serve --listen 127.0.0.1:0 --data "$T/short" \
+  --policy-dir "$root/docs/policies"
+
 stop
 echo "cli_safety_test: $cases cases, $fails failed"
 [[ $fails -eq 0 ]]
