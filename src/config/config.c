@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 
@@ -222,8 +223,10 @@ static int set_key(wd_config *c, const key *k, const char *v, const char *src, c
   return fail(err, len, -WD_E_INTERNAL, "%s: unknown key kind", src);
 }
 
-int wd_config_apply_json(wd_config *c, const char *text, size_t tlen, const char *origin, char *err,
-                         size_t len) {
+/* wd_config_apply_json; *secret (when non-NULL) is set to 1 when the text
+ * gives a secret key (one without a flag) a non-empty value. */
+static int apply_json(wd_config *c, const char *text, size_t tlen, const char *origin, char *err,
+                      size_t len, int *secret) {
   if (tlen > WD_LIMIT_CONFIG_FILE_BYTES)
     return fail(err, len, -WD_E_TOOBIG, "%s: larger than %u bytes", origin,
                 WD_LIMIT_CONFIG_FILE_BYTES);
@@ -271,10 +274,16 @@ int wd_config_apply_json(wd_config *c, const char *text, size_t tlen, const char
     }
     rc = set_key(c, k, v, src, err, len);
     if (rc < 0) goto out;
+    if (secret && !k->flag && *v) *secret = 1;
   }
 out:
   json_decref(root);
   return rc;
+}
+
+int wd_config_apply_json(wd_config *c, const char *text, size_t tlen, const char *origin, char *err,
+                         size_t len) {
+  return apply_json(c, text, tlen, origin, err, len, NULL);
 }
 
 int wd_config_apply_file(wd_config *c, const char *path, char *err, size_t len) {
@@ -289,14 +298,24 @@ int wd_config_apply_file(wd_config *c, const char *path, char *err, size_t len) 
     (void)fclose(f);
     return fail(err, len, -WD_E_NOMEM, "%s: out of memory", origin);
   }
+  struct stat st;
+  int stat_ok = fstat(fileno(f), &st) == 0;
   size_t n = fread(buf, 1, WD_LIMIT_CONFIG_FILE_BYTES + 1u, f);
   int rerr = ferror(f);
   (void)fclose(f);
-  int rc;
-  if (rerr)
+  int rc, secret = 0;
+  if (rerr || !stat_ok)
     rc = fail(err, len, -WD_E_IO, "%s: read error", origin);
   else
-    rc = wd_config_apply_json(c, buf, n, origin, err, len);
+    rc = apply_json(c, buf, n, origin, err, len, &secret);
+  /* A file holding the admin token is as secret as the token. */
+  if (rc == 0 && secret && (st.st_mode & (S_IRGRP | S_IROTH))) {
+    wd_config_clear(c);
+    rc = fail(err, len, -WD_E_INVAL,
+              "%s sets admin_token but other users may read it (mode %04o): chmod 600 %s, or "
+              "pass the token in WARDEN_ADMIN_TOKEN instead",
+              origin, (unsigned)(st.st_mode & 07777), path);
+  }
   wd_free(buf);
   if (rc == 0) memcpy(c->config_file, path, strlen(path) + 1);
   return rc;

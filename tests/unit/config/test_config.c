@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * Tests of src/config/config.c: defaults, the precedence file < environment
- * < flags, and that every bad value or unknown key is an error naming its
- * source and key.
+ * < flags, that every bad value or unknown key is an error naming its
+ * source and key, and that a file holding the admin token must be closed
+ * to other users.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -11,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -25,7 +27,39 @@ static const char *write_file(const char *text) {
   assert_non_null(f);
   fputs(text, f);
   fclose(f);
+  assert_int_equal(chmod(tmpfile_path, 0600), 0);
   return tmpfile_path;
+}
+
+/* A config file that sets admin_token is refused when group or other
+ * may read it; one without the token, or with it empty, is not. */
+static void secret_file_mode(void **state) {
+  (void)state;
+  const char *path = write_file("{\"data\": \"/d\", \"admin_token\": \"from-file\"}");
+  char cfgflag[96];
+  snprintf(cfgflag, sizeof cfgflag, "--config=%s", path);
+  char *argv[] = {cfgflag, NULL};
+  wd_config c;
+  char err[512] = "", want[512];
+  assert_int_equal(wd_config_load(&c, 1, argv, NULL, err, sizeof err), 0);
+  assert_string_equal(c.admin_token, "from-file");
+  wd_config_clear(&c);
+  assert_int_equal(chmod(path, 0640), 0);
+  assert_int_equal(wd_config_load(&c, 1, argv, NULL, err, sizeof err), -WD_E_INVAL);
+  snprintf(want, sizeof want,
+           "config file %s sets admin_token but other users may read it (mode 0640): chmod 600 "
+           "%s, or pass the token in WARDEN_ADMIN_TOKEN instead",
+           path, path);
+  assert_string_equal(err, want);
+  assert_string_equal(c.admin_token, "");
+  path = write_file("{\"data\": \"/d\", \"admin_token\": \"\"}");
+  assert_int_equal(chmod(path, 0644), 0);
+  assert_int_equal(wd_config_load(&c, 1, argv, NULL, err, sizeof err), 0);
+  path = write_file("{\"data\": \"/d\"}");
+  assert_int_equal(chmod(path, 0644), 0);
+  assert_int_equal(wd_config_load(&c, 1, argv, NULL, err, sizeof err), 0);
+  assert_string_equal(c.data_dir, "/d");
+  unlink(path);
 }
 
 static void defaults(void **state) {
@@ -223,7 +257,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(defaults),     cmocka_unit_test(precedence),
       cmocka_unit_test(key_rotation), cmocka_unit_test(tls_and_public_url),
-      cmocka_unit_test(errors),
+      cmocka_unit_test(errors),       cmocka_unit_test(secret_file_mode),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
