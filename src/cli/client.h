@@ -114,6 +114,13 @@ int cl_default_key_path(const char *name, char *out, size_t cap);
  * ".token" (F + ".token" when F does not end in ".key"). */
 int cl_token_path(const char *key_path, char *out, size_t cap);
 
+/* Loads a PEM key file (private or public). Like every file of the
+ * agent's secrets it is opened without following a symbolic link and
+ * refused when it is not a regular file or when group or other users have
+ * any access to it (mode & 077), as ssh refuses an exposed private key.
+ * Prints and returns CL_ERR on failure; owned *out (wd_ident_key_free). */
+int cl_read_key_file(const cl_ctx *c, const char *path, wd_ident_key **out);
+
 /* Loads the agent key named by key_opt, or by the default path of
  * agent_opt, or by WARDEN_AGENT_KEY. Prints and returns CL_USAGE when none
  * is given, CL_ERR when it cannot be read. Owned *out (wd_ident_key_free);
@@ -126,8 +133,9 @@ int cl_load_agent_key(const cl_ctx *c, const char *key_opt, const char *agent_op
  * printing. */
 int cl_write_secret(const cl_ctx *c, const char *path, const char *text);
 
-/* Reads a token file (surrounding whitespace trimmed). Owned *out
- * (wd_ident_secret_free). Returns 0 or CL_ERR after printing. */
+/* Reads a token file (surrounding whitespace trimmed), with the checks of
+ * cl_read_key_file. Owned *out (wd_ident_secret_free). Returns 0 or
+ * CL_ERR after printing. */
 int cl_read_token(const cl_ctx *c, const char *path, char **out);
 
 /* The task_id claim of a task token, read without verifying it (the

@@ -280,9 +280,14 @@ static int do_enroll(const cl_ctx *c, const char *name, const agent_args *a) {
               c->cmd, path);
       return CL_ERR;
     }
-    int lr = wd_ident_key_load(path, &key);
-    if (lr < 0) {
-      fprintf(stderr, "%s: cannot load %s: %s\n", c->cmd, path, wd_strerror(lr));
+    if (cl_read_key_file(c, path, &key) != 0) return CL_ERR;
+    /* Checked before the join token is spent on a key that cannot sign. */
+    if (!wd_ident_key_has_private(key)) {
+      fprintf(stderr,
+              "%s: %s holds only a public key; the agent must sign with it: give the private "
+              "key's file\n",
+              c->cmd, path);
+      wd_ident_key_free(key);
       return CL_ERR;
     }
   } else {

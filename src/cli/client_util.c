@@ -38,6 +38,81 @@ int cl_token_path(const char *key_path, char *out, size_t cap) {
   return w < 0 || (size_t)w >= cap ? CL_ERR : 0;
 }
 
+/* Reads at most cap bytes of a file that holds one of the agent's
+ * secrets; see cl_read_key_file for the checks. Owned *out, NUL-terminated
+ * (wd_ident_secret_free). Returns 0 or CL_ERR after printing. */
+static int read_private(const cl_ctx *c, const char *what, const char *path, size_t cap, char **out,
+                        size_t *len) {
+  *out = NULL;
+  *len = 0;
+  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    fprintf(stderr, "%s: cannot read the %s %s: %s\n", c->cmd, what, path,
+            errno == ELOOP ? "it is a symbolic link; name the file itself" : strerror(errno));
+    return CL_ERR;
+  }
+  struct stat st;
+  int rc = CL_ERR;
+  char *buf = NULL;
+  size_t n = 0;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    fprintf(stderr, "%s: the %s %s is not a regular file\n", c->cmd, what, path);
+    goto out;
+  }
+  if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+    fprintf(stderr,
+            "%s: the %s %s is open to other users (mode %04o), who could read or replace it; "
+            "chmod 600 %s\n",
+            c->cmd, what, path, (unsigned)(st.st_mode & 07777), path);
+    goto out;
+  }
+  if (!(buf = wd_malloc(cap + 1))) {
+    fprintf(stderr, "%s: out of memory\n", c->cmd);
+    goto out;
+  }
+  for (;;) {
+    ssize_t r = read(fd, buf + n, cap + 1 - n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      fprintf(stderr, "%s: cannot read the %s %s: %s\n", c->cmd, what, path, strerror(errno));
+      goto out;
+    }
+    if (r == 0) break;
+    n += (size_t)r;
+    if (n > cap) {
+      fprintf(stderr, "%s: the %s %s is too large\n", c->cmd, what, path);
+      goto out;
+    }
+  }
+  buf[n] = '\0';
+  *out = buf;
+  *len = n;
+  buf = NULL;
+  rc = 0;
+out:
+  if (buf) {
+    wd_ident_cleanse(buf, cap + 1);
+    wd_free(buf);
+  }
+  (void)close(fd);
+  return rc;
+}
+
+int cl_read_key_file(const cl_ctx *c, const char *path, wd_ident_key **out) {
+  *out = NULL;
+  char *pem = NULL;
+  size_t len = 0;
+  if (read_private(c, "key file", path, WD_LIMIT_PEM_BYTES, &pem, &len) != 0) return CL_ERR;
+  int rc = wd_ident_key_from_pem(pem, len, out);
+  wd_ident_secret_free(pem);
+  if (rc < 0) {
+    fprintf(stderr, "%s: cannot load the key %s: %s\n", c->cmd, path, wd_strerror(rc));
+    *out = NULL;
+    return CL_ERR;
+  }
+  return 0;
+}
+
 int cl_load_agent_key(const cl_ctx *c, const char *key_opt, const char *agent_opt,
                       wd_ident_key **out, char *path, size_t cap) {
   *out = NULL;
@@ -59,10 +134,9 @@ int cl_load_agent_key(const cl_ctx *c, const char *key_opt, const char *agent_op
       return CL_USAGE;
     }
   }
-  int rc = wd_ident_key_load(path, out);
-  if (rc < 0 || !wd_ident_key_has_private(*out)) {
-    fprintf(stderr, "%s: cannot load the agent key %s: %s\n", c->cmd, path,
-            rc < 0 ? wd_strerror(rc) : "no private key in the file");
+  if (cl_read_key_file(c, path, out) != 0) return CL_ERR;
+  if (!wd_ident_key_has_private(*out)) {
+    fprintf(stderr, "%s: cannot load the agent key %s: no private key in the file\n", c->cmd, path);
     wd_ident_key_free(*out);
     *out = NULL;
     return CL_ERR;
@@ -108,19 +182,9 @@ int cl_write_secret(const cl_ctx *c, const char *path, const char *text) {
 
 int cl_read_token(const cl_ctx *c, const char *path, char **out) {
   *out = NULL;
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    fprintf(stderr, "%s: cannot read the token file %s: %s\n", c->cmd, path, strerror(errno));
-    return CL_ERR;
-  }
-  char *buf = wd_malloc(WD_LIMIT_JWS_BYTES + 2);
-  if (!buf) {
-    (void)fclose(f);
-    fprintf(stderr, "%s: out of memory\n", c->cmd);
-    return CL_ERR;
-  }
-  size_t n = fread(buf, 1, WD_LIMIT_JWS_BYTES + 1, f);
-  (void)fclose(f);
+  char *buf = NULL;
+  size_t n = 0;
+  if (read_private(c, "token file", path, WD_LIMIT_JWS_BYTES + 1, &buf, &n) != 0) return CL_ERR;
   while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
     n--;
   buf[n] = '\0';

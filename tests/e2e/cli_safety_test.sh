@@ -184,6 +184,39 @@ t "a short initial admin token is refused" 1 err:"at least 32" -- \
   env WARDEN_ADMIN_TOKEN=a timeout 8 "$warden" serve --listen 127.0.0.1:0 --data "$T/short" \
   --policy-dir "$root/docs/policies"
 
+# ---- the agent's files -----------------------------------------------------------
+
+"$warden" agent register a2 --owner o --tier standard --env prod >/dev/null
+key=$T/a2.key
+WARDEN_JOIN_TOKEN=$("$warden" agent join-token a2 2>/dev/null) \
+  t "enroll takes the join token from WARDEN_JOIN_TOKEN" 0 out:"spiffe://" -- \
+  "$warden" agent enroll a2 --key-file "$key"
+t "a task opens with a 0600 key" 0 -- "$warden" task open --agent-key "$key" --intent i \
+  --purpose p --tools fs --classification internal
+chmod 640 "$key"
+t "a key group may read is refused" 1 err:"mode 0640" err:"chmod 600 $key" -- \
+  "$warden" task show --agent-key "$key"
+chmod 600 "$key"
+ln -s "$key" "$T/link.key"
+t "a key behind a symbolic link is refused" 1 err:"symbolic link" -- \
+  "$warden" task show --agent-key "$T/link.key"
+chmod 604 "$T/a2.token"
+t "a token file others may read is refused" 1 err:"token file $T/a2.token" err:"mode 0604" -- \
+  "$warden" task show --agent-key "$key"
+chmod 600 "$T/a2.token"
+t "with both 0600 the task shows" 0 -- "$warden" task show --agent-key "$key"
+if command -v openssl >/dev/null; then
+  "$warden" agent register a3 --owner o --tier standard --env prod >/dev/null
+  openssl genpkey -algorithm ed25519 -out "$T/a3-priv.pem" 2>/dev/null
+  openssl pkey -in "$T/a3-priv.pem" -pubout -out "$T/a3.pub" 2>/dev/null
+  chmod 600 "$T/a3.pub"
+  join=$("$warden" agent join-token a3 2>/dev/null)
+  t "--reuse-key with a public key alone is refused" 1 err:"only a public key" -- \
+    env WARDEN_JOIN_TOKEN="$join" "$warden" agent enroll a3 --key-file "$T/a3.pub" --reuse-key
+  t "before the join token is spent" 0 -- \
+    env WARDEN_JOIN_TOKEN="$join" "$warden" agent enroll a3 --key-file "$T/a3.key"
+fi
+
 stop
 echo "cli_safety_test: $cases cases, $fails failed"
 [[ $fails -eq 0 ]]
