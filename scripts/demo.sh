@@ -62,10 +62,14 @@ need step "The admin registers an agent: owner alice of team payments, tier stan
   --attr team=payments
 need step "The admin makes a one-time join token for it" 0 "" -- \
   "$WARDEN" agent join-token "$agent" --ttl 300
-join=$(head -n1 "$tmp/stdout")
+# In the environment, not on the command line: argv is visible to every
+# local user, and the join token is a credential until it is spent.
+WARDEN_JOIN_TOKEN=$(head -n1 "$tmp/stdout")
+export WARDEN_JOIN_TOKEN
 
-need step "1. The agent enrols: a new Ed25519 key, kept 0600, bound to the agent" 0 "spiffe://" -- \
-  "$WARDEN" agent enroll "$agent" --join-token "$join" --key-file "$key"
+need step "1. The agent enrols (join token in WARDEN_JOIN_TOKEN): a new Ed25519 key, kept 0600" 0 \
+  "spiffe://" -- "$WARDEN" agent enroll "$agent" --key-file "$key"
+unset WARDEN_JOIN_TOKEN
 [[ $(stat -c %a "$key") == 600 ]] || {
   echo "demo: FAILED: the key file is not mode 0600" >&2
   failures=$((failures + 1))

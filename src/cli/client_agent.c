@@ -41,10 +41,11 @@ static void usage(FILE *out) {
         "  join-token NAME [--ttl S]     print a one-time enrolment token\n"
         "\n"
         "agent side:\n"
-        "  enroll NAME --join-token T [--key-file F] [--alg ed25519|p256] [--reuse-key]\n"
+        "  enroll NAME [--key-file F] [--alg ed25519|p256] [--reuse-key]\n"
         "           make a key (kept 0600 in F, default ~/.config/warden/NAME.key),\n"
-        "           enrol it with the join token (or $WARDEN_JOIN_TOKEN), and save\n"
-        "           the agent id next to it in F.json\n"
+        "           enrol it with the join token in $WARDEN_JOIN_TOKEN, and save the\n"
+        "           agent id next to it in F.json (--join-token T works too, but\n"
+        "           other local users can read it in the process list)\n"
         "\n" COMMON_HELP,
         out);
 }
@@ -247,7 +248,8 @@ static int make_parent(const char *path) {
 static int do_enroll(const cl_ctx *c, const char *name, const agent_args *a) {
   const char *join = a->join ? a->join : getenv("WARDEN_JOIN_TOKEN");
   if (!join || !*join) {
-    fprintf(stderr, "%s: give --join-token T (or WARDEN_JOIN_TOKEN)\n", c->cmd);
+    fprintf(stderr, "%s: set WARDEN_JOIN_TOKEN to the join token (or give --join-token T)\n",
+            c->cmd);
     return CL_USAGE;
   }
   wd_ident_keytype type = WD_IDENT_KEY_ED25519;

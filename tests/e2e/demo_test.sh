@@ -91,8 +91,8 @@ echo "demo_test: evidence export verified offline ($n records)"
 # tasks, ends one by its id, and the agent's token for it is refused.
 key=$tmp/ir.key
 "$warden" agent register ir-bot --owner alice --tier standard --env prod >/dev/null
-"$warden" agent enroll ir-bot --join-token "$("$warden" agent join-token ir-bot 2>/dev/null)" \
-  --key-file "$key" >/dev/null 2>&1
+WARDEN_JOIN_TOKEN=$("$warden" agent join-token ir-bot 2>/dev/null) \
+  "$warden" agent enroll ir-bot --key-file "$key" >/dev/null 2>&1
 task=$("$warden" task open --agent-key "$key" --intent "triage alerts" --purpose triage \
   --tools fs --classification internal --budget 5 2>/dev/null)
 "$warden" agent tasks ir-bot | grep -q "^$task .* triage alerts$"
