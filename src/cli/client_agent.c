@@ -315,6 +315,17 @@ static int do_enroll(const cl_ctx *c, const char *name, const agent_args *a) {
     goto out;
   }
   rc = cl_call(c, "POST", "/v1/enroll", body, NULL, NULL, &r);
+  /* Only a refusal (4xx) says the server did not take the key. Without an
+   * answer, or with a server error, it may have enrolled it (a timeout
+   * after the commit): deleting the key then would leave the agent bound
+   * to a key that no longer exists. */
+  if (created && (rc != 0 || r.status < 400 || r.status >= 500) && !cl_ok(&r)) {
+    created = 0;
+    fprintf(stderr,
+            "%s: kept the key %s: the server may have enrolled it; check with `warden agent "
+            "show %s`, then retry with --reuse-key (and a new join token if needed)\n",
+            c->cmd, path, name);
+  }
   if (rc != 0) goto out;
   if (!cl_ok(&r)) {
     rc = cl_fail(c, &r);
@@ -336,8 +347,8 @@ static int do_enroll(const cl_ctx *c, const char *name, const agent_args *a) {
           wd_ident_key_jkt(key));
   rc = CL_OK;
 out:
-  /* A key the server never accepted is useless; remove it so a retry with a
-   * new join token starts clean. */
+  /* A key the server refused is useless; remove it so a retry with a new
+   * join token starts clean. */
   if (created) (void)unlink(path);
   wd_free(rec_text);
   cl_resp_clear(&r);

@@ -111,7 +111,16 @@ static int export_online(const char *cmd, const char *url_opt, int64_t from) {
         }
       }
       const json_t *n = json_object_get(r.body, "next");
-      next = json_is_integer(n) ? (int64_t)json_integer_value(n) : 0;
+      int64_t after = json_is_integer(n) ? (int64_t)json_integer_value(n) : 0;
+      /* A next that does not move past this page would loop for ever. */
+      int64_t last = json_integer_value(json_object_get(json_array_get(recs, i - 1), "seq"));
+      if (rc == CL_OK && after > 0 && (after <= next || (i > 0 && after <= last))) {
+        fprintf(stderr,
+                "%s: the server's next record (%lld) does not follow this page (from %lld)\n", cmd,
+                (long long)after, (long long)next);
+        rc = CL_ERR;
+      }
+      next = after;
     }
     cl_resp_clear(&r);
   }

@@ -157,7 +157,20 @@ static int save_token(const cl_ctx *c, const task_args *a, creds *k, const json_
     return CL_ERR;
   }
   int rc = cl_write_secret(c, k->token_path, tok);
-  if (rc != 0) return rc;
+  if (rc != 0) {
+    /* The server has issued it (and revoked any token before it): showing
+     * it is the only way left not to lose it. */
+    puts(tok);
+    if (cl_flush_stdout(c->cmd, "the task token") == CL_OK)
+      fprintf(stderr,
+              "%s: %s, but its token could not be saved; it is printed on standard output "
+              "instead: write it to %s (mode 0600) yourself\n",
+              c->cmd, what, k->token_path);
+    else
+      fprintf(stderr, "%s: %s, but its token is lost; end the task and open another\n", c->cmd,
+              what);
+    return CL_ERR;
+  }
   char exp[64], did[128];
   cl_time_text(json_object_get(body, "expires_at"), exp, sizeof exp);
   cl_json_text(json_object_get(body, "decision_id"), did, sizeof did);

@@ -217,6 +217,60 @@ if command -v openssl >/dev/null; then
     env WARDEN_JOIN_TOKEN="$join" "$warden" agent enroll a3 --key-file "$T/a3.key"
 fi
 
+# ---- a call that half succeeds --------------------------------------------------
+
+# A renewed token that cannot be saved is printed instead of lost (the
+# file size limit makes every write to a file fail; stdout is a pipe).
+(
+  trap '' XFSZ
+  ulimit -f 0
+  exec "$warden" task renew --agent-key "$key" 2>&1
+) | cat >"$T/renew.out"
+st=${PIPESTATUS[0]}
+check "renew that cannot save its token fails" [ "$st" = 1 ]
+check "and prints the token instead" grep -q '^ey' "$T/renew.out"
+check "and says so" grep -q "printed on standard output instead" "$T/renew.out"
+grep '^ey' "$T/renew.out" >"$T/a2.token"
+t "the printed token is the task's token" 0 -- "$warden" task show --agent-key "$key"
+
+"$warden" agent register a5 --owner o --tier standard --env prod >/dev/null
+t "a refused enrolment removes the new key" 2 -- \
+  env WARDEN_JOIN_TOKEN=wrong "$warden" agent enroll a5 --key-file "$T/a5.key"
+check "the refused key is gone" [ ! -e "$T/a5.key" ]
+
+# A server that answers 500 to an enrolment and pages the log without
+# moving forward.
+cat >"$T/fake.py" <<'PY'
+import http.server, json, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def reply(self, code, body):
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.reply(500, {"error": {"code": "internal", "message": "after the commit"}})
+    def do_GET(self):
+        self.reply(200, {"records": [], "next": 1})
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+PY
+python3 "$T/fake.py" >"$T/fake.port" &
+fake=$!
+for _ in $(seq 1 50); do [[ -s $T/fake.port ]] && break; sleep 0.1; done
+furl=http://127.0.0.1:$(cat "$T/fake.port")
+t "an enrolment without a clear refusal keeps the key" 1 err:"kept the key" -- \
+  env WARDEN_JOIN_TOKEN=x "$warden" agent enroll a4 --key-file "$T/a4.key" --url "$furl"
+check "the key is still there" [ -s "$T/a4.key" ]
+t "an export whose next does not advance stops" 1 err:"does not follow this page" -- \
+  timeout 20 "$warden" audit export --url "$furl"
+
 stop
 echo "cli_safety_test: $cases cases, $fails failed"
 [[ $fails -eq 0 ]]
