@@ -22,7 +22,7 @@ deps:
 
 # The main job: the governance service in the foreground, state in SQLite
 # under ./var, the starter policies of docs/policies. It prints its URL and,
-# on first start, the admin token (set WARDEN_ADMIN_TOKEN to choose it);
+# on first start, the admin token (set WARDEN_ADMIN_TOKEN, at least 32 characters, to choose it);
 # then run scripts/demo.sh in another terminal. Ctrl-C stops it cleanly.
 RUN_LISTEN ?= 127.0.0.1:8080
 RUN_DATA   ?= var
