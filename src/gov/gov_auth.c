@@ -325,9 +325,10 @@ int wd_gov__recheck(wd_http_req *req, wd_http_resp *resp, void *svc) {
     pthread_mutex_unlock(&lt->mu);
   }
   wd_gov__live_put(g->live, lt);
-  if (rc || ok) return rc;
+  if (ok) return 0;
+  /* Refused or failed, the proof is spent: make its jti durable. */
   (void)wd_gov__proof_flush(g, w);
-  return unauthorized(resp, "task token revoked or task ended");
+  return rc ? rc : unauthorized(resp, "task token revoked or task ended");
 }
 
 int wd_gov__h_jwks(wd_http_req *req, wd_http_resp *resp, void *svc) {

@@ -174,6 +174,7 @@ static int denial_trips(wd_gov *g, const char *agent, int64_t now) {
  * so nothing else, a URL least of all, may pass for one. */
 static int dest_ok(const char *d) {
   size_t n = strcspn(d, ":"), label = 0;
+  if (n == 5 && strncmp(d, "local", 5) == 0) return d[5] == '\0'; /* no port on "local" */
   if (n == 0 || n > 253) return 0;
   for (size_t i = 0; i < n; i++) {
     char c = d[i];
@@ -332,8 +333,11 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
   wd_gov__snap s;
   wd_gov__snap_get(g, &s);
   t.calls = before;
+  /* A static name, never t's own string: the record's effects borrow it
+   * until the log commits, long after t is freed. */
   int cls_unstated = !cls;
-  if (cls_unstated) cls = t.ceiling;
+  if (cls_unstated) cls = wd_gov__classification_name(wd_gov__classification_rank(t.ceiling));
+  if (!cls) cls = "secret"; /* a stored ceiling that is not one: the strictest */
   wd_gov__call call = {tool, op, cls, dest, env, res_id, args};
   int internal = wd_gov__decide_in(g, &s, &w->agent, &t, &ss, action, &call, NULL, &d);
   if (internal) d.allow = 0;
@@ -359,7 +363,10 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
       t = t2;
       ss = ss2;
       t.calls = before;
-      if (cls_unstated) call.classification = cls = t.ceiling;
+      if (cls_unstated) {
+        cls = wd_gov__classification_name(wd_gov__classification_rank(t.ceiling));
+        call.classification = cls = cls ? cls : "secret";
+      }
       wd_gov__decision_clear(&d);
       internal = wd_gov__decide_in(g, &s, &w->agent, &t, &ss, action, &call, NULL, &d);
     } else {

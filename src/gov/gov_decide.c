@@ -200,6 +200,15 @@ typedef struct ctx_in {
   int64_t risk, age_ms, now_ms;
 } ctx_in;
 
+/* Whether the action's context declares record.name: attributes added
+ * after a deployment wrote its schema reach Cedar only once it declares
+ * them (its records are closed, so an undeclared one denies everything). */
+static int declares(const cedar_schema *schema, const char *action, const char *record,
+                    const char *name) {
+  const char *path[1] = {record};
+  return cedar_schema_context_declares(schema, action, path, 1, name);
+}
+
 static void context(wd_gov__jw *w, const cedar_schema *schema, const ctx_in *in) {
   const wd_task *t = in->t;
   wd_gov__jw_raw(w, "{");
@@ -209,8 +218,10 @@ static void context(wd_gov__jw *w, const cedar_schema *schema, const ctx_in *in)
     call_args(w, schema, in->action, c->args);
     wd_gov__jw_raw(w, ",\"classification\":");
     wd_gov__jw_str(w, c->classification);
-    wd_gov__jw_raw(w, ",\"classification_rank\":");
-    wd_gov__jw_int(w, wd_gov__classification_rank(c->classification));
+    if (declares(schema, in->action, "call", "classification_rank")) {
+      wd_gov__jw_raw(w, ",\"classification_rank\":");
+      wd_gov__jw_int(w, wd_gov__classification_rank(c->classification));
+    }
     wd_gov__jw_raw(w, ",\"destination\":");
     wd_gov__jw_eref(w, "Destination", c->destination);
     wd_gov__jw_raw(w, ",\"environment\":");
@@ -253,8 +264,10 @@ static void context(wd_gov__jw *w, const cedar_schema *schema, const ctx_in *in)
   wd_gov__jw_int(w, t->calls);
   wd_gov__jw_raw(w, ",\"ceiling\":");
   wd_gov__jw_str(w, t->ceiling);
-  wd_gov__jw_raw(w, ",\"ceiling_rank\":");
-  wd_gov__jw_int(w, wd_gov__classification_rank(t->ceiling));
+  if (declares(schema, in->action, "task", "ceiling_rank")) {
+    wd_gov__jw_raw(w, ",\"ceiling_rank\":");
+    wd_gov__jw_int(w, wd_gov__classification_rank(t->ceiling));
+  }
   wd_gov__jw_raw(w, ",\"id\":");
   wd_gov__jw_str(w, t->id);
   wd_gov__jw_raw(w, ",\"intent\":");

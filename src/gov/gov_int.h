@@ -266,6 +266,8 @@ int wd_gov__decide_in(wd_gov *g, const wd_gov__snap *snap, const wd_agent *a, co
 
 /* 0 (public) to 3 (secret) for a classification, -1 for anything else. */
 int wd_gov__classification_rank(const char *c);
+/* The classification of a rank as a static string; NULL out of range. */
+const char *wd_gov__classification_name(int rank);
 
 /* Mints and records a task token; fills the response members. With
  * bearer_jti (the token the request came with), -WD_E_INVAL and nothing

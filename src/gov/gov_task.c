@@ -26,6 +26,10 @@ int wd_gov__classification_rank(const char *c) {
   return -1;
 }
 
+const char *wd_gov__classification_name(int rank) {
+  return rank >= 0 && rank < 4 ? CLASSES[rank] : NULL;
+}
+
 static wd_gov__who *who(wd_http_req *req) { return req->auth_ctx; }
 
 static json_t *decision_json(const wd_gov__decision *d, const char *action) {

@@ -29,7 +29,6 @@ static const char EXTRA[] =
     "\naction \"calc.run\" in [tool] appliesTo { principal: Agent, resource: [Tool, Data],\n"
     "  context: {task: TaskInfo, session: SessionInfo, time: __cedar::datetime, risk: Long,\n"
     "    call: {tool: Tool, operation: String, classification: Classification,\n"
-    "      classification_rank: Long,\n"
     "      destination: Destination, environment: String,\n"
     "      args: {n: Long, label?: String, opts?: {deep: Bool, ids: Set<Long>}}}}};\n";
 
@@ -118,9 +117,56 @@ static void every_decision_reads_in_one_pass(void **state) {
   json_decref(args);
 }
 
+/* The request text of a call, as owned text. */
+static char *call_text(const cedar_schema *s, const char *action, const wd_gov__call *c) {
+  wd_agent a = {.id = "spiffe://example.org/agent/bot",
+                .name = "bot",
+                .owner = "alice",
+                .tier = WD_TIER_STANDARD,
+                .environment = "prod",
+                .attrs = "{}",
+                .status = WD_AGENT_ACTIVE};
+  wd_task t = {.id = "t_1",
+               .agent_id = a.id,
+               .intent = "i",
+               .purpose = "p",
+               .expected_tools = "[\"fs\",\"calc\"]",
+               .ceiling = "internal",
+               .budget = 10};
+  json_t *tools = json_loads(t.expected_tools, 0, NULL);
+  wd_gov__jw ctx, rq;
+  wd_gov__jw_init(&ctx);
+  wd_gov__jw_init(&rq);
+  assert_int_equal(
+      wd_gov__request_text(s, &a, &t, NULL, tools, action, c, NULL, 1795000000123, &ctx, &rq), 0);
+  char *out = strdup(wd_buf_str(&rq.b));
+  wd_gov__jw_free(&ctx);
+  wd_gov__jw_free(&rq);
+  json_decref(tools);
+  return out;
+}
+
+/* The ranks reach an action's context only where its schema declares
+ * them: calc.run's call record above predates classification_rank, and
+ * Cedar records are closed, so sending it would deny every such call. */
+static void ranks_only_where_declared(void **state) {
+  const cedar_schema *s = *state;
+  wd_gov__call c = {"fs", "read", "secret", "local", "prod", NULL, NULL};
+  char *fs = call_text(s, "fs.read", &c);
+  assert_non_null(strstr(fs, "\"classification_rank\":3"));
+  assert_non_null(strstr(fs, "\"ceiling_rank\":1"));
+  free(fs);
+  wd_gov__call calc = {"calc", "run", "public", "local", "prod", NULL, NULL};
+  char *old = call_text(s, "calc.run", &calc);
+  assert_null(strstr(old, "classification_rank"));
+  assert_non_null(strstr(old, "\"ceiling_rank\":1")); /* TaskInfo declares it */
+  free(old);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(every_decision_reads_in_one_pass),
+      cmocka_unit_test(ranks_only_where_declared),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "../../support/raw_http.h"
+#include "gov/gov_int.h"
 #include "service_fixture.h"
 
 static uint16_t port(void) { return (uint16_t)wd_gov_port(gov); }
@@ -170,6 +171,42 @@ static void test_parallel_calls_keep_the_data_flow_rule(void **state) {
   }
 }
 
+/* A call that states no classification is taken at the task's ceiling,
+ * and that is what its session keeps in the store (the value its record
+ * carries outlives the request), so a later export is held by the
+ * data-flow rule even after the task is reloaded. */
+static void test_unstated_classification_is_kept(void **state) {
+  (void)state;
+  char task[128], tok[4096];
+  wd_free(open_task(10, task, sizeof task, tok, sizeof tok)); /* ceiling secret */
+  resp r;
+  call("POST", "/v1/authorize", tok,
+       "{\"tool\":\"fs\",\"operation\":\"read\","
+       "\"destination\":\"local\"}",
+       &r);
+  assert_int_equal(r.status, 200);
+  assert_string_equal(str(&r, "decision"), "allow");
+  clear(&r);
+  char db[256];
+  (void)snprintf(db, sizeof db, "sqlite:%s/var/warden.db", dir);
+  wd_store *st = NULL;
+  assert_int_equal(wd_store_open(db, WD_STORE_READONLY, &st), 0);
+  wd_session ss;
+  assert_int_equal(wd_store_task_session(st, task, &ss), 0);
+  wd_store_close(st);
+  assert_int_equal(ss.classifications.n, 1);
+  assert_string_equal(ss.classifications.v[0], "secret");
+  wd_store_session_free(&ss);
+  wd_gov__live_forget(gov->live, task);
+  call("POST", "/v1/authorize", tok,
+       "{\"tool\":\"http\",\"operation\":\"post\","
+       "\"classification\":\"public\",\"destination\":\"api.partner.example\"}",
+       &r);
+  assert_int_equal(r.status, 200);
+  assert_string_equal(str(&r, "decision"), "deny");
+  clear(&r);
+}
+
 /* Last: it replaces the admin token the other tests use. */
 static void test_late_admin_body_after_rotation(void **state) {
   (void)state;
@@ -194,6 +231,7 @@ int main(void) {
       cmocka_unit_test(test_late_body_after_intent_change),
       cmocka_unit_test(test_args_nesting),
       cmocka_unit_test(test_parallel_calls_keep_the_data_flow_rule),
+      cmocka_unit_test(test_unstated_classification_is_kept),
       cmocka_unit_test(test_late_admin_body_after_rotation),
   };
   curl_global_init(CURL_GLOBAL_DEFAULT);
