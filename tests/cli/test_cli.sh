@@ -11,37 +11,10 @@ GROUP=$3
 EX=$SRC/examples/agents
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-fails=0
-cases=0
 
-# t NAME WANT_STATUS [out:TEXT | err:TEXT | noout:TEXT]... -- COMMAND...
-t() {
-  local name=$1 want=$2
-  shift 2
-  local checks=()
-  while [[ $1 != -- ]]; do
-    checks+=("$1")
-    shift
-  done
-  shift
-  cases=$((cases + 1))
-  "$@" >"$T/stdout" 2>"$T/stderr"
-  local got=$? bad=""
-  [[ $got -eq $want ]] || bad+=" status $got (want $want);"
-  for c in "${checks[@]}"; do
-    case $c in
-    out:*) grep -qF -- "${c#out:}" "$T/stdout" || bad+=" stdout lacks '${c#out:}';" ;;
-    err:*) grep -qF -- "${c#err:}" "$T/stderr" || bad+=" stderr lacks '${c#err:}';" ;;
-    noout:*) ! grep -qF -- "${c#noout:}" "$T/stdout" || bad+=" stdout has '${c#noout:}';" ;;
-    esac
-  done
-  if [[ -n $bad ]]; then
-    fails=$((fails + 1))
-    echo "FAIL [$GROUP] $name:$bad"
-    sed 's/^/    stdout: /' "$T/stdout" | head -20
-    sed 's/^/    stderr: /' "$T/stderr" | head -20
-  fi
-}
+CASE_LABEL="[$GROUP]"
+# shellcheck source=../support/cases.sh
+. "$(dirname "$0")/../support/cases.sh"
 
 W=("$WARDEN" cedar)
 POL=(--policies "$EX/policies.cedar" --entities "$EX/entities.json")

@@ -19,37 +19,9 @@ cleanup() {
 }
 trap cleanup EXIT
 export ASAN_OPTIONS=detect_leaks=0
-fails=0
-cases=0
 
-# t NAME WANT_STATUS [out:TEXT | err:TEXT | noerr:TEXT]... -- COMMAND...
-t() {
-  local name=$1 want=$2
-  shift 2
-  local checks=()
-  while [[ $1 != -- ]]; do
-    checks+=("$1")
-    shift
-  done
-  shift
-  cases=$((cases + 1))
-  "$@" >"$T/stdout" 2>"$T/stderr"
-  local got=$? bad=""
-  [[ $got -eq $want ]] || bad+=" status $got (want $want);"
-  for c in "${checks[@]}"; do
-    case $c in
-    out:*) grep -qF -- "${c#out:}" "$T/stdout" || bad+=" stdout lacks '${c#out:}';" ;;
-    err:*) grep -qF -- "${c#err:}" "$T/stderr" || bad+=" stderr lacks '${c#err:}';" ;;
-    noerr:*) ! grep -qF -- "${c#noerr:}" "$T/stderr" || bad+=" stderr has '${c#noerr:}';" ;;
-    esac
-  done
-  if [[ -n $bad ]]; then
-    fails=$((fails + 1))
-    echo "FAIL $name:$bad"
-    sed 's/^/    stdout: /' "$T/stdout" | head -10
-    sed 's/^/    stderr: /' "$T/stderr" | head -10
-  fi
-}
+# shellcheck source=../support/cases.sh
+. "$(dirname "$0")/../support/cases.sh"
 
 # check NAME CONDITION...: a case that is a shell test.
 check() {

@@ -80,15 +80,17 @@ static void one_pass(const cedar_schema *s, const wd_agent *a, const wd_task *t,
   json_decref(tools);
 }
 
+static const wd_agent BOT = {.id = "spiffe://example.org/agent/bot",
+                             .name = "bot",
+                             .owner = "alice",
+                             .tier = WD_TIER_STANDARD,
+                             .environment = "prod",
+                             .attrs = "{}",
+                             .status = WD_AGENT_ACTIVE};
+
 static void every_decision_reads_in_one_pass(void **state) {
   const cedar_schema *s = *state;
-  wd_agent a = {.id = "spiffe://example.org/agent/bot",
-                .name = "bot",
-                .owner = "alice",
-                .tier = WD_TIER_STANDARD,
-                .environment = "prod",
-                .attrs = "{}",
-                .status = WD_AGENT_ACTIVE};
+  wd_agent a = BOT;
   wd_task t = {.id = "t_1",
                .agent_id = a.id,
                .intent = "r\xc3\xa9sum\xc3\xa9 \"triage\"\n\\ \xf0\x9f\x98\x80",
@@ -119,13 +121,7 @@ static void every_decision_reads_in_one_pass(void **state) {
 
 /* The request text of a call, as owned text. */
 static char *call_text(const cedar_schema *s, const char *action, const wd_gov__call *c) {
-  wd_agent a = {.id = "spiffe://example.org/agent/bot",
-                .name = "bot",
-                .owner = "alice",
-                .tier = WD_TIER_STANDARD,
-                .environment = "prod",
-                .attrs = "{}",
-                .status = WD_AGENT_ACTIVE};
+  wd_agent a = BOT;
   wd_task t = {.id = "t_1",
                .agent_id = a.id,
                .intent = "i",

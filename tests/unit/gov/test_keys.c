@@ -168,6 +168,29 @@ static int teardown(void **state) {
   return rc;
 }
 
+/* A token for task_id that lives as long as any may, signed by the
+ * active key at now. */
+static void mint_longest(const char *task_id, int64_t now, wd_ident_minted *m) {
+  wd_ident_token_params p = {.iss = gov->issuer,
+                             .sub = "spiffe://warden.local/agent/x",
+                             .aud = gov->audience,
+                             .task_id = task_id,
+                             .cnf_jkt = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                             .now = now,
+                             .ttl = WD_IDENT_TOKEN_TTL_MAX};
+  pthread_rwlock_rdlock(&gov->keys_lock);
+  assert_int_equal(wd_ident_token_mint(gov->keys, &p, m), 0);
+  pthread_rwlock_unlock(&gov->keys_lock);
+}
+
+/* The key set on disk serves kid. */
+static void disk_serves(const char *kid) {
+  wd_ident_keyset *disk = NULL;
+  assert_int_equal(wd_ident_keyset_load(keys, &disk), 0);
+  assert_string_equal(wd_ident_key_jkt(wd_ident_keyset_active(disk)), kid);
+  wd_ident_keyset_free(disk);
+}
+
 static void test_round(void **state) {
   (void)state;
   char kids[2048], k0[WD_IDENT_JKT_LEN + 1], k1[WD_IDENT_JKT_LEN + 1];
@@ -204,10 +227,7 @@ static void test_round(void **state) {
   (void)snprintf(path, sizeof path, "%s/keyset.json", keys);
   assert_int_equal(stat(path, &st), 0);
   assert_int_equal(st.st_mode & 0777, 0600);
-  wd_ident_keyset *disk = NULL;
-  assert_int_equal(wd_ident_keyset_load(keys, &disk), 0);
-  assert_string_equal(wd_ident_key_jkt(wd_ident_keyset_active(disk)), k1);
-  wd_ident_keyset_free(disk);
+  disk_serves(k1);
 }
 
 /* A round that cannot save keeps serving the old key and logs nothing. */
@@ -253,10 +273,7 @@ static void test_save_fails(void **state) {
   jwks_kids(after, sizeof after, &n1);
   assert_string_equal(before, after);
   assert_int_equal(logged().n, logged0);
-  wd_ident_keyset *disk = NULL;
-  assert_int_equal(wd_ident_keyset_load(keys, &disk), 0);
-  assert_string_equal(wd_ident_key_jkt(wd_ident_keyset_active(disk)), k0);
-  wd_ident_keyset_free(disk);
+  disk_serves(k0);
   /* Repaired, the next round works and the chain still verifies. */
   assert_int_equal(wd_gov__keys_rotate(gov, wd_gov__now_ms() / 1000), 0);
   active(k1);
@@ -284,13 +301,6 @@ static void test_full_set_skips(void **state) {
   assert_int_equal(published, WD_LIMIT_KEYSET_KEYS);
 }
 
-static void disk_serves(const char *kid) {
-  wd_ident_keyset *disk = NULL;
-  assert_int_equal(wd_ident_keyset_load(keys, &disk), 0);
-  assert_string_equal(wd_ident_key_jkt(wd_ident_keyset_active(disk)), kid);
-  wd_ident_keyset_free(disk);
-}
-
 /* Restarts far faster than the overlap, more of them than the set holds:
  * once the set is full a start keeps serving the active key instead of
  * evicting the oldest, so a token signed before the first restart still
@@ -299,17 +309,8 @@ static void disk_serves(const char *kid) {
 static void test_restarts_keep_live_keys(void **state) {
   (void)state;
   int64_t now = wd_gov__now_ms() / 1000;
-  wd_ident_token_params p = {.iss = gov->issuer,
-                             .sub = "spiffe://warden.local/agent/x",
-                             .aud = gov->audience,
-                             .task_id = "t-restart",
-                             .cnf_jkt = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-                             .now = now,
-                             .ttl = WD_IDENT_TOKEN_TTL_MAX};
   wd_ident_minted m;
-  pthread_rwlock_rdlock(&gov->keys_lock);
-  assert_int_equal(wd_ident_token_mint(gov->keys, &p, &m), 0);
-  pthread_rwlock_unlock(&gov->keys_lock);
+  mint_longest("t-restart", now, &m);
   long logged0 = logged().n;
   char kid[WD_IDENT_JKT_LEN + 1], last[WD_IDENT_JKT_LEN + 1];
   active(last);
@@ -359,17 +360,8 @@ static void test_pruned_key_not_cached(void **state) {
   int64_t now = wd_gov__now_ms() / 1000;
   wd_ident_sigcache *cache = NULL;
   assert_int_equal(wd_ident_sigcache_new(64, &cache), 0);
-  wd_ident_token_params p = {.iss = gov->issuer,
-                             .sub = "spiffe://warden.local/agent/x",
-                             .aud = gov->audience,
-                             .task_id = "t-1",
-                             .cnf_jkt = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-                             .now = now,
-                             .ttl = WD_IDENT_TOKEN_TTL_MAX};
   wd_ident_minted m;
-  pthread_rwlock_rdlock(&gov->keys_lock);
-  assert_int_equal(wd_ident_token_mint(gov->keys, &p, &m), 0);
-  pthread_rwlock_unlock(&gov->keys_lock);
+  mint_longest("t-1", now, &m);
   wd_ident_verify_opts vo = {.iss = gov->issuer, .aud = gov->audience, .now = now, .cache = cache};
   wd_ident_claims c;
   wd_ident_diag d;

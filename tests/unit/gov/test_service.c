@@ -200,6 +200,16 @@ static void put_policies(const char *text, long want) {
   free(body);
 }
 
+/* The active policy set's text (owned). */
+static char *active_policies(void) {
+  resp r;
+  admin("GET", "/v1/policies", NULL, &r);
+  char *active = strdup(str(&r, "policies"));
+  assert_non_null(active);
+  clear(&r);
+  return active;
+}
+
 /* A set where more policies error than a decision lists: the decision is
  * still made, answered and recorded (it was a 500 with no record), its
  * lists hold WD_LIMIT_DECISION_ITEMS members and one that counts the
@@ -207,10 +217,7 @@ static void put_policies(const char *text, long want) {
 static void test_many_errors_listed_in_part(void **state) {
   (void)state;
   resp r;
-  admin("GET", "/v1/policies", NULL, &r);
-  char *active = strdup(str(&r, "policies"));
-  assert_non_null(active);
-  clear(&r);
+  char *active = active_policies();
   size_t extra = WD_LIMIT_DECISION_ITEMS + 36, cap = strlen(active) + extra * 160, n = 0;
   char *text = malloc(cap);
   assert_non_null(text);
@@ -448,10 +455,7 @@ static void test_invalid_policy_kept_out(void **state) {
 static void test_denied_intent_keeps_the_task(void **state) {
   (void)state;
   resp r;
-  admin("GET", "/v1/policies", NULL, &r);
-  char *active = strdup(str(&r, "policies"));
-  assert_non_null(active);
-  clear(&r);
+  char *active = active_policies();
   size_t cap = strlen(active) + 256;
   char *text = malloc(cap);
   assert_non_null(text);

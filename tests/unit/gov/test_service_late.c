@@ -22,6 +22,15 @@
 
 static uint16_t port(void) { return (uint16_t)wd_gov_port(gov); }
 
+/* POST /v1/authorize with body must be answered 200 with decision want. */
+static void expect_decision(const char *tok, const char *body, const char *want) {
+  resp r;
+  call("POST", "/v1/authorize", tok, body, &r);
+  assert_int_equal(r.status, 200);
+  assert_string_equal(str(&r, "decision"), want);
+  clear(&r);
+}
+
 /* Sends only the head of a request with a body of blen bytes, as the
  * agent (task token tok and a fresh proof) or the admin (bearer); gives
  * the server a moment to check it. Returns the socket. */
@@ -67,10 +76,7 @@ static void test_late_body_after_intent_change(void **state) {
   assert_int_equal(count_records(task, "authz.decision"), 0);
   assert_int_equal(count_records(task, "token.renewed"), 0);
 
-  call("POST", "/v1/authorize", fresh, CALL_OK, &r);
-  assert_int_equal(r.status, 200);
-  assert_string_equal(str(&r, "decision"), "allow");
-  clear(&r);
+  expect_decision(fresh, CALL_OK, "allow");
 }
 
 /* args {"a":{"a":...{}}} nesting depth levels deep. */
@@ -179,14 +185,8 @@ static void test_unstated_classification_is_kept(void **state) {
   (void)state;
   char task[128], tok[4096];
   wd_free(open_task(10, task, sizeof task, tok, sizeof tok)); /* ceiling secret */
-  resp r;
-  call("POST", "/v1/authorize", tok,
-       "{\"tool\":\"fs\",\"operation\":\"read\","
-       "\"destination\":\"local\"}",
-       &r);
-  assert_int_equal(r.status, 200);
-  assert_string_equal(str(&r, "decision"), "allow");
-  clear(&r);
+  expect_decision(tok, "{\"tool\":\"fs\",\"operation\":\"read\",\"destination\":\"local\"}",
+                  "allow");
   char db[256];
   (void)snprintf(db, sizeof db, "sqlite:%s/var/warden.db", dir);
   wd_store *st = NULL;
@@ -198,13 +198,10 @@ static void test_unstated_classification_is_kept(void **state) {
   assert_string_equal(ss.classifications.v[0], "secret");
   wd_store_session_free(&ss);
   wd_gov__live_forget(gov->live, task);
-  call("POST", "/v1/authorize", tok,
-       "{\"tool\":\"http\",\"operation\":\"post\","
-       "\"classification\":\"public\",\"destination\":\"api.partner.example\"}",
-       &r);
-  assert_int_equal(r.status, 200);
-  assert_string_equal(str(&r, "decision"), "deny");
-  clear(&r);
+  expect_decision(tok,
+                  "{\"tool\":\"http\",\"operation\":\"post\",\"classification\":\"public\","
+                  "\"destination\":\"api.partner.example\"}",
+                  "deny");
 }
 
 /* Last: it replaces the admin token the other tests use. */
