@@ -115,9 +115,10 @@ int cl_default_key_path(const char *name, char *out, size_t cap);
 int cl_token_path(const char *key_path, char *out, size_t cap);
 
 /* Loads a PEM key file (private or public). Like every file of the
- * agent's secrets it is opened without following a symbolic link and
- * refused when it is not a regular file or when group or other users have
- * any access to it (mode & 077), as ssh refuses an exposed private key.
+ * agent's secrets it is refused when what it names (a link is followed)
+ * is not a regular file, belongs to another user than this one or root,
+ * or gives group or other users any access (mode & 077), as ssh refuses
+ * an exposed private key.
  * Prints and returns CL_ERR on failure; owned *out (wd_ident_key_free). */
 int cl_read_key_file(const cl_ctx *c, const char *path, wd_ident_key **out);
 

@@ -27,7 +27,8 @@
 
 int cl_host_is_loopback(const char *host) {
   unsigned char a[16];
-  if (strcasecmp(host, "localhost") == 0 || strcasecmp(host, "localhost.") == 0) return 1;
+  /* Not "localhost.": libcurl resolves that one through DNS. */
+  if (strcasecmp(host, "localhost") == 0) return 1;
   if (inet_pton(AF_INET, host, a) == 1) return a[0] == 127;
   if (inet_pton(AF_INET6, host, a) != 1) return 0;
   static const unsigned char lo[16] = {[15] = 1};
@@ -95,7 +96,19 @@ int cl_ctx_init(cl_ctx *c, const char *cmd, const char *url_opt) {
   url_shown(u, c->shown, sizeof c->shown);
   int plain = strncmp(u, "http://", 7) == 0;
   if (!plain && strncmp(u, "https://", 8) != 0) {
-    fprintf(stderr, "%s: server URL must start with http:// or https://: %s\n", cmd, c->shown);
+    /* Not shown: without a scheme, a user:password in it cannot be told apart. */
+    fprintf(stderr, "%s: server URL must start with http:// or https://\n", cmd);
+    return CL_USAGE;
+  }
+  size_t alen = 0;
+  const char *auth = authority(u, &alen);
+  if (auth && memchr(auth, '@', alen)) {
+    /* It would travel in every DPoP proof's htu, and the server echoes a
+     * mismatched htu back. */
+    fprintf(stderr,
+            "%s: server URL must not hold a user or password (%s): the admin token comes from "
+            "WARDEN_ADMIN_TOKEN and an agent signs with its key\n",
+            cmd, c->shown);
     return CL_USAGE;
   }
   char host[256];

@@ -45,10 +45,11 @@ static int read_private(const cl_ctx *c, const char *what, const char *path, siz
                         size_t *len) {
   *out = NULL;
   *len = 0;
-  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  /* A link is followed (secret mounts are links) and the file it reaches
+   * is what is checked: its owner and its mode. */
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    fprintf(stderr, "%s: cannot read the %s %s: %s\n", c->cmd, what, path,
-            errno == ELOOP ? "it is a symbolic link; name the file itself" : strerror(errno));
+    fprintf(stderr, "%s: cannot read the %s %s: %s\n", c->cmd, what, path, strerror(errno));
     return CL_ERR;
   }
   struct stat st;
@@ -57,6 +58,11 @@ static int read_private(const cl_ctx *c, const char *what, const char *path, siz
   size_t n = 0;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     fprintf(stderr, "%s: the %s %s is not a regular file\n", c->cmd, what, path);
+    goto out;
+  }
+  if (st.st_uid != geteuid() && st.st_uid != 0) {
+    fprintf(stderr, "%s: the %s %s belongs to another user (uid %u), who could replace it\n",
+            c->cmd, what, path, (unsigned)st.st_uid);
     goto out;
   }
   if (st.st_mode & (S_IRWXG | S_IRWXO)) {

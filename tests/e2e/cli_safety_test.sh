@@ -96,8 +96,12 @@ t "http:// to a remote host is refused" 64 err:"use https://" err:"WARDEN_CA_FIL
   err:"WARDEN_INSECURE_HTTP=1" -- "$warden" agent list --url http://192.0.2.1:9
 t "unless WARDEN_INSECURE_HTTP=1" 1 noerr:"use https://" -- \
   env WARDEN_INSECURE_HTTP=1 timeout 20 "$warden" agent list --url http://192.0.2.1:9
-t "the URL's user:password is not shown" 1 noerr:"secretpw" -- \
-  "$warden" agent list --url "http://bob:secretpw@127.0.0.1:1"
+t "a URL with a user:password is refused, unshown" 64 err:"must not hold a user" \
+  noerr:"secretpw" -- "$warden" agent list --url "http://bob:secretpw@127.0.0.1:1"
+t "nor shown without a scheme" 64 noerr:"secretpw" -- \
+  "$warden" agent list --url "bob:secretpw@evil.example"
+t "localhost. goes through DNS: not loopback" 64 err:"use https://" -- \
+  "$warden" agent list --url "http://localhost.:1"
 for lo in "http://localhost:1" "http://127.0.0.2:1" "http://[::1]:1"; do
   t "loopback $lo may use http" 1 noerr:"use https://" -- "$warden" agent list --url "$lo"
 done
@@ -168,10 +172,10 @@ t "a task opens with a 0600 key" 0 -- "$warden" task open --agent-key "$key" --i
 chmod 640 "$key"
 t "a key group may read is refused" 1 err:"mode 0640" err:"chmod 600 $key" -- \
   "$warden" task show --agent-key "$key"
-chmod 600 "$key"
 ln -s "$key" "$T/link.key"
-t "a key behind a symbolic link is refused" 1 err:"symbolic link" -- \
+t "a key behind a symbolic link is checked where it leads" 1 err:"mode 0640" -- \
   "$warden" task show --agent-key "$T/link.key"
+chmod 600 "$key"
 chmod 604 "$T/a2.token"
 t "a token file others may read is refused" 1 err:"token file $T/a2.token" err:"mode 0604" -- \
   "$warden" task show --agent-key "$key"
