@@ -54,6 +54,7 @@ int cl_host_is_loopback(const char *host);
 typedef struct cl_resp {
   long status;
   json_t *body;
+  int unsent; /* the request never reached a server: no name, no connection, no TLS */
 } cl_resp;
 
 void cl_resp_clear(cl_resp *r);

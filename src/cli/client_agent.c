@@ -274,7 +274,7 @@ static int do_enroll(const cl_ctx *c, const char *name, const agent_args *a) {
   json_t *jwk = NULL, *body = NULL, *rec = NULL;
   char *rec_text = NULL;
   int created = 0, rc = CL_ERR;
-  cl_resp r = {0, NULL};
+  cl_resp r = {0, NULL, 0};
   if (access(path, F_OK) == 0) {
     if (!a->reuse) {
       fprintf(stderr,
@@ -315,11 +315,12 @@ static int do_enroll(const cl_ctx *c, const char *name, const agent_args *a) {
     goto out;
   }
   rc = cl_call(c, "POST", "/v1/enroll", body, NULL, NULL, &r);
-  /* Only a refusal (4xx) says the server did not take the key. Without an
-   * answer, or with a server error, it may have enrolled it (a timeout
-   * after the commit): deleting the key then would leave the agent bound
-   * to a key that no longer exists. */
-  if (created && (rc != 0 || r.status < 400 || r.status >= 500) && !cl_ok(&r)) {
+  /* Only a refusal (4xx), or a request that never reached a server, says
+   * the server did not take the key. Without an answer, or with a server
+   * error, it may have enrolled it (a timeout after the commit): deleting
+   * the key then would leave the agent bound to a key that no longer
+   * exists. */
+  if (created && !r.unsent && (rc != 0 || r.status < 400 || r.status >= 500) && !cl_ok(&r)) {
     created = 0;
     fprintf(stderr,
             "%s: kept the key %s: the server may have enrolled it; check with `warden agent "

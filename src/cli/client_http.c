@@ -240,6 +240,10 @@ int cl_call(const cl_ctx *c, const char *method, const char *path, const json_t 
   const char *ca = getenv("WARDEN_CA_FILE");
   if (ca && *ca) (void)curl_easy_setopt(e, CURLOPT_CAINFO, ca);
   CURLcode cc = curl_easy_perform(e);
+  out->unsent = cc == CURLE_UNSUPPORTED_PROTOCOL || cc == CURLE_URL_MALFORMAT ||
+                cc == CURLE_COULDNT_RESOLVE_PROXY || cc == CURLE_COULDNT_RESOLVE_HOST ||
+                cc == CURLE_COULDNT_CONNECT || cc == CURLE_SSL_CONNECT_ERROR ||
+                cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE;
   if (cc != CURLE_OK) {
     fprintf(stderr, "%s: %s %s%s: %s\n", c->cmd, method, c->shown, path, curl_easy_strerror(cc));
     goto out;

@@ -188,7 +188,7 @@ static int do_open(const cl_ctx *c, const task_args *a) {
   creds k;
   int rc = load_creds(c, a, 0, &k);
   json_t *body = NULL, *tools = NULL;
-  cl_resp r = {0, NULL};
+  cl_resp r = {0, NULL, 0};
   if (rc != 0) goto out;
   rc = CL_USAGE;
   if (!(tools = split_list(c, a->tools))) goto out;
@@ -243,7 +243,7 @@ static int do_task_call(const cl_ctx *c, const char *sub, const char *task, cons
   creds k;
   memset(&k, 0, sizeof k);
   json_t *body = NULL;
-  cl_resp r = {0, NULL};
+  cl_resp r = {0, NULL, 0};
   int rc = 0;
   if (!a->admin && (rc = load_creds(c, a, 1, &k)) != 0) goto out;
   if (!task) task = k.task_id;
@@ -408,7 +408,7 @@ int wd_cli_authorize(int argc, char **argv) {
   if ((rc = cl_ctx_init(&c, cmd, a.url)) != 0) return rc;
   creds k;
   json_t *body = NULL;
-  cl_resp r = {0, NULL};
+  cl_resp r = {0, NULL, 0};
   if ((rc = load_creds(&c, &a, 1, &k)) != 0) goto out;
   rc = CL_USAGE;
   if (!(body = json_object())) goto out;

@@ -244,6 +244,10 @@ furl=http://127.0.0.1:$(cat "$T/fake.port")
 t "an enrolment without a clear refusal keeps the key" 1 err:"kept the key" -- \
   env WARDEN_JOIN_TOKEN=x "$warden" agent enroll a4 --key-file "$T/a4.key" --url "$furl"
 check "the key is still there" [ -s "$T/a4.key" ]
+t "an enrolment that reached no server removes its key" 1 noerr:"kept the key" -- \
+  env WARDEN_JOIN_TOKEN=x "$warden" agent enroll a5 --key-file "$T/a5.key" \
+  --url http://127.0.0.1:1
+check "no key is left behind" [ ! -e "$T/a5.key" ]
 t "an export whose next does not advance stops" 1 err:"does not follow this page" -- \
   timeout 20 "$warden" audit export --url "$furl"
 
