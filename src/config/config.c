@@ -70,7 +70,9 @@ static const key KEYS[] = {
     {"token_ttl", "WARDEN_TOKEN_TTL", "--token-ttl", K_UINT, F(token_ttl_s), 0, 1, 900,
      "task-token lifetime (s), default 300"},
     {"quarantine_denials", "WARDEN_QUARANTINE_DENIALS", "--quarantine-denials", K_UINT,
-     F(quarantine_denials), 0, 0, 1000000, "auto-quarantine after N denials (0 = off)"},
+     F(quarantine_denials), 0, 0, 1000000,
+     "auto-quarantine after N policy denials: calls, task openings, renewals and intent changes (0 "
+     "= off)"},
     {"quarantine_window", "WARDEN_QUARANTINE_WINDOW", "--quarantine-window", K_UINT,
      F(quarantine_window_s), 0, 1, 86400, "window of the auto-quarantine rule (s), default 60"},
     /* Seconds down to 1 for tests; production periods are hours (below ~62 s

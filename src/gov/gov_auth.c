@@ -275,6 +275,11 @@ static int admin_may_act(const wd_http_req *req) {
 
 int wd_gov__auth(wd_http_req *req, wd_http_resp *resp, void *svc) {
   wd_gov *g = svc;
+  if (atomic_load(&g->draining)) {
+    if (wd_http_resp_error(resp, 503, "unavailable", NULL, "server is stopping") < 0)
+      return -WD_E_NOMEM;
+    return 1;
+  }
   wd_gov__who *w = wd_arena_calloc(req->arena, 1, sizeof *w);
   if (!w) return -WD_E_NOMEM;
   req->auth_ctx = w;

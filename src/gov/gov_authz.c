@@ -453,6 +453,15 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
   return WD_HTTP_SUSPENDED;
 }
 
+void wd_gov__policy_denied(wd_gov *g, const char *agent_id, int64_t now) {
+  if (!denial_trips(g, agent_id, now)) return;
+  char why[128];
+  (void)snprintf(why, sizeof why, "auto: %u denials within %lld s", g->q_denials,
+                 (long long)(g->q_window_ms / 1000));
+  (void)wd_gov__set_agent_status(g, agent_id, WD_AGENT_QUARANTINED, why, "warden",
+                                 WD_AUDIT_AGENT_QUARANTINED);
+}
+
 /* The second half, once the record is durable (or failed). */
 static int answer(wd_gov *g, wd_http_resp *resp, wd_gov__who *w) {
   authz_wait *aw = w->wait;
@@ -474,13 +483,7 @@ static int answer(wd_gov *g, wd_http_resp *resp, wd_gov__who *w) {
   if (!aw->allow && !aw->policy_deny) WD_GOV__COUNT(g, failed_closed);
   /* The rule is about the agent's conduct: a call the server failed to
    * decide, or one that raced with its task's end, says nothing of it. */
-  if (aw->policy_deny && denial_trips(g, w->agent.id, aw->now)) {
-    char why[128];
-    (void)snprintf(why, sizeof why, "auto: %u denials within %lld s", g->q_denials,
-                   (long long)(g->q_window_ms / 1000));
-    (void)wd_gov__set_agent_status(g, w->agent.id, WD_AGENT_QUARANTINED, why, "warden",
-                                   WD_AUDIT_AGENT_QUARANTINED);
-  }
+  if (aw->policy_deny) wd_gov__policy_denied(g, w->agent.id, aw->now);
   if (aw->budget > 0 && aw->before + 1 >= aw->budget)
     (void)wd_gov__end_task(g, w->task_id, WD_TASK_EXHAUSTED, "budget exhausted", "warden");
   return rc;

@@ -83,7 +83,9 @@ struct wd_gov {
   int reaper_started;
   pthread_mutex_t stop_lock;
   pthread_cond_t stop_cond;
+  clockid_t stop_clock; /* the clock stop_cond waits on: CLOCK_MONOTONIC when it can */
   int stopping;
+  atomic_int draining; /* shutdown began: refuse new work on open connections */
 
   wd_http_server *http;      /* owned */
   wd_gov__counters counters; /* for GET /metrics (gov_metrics.c) */
@@ -263,6 +265,11 @@ int wd_gov__decide(wd_gov *g, const wd_gov__snap *snap, const wd_agent *a, const
 int wd_gov__decide_in(wd_gov *g, const wd_gov__snap *snap, const wd_agent *a, const wd_task *t,
                       const wd_session *ss, const char *action, const wd_gov__call *call,
                       const char *previous_intent, wd_gov__decision *out);
+
+/* Counts a denial policy gave agent_id (a call, or a task's opening,
+ * renewal or intent change) for the auto-quarantine rule, and quarantines
+ * the agent when it crosses it. */
+void wd_gov__policy_denied(wd_gov *g, const char *agent_id, int64_t now);
 
 /* 0 (public) to 3 (secret) for a classification, -1 for anything else. */
 int wd_gov__classification_rank(const char *c);

@@ -331,7 +331,9 @@ int wd_gov__set_agent_status(wd_gov *g, const char *id, wd_agent_status st, cons
     /* Each task ends with its own records before the status changes. */
     char why[512];
     (void)snprintf(why, sizeof why, "agent %s: %s", wd_agent_status_name(st), reason ? reason : "");
-    if ((rc = end_agent_tasks(g, id, why, actor, &ended)) != 0) goto out;
+    /* A task that could not be ended with its records does not hold
+     * the stop back: the status change below ends it in the store. */
+    (void)end_agent_tasks(g, id, why, actor, &ended);
   }
   int64_t now = wd_gov__now_ms();
   p = json_pack("{s:s, s:s, s:s, s:I}", "agent", id, "status", wd_agent_status_name(st), "reason",
@@ -351,8 +353,14 @@ int wd_gov__set_agent_status(wd_gov *g, const char *id, wd_agent_status st, cons
     if (src == -WD_E_NOTFOUND) rc = src;
     if (!src && p && !wd_gov__log(g, t, actor, NULL, p, NULL)) rc = 0;
   }
-out:
   if (rc == 0 && st == WD_AGENT_QUARANTINED) WD_GOV__COUNT(g, quarantines);
+  if (rc == 0) {
+    /* The auto-quarantine rule starts over with every status change: a
+     * released agent answers for what it does from then on. */
+    pthread_mutex_lock(&g->deny_lock);
+    (void)json_object_del(g->denials, id);
+    pthread_mutex_unlock(&g->deny_lock);
+  }
   if (fenced)
     wd_gov__live_unfence_agent(g->live, id);
   else
@@ -363,27 +371,36 @@ out:
 
 /* ---- the reaper ----------------------------------------------------------------- */
 
+#define WD_GOV__REAP_ROUND 256 /* expired tasks ended between two looks at the clock */
+
 static void *reaper_main(void *arg) {
   wd_gov *g = arg;
   pthread_mutex_lock(&g->stop_lock);
+  int behind = 0; /* the last round found more overdue tasks than it ended */
   while (!g->stopping) {
-    struct timespec ts;
-    (void)clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += (time_t)(g->reaper_ms / 1000);
-    ts.tv_nsec += (long)(g->reaper_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-      ts.tv_sec++;
-      ts.tv_nsec -= 1000000000L;
+    if (!behind) {
+      /* On CLOCK_MONOTONIC: a wall clock set back must not hold the
+       * reaper (and the prune and checkpoint) for as long. */
+      struct timespec ts;
+      (void)clock_gettime(g->stop_clock, &ts);
+      ts.tv_sec += (time_t)(g->reaper_ms / 1000);
+      ts.tv_nsec += (long)(g->reaper_ms % 1000) * 1000000L;
+      if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+      }
+      (void)pthread_cond_timedwait(&g->stop_cond, &g->stop_lock, &ts);
     }
-    (void)pthread_cond_timedwait(&g->stop_cond, &g->stop_lock, &ts);
     if (g->stopping) break;
     pthread_mutex_unlock(&g->stop_lock);
     int64_t now = wd_gov__now_ms();
     wd_strlist ids = {0};
-    if (wd_store_task_list_expired(g->store, now, 256, &ids) == 0) {
+    behind = 0;
+    if (wd_store_task_list_expired(g->store, now, WD_GOV__REAP_ROUND, &ids) == 0) {
       /* A task that ended meanwhile is -WD_E_INVAL: someone else logged it. */
       for (size_t i = 0; i < ids.n; i++)
         (void)wd_gov__end_task(g, ids.v[i], WD_TASK_EXPIRED, "ttl reached", "warden");
+      behind = ids.n == WD_GOV__REAP_ROUND;
     }
     wd_strlist_free(&ids);
     if (wd_store_dpop_prune(g->store, now, NULL) != 0) {
@@ -433,6 +450,10 @@ static const wd_http_route ROUTES[] = {
 static int ready(void *svc, char *reason, size_t len) {
   wd_gov *g = svc;
   int v = 0;
+  if (atomic_load(&g->draining)) {
+    (void)snprintf(reason, len, "stopping");
+    return 1;
+  }
   if (wd_store_schema_version(g->store, &v) != 0) {
     (void)snprintf(reason, len, "store not reachable");
     return 1;
@@ -635,7 +656,18 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   pthread_rwlockattr_destroy(&ra);
   pthread_mutex_init(&g->deny_lock, NULL);
   pthread_mutex_init(&g->stop_lock, NULL);
-  pthread_cond_init(&g->stop_cond, NULL);
+  pthread_condattr_t ca;
+  int cond_ok = pthread_condattr_init(&ca) == 0;
+  if (cond_ok) {
+    cond_ok = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
+              pthread_cond_init(&g->stop_cond, &ca) == 0;
+    (void)pthread_condattr_destroy(&ca);
+  }
+  g->stop_clock = CLOCK_MONOTONIC;
+  if (!cond_ok) {
+    pthread_cond_init(&g->stop_cond, NULL);
+    g->stop_clock = CLOCK_REALTIME;
+  }
   (void)snprintf(g->data_dir, sizeof g->data_dir, "%s", o->data_dir);
   (void)snprintf(g->trust_domain, sizeof g->trust_domain, "%s",
                  o->trust_domain && *o->trust_domain ? o->trust_domain : "warden.local");
@@ -765,6 +797,9 @@ uint16_t wd_gov_port(const wd_gov *g) { return g && g->http ? wd_http_server_por
 int wd_gov_shutdown(wd_gov *g, unsigned wait_ms) {
   if (!g || g->shut) return 0;
   g->shut = 1;
+  /* Requests in flight finish; a new one on a connection kept alive is
+   * refused rather than decided while the service drains. */
+  atomic_store(&g->draining, 1);
   int rc = g->http ? wd_http_server_shutdown(g->http, wait_ms) : 0;
   if (g->reaper_started) {
     pthread_mutex_lock(&g->stop_lock);

@@ -60,7 +60,9 @@ static int deny_task_level(wd_gov *g, wd_http_resp *resp, const wd_agent *a, con
   int rc = p ? wd_gov__log(g, WD_AUDIT_AUTHZ_DECISION, a->id, task, p, &seq) : -WD_E_NOMEM;
   json_decref(p);
   if (rc) return rc;
-  return denied_answer(resp, d, action, seq);
+  rc = denied_answer(resp, d, action, seq);
+  wd_gov__policy_denied(g, a->id, wd_gov__now_ms());
+  return rc;
 }
 
 /* A task token minted for t, with its evidence payload, before anything
@@ -182,7 +184,13 @@ int wd_gov__h_enroll(wd_http_req *req, wd_http_resp *resp, void *svc) {
                     .agent_id = id,
                     .now_ms = wd_gov__now_ms()};
   wd_audit_entry e = {.type = WD_AUDIT_AGENT_ENROLLED, .payload = p, .fx = &fx, .nfx = 1};
+  /* A new key for an enrolled agent replaces the old one: the agent is
+   * fenced while the change is written and its live entries forgotten
+   * after, so no call or renewal signed with the old key passes on a
+   * cached binding. */
+  int fenced = !rc && (rc = wd_gov__live_fence_agent(g->live, id)) == 0;
   if (!rc) rc = wd_audit_append_group(g->audit, id, NULL, &e, 1);
+  if (fenced) wd_gov__live_unfence_agent(g->live, id);
   wd_free(jtxt);
   json_decref(p);
   if (rc == -WD_E_NOTFOUND || rc == -WD_E_EXISTS || rc == -WD_E_INVAL)
@@ -329,6 +337,12 @@ int wd_gov__h_task_open(wd_http_req *req, wd_http_resp *resp, void *svc) {
     rc = wd_gov__err(resp, 403, "forbidden", NULL, "agent is not active");
     goto out;
   }
+  if (rc == -WD_E_TOOBIG) {
+    rc = wd_http_resp_error(resp, 429, "too_many_tasks", NULL,
+                            "the agent has %u open tasks, the most it may have: end one first",
+                            WD_LIMIT_STORE_OPEN_TASKS);
+    goto out;
+  }
   if (rc) goto out;
   WD_GOV__COUNT(g, tasks_opened);
   char sid[32];
@@ -367,6 +381,16 @@ static int load_task(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_task *t
     return 1;
   }
   return 0;
+}
+
+/* A task past its TTL gets no new credential, whether or not the reaper
+ * has ended it yet: it is ended here, as a call would end it. Returns 1
+ * with the answer in *rc. */
+static int expired(wd_gov *g, wd_http_resp *resp, const wd_task *t, int *rc) {
+  if (wd_gov__now_ms() < t->expires_ms) return 0;
+  (void)wd_gov__end_task(g, t->id, WD_TASK_EXPIRED, "ttl reached", "warden");
+  *rc = wd_gov__err(resp, 401, "unauthorized", NULL, "task expired");
+  return 1;
 }
 
 int wd_gov__h_task_get(wd_http_req *req, wd_http_resp *resp, void *svc) {
@@ -426,6 +450,10 @@ int wd_gov__h_task_renew(wd_http_req *req, wd_http_resp *resp, void *svc) {
   int rc = 0;
   if (!w->has_agent) return wd_gov__err(resp, 401, "unauthorized", NULL, "agent token required");
   if (load_task(g, req, resp, &t, &rc)) return rc;
+  if (expired(g, resp, &t, &rc)) {
+    wd_store_task_free(&t);
+    return rc;
+  }
   wd_gov__snap s;
   wd_gov__snap_get(g, &s);
   wd_gov__decision d;
@@ -510,6 +538,11 @@ int wd_gov__h_task_intent(wd_http_req *req, wd_http_resp *resp, void *svc) {
     jf(tools_j);
     return rc;
   }
+  if (expired(g, resp, &t, &rc)) {
+    wd_store_task_free(&t);
+    jf(tools_j);
+    return rc;
+  }
   /* The change, the revocation of the current credential (whatever the
    * decision), the decision's record and any new token are written in
    * one transaction; the fence keeps every call on the old credential
@@ -576,6 +609,7 @@ int wd_gov__h_task_intent(wd_http_req *req, wd_http_resp *resp, void *svc) {
   if (rc) goto out;
   if (!d.allow) {
     rc = denied_answer(resp, &d, "task.change_intent", e[1].seq);
+    wd_gov__policy_denied(g, w->agent.id, now);
     goto out;
   }
   char sid[32];

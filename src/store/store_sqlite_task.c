@@ -32,6 +32,17 @@ static int task_insert(sq_conn *c, const wd_task *t, int64_t ttl_ms, int64_t now
   sqlite3_reset(q);
   if (rc) return rc;
   if (ast != WD_AGENT_ACTIVE) return -WD_E_INVAL;
+  /* Bounded, so that stopping an agent (which ends each task with its
+   * records) stays quick. */
+  if ((rc = wd_store__sq_stmt(c, SQ_TASK_OPEN_COUNT, &q)) ||
+      (rc = wd_store__sq_bind_text(q, 1, t->agent_id)))
+    return rc;
+  rc = sqlite3_step(q);
+  rc = rc != SQLITE_ROW ? wd_store__sq_err(sqlite3_extended_errcode(c->db))
+       : sqlite3_column_int64(q, 0) >= WD_LIMIT_STORE_OPEN_TASKS ? -WD_E_TOOBIG
+                                                                 : 0;
+  sqlite3_reset(q);
+  if (rc) return rc;
   if ((rc = wd_store__sq_stmt(c, SQ_TASK_INSERT, &q)) ||
       (rc = wd_store__sq_bind_text(q, 1, t->id)) ||
       (rc = wd_store__sq_bind_text(q, 2, t->agent_id)) ||

@@ -77,6 +77,7 @@
 #define WD_LIMIT_STORE_LIST_ROWS     10000u      /* rows returned by one list call */
 #define WD_LIMIT_STORE_FIELD_BYTES   (64u << 10) /* one stored text field (intent, JWK...) */
 #define WD_LIMIT_STORE_SESSION_SET   1024u       /* distinct values in one session set of a task */
+#define WD_LIMIT_STORE_OPEN_TASKS    256u        /* open tasks of one agent */
 #define WD_LIMIT_STORE_POLICY_BYTES  (64u * 1024u * 1024u) /* one stored policy-set version */
 #define WD_LIMIT_AUDIT_PAYLOAD_BYTES (256u << 10) /* canonical payload of one evidence record */
 /* Determining policies, and errors, listed in one decision (the rest are

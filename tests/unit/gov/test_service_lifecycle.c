@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * The service's lifecycle edges, in-process: a new key enrolled for an
+ * agent retires the old one at once, even for a task whose entry was
+ * cached; the auto-quarantine rule counts task-level policy denials and
+ * starts over at every status change; a task past its TTL gets no new
+ * credential before the reaper comes; an agent has a bounded number of
+ * open tasks; and a draining service refuses new work.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "gov/gov_int.h"
+#include "service_fixture.h"
+
+/* Registers and enrols name with a fresh key of its own, which becomes
+ * the key proof() signs with; the previous key is returned. */
+static wd_ident_key *own_agent(const char *name) {
+  wd_ident_key *prev = key;
+  assert_int_equal(wd_ident_key_generate(WD_IDENT_KEY_P256, &key), 0);
+  char body[2048];
+  enrol(name, body, sizeof body);
+  return prev;
+}
+
+static void drop_key(wd_ident_key *prev) {
+  wd_ident_key_free(key);
+  key = prev;
+}
+
+static const char *task_body(int budget, int ttl) {
+  static char b[256];
+  (void)snprintf(b, sizeof b,
+                 "{\"intent\":\"i\",\"purpose\":\"p\",\"tools\":[\"fs\"],"
+                 "\"classification_ceiling\":\"internal\",\"budget\":%d,\"ttl_seconds\":%d}",
+                 budget, ttl);
+  return b;
+}
+
+/* POST /v1/tasks with a bare proof; the status, and the token in tok. */
+static long open_with(const char *body, char *tok, size_t cap, char *id, size_t idcap) {
+  resp r;
+  char *p = proof("POST", "/v1/tasks", NULL);
+  http("POST", "/v1/tasks", NULL, p, body, &r);
+  wd_free(p);
+  long st = r.status;
+  if (tok) (void)snprintf(tok, cap, "%s", st == 201 ? str(&r, "token") : "");
+  if (id) (void)snprintf(id, idcap, "%s", st == 201 ? str(&r, "task_id") : "");
+  clear(&r);
+  return st;
+}
+
+static long authorize(const char *tok) {
+  resp r;
+  call("POST", "/v1/authorize", tok, CALL_OK, &r);
+  long st = r.status;
+  clear(&r);
+  return st;
+}
+
+static void test_new_key_retires_the_old(void **state) {
+  (void)state;
+  wd_ident_key *prev = own_agent("rekey");
+  char tok[4096], task[128], path[256];
+  assert_int_equal(open_with(task_body(10, 600), tok, sizeof tok, task, sizeof task), 201);
+  assert_int_equal(authorize(tok), 200); /* the task's entry is now cached */
+  wd_ident_key *k1 = key;
+  key = NULL;
+  assert_int_equal(wd_ident_key_generate(WD_IDENT_KEY_P256, &key), 0);
+  resp r;
+  char *jwk = NULL, body[2048];
+  admin("POST", "/v1/agents/rekey/join-tokens", "{}", &r);
+  assert_int_equal(r.status, 201);
+  assert_int_equal(wd_ident_key_to_jwk(key, NULL, &jwk), 0);
+  (void)snprintf(body, sizeof body, "{\"agent\":\"rekey\",\"join_token\":\"%s\",\"public_jwk\":%s}",
+                 str(&r, "token"), jwk);
+  wd_free(jwk);
+  clear(&r);
+  http("POST", "/v1/enroll", NULL, NULL, body, &r);
+  assert_int_equal(r.status, 200);
+  clear(&r);
+  wd_ident_key *k2 = key;
+  key = k1; /* the old key, with the token bound to it */
+  assert_int_equal(authorize(tok), 401);
+  (void)snprintf(path, sizeof path, "/v1/tasks/%s/renew", task);
+  call("POST", path, tok, "{}", &r);
+  assert_int_equal(r.status, 401);
+  clear(&r);
+  wd_ident_key_free(k1);
+  key = k2; /* the new key opens tasks */
+  assert_int_equal(open_with(task_body(10, 600), tok, sizeof tok, NULL, 0), 201);
+  assert_int_equal(authorize(tok), 200);
+  drop_key(prev);
+}
+
+/* The fixture's rule: 20 denials within the window. Task openings denied
+ * by policy (a budget of 0) count; a release starts the count over. */
+static void test_task_denials_count_and_release_resets(void **state) {
+  (void)state;
+  wd_ident_key *prev = own_agent("prober");
+  for (int i = 0; i < 19; i++)
+    assert_int_equal(open_with(task_body(0, 600), NULL, 0, NULL, 0), 403);
+  assert_string_equal(agent_status("prober"), "active");
+  resp r;
+  admin("POST", "/v1/agents/prober/quarantine", "{\"reason\":\"look closer\"}", &r);
+  assert_int_equal(r.status, 200);
+  clear(&r);
+  admin("POST", "/v1/agents/prober/release", "{\"reason\":\"cleared\"}", &r);
+  assert_int_equal(r.status, 200);
+  clear(&r);
+  assert_int_equal(open_with(task_body(0, 600), NULL, 0, NULL, 0), 403);
+  assert_string_equal(agent_status("prober"), "active"); /* 1, not 20 */
+  for (int i = 0; i < 19; i++)
+    assert_int_equal(open_with(task_body(0, 600), NULL, 0, NULL, 0), 403);
+  assert_string_equal(agent_status("prober"), "quarantined");
+  drop_key(prev);
+}
+
+static void test_no_renewal_past_the_ttl(void **state) {
+  (void)state;
+  wd_ident_key *prev = own_agent("late");
+  char tok[4096], task[128], path[256];
+  assert_int_equal(open_with(task_body(10, 1), tok, sizeof tok, task, sizeof task), 201);
+  struct timespec ts = {1, 100 * 1000000L};
+  nanosleep(&ts, NULL);
+  resp r;
+  (void)snprintf(path, sizeof path, "/v1/tasks/%s/renew", task);
+  call("POST", path, tok, "{}", &r);
+  assert_int_equal(r.status, 401);
+  assert_non_null(strstr(r.raw, "task expired"));
+  clear(&r);
+  wd_task t = {0};
+  stored_task(task, &t);
+  assert_int_equal(t.status, WD_TASK_EXPIRED);
+  wd_store_task_free(&t);
+  assert_int_equal(count_records(task, "token.renewed"), 0);
+  drop_key(prev);
+}
+
+static void test_open_tasks_bounded(void **state) {
+  (void)state;
+  wd_ident_key *prev = own_agent("busy");
+  for (unsigned i = 0; i < WD_LIMIT_STORE_OPEN_TASKS; i++)
+    assert_int_equal(open_with(task_body(10, 600), NULL, 0, NULL, 0), 201);
+  resp r;
+  char *p = proof("POST", "/v1/tasks", NULL);
+  http("POST", "/v1/tasks", NULL, p, task_body(10, 600), &r);
+  wd_free(p);
+  assert_int_equal(r.status, 429);
+  assert_non_null(strstr(r.raw, "too_many_tasks"));
+  clear(&r);
+  assert_int_equal(open_tasks("busy"), WD_LIMIT_STORE_OPEN_TASKS);
+  drop_key(prev);
+}
+
+/* Once shutdown begins, a request on a connection kept open is refused
+ * and the service says it is not ready; nothing is decided. */
+static void test_draining_refuses(void **state) {
+  (void)state;
+  atomic_store(&gov->draining, 1);
+  resp r;
+  admin("GET", "/v1/agents", NULL, &r);
+  assert_int_equal(r.status, 503);
+  assert_non_null(strstr(r.raw, "server is stopping"));
+  clear(&r);
+  http("GET", "/readyz", NULL, NULL, NULL, &r);
+  assert_int_equal(r.status, 503);
+  clear(&r);
+  atomic_store(&gov->draining, 0);
+  admin("GET", "/v1/agents", NULL, &r);
+  assert_int_equal(r.status, 200);
+  clear(&r);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_new_key_retires_the_old),
+      cmocka_unit_test(test_task_denials_count_and_release_resets),
+      cmocka_unit_test(test_no_renewal_past_the_ttl),
+      cmocka_unit_test(test_open_tasks_bounded),
+      cmocka_unit_test(test_draining_refuses),
+  };
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  int rc = cmocka_run_group_tests(tests, setup, teardown);
+  curl_global_cleanup();
+  return rc;
+}
