@@ -398,9 +398,12 @@ static void *reaper_main(void *arg) {
     behind = 0;
     if (wd_store_task_list_expired(g->store, now, WD_GOV__REAP_ROUND, &ids) == 0) {
       /* A task that ended meanwhile is -WD_E_INVAL: someone else logged it. */
+      size_t ended = 0;
       for (size_t i = 0; i < ids.n; i++)
-        (void)wd_gov__end_task(g, ids.v[i], WD_TASK_EXPIRED, "ttl reached", "warden");
-      behind = ids.n == WD_GOV__REAP_ROUND;
+        ended += wd_gov__end_task(g, ids.v[i], WD_TASK_EXPIRED, "ttl reached", "warden") == 0;
+      /* Round after round while a full one makes progress; a store that
+       * fails every end is retried at the usual pace, not in a spin. */
+      behind = ids.n == WD_GOV__REAP_ROUND && ended > 0;
     }
     wd_strlist_free(&ids);
     if (wd_store_dpop_prune(g->store, now, NULL) != 0) {
