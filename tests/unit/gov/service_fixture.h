@@ -64,6 +64,9 @@ static inline int setup(void **state) {
   o.admin_token = ADMIN;
   /* Fewer than the allocation sweeps deny: a failure is not the agent's. */
   o.quarantine_denials = 20;
+#ifdef WD_FIXTURE_REAPER_MS
+  o.reaper_interval_ms = WD_FIXTURE_REAPER_MS; /* a test that must beat the reaper */
+#endif
   char err[512] = "";
   char *gen = NULL;
   int rc = wd_gov_start(&o, &gov, &gen, err, sizeof err);
