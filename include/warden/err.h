@@ -24,7 +24,8 @@
   XX(IO, "input/output error")                                                                     \
   XX(STORE, "storage error")                                                                       \
   XX(VALIDATE, "validation failed")                                                                \
-  XX(INTERNAL, "internal error")
+  XX(INTERNAL, "internal error")                                                                   \
+  XX(FULL, "at the most allowed")
 
 typedef enum {
   WD_OK = 0,

@@ -206,6 +206,11 @@ json_t *wd_gov__task_json(const wd_task *t);
 int wd_gov__spiffe(const wd_gov *g, const char *name, char *out, size_t len);
 
 /* Ends a task (status, reason), logs task.ended and token.revoked. */
+/* Ends every open task of agent id as revoked, each with its records;
+ * *ended counts them. Goes on past a task it cannot end and returns the
+ * first such error. */
+int wd_gov__end_agent_tasks(wd_gov *g, const char *id, const char *reason, const char *actor,
+                            unsigned *ended);
 int wd_gov__end_task(wd_gov *g, const char *task_id, wd_task_status st, const char *reason,
                      const char *actor);
 /* Sets an agent's status with logging; used by admin routes and the

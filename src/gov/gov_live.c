@@ -358,8 +358,12 @@ static void forget_agent_locked(wd_gov__live *l, const char *agent_id) {
     l->gen[i]++;
     for (wd_gov__ltask *t = l->b[i], *next; t; t = next) {
       next = t->next;
-      /* A fence's placeholder has no agent: its own forget removes it. */
-      if (t->task.agent_id && strcmp(t->task.agent_id, agent_id) == 0) unlink_entry(l, i, t);
+      /* A fenced entry (a placeholder has no agent at all) is already dead
+       * and stays in the table until its fence holder forgets it: lifting
+       * the fence here would let a load read the store before the change
+       * it guards is written. */
+      if (t->task.agent_id && !t->fenced && strcmp(t->task.agent_id, agent_id) == 0)
+        unlink_entry(l, i, t);
     }
   }
 }

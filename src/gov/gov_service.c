@@ -219,11 +219,11 @@ int wd_gov__str(wd_http_req *req, wd_http_resp *resp, const char *name, int requ
     return 1;
   }
   /* A NUL inside would make the C string say less than the client did. */
-  if (json_string_length(v) > WD_LIMIT_STORE_FIELD_BYTES ||
+  if (json_string_length(v) > WD_LIMIT_GOV_TEXT_FIELD ||
       strlen(json_string_value(v)) != json_string_length(v)) {
     *rc = wd_http_resp_error(resp, 400, "invalid_field", name,
                              "field '%s' must be at most %u bytes, without NUL", name,
-                             WD_LIMIT_STORE_FIELD_BYTES);
+                             WD_LIMIT_GOV_TEXT_FIELD);
     return 1;
   }
   *out = json_string_value(v);
@@ -294,22 +294,23 @@ int wd_gov__end_task(wd_gov *g, const char *task_id, wd_task_status st, const ch
 
 /* Ends the agent's open tasks one by one so each gets its own task.ended
  * and token.revoked records before the status change ends the rest. */
-static int end_agent_tasks(wd_gov *g, const char *id, const char *reason, const char *actor,
-                           unsigned *ended) {
-  int rc;
-  do {
+int wd_gov__end_agent_tasks(wd_gov *g, const char *id, const char *reason, const char *actor,
+                            unsigned *ended) {
+  int rc = 0;
+  for (;;) {
     wd_strlist ids;
-    if ((rc = wd_store_task_list_open(g->store, id, WD_LIMIT_STORE_LIST_ROWS, &ids)) != 0)
-      return rc;
-    size_t n = ids.n;
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-      rc = wd_gov__end_task(g, ids.v[i], WD_TASK_REVOKED, reason, actor);
-      if (rc == 0) (*ended)++;
-      if (rc == -WD_E_INVAL) rc = 0; /* ended meanwhile */
+    int lrc = wd_store_task_list_open(g->store, id, WD_LIMIT_STORE_LIST_ROWS, &ids);
+    if (lrc) return lrc;
+    size_t n = ids.n, round = 0;
+    /* One task that cannot be ended does not keep the rest from ending. */
+    for (size_t i = 0; i < n; i++) {
+      int erc = wd_gov__end_task(g, ids.v[i], WD_TASK_REVOKED, reason, actor);
+      if (erc == 0) (*ended)++, round++;
+      if (erc && erc != -WD_E_INVAL && !rc) rc = erc; /* -WD_E_INVAL: ended meanwhile */
     }
     wd_strlist_free(&ids);
-    if (n < WD_LIMIT_STORE_LIST_ROWS) break;
-  } while (rc == 0);
+    if (n < WD_LIMIT_STORE_LIST_ROWS || round == 0) break;
+  }
   return rc;
 }
 
@@ -333,7 +334,7 @@ int wd_gov__set_agent_status(wd_gov *g, const char *id, wd_agent_status st, cons
     (void)snprintf(why, sizeof why, "agent %s: %s", wd_agent_status_name(st), reason ? reason : "");
     /* A task that could not be ended with its records does not hold
      * the stop back: the status change below ends it in the store. */
-    (void)end_agent_tasks(g, id, why, actor, &ended);
+    (void)wd_gov__end_agent_tasks(g, id, why, actor, &ended);
   }
   int64_t now = wd_gov__now_ms();
   p = json_pack("{s:s, s:s, s:s, s:I}", "agent", id, "status", wd_agent_status_name(st), "reason",

@@ -140,6 +140,9 @@ int wd_gov__issue_token(wd_gov *g, const wd_agent *a, const wd_task *t, json_t *
 int wd_gov__h_enroll(wd_http_req *req, wd_http_resp *resp, void *svc) {
   wd_gov *g = svc;
   int rc = 0;
+  /* No auth callback on this route to refuse it while the service drains. */
+  if (atomic_load(&g->draining))
+    return wd_http_resp_error(resp, 503, "unavailable", NULL, "server is stopping");
   const char *name, *jt;
   if (wd_gov__str(req, resp, "agent", 1, &name, &rc)) return rc;
   if (wd_gov__str(req, resp, "join_token", 1, &jt, &rc)) return rc;
@@ -153,6 +156,7 @@ int wd_gov__h_enroll(wd_http_req *req, wd_http_resp *resp, void *svc) {
   rc = wd_store_agent_get(g->store, id, &a);
   if (rc == -WD_E_NOTFOUND) return wd_gov__err(resp, 404, "not_found", "agent", "no such agent");
   if (rc) return rc;
+  int rekey = a.jkt != NULL; /* a key is enrolled already: this replaces it */
   wd_store_agent_free(&a);
   wd_ident_key *k = NULL;
   wd_ident_diag d;
@@ -187,9 +191,18 @@ int wd_gov__h_enroll(wd_http_req *req, wd_http_resp *resp, void *svc) {
   /* A new key for an enrolled agent replaces the old one: the agent is
    * fenced while the change is written and its live entries forgotten
    * after, so no call or renewal signed with the old key passes on a
-   * cached binding. */
-  int fenced = !rc && (rc = wd_gov__live_fence_agent(g->live, id)) == 0;
+   * cached binding. Openings already past their fence check finish first
+   * (open_lock), and the tasks of the old key, which nothing can use or
+   * end any more, are ended with their records. */
+  int fenced = 0;
+  if (!rc) {
+    pthread_rwlock_wrlock(&g->open_lock);
+    fenced = (rc = wd_gov__live_fence_agent(g->live, id)) == 0;
+    pthread_rwlock_unlock(&g->open_lock);
+  }
   if (!rc) rc = wd_audit_append_group(g->audit, id, NULL, &e, 1);
+  unsigned ended = 0;
+  if (!rc && rekey) (void)wd_gov__end_agent_tasks(g, id, "agent key replaced", "warden", &ended);
   if (fenced) wd_gov__live_unfence_agent(g->live, id);
   wd_free(jtxt);
   json_decref(p);
@@ -337,7 +350,7 @@ int wd_gov__h_task_open(wd_http_req *req, wd_http_resp *resp, void *svc) {
     rc = wd_gov__err(resp, 403, "forbidden", NULL, "agent is not active");
     goto out;
   }
-  if (rc == -WD_E_TOOBIG) {
+  if (rc == -WD_E_FULL) {
     rc = wd_http_resp_error(resp, 429, "too_many_tasks", NULL,
                             "the agent has %u open tasks, the most it may have: end one first",
                             WD_LIMIT_STORE_OPEN_TASKS);

@@ -57,7 +57,8 @@
                  "AND calls<budget RETURNING calls")                                               \
   XX(TASK_DENIAL, "UPDATE tasks SET denials=denials+1 WHERE id=?1")                                \
   XX(TASK_CALLED, "UPDATE tasks SET calls=calls+1, denials=denials+?2 WHERE id=?1")                \
-  XX(TASK_OPEN_COUNT, "SELECT count(*) FROM tasks WHERE agent_id=?1 AND status='open'")            \
+  XX(TASK_OPEN_COUNT,                                                                              \
+     "SELECT count(*) FROM tasks WHERE agent_id=?1 AND status='open' AND expires_ms>?2")           \
   XX(TASK_OPEN_OF, "SELECT id FROM tasks WHERE agent_id=?1 AND status='open' "                     \
                    "ORDER BY created_ms, id LIMIT ?2")                                             \
   XX(TASK_EXPIRED, "SELECT id FROM tasks WHERE status='open' AND expires_ms<=?1 "                  \

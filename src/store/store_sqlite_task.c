@@ -35,11 +35,11 @@ static int task_insert(sq_conn *c, const wd_task *t, int64_t ttl_ms, int64_t now
   /* Bounded, so that stopping an agent (which ends each task with its
    * records) stays quick. */
   if ((rc = wd_store__sq_stmt(c, SQ_TASK_OPEN_COUNT, &q)) ||
-      (rc = wd_store__sq_bind_text(q, 1, t->agent_id)))
+      (rc = wd_store__sq_bind_text(q, 1, t->agent_id)) || (rc = BIND64(q, 2, now_ms)))
     return rc;
   rc = sqlite3_step(q);
   rc = rc != SQLITE_ROW ? wd_store__sq_err(sqlite3_extended_errcode(c->db))
-       : sqlite3_column_int64(q, 0) >= WD_LIMIT_STORE_OPEN_TASKS ? -WD_E_TOOBIG
+       : sqlite3_column_int64(q, 0) >= WD_LIMIT_STORE_OPEN_TASKS ? -WD_E_FULL
                                                                  : 0;
   sqlite3_reset(q);
   if (rc) return rc;

@@ -178,7 +178,8 @@ typedef struct wd_task {
  * status, end_reason and ended_ms are ignored; created_ms = now_ms,
  * expires_ms = now_ms + ttl_ms). -WD_E_NOTFOUND for an unknown agent,
  * -WD_E_INVAL if the agent is not ACTIVE or a field is malformed,
- * -WD_E_TOOBIG if it has WD_LIMIT_STORE_OPEN_TASKS open tasks already. */
+ * -WD_E_FULL if it has WD_LIMIT_STORE_OPEN_TASKS open, unexpired tasks
+ * already. */
 WD_EXTERN int wd_store_task_create(wd_store *s, const wd_task *t, int64_t ttl_ms,
                                    int64_t now_ms) WD_WUR;
 /* Fills owned *out (free with wd_store_task_free). -WD_E_NOTFOUND. */

@@ -97,12 +97,16 @@
 #define WD_LIMIT_AUDIT_PAGE_ROWS      1000u        /* records in a page of GET /v1/audit/records */
 
 /* Governance service live state (src/gov) */
-#define WD_LIMIT_GOV_REPLAY_ENTRIES (1u << 21)  /* DPoP jtis remembered in memory (24 B each) */
-#define WD_LIMIT_GOV_LIVE_TASKS     65536u      /* tasks kept in memory between calls */
-#define WD_LIMIT_GOV_AGENT_FENCES   1024u       /* agents being stopped at one moment */
-#define WD_LIMIT_GOV_TASK_LIST      1000u       /* open tasks listed for one agent */
-#define WD_LIMIT_GOV_DECISION_TEXT  (4u << 20)  /* entities, request or context of a decision */
-#define WD_LIMIT_GOV_ENTITY_CACHE   256u        /* parsed entity stores kept for reuse */
-#define WD_LIMIT_GOV_ENTITY_CACHED  (64u << 10) /* largest entities text worth keeping */
+#define WD_LIMIT_GOV_REPLAY_ENTRIES (1u << 21) /* DPoP jtis remembered in memory (24 B each) */
+#define WD_LIMIT_GOV_LIVE_TASKS     65536u     /* tasks kept in memory between calls */
+#define WD_LIMIT_GOV_AGENT_FENCES   1024u      /* agents being stopped at one moment */
+#define WD_LIMIT_GOV_TASK_LIST      1000u      /* open tasks listed for one agent */
+/* A text field of a request (intent, reason, owner...): every one lands in
+ * an evidence record, where a control character takes six bytes, and an
+ * intent change's record holds two intents; at this size each fits. */
+#define WD_LIMIT_GOV_TEXT_FIELD    (8u << 10)
+#define WD_LIMIT_GOV_DECISION_TEXT (4u << 20)  /* entities, request or context of a decision */
+#define WD_LIMIT_GOV_ENTITY_CACHE  256u        /* parsed entity stores kept for reuse */
+#define WD_LIMIT_GOV_ENTITY_CACHED (64u << 10) /* largest entities text worth keeping */
 
 #endif

@@ -63,7 +63,11 @@ static inline int setup(void **state) {
   o.policy_dir = WD_TEST_DATA "/../../docs/policies";
   o.admin_token = ADMIN;
   /* Fewer than the allocation sweeps deny: a failure is not the agent's. */
+#ifdef WD_FIXTURE_QUARANTINE_DENIALS
+  o.quarantine_denials = WD_FIXTURE_QUARANTINE_DENIALS; /* a test that denies by the dozen */
+#else
   o.quarantine_denials = 20;
+#endif
 #ifdef WD_FIXTURE_REAPER_MS
   o.reaper_interval_ms = WD_FIXTURE_REAPER_MS; /* a test that must beat the reaper */
 #endif

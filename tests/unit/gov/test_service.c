@@ -421,7 +421,7 @@ static void test_invalid_policy_kept_out(void **state) {
   assert_non_null(active);
   clear(&r);
 
-  /* A set far larger than other text fields (they stop at 64 KiB) is
+  /* A set far larger than other text fields (they stop at 8 KiB) is
    * taken whole: 1,000 extra policies. */
   size_t cap = strlen(active) + 1000 * 128 + 1, n = 0;
   char *big = malloc(cap);

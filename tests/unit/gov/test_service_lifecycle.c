@@ -2,10 +2,10 @@
  *
  * The service's lifecycle edges, in-process: a new key enrolled for an
  * agent retires the old one at once, even for a task whose entry was
- * cached; the auto-quarantine rule counts task-level policy denials and
- * starts over at every status change; a task past its TTL gets no new
- * credential before the reaper comes; an agent has a bounded number of
- * open tasks; and a draining service refuses new work.
+ * cached, and ends the old key's tasks; the auto-quarantine rule counts task-level policy denials
+ * and starts over at every status change; a task past its TTL gets no new credential before the
+ * reaper comes; an agent has a bounded number of open tasks; text fields fit the records that hold
+ * them; and a draining service refuses new work.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -86,6 +86,13 @@ static void test_new_key_retires_the_old(void **state) {
   assert_int_equal(r.status, 200);
   clear(&r);
   wd_ident_key *k2 = key;
+  /* The old key's task, which nothing could use or end any more, is
+   * ended with its records. */
+  wd_task t = {0};
+  stored_task(task, &t);
+  assert_int_equal(t.status, WD_TASK_REVOKED);
+  wd_store_task_free(&t);
+  assert_int_equal(count_records(task, "task.ended"), 1);
   key = k1; /* the old key, with the token bound to it */
   assert_int_equal(authorize(tok), 401);
   (void)snprintf(path, sizeof path, "/v1/tasks/%s/renew", task);
@@ -159,6 +166,50 @@ static void test_open_tasks_bounded(void **state) {
   drop_key(prev);
 }
 
+/* A body whose one text field is n control characters (six bytes each
+ * in the evidence record) under key, beside the given JSON members. */
+static char *control_chars(const char *key_name, size_t n, const char *rest) {
+  size_t cap = n * 6 + strlen(rest) + 64;
+  char *b = malloc(cap), *p = b;
+  assert_non_null(b);
+  p += sprintf(p, "{\"%s\":\"", key_name);
+  for (size_t i = 0; i < n; i++)
+    p += sprintf(p, "\\u0001");
+  (void)sprintf(p, "\"%s}", rest);
+  return b;
+}
+
+/* A text field stops at WD_LIMIT_GOV_TEXT_FIELD, named; at the limit,
+ * even written as escapes, the task's records fit, the intent change's
+ * (two intents) too. */
+static void test_text_fields_fit_their_records(void **state) {
+  (void)state;
+  wd_ident_key *prev = own_agent("verbose");
+  const char *rest = ",\"purpose\":\"p\",\"tools\":[\"fs\"],\"classification_ceiling\":"
+                     "\"internal\",\"budget\":5";
+  char *b = control_chars("intent", WD_LIMIT_GOV_TEXT_FIELD + 1, rest);
+  resp r;
+  char *p = proof("POST", "/v1/tasks", NULL);
+  http("POST", "/v1/tasks", NULL, p, b, &r);
+  wd_free(p);
+  free(b);
+  assert_int_equal(r.status, 400);
+  assert_string_equal(json_string_value(json_object_get(json_object_get(r.body, "error"), "field")),
+                      "intent");
+  clear(&r);
+  b = control_chars("intent", WD_LIMIT_GOV_TEXT_FIELD, rest);
+  char tok[4096], task[128], path[256];
+  assert_int_equal(open_with(b, tok, sizeof tok, task, sizeof task), 201);
+  free(b);
+  b = control_chars("intent", WD_LIMIT_GOV_TEXT_FIELD, "");
+  (void)snprintf(path, sizeof path, "/v1/tasks/%s/intent", task);
+  call("POST", path, tok, b, &r);
+  free(b);
+  assert_int_equal(r.status, 200);
+  clear(&r);
+  drop_key(prev);
+}
+
 /* Once shutdown begins, a request on a connection kept open is refused
  * and the service says it is not ready; nothing is decided. */
 static void test_draining_refuses(void **state) {
@@ -184,6 +235,7 @@ int main(void) {
       cmocka_unit_test(test_task_denials_count_and_release_resets),
       cmocka_unit_test(test_no_renewal_past_the_ttl),
       cmocka_unit_test(test_open_tasks_bounded),
+      cmocka_unit_test(test_text_fields_fit_their_records),
       cmocka_unit_test(test_draining_refuses),
   };
   curl_global_init(CURL_GLOBAL_DEFAULT);
