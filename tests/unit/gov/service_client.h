@@ -74,6 +74,11 @@ static inline void http(const char *method, const char *path, const char *auth, 
 
 static inline void clear(resp *r) { json_decref(r->body); }
 
+/* The field a refusal names, or NULL. */
+static inline const char *err_field(const resp *r) {
+  return json_string_value(json_object_get(json_object_get(r->body, "error"), "field"));
+}
+
 static inline void admin(const char *method, const char *path, const char *body, resp *r) {
   http(method, path, "Bearer " ADMIN, NULL, body, r);
 }

@@ -88,8 +88,7 @@ static void test_largest_task(void **state) {
   wd_free(p);
   free(body);
   assert_int_equal(a.status, 400);
-  assert_string_equal(json_string_value(json_object_get(json_object_get(a.body, "error"), "field")),
-                      "tools");
+  assert_string_equal(err_field(&a), "tools");
   clear(&a);
   free(auth);
   clear(&r);
@@ -107,8 +106,7 @@ static void test_largest_task(void **state) {
     wd_free(p);
     free(body);
     assert_int_equal(r.status, 400);
-    assert_string_equal(
-        json_string_value(json_object_get(json_object_get(r.body, "error"), "field")), fields[i]);
+    assert_string_equal(err_field(&r), fields[i]);
     clear(&r);
   }
 }
@@ -308,8 +306,7 @@ static void test_audit_pages(void **state) {
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     admin("GET", bad[i][0], NULL, &r);
     assert_int_equal(r.status, 400);
-    assert_string_equal(
-        json_string_value(json_object_get(json_object_get(r.body, "error"), "field")), bad[i][1]);
+    assert_string_equal(err_field(&r), bad[i][1]);
     clear(&r);
   }
 }
@@ -346,8 +343,7 @@ static void test_lifecycle(void **state) {
   /* A missing field is named. */
   call("POST", "/v1/authorize", tok, "{\"operation\":\"read\"}", &r);
   assert_int_equal(r.status, 400);
-  assert_string_equal(json_string_value(json_object_get(json_object_get(r.body, "error"), "field")),
-                      "tool");
+  assert_string_equal(err_field(&r), "tool");
   clear(&r);
 
   /* Credentials never cross: admin token on an agent route, agent token

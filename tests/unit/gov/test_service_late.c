@@ -113,8 +113,7 @@ static void test_args_nesting(void **state) {
   call("POST", "/v1/authorize", tok, b, &r);
   free(b);
   assert_int_equal(r.status, 400);
-  assert_string_equal(json_string_value(json_object_get(json_object_get(r.body, "error"), "field")),
-                      "args");
+  assert_string_equal(err_field(&r), "args");
   clear(&r);
   assert_int_equal(count_records(task, "authz.decision"), 1);
   admin("GET", "/v1/audit/verify", NULL, &r);

@@ -194,8 +194,7 @@ static void test_text_fields_fit_their_records(void **state) {
   wd_free(p);
   free(b);
   assert_int_equal(r.status, 400);
-  assert_string_equal(json_string_value(json_object_get(json_object_get(r.body, "error"), "field")),
-                      "intent");
+  assert_string_equal(err_field(&r), "intent");
   clear(&r);
   b = control_chars("intent", WD_LIMIT_GOV_TEXT_FIELD, rest);
   char tok[4096], task[128], path[256];
