@@ -184,6 +184,25 @@ static void forget_agent(void **state) {
   wd_gov__live_put(f->l, t3);
 }
 
+/* Forgetting an agent (a release, an enrolment) leaves a task another
+ * request has fenced as it is: its fence holder forgets it once the
+ * change it guards is written, and until then no get loads it. */
+static void forget_agent_keeps_fences(void **state) {
+  fixture *f = *state;
+  wd_gov__ltask *t1 = NULL, *x = NULL;
+  assert_int_equal(wd_gov__live_get(f->l, "t1", &t1), 0);
+  wd_gov__live_put(f->l, t1);
+  assert_int_equal(wd_gov__live_fence(f->l, "t1"), 0);
+  wd_gov__live_forget_agent(f->l, AGENT_A);
+  assert_int_equal(wd_gov__live_get(f->l, "t1", &x), -WD_E_NOTFOUND);
+  assert_null(x);
+  assert_int_equal(wd_gov__live_get(f->l, "t2", &x), 0); /* not fenced: loads fresh */
+  wd_gov__live_put(f->l, x);
+  wd_gov__live_forget(f->l, "t1");
+  assert_int_equal(wd_gov__live_get(f->l, "t1", &x), 0);
+  wd_gov__live_put(f->l, x);
+}
+
 /* While an agent's stop is written, none of its tasks can be got: not
  * those loaded, not those never loaded, not one opened meanwhile. Fences
  * are counted, and the lifted agent's tasks load fresh. */
@@ -510,6 +529,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(load_share_forget, setup, teardown),
       cmocka_unit_test_setup_teardown(forget_agent, setup, teardown),
       cmocka_unit_test_setup_teardown(fence_agent, setup, teardown),
+      cmocka_unit_test_setup_teardown(forget_agent_keeps_fences, setup, teardown),
       cmocka_unit_test_setup_teardown(token_verdicts, setup, teardown),
       cmocka_unit_test_setup_teardown(session_sets, setup, teardown),
       cmocka_unit_test_setup_teardown(load_waits_for_queued_records, setup, teardown),

@@ -222,6 +222,10 @@ static void test_draining_refuses(void **state) {
   http("GET", "/readyz", NULL, NULL, NULL, &r);
   assert_int_equal(r.status, 503);
   clear(&r);
+  /* Enrolment has no credential check to refuse it: it is refused itself. */
+  http("POST", "/v1/enroll", NULL, NULL, "{\"agent\":\"x\",\"join_token\":\"y\"}", &r);
+  assert_int_equal(r.status, 503);
+  clear(&r);
   atomic_store(&gov->draining, 0);
   admin("GET", "/v1/agents", NULL, &r);
   assert_int_equal(r.status, 200);
