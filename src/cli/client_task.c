@@ -53,13 +53,17 @@ static void task_usage(FILE *out) {
 }
 
 static void authorize_usage(FILE *out) {
-  fputs("usage: warden authorize --tool T --operation O [--resource Type::id]\n"
+  fputs("usage: warden authorize --tool T --operation O [--resource Data::id]\n"
         "         [--args JSON] [--classification C] [--destination D]\n"
         "         [--environment E] [--json]\n"
         "\n"
         "Asks the server whether the task may make this call (POST /v1/authorize)\n"
         "and prints ALLOW or DENY with the determining policies and their reasons,\n"
         "the policy-set version and the decision id.\n"
+        "  --classification C  public|internal|confidential|secret (default: the\n"
+        "                      task's ceiling)\n"
+        "  --destination D     local, or the host the call sends to (default:\n"
+        "                      unspecified, which policies treat as external)\n"
         "\n" AGENT_HELP EXIT_HELP,
         out);
 }
