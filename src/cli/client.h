@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "cli/cli_util.h"
 #include "ident/wd_ident.h"
 
 /* Exit statuses of every client command (documented in each --help). */
@@ -162,6 +163,12 @@ void cl_time_text(const json_t *v, char *out, size_t cap);
  * --help / -h, prints usage (to stderr when the subcommand is missing)
  * and returns 1 with the exit status in *rc; else 0. */
 int cl_family_help(int argc, char **argv, void (*usage)(FILE *out), int *rc);
+
+/* cli_parse_opts for one subcommand's options, and what every family does
+ * with its outcome: returns 1 when the command is over (a usage error, or
+ * --help, printed to stdout), with the exit status in *rc; else 0. */
+int cl_parse_sub(const char *cmd, int argc, char **argv, const cli_opt *opts, const char **pos,
+                 size_t max_pos, size_t *npos, void (*usage)(FILE *out), int *rc);
 
 /* ---- the evidence log as JSON lines (client_audit_export.c) ------------------------ */
 

@@ -395,13 +395,8 @@ int wd_cli_agent(int argc, char **argv) {
   };
   const char *pos[2];
   size_t npos = 0;
-  int help = 0;
-  int rc = cli_parse_opts(cmd, argc - 1, argv + 1, opts, pos, 2, &npos, &help);
-  if (rc != 0) return rc;
-  if (help) {
-    usage(stdout);
-    return CL_OK;
-  }
+  int rc = 0;
+  if (cl_parse_sub(cmd, argc - 1, argv + 1, opts, pos, 2, &npos, usage, &rc)) return rc;
   int wants_name = strcmp(sub, "list") != 0;
   if ((wants_name && npos != 1) || (!wants_name && npos != 0)) {
     fprintf(stderr, "%s: %s\n", cmd, wants_name ? "give one agent NAME" : "takes no NAME");

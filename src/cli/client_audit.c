@@ -345,13 +345,8 @@ int wd_cli_audit(int argc, char **argv) {
   };
   const char *pos[1] = {NULL};
   size_t npos = 0;
-  int help = 0;
-  int rc = cli_parse_opts(cmd, argc - 1, argv + 1, opts, pos, 1, &npos, &help);
-  if (rc != 0) return rc;
-  if (help) {
-    usage(stdout);
-    return CL_OK;
-  }
+  int rc = 0;
+  if (cl_parse_sub(cmd, argc - 1, argv + 1, opts, pos, 1, &npos, usage, &rc)) return rc;
   if ((a.data || a.db) && a.url) {
     fprintf(stderr, "%s: choose --data/--db (offline) or --url (online), not both\n", cmd);
     return CL_USAGE;

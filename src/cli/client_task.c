@@ -296,8 +296,9 @@ out:
   return rc;
 }
 
+/* cl_parse_sub over the options every task and authorize command takes. */
 static int task_opts(const char *cmd, int argc, char **argv, task_args *a, const char **pos,
-                     size_t *npos, int *help) {
+                     size_t *npos, void (*usage)(FILE *out), int *rc) {
   const cli_opt opts[] = {
       CLI_ARG("--url", NULL, &a->url),
       CLI_ARG("--agent-key", NULL, &a->key),
@@ -322,7 +323,7 @@ static int task_opts(const char *cmd, int argc, char **argv, task_args *a, const
       CLI_FLAG("--admin", NULL, &a->admin),
       CLI_END,
   };
-  return cli_parse_opts(cmd, argc, argv, opts, pos, 1, npos, help);
+  return cl_parse_sub(cmd, argc, argv, opts, pos, 1, npos, usage, rc);
 }
 
 int wd_cli_task(int argc, char **argv) {
@@ -345,13 +346,8 @@ int wd_cli_task(int argc, char **argv) {
   memset(&a, 0, sizeof a);
   const char *pos[1] = {NULL};
   size_t npos = 0;
-  int help = 0;
-  int rc = task_opts(cmd, argc - 1, argv + 1, &a, pos, &npos, &help);
-  if (rc != 0) return rc;
-  if (help) {
-    task_usage(stdout);
-    return CL_OK;
-  }
+  int rc = 0;
+  if (task_opts(cmd, argc - 1, argv + 1, &a, pos, &npos, task_usage, &rc)) return rc;
   cl_ctx c;
   if ((rc = cl_ctx_init(&c, cmd, a.url)) != 0) return rc;
   if (strcmp(sub, "open") == 0) {
@@ -396,13 +392,8 @@ int wd_cli_authorize(int argc, char **argv) {
   memset(&a, 0, sizeof a);
   const char *pos[1] = {NULL};
   size_t npos = 0;
-  int help = 0;
-  int rc = task_opts(cmd, argc, argv, &a, pos, &npos, &help);
-  if (rc != 0) return rc;
-  if (help) {
-    authorize_usage(stdout);
-    return CL_OK;
-  }
+  int rc = 0;
+  if (task_opts(cmd, argc, argv, &a, pos, &npos, authorize_usage, &rc)) return rc;
   if (npos || !a.tool || !a.operation) {
     fprintf(stderr, "%s: --tool and --operation are required\n", cmd);
     authorize_usage(stderr);
