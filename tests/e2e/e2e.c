@@ -6,6 +6,8 @@
 #define _DEFAULT_SOURCE
 #include "e2e.h"
 
+#include "../support/auth_headers.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -177,19 +179,10 @@ int e2e_http(CURL *curl, const e2e_server *s, const char *method, const char *pa
   memset(out, 0, sizeof *out);
   CURL *c = curl ? curl : curl_easy_init();
   if (!c) return -1;
-  char url[1024], h1[12288], h2[4096];
+  char url[1024];
   (void)snprintf(url, sizeof url, "%s%s", s->url, path);
-  struct curl_slist *hs = NULL;
-  hs = curl_slist_append(hs, "Content-Type: application/json");
-  hs = curl_slist_append(hs, "Expect:");
-  if (auth) {
-    (void)snprintf(h1, sizeof h1, "Authorization: %s", auth);
-    hs = curl_slist_append(hs, h1);
-  }
-  if (dpop) {
-    (void)snprintf(h2, sizeof h2, "DPoP: %s", dpop);
-    hs = curl_slist_append(hs, h2);
-  }
+  struct curl_slist *hs = curl_slist_append(NULL, "Content-Type: application/json");
+  hs = auth_headers(curl_slist_append(hs, "Expect:"), auth, dpop);
   sink b = {0};
   curl_easy_setopt(c, CURLOPT_URL, url);
   curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);

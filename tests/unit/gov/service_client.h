@@ -14,6 +14,8 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "../../support/auth_headers.h"
+
 #define ADMIN "unit-admin-token-0123456789abcdef0123"
 
 static char url[64]; /* "http://127.0.0.1:PORT", set once the service listens */
@@ -42,17 +44,10 @@ static inline CURLcode try_http(const char *method, const char *path, const char
   memset(r, 0, sizeof *r);
   CURL *c = curl_easy_init();
   assert_non_null(c);
-  char u[512], h1[9000], h2[9000];
+  char u[512];
   (void)snprintf(u, sizeof u, "%s%s", url, path);
-  struct curl_slist *hs = curl_slist_append(NULL, "Content-Type: application/json");
-  if (auth) {
-    (void)snprintf(h1, sizeof h1, "Authorization: %s", auth);
-    hs = curl_slist_append(hs, h1);
-  }
-  if (dpop) {
-    (void)snprintf(h2, sizeof h2, "DPoP: %s", dpop);
-    hs = curl_slist_append(hs, h2);
-  }
+  struct curl_slist *hs =
+      auth_headers(curl_slist_append(NULL, "Content-Type: application/json"), auth, dpop);
   curl_easy_setopt(c, CURLOPT_URL, u);
   curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
