@@ -213,6 +213,15 @@ static int deeper_than(json_t *v, unsigned limit) {
   return 0;
 }
 
+/* The classification of a call that states none: the task's ceiling, as
+ * a static name, never t's own string, which the record's effects would
+ * borrow until the log commits, long after t is freed. A stored ceiling
+ * that is not one reads as the strictest. */
+static const char *ceiling_of(const wd_task *t) {
+  const char *c = wd_gov__classification_name(wd_gov__classification_rank(t->ceiling));
+  return c ? c : "secret";
+}
+
 static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__who *w) {
   int rc = 0;
   if (!w || !w->has_token)
@@ -333,11 +342,8 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
   wd_gov__snap s;
   wd_gov__snap_get(g, &s);
   t.calls = before;
-  /* A static name, never t's own string: the record's effects borrow it
-   * until the log commits, long after t is freed. */
   int cls_unstated = !cls;
-  if (cls_unstated) cls = wd_gov__classification_name(wd_gov__classification_rank(t.ceiling));
-  if (!cls) cls = "secret"; /* a stored ceiling that is not one: the strictest */
+  if (cls_unstated) cls = ceiling_of(&t);
   wd_gov__call call = {tool, op, cls, dest, env, res_id, args};
   int internal = wd_gov__decide_in(g, &s, &w->agent, &t, &ss, action, &call, NULL, &d);
   if (internal) d.allow = 0;
@@ -363,10 +369,7 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
       t = t2;
       ss = ss2;
       t.calls = before;
-      if (cls_unstated) {
-        cls = wd_gov__classification_name(wd_gov__classification_rank(t.ceiling));
-        call.classification = cls = cls ? cls : "secret";
-      }
+      if (cls_unstated) call.classification = cls = ceiling_of(&t);
       wd_gov__decision_clear(&d);
       internal = wd_gov__decide_in(g, &s, &w->agent, &t, &ss, action, &call, NULL, &d);
     } else {
