@@ -328,9 +328,7 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
   case WD_CALL_OK: break;
   case WD_CALL_NOT_OPEN:
     return wd_gov__err(resp, 401, "unauthorized", NULL, "task token revoked or task ended");
-  case WD_CALL_EXPIRED:
-    (void)wd_gov__end_task(g, w->task_id, WD_TASK_EXPIRED, "ttl reached", "warden");
-    return wd_gov__err(resp, 401, "unauthorized", NULL, "task expired");
+  case WD_CALL_EXPIRED: return wd_gov__refuse_expired(g, resp, w->task_id);
   case WD_CALL_BUDGET:
     (void)wd_gov__end_task(g, w->task_id, WD_TASK_EXHAUSTED, "budget exhausted", "warden");
     return wd_gov__err(resp, 401, "unauthorized", NULL, "task budget exhausted");

@@ -206,6 +206,9 @@ json_t *wd_gov__task_json(const wd_task *t);
 int wd_gov__spiffe(const wd_gov *g, const char *name, char *out, size_t len);
 
 /* Ends a task (status, reason), logs task.ended and token.revoked. */
+/* A request that found its task past its TTL: ends the task as expired
+ * (the reaper's end, made now) and answers 401 "task expired". */
+int wd_gov__refuse_expired(wd_gov *g, wd_http_resp *resp, const char *task_id);
 /* Ends every open task of agent id as revoked, each with its records;
  * *ended counts them. Goes on past a task it cannot end and returns the
  * first such error. */

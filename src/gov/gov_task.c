@@ -397,12 +397,10 @@ static int load_task(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_task *t
 }
 
 /* A task past its TTL gets no new credential, whether or not the reaper
- * has ended it yet: it is ended here, as a call would end it. Returns 1
- * with the answer in *rc. */
+ * has ended it yet. Returns 1 with the answer in *rc. */
 static int expired(wd_gov *g, wd_http_resp *resp, const wd_task *t, int *rc) {
   if (wd_gov__now_ms() < t->expires_ms) return 0;
-  (void)wd_gov__end_task(g, t->id, WD_TASK_EXPIRED, "ttl reached", "warden");
-  *rc = wd_gov__err(resp, 401, "unauthorized", NULL, "task expired");
+  *rc = wd_gov__refuse_expired(g, resp, t->id);
   return 1;
 }
 
