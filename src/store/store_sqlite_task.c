@@ -606,6 +606,8 @@ int wd_store__sq_fx_alone(wd_store *st, const wd_store_fx *fx) {
 int wd_store__sq_apply_fx(sq_conn *c, const wd_store_fx *fx) {
   sqlite3_stmt *q = NULL;
   int rc;
+  /* An effect that names the request's token applies only while it lives. */
+  if ((rc = bearer_live(c, fx)) != 0) return rc;
   switch (fx->kind) {
   case WD_STORE_FX_DPOP:
     /* The caller's replay cache already decided the jti is new: keep it
@@ -625,9 +627,7 @@ int wd_store__sq_apply_fx(sq_conn *c, const wd_store_fx *fx) {
       return rc;
     return session_put(c, fx->task_id, KIND_DEST, fx->destination);
   case WD_STORE_FX_TASK_OPEN: return task_insert(c, fx->task, fx->ttl_ms, fx->now_ms);
-  case WD_STORE_FX_TOKEN:
-    if ((rc = bearer_live(c, fx)) != 0) return rc;
-    return token_insert(c, fx->jti, fx->task_id, fx->exp_ms, fx->now_ms);
+  case WD_STORE_FX_TOKEN: return token_insert(c, fx->jti, fx->task_id, fx->exp_ms, fx->now_ms);
   case WD_STORE_FX_TASK_END: return task_end_in(c, fx->task_id, fx->status, fx->reason, fx->now_ms);
   case WD_STORE_FX_ENROL: return wd_store__sq_enrol_fx(c, fx);
   case WD_STORE_FX_POLICY: return wd_store__sq_policy_fx(c, fx);
@@ -635,11 +635,8 @@ int wd_store__sq_apply_fx(sq_conn *c, const wd_store_fx *fx) {
   case WD_STORE_FX_AGENT_STATUS: return wd_store__sq_agent_status_fx(c, fx);
   case WD_STORE_FX_AGENT_REGISTER: return wd_store__sq_register_fx(c, fx);
   case WD_STORE_FX_JOIN: return wd_store__sq_join_fx(c, fx);
-  case WD_STORE_FX_TASK_REVOKE:
-    if ((rc = bearer_live(c, fx)) != 0) return rc;
-    return revoke_task_tokens(c, fx->task_id, fx->now_ms, NULL);
+  case WD_STORE_FX_TASK_REVOKE: return revoke_task_tokens(c, fx->task_id, fx->now_ms, NULL);
   case WD_STORE_FX_TASK_INTENT:
-    if ((rc = bearer_live(c, fx)) != 0) return rc;
     return set_intent_in(c, fx->task_id, fx->intent, fx->purpose, fx->expected_tools, fx->now_ms);
   }
   return -WD_E_INVAL;

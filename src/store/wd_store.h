@@ -384,8 +384,8 @@ typedef struct wd_store_fx {
   const wd_agent *agent;                         /* AGENT_REGISTER */
   const char *agent_name;                        /* JOIN (with token_hash, exp_ms) */
   const char *key, *value;                       /* SETTING */
-  /* TOKEN, TASK_INTENT, TASK_REVOKE: NULL, or the token the request came
-   * with, which must still be an unrevoked token of task_id (-WD_E_INVAL
+  /* Any kind with a task_id: NULL, or the token the request came with,
+   * which must still be an unrevoked token of task_id (-WD_E_INVAL
    * otherwise): a renewal or an intent change that raced with a
    * revocation changes nothing. */
   const char *bearer_jti;
