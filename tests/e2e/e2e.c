@@ -50,6 +50,20 @@ static int read_file(const char *path, char *buf, size_t len) {
   return 0;
 }
 
+/* The last len - 1 bytes of a file, where a dying server writes. */
+static int read_tail(const char *path, char *buf, size_t len) {
+  FILE *f = fopen(path, "r");
+  if (!f) return -1;
+  if (fseek(f, 0, SEEK_END) == 0) {
+    long size = ftell(f);
+    (void)fseek(f, size > (long)len - 1 ? size - ((long)len - 1) : 0, SEEK_SET);
+  }
+  size_t n = fread(buf, 1, len - 1, f);
+  buf[n] = 0;
+  (void)fclose(f);
+  return 0;
+}
+
 int e2e_server_start(e2e_server *s) {
   if (s->root[0] == 0) {
     char tmpl[] = "/tmp/wd-e2e-XXXXXX";
@@ -114,8 +128,13 @@ int e2e_server_stop(e2e_server *s) {
     pid_t r = waitpid(s->pid, &st, WNOHANG);
     if (r == s->pid) {
       s->pid = 0;
-      if (WIFEXITED(st)) return WEXITSTATUS(st);
-      return 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+      int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+      /* A stop that did not end cleanly says what the server said last. */
+      char err[512], buf[4096];
+      (void)snprintf(err, sizeof err, "%s/server.err", s->root);
+      if (code != 0 && read_tail(err, buf, sizeof buf) == 0)
+        fprintf(stderr, "server stopped with %d:\n%s\n", code, buf);
+      return code;
     }
     sleep_ms(50);
   }
