@@ -3,9 +3,10 @@
  * Server lifecycle: validate options, merge the built-in health routes with
  * the service's table, start libmicrohttpd (epoll, internal thread pool,
  * connection/memory/time limits from wd_limits.h), report the bound port,
- * and shut down gracefully: quiesce, wait for in-flight requests, flush,
- * stop. Per-request work is dispatch.c. Signals are the caller's business
- * (see src/cli/serve.c): library code never installs handlers.
+ * and shut down gracefully: refuse new connections, wait for in-flight
+ * requests, flush, stop. Per-request work is dispatch.c. Signals are the
+ * caller's business (see src/cli/serve.c): library code never installs
+ * handlers.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <arpa/inet.h>
@@ -14,7 +15,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "http/http_int.h"
 #include "util/wd_alloc.h"
@@ -98,6 +98,17 @@ static int tls_options(wd_http_server *s, const wd_http_opts *o, struct MHD_Opti
   return 0;
 }
 
+/* MHD_quiesce_daemon is not used: with an epoll thread pool it races the
+ * workers' own removal of the listening socket, and whichever thread
+ * loses the race makes libmicrohttpd abort (0.9.75 to 1.0.1). A stopping
+ * server instead closes each new connection as soon as it is accepted. */
+static enum MHD_Result accept_cb(void *cls, const struct sockaddr *addr, socklen_t addrlen) {
+  (void)addr;
+  (void)addrlen;
+  const wd_http_server *s = cls;
+  return atomic_load(&s->closing) ? MHD_NO : MHD_YES;
+}
+
 int wd_http_server_start(const wd_http_opts *opts, wd_http_server **out) {
   *out = NULL;
   if (!opts || !opts->host) return -WD_E_INVAL;
@@ -122,6 +133,7 @@ int wd_http_server_start(const wd_http_opts *opts, wd_http_server **out) {
                     ? opts->max_body
                     : WD_LIMIT_HTTP_BODY_BYTES;
   atomic_init(&s->inflight, 0u);
+  atomic_init(&s->closing, 0);
   if (pthread_mutex_init(&s->susp_mu, NULL) != 0) {
     wd_free(s);
     return -WD_E_NOMEM;
@@ -144,7 +156,7 @@ int wd_http_server_start(const wd_http_opts *opts, wd_http_server **out) {
   /* MHD splits the connection limit across the pool's threads. */
   if (rc == 0)
     s->daemon = MHD_start_daemon(
-        flags, opts->port, NULL, NULL, wd_http__access, s, MHD_OPTION_SOCK_ADDR,
+        flags, opts->port, accept_cb, s, wd_http__access, s, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
         conns, MHD_OPTION_CONNECTION_TIMEOUT, tmo, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)WD_LIMIT_HTTP_CONN_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, wd_http__completed, s,
@@ -178,17 +190,18 @@ static void sleep_ms(unsigned ms) {
 int wd_http_server_shutdown(wd_http_server *s, unsigned wait_ms) {
   if (!s || !s->daemon) return 0;
   int rc = 0;
-  if (!s->quiesced) {
-    MHD_socket fd = MHD_quiesce_daemon(s->daemon);
-    if (fd != MHD_INVALID_SOCKET) (void)close(fd);
-    s->quiesced = 1;
-  }
+  atomic_store(&s->closing, 1);
+  /* A request may still start after the count first reaches zero (on a
+   * connection accepted just before): only the deadline fails the stop. */
   unsigned waited = 0;
-  while (atomic_load(&s->inflight) > 0 && waited < wait_ms) {
+  while (atomic_load(&s->inflight) > 0) {
+    if (waited >= wait_ms) {
+      rc = -WD_E_INTERNAL;
+      break;
+    }
     sleep_ms(10);
     waited += 10;
   }
-  if (atomic_load(&s->inflight) > 0) rc = -WD_E_INTERNAL;
   if (s->opts.flush) s->opts.flush(s->opts.svc);
   wd_http__resume_all(s);
   MHD_stop_daemon(s->daemon);

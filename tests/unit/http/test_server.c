@@ -3,7 +3,8 @@
  * End-to-end tests of the HTTP layer: a real server on 127.0.0.1 with an
  * ephemeral port, libcurl as the client. Covers every refusal status with
  * its exact JSON body, auth, handler failure and out-of-memory, 50
- * concurrent requests, and a slow request surviving graceful shutdown.
+ * concurrent requests, a slow request surviving graceful shutdown, and a
+ * shutdown while connections come and go.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
@@ -455,13 +456,28 @@ static void *slow_client(void *p) {
   return NULL;
 }
 
+typedef struct stopper {
+  wd_http_server *srv;
+  int rc;
+  atomic_int done;
+} stopper;
+
+static void *stop_server(void *p) {
+  stopper *st = p;
+  st->rc = wd_http_server_shutdown(st->srv, 5000);
+  atomic_store(&st->done, 1);
+  return NULL;
+}
+
+/* A request in flight is answered; a connection made while it finishes
+ * is closed unanswered, and none is answered after the first such. */
 static void slow_request_survives_shutdown(void **state) {
   (void)state;
   svc s = {.ready = 1};
   wd_http_server *srv = start(&s, 0);
   uint16_t port = wd_http_server_port(srv);
   slow_call sc = {port, {0}};
-  pthread_t t;
+  pthread_t t, ts_;
   assert_int_equal(pthread_create(&t, NULL, slow_client, &sc), 0);
   for (int i = 0; i < 500 && !s.slow_started; i++) {
     struct timespec ts = {0, 2000000L};
@@ -469,8 +485,22 @@ static void slow_request_survives_shutdown(void **state) {
   }
   assert_true(s.slow_started);
   assert_int_equal(wd_http_server_inflight(srv), 1);
-  assert_int_equal(wd_http_server_shutdown(srv, 5000), 0);
-  assert_true(s.slow_done);
+  stopper st = {srv, -1, 0};
+  assert_int_equal(pthread_create(&ts_, NULL, stop_server, &st), 0);
+  int refused = 0, answered_after = 0;
+  while (!s.slow_done) {
+    int fd = raw_open(port);
+    raw_send(fd, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    long status = raw_answer(fd, NULL, 0);
+    if (status == 0 && !s.slow_done) refused++;
+    if (status != 0 && refused) answered_after++;
+    struct timespec ts = {0, 5000000L};
+    nanosleep(&ts, NULL);
+  }
+  pthread_join(ts_, NULL);
+  assert_int_equal(st.rc, 0);
+  assert_true(refused > 0);
+  assert_int_equal(answered_after, 0);
   assert_int_equal(s.flushed, 1);
   assert_int_equal(s.inflight_at_flush, 0);
   pthread_join(t, NULL);
@@ -484,6 +514,53 @@ static void slow_request_survives_shutdown(void **state) {
   assert_int_equal(wd_http_server_shutdown(srv, 0), 0); /* idempotent */
   wd_http_server_free(srv);
   assert_int_equal(s.flushed, 1);
+}
+
+typedef struct churn {
+  uint16_t port;
+  atomic_int stop;
+} churn;
+
+static void *churn_connections(void *p) {
+  churn *ch = p;
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_port = htons(ch->port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  static const char req[] = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  while (!atomic_load(&ch->stop)) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) break;
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        write(fd, req, sizeof req - 1) == (ssize_t)(sizeof req - 1)) {
+      char buf[256];
+      (void)!read(fd, buf, sizeof buf);
+    }
+    close(fd);
+  }
+  return NULL;
+}
+
+/* Stopping while connections come and go: libmicrohttpd's own quiesce
+ * raced its worker threads here and aborted the process now and then. */
+static void shutdown_under_connection_churn(void **state) {
+  (void)state;
+  for (int round = 0; round < 150; round++) {
+    svc s = {.ready = 1};
+    wd_http_server *srv = start(&s, 0);
+    churn ch = {wd_http_server_port(srv), 0};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+      assert_int_equal(pthread_create(&t[i], NULL, churn_connections, &ch), 0);
+    struct timespec ts = {0, 3000000L};
+    nanosleep(&ts, NULL);
+    assert_int_equal(wd_http_server_shutdown(srv, 5000), 0);
+    atomic_store(&ch.stop, 1);
+    for (int i = 0; i < 2; i++)
+      pthread_join(t[i], NULL);
+    wd_http_server_free(srv);
+  }
 }
 
 typedef struct park_call {
@@ -626,10 +703,15 @@ static void bad_options_refused(void **state) {
 int main(void) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(statuses_and_bodies),   cmocka_unit_test(oom_never_crashes),
-      cmocka_unit_test(fifty_concurrent),      cmocka_unit_test(slow_request_survives_shutdown),
-      cmocka_unit_test(parked_requests_close), cmocka_unit_test(bad_options_refused),
-      cmocka_unit_test(headers_checked),       cmocka_unit_test(recheck_after_body),
+      cmocka_unit_test(statuses_and_bodies),
+      cmocka_unit_test(oom_never_crashes),
+      cmocka_unit_test(fifty_concurrent),
+      cmocka_unit_test(slow_request_survives_shutdown),
+      cmocka_unit_test(shutdown_under_connection_churn),
+      cmocka_unit_test(parked_requests_close),
+      cmocka_unit_test(bad_options_refused),
+      cmocka_unit_test(headers_checked),
+      cmocka_unit_test(recheck_after_body),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   curl_global_cleanup();
