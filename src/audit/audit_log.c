@@ -49,6 +49,8 @@ struct wd_audit {
   int64_t last_seq;
   char last_hash[65];
   uint64_t n_records, n_commits;
+  uint64_t n_failed;             /* records the store failed to write */
+  int last_error;                /* the last such failure's code */
   uint64_t n_queued, n_finished; /* every record ever queued, and completed */
 };
 
@@ -90,12 +92,21 @@ void wd_audit_close(wd_audit *a) {
   wd_free(a);
 }
 
-void wd_audit_stats(wd_audit *a, uint64_t *records, uint64_t *commits) {
+void wd_audit_stats(wd_audit *a, uint64_t *records, uint64_t *commits, uint64_t *failed,
+                    int *last_error) {
   if (!a) return;
   pthread_mutex_lock(&a->mu);
   if (records) *records = a->n_records;
   if (commits) *commits = a->n_commits;
+  if (failed) *failed = a->n_failed;
+  if (last_error) *last_error = a->last_error;
   pthread_mutex_unlock(&a->mu);
+}
+
+/* A refused effect (a task already ended, an agent quarantined a moment
+ * before) is an answer; these are the store failing. */
+static int is_failure(int rc) {
+  return rc == -WD_E_IO || rc == -WD_E_STORE || rc == -WD_E_NOMEM || rc == -WD_E_INTERNAL;
 }
 
 /* Writes records v[0..n); runs without the lock while a->committing is
@@ -160,9 +171,15 @@ out:
  * callbacks (outside the lock: a callback may take other locks). */
 static void finish(wd_audit *a, pending *batch, size_t n, unsigned commits) {
   pending *async = NULL;
-  size_t written = 0;
-  for (pending *p = batch; p; p = p->next)
+  size_t written = 0, failed = 0;
+  int last = 0;
+  for (pending *p = batch; p; p = p->next) {
     written += p->rc == 0;
+    if (is_failure(p->rc)) {
+      failed++;
+      last = p->rc;
+    }
+  }
   pthread_mutex_lock(&a->mu);
   for (pending *p = batch, *next; p; p = next) {
     next = p->next; /* INVARIANT: a synchronous p may vanish once done is set */
@@ -175,6 +192,8 @@ static void finish(wd_audit *a, pending *batch, size_t n, unsigned commits) {
   }
   a->n_records += written;
   a->n_commits += commits;
+  a->n_failed += failed;
+  if (last) a->last_error = last;
   a->n_finished += n;
   pthread_cond_broadcast(&a->done);
   pthread_mutex_unlock(&a->mu);

@@ -137,8 +137,12 @@ WD_EXTERN int wd_audit_canon_stored(wd_buf *b, const json_t *payload) WD_WUR;
  * effects of all of them. NULL is a no-op. Must not be called from a
  * wd_audit_done_cb. */
 WD_EXTERN void wd_audit_barrier(wd_audit *a);
-/* Group-commit statistics: records and transactions written so far. */
-WD_EXTERN void wd_audit_stats(wd_audit *a, uint64_t *records, uint64_t *commits);
+/* Group-commit statistics: records and transactions written so far, and
+ * records the store failed to write (an I/O or storage error, out of
+ * memory; not an effect the store refused), with the last such error
+ * code (0: none yet). Any out pointer may be NULL. */
+WD_EXTERN void wd_audit_stats(wd_audit *a, uint64_t *records, uint64_t *commits, uint64_t *failed,
+                              int *last_error);
 
 /* ---- verification ----------------------------------------------------------- */
 

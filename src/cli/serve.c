@@ -11,9 +11,11 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -21,6 +23,7 @@
 #include "config/wd_config.h"
 #include "gov/wd_gov.h"
 #include "ident/wd_ident.h"
+#include "util/wd_limits.h"
 #include "warden/err.h"
 
 extern char **environ;
@@ -37,6 +40,19 @@ static void usage(FILE *out) {
           "\n"
           "  %-22s %-26s %-18s %s\n%s",
           "flag", "environment", "file key", "meaning", keys);
+}
+
+/* Says how many evidence records could not be written since the last
+ * report, if any: each was a call or a change refused with a 500. */
+static void warn_log_failures(wd_gov *srv, uint64_t *warned) {
+  int last = 0;
+  uint64_t n = wd_gov_log_failures(srv, &last);
+  if (n <= *warned) return;
+  fprintf(stderr,
+          "warden: the evidence log could not write %llu record(s) (%s); their calls and changes "
+          "were refused; check the data directory's disk\n",
+          (unsigned long long)(n - *warned), wd_strerror(last));
+  *warned = n;
 }
 
 int wd_cli_serve(int argc, char **argv) {
@@ -72,6 +88,9 @@ int wd_cli_serve(int argc, char **argv) {
     return 1;
   }
   (void)signal(SIGPIPE, SIG_IGN);
+  /* Past a file-size limit a write must fail like a full disk (the call
+   * is refused, the log stays whole), not kill the server mid-commit. */
+  (void)signal(SIGXFSZ, SIG_IGN);
 
   wd_gov_opts o;
   memset(&o, 0, sizeof o);
@@ -135,16 +154,23 @@ int wd_cli_serve(int argc, char **argv) {
   (void)fflush(stdout);
 
   int sig = 0;
-  /* SIGHUP reopens the access log (after logrotate moved it). */
-  while (sigwait(&stop, &sig) != 0 || sig == SIGHUP) {
+  uint64_t warned = 0;
+  /* SIGHUP reopens the access log (after logrotate moved it); between
+   * signals, a failing evidence log is reported here, since the service
+   * never prints. */
+  for (;;) {
+    struct timespec every = {(time_t)WD_LIMIT_SERVE_WARN_S, 0};
+    sig = sigtimedwait(&stop, NULL, &every);
+    if (sig == SIGTERM || sig == SIGINT) break;
     if (sig == SIGHUP && wd_gov_reopen_logs(srv) != 0)
       fprintf(stderr, "warden: cannot reopen the access log; still writing the old file\n");
-    sig = 0;
+    warn_log_failures(srv, &warned);
   }
   fprintf(stderr, "warden: %s received, finishing in-flight requests\n",
           sig == SIGINT ? "SIGINT" : "SIGTERM");
   rc = wd_gov_shutdown(srv, cfg.shutdown_timeout_s * 1000u);
   if (rc < 0) fprintf(stderr, "warden: shutdown deadline passed with requests in flight\n");
+  warn_log_failures(srv, &warned);
   wd_gov_free(srv);
   wd_config_clear(&cfg);
   fprintf(stderr, "warden: stopped\n");

@@ -27,12 +27,19 @@ static uint64_t get(atomic_uint_least64_t *c) {
   return atomic_load_explicit(c, memory_order_relaxed);
 }
 
+uint64_t wd_gov_log_failures(wd_gov *g, int *last_error) {
+  uint64_t failed = 0;
+  if (last_error) *last_error = 0;
+  if (g) wd_audit_stats(g->audit, NULL, NULL, &failed, last_error);
+  return failed;
+}
+
 int wd_gov__h_metrics(wd_http_req *req, wd_http_resp *resp, void *svc) {
   (void)req;
   wd_gov *g = svc;
   wd_gov__counters *c = &g->counters;
-  uint64_t records = 0, commits = 0;
-  wd_audit_stats(g->audit, &records, &commits);
+  uint64_t records = 0, commits = 0, failed = 0;
+  wd_audit_stats(g->audit, &records, &commits, &failed, NULL);
   wd_gov__snap s;
   wd_gov__snap_get(g, &s);
   int64_t version = s.version;
@@ -69,6 +76,9 @@ int wd_gov__h_metrics(wd_http_req *req, wd_http_resp *resp, void *svc) {
          family(&b, "warden_audit_commits_total", "counter",
                 "Evidence-log transactions since the start (group commits).") ||
          sample(&b, "warden_audit_commits_total", "", commits) ||
+         family(&b, "warden_audit_failures_total", "counter",
+                "Evidence records the store failed to write (their calls were refused).") ||
+         sample(&b, "warden_audit_failures_total", "", failed) ||
          family(&b, "warden_policy_version", "gauge", "The active policy-set version.") ||
          sample(&b, "warden_policy_version", "", (uint64_t)(version > 0 ? version : 0)) ||
          family(&b, "warden_start_time_seconds", "gauge", "When this process started (Unix).") ||

@@ -63,6 +63,12 @@ int wd_gov_shutdown(wd_gov *g, unsigned wait_ms);
 /* Shuts down if needed and frees everything; NULL is a no-op. */
 void wd_gov_free(wd_gov *g);
 
+/* Evidence records the store failed to write since the start (each one a
+ * call or change refused with a 500), and the last failure's error code
+ * (0: none). For the operator's warning: the service itself never
+ * prints. */
+uint64_t wd_gov_log_failures(wd_gov *g, int *last_error);
+
 /* Reopens the access log at its path (after a rotation moved the file);
  * the old file stays in use when the new one cannot be opened (-WD_E_IO). */
 int wd_gov_reopen_logs(wd_gov *g);

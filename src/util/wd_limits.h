@@ -66,6 +66,7 @@
 #define WD_LIMIT_HTTP_RESP_HEADERS    32u         /* extra headers on one response */
 #define WD_LIMIT_HTTP_REQ_ARENA       (4u << 20)  /* arena of one request */
 #define WD_LIMIT_HTTP_SHUTDOWN_WAIT_S 30u         /* wait for in-flight requests at shutdown */
+#define WD_LIMIT_SERVE_WARN_S         5u          /* serve reports log failures this often */
 #define WD_LIMIT_CONFIG_FILE_BYTES    (1u << 20)  /* one config file */
 
 /* Store and evidence log (src/store, src/audit) */

@@ -281,8 +281,10 @@ static void group_commit_8_threads(void **state) {
     pthread_join(th[i], NULL);
     assert_int_equal(w[i].failures, 0);
   }
-  wd_audit_stats(f->a, &records, &commits);
+  uint64_t failed = 1;
+  wd_audit_stats(f->a, &records, &commits, &failed, NULL);
   assert_int_equal(records, THREADS * PER_THREAD);
+  assert_int_equal(failed, 0);
   assert_true(commits < records); /* batching happened */
   print_message("group commit: %llu records in %llu transactions\n", (unsigned long long)records,
                 (unsigned long long)commits);

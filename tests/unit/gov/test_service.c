@@ -274,6 +274,7 @@ static void test_metrics(void **state) {
   assert_true(metric(r.raw, "warden_http_responses_total{class=\"2xx\"}") >= 5);
   assert_true(metric(r.raw, "warden_http_responses_total{class=\"4xx\"}") >= 1);
   assert_true(metric(r.raw, "warden_audit_records_total") >= 5);
+  assert_int_equal(metric(r.raw, "warden_audit_failures_total"), 0);
   assert_true(metric(r.raw, "warden_policy_version") >= 1);
   assert_true(metric(r.raw, "warden_start_time_seconds") > 1700000000);
   clear(&r);
