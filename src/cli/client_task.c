@@ -180,7 +180,12 @@ static int save_token(const cl_ctx *c, const task_args *a, creds *k, const json_
   cl_json_text(json_object_get(body, "decision_id"), did, sizeof did);
   fprintf(stderr, "warden: %s; token saved to %s (expires %s%s%s)\n", what, k->token_path,
           *exp ? exp : "?", *did ? ", decision " : "", did);
-  if (a->print_token) puts(tok);
+  /* Asked for on standard output (a script reads it there): not written
+   * is a failure, though the saved file still holds it. */
+  if (a->print_token) {
+    puts(tok);
+    if (cl_flush_stdout(c->cmd, "the task token") != CL_OK) return CL_ERR;
+  }
   return 0;
 }
 

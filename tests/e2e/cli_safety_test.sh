@@ -181,6 +181,10 @@ t "a token file others may read is refused" 1 err:"token file $T/a2.token" err:"
   "$warden" task show --agent-key "$key"
 chmod 600 "$T/a2.token"
 t "with both 0600 the task shows" 0 -- "$warden" task show --agent-key "$key"
+t "--print-token to a full stdout fails" 1 err:"cannot write the task token" -- \
+  full "$warden" task open --agent-key "$key" --intent i --purpose p --tools fs \
+  --classification internal --print-token
+t "... and the token it saved still works" 0 -- "$warden" task show --agent-key "$key"
 if command -v openssl >/dev/null; then
   "$warden" agent register a3 --owner o --tier standard --env prod >/dev/null
   openssl genpkey -algorithm ed25519 -out "$T/a3-priv.pem" 2>/dev/null
