@@ -51,6 +51,8 @@ struct wd_audit {
   uint64_t n_records, n_commits;
   uint64_t n_failed;             /* records the store failed to write */
   int last_error;                /* the last such failure's code */
+  int failing;                   /* the last batch given to the store failed ... */
+  int64_t failed_at_us;          /* ... at this CLOCK_MONOTONIC time */
   uint64_t n_queued, n_finished; /* every record ever queued, and completed */
 };
 
@@ -101,6 +103,17 @@ void wd_audit_stats(wd_audit *a, uint64_t *records, uint64_t *commits, uint64_t 
   if (failed) *failed = a->n_failed;
   if (last_error) *last_error = a->last_error;
   pthread_mutex_unlock(&a->mu);
+}
+
+static int64_t mono_us(void);
+
+int wd_audit_failing(wd_audit *a, unsigned hold_ms, int *last_error) {
+  if (!a) return 0;
+  pthread_mutex_lock(&a->mu);
+  int r = a->failing && mono_us() - a->failed_at_us < (int64_t)hold_ms * 1000;
+  if (r && last_error) *last_error = a->last_error;
+  pthread_mutex_unlock(&a->mu);
+  return r;
 }
 
 /* A refused effect (a task already ended, an agent quarantined a moment
@@ -193,7 +206,13 @@ static void finish(wd_audit *a, pending *batch, size_t n, unsigned commits) {
   a->n_records += written;
   a->n_commits += commits;
   a->n_failed += failed;
-  if (last) a->last_error = last;
+  if (last) {
+    a->last_error = last;
+    a->failing = 1;
+    a->failed_at_us = mono_us();
+  } else if (written) {
+    a->failing = 0;
+  }
   a->n_finished += n;
   pthread_cond_broadcast(&a->done);
   pthread_mutex_unlock(&a->mu);

@@ -143,6 +143,11 @@ WD_EXTERN void wd_audit_barrier(wd_audit *a);
  * code (0: none yet). Any out pointer may be NULL. */
 WD_EXTERN void wd_audit_stats(wd_audit *a, uint64_t *records, uint64_t *commits, uint64_t *failed,
                               int *last_error);
+/* 1 when the last batch the store was given failed (see wd_audit_stats)
+ * less than hold_ms ago, with *last_error its code; 0 once a later batch
+ * is written, or after hold_ms, so that a service taken out of rotation
+ * is tried again. NULL: 0. */
+WD_EXTERN int wd_audit_failing(wd_audit *a, unsigned hold_ms, int *last_error);
 
 /* ---- verification ----------------------------------------------------------- */
 

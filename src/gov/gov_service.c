@@ -467,6 +467,13 @@ static int ready(void *svc, char *reason, size_t len) {
     (void)snprintf(reason, len, "store not reachable");
     return 1;
   }
+  /* Every decision needs its record: while the log fails, traffic is
+   * better sent to a node whose log works. */
+  int last = 0;
+  if (wd_audit_failing(g->audit, WD_LIMIT_GOV_UNREADY_MS, &last)) {
+    (void)snprintf(reason, len, "the evidence log cannot be written: %s", wd_strerror(last));
+    return 1;
+  }
   return 0;
 }
 

@@ -4,9 +4,10 @@
  * lowered (prlimit) so that every write to its SQLite files fails with
  * EFBIG. Calls are then refused with a 500, never allowed and never
  * answered without their record; the server stays up, and once the limit
- * is lifted it decides again. The server says on its standard error
- * that records could not be written; the log holds exactly the decisions
- * that were answered, the chain verifies, and the server stops cleanly.
+ * is lifted it decides again. While the log fails /readyz says so, and
+ * the server says on its standard error that records could not be
+ * written; the log holds exactly the decisions that were answered, the
+ * chain verifies, and the server stops cleanly.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -90,6 +91,14 @@ static void test_writes_fail(void **state) {
   assert_int_equal(e2e_http(NULL, &srv, "GET", "/healthz", NULL, NULL, NULL, 0, &r), 0);
   assert_int_equal(r.status, 200);
   e2e_resp_clear(&r);
+  /* Out of rotation while its log fails: every decision needs a record. */
+  assert_int_equal(e2e_http(NULL, &srv, "GET", "/readyz", NULL, NULL, NULL, 0, &r), 0);
+  assert_int_equal(r.status, 503);
+  assert_string_equal(e2e_err_code(&r), "not_ready");
+  assert_non_null(
+      strstr(json_string_value(json_object_get(json_object_get(r.body, "error"), "message")),
+             "the evidence log cannot be written: input/output error"));
+  e2e_resp_clear(&r);
   /* (in one report or two, as the reports fall) */
   assert_true(server_said("record(s) (input/output error); their calls and changes were refused"));
 
@@ -97,6 +106,9 @@ static void test_writes_fail(void **state) {
   answered += calls(&a, &t, 20, &failed);
   assert_int_equal(failed, 0);
   assert_int_equal(answered, 40);
+  assert_int_equal(e2e_http(NULL, &srv, "GET", "/readyz", NULL, NULL, NULL, 0, &r), 0);
+  assert_int_equal(r.status, 200); /* a record written again: back in rotation */
+  e2e_resp_clear(&r);
 
   /* Exactly the answered decisions are in the log, and it verifies. */
   assert_int_equal(e2e_audit_count(&srv, t.id, "authz.decision"), answered);
