@@ -43,13 +43,13 @@ static void usage(FILE *out) {
 }
 
 /* Says how many evidence records could not be written since the last
- * report, if any: each was a call or a change refused with a 500. */
+ * report, if any: a call waiting on one was refused with a 500. */
 static void warn_log_failures(wd_gov *srv, uint64_t *warned) {
   int last = 0;
   uint64_t n = wd_gov_log_failures(srv, &last);
   if (n <= *warned) return;
   fprintf(stderr,
-          "warden: the evidence log could not write %llu record(s) (%s); their calls and changes "
+          "warden: the evidence log could not write %llu record(s) (%s); calls waiting on them "
           "were refused; check the data directory's disk\n",
           (unsigned long long)(n - *warned), wd_strerror(last));
   *warned = n;

@@ -77,7 +77,7 @@ int wd_gov__h_metrics(wd_http_req *req, wd_http_resp *resp, void *svc) {
                 "Evidence-log transactions since the start (group commits).") ||
          sample(&b, "warden_audit_commits_total", "", commits) ||
          family(&b, "warden_audit_failures_total", "counter",
-                "Evidence records the store failed to write (their calls were refused).") ||
+                "Evidence records the store failed to write.") ||
          sample(&b, "warden_audit_failures_total", "", failed) ||
          family(&b, "warden_policy_version", "gauge", "The active policy-set version.") ||
          sample(&b, "warden_policy_version", "", (uint64_t)(version > 0 ? version : 0)) ||

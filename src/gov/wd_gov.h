@@ -63,9 +63,9 @@ int wd_gov_shutdown(wd_gov *g, unsigned wait_ms);
 /* Shuts down if needed and frees everything; NULL is a no-op. */
 void wd_gov_free(wd_gov *g);
 
-/* Evidence records the store failed to write since the start (each one a
- * call or change refused with a 500), and the last failure's error code
- * (0: none). For the operator's warning: the service itself never
+/* Evidence records the store failed to write since the start (a call
+ * waiting on one is refused with a 500), and the last failure's error
+ * code (0: none). For the operator's warning: the service itself never
  * prints. */
 uint64_t wd_gov_log_failures(wd_gov *g, int *last_error);
 

@@ -100,7 +100,7 @@ static void test_writes_fail(void **state) {
              "the evidence log cannot be written: input/output error"));
   e2e_resp_clear(&r);
   /* (in one report or two, as the reports fall) */
-  assert_true(server_said("record(s) (input/output error); their calls and changes were refused"));
+  assert_true(server_said("record(s) (input/output error); calls waiting on them were refused"));
 
   set_fsize(RLIM_INFINITY);
   answered += calls(&a, &t, 20, &failed);
