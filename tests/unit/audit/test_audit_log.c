@@ -6,17 +6,20 @@
  * records carrying store effects from 8 threads (sync and async): each
  * record once, a verifying chain, each effect applied once. One test
  * stalls the store from a second SQLite connection (hence sqlite3.h) so
- * that more than a batch is queued at once.
+ * that more than a batch is queued at once; another makes the store's
+ * writes fail for real (a file-size limit).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -662,6 +665,40 @@ static void stalled_store_full_batches(void **state) {
   assert_int_equal(rep.records, WD_LIMIT_AUDIT_BATCH - 1 + WD_LIMIT_AUDIT_GROUP);
 }
 
+/* A store that cannot write (files may not grow past 16 bytes): the
+ * record fails, is counted with its error, and the log reports itself
+ * failing for the hold given; the next record written clears it. */
+static void store_write_failure(void **state) {
+  fixture *f = *state;
+  int64_t seq = 0;
+  assert_int_equal(wd_audit_append(f->a, WD_AUDIT_ADMIN_ACTION, "admin", NULL, NULL, &seq), 0);
+  int last = 0;
+  assert_int_equal(wd_audit_failing(f->a, 60000, &last), 0);
+  struct rlimit old, small;
+  assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+  small = old;
+  small.rlim_cur = 16;
+  (void)signal(SIGXFSZ, SIG_IGN);
+  assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+  int rc = wd_audit_append(f->a, WD_AUDIT_ADMIN_ACTION, "admin", NULL, NULL, &seq);
+  assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+  assert_int_equal(rc, -WD_E_IO);
+  uint64_t records = 0, failed = 0;
+  assert_int_equal(wd_audit_failing(f->a, 60000, &last), 1);
+  assert_int_equal(last, -WD_E_IO);
+  assert_int_equal(wd_audit_failing(f->a, 0, &last), 0); /* past its hold */
+  wd_audit_stats(f->a, &records, NULL, &failed, &last);
+  assert_int_equal(records, 1);
+  assert_int_equal(failed, 1);
+  assert_int_equal(last, -WD_E_IO);
+  assert_int_equal(wd_audit_append(f->a, WD_AUDIT_ADMIN_ACTION, "admin", NULL, NULL, &seq), 0);
+  assert_int_equal(seq, 2);
+  assert_int_equal(wd_audit_failing(f->a, 60000, &last), 0);
+  wd_audit_report rep;
+  assert_int_equal(wd_audit_verify(f->s, &rep), 0);
+  assert_int_equal(rep.records, 2);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(append_and_read, setup, teardown),
@@ -675,6 +712,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(effects_from_threads, setup, teardown),
       cmocka_unit_test_setup_teardown(groups_whole_or_nothing, setup, teardown),
       cmocka_unit_test_setup_teardown(stalled_store_full_batches, setup, teardown),
+      cmocka_unit_test_setup_teardown(store_write_failure, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
