@@ -37,14 +37,15 @@ typedef struct client {
   e2e_agent *agent;
   e2e_task task;
   long acked[MAX_ACKS]; /* seqs of the decisions answered */
-  int nacked;
-  int refused; /* answers other than an allow: there must be none */
+  atomic_int nacked;    /* read by the main thread while the load runs */
+  int refused;          /* answers other than an allow: there must be none */
 } client;
 
 static void *run(void *arg) {
   client *c = arg;
   CURL *curl = curl_easy_init();
-  while (curl && !atomic_load(&stop) && c->nacked < MAX_ACKS) {
+  int n = 0;
+  while (curl && !atomic_load(&stop) && n < MAX_ACKS) {
     e2e_resp r;
     long st = e2e_authorize(curl, &srv, c->agent->key, c->task.token, E2E_CALL_OK, &r);
     if (st <= 0) { /* the server is gone */
@@ -52,10 +53,12 @@ static void *run(void *arg) {
       break;
     }
     const char *id = json_string_value(json_object_get(r.body, "decision_id"));
-    if (st == 200 && id && strcmp(e2e_decision(&r), "allow") == 0)
-      c->acked[c->nacked++] = atol(id);
-    else
+    if (st == 200 && id && strcmp(e2e_decision(&r), "allow") == 0) {
+      c->acked[n++] = atol(id);
+      atomic_store(&c->nacked, n);
+    } else {
       c->refused++;
+    }
     e2e_resp_clear(&r);
   }
   curl_easy_cleanup(curl);
@@ -89,7 +92,8 @@ static int all_in_log(const client *c) {
       seqs[k++] = (long)json_integer_value(json_object_get(rec, "seq"));
   }
   int ok = seqs != NULL;
-  for (int a = 0; ok && a < c->nacked; a++) {
+  int acked = atomic_load(&c->nacked);
+  for (int a = 0; ok && a < acked; a++) {
     int found = 0;
     for (size_t j = 0; j < k && !found; j++)
       found = seqs[j] == c->acked[a];
