@@ -292,6 +292,16 @@ void wd_http_suspend(wd_http_req *req) {
   reqctx *x = (reqctx *)(void *)req;
   wd_http_server *s = x->srv;
   pthread_mutex_lock(&s->susp_mu);
+  if (s->resumed_all) {
+    /* A handler that outlived the stop's deadline: the daemon is stopping
+     * and aborts the process if it finds a connection still suspended, so
+     * this one is woken at once, abandoned, like those shutdown woke. */
+    x->req.abandoned = 1;
+    MHD_suspend_connection(x->conn);
+    MHD_resume_connection(x->conn);
+    pthread_mutex_unlock(&s->susp_mu);
+    return;
+  }
   x->susp_prev = NULL;
   x->susp_next = s->susp;
   if (s->susp) s->susp->susp_prev = x;
@@ -316,6 +326,7 @@ void wd_http_resume(wd_http_req *req) {
 
 void wd_http__resume_all(wd_http_server *s) {
   pthread_mutex_lock(&s->susp_mu);
+  s->resumed_all = 1;
   while (s->susp) {
     reqctx *x = s->susp;
     x->req.abandoned = 1;

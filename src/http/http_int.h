@@ -28,6 +28,7 @@ struct wd_http_server {
    * shutdown wakes those still parked past its wait. */
   pthread_mutex_t susp_mu;
   struct reqctx *susp;
+  int resumed_all; /* under susp_mu: shutdown woke the parked; a later park wakes at once */
 };
 
 /* Resumes every request still suspended and marks it abandoned

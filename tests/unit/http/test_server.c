@@ -35,6 +35,7 @@ typedef struct svc {
   volatile int slow_started;
   volatile int slow_done;
   atomic_int parked, closed;
+  atomic_int late_started;
   atomic_int revoked; /* the recheck refuses once set */
 } svc;
 
@@ -86,6 +87,11 @@ static int h_park(wd_http_req *req, wd_http_resp *resp, void *p) {
   svc *s = p;
   if (req->resumed) return wd_http_resp_json(resp, 200, json_pack("{s:b}", "parked", 1));
   wd_http_on_close(req, closed, s);
+  if (wd_http_query(req, "late")) { /* parks only after the stop's deadline */
+    atomic_store(&s->late_started, 1);
+    struct timespec ts = {0, 400 * 1000000L};
+    nanosleep(&ts, NULL);
+  }
   wd_http_suspend(req);
   atomic_fetch_add(&s->parked, 1);
   if (wd_http_query(req, "resume")) {
@@ -613,6 +619,30 @@ static void parked_requests_close(void **state) {
   wd_http_server_free(srv);
 }
 
+/* A handler still running at the stop's deadline that parks its request
+ * afterwards: libmicrohttpd aborts the process when it stops with a
+ * connection suspended, so the late park is woken at once and answered
+ * 503 (or closed), and its close hook still runs once. */
+static void late_park_after_deadline(void **state) {
+  (void)state;
+  svc s = {.ready = 1};
+  wd_http_server *srv = start(&s, 0);
+  park_call late = {wd_http_server_port(srv), "/v1/park?late=1", {0}};
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, park_client, &late), 0);
+  for (int i = 0; i < 500 && !atomic_load(&s.late_started); i++) {
+    struct timespec ts = {0, 2000000L};
+    nanosleep(&ts, NULL);
+  }
+  assert_true(atomic_load(&s.late_started));
+  assert_int_equal(wd_http_server_shutdown(srv, 100), -WD_E_INTERNAL);
+  pthread_join(t, NULL);
+  assert_true(late.r.status == 0 || late.r.status == 503);
+  assert_int_equal(atomic_load(&s.closed), 1);
+  assert_int_equal(wd_http_server_inflight(srv), 0);
+  wd_http_server_free(srv);
+}
+
 /* Headers a credential hangs on come once, Host names a host and
  * nothing more, and an escaped NUL never cuts a path short. */
 static void headers_checked(void **state) {
@@ -708,6 +738,7 @@ int main(void) {
       cmocka_unit_test(fifty_concurrent),
       cmocka_unit_test(slow_request_survives_shutdown),
       cmocka_unit_test(shutdown_under_connection_churn),
+      cmocka_unit_test(late_park_after_deadline),
       cmocka_unit_test(parked_requests_close),
       cmocka_unit_test(bad_options_refused),
       cmocka_unit_test(headers_checked),
