@@ -64,12 +64,14 @@ static int server_said(const char *text) {
   return 0;
 }
 
-static void set_fsize(rlim_t soft) {
+/* Sets the server's soft file-size limit; returns the one it replaced. */
+static struct rlimit set_fsize(rlim_t soft) {
   struct rlimit old, lim;
   assert_int_equal(prlimit(srv.pid, RLIMIT_FSIZE, NULL, &old), 0);
   lim.rlim_cur = soft;
   lim.rlim_max = old.rlim_max;
   assert_int_equal(prlimit(srv.pid, RLIMIT_FSIZE, &lim, NULL), 0);
+  return old;
 }
 
 static void test_writes_fail(void **state) {
@@ -81,7 +83,8 @@ static void test_writes_fail(void **state) {
   int failed = 0, answered = calls(&a, &t, 20, &failed);
   assert_int_equal(answered, 20);
 
-  set_fsize(4096); /* every page of the database and its log lies beyond */
+  /* every page of the database and its log lies beyond */
+  struct rlimit before = set_fsize(4096);
   int allowed = calls(&a, &t, 20, &failed);
   assert_int_equal(allowed, 0);
   assert_int_equal(failed, 20);
@@ -102,7 +105,7 @@ static void test_writes_fail(void **state) {
   /* (in one report or two, as the reports fall) */
   assert_true(server_said("record(s) (input/output error); calls waiting on them were refused"));
 
-  set_fsize(RLIM_INFINITY);
+  (void)set_fsize(before.rlim_cur);
   answered += calls(&a, &t, 20, &failed);
   assert_int_equal(failed, 0);
   assert_int_equal(answered, 40);
