@@ -12,14 +12,12 @@
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +26,7 @@
 
 #include "audit/wd_audit.h"
 #include "util/wd_alloc.h"
+#include "../../support/fsize.h"
 #include "../store/store_fixture.h"
 
 typedef struct fixture {
@@ -674,14 +673,9 @@ static void store_write_failure(void **state) {
   assert_int_equal(wd_audit_append(f->a, WD_AUDIT_ADMIN_ACTION, "admin", NULL, NULL, &seq), 0);
   int last = 0;
   assert_int_equal(wd_audit_failing(f->a, 60000, &last), 0);
-  struct rlimit old, small;
-  assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
-  small = old;
-  small.rlim_cur = 16;
-  (void)signal(SIGXFSZ, SIG_IGN);
-  assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+  struct rlimit old = fsize_cap(16);
   int rc = wd_audit_append(f->a, WD_AUDIT_ADMIN_ACTION, "admin", NULL, NULL, &seq);
-  assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+  fsize_restore(old);
   assert_int_equal(rc, -WD_E_IO);
   uint64_t records = 0, failed = 0;
   assert_int_equal(wd_audit_failing(f->a, 60000, &last), 1);

@@ -17,14 +17,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <curl/curl.h>
 
+#include "../../support/fsize.h"
 #include "service_client.h"
 
 #include "gov/gov_int.h"
@@ -259,14 +258,9 @@ static void test_save_fails(void **state) {
   assert_int_equal(system(cmd), 0);
   /* Save failing after a good load: files may not grow past 16 bytes, so
    * the new key's PEM cannot be written (nothing else writes meanwhile). */
-  struct rlimit old, small;
-  assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
-  small = old;
-  small.rlim_cur = 16;
-  (void)signal(SIGXFSZ, SIG_IGN);
-  assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+  struct rlimit old = fsize_cap(16);
   rc = wd_gov__keys_rotate(gov, wd_gov__now_ms() / 1000);
-  assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+  fsize_restore(old);
   assert_int_equal(rc, -WD_E_IO);
   active(k1);
   assert_string_equal(k0, k1);
