@@ -206,6 +206,8 @@ json_t *wd_gov__task_json(const wd_task *t);
 int wd_gov__spiffe(const wd_gov *g, const char *name, char *out, size_t len);
 
 /* Ends a task (status, reason), logs task.ended and token.revoked. */
+int wd_gov__end_task(wd_gov *g, const char *task_id, wd_task_status st, const char *reason,
+                     const char *actor);
 /* A request that found its task past its TTL: ends the task as expired
  * (the reaper's end, made now) and answers 401 "task expired". */
 int wd_gov__refuse_expired(wd_gov *g, wd_http_resp *resp, const char *task_id);
@@ -214,8 +216,6 @@ int wd_gov__refuse_expired(wd_gov *g, wd_http_resp *resp, const char *task_id);
  * first such error. */
 int wd_gov__end_agent_tasks(wd_gov *g, const char *id, const char *reason, const char *actor,
                             unsigned *ended);
-int wd_gov__end_task(wd_gov *g, const char *task_id, wd_task_status st, const char *reason,
-                     const char *actor);
 /* Sets an agent's status with logging; used by admin routes and the
  * auto-quarantine rule. */
 int wd_gov__set_agent_status(wd_gov *g, const char *id, wd_agent_status st, const char *reason,

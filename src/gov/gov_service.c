@@ -292,13 +292,13 @@ int wd_gov__end_task(wd_gov *g, const char *task_id, wd_task_status st, const ch
   return rc;
 }
 
-/* Ends the agent's open tasks one by one so each gets its own task.ended
- * and token.revoked records before the status change ends the rest. */
 int wd_gov__refuse_expired(wd_gov *g, wd_http_resp *resp, const char *task_id) {
   (void)wd_gov__end_task(g, task_id, WD_TASK_EXPIRED, "ttl reached", "warden");
   return wd_gov__err(resp, 401, "unauthorized", NULL, "task expired");
 }
 
+/* Ends the agent's open tasks one by one so each gets its own task.ended
+ * and token.revoked records before the status change ends the rest. */
 int wd_gov__end_agent_tasks(wd_gov *g, const char *id, const char *reason, const char *actor,
                             unsigned *ended) {
   int rc = 0;
