@@ -121,6 +121,10 @@ typedef struct wd_gov__who {
   } while (0)
 
 int64_t wd_gov__now_ms(void);
+/* Initializes c to time its waits on CLOCK_MONOTONIC, so that a wall
+ * clock set back does not stretch them. 0, or -WD_E_INTERNAL with c left
+ * uninitialized. */
+int wd_gov__cond_init_monotonic(pthread_cond_t *c);
 /* The store's structs take char * for fields it only reads; this lends a
  * borrowed string to one of them without a qualifier-dropping cast. */
 static inline char *wd_gov__lend(const char *s) {

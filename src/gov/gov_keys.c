@@ -186,15 +186,8 @@ int wd_gov__keys_start(wd_gov *g, unsigned interval_s) {
   struct wd_gov__keyrot *r = wd_calloc(1, sizeof *r);
   if (!r) return -WD_E_NOMEM;
   r->interval_s = interval_s ? interval_s : WD_GOV_KEY_ROTATION_DEFAULT_S;
-  pthread_condattr_t ca;
   int rc = -WD_E_INTERNAL;
-  if (pthread_condattr_init(&ca) != 0) goto fail_alloc;
-  if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
-      pthread_cond_init(&r->cond, &ca) != 0) {
-    (void)pthread_condattr_destroy(&ca);
-    goto fail_alloc;
-  }
-  (void)pthread_condattr_destroy(&ca);
+  if (wd_gov__cond_init_monotonic(&r->cond) != 0) goto fail_alloc;
   pthread_mutex_init(&r->mu, NULL);
   pthread_mutex_init(&r->busy, NULL);
   g->keyrot = r;

@@ -29,6 +29,14 @@ int64_t wd_gov__now_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int wd_gov__cond_init_monotonic(pthread_cond_t *c) {
+  pthread_condattr_t ca;
+  if (pthread_condattr_init(&ca) != 0) return -WD_E_INTERNAL;
+  int ok = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 && pthread_cond_init(c, &ca) == 0;
+  (void)pthread_condattr_destroy(&ca);
+  return ok ? 0 : -WD_E_INTERNAL;
+}
+
 /* ---- the policy snapshot ---------------------------------------------------- */
 
 void wd_gov__snap_get(wd_gov *g, wd_gov__snap *out) {
@@ -672,15 +680,8 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   pthread_rwlockattr_destroy(&ra);
   pthread_mutex_init(&g->deny_lock, NULL);
   pthread_mutex_init(&g->stop_lock, NULL);
-  pthread_condattr_t ca;
-  int cond_ok = pthread_condattr_init(&ca) == 0;
-  if (cond_ok) {
-    cond_ok = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
-              pthread_cond_init(&g->stop_cond, &ca) == 0;
-    (void)pthread_condattr_destroy(&ca);
-  }
   g->stop_clock = CLOCK_MONOTONIC;
-  if (!cond_ok) {
+  if (wd_gov__cond_init_monotonic(&g->stop_cond) != 0) {
     pthread_cond_init(&g->stop_cond, NULL);
     g->stop_clock = CLOCK_REALTIME;
   }
