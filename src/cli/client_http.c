@@ -46,13 +46,19 @@ static const char *authority(const char *u, size_t *len) {
   return p;
 }
 
+/* The last '@' of an authority (the end of its user:password), or NULL. */
+static const char *userinfo_end(const char *auth, size_t alen) {
+  const char *at = NULL;
+  for (size_t i = 0; auth && i < alen; i++)
+    if (auth[i] == '@') at = auth + i;
+  return at;
+}
+
 /* u without the user:password@ of its authority, into out (truncated). */
 static void url_shown(const char *u, char *out, size_t cap) {
   size_t alen = 0;
   const char *auth = authority(u, &alen);
-  const char *at = NULL;
-  for (size_t i = 0; auth && i < alen; i++)
-    if (auth[i] == '@') at = auth + i;
+  const char *at = userinfo_end(auth, alen);
   if (!at)
     (void)snprintf(out, cap, "%s", u);
   else
@@ -64,9 +70,7 @@ static int url_host(const char *u, char *out, size_t cap) {
   size_t alen = 0;
   const char *p = authority(u, &alen);
   if (!p) return -1;
-  const char *at = NULL;
-  for (size_t i = 0; i < alen; i++)
-    if (p[i] == '@') at = p + i;
+  const char *at = userinfo_end(p, alen);
   if (at) {
     alen -= (size_t)(at + 1 - p);
     p = at + 1;
@@ -102,7 +106,7 @@ int cl_ctx_init(cl_ctx *c, const char *cmd, const char *url_opt) {
   }
   size_t alen = 0;
   const char *auth = authority(u, &alen);
-  if (auth && memchr(auth, '@', alen)) {
+  if (userinfo_end(auth, alen)) {
     /* It would travel in every DPoP proof's htu, and the server echoes a
      * mismatched htu back. */
     fprintf(stderr,
