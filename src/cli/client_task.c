@@ -37,7 +37,7 @@ static void task_usage(FILE *out) {
         "       [--on-behalf-of U] [--ttl S] [--budget N] [--print-token] [--json]\n"
         "                      open a task (a task.open decision); prints the task id\n"
         "                      and saves the token\n"
-        "  renew [TASK]        a fresh task.renew decision and a new token\n"
+        "  renew [TASK]        a fresh task.renew decision and a new token (the old one dies)\n"
         "  intent [TASK] --intent I [--purpose P] [--tools a,b]\n"
         "                      change the intent: the current token is revoked at\n"
         "                      once, a new one is saved if task.change_intent allows;\n"

@@ -288,12 +288,6 @@ int wd_gov__classification_rank(const char *c);
 /* The classification of a rank as a static string; NULL out of range. */
 const char *wd_gov__classification_name(int rank);
 
-/* Mints and records a task token; fills the response members. With
- * bearer_jti (the token the request came with), -WD_E_INVAL and nothing
- * stored unless that token is still unrevoked when the record commits. */
-int wd_gov__issue_token(wd_gov *g, const wd_agent *a, const wd_task *t, json_t *resp_body,
-                        wd_audit_type logtype, const char *actor, const char *bearer_jti);
-
 /* Route handlers. */
 int wd_gov__h_jwks(wd_http_req *req, wd_http_resp *resp, void *svc);
 int wd_gov__h_agent_create(wd_http_req *req, wd_http_resp *resp, void *svc);

@@ -120,17 +120,30 @@ static int grant_answer(const grant *gr, json_t *resp_body) {
   return 0;
 }
 
-int wd_gov__issue_token(wd_gov *g, const wd_agent *a, const wd_task *t, json_t *resp_body,
-                        wd_audit_type logtype, const char *actor, const char *bearer_jti) {
+/* A renewal's token replaces the task's earlier ones: their revocation
+ * (only while the token the request came with is still live) and the new
+ * token with its record are written in one transaction, under the task's
+ * fence, so after the answer no call passes on an earlier token and a
+ * failure leaves them as they were. */
+static int renew_grant(wd_gov *g, const wd_agent *a, const wd_task *t, json_t *resp_body,
+                       const char *bearer_jti) {
   int64_t now = wd_gov__now_ms();
   grant gr;
   int rc = grant_mint(g, a, t, now, &gr);
-  gr.fx.bearer_jti = bearer_jti;
-  /* The token's row and its record in one transaction: no token is ever
-   * valid without its evidence. */
-  wd_audit_entry e = {.type = logtype, .payload = gr.payload, .fx = &gr.fx, .nfx = 1};
-  if (!rc) rc = wd_audit_append_group(g->audit, actor, t->id, &e, 1);
+  json_t *rv = json_pack("{s:s, s:s}", "scope", "task", "reason", "renewed");
+  if (!rc && !rv) rc = -WD_E_NOMEM;
+  wd_store_fx fr = {
+      .kind = WD_STORE_FX_TASK_REVOKE, .task_id = t->id, .bearer_jti = bearer_jti, .now_ms = now};
+  wd_audit_entry e[2] = {
+      {.type = WD_AUDIT_TOKEN_REVOKED, .payload = rv, .fx = &fr, .nfx = 1},
+      {.type = WD_AUDIT_TOKEN_RENEWED, .payload = gr.payload, .fx = &gr.fx, .nfx = 1}};
+  int fenced = !rc && (rc = wd_gov__live_fence(g->live, t->id)) == 0;
+  if (!rc) rc = wd_audit_append_group(g->audit, a->id, t->id, e, 2);
+  /* Fenced, the entry is dead for the calls that hold it: the next
+   * request reloads it, with the earlier tokens revoked or not. */
+  if (fenced) wd_gov__live_forget(g->live, t->id);
   if (!rc) rc = grant_answer(&gr, resp_body);
+  json_decref(rv);
   grant_clear(&gr);
   return rc;
 }
@@ -480,9 +493,7 @@ int wd_gov__h_task_renew(wd_http_req *req, wd_http_resp *resp, void *svc) {
   /* The renewal counts only if the token it came with is still good when
    * its record commits: an intent change, end or stop that got in first
    * revoked it, and its decision was made on what they changed. */
-  rc = body ? wd_gov__issue_token(g, &w->agent, &t, body, WD_AUDIT_TOKEN_RENEWED, w->agent.id,
-                                  w->jti)
-            : -WD_E_NOMEM;
+  rc = body ? renew_grant(g, &w->agent, &t, body, w->jti) : -WD_E_NOMEM;
   if (rc == -WD_E_INVAL) {
     rc = wd_gov__err(resp, 401, "unauthorized", NULL, "task token revoked or task ended");
     goto out;

@@ -490,6 +490,39 @@ static void test_denied_intent_keeps_the_task(void **state) {
   free(active);
 }
 
+/* A denied renewal is a decision on record and nothing more: the task
+ * keeps its token. */
+static void test_denied_renewal_keeps_the_token(void **state) {
+  (void)state;
+  resp r;
+  char *active = active_policies();
+  size_t cap = strlen(active) + 256;
+  char *text = malloc(cap);
+  assert_non_null(text);
+  (void)snprintf(text, cap,
+                 "%s\n@id(\"no-renewal\")\nforbid(principal, action == Action::\"task.renew\", "
+                 "resource);\n",
+                 active);
+  put_policies(text, 200);
+  char task[128], tok[4096], path[256];
+  wd_free(open_task(10, task, sizeof task, tok, sizeof tok));
+  (void)snprintf(path, sizeof path, "/v1/tasks/%s/renew", task);
+  call("POST", path, tok, "{}", &r);
+  assert_int_equal(r.status, 403);
+  assert_non_null(strstr(r.raw, "no-renewal"));
+  clear(&r);
+  call("POST", "/v1/authorize", tok, CALL_OK, &r);
+  assert_int_equal(r.status, 200);
+  assert_string_equal(str(&r, "decision"), "allow");
+  clear(&r);
+  assert_int_equal(count_records(task, "token.revoked"), 0);
+  assert_int_equal(count_records(task, "token.renewed"), 0);
+  assert_int_equal(count_records(task, "authz.decision"), 2);
+  put_policies(active, 200);
+  free(text);
+  free(active);
+}
+
 /* Last: it damages the log. A record whose stored payload holds a NUL
  * byte is served marked, since what follows the NUL cannot be shown, and
  * the chain no longer verifies from it. */
@@ -540,6 +573,7 @@ int main(void) {
       cmocka_unit_test(test_metrics),
       cmocka_unit_test(test_invalid_policy_kept_out),
       cmocka_unit_test(test_denied_intent_keeps_the_task),
+      cmocka_unit_test(test_denied_renewal_keeps_the_token),
       cmocka_unit_test(test_damaged_record_named),
   };
   int rc = cmocka_run_group_tests(tests, setup, teardown);

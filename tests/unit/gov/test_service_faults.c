@@ -172,7 +172,7 @@ static void test_task_open_out_of_memory(void **state) {
   give_back_key(first);
 }
 
-/* ---- POST /v1/tasks/{id}/complete and /intent ------------------------------ */
+/* ---- POST /v1/tasks/{id}/complete, /intent and /renew ----------------------- */
 
 typedef struct task_ctx {
   const char *verb, *body;
@@ -258,6 +258,42 @@ static void test_intent_change_out_of_memory(void **state) {
   wd_ident_key *first = own_key();
   enrol("oomintent", body, sizeof body);
   task_ctx x = {.verb = "intent", .body = "{\"intent\":\"new plan\"}", .check = intent_check};
+  assert_true(sweep_allocations(task_attempt, &x, 3) > 0);
+  give_back_key(first);
+}
+
+/* A renewal on record revoked the earlier token, and a 200 hands over a
+ * working new one; a renewal not on record left the earlier token as it
+ * was. */
+static int renew_check(const char *task, const char *tok, const resp *r, int ok) {
+  char fresh[4096] = "";
+  if (ok) (void)snprintf(fresh, sizeof fresh, "%s", str(r, "token"));
+  int renewed = count_records(task, "token.renewed");
+  if (ok) assert_true(renewed == 1 && *fresh);
+  assert_int_equal(count_records(task, "token.revoked"), renewed);
+  resp c;
+  if (renewed) {
+    refused(tok);
+  } else {
+    call("POST", "/v1/authorize", tok, CALL_OK, &c);
+    assert_int_equal(c.status, 200);
+    clear(&c);
+  }
+  if (ok) {
+    call("POST", "/v1/authorize", fresh, CALL_OK, &c);
+    assert_int_equal(c.status, 200);
+    assert_string_equal(str(&c, "decision"), "allow");
+    clear(&c);
+  }
+  return ok;
+}
+
+static void test_renewal_out_of_memory(void **state) {
+  (void)state;
+  char body[2048];
+  wd_ident_key *first = own_key();
+  enrol("oomrenew", body, sizeof body);
+  task_ctx x = {.verb = "renew", .body = "{}", .check = renew_check};
   assert_true(sweep_allocations(task_attempt, &x, 3) > 0);
   give_back_key(first);
 }
@@ -470,6 +506,7 @@ int main(void) {
       cmocka_unit_test(test_task_open_out_of_memory),
       cmocka_unit_test(test_task_end_out_of_memory),
       cmocka_unit_test(test_intent_change_out_of_memory),
+      cmocka_unit_test(test_renewal_out_of_memory),
       cmocka_unit_test(test_enrol_out_of_memory),
       cmocka_unit_test(test_agent_status_out_of_memory),
       cmocka_unit_test(test_register_out_of_memory),

@@ -2,7 +2,8 @@
  *
  * The service's lifecycle edges, in-process: a new key enrolled for an
  * agent retires the old one at once, even for a task whose entry was
- * cached, and ends the old key's tasks; the auto-quarantine rule counts task-level policy denials
+ * cached, and ends the old key's tasks; a renewed token replaces the
+ * earlier one; the auto-quarantine rule counts task-level policy denials
  * and starts over at every status change; a task past its TTL gets no new credential before the
  * reaper comes; an agent has a bounded number of open tasks; text fields fit the records that hold
  * them; and a draining service refuses new work.
@@ -150,6 +151,36 @@ static void test_no_renewal_past_the_ttl(void **state) {
   drop_key(prev);
 }
 
+static long renew(const char *task, const char *tok, char *fresh, size_t cap) {
+  char path[256];
+  resp r;
+  (void)snprintf(path, sizeof path, "/v1/tasks/%s/renew", task);
+  call("POST", path, tok, "{}", &r);
+  long st = r.status;
+  if (fresh) (void)snprintf(fresh, cap, "%s", st == 200 ? str(&r, "token") : "");
+  clear(&r);
+  return st;
+}
+
+/* A renewed token replaces the task's earlier one at once, even for a
+ * task whose entry was cached. */
+static void test_renewal_replaces_the_token(void **state) {
+  (void)state;
+  wd_ident_key *prev = own_agent("renewer");
+  char tok[4096], tok2[4096], task[128];
+  assert_int_equal(open_with(task_body(10, 600), tok, sizeof tok, task, sizeof task), 201);
+  assert_int_equal(authorize(tok), 200);
+  assert_int_equal(renew(task, tok, tok2, sizeof tok2), 200);
+  assert_int_equal(authorize(tok), 401);
+  assert_int_equal(renew(task, tok, NULL, 0), 401);
+  assert_int_equal(authorize(tok2), 200);
+  assert_int_equal(count_records(task, "token.renewed"), 1);
+  assert_int_equal(count_records(task, "token.revoked"), 1);
+  assert_true(task_is_open(task));
+
+  drop_key(prev);
+}
+
 static void test_open_tasks_bounded(void **state) {
   (void)state;
   wd_ident_key *prev = own_agent("busy");
@@ -237,6 +268,7 @@ int main(void) {
       cmocka_unit_test(test_new_key_retires_the_old),
       cmocka_unit_test(test_task_denials_count_and_release_resets),
       cmocka_unit_test(test_no_renewal_past_the_ttl),
+      cmocka_unit_test(test_renewal_replaces_the_token),
       cmocka_unit_test(test_open_tasks_bounded),
       cmocka_unit_test(test_text_fields_fit_their_records),
       cmocka_unit_test(test_draining_refuses),
