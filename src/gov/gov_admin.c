@@ -19,9 +19,12 @@
     if (x) return rc;                                                                              \
   } while (0)
 
+/* The name is the last segment of the agent's SPIFFE ID, whose path
+ * segments may not be dot segments; in a URL path they would not even
+ * reach the agent. */
 static int valid_name(const char *s) {
   size_t n = strlen(s);
-  if (n == 0 || n > 128) return 0;
+  if (n == 0 || n > 128 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0) return 0;
   for (size_t i = 0; i < n; i++) {
     char c = s[i];
     if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
@@ -43,7 +46,7 @@ int wd_gov__h_agent_create(wd_http_req *req, wd_http_resp *resp, void *svc) {
   TRY(wd_gov__str(req, resp, "environment", 1, &env, &rc));
   if (!valid_name(name))
     return wd_gov__err(resp, 400, "invalid_field", "name",
-                       "field 'name' must be 1-128 characters of [A-Za-z0-9._-]");
+                       "field 'name' must be 1-128 characters of [A-Za-z0-9._-], not . or ..");
   wd_agent a = {0};
   if (wd_agent_tier_parse(tier, &a.tier) != 0)
     return wd_gov__err(resp, 400, "invalid_field", "risk_tier",
@@ -342,6 +345,10 @@ static json_t *record_obj(const wd_audit_row *r) {
 int wd_gov__h_audit_task(wd_http_req *req, wd_http_resp *resp, void *svc) {
   wd_gov *g = svc;
   const char *id = wd_http_param(req, "id");
+  /* Task ids are printable ASCII: any other byte names no task, and one
+   * that is not UTF-8 could not be echoed in the answer either. */
+  for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+    if (*p < 0x21 || *p > 0x7e) return wd_gov__err(resp, 404, "not_found", "task", "no such task");
   wd_audit_records recs = {0};
   int rc = wd_audit_trace(g->store, id, &recs);
   if (rc) return rc;

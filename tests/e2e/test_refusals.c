@@ -70,6 +70,11 @@ static void test_unknown_agent(void **state) {
   wd_ident_key_free(k);
   assert_int_equal(count("task.opened"), opened);
   assert_int_equal(count("agent.enrolled"), 1);
+  /* A trace of an id no task can have (not UTF-8) is a 404, not a 500. */
+  assert_int_equal(e2e_admin(&srv, "GET", "/v1/audit/tasks/t_%FF", NULL, &r), 0);
+  assert_int_equal(r.status, 404);
+  assert_string_equal(e2e_err_code(&r), "not_found");
+  e2e_resp_clear(&r);
 }
 
 static void test_quarantined_agent(void **state) {
@@ -158,8 +163,8 @@ static void test_oversized_body(void **state) {
   assert_int_equal(count("agent.registered"), reg);
 }
 
-static void expect_missing(const char *method, const char *path, const char *body,
-                           const char *field) {
+static void expect_bad_field(const char *method, const char *path, const char *body,
+                             const char *field) {
   e2e_resp r;
   assert_int_equal(e2e_admin(&srv, method, path, body, &r), 0);
   assert_int_equal(r.status, 400);
@@ -173,12 +178,22 @@ static void expect_missing(const char *method, const char *path, const char *bod
 static void test_missing_field(void **state) {
   (void)state;
   long reg = count("agent.registered");
-  expect_missing("POST", "/v1/agents",
-                 "{\"name\":\"delta\",\"risk_tier\":\"standard\",\"environment\":\"prod\"}",
-                 "owner");
-  expect_missing("POST", "/v1/agents",
-                 "{\"owner\":\"alice\",\"risk_tier\":\"standard\",\"environment\":\"prod\"}",
-                 "name");
+  expect_bad_field("POST", "/v1/agents",
+                   "{\"name\":\"delta\",\"risk_tier\":\"standard\",\"environment\":\"prod\"}",
+                   "owner");
+  expect_bad_field("POST", "/v1/agents",
+                   "{\"owner\":\"alice\",\"risk_tier\":\"standard\",\"environment\":\"prod\"}",
+                   "name");
+  /* A name is a SPIFFE ID's last segment: never a dot segment. */
+  const char *const bad[] = {".", "..", "a/b", ""};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char body[256];
+    (void)snprintf(body, sizeof body,
+                   "{\"name\":\"%s\",\"owner\":\"alice\",\"risk_tier\":\"standard\","
+                   "\"environment\":\"prod\"}",
+                   bad[i]);
+    expect_bad_field("POST", "/v1/agents", body, "name");
+  }
   assert_int_equal(count("agent.registered"), reg);
 
   /* Agent side: a task without an intent, a call without a tool. */
