@@ -110,6 +110,18 @@ int cedar__diag(cedar_diags *d, int code, const char *fmt, ...) {
   return rc;
 }
 
+/* Appends s[0..n) with each control character but a tab shown as '?':
+ * a policy file's escape sequences must not reach the terminal, and the
+ * caret line stays aligned one column a byte. */
+static int add_shown(wd_buf *b, const char *s, size_t n) {
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    unsigned char ch = (unsigned char)s[i];
+    rc = wd_buf_addc(b, (ch < 0x20 && ch != '\t') || ch == 0x7f ? '?' : s[i]);
+  }
+  return rc;
+}
+
 /* Appends the source line holding off, then a caret line under the span. */
 static int render_snippet(wd_buf *b, const char *src, size_t len, const cedar_diag *g) {
   size_t off = g->off > len ? len : g->off;
@@ -118,7 +130,9 @@ static int render_snippet(wd_buf *b, const char *src, size_t len, const cedar_di
     start--;
   while (end < len && src[end] != '\n')
     end++;
-  int rc = wd_buf_addf(b, "  %.*s\n  ", (int)(end - start), src + start);
+  int rc = wd_buf_add(b, "  ", 2);
+  if (rc == 0) rc = add_shown(b, src + start, end - start);
+  if (rc == 0) rc = wd_buf_add(b, "\n  ", 3);
   for (size_t i = start; rc == 0 && i < off; i++) {
     unsigned char ch = (unsigned char)src[i];
     if ((ch & 0xC0) == 0x80) continue;
@@ -144,11 +158,13 @@ char *cedar_diags_render(const cedar_diags *d, const char *filename, const char 
     const char *sev = g->sev == CEDAR_SEV_WARNING ? "warning" : "error";
     const char *pol = g->policy_id[0] ? g->policy_id : NULL;
     if (g->line)
-      rc = wd_buf_addf(&b, "%s:%u:%u: %s: %s%s%s%s\n", fn, g->line, g->col, sev,
-                       pol ? "in policy " : "", pol ? pol : "", pol ? ": " : "", g->msg);
+      rc = wd_buf_addf(&b, "%s:%u:%u: %s: %s%s%s", fn, g->line, g->col, sev,
+                       pol ? "in policy " : "", pol ? pol : "", pol ? ": " : "");
     else
-      rc = wd_buf_addf(&b, "%s: %s: %s%s%s%s\n", fn, sev, pol ? "in policy " : "", pol ? pol : "",
-                       pol ? ": " : "", g->msg);
+      rc = wd_buf_addf(&b, "%s: %s: %s%s%s", fn, sev, pol ? "in policy " : "", pol ? pol : "",
+                       pol ? ": " : "");
+    if (rc == 0) rc = add_shown(&b, g->msg, strlen(g->msg));
+    if (rc == 0) rc = wd_buf_addc(&b, '\n');
     if (rc == 0 && g->line && src) rc = render_snippet(&b, src, len, g);
   }
   if (rc == 0 && d && d->dropped)

@@ -4,6 +4,7 @@
  * \\ \0 \' \" \xHH \u{...}) and `like` patterns (where \* is a literal
  * star). It knows nothing of the grammar; see parse.c for that.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "cedar_lex.h"
@@ -158,6 +159,13 @@ cedar__tok cedar__lex_next(cedar__lexer *lx) {
     j++;
   lx->pos = j;
   char msg[48];
+  unsigned char c0 = (unsigned char)s[i];
+  /* A control character is named by its code: as itself it would cut the
+   * message short (NUL) or act on the terminal that shows it. */
+  if (c0 < 0x20 || c0 == 0x7f) {
+    (void)snprintf(msg, sizeof msg, "unexpected control character 0x%02x", c0);
+    return lex_fail(lx, i, j - i, msg);
+  }
   size_t m = j - i < 8 ? j - i : 8;
   memcpy(msg, "unexpected character `", 22);
   memcpy(msg + 22, s + i, m);

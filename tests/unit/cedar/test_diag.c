@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "cedar/cedar_int.h"
+#include "warden/cedar.h"
 #include "util/wd_alloc.h"
 
 static void locate_counts_characters(void **state) {
@@ -92,12 +93,35 @@ static void past_the_limit_only_counts(void **state) {
   cedar_diags_free(d);
 }
 
+/* A policy file's control characters never reach the terminal: the
+ * message names them by code and the source line shows '?' in their
+ * place, so a NUL does not cut the message short either. */
+static void control_characters_shown_safely(void **state) {
+  (void)state;
+  static const char src[] = "permit(principal, action, resource)\n"
+                            "when { \x1b]0;owned\x07 \x00 };";
+  size_t len = sizeof src - 1;
+  cedar_diags *d = cedar_diags_new();
+  cedar_policyset *ps = NULL;
+  assert_int_not_equal(cedar_policyset_parse(src, len, &ps, d), 0);
+  char *out = cedar_diags_render(d, "p.cedar", src, len);
+  assert_non_null(out);
+  assert_non_null(strstr(out, "p.cedar:2:8: error: unexpected control character 0x1b"));
+  assert_non_null(strstr(out, "  when { ?]0;owned? ? };\n         ^\n"));
+  for (const char *p = out; *p; p++)
+    assert_true((unsigned char)*p >= 0x20 || *p == '\n');
+  cedar_free(out);
+  cedar_policyset_unref(ps);
+  cedar_diags_free(d);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(locate_counts_characters),
       cmocka_unit_test(render_has_caret),
       cmocka_unit_test(keeps_at_most_the_limit),
       cmocka_unit_test(past_the_limit_only_counts),
+      cmocka_unit_test(control_characters_shown_safely),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
