@@ -593,18 +593,31 @@ static int create_admin(wd_gov *g, const char *given, char **generated) {
   return 0;
 }
 
-static int open_admin(wd_gov *g, const char *given, char **generated) {
+/* The stored token's hash; *missing at the first start, when a given
+ * token is checked now so that a bad one fails the start at once. */
+static int load_admin(wd_gov *g, const char *given, int *missing) {
   char *h = NULL;
+  *missing = 0;
   int rc = wd_store_setting_get(g->store, WD_SETTING_ADMIN_TOKEN_HASH, &h);
   if (rc == -WD_E_NOTFOUND) {
-    rc = create_admin(g, given, generated);
-    if (rc != -WD_E_EXISTS) return rc;
-    rc = wd_store_setting_get(g->store, WD_SETTING_ADMIN_TOKEN_HASH, &h);
+    *missing = 1;
+    return given && *given && strlen(given) < WD_GOV__ADMIN_TOKEN_MIN ? -WD_E_INVAL : 0;
   }
   if (rc) return rc;
   (void)snprintf(g->admin_hash, sizeof g->admin_hash, "%s", h);
   wd_free(h);
   return 0;
+}
+
+/* The first start's token is made only once the server listens: a start
+ * that failed after making it (a policy error, a port in use) would keep
+ * the hash of a token nobody was shown. Until then admin calls are
+ * refused. */
+static int first_admin(wd_gov *g, const char *given, char **generated) {
+  int rc = create_admin(g, given, generated), missing = 0;
+  if (rc != -WD_E_EXISTS) return rc;
+  rc = load_admin(g, given, &missing);
+  return rc ? rc : missing ? -WD_E_STORE : 0;
 }
 
 static int open_policies(wd_gov *g, const char *dir, char *err, size_t errlen) {
@@ -722,7 +735,8 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
     WD_GOV__FAIL(rc, "cannot load the DPoP replay cache: %s", wd_strerror(rc));
   if ((rc = wd_gov__keys_open(g)) != 0)
     WD_GOV__FAIL(rc, "cannot set up signing keys: %s", wd_strerror(rc));
-  rc = open_admin(g, o->admin_token, &gen);
+  int admin_missing = 0;
+  rc = load_admin(g, o->admin_token, &admin_missing);
   if (rc == -WD_E_INVAL && o->admin_token && strlen(o->admin_token) < WD_GOV__ADMIN_TOKEN_MIN)
     WD_GOV__FAIL(rc,
                  "the initial admin token (WARDEN_ADMIN_TOKEN or the config key admin_token) "
@@ -791,9 +805,16 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   wd_free(cert);
   if (key) wd_ident_cleanse(key, strlen(key));
   wd_free(key);
+  if (rc == -WD_E_EXISTS || rc == -WD_E_INVAL)
+    WD_GOV__FAIL(rc, "cannot listen on %s:%u: %s", ho.host, (unsigned)ho.port,
+                 rc == -WD_E_EXISTS
+                     ? "the address is already in use"
+                     : "the address is not this host's, or the port needs privileges");
   if (rc)
     WD_GOV__FAIL(rc, "cannot listen on %s:%u%s: %s", ho.host, (unsigned)ho.port,
                  g->tls ? " with that TLS certificate and key" : "", wd_strerror(rc));
+  if (admin_missing && (rc = first_admin(g, o->admin_token, &gen)) != 0)
+    WD_GOV__FAIL(rc, "cannot set up the admin token: %s", wd_strerror(rc));
 
   wd_free(schema_text);
   *out = g;

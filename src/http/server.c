@@ -10,11 +10,13 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "http/http_int.h"
 #include "util/wd_alloc.h"
@@ -109,6 +111,23 @@ static enum MHD_Result accept_cb(void *cls, const struct sockaddr *addr, socklen
   return atomic_load(&s->closing) ? MHD_NO : MHD_YES;
 }
 
+/* libmicrohttpd does not say why it could not listen: after it failed,
+ * binding the same address again tells the cause that is the user's to
+ * mend. */
+static int bind_failure(const struct sockaddr_storage *ss, int v6) {
+  int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -WD_E_IO;
+  int on = 1, rc = -WD_E_IO;
+  (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  socklen_t len = v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+  if (bind(fd, (const struct sockaddr *)ss, len) != 0)
+    rc = errno == EADDRINUSE                         ? -WD_E_EXISTS
+         : errno == EADDRNOTAVAIL || errno == EACCES ? -WD_E_INVAL
+                                                     : -WD_E_IO;
+  close(fd);
+  return rc;
+}
+
 int wd_http_server_start(const wd_http_opts *opts, wd_http_server **out) {
   *out = NULL;
   if (!opts || !opts->host) return -WD_E_INVAL;
@@ -167,7 +186,7 @@ int wd_http_server_start(const wd_http_opts *opts, wd_http_server **out) {
     drop_tls(s);
     wd_free(s->routes);
     wd_free(s);
-    return rc ? rc : -WD_E_IO;
+    return rc ? rc : bind_failure(&ss, v6);
   }
   const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
   s->port = di ? di->port : opts->port;

@@ -128,7 +128,9 @@ typedef struct wd_http_server wd_http_server;
 
 /* Starts listening. Returns 0 and an owned server (stop with
  * wd_http_server_free), -WD_E_INVAL for a bad option or route table,
- * -WD_E_TOOBIG past a limit, -WD_E_IO if the socket cannot be bound or
+ * -WD_E_TOOBIG past a limit, -WD_E_EXISTS when the address is in use,
+ * -WD_E_INVAL when it cannot be bound here (not this host's, or a
+ * privileged port), -WD_E_IO if the socket cannot be bound otherwise or
  * the certificate and key are refused (or TLS is asked of a libmicrohttpd
  * built without it), -WD_E_NOMEM. Borrows opts->routes. */
 int wd_http_server_start(const wd_http_opts *opts, wd_http_server **out) WD_WUR;

@@ -32,6 +32,39 @@ static void test_first_start_recorded(void **state) {
   assert_int_equal(agent_records("\"reason\":\"start\"", "admin.action"), 1);
 }
 
+/* A first start that fails (a policy directory that is not there, a port
+ * in use) makes no admin token: the start that succeeds makes and shows
+ * one, rather than keep the hash of a token nobody saw. */
+static void test_failed_first_start_keeps_no_token(void **state) {
+  (void)state;
+  char d[64], data[128], err[512] = "";
+  (void)snprintf(d, sizeof d, "/tmp/wd-gov-first-XXXXXX");
+  assert_non_null(mkdtemp(d));
+  (void)snprintf(data, sizeof data, "%s/var", d);
+  wd_gov_opts o;
+  memset(&o, 0, sizeof o);
+  o.data_dir = data;
+  o.policy_dir = "/nonexistent/policies";
+  wd_gov *g = NULL;
+  char *gen = NULL;
+  assert_int_not_equal(wd_gov_start(&o, &g, &gen, err, sizeof err), 0);
+  assert_null(gen);
+  o.policy_dir = WD_TEST_DATA "/../../docs/policies";
+  o.port = wd_gov_port(gov); /* the fixture's server holds it */
+  assert_int_equal(wd_gov_start(&o, &g, &gen, err, sizeof err), -WD_E_EXISTS);
+  assert_non_null(strstr(err, "already in use"));
+  assert_null(gen);
+  o.port = 0;
+  assert_int_equal(wd_gov_start(&o, &g, &gen, err, sizeof err), 0);
+  assert_non_null(gen);
+  wd_ident_secret_free(gen);
+  assert_int_equal(wd_gov_shutdown(g, 5000), 0);
+  wd_gov_free(g);
+  char cmd[128];
+  (void)snprintf(cmd, sizeof cmd, "rm -rf %s", d);
+  assert_int_equal(system(cmd), 0);
+}
+
 /* A task body with n tools of len bytes each and a purpose of plen bytes. */
 static char *big_task(size_t n, size_t len, size_t plen) {
   json_t *tools = json_array();
@@ -564,6 +597,7 @@ int main(void) {
   curl_global_init(CURL_GLOBAL_ALL);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_first_start_recorded),
+      cmocka_unit_test(test_failed_first_start_keeps_no_token),
       cmocka_unit_test(test_lifecycle),
       cmocka_unit_test(test_audit_pages),
       cmocka_unit_test(test_largest_task),

@@ -728,6 +728,16 @@ static void bad_options_refused(void **state) {
   o.host = "127.0.0.1";
   o.threads = 10000;
   assert_int_equal(wd_http_server_start(&o, &srv), -WD_E_TOOBIG);
+  /* Why a socket cannot be bound: an address in use, one not this host's. */
+  o.threads = 1;
+  wd_http_server *first = NULL;
+  assert_int_equal(wd_http_server_start(&o, &first), 0);
+  o.port = wd_http_server_port(first);
+  assert_int_equal(wd_http_server_start(&o, &srv), -WD_E_EXISTS);
+  assert_null(srv);
+  wd_http_server_free(first);
+  o.host = "192.0.2.1"; /* TEST-NET-1: never an address of this host */
+  assert_int_equal(wd_http_server_start(&o, &srv), -WD_E_INVAL);
 }
 
 int main(void) {
