@@ -92,6 +92,9 @@ int cedar__val_cmp(const cedar__val *a, const cedar__val *b);
 int cedar__val_eq(const cedar__val *a, const cedar__val *b);
 /* Builds a set from n values (copied into a): sorts and removes duplicates. */
 int cedar__set_make(wd_arena *a, const cedar__val *vals, uint32_t n, cedar__val *out);
+/* ord[0..n) gets the indexes of keys[0..n) in key order, equal keys by
+ * index. -WD_E_NOMEM. */
+int cedar__key_order(const cedar__str *keys, uint32_t n, uint32_t *ord);
 /* Builds a record from n key/value pairs (copied into a), sorted by key.
  * Returns -WD_E_EXISTS (and *dup_index) on a duplicate key. */
 int cedar__rec_make(wd_arena *a, const cedar__str *keys, const cedar__val *vals, uint32_t n,

@@ -320,12 +320,9 @@ static int eval_record(cedar__evalctx *cx, const cedar__expr *e, cedar__val *out
   cedar__val *vals = n ? wd_arena_alloc(cx->arena, (size_t)n * sizeof *vals) : NULL;
   uint32_t *ord = n ? wd_arena_alloc(cx->arena, (size_t)n * sizeof *ord) : NULL;
   if (n && (!vals || !ord)) return -WD_E_NOMEM;
-  for (uint32_t i = 0; i < n; i++) {
-    uint32_t j = i;
-    for (; j > 0 && cedar__str_cmp(keys[ord[j - 1]], keys[i]) > 0; j--)
-      ord[j] = ord[j - 1];
-    ord[j] = i;
-  }
+  /* Values are evaluated in key order, so the error a record reports is
+   * the same whatever order its keys were written in. */
+  if (cedar__key_order(keys, n, ord) != 0) return -WD_E_NOMEM;
   for (uint32_t i = 0; i < n; i++) {
     int rc = cedar__eval(cx, e->u.rec.vals[ord[i]], &vals[ord[i]]);
     if (rc) return rc;

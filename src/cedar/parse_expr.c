@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include "../util/wd_map.h"
 #include "cedar_parse.h"
 
 static cedar__expr *node(cedar__parser *p, cedar__xkind k, uint32_t off) {
@@ -175,48 +176,83 @@ static int expr_list(cedar__parser *p, cedar__tk close, const char *closing, con
   return 0;
 }
 
+/* Past this many keys a record literal's duplicates are found with a
+ * hash set: a scan of the earlier keys made a large literal quadratic. */
+#define RECORD_SCAN_KEYS 16
+
+/* 1 when k repeats one of keys[0..n); -WD_E_NOMEM. *seen is made once the
+ * literal outgrows a scan, and the caller frees it. */
+static int repeated_key(wd_map **seen, const cedar__str *keys, uint32_t n, cedar__str k) {
+  if (n < RECORD_SCAN_KEYS) {
+    for (uint32_t i = 0; i < n; i++)
+      if (cedar__str_eq(keys[i], k)) return 1;
+    return 0;
+  }
+  static char present;
+  if (!*seen) {
+    if (!(*seen = wd_map_new())) return -WD_E_NOMEM;
+    for (uint32_t i = 0; i < n; i++)
+      if (wd_map_put(*seen, keys[i].n ? keys[i].p : "", keys[i].n, &present) != 0)
+        return -WD_E_NOMEM;
+  }
+  int rc = wd_map_add(*seen, k.n ? k.p : "", k.n, &present);
+  return rc == -WD_E_EXISTS ? 1 : rc == 0 ? 0 : -WD_E_NOMEM;
+}
+
 static int record(cedar__parser *p, uint32_t off, const cedar__expr **out) {
   cedar__str *keys = NULL;
   const cedar__expr **vals = NULL;
   uint32_t n = 0, kcap = 0, vcap = 0;
+  wd_map *seen = NULL;
+  int rc = 0;
   while (p->tok.kind != TK_RBRACE) {
     cedar__tok kt = p->tok;
     cedar__str k;
-    int rc;
     if (kt.kind == TK_STR) {
       rc = cedar__p_string(p, kt, &k);
       cedar__p_advance(p);
     } else {
       rc = ident_name(p, &k, "a record key", "in a record literal");
     }
-    if (rc) return rc;
-    for (uint32_t i = 0; i < n; i++)
-      if (cedar__str_eq(keys[i], k))
-        return cedar__p_err(p, kt.off, kt.len, "duplicate key `%.*s` in record literal",
-                            (int)(k.n < 64 ? k.n : 64), k.p);
-    if ((rc = cedar__p_expect(p, TK_COLON, "`:`", "after a record key"))) return rc;
+    if (rc) goto out;
+    if ((rc = repeated_key(&seen, keys, n, k)) < 0) goto out;
+    if (rc) {
+      rc = cedar__p_err(p, kt.off, kt.len, "duplicate key `%.*s` in record literal",
+                        (int)(k.n < 64 ? k.n : 64), k.p);
+      goto out;
+    }
+    if ((rc = cedar__p_expect(p, TK_COLON, "`:`", "after a record key"))) goto out;
     const cedar__expr *v;
-    if ((rc = cedar__p_expr(p, &v))) return rc;
-    if (n == kcap && cedar__p_grow(p, (void **)&keys, &kcap, sizeof *keys, n + 1))
-      return -WD_E_NOMEM;
-    if (n == vcap && cedar__p_grow(p, (void **)&vals, &vcap, sizeof *vals, n + 1))
-      return -WD_E_NOMEM;
+    if ((rc = cedar__p_expr(p, &v))) goto out;
+    if ((n == kcap && cedar__p_grow(p, (void **)&keys, &kcap, sizeof *keys, n + 1)) ||
+        (n == vcap && cedar__p_grow(p, (void **)&vals, &vcap, sizeof *vals, n + 1))) {
+      rc = -WD_E_NOMEM;
+      goto out;
+    }
     keys[n] = k;
     vals[n++] = v;
     if (p->tok.kind == TK_COMMA) {
       cedar__p_advance(p);
       continue;
     }
-    if (p->tok.kind != TK_RBRACE) return cedar__p_expected(p, "`,` or `}`", "in a record literal");
+    if (p->tok.kind != TK_RBRACE) {
+      rc = cedar__p_expected(p, "`,` or `}`", "in a record literal");
+      goto out;
+    }
   }
   cedar__p_advance(p);
   cedar__expr *e = node(p, CEDAR__X_RECORD, off);
-  if (!e) return -WD_E_NOMEM;
+  if (!e) {
+    rc = -WD_E_NOMEM;
+    goto out;
+  }
   e->u.rec.keys = keys;
   e->u.rec.vals = vals;
   e->u.rec.n = n;
   *out = e;
-  return 0;
+out:
+  wd_map_free(seen);
+  return rc;
 }
 
 static int is_builtin_method(cedar__fn f) {

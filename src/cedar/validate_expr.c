@@ -8,6 +8,7 @@
  * environments or check entity literals against the schema (validate.c).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cedar_validate.h"
@@ -546,6 +547,10 @@ static int type_set(cedar__vctx *cx, const cedar__expr *e, cedar__vcaps c,
   return *ty ? 0 : -WD_E_NOMEM;
 }
 
+static int attr_order(const void *a, const void *b) {
+  return cedar__str_cmp(((const cedar__vattr *)a)->name, ((const cedar__vattr *)b)->name);
+}
+
 static int type_record(cedar__vctx *cx, const cedar__expr *e, cedar__vcaps c,
                        const cedar__vtype **ty) {
   uint32_t n = e->u.rec.n;
@@ -557,16 +562,13 @@ static int type_record(cedar__vctx *cx, const cedar__expr *e, cedar__vcaps c,
     cedar__vcaps ignore;
     int rc = cedar__vexpr(cx, e->u.rec.vals[i], c, &vt, &ignore);
     if (rc) return rc;
-    /* insertion sort by key: records in policies are small */
-    uint32_t j = i;
-    while (j > 0 && cedar__str_cmp(at[j - 1].name, e->u.rec.keys[i]) > 0) {
-      at[j] = at[j - 1];
-      j--;
-    }
-    at[j].name = e->u.rec.keys[i];
-    at[j].t = vt;
-    at[j].required = 1;
+    at[i].name = e->u.rec.keys[i];
+    at[i].t = vt;
+    at[i].required = 1;
   }
+  /* Record types keep their attributes sorted by name; the parser made
+   * the keys unique. */
+  if (n > 1) qsort(at, n, sizeof *at, attr_order);
   t->kind = CEDAR__T_RECORD;
   t->attrs = at;
   t->nattrs = n;

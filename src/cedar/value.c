@@ -140,6 +140,19 @@ static int kv_qcmp(const void *x, const void *y) {
   return a->idx < b->idx ? -1 : a->idx > b->idx;
 }
 
+int cedar__key_order(const cedar__str *keys, uint32_t n, uint32_t *ord) {
+  if (n == 0) return 0;
+  kv *tmp = wd_malloc((size_t)n * sizeof *tmp);
+  if (!tmp) return -WD_E_NOMEM;
+  for (uint32_t i = 0; i < n; i++)
+    tmp[i] = (kv){.k = keys[i], .idx = i};
+  qsort(tmp, n, sizeof *tmp, kv_qcmp);
+  for (uint32_t i = 0; i < n; i++)
+    ord[i] = tmp[i].idx;
+  wd_free(tmp);
+  return 0;
+}
+
 int cedar__rec_make(wd_arena *a, const cedar__str *keys, const cedar__val *vals, uint32_t n,
                     cedar__val *out, uint32_t *dup_index) {
   int rc = 0;

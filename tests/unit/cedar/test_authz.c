@@ -135,6 +135,48 @@ static void decisions(void **state) {
   assert_int_equal(bad, 0);
 }
 
+/* Large record literals (past the parser's scan for repeated keys) keep
+ * every key: written in opposite orders they are equal, a repeated key
+ * is refused where it stands, and a record type lists each attribute. */
+static void large_records(void **state) {
+  (void)state;
+  enum { N = 5000 };
+  size_t cap = (size_t)N * 40 + 256;
+  char *src = wd_malloc(cap);
+  assert_non_null(src);
+  size_t o = (size_t)snprintf(src, cap, "permit(principal, action, resource) when { {");
+  for (int i = 0; i < N; i++)
+    o += (size_t)snprintf(src + o, cap - o, "%sk%d: %d", i ? ", " : "", i, i);
+  o += (size_t)snprintf(src + o, cap - o, "} == {");
+  for (int i = N - 1; i >= 0; i--)
+    o += (size_t)snprintf(src + o, cap - o, "k%d: %d%s", i, i, i ? ", " : "");
+  (void)snprintf(src + o, cap - o, "} };");
+  wd_arena *a = wd_arena_new(1u << 20);
+  cedar_request rq;
+  mkreq(&rq, a, "alice", "read", "d1");
+  cedar_diags *d = cedar_diags_new();
+  cedar_policyset *ps = NULL;
+  assert_int_equal(cedar_policyset_parse(src, strlen(src), &ps, d), 0);
+  cedar_response *r = NULL;
+  cedar_authz_opts opts = {1};
+  assert_int_equal(cedar_authorize(ps, NULL, &rq, &opts, &r), 0);
+  assert_int_equal(cedar_response_decision(r), CEDAR_ALLOW);
+  cedar_response_free(r);
+  cedar_policyset_unref(ps);
+  ps = NULL;
+  /* The same key again, far past the first: refused at the second one. */
+  char *dup = strstr(src, "} == {");
+  memcpy(dup, ",k17:1", 6);
+  assert_int_not_equal(cedar_policyset_parse(src, strlen(src), &ps, d), 0);
+  const cedar_diag *g = cedar_diags_get(d, 0);
+  assert_non_null(g);
+  assert_non_null(strstr(g->msg, "duplicate key `k17`"));
+  assert_int_equal(g->col, (uint32_t)(dup - src) + 2);
+  cedar_diags_free(d);
+  wd_arena_free(a);
+  wd_free(src);
+}
+
 static void error_messages(void **state) {
   (void)state;
   const char *src = "permit(principal, action, resource) when { principal.nope };";
@@ -212,9 +254,8 @@ static void evaluate_text(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(decisions),
-      cmocka_unit_test(error_messages),
-      cmocka_unit_test(out_of_memory_never_allows),
+      cmocka_unit_test(decisions),      cmocka_unit_test(large_records),
+      cmocka_unit_test(error_messages), cmocka_unit_test(out_of_memory_never_allows),
       cmocka_unit_test(evaluate_text),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
