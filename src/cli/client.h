@@ -50,8 +50,9 @@ int cl_ctx_init(cl_ctx *c, const char *cmd, const char *url_opt);
  * ::1, or an IPv4-mapped IPv6 address in 127.0.0.0/8. */
 int cl_host_is_loopback(const char *host);
 
-/* A server answer. body is owned (json_decref) and NULL when the answer
- * was not JSON. */
+/* A server answer. body is owned (json_decref); it is a JSON object
+ * whenever cl_call returned 0 with a 2xx status, and may be NULL (not
+ * JSON) for any other status. */
 typedef struct cl_resp {
   long status;
   json_t *body;
@@ -64,7 +65,9 @@ void cl_resp_clear(cl_resp *r);
  * URL (https is verified against the system CAs, or WARDEN_CA_FILE), an
  * optional body (borrowed; sent as JSON), optional Authorization
  * and DPoP header values (borrowed). Returns 0 when an HTTP answer came
- * back (whatever its status), else prints why and returns CL_ERR. */
+ * back (whatever its status; a 2xx one with a JSON object), else prints
+ * why and returns CL_ERR; out->status is then still set when an answer
+ * came back. */
 int cl_call(const cl_ctx *c, const char *method, const char *path, const json_t *body,
             const char *authz, const char *dpop, cl_resp *out);
 

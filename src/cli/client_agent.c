@@ -316,11 +316,12 @@ static int do_enroll(const cl_ctx *c, const char *name, const agent_args *a) {
   }
   rc = cl_call(c, "POST", "/v1/enroll", body, NULL, NULL, &r);
   /* Only a refusal (4xx), or a request that never reached a server, says
-   * the server did not take the key. Without an answer, or with a server
-   * error, it may have enrolled it (a timeout after the commit): deleting
-   * the key then would leave the agent bound to a key that no longer
-   * exists. */
-  if (created && !r.unsent && (rc != 0 || r.status < 400 || r.status >= 500) && !cl_ok(&r)) {
+   * the server did not take the key. Without an answer, with a server
+   * error, or with a success that cannot be read, it may have enrolled
+   * it (a timeout after the commit): deleting the key then would leave
+   * the agent bound to a key that no longer exists. */
+  int refused = r.status >= 400 && r.status < 500;
+  if (created && !r.unsent && !refused && (rc != 0 || !cl_ok(&r))) {
     created = 0;
     fprintf(stderr,
             "%s: kept the key %s: the server may have enrolled it; check with `warden agent "

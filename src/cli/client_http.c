@@ -255,6 +255,15 @@ int cl_call(const cl_ctx *c, const char *method, const char *path, const json_t 
   (void)curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &out->status);
   if (wd_buf_len(&resp) > 0)
     out->body = json_loadb(wd_buf_str(&resp), wd_buf_len(&resp), JSON_REJECT_DUPLICATES, NULL);
+  /* Every success of the API is a JSON object. Anything else (a proxy's
+   * page, a cut-off body) must not pass for one: callers read members of
+   * the body and would take their absence for an empty list or a DENY. */
+  if (cl_ok(out) && !json_is_object(out->body)) {
+    fprintf(stderr,
+            "%s: unexpected answer from the server to %s %s%s (HTTP %ld): not a JSON object\n",
+            c->cmd, method, c->shown, path, out->status);
+    goto out;
+  }
   rc = 0;
   goto out;
 toolong:

@@ -219,29 +219,41 @@ t "a refused enrolment removes the new key" 2 -- \
 check "the refused key is gone" [ ! -e "$T/a5.key" ]
 
 # A server that answers 500 to an enrolment and pages the log without
-# moving forward.
+# moving forward; other answers, chosen by the word in $T/fake.mode, come
+# later.
 cat >"$T/fake.py" <<'PY'
 import http.server, json, sys
 class H(http.server.BaseHTTPRequestHandler):
-    def reply(self, code, body):
-        data = json.dumps(body).encode()
+    def reply(self, code, body, ctype="application/json"):
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
         self.send_response(code)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
-    def do_POST(self):
+    def answer(self, post):
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.reply(500, {"error": {"code": "internal", "message": "after the commit"}})
+        mode = open(sys.argv[1]).read().strip()
+        if mode == "text":
+            self.reply(200, b"hello, this is not json <html>", "text/plain")
+        elif mode == "array":
+            self.reply(200, [1, 2, 3])
+        elif post:
+            self.reply(500, {"error": {"code": "internal", "message": "after the commit"}})
+        else:
+            self.reply(200, {"records": [], "next": 1})
+    def do_POST(self):
+        self.answer(True)
     def do_GET(self):
-        self.reply(200, {"records": [], "next": 1})
+        self.answer(False)
     def log_message(self, *a):
         pass
 s = http.server.HTTPServer(("127.0.0.1", 0), H)
 print(s.server_address[1], flush=True)
 s.serve_forever()
 PY
-python3 "$T/fake.py" >"$T/fake.port" &
+: >"$T/fake.mode"
+python3 "$T/fake.py" "$T/fake.mode" >"$T/fake.port" &
 fake=$!
 for _ in $(seq 1 50); do [[ -s $T/fake.port ]] && break; sleep 0.1; done
 furl=http://127.0.0.1:$(cat "$T/fake.port")
@@ -254,6 +266,28 @@ t "an enrolment that reached no server removes its key" 1 noerr:"kept the key" -
 check "no key is left behind" [ ! -e "$T/a5.key" ]
 t "an export whose next does not advance stops" 1 err:"does not follow this page" -- \
   timeout 20 "$warden" audit export --url "$furl"
+
+# A success whose body is not a JSON object is an error, not an empty list,
+# a DENY or a broken chain.
+for mode in text array; do
+  echo "$mode" >"$T/fake.mode"
+  CASE_LABEL="[$mode answer]"
+  for args in "agent list" "agent list --json" "agent show a1" "agent tasks a1" \
+    "agent register x --owner o --tier standard --env prod" "agent quarantine a1 --reason r" \
+    "agent join-token a1" "task show --agent-key $key" "task complete --agent-key $key" \
+    "task show --admin t1" "authorize --agent-key $key --tool fs --operation read" \
+    "audit verify" "audit verify --json" "audit trace t1" "audit export" "admin rotate-token"; do
+    # shellcheck disable=SC2086 # the words of args are the command's
+    t "$args" 1 err:"unexpected answer from the server" err:"not a JSON object" noout:DENY \
+      noout:BROKEN -- timeout 20 "$warden" $args --url "$furl"
+  done
+  t "enroll" 1 err:"not a JSON object" err:"kept the key" -- \
+    env WARDEN_JOIN_TOKEN=x "$warden" agent enroll a6 --key-file "$T/a6-$mode.key" --url "$furl"
+  check "[$mode answer] enroll keeps the key it may have enrolled" [ -s "$T/a6-$mode.key" ]
+  check "[$mode answer] enroll writes no record" [ ! -e "$T/a6-$mode.key.json" ]
+done
+unset CASE_LABEL
+: >"$T/fake.mode"
 
 stop
 echo "cli_safety_test: $cases cases, $fails failed"
