@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_util.h"
 
 static void usage(FILE *out) {
   fputs("usage: warden <command> [args]\n"
@@ -26,11 +27,7 @@ static void usage(FILE *out) {
         out);
 }
 
-int main(int argc, char **argv) {
-  if (argc < 2) {
-    usage(stderr);
-    return 64;
-  }
+static int dispatch(int argc, char **argv) {
   const char *cmd = argv[1];
   if (strcmp(cmd, "cedar") == 0) return wd_cli_cedar(argc - 1, argv + 1);
   if (strcmp(cmd, "serve") == 0) return wd_cli_serve(argc - 1, argv + 1);
@@ -50,4 +47,20 @@ int main(int argc, char **argv) {
   fprintf(stderr, "warden: unknown command '%s'\n", cmd);
   usage(stderr);
   return 64;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 64;
+  }
+  int rc = dispatch(argc, argv);
+  /* Output lost to a full disk or a closed pipe fails the command, whatever
+   * it decided (a DENY too): a script would otherwise read a short answer
+   * behind a status that says it is whole. Commands that print a secret
+   * check this themselves first, to say what was lost. */
+  char name[128];
+  int sub = argc > 2 && argv[2][0] != '-';
+  (void)snprintf(name, sizeof name, "warden %s%s%s", argv[1], sub ? " " : "", sub ? argv[2] : "");
+  return cli_check_stdout(name, "the output") == CLI_OK ? rc : CLI_ERR;
 }

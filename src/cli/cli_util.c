@@ -92,6 +92,20 @@ int cli_parse_opts(const char *cmd, int argc, char **argv, const cli_opt *opts, 
   return 0;
 }
 
+/* Set once a failed write to stdout has been reported, so that the check
+ * main makes when a command returns does not say it a second time. */
+static int stdout_failure_shown;
+
+int cli_check_stdout(const char *cmd, const char *what) {
+  int err = fflush(stdout) != 0 ? errno : 0;
+  if (!err && !ferror(stdout)) return CLI_OK;
+  if (!stdout_failure_shown)
+    fprintf(stderr, "%s: cannot write %s to standard output: %s\n", cmd, what,
+            err ? strerror(err) : "write error");
+  stdout_failure_shown = 1;
+  return CLI_ERR;
+}
+
 int cli_read_file(const char *path, size_t cap, char **out, size_t *len) {
   int is_stdin = strcmp(path, "-") == 0;
   const char *shown = is_stdin ? "<stdin>" : path;

@@ -45,6 +45,12 @@ typedef struct cli_opt {
 int cli_parse_opts(const char *cmd, int argc, char **argv, const cli_opt *opts, const char **pos,
                    size_t max_pos, size_t *npos, int *help);
 
+/* Flushes stdout and checks that everything written to it arrived.
+ * Returns CLI_OK, or CLI_ERR after printing "<cmd>: cannot write <what>
+ * to standard output: <reason>" (only the first time: a later check of
+ * the same failure is silent). */
+int cli_check_stdout(const char *cmd, const char *what);
+
 /* Reads a whole file (or stdin for "-") up to cap bytes into an owned,
  * NUL-terminated buffer (free with wd_free). Prints a message naming the
  * file on failure and returns -WD_E_IO, -WD_E_TOOBIG or -WD_E_NOMEM. */

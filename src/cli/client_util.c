@@ -242,11 +242,7 @@ void cl_print_json(const json_t *v) {
 }
 
 int cl_flush_stdout(const char *cmd, const char *what) {
-  int err = fflush(stdout) != 0 ? errno : 0;
-  if (!err && !ferror(stdout)) return CL_OK;
-  fprintf(stderr, "%s: cannot write %s to standard output: %s\n", cmd, what,
-          err ? strerror(err) : "write error");
-  return CL_ERR;
+  return cli_check_stdout(cmd, what) == CLI_OK ? CL_OK : CL_ERR;
 }
 
 typedef struct capbuf {

@@ -65,6 +65,15 @@ general)
   done
   t "unknown option" 64 "err:unknown option '--bogus'" -- "${W[@]}" authorize --bogus
   t "option without value" 64 "err:needs a value" -- "${W[@]}" authorize --policies
+  t "output to a full stdout fails" 1 "err:cannot write the output to standard output" -- \
+    sh -c '"$@" >/dev/full' - "${W[@]}" evaluate 1+1
+  t "format to a full stdout fails" 1 "err:cannot write the output" -- \
+    sh -c '"$@" >/dev/full' - "${W[@]}" format "$T/simple.cedar"
+  t "translate-policy to a full stdout fails" 1 "err:cannot write the output" -- \
+    sh -c '"$@" >/dev/full' - "${W[@]}" translate-policy --direction cedar-to-json "$T/simple.cedar"
+  t "a DENY to a full stdout is a failure" 1 "err:cannot write the output" -- \
+    sh -c '"$@" >/dev/full' - "${W[@]}" authorize --policies "$T/simple.cedar" \
+    --principal 'User::"bob"' --action 'Action::"view"' --resource 'Photo::"x"'
   ;;
 authorize)
   t "allow exits 0" 0 out:ALLOW noout:DENY -- "${W[@]}" authorize "${POL[@]}" \

@@ -185,6 +185,22 @@ t "--print-token to a full stdout fails" 1 err:"cannot write the task token" -- 
   full "$warden" task open --agent-key "$key" --intent i --purpose p --tools fs \
   --classification internal --print-token
 t "... and the token it saved still works" 0 -- "$warden" task show --agent-key "$key"
+
+# Output lost to a full disk fails every command that prints, not only
+# those that print a secret.
+task=$("$warden" task show --agent-key "$key" | sed -n 's/^  "id": "\(.*\)",$/\1/p')
+check "task show names the task" [ -n "$task" ]
+for args in "agent list" "agent show a2" "agent tasks a2" "task show --agent-key $key" \
+  "authorize --agent-key $key --tool fs --operation read --json" "audit verify" \
+  "audit verify --data $T/var" "audit trace $task" "audit trace $task --json" "version"; do
+  # shellcheck disable=SC2086 # the words of args are the command's
+  t "$args to a full stdout fails" 1 err:"cannot write the output to standard output" -- \
+    full "$warden" $args
+done
+t "a DENY that cannot be written is a failure, not a DENY" 1 err:"cannot write the output" -- \
+  full "$warden" authorize --agent-key "$key" --tool shell --operation exec
+t "a secret's own message is not repeated" 1 err:"cannot write the task token" \
+  noerr:"cannot write the output" -- full "$warden" task renew --agent-key "$key" --print-token
 if command -v openssl >/dev/null; then
   "$warden" agent register a3 --owner o --tier standard --env prod >/dev/null
   openssl genpkey -algorithm ed25519 -out "$T/a3-priv.pem" 2>/dev/null
