@@ -103,8 +103,9 @@ void cl_print_json(const json_t *v);
  * output". */
 int cl_flush_stdout(const char *cmd, const char *what);
 
-/* Writes prefix, segment percent-encoded as one path segment, then suffix
- * (may be NULL) into out[0..cap). Returns
+/* Writes prefix, segment percent-encoded as one path segment (all of it
+ * when it is "." or "..", which would otherwise be a dot segment), then
+ * suffix (may be NULL) into out[0..cap). Returns
  * CL_USAGE after printing when it does not fit. */
 int cl_path(const cl_ctx *c, char *out, size_t cap, const char *prefix, const char *segment,
             const char *suffix);

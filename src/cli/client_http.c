@@ -228,6 +228,8 @@ int cl_call(const cl_ctx *c, const char *method, const char *path, const json_t 
   (void)curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 5L);
   (void)curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)WD_LIMIT_HTTP_CONN_TIMEOUT_S);
   (void)curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  /* The path as built, never normalised: the proof's htu names it. */
+  (void)curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
   /* Never follow redirects: the proof's htu names this exact URL. */
   (void)curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
   (void)curl_easy_setopt(e, CURLOPT_USERAGENT, "warden-cli");
@@ -362,9 +364,13 @@ int cl_path(const cl_ctx *c, char *out, size_t cap, const char *prefix, const ch
     else
       out[o++] = *p;
   }
+  /* A segment of dots alone would be a dot segment, which URL resolution
+   * removes: "agent show .." would ask about /v1/agents instead. */
+  int dots = strcmp(segment, ".") == 0 || strcmp(segment, "..") == 0;
   for (const unsigned char *p = (const unsigned char *)segment; *p && fits; p++) {
-    int plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-                *p == '-' || *p == '.' || *p == '_' || *p == '~';
+    int plain =
+        !dots && ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+                  (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' || *p == '~');
     if (plain) {
       if (o + 1 >= cap)
         fits = 0;

@@ -254,6 +254,8 @@ class H(http.server.BaseHTTPRequestHandler):
             self.reply(200, b"hello, this is not json <html>", "text/plain")
         elif mode == "array":
             self.reply(200, [1, 2, 3])
+        elif mode == "echo":
+            self.reply(200, {"path": self.path})
         elif post:
             self.reply(500, {"error": {"code": "internal", "message": "after the commit"}})
         else:
@@ -303,6 +305,21 @@ for mode in text array; do
   check "[$mode answer] enroll writes no record" [ ! -e "$T/a6-$mode.key.json" ]
 done
 unset CASE_LABEL
+: >"$T/fake.mode"
+
+# A name of dots is one path segment like any other, never a dot segment
+# that the URL's resolution would remove.
+echo echo >"$T/fake.mode"
+t "agent show .. asks about the agent named .." 0 out:'"/v1/agents/%2E%2E"' -- \
+  "$warden" agent show .. --url "$furl"
+t "agent tasks . about the agent named ." 0 out:'"/v1/agents/%2E/tasks"' -- \
+  "$warden" agent tasks . --json --url "$furl"
+t "agent quarantine .." 0 out:'"/v1/agents/%2E%2E/quarantine"' -- \
+  "$warden" agent quarantine .. --reason r --url "$furl"
+t "task show --admin .." 0 out:'"/v1/tasks/%2E%2E"' -- \
+  "$warden" task show --admin .. --url "$furl"
+t "dots within a name stay as they are" 0 out:'"/v1/agents/a.b..c"' -- \
+  "$warden" agent show a.b..c --url "$furl"
 : >"$T/fake.mode"
 
 stop
