@@ -71,8 +71,13 @@ void cl_resp_clear(cl_resp *r);
 int cl_call(const cl_ctx *c, const char *method, const char *path, const json_t *body,
             const char *authz, const char *dpop, cl_resp *out);
 
+/* 1 when s holds a control character (below 0x20, or 0x7f): a
+ * credential with one cannot go into an HTTP header. */
+int cl_has_ctl(const char *s);
+
 /* An admin call: the token comes from WARDEN_ADMIN_TOKEN only (argv is
- * visible to other users). Prints and returns CL_USAGE when it is unset. */
+ * visible to other users). Prints and returns CL_USAGE when it is unset
+ * or holds a control character. */
 int cl_admin(const cl_ctx *c, const char *method, const char *path, const json_t *body,
              cl_resp *out);
 
@@ -141,8 +146,9 @@ int cl_load_agent_key(const cl_ctx *c, const char *key_opt, const char *agent_op
 int cl_write_secret(const cl_ctx *c, const char *path, const char *text);
 
 /* Reads a token file (surrounding whitespace trimmed), with the checks of
- * cl_read_key_file. Owned *out (wd_ident_secret_free). Returns 0 or
- * CL_ERR after printing. */
+ * cl_read_key_file. Owned *out (wd_ident_secret_free). Returns 0, or
+ * CL_USAGE (a control character within the token) or CL_ERR after
+ * printing. */
 int cl_read_token(const cl_ctx *c, const char *path, char **out);
 
 /* The task_id claim of a task token, read without verifying it (the

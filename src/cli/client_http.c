@@ -163,6 +163,12 @@ static int dump_buf(const char *p, size_t n, void *ud) {
   return wd_buf_add(ud, p, n) == 0 ? 0 : -1;
 }
 
+int cl_has_ctl(const char *s) {
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+    if (*p < 0x20 || *p == 0x7f) return 1;
+  return 0;
+}
+
 int cl_call(const cl_ctx *c, const char *method, const char *path, const json_t *body,
             const char *authz, const char *dpop, cl_resp *out) {
   static int curl_ready;
@@ -199,6 +205,12 @@ int cl_call(const cl_ctx *c, const char *method, const char *path, const json_t 
   if (body) {
     if (!(h = curl_slist_append(headers, "Content-Type: application/json"))) goto nomem;
     headers = h;
+  }
+  /* A line break would end the header and start another one of the
+   * value's choosing; callers name the source, this is the last guard. */
+  if ((authz && cl_has_ctl(authz)) || (dpop && cl_has_ctl(dpop))) {
+    fprintf(stderr, "%s: a credential holds a control character; nothing was sent\n", c->cmd);
+    goto out;
   }
   if (authz) {
     int n = snprintf(hdr, sizeof hdr, "Authorization: %s", authz);
@@ -290,6 +302,13 @@ int cl_admin(const cl_ctx *c, const char *method, const char *path, const json_t
   const char *tok = getenv("WARDEN_ADMIN_TOKEN");
   if (!tok || !*tok) {
     fprintf(stderr, "%s: set WARDEN_ADMIN_TOKEN to the admin token (it is never a flag)\n", c->cmd);
+    return CL_USAGE;
+  }
+  if (cl_has_ctl(tok)) {
+    fprintf(stderr,
+            "%s: WARDEN_ADMIN_TOKEN holds a control character (a line break?); it goes into an "
+            "HTTP header, where it would start another one\n",
+            c->cmd);
     return CL_USAGE;
   }
   char a[1024];

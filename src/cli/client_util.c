@@ -199,6 +199,16 @@ int cl_read_token(const cl_ctx *c, const char *path, char **out) {
     wd_ident_secret_free(buf);
     return CL_ERR;
   }
+  /* The token goes into an HTTP header, where a line break would start
+   * another one. */
+  if (cl_has_ctl(buf)) {
+    fprintf(stderr,
+            "%s: the token file %s holds a control character (a line break?) within the "
+            "token\n",
+            c->cmd, path);
+    wd_ident_secret_free(buf);
+    return CL_USAGE;
+  }
   *out = buf;
   return 0;
 }

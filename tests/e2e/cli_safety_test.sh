@@ -186,6 +186,19 @@ t "--print-token to a full stdout fails" 1 err:"cannot write the task token" -- 
   --classification internal --print-token
 t "... and the token it saved still works" 0 -- "$warden" task show --agent-key "$key"
 
+# A credential that goes into an HTTP header never carries a line break
+# (or any control character) there.
+for bad in $'\nX-Injected: 1' $'\r\nHost: evil.example' $'\t' $'\x7f'; do
+  t "a control character in WARDEN_ADMIN_TOKEN is refused" 64 err:"WARDEN_ADMIN_TOKEN holds a control" \
+    -- env WARDEN_ADMIN_TOKEN="$ADMIN$bad" "$warden" agent list
+done
+cp "$T/a2.token" "$T/a2.token.good"
+printf '%s\nX-Injected: 1\n' "$(cat "$T/a2.token.good")" >"$T/a2.token"
+t "a line break within a token file is refused" 64 err:"token file $T/a2.token holds a control" -- \
+  "$warden" task show --agent-key "$key"
+mv "$T/a2.token.good" "$T/a2.token"
+chmod 600 "$T/a2.token"
+
 # Output lost to a full disk fails every command that prints, not only
 # those that print a secret.
 task=$("$warden" task show --agent-key "$key" | sed -n 's/^  "id": "\(.*\)",$/\1/p')
