@@ -262,7 +262,11 @@ static int do_enroll(const cl_ctx *c, const char *name, const agent_args *a) {
   char path[4096], meta[4200];
   if (a->key_file) {
     int n = snprintf(path, sizeof path, "%s", a->key_file);
-    if (n < 0 || (size_t)n >= sizeof path) return CL_USAGE;
+    if (n < 0 || (size_t)n >= sizeof path) {
+      fprintf(stderr, "%s: --key-file path too long (at most %zu bytes)\n", c->cmd,
+              sizeof path - 1);
+      return CL_USAGE;
+    }
   } else if (cl_default_key_path(name, path, sizeof path) != 0) {
     fprintf(stderr, "%s: cannot form the default key path (is HOME set?); use --key-file\n",
             c->cmd);

@@ -54,7 +54,11 @@ typedef struct audit_args {
 static int find_db(const char *cmd, const audit_args *a, char *out, size_t cap) {
   if (a->db) {
     int n = snprintf(out, cap, "%s", a->db);
-    return n < 0 || (size_t)n >= cap ? CL_USAGE : 0;
+    if (n < 0 || (size_t)n >= cap) {
+      fprintf(stderr, "%s: --db path too long (at most %zu bytes)\n", cmd, cap - 1);
+      return CL_USAGE;
+    }
+    return 0;
   }
   DIR *d = opendir(a->data);
   if (!d) {
@@ -62,14 +66,17 @@ static int find_db(const char *cmd, const audit_args *a, char *out, size_t cap) 
     return CL_ERR;
   }
   static const char *const exts[] = {".db", ".sqlite", ".sqlite3"};
-  int found = 0;
+  int found = 0, fits = 1;
   struct dirent *e;
   while ((e = readdir(d)) != NULL) {
     size_t n = strlen(e->d_name);
     for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
       size_t m = strlen(exts[i]);
       if (n > m && strcmp(e->d_name + n - m, exts[i]) == 0) {
-        if (found++ == 0) (void)snprintf(out, cap, "%s/%s", a->data, e->d_name);
+        if (found++ == 0) {
+          int w = snprintf(out, cap, "%s/%s", a->data, e->d_name);
+          fits = w >= 0 && (size_t)w < cap;
+        }
       }
     }
   }
@@ -78,6 +85,11 @@ static int find_db(const char *cmd, const audit_args *a, char *out, size_t cap) 
     fprintf(stderr, "%s: %s in %s; name it with --db FILE\n", cmd,
             found ? "more than one database" : "no database (*.db, *.sqlite)", a->data);
     return CL_ERR;
+  }
+  if (!fits) {
+    fprintf(stderr, "%s: the database path in %s is too long (at most %zu bytes)\n", cmd, a->data,
+            cap - 1);
+    return CL_USAGE;
   }
   return 0;
 }
@@ -281,6 +293,7 @@ static int trace_offline(const char *cmd, const audit_args *a, const char *task,
   wd_buf_free(&b);
   *out = json_pack("{s:s, s:O}", "task", task, "records", arr);
   rc = *out ? CL_OK : CL_ERR;
+  if (!*out) fprintf(stderr, "%s: out of memory\n", cmd);
 out:
   json_decref(arr);
   wd_audit_records_free(&recs);
@@ -374,6 +387,14 @@ int wd_cli_audit(int argc, char **argv) {
   if (strcmp(sub, "trace") == 0) {
     if (npos != 1) {
       fprintf(stderr, "%s: give the TASK id\n", cmd);
+      return CL_USAGE;
+    }
+    /* Task ids are text: the offline trace puts it in JSON, the online
+     * one in a URL the server decodes as UTF-8. */
+    json_t *utf8 = json_string(pos[0]);
+    json_decref(utf8);
+    if (!utf8) {
+      fprintf(stderr, "%s: the TASK id is not valid UTF-8\n", cmd);
       return CL_USAGE;
     }
     return do_trace(cmd, &a, pos[0]);

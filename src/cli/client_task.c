@@ -96,7 +96,11 @@ static int load_creds(const cl_ctx *c, const task_args *a, int want_token, creds
   if (rc != 0) return rc;
   if (a->token_file) {
     int n = snprintf(k->token_path, sizeof k->token_path, "%s", a->token_file);
-    if (n < 0 || (size_t)n >= sizeof k->token_path) return CL_USAGE;
+    if (n < 0 || (size_t)n >= sizeof k->token_path) {
+      fprintf(stderr, "%s: --token-file path too long (at most %zu bytes)\n", c->cmd,
+              sizeof k->token_path - 1);
+      return CL_USAGE;
+    }
   } else if (cl_token_path(k->key_path, k->token_path, sizeof k->token_path) != 0) {
     fprintf(stderr, "%s: key path too long\n", c->cmd);
     return CL_USAGE;
@@ -388,7 +392,9 @@ static json_t *parse_resource(const cl_ctx *c, const char *s) {
     id++;
     idn -= 2;
   }
-  return json_pack("{s:s%, s:s%}", "type", s, (size_t)(sep - s), "id", id, idn);
+  json_t *res = json_pack("{s:s%, s:s%}", "type", s, (size_t)(sep - s), "id", id, idn);
+  if (!res) fprintf(stderr, "%s: --resource is not valid UTF-8\n", c->cmd);
+  return res;
 }
 
 int wd_cli_authorize(int argc, char **argv) {

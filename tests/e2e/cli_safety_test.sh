@@ -226,6 +226,20 @@ if command -v openssl >/dev/null; then
     env WARDEN_JOIN_TOKEN="$join" "$warden" agent enroll a3 --key-file "$T/a3.key"
 fi
 
+# ---- every refusal says why -----------------------------------------------------
+
+long=$(printf 'a%.0s' $(seq 5000))
+t "a key file path too long" 64 err:"--key-file path too long" -- \
+  env WARDEN_JOIN_TOKEN=x "$warden" agent enroll a7 --key-file "$long"
+t "a token file path too long" 64 err:"--token-file path too long" -- \
+  "$warden" task show --agent-key "$key" --token-file "$long"
+t "a resource that is not UTF-8" 64 err:"--resource is not valid UTF-8" -- \
+  "$warden" authorize --agent-key "$key" --tool fs --operation read --resource $'Data::\xff'
+t "a database path too long" 64 err:"--db path too long" -- "$warden" audit verify --db "$long"
+t "an offline trace of a task id that is not UTF-8" 64 err:"TASK id is not valid UTF-8" -- \
+  "$warden" audit trace $'a\xff' --data "$T/var"
+t "an online one" 64 err:"TASK id is not valid UTF-8" -- "$warden" audit trace $'a\xff'
+
 # ---- a call that half succeeds --------------------------------------------------
 
 # A renewed token that cannot be saved is printed instead of lost (the
