@@ -19,6 +19,17 @@
 #include "util/wd_buf.h"
 #include "util/wd_limits.h"
 
+int cli_parse_count(const char *s, long long min, long long *out) {
+  /* strtoll alone takes " 7", "+7" and "-0", and saturates on overflow. */
+  if (!s || !*s || strspn(s, "0123456789") != strlen(s)) return -1;
+  char *end = NULL;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  if (errno || *end || v < min) return -1;
+  *out = v;
+  return 0;
+}
+
 int cli_ends_with(const char *s, const char *suffix) {
   size_t n = strlen(s), m = strlen(suffix);
   return n >= m && memcmp(s + n - m, suffix, m) == 0;

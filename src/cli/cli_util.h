@@ -87,6 +87,11 @@ typedef struct cli_translate_spec {
  * status. */
 int cli_translate(const cli_translate_spec *s, int argc, char **argv);
 
+/* Parses s as a number written in plain decimal digits (no sign, no
+ * spaces), at least min and no larger than LLONG_MAX, into *out.
+ * Returns 0, or -1 (nothing printed) when s is anything else. */
+int cli_parse_count(const char *s, long long min, long long *out);
+
 /* 1 if s ends with suffix. */
 int cli_ends_with(const char *s, const char *suffix);
 

@@ -426,10 +426,8 @@ int wd_cli_agent(int argc, char **argv) {
   json_t *extra = json_object();
   if (!extra) return CL_ERR;
   if (a.ttl) {
-    char *end = NULL;
-    errno = 0;
-    long long ttl = strtoll(a.ttl, &end, 10);
-    if (errno || !end || *end || ttl <= 0) {
+    long long ttl = 0;
+    if (cli_parse_count(a.ttl, 1, &ttl) != 0) {
       fprintf(stderr, "%s: --ttl wants a positive number of seconds\n", cmd);
       json_decref(extra);
       return CL_USAGE;

@@ -154,9 +154,7 @@ static int do_verify(const char *cmd, const audit_args *a) {
 static int do_export(const char *cmd, const audit_args *a) {
   long long from = 1;
   if (a->from) {
-    char *end = NULL;
-    from = strtoll(a->from, &end, 10);
-    if (!*a->from || *end || from < 1) {
+    if (cli_parse_count(a->from, 1, &from) != 0) {
       fprintf(stderr, "%s: --from wants a record number from 1\n", cmd);
       return CL_USAGE;
     }

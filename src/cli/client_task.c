@@ -8,7 +8,6 @@
  * with --admin (WARDEN_ADMIN_TOKEN).
  */
 #define _POSIX_C_SOURCE 200809L
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,10 +136,8 @@ static json_t *split_list(const cl_ctx *c, const char *s) {
 /* Sets key to a positive integer parsed from s (when s is non-NULL). */
 static int set_count(const cl_ctx *c, json_t *o, const char *key, const char *opt, const char *s) {
   if (!s) return 0;
-  char *end = NULL;
-  errno = 0;
-  long long v = strtoll(s, &end, 10);
-  if (errno || !end || *end || v <= 0) {
+  long long v = 0;
+  if (cli_parse_count(s, 1, &v) != 0) {
     fprintf(stderr, "%s: %s wants a positive integer, got '%s'\n", c->cmd, opt, s);
     return CL_USAGE;
   }

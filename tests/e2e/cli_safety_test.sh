@@ -239,6 +239,17 @@ t "a database path too long" 64 err:"--db path too long" -- "$warden" audit veri
 t "an offline trace of a task id that is not UTF-8" 64 err:"TASK id is not valid UTF-8" -- \
   "$warden" audit trace $'a\xff' --data "$T/var"
 t "an online one" 64 err:"TASK id is not valid UTF-8" -- "$warden" audit trace $'a\xff'
+for n in " 7" "+3" "7 " "-0" "0x10" "" 99999999999999999999; do
+  t "join-token --ttl '$n'" 64 err:"--ttl wants" -- "$warden" agent join-token a1 --ttl "$n"
+  t "task open --ttl '$n'" 64 err:"--ttl wants" -- "$warden" task open --agent-key "$key" \
+    --intent i --purpose p --tools fs --classification internal --ttl "$n"
+  t "task open --budget '$n'" 64 err:"--budget wants" -- "$warden" task open --agent-key "$key" \
+    --intent i --purpose p --tools fs --classification internal --budget "$n"
+  t "audit export --from '$n'" 64 err:"--from wants" -- "$warden" audit export --from "$n"
+  t "audit export --data --from '$n'" 64 err:"--from wants" -- \
+    "$warden" audit export --data "$T/var" --from "$n"
+done
+t "a plain number is taken" 0 -- "$warden" audit export --from 00000000000000000000000001
 
 # ---- a call that half succeeds --------------------------------------------------
 
