@@ -80,7 +80,7 @@ static int do_rotate(const char *cmd, const char *url, const char *reason) {
 }
 
 static int do_reset(const char *cmd, const char *data) {
-  if (!data) {
+  if (!data || !*data) {
     fprintf(stderr, "%s: give --data DIR (the stopped server's data directory)\n", cmd);
     return CL_USAGE;
   }

@@ -8,9 +8,13 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "audit/wd_audit.h"
 #include "cli/cli.h"
@@ -49,9 +53,40 @@ typedef struct audit_args {
   int json;
 } audit_args;
 
+/* Says what is wrong with path as a database before the store does, whose
+ * "storage error" does not tell a missing file from a directory or from a
+ * file of something else. */
+static int check_db(const char *cmd, const char *path) {
+  static const char magic[16] = "SQLite format 3";
+  char head[16];
+  struct stat st;
+  if (stat(path, &st) != 0) {
+    fprintf(stderr, "%s: cannot open the database %s: %s\n", cmd, path, strerror(errno));
+    return CL_ERR;
+  }
+  if (S_ISDIR(st.st_mode)) {
+    fprintf(stderr,
+            "%s: %s is a directory; give a data directory with --data, a database with --db\n", cmd,
+            path);
+    return CL_ERR;
+  }
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    fprintf(stderr, "%s: cannot open the database %s: %s\n", cmd, path, strerror(errno));
+    return CL_ERR;
+  }
+  ssize_t n = read(fd, head, sizeof head);
+  (void)close(fd);
+  if (!S_ISREG(st.st_mode) || n != (ssize_t)sizeof head || memcmp(head, magic, sizeof head) != 0) {
+    fprintf(stderr, "%s: %s is not a Warden database (not an SQLite file)\n", cmd, path);
+    return CL_ERR;
+  }
+  return 0;
+}
+
 /* The SQLite file of a data directory: the one file named *.db, *.sqlite
  * or *.sqlite3 (the server names it; the client only has to find it). */
-static int find_db(const char *cmd, const audit_args *a, char *out, size_t cap) {
+static int find_db_path(const char *cmd, const audit_args *a, char *out, size_t cap) {
   if (a->db) {
     int n = snprintf(out, cap, "%s", a->db);
     if (n < 0 || (size_t)n >= cap) {
@@ -62,7 +97,7 @@ static int find_db(const char *cmd, const audit_args *a, char *out, size_t cap) 
   }
   DIR *d = opendir(a->data);
   if (!d) {
-    fprintf(stderr, "%s: cannot open the data directory %s\n", cmd, a->data);
+    fprintf(stderr, "%s: cannot open the data directory %s: %s\n", cmd, a->data, strerror(errno));
     return CL_ERR;
   }
   static const char *const exts[] = {".db", ".sqlite", ".sqlite3"};
@@ -94,6 +129,17 @@ static int find_db(const char *cmd, const audit_args *a, char *out, size_t cap) 
   return 0;
 }
 
+/* What a store error on a file that check_db let through most likely means. */
+static const char *store_hint(int err) {
+  return err == -WD_E_STORE ? " (an SQLite file, but is it a Warden database?)" : "";
+}
+
+/* The database that --db names, or that of the --data directory, checked. */
+static int find_db(const char *cmd, const audit_args *a, char *out, size_t cap) {
+  int rc = find_db_path(cmd, a, out, cap);
+  return rc ? rc : check_db(cmd, out);
+}
+
 /* A whole log checks out as verify --file reports it: its last hash can
  * be compared with one kept elsewhere, which a log cut short fails. */
 static int verify_report(int64_t records, int64_t bad_seq, const char *reason,
@@ -122,7 +168,8 @@ static int do_verify(const char *cmd, const audit_args *a) {
     memset(&rep, 0, sizeof rep);
     rc = wd_audit_verify_file(path, &rep);
     if (rc < 0 && rc != -WD_E_VALIDATE) {
-      fprintf(stderr, "%s: cannot read the log in %s: %s\n", cmd, path, wd_strerror(rc));
+      fprintf(stderr, "%s: cannot read the log in %s: %s%s\n", cmd, path, wd_strerror(rc),
+              store_hint(rc));
       return CL_ERR;
     }
     if (rc == -WD_E_VALIDATE && rep.bad_seq == 0) rep.bad_seq = rep.records + 1;
@@ -264,7 +311,7 @@ static int trace_offline(const char *cmd, const audit_args *a, const char *task,
   wd_store *s = NULL;
   int err = wd_store_open(url, WD_STORE_READONLY, &s);
   if (err < 0) {
-    fprintf(stderr, "%s: cannot open %s: %s\n", cmd, path, wd_strerror(err));
+    fprintf(stderr, "%s: cannot open %s: %s%s\n", cmd, path, wd_strerror(err), store_hint(err));
     return CL_ERR;
   }
   wd_audit_records recs = {NULL, 0};
@@ -272,7 +319,8 @@ static int trace_offline(const char *cmd, const audit_args *a, const char *task,
   rc = CL_ERR;
   if (!arr) goto out;
   if ((err = wd_audit_trace(s, task, &recs)) < 0) {
-    fprintf(stderr, "%s: cannot read the log: %s\n", cmd, wd_strerror(err));
+    fprintf(stderr, "%s: cannot read the log in %s: %s%s\n", cmd, path, wd_strerror(err),
+            store_hint(err));
     goto out;
   }
   wd_buf b;
@@ -385,6 +433,10 @@ int wd_cli_audit(int argc, char **argv) {
   if (strcmp(sub, "trace") == 0) {
     if (npos != 1) {
       fprintf(stderr, "%s: give the TASK id\n", cmd);
+      return CL_USAGE;
+    }
+    if (!*pos[0]) {
+      fprintf(stderr, "%s: the TASK id is empty\n", cmd);
       return CL_USAGE;
     }
     /* Task ids are text: the offline trace puts it in JSON, the online

@@ -9,6 +9,7 @@
  * piece is checked against the last hash of the one before (--anchor).
  */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,6 +40,8 @@ static int export_offline(const char *cmd, const char *db, int64_t from) {
   int rc = wd_store_open(url, WD_STORE_READONLY, &s);
   if (rc == 0) rc = wd_audit_export_from(s, NULL, from, write_line, stdout);
   wd_store_close(s);
+  /* A write that failed is stdout's fault, not the database's. */
+  if (rc && ferror(stdout)) return flush_out(cmd);
   if (rc) {
     fprintf(stderr, "%s: cannot export %s: %s\n", cmd, db, wd_strerror(rc));
     return CL_ERR;
@@ -103,6 +106,10 @@ static int export_online(const char *cmd, const char *url_opt, int64_t from) {
           break;
         }
         int err = put_record(o, &canon, &line);
+        if (err && ferror(stdout)) {
+          rc = flush_out(cmd);
+          break;
+        }
         if (err) {
           fprintf(stderr, "%s: record %lld: %s\n", cmd,
                   (long long)json_integer_value(json_object_get(o, "seq")), wd_strerror(err));
@@ -140,16 +147,23 @@ int cl_audit_verify_file(const char *cmd, const char *path, const char *anchor) 
   }
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   struct stat st;
-  if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    fprintf(stderr, "%s: cannot read %s\n", cmd, path);
+  if (fd < 0 || fstat(fd, &st) != 0) {
+    fprintf(stderr, "%s: cannot read %s: %s\n", cmd, path, strerror(errno));
     if (fd >= 0) (void)close(fd);
+    return CL_ERR;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    /* The file is mapped whole, which a pipe or a directory cannot be. */
+    fprintf(stderr, "%s: cannot read %s: %s\n", cmd, path,
+            S_ISDIR(st.st_mode) ? "it is a directory" : "not a regular file");
+    (void)close(fd);
     return CL_ERR;
   }
   size_t len = (size_t)st.st_size;
   const char *text = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : "";
   (void)close(fd);
   if (text == MAP_FAILED) {
-    fprintf(stderr, "%s: cannot map %s\n", cmd, path);
+    fprintf(stderr, "%s: cannot map %s: %s\n", cmd, path, strerror(errno));
     return CL_ERR;
   }
   wd_audit_report rep;

@@ -115,6 +115,13 @@ int cl_ctx_init(cl_ctx *c, const char *cmd, const char *url_opt) {
             cmd, c->shown);
     return CL_USAGE;
   }
+  if (strpbrk(u, "?#")) {
+    /* Every path is appended to the URL, so a query or fragment would end
+     * up in the middle of it. */
+    fprintf(stderr, "%s: server URL must not hold a query or fragment ('?', '#'): %s\n", cmd,
+            c->shown);
+    return CL_USAGE;
+  }
   char host[256];
   if (url_host(u, host, sizeof host) != 0) {
     fprintf(stderr, "%s: no host in the server URL %s\n", cmd, c->shown);
@@ -410,6 +417,12 @@ int cl_path(const cl_ctx *c, char *out, size_t cap, const char *prefix, const ch
       fits = 0;
     else
       out[o++] = *p;
+  }
+  if (!*segment) {
+    /* "/v1/agents/" is another route than any agent's. */
+    fprintf(stderr, "%s: the name or id is empty\n", c->cmd);
+    if (cap) out[0] = '\0';
+    return CL_USAGE;
   }
   if (!fits || cap == 0) {
     fprintf(stderr, "%s: name too long: %s\n", c->cmd, segment);

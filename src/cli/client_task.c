@@ -402,7 +402,11 @@ int wd_cli_authorize(int argc, char **argv) {
   size_t npos = 0;
   int rc = 0;
   if (task_opts(cmd, argc, argv, &a, pos, &npos, authorize_usage, &rc)) return rc;
-  if (npos || !a.tool || !a.operation) {
+  if (npos) {
+    fprintf(stderr, "%s: unexpected argument '%s'\n", cmd, pos[0]);
+    return CL_USAGE;
+  }
+  if (!a.tool || !a.operation) {
     fprintf(stderr, "%s: --tool and --operation are required\n", cmd);
     authorize_usage(stderr);
     return CL_USAGE;

@@ -250,6 +250,46 @@ for n in " 7" "+3" "7 " "-0" "0x10" "" 99999999999999999999; do
     "$warden" audit export --data "$T/var" --from "$n"
 done
 t "a plain number is taken" 0 -- "$warden" audit export --from 00000000000000000000000001
+t "an extra argument to authorize is named" 64 err:"unexpected argument 'extra'" -- \
+  "$warden" authorize --agent-key "$key" --tool fs --operation read extra
+echo junk >"$T/junk.db"
+mkdir -p "$T/dir.db"
+t "verify --db of a missing file says so" 1 err:"$T/none.db: No such file" -- \
+  "$warden" audit verify --db "$T/none.db"
+t "verify --db of a file of something else" 1 err:"$T/junk.db is not a Warden database" -- \
+  "$warden" audit verify --db "$T/junk.db"
+t "verify --db of a directory" 1 err:"$T/dir.db is a directory" -- \
+  "$warden" audit verify --db "$T/dir.db"
+if command -v sqlite3 >/dev/null; then
+  sqlite3 "$T/other.db" 'create table t (a)'
+  t "verify --db of another SQLite file" 1 err:"is it a Warden database?" -- \
+    "$warden" audit verify --db "$T/other.db"
+fi
+t "trace --db of a file of something else" 1 err:"$T/junk.db is not a Warden database" -- \
+  "$warden" audit trace t1 --db "$T/junk.db"
+t "export --db of a directory" 1 err:"$T/dir.db is a directory" -- \
+  "$warden" audit export --db "$T/dir.db"
+t "verify --data of a missing directory says why" 1 err:"$T/none: No such file" -- \
+  "$warden" audit verify --data "$T/none"
+t "verify --file of a missing file says why" 1 err:"$T/none: No such file" -- \
+  "$warden" audit verify --file "$T/none"
+t "verify --file of a directory says so" 1 err:"it is a directory" -- \
+  "$warden" audit verify --file "$T/dir.db"
+t "reset-token --data with an empty name" 64 err:"give --data DIR" -- \
+  "$warden" admin reset-token --data ""
+t "an empty agent NAME" 64 err:"the name or id is empty" -- "$warden" agent show ""
+t "an empty TASK" 64 err:"the name or id is empty" -- "$warden" task show --admin ""
+t "an empty TASK to trace" 64 err:"the TASK id is empty" -- "$warden" audit trace ""
+t "an empty TASK to trace offline" 64 err:"the TASK id is empty" -- \
+  "$warden" audit trace "" --data "$T/var"
+t "a server URL with a query is refused" 64 err:"must not hold a query or fragment" -- \
+  "$warden" agent list --url "$url/?x=1"
+t "or with a fragment" 64 err:"must not hold a query or fragment" -- \
+  env WARDEN_URL="$url#top" "$warden" agent list
+t "an export to a full stdout blames stdout" 1 err:"cannot write the export to standard output" \
+  noerr:"record" -- full "$warden" audit export
+t "an offline one too" 1 err:"cannot write the export to standard output" \
+  noerr:"cannot export" -- full "$warden" audit export --data "$T/var"
 
 # ---- a call that half succeeds --------------------------------------------------
 
