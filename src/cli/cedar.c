@@ -130,6 +130,7 @@ int cli_cedar_authorize(int argc, char **argv) {
     return CLI_USAGE;
   }
   if ((rc = check_request_flags("authorize", &in, 1)) != 0) return rc;
+  if ((rc = cli_one_stdin("authorize", &in)) != 0) return rc;
   int status = CLI_ERR;
   if (cli_load_policies(&in, &ps) || cli_load_schema(&in, &sc)) goto out;
   in.sc = sc;
@@ -184,6 +185,7 @@ int cli_cedar_evaluate(int argc, char **argv) {
     return CLI_USAGE;
   }
   if ((rc = check_request_flags("evaluate", &in, 0)) != 0) return rc;
+  if ((rc = cli_one_stdin("evaluate", &in)) != 0) return rc;
   int status = CLI_ERR;
   if (cli_load_schema(&in, &sc)) goto out;
   in.sc = sc;

@@ -49,6 +49,7 @@ int cli_cedar_check_parse(int argc, char **argv) {
   }
   if (policies) pos[npos++] = policies;
   if (npos == 0) pos[npos++] = "-";
+  if ((rc = cli_one_stdin_of("check-parse", pos, npos)) != 0) return rc;
   int status = CLI_OK;
   for (size_t i = 0; i < npos; i++) {
     char *src = NULL;
@@ -124,6 +125,7 @@ int cli_cedar_format(int argc, char **argv) {
   }
   if (policies) pos[npos++] = policies;
   if (npos == 0) pos[npos++] = "-";
+  if ((rc = cli_one_stdin_of("format", pos, npos)) != 0) return rc;
   int status = CLI_OK;
   for (size_t i = 0; i < npos; i++) {
     rc = format_one(pos[i], check, write);

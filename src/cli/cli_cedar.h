@@ -26,6 +26,14 @@ typedef struct cli_inputs {
  * the format says so or the file ends in .json) plus template links.
  * Prints diagnostics; returns 0 with *out owned, or an error. */
 int cli_load_policies(const cli_inputs *in, cedar_policyset **out);
+/* cli_load_policies that also gives back the policy text it read, so
+ * that standard input is read once: owned *text (wd_free) and its length,
+ * set on success. */
+int cli_load_policies_text(const cli_inputs *in, cedar_policyset **out, char **text,
+                           size_t *text_len);
+/* CLI_OK, or CLI_USAGE after printing when more than one of the files of
+ * in is "-": standard input can be read once. */
+int cli_one_stdin(const char *cmd, const cli_inputs *in);
 /* Loads in->schema (NULL when none was given). Prints diagnostics. */
 int cli_load_schema(const cli_inputs *in, cedar_schema **out);
 /* Loads in->entities, or an empty store when it is NULL; with in->sc the

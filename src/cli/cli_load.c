@@ -15,6 +15,12 @@
 #include "util/wd_buf.h"
 #include "util/wd_limits.h"
 
+int cli_one_stdin(const char *cmd, const cli_inputs *in) {
+  const char *files[] = {in->policies,     in->template_linked, in->entities,
+                         in->request_json, in->context,         in->schema};
+  return cli_one_stdin_of(cmd, files, sizeof files / sizeof files[0]);
+}
+
 static int is_json_policies(const cli_inputs *in) {
   if (in->policy_format) return strcmp(in->policy_format, "json") == 0;
   return cli_ends_with(in->policies, ".json");
@@ -121,6 +127,11 @@ out:
 }
 
 int cli_load_policies(const cli_inputs *in, cedar_policyset **out) {
+  return cli_load_policies_text(in, out, NULL, NULL);
+}
+
+int cli_load_policies_text(const cli_inputs *in, cedar_policyset **out, char **text,
+                           size_t *text_len) {
   char *src = NULL;
   size_t len = 0;
   cedar_psbuilder *b = NULL;
@@ -142,6 +153,11 @@ int cli_load_policies(const cli_inputs *in, cedar_policyset **out) {
   if (in->template_linked && (rc = load_links(b, in->template_linked)) != 0) goto out;
   rc = cedar_psbuilder_build(b, out);
   if (rc) fprintf(stderr, "%s: error: %s\n", in->policies, wd_strerror(rc));
+  if (rc == 0 && text) {
+    *text = src;
+    *text_len = len;
+    src = NULL;
+  }
 out:
   cedar_diags_free(d);
   cedar_psbuilder_free(b);

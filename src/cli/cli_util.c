@@ -19,6 +19,15 @@
 #include "util/wd_buf.h"
 #include "util/wd_limits.h"
 
+int cli_one_stdin_of(const char *cmd, const char *const *files, size_t n) {
+  size_t seen = 0;
+  for (size_t i = 0; i < n; i++)
+    seen += files[i] && strcmp(files[i], "-") == 0;
+  if (seen <= 1) return CLI_OK;
+  fprintf(stderr, "warden cedar %s: only one input can be standard input ('-')\n", cmd);
+  return CLI_USAGE;
+}
+
 int cli_parse_count(const char *s, long long min, long long *out) {
   /* strtoll alone takes " 7", "+7" and "-0", and saturates on overflow. */
   if (!s || !*s || strspn(s, "0123456789") != strlen(s)) return -1;

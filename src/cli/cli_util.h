@@ -87,6 +87,11 @@ typedef struct cli_translate_spec {
  * status. */
 int cli_translate(const cli_translate_spec *s, int argc, char **argv);
 
+/* CLI_OK, or CLI_USAGE after printing when more than one of files[0..n)
+ * (NULL entries allowed) is "-": standard input can be read once. cmd is
+ * the cedar subcommand ("validate"). */
+int cli_one_stdin_of(const char *cmd, const char *const *files, size_t n);
+
 /* Parses s as a number written in plain decimal digits (no sign, no
  * spaces), at least min and no larger than LLONG_MAX, into *out.
  * Returns 0, or -1 (nothing printed) when s is anything else. */

@@ -47,23 +47,24 @@ int wd_cli_cedar_validate(int argc, char **argv) {
     fputs("warden cedar validate: --schema and --policies are required\n", stderr);
     return CLI_USAGE;
   }
+  if ((rc = cli_one_stdin("validate", &in)) != 0) return rc;
   cedar_schema *sc = NULL;
   cedar_policyset *ps = NULL;
   cedar_diags *d = NULL;
   char *src = NULL;
   size_t len = 0;
+  const char *shown = strcmp(in.policies, "-") == 0 ? "<stdin>" : in.policies;
   int status = CLI_ERR;
-  if (cli_load_schema(&in, &sc) || cli_load_policies(&in, &ps)) goto out;
-  /* The text again, only so findings can be shown under their line. */
-  if (cli_read_file(in.policies, WD_LIMIT_POLICY_TEXT_BYTES, &src, &len)) goto out;
+  /* The text too, so findings can be shown under their line. */
+  if (cli_load_schema(&in, &sc) || cli_load_policies_text(&in, &ps, &src, &len)) goto out;
   if (!(d = cedar_diags_new())) goto out;
   rc = cedar_validate(sc, ps, d);
   if (rc && rc != -WD_E_VALIDATE) {
-    cli_print_diags(d, in.policies, src, len, rc);
+    cli_print_diags(d, shown, src, len, rc);
     goto out;
   }
   size_t errs = count_sev(d, CEDAR_SEV_ERROR), warns = count_sev(d, CEDAR_SEV_WARNING);
-  if (cedar_diags_count(d)) cli_print_diags(d, in.policies, src, len, rc);
+  if (cedar_diags_count(d)) cli_print_diags(d, shown, src, len, rc);
   if (errs || (deny_warnings && warns)) {
     fprintf(stderr, "validation failed: %zu error(s), %zu warning(s)\n", errs, warns);
     status = CLI_INVALID;

@@ -65,6 +65,13 @@ general)
   done
   t "unknown option" 64 "err:unknown option '--bogus'" -- "${W[@]}" authorize --bogus
   t "option without value" 64 "err:needs a value" -- "${W[@]}" authorize --policies
+  t "two inputs from stdin are refused" 64 "err:only one input can be standard input" -- \
+    "${W[@]}" authorize --policies - --entities - --principal 'User::"a"' --action 'Action::"v"' \
+    --resource 'Photo::"p"'
+  t "validate --schema - --policies -" 64 "err:only one input can be standard input" -- \
+    "${W[@]}" validate --schema - --policies -
+  t "check-parse - -" 64 "err:only one input can be standard input" -- "${W[@]}" check-parse - -
+  t "format - -" 64 "err:only one input can be standard input" -- "${W[@]}" format - -
   t "output to a full stdout fails" 1 "err:cannot write the output to standard output" -- \
     sh -c '"$@" >/dev/full' - "${W[@]}" evaluate 1+1
   t "format to a full stdout fails" 1 "err:cannot write the output" -- \
@@ -186,6 +193,9 @@ validate)
   t "--deny-warnings on valid policies" 0 "out:policies are valid" -- \
     "${W[@]}" validate --deny-warnings --schema "$GOV" --policies "$T/gov-good.cedar"
   "${W[@]}" translate-schema --direction cedar-to-json "$GOV" >"$T/gov.json" 2>/dev/null
+  t "policies from stdin: read once, findings shown under their line" 3 "err:<stdin>:2:8:" \
+    "err:  when { principal.teir" "err:^^^" -- \
+    sh -c '"$@" <"$0"' "$T/gov-typo.cedar" "${W[@]}" validate --schema "$GOV" --policies -
   t "JSON schema (.json) works too" 3 "err:$T/gov-typo.cedar:2:8:" -- \
     "${W[@]}" validate --schema "$T/gov.json" --policies "$T/gov-typo.cedar"
   t "missing schema file" 1 "err:cannot open '$T/none.cedarschema'" -- "${W[@]}" validate \
