@@ -160,10 +160,17 @@ void cl_resp_clear(cl_resp *r) {
 
 int cl_ok(const cl_resp *r) { return r->status >= 200 && r->status < 300; }
 
+/* The answer as it arrives, and why it stopped being taken. */
+typedef struct resp_sink {
+  wd_buf buf;
+  int err; /* -WD_E_TOOBIG past CL_RESP_CAP, -WD_E_NOMEM; 0 while all is well */
+} resp_sink;
+
 static size_t on_data(char *p, size_t size, size_t n, void *ud) {
-  wd_buf *b = ud;
+  resp_sink *s = ud;
   /* size is 1 per libcurl's documentation; a short count aborts the call. */
-  return wd_buf_add(b, p, size * n) == 0 ? size * n : 0;
+  s->err = wd_buf_add(&s->buf, p, size * n);
+  return s->err == 0 ? size * n : 0;
 }
 
 static int dump_buf(const char *p, size_t n, void *ud) {
@@ -188,11 +195,12 @@ int cl_call(const cl_ctx *c, const char *method, const char *path, const json_t 
     curl_ready = 1;
   }
   int rc = CL_ERR;
-  wd_buf url, req, resp;
+  wd_buf url, req;
+  resp_sink resp = {.err = 0};
   char hdr[WD_LIMIT_JWS_BYTES + 64]; /* one header line; may hold a secret */
   wd_buf_init(&url, 8192);
   wd_buf_init(&req, WD_LIMIT_HTTP_BODY_BYTES);
-  wd_buf_init(&resp, CL_RESP_CAP);
+  wd_buf_init(&resp.buf, CL_RESP_CAP);
   struct curl_slist *headers = NULL, *h;
   CURL *e = curl_easy_init();
   if (!e) {
@@ -269,13 +277,24 @@ int cl_call(const cl_ctx *c, const char *method, const char *path, const json_t 
                 cc == CURLE_COULDNT_RESOLVE_PROXY || cc == CURLE_COULDNT_RESOLVE_HOST ||
                 cc == CURLE_COULDNT_CONNECT || cc == CURLE_SSL_CONNECT_ERROR ||
                 cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE;
+  if (cc == CURLE_WRITE_ERROR && resp.err) {
+    /* libcurl would blame "writing received data to disk". */
+    if (resp.err == -WD_E_TOOBIG)
+      fprintf(stderr, "%s: %s %s%s: the server's answer is larger than %u MiB\n", c->cmd, method,
+              c->shown, path, CL_RESP_CAP / (1024u * 1024u));
+    else
+      fprintf(stderr, "%s: %s %s%s: out of memory for the server's answer\n", c->cmd, method,
+              c->shown, path);
+    goto out;
+  }
   if (cc != CURLE_OK) {
     fprintf(stderr, "%s: %s %s%s: %s\n", c->cmd, method, c->shown, path, curl_easy_strerror(cc));
     goto out;
   }
   (void)curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &out->status);
-  if (wd_buf_len(&resp) > 0)
-    out->body = json_loadb(wd_buf_str(&resp), wd_buf_len(&resp), JSON_REJECT_DUPLICATES, NULL);
+  if (wd_buf_len(&resp.buf) > 0)
+    out->body =
+        json_loadb(wd_buf_str(&resp.buf), wd_buf_len(&resp.buf), JSON_REJECT_DUPLICATES, NULL);
   /* Every success of the API is a JSON object. Anything else (a proxy's
    * page, a cut-off body) must not pass for one: callers read members of
    * the body and would take their absence for an empty list or a DENY. */
@@ -299,7 +318,7 @@ out:
   wd_ident_cleanse(hdr, sizeof hdr);
   wd_buf_free(&url);
   wd_buf_free(&req);
-  wd_buf_free(&resp);
+  wd_buf_free(&resp.buf);
   return rc;
 }
 

@@ -332,6 +332,8 @@ class H(http.server.BaseHTTPRequestHandler):
             self.reply(200, b"hello, this is not json <html>", "text/plain")
         elif mode == "array":
             self.reply(200, [1, 2, 3])
+        elif mode == "huge":
+            self.reply(200, b'{"agents": "' + b"x" * (65 << 20) + b'"}')
         elif mode == "echo":
             self.reply(200, {"path": self.path})
         elif post:
@@ -384,6 +386,10 @@ for mode in text array; do
 done
 unset CASE_LABEL
 : >"$T/fake.mode"
+
+echo huge >"$T/fake.mode"
+t "an answer over the cap says so" 1 err:"the server's answer is larger than 64 MiB" \
+  noerr:"disk" -- timeout 60 "$warden" agent list --url "$furl"
 
 # A name of dots is one path segment like any other, never a dot segment
 # that the URL's resolution would remove.
