@@ -3,12 +3,13 @@
  * CLI plumbing: option parsing, reading inputs with a size cap, replacing
  * files atomically, printing engine diagnostics. No Cedar semantics here.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* realpath */
 
 #include "cli_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,6 +191,20 @@ out:
 }
 
 int cli_write_atomic(const char *path, const char *data, size_t len) {
+  /* A link is rewritten where it leads: renamed over, the link itself
+   * would become a regular file and its target would stay as it was. */
+  char real[PATH_MAX];
+  if (!realpath(path, real)) {
+    fprintf(stderr, "warden: cannot replace '%s': %s\n", path, strerror(errno));
+    return -WD_E_IO;
+  }
+  /* The rename needs only the directory: a file the user may not write
+   * (mode 0444) would be replaced all the same. */
+  if (access(real, W_OK) != 0) {
+    fprintf(stderr, "warden: cannot write '%s': %s\n", path, strerror(errno));
+    return -WD_E_IO;
+  }
+  path = real;
   wd_buf tmp;
   wd_buf_init(&tmp, 4096 + strlen(path));
   int fd = -1, rc = -WD_E_IO;

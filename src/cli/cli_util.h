@@ -57,7 +57,9 @@ int cli_check_stdout(const char *cmd, const char *what);
 int cli_read_file(const char *path, size_t cap, char **out, size_t *len);
 
 /* Replaces path with data atomically (temp file in the same directory,
- * fsync, rename). Prints a message on failure and returns -WD_E_IO. */
+ * fsync, rename), keeping its mode. A symbolic link is followed and its
+ * target replaced; a file the user may not write is refused. Prints a
+ * message on failure and returns -WD_E_IO. */
 int cli_write_atomic(const char *path, const char *data, size_t len);
 
 /* Prints every diagnostic in d to stderr, rendered against src (may be

@@ -164,6 +164,27 @@ format)
   t "--write result passes --check" 0 -- "${W[@]}" format --check "$T/w.cedar"
   t "--write keeps permissions" 0 out:640 -- stat -c %a "$T/w.cedar"
   t "--write leaves no temp files" 0 -- bash -c '! ls "$0"/w.cedar.* 2>/dev/null' "$T"
+  mkdir "$T/linked"
+  cp "$T/messy.cedar" "$T/linked/target.cedar"
+  ln -s linked/target.cedar "$T/link.cedar"
+  t "--write through a link" 0 "out:formatted: $T/link.cedar" -- \
+    "${W[@]}" format --write "$T/link.cedar"
+  t "... keeps the link" 0 -- test -L "$T/link.cedar"
+  t "... and rewrites its target" 0 -- "${W[@]}" format --check "$T/linked/target.cedar"
+  t "... leaving no temp files" 0 -- bash -c '! ls "$0"/*.cedar.* "$0"/linked/*.cedar.* 2>/dev/null' "$T"
+  # A read-only file in a directory the user may write: the rename alone
+  # would replace it. Root writes anything, so run as nobody then.
+  as=()
+  if [[ $(id -u) -eq 0 ]]; then
+    as=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+    chmod o+x "$T"
+  fi
+  mkdir -m 777 "$T/pub"
+  cp "$T/messy.cedar" "$T/pub/ro.cedar"
+  chmod 444 "$T/pub/ro.cedar"
+  t "--write refuses a file the user may not write" 1 "err:cannot write '$T/pub/ro.cedar'" -- \
+    "${as[@]}" "${W[@]}" format --write "$T/pub/ro.cedar"
+  t "... which stays as it was" 0 -- cmp "$T/messy.cedar" "$T/pub/ro.cedar"
   t "--check and --write conflict" 64 err:exclude -- "${W[@]}" format --check --write "$T/w.cedar"
   t "parse error with caret" 1 "err:$T/syntax.cedar:3:" "err:^" -- "${W[@]}" format "$T/syntax.cedar"
   t "missing file" 1 "err:cannot open" -- "${W[@]}" format --check "$T/none.cedar"
