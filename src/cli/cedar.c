@@ -131,6 +131,7 @@ int cli_cedar_authorize(int argc, char **argv) {
   }
   if ((rc = check_request_flags("authorize", &in, 1)) != 0) return rc;
   if ((rc = cli_one_stdin("authorize", &in)) != 0) return rc;
+  if ((rc = cli_policy_format("warden cedar authorize", in.policy_format)) != 0) return rc;
   int status = CLI_ERR;
   if (cli_load_policies(&in, &ps) || cli_load_schema(&in, &sc)) goto out;
   in.sc = sc;

@@ -50,6 +50,7 @@ int cli_cedar_check_parse(int argc, char **argv) {
   if (policies) pos[npos++] = policies;
   if (npos == 0) pos[npos++] = "-";
   if ((rc = cli_one_stdin_of("check-parse", pos, npos)) != 0) return rc;
+  if ((rc = cli_policy_format("warden cedar check-parse", format)) != 0) return rc;
   int status = CLI_OK;
   for (size_t i = 0; i < npos; i++) {
     char *src = NULL;

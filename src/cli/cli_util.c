@@ -127,6 +127,31 @@ int cli_check_stdout(const char *cmd, const char *what) {
   return CLI_ERR;
 }
 
+/* 1 when word is one of the space-separated words of list. */
+static int has_word(const char *list, const char *word) {
+  size_t n = strlen(word);
+  for (const char *p = list; (p = strstr(p, word)) != NULL; p += n)
+    if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0')) return 1;
+  return 0;
+}
+
+int cli_only_opts(const char *cmd, const cli_opt *opts, const char *takes) {
+  for (const cli_opt *o = opts; o->name; o++) {
+    int given = o->multi ? *o->nmulti > 0 : o->has_arg ? *o->val != NULL : *o->flag != 0;
+    if (given && !has_word(takes, o->name)) {
+      fprintf(stderr, "%s: option '%s' does not apply to this command\n", cmd, o->name);
+      return CLI_USAGE;
+    }
+  }
+  return CLI_OK;
+}
+
+int cli_policy_format(const char *cmd, const char *format) {
+  if (!format || strcmp(format, "cedar") == 0 || strcmp(format, "json") == 0) return CLI_OK;
+  fprintf(stderr, "%s: --policy-format is cedar or json, not '%s'\n", cmd, format);
+  return CLI_USAGE;
+}
+
 int cli_read_file(const char *path, size_t cap, char **out, size_t *len) {
   int is_stdin = strcmp(path, "-") == 0;
   const char *shown = is_stdin ? "<stdin>" : path;

@@ -51,6 +51,17 @@ int cli_parse_opts(const char *cmd, int argc, char **argv, const cli_opt *opts, 
  * the same failure is silent). */
 int cli_check_stdout(const char *cmd, const char *what);
 
+/* After cli_parse_opts with one table shared by several subcommands:
+ * CLI_OK, or CLI_USAGE after printing when an option of opts was given
+ * (a flag set, a value stored, values counted) that is not among the
+ * space-separated names in takes ("--url --json"), so that an option of
+ * another subcommand is refused rather than ignored. */
+int cli_only_opts(const char *cmd, const cli_opt *opts, const char *takes);
+
+/* CLI_OK when format (--policy-format) is NULL, "cedar" or "json", else
+ * CLI_USAGE after printing. */
+int cli_policy_format(const char *cmd, const char *format);
+
 /* Reads a whole file (or stdin for "-") up to cap bytes into an owned,
  * NUL-terminated buffer (free with wd_free). Prints a message naming the
  * file on failure and returns -WD_E_IO, -WD_E_TOOBIG or -WD_E_NOMEM. */

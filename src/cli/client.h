@@ -176,9 +176,11 @@ int cl_family_help(int argc, char **argv, void (*usage)(FILE *out), int *rc);
 
 /* cli_parse_opts for one subcommand's options, and what every family does
  * with its outcome: returns 1 when the command is over (a usage error, or
- * --help, printed to stdout), with the exit status in *rc; else 0. */
-int cl_parse_sub(const char *cmd, int argc, char **argv, const cli_opt *opts, const char **pos,
-                 size_t max_pos, size_t *npos, void (*usage)(FILE *out), int *rc);
+ * --help, printed to stdout), with the exit status in *rc; else 0. opts
+ * may be the family's whole table: takes names the options this
+ * subcommand uses (see cli_only_opts), or is NULL for all of them. */
+int cl_parse_sub(const char *cmd, int argc, char **argv, const cli_opt *opts, const char *takes,
+                 const char **pos, size_t max_pos, size_t *npos, void (*usage)(FILE *out), int *rc);
 
 /* ---- the evidence log as JSON lines (client_audit_export.c) ------------------------ */
 

@@ -114,7 +114,8 @@ int wd_cli_admin(int argc, char **argv) {
   const char *pos[1] = {NULL};
   size_t npos = 0;
   int rc = 0;
-  if (cl_parse_sub(cmd, argc - 1, argv + 1, opts, pos, 1, &npos, usage, &rc)) return rc;
+  /* Each subcommand refuses the other's options below, by name. */
+  if (cl_parse_sub(cmd, argc - 1, argv + 1, opts, NULL, pos, 1, &npos, usage, &rc)) return rc;
   if (npos) {
     fprintf(stderr, "%s: takes no argument\n", cmd);
     return CL_USAGE;

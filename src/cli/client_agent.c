@@ -369,12 +369,24 @@ int wd_cli_agent(int argc, char **argv) {
   int hrc = 0;
   if (cl_family_help(argc, argv, usage, &hrc)) return hrc;
   const char *sub = argv[1];
-  static const char *const subs[] = {"register", "list",   "show",   "tasks",      "quarantine",
-                                     "release",  "retire", "enroll", "join-token", NULL};
-  int known = 0;
-  for (size_t i = 0; subs[i]; i++)
-    known |= strcmp(sub, subs[i]) == 0;
-  if (!known) {
+  /* Each subcommand and the options it uses; any other is refused. */
+  static const struct {
+    const char *name, *takes;
+  } subs[] = {
+      {"register", "--url --owner --tier --env --attr"},
+      {"list", "--url --json"},
+      {"show", "--url"},
+      {"tasks", "--url --json"},
+      {"quarantine", "--url --reason"},
+      {"release", "--url --reason"},
+      {"retire", "--url --reason"},
+      {"enroll", "--url --join-token --key-file --alg --reuse-key"},
+      {"join-token", "--url --ttl"},
+  };
+  const char *takes = NULL;
+  for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
+    if (strcmp(sub, subs[i].name) == 0) takes = subs[i].takes;
+  if (!takes) {
     fprintf(stderr, "warden agent: unknown subcommand '%s'\n", sub);
     usage(stderr);
     return CL_USAGE;
@@ -401,7 +413,7 @@ int wd_cli_agent(int argc, char **argv) {
   const char *pos[2];
   size_t npos = 0;
   int rc = 0;
-  if (cl_parse_sub(cmd, argc - 1, argv + 1, opts, pos, 2, &npos, usage, &rc)) return rc;
+  if (cl_parse_sub(cmd, argc - 1, argv + 1, opts, takes, pos, 2, &npos, usage, &rc)) return rc;
   int wants_name = strcmp(sub, "list") != 0;
   if ((wants_name && npos != 1) || (!wants_name && npos != 0)) {
     fprintf(stderr, "%s: %s\n", cmd, wants_name ? "give one agent NAME" : "takes no NAME");

@@ -28,7 +28,7 @@
 static void usage(FILE *out) {
   fputs("usage: warden audit <subcommand> [options]\n"
         "\n"
-        "  verify [--data DIR | --db FILE | --url URL]\n"
+        "  verify [--json] [--data DIR | --db FILE | --url URL]\n"
         "        recompute the hash chain and report the first broken link;\n"
         "        offline on the SQLite file of DIR (or FILE), read-only,\n"
         "        else through the server (GET /v1/audit/verify)\n"
@@ -159,6 +159,28 @@ static int verify_report(int64_t records, int64_t bad_seq, const char *reason,
   return CL_BROKEN;
 }
 
+/* An offline check in the form of GET /v1/audit/verify, so that --json
+ * reads the same with --data as online. */
+static int verify_json(const char *cmd, int rc, const wd_audit_report *rep) {
+  json_t *body = json_pack("{s:b, s:I, s:I, s:s?}", "ok", rc == 0, "records",
+                           (json_int_t)rep->records, "last_seq", (json_int_t)rep->last_seq,
+                           "last_hash", rep->last_seq ? rep->last_hash : NULL);
+  if (body && rc) {
+    json_t *fb = json_pack("{s:I, s:s}", "seq", (json_int_t)rep->bad_seq, "reason", rep->reason);
+    if (!fb || json_object_set_new(body, "first_broken", fb) != 0) {
+      json_decref(body);
+      body = NULL;
+    }
+  }
+  if (!body) {
+    fprintf(stderr, "%s: out of memory\n", cmd);
+    return CL_ERR;
+  }
+  cl_print_json(body);
+  json_decref(body);
+  return rc == 0 ? CL_OK : CL_BROKEN;
+}
+
 static int do_verify(const char *cmd, const audit_args *a) {
   if (a->data || a->db) {
     char path[4096];
@@ -173,6 +195,7 @@ static int do_verify(const char *cmd, const audit_args *a) {
       return CL_ERR;
     }
     if (rc == -WD_E_VALIDATE && rep.bad_seq == 0) rep.bad_seq = rep.records + 1;
+    if (a->json) return verify_json(cmd, rc, &rep);
     return verify_report(rep.records, rep.bad_seq, rep.reason, rep.last_hash);
   }
   cl_ctx c;
@@ -402,20 +425,32 @@ int wd_cli_audit(int argc, char **argv) {
       CLI_ARG("--anchor", NULL, &a.anchor), CLI_ARG("--from", NULL, &a.from),
       CLI_FLAG("--json", NULL, &a.json),    CLI_END,
   };
+  /* Each subcommand and the options it uses; any other is refused. */
+  static const struct {
+    const char *name, *takes;
+  } subs[] = {
+      {"verify", "--url --data --db --file --anchor --json"},
+      {"export", "--url --data --db --from"},
+      {"trace", "--url --data --db --json"},
+  };
+  const char *takes = NULL;
+  for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
+    if (strcmp(sub, subs[i].name) == 0) takes = subs[i].takes;
+  if (!takes) {
+    fprintf(stderr, "warden audit: unknown subcommand '%s'\n", sub);
+    usage(stderr);
+    return CL_USAGE;
+  }
   const char *pos[1] = {NULL};
   size_t npos = 0;
   int rc = 0;
-  if (cl_parse_sub(cmd, argc - 1, argv + 1, opts, pos, 1, &npos, usage, &rc)) return rc;
+  if (cl_parse_sub(cmd, argc - 1, argv + 1, opts, takes, pos, 1, &npos, usage, &rc)) return rc;
   if ((a.data || a.db) && a.url) {
     fprintf(stderr, "%s: choose --data/--db (offline) or --url (online), not both\n", cmd);
     return CL_USAGE;
   }
   if ((a.file || a.anchor) && (a.data || a.db || a.url || strcmp(sub, "verify") != 0)) {
     fprintf(stderr, "%s: --file and --anchor go with verify alone\n", cmd);
-    return CL_USAGE;
-  }
-  if (a.from && strcmp(sub, "export") != 0) {
-    fprintf(stderr, "%s: --from goes with export\n", cmd);
     return CL_USAGE;
   }
   if (npos && strcmp(sub, "trace") != 0) {
@@ -427,29 +462,30 @@ int wd_cli_audit(int argc, char **argv) {
       fprintf(stderr, "%s: --anchor checks an exported --file\n", cmd);
       return CL_USAGE;
     }
+    if (a.file && a.json) {
+      fprintf(stderr, "%s: --json checks the log of a server or a data directory, not a --file\n",
+              cmd);
+      return CL_USAGE;
+    }
     return a.file ? cl_audit_verify_file(cmd, a.file, a.anchor) : do_verify(cmd, &a);
   }
   if (strcmp(sub, "export") == 0) return do_export(cmd, &a);
-  if (strcmp(sub, "trace") == 0) {
-    if (npos != 1) {
-      fprintf(stderr, "%s: give the TASK id\n", cmd);
-      return CL_USAGE;
-    }
-    if (!*pos[0]) {
-      fprintf(stderr, "%s: the TASK id is empty\n", cmd);
-      return CL_USAGE;
-    }
-    /* Task ids are text: the offline trace puts it in JSON, the online
-     * one in a URL the server decodes as UTF-8. */
-    json_t *utf8 = json_string(pos[0]);
-    json_decref(utf8);
-    if (!utf8) {
-      fprintf(stderr, "%s: the TASK id is not valid UTF-8\n", cmd);
-      return CL_USAGE;
-    }
-    return do_trace(cmd, &a, pos[0]);
+  /* trace: the only subcommand left. */
+  if (npos != 1) {
+    fprintf(stderr, "%s: give the TASK id\n", cmd);
+    return CL_USAGE;
   }
-  fprintf(stderr, "warden audit: unknown subcommand '%s'\n", sub);
-  usage(stderr);
-  return CL_USAGE;
+  if (!*pos[0]) {
+    fprintf(stderr, "%s: the TASK id is empty\n", cmd);
+    return CL_USAGE;
+  }
+  /* Task ids are text: the offline trace puts it in JSON, the online one
+   * in a URL the server decodes as UTF-8. */
+  json_t *utf8 = json_string(pos[0]);
+  json_decref(utf8);
+  if (!utf8) {
+    fprintf(stderr, "%s: the TASK id is not valid UTF-8\n", cmd);
+    return CL_USAGE;
+  }
+  return do_trace(cmd, &a, pos[0]);
 }

@@ -238,10 +238,6 @@ static int do_task_call(const cl_ctx *c, const char *sub, const char *task, cons
   int is_end =
       strcmp(sub, "complete") == 0 || strcmp(sub, "fail") == 0 || strcmp(sub, "cancel") == 0;
   int new_token = strcmp(sub, "renew") == 0 || strcmp(sub, "intent") == 0;
-  if (a->admin && !is_show && !is_end) {
-    fprintf(stderr, "%s: --admin works with complete, fail, cancel and show only\n", c->cmd);
-    return CL_USAGE;
-  }
   if (a->admin && !task) {
     fprintf(stderr, "%s: with --admin, name the TASK\n", c->cmd);
     return CL_USAGE;
@@ -302,9 +298,12 @@ out:
   return rc;
 }
 
-/* cl_parse_sub over the options every task and authorize command takes. */
-static int task_opts(const char *cmd, int argc, char **argv, task_args *a, const char **pos,
-                     size_t *npos, void (*usage)(FILE *out), int *rc) {
+#define AGENT_OPTS "--url --agent-key --agent --token-file "
+
+/* cl_parse_sub over the options of the task and authorize commands, of
+ * which this one uses takes. */
+static int task_opts(const char *cmd, int argc, char **argv, const char *takes, task_args *a,
+                     const char **pos, size_t *npos, void (*usage)(FILE *out), int *rc) {
   const cli_opt opts[] = {
       CLI_ARG("--url", NULL, &a->url),
       CLI_ARG("--agent-key", NULL, &a->key),
@@ -329,19 +328,37 @@ static int task_opts(const char *cmd, int argc, char **argv, task_args *a, const
       CLI_FLAG("--admin", NULL, &a->admin),
       CLI_END,
   };
-  return cl_parse_sub(cmd, argc, argv, opts, pos, 1, npos, usage, rc);
+  if (cl_parse_sub(cmd, argc, argv, opts, takes, pos, 1, npos, usage, rc)) return 1;
+  /* An admin acts with WARDEN_ADMIN_TOKEN alone. */
+  if (a->admin && (a->key || a->agent || a->token_file)) {
+    fprintf(stderr, "%s: --admin acts with WARDEN_ADMIN_TOKEN, not the agent's files\n", cmd);
+    *rc = CL_USAGE;
+    return 1;
+  }
+  return 0;
 }
 
 int wd_cli_task(int argc, char **argv) {
   int hrc = 0;
   if (cl_family_help(argc, argv, task_usage, &hrc)) return hrc;
   const char *sub = argv[1];
-  static const char *const subs[] = {"open", "renew",  "intent", "complete",
-                                     "fail", "cancel", "show",   NULL};
-  int known = 0;
-  for (size_t i = 0; subs[i]; i++)
-    known |= strcmp(sub, subs[i]) == 0;
-  if (!known) {
+  /* Each subcommand and the options it uses; any other is refused. */
+  static const struct {
+    const char *name, *takes;
+  } subs[] = {
+      {"open", AGENT_OPTS "--intent --purpose --tools --classification --on-behalf-of --ttl "
+                          "--budget --print-token --json"},
+      {"renew", AGENT_OPTS "--print-token --json"},
+      {"intent", AGENT_OPTS "--intent --purpose --tools --print-token --json"},
+      {"complete", AGENT_OPTS "--reason --admin --json"},
+      {"fail", AGENT_OPTS "--reason --admin --json"},
+      {"cancel", AGENT_OPTS "--reason --admin --json"},
+      {"show", AGENT_OPTS "--admin"},
+  };
+  const char *takes = NULL;
+  for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
+    if (strcmp(sub, subs[i].name) == 0) takes = subs[i].takes;
+  if (!takes) {
     fprintf(stderr, "warden task: unknown subcommand '%s'\n", sub);
     task_usage(stderr);
     return CL_USAGE;
@@ -353,7 +370,7 @@ int wd_cli_task(int argc, char **argv) {
   const char *pos[1] = {NULL};
   size_t npos = 0;
   int rc = 0;
-  if (task_opts(cmd, argc - 1, argv + 1, &a, pos, &npos, task_usage, &rc)) return rc;
+  if (task_opts(cmd, argc - 1, argv + 1, takes, &a, pos, &npos, task_usage, &rc)) return rc;
   cl_ctx c;
   if ((rc = cl_ctx_init(&c, cmd, a.url)) != 0) return rc;
   if (strcmp(sub, "open") == 0) {
@@ -401,7 +418,9 @@ int wd_cli_authorize(int argc, char **argv) {
   const char *pos[1] = {NULL};
   size_t npos = 0;
   int rc = 0;
-  if (task_opts(cmd, argc, argv, &a, pos, &npos, authorize_usage, &rc)) return rc;
+  static const char takes[] = AGENT_OPTS "--tool --operation --resource --args --classification "
+                                         "--destination --environment --json";
+  if (task_opts(cmd, argc, argv, takes, &a, pos, &npos, authorize_usage, &rc)) return rc;
   if (npos) {
     fprintf(stderr, "%s: unexpected argument '%s'\n", cmd, pos[0]);
     return CL_USAGE;

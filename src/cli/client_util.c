@@ -320,14 +320,18 @@ void cl_time_text(const json_t *v, char *out, size_t cap) {
   cl_json_text(v, out, cap);
 }
 
-int cl_parse_sub(const char *cmd, int argc, char **argv, const cli_opt *opts, const char **pos,
-                 size_t max_pos, size_t *npos, void (*usage)(FILE *out), int *rc) {
+int cl_parse_sub(const char *cmd, int argc, char **argv, const cli_opt *opts, const char *takes,
+                 const char **pos, size_t max_pos, size_t *npos, void (*usage)(FILE *out),
+                 int *rc) {
   int help = 0;
   *rc = cli_parse_opts(cmd, argc, argv, opts, pos, max_pos, npos, &help);
   if (*rc != 0) return 1;
-  if (!help) return 0;
-  usage(stdout);
-  return 1; /* *rc is CL_OK */
+  if (help) {
+    usage(stdout);
+    return 1; /* *rc is CL_OK */
+  }
+  *rc = takes ? cli_only_opts(cmd, opts, takes) : CL_OK;
+  return *rc != CL_OK;
 }
 
 int cl_family_help(int argc, char **argv, void (*usage)(FILE *out), int *rc) {

@@ -48,6 +48,7 @@ int wd_cli_cedar_validate(int argc, char **argv) {
     return CLI_USAGE;
   }
   if ((rc = cli_one_stdin("validate", &in)) != 0) return rc;
+  if ((rc = cli_policy_format("warden cedar validate", in.policy_format)) != 0) return rc;
   cedar_schema *sc = NULL;
   cedar_policyset *ps = NULL;
   cedar_diags *d = NULL;

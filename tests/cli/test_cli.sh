@@ -72,6 +72,13 @@ general)
     "${W[@]}" validate --schema - --policies -
   t "check-parse - -" 64 "err:only one input can be standard input" -- "${W[@]}" check-parse - -
   t "format - -" 64 "err:only one input can be standard input" -- "${W[@]}" format - -
+  t "check-parse --policy-format yaml" 64 "err:--policy-format is cedar or json, not 'yaml'" -- \
+    "${W[@]}" check-parse --policy-format yaml "$T/simple.cedar"
+  t "authorize --policy-format yaml" 64 "err:--policy-format is cedar or json" -- \
+    "${W[@]}" authorize --policies "$T/simple.cedar" --policy-format yaml \
+    --principal 'User::"a"' --action 'Action::"v"' --resource 'Photo::"p"'
+  t "validate --policy-format yaml" 64 "err:--policy-format is cedar or json" -- \
+    "${W[@]}" validate --schema "$GOV" --policies "$T/simple.cedar" --policy-format yaml
   t "output to a full stdout fails" 1 "err:cannot write the output to standard output" -- \
     sh -c '"$@" >/dev/full' - "${W[@]}" evaluate 1+1
   t "format to a full stdout fails" 1 "err:cannot write the output" -- \

@@ -291,6 +291,27 @@ t "an export to a full stdout blames stdout" 1 err:"cannot write the export to s
 t "an offline one too" 1 err:"cannot write the export to standard output" \
   noerr:"cannot export" -- full "$warden" audit export --data "$T/var"
 
+# An option of another subcommand is refused, not ignored: each case is
+# the option, then the command that is given it.
+opens="--agent-key $key --intent i --purpose p --tools fs --classification internal"
+for c in "--owner|agent list --owner o" "--ttl|agent list --ttl 5" "--alg|agent list --alg rsa" \
+  "--json|agent show a1 --json" "--reason|agent register x --owner o --tier standard --env e --reason r" \
+  "--json|agent join-token a1 --json" "--admin|task open --admin $opens" \
+  "--admin|task renew --admin t1" "--reason|task show --agent-key $key --reason r" \
+  "--reason|authorize --agent-key $key --tool fs --operation read --reason r" \
+  "--from|audit verify --from 3" "--json|audit export --json" "--from|audit trace t1 --from 3"; do
+  # shellcheck disable=SC2086 # the words of the command are separate arguments
+  t "${c#*|}" 64 err:"option '${c%%|*}' does not apply to this command" -- "$warden" ${c#*|}
+done
+t "--admin with the agent's files" 64 err:"--admin acts with WARDEN_ADMIN_TOKEN" -- \
+  "$warden" task show --admin t1 --agent-key "$key"
+t "verify --file --json" 64 err:"not a --file" -- "$warden" audit verify --file "$T/x" --json
+t "verify --data --json prints JSON" 0 out:'"ok": true' out:'"last_hash": "' -- \
+  "$warden" audit verify --data "$T/var" --json
+"$warden" audit verify --json | grep -o '"last_hash": "[0-9a-f]*"' >"$T/online.hash"
+t "... with the last hash of the online check" 0 out:"$(cat "$T/online.hash")" -- \
+  "$warden" audit verify --data "$T/var" --json
+
 # ---- a call that half succeeds --------------------------------------------------
 
 # A renewed token that cannot be saved is printed instead of lost (the
