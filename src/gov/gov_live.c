@@ -6,6 +6,7 @@
  * gov_authz.c.
  */
 #define _GNU_SOURCE
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -34,6 +35,9 @@ typedef struct shard {
 
 struct wd_gov__replay {
   uint64_t seed[2]; /* random per process, so fingerprints cannot be aimed */
+  /* The latest expiry of a jti the cache could not hold, which only the
+   * store knows: until then a jti new here may not be new there. */
+  _Atomic int64_t store_until;
   shard sh[SHARDS];
 };
 
@@ -41,6 +45,7 @@ int wd_gov__replay_new(wd_gov__replay **out) {
   *out = NULL;
   wd_gov__replay *r = wd_calloc(1, sizeof *r);
   if (!r) return -WD_E_NOMEM;
+  atomic_init(&r->store_until, 0);
   if (getrandom(r->seed, sizeof r->seed, 0) != (ssize_t)sizeof r->seed) {
     wd_free(r);
     return -WD_E_INTERNAL;
@@ -95,6 +100,12 @@ static int rebuild(shard *s, int64_t now_ms) {
   return 0;
 }
 
+static void store_judges(wd_gov__replay *r, int64_t exp_ms) {
+  int64_t cur = atomic_load(&r->store_until);
+  while (cur < exp_ms && !atomic_compare_exchange_weak(&r->store_until, &cur, exp_ms)) {
+  }
+}
+
 int wd_gov__replay_check(wd_gov__replay *r, const char *jti, int64_t exp_ms, int64_t now_ms) {
   size_t n = strlen(jti);
   uint64_t a = wd_hash_bytes(jti, n, r->seed[0]) | 1u, b = wd_hash_bytes(jti, n, r->seed[1]);
@@ -109,14 +120,17 @@ int wd_gov__replay_check(wd_gov__replay *r, const char *jti, int64_t exp_ms, int
     goto out;
   }
   if (!s->slot || (s->used + 1) * 10 > s->cap * 7) {
-    if ((rc = rebuild(s, now_ms)) != 0) goto out;
+    if ((rc = rebuild(s, now_ms)) != 0) {
+      if (rc == -WD_E_TOOBIG) store_judges(r, exp_ms);
+      goto out;
+    }
     e = probe(s->slot, s->cap, a, b);
   }
   if (!e->a) s->used++;
   e->a = a;
   e->b = b;
   e->exp_ms = exp_ms;
-  rc = 1;
+  rc = now_ms < atomic_load(&r->store_until) ? -WD_E_TOOBIG : 1;
 out:
   pthread_mutex_unlock(&s->mu);
   return rc;

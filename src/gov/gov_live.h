@@ -36,8 +36,9 @@ typedef struct wd_gov__replay wd_gov__replay;
 int wd_gov__replay_new(wd_gov__replay **out);
 void wd_gov__replay_free(wd_gov__replay *r);
 /* Records jti until exp_ms. Returns 1 when it was new, 0 for a replay,
- * -WD_E_TOOBIG when the cache is full of live entries (the caller then
- * asks the store). */
+ * -WD_E_TOOBIG when the cache cannot tell (the caller then asks the
+ * store): it is full of live entries, or a jti it could not hold, which
+ * only the store saw, may still be live. */
 int wd_gov__replay_check(wd_gov__replay *r, const char *jti, int64_t exp_ms, int64_t now_ms);
 
 /* ---- live tasks ---- */

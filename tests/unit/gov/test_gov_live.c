@@ -338,9 +338,6 @@ static void touch_all_or_nothing(void **state) {
   wd_gov__live_put(f->l, t);
 }
 
-/* The replay cache is bounded: filling it with live jtis ends in
- * -WD_E_TOOBIG (the caller then asks the store), and once those expire
- * the room is reused. */
 static void count_done(void *ctx, int rc, int64_t seq) {
   (void)seq;
   if (rc == 0) atomic_fetch_add((atomic_int *)ctx, 1);
@@ -381,6 +378,11 @@ static void load_waits_for_queued_records(void **state) {
   json_decref(p);
 }
 
+/* The replay cache is bounded: filling it with live jtis ends in
+ * -WD_E_TOOBIG (the caller then asks the store), and once those expire
+ * the room is reused. A jti the full cache could not hold is left to the
+ * store until it expires: the cache sends every jti new to it there
+ * until then, or a replay of that one would pass once the room is back. */
 static void replay_full(void **state) {
   (void)state;
   wd_gov__replay *r = NULL;
@@ -404,6 +406,22 @@ static void replay_full(void **state) {
   snprintf(jti, sizeof jti, "fill-%u", i - 1);
   assert_int_equal(wd_gov__replay_check(r, jti, NOW + 5000, NOW + 1000), 1);
   assert_int_equal(wd_gov__replay_check(r, "fresh", NOW + 5000, NOW + 1000), 1);
+  wd_gov__replay_free(r);
+
+  /* A long-lived jti refused room while the flood was live. */
+  assert_int_equal(wd_gov__replay_new(&r), 0);
+  rc = 1;
+  for (i = 0; rc == 1 && i < WD_LIMIT_GOV_REPLAY_ENTRIES; i++) {
+    snprintf(jti, sizeof jti, "fill-%u", i);
+    rc = wd_gov__replay_check(r, jti, NOW + 1000, NOW);
+  }
+  assert_int_equal(rc, -WD_E_TOOBIG);
+  snprintf(jti, sizeof jti, "fill-%u", i - 1);
+  assert_int_equal(wd_gov__replay_check(r, jti, NOW + 60000, NOW), -WD_E_TOOBIG);
+  assert_int_equal(wd_gov__replay_check(r, jti, NOW + 60000, NOW + 2000), -WD_E_TOOBIG);
+  assert_int_equal(wd_gov__replay_check(r, "other", NOW + 60000, NOW + 2000), -WD_E_TOOBIG);
+  assert_int_equal(wd_gov__replay_check(r, "other", NOW + 60000, NOW + 3000), 0);
+  assert_int_equal(wd_gov__replay_check(r, "later", NOW + 90000, NOW + 60000), 1);
   wd_gov__replay_free(r);
 }
 
