@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 PKGS=(
   build-essential cmake pkg-config clang clang-format python3
   libjansson-dev libcmocka-dev libssl-dev libsqlite3-dev
-  libmicrohttpd-dev libcurl4-openssl-dev wrk
+  libmicrohttpd-dev libcurl4-openssl-dev wrk openssl
   nodejs npm
 )
 

@@ -135,6 +135,14 @@ int wd_cli_serve(int argc, char **argv) {
             "in the clear; give --tls-cert and --tls-key, or put a TLS proxy in front and name "
             "it with --public-url\n",
             cfg.listen_host);
+  /* Without it a proof's htu is checked against the Host the request
+   * names, which binds the path but not the server: a proof made for
+   * another Warden that knows the same agent key would pass here. */
+  else if (!cfg.public_url[0] && !cl_host_is_loopback(cfg.listen_host))
+    fprintf(stderr,
+            "warden serve: warning: no --public-url: DPoP proofs are checked against the Host "
+            "each request names; name the URL agents use with --public-url so that a proof made "
+            "for another server is refused\n");
   if (admin) {
     /* Printed once: only its hash is stored. A token nobody saw locks
      * every admin out, so a failed print stops the server at once. */

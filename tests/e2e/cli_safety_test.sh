@@ -114,6 +114,12 @@ t "serve beyond loopback without TLS warns" 0 err:"warning: listening on 0.0.0.0
 t "serve behind a TLS proxy does not" 0 noerr:"warning" -- \
   timeout --preserve-status -s TERM 3 "$warden" serve --listen 0.0.0.0:0 --data "$T/open" \
   --policy-dir "$root/docs/policies" --public-url https://warden.example.com
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=warden \
+  -keyout "$T/tls.key" -out "$T/tls.crt" 2>/dev/null
+chmod 600 "$T/tls.key"
+t "serve with TLS but no public URL warns of the Host" 0 err:"warning: no --public-url" -- \
+  timeout --preserve-status -s TERM 3 "$warden" serve --listen 0.0.0.0:0 --data "$T/open" \
+  --policy-dir "$root/docs/policies" --tls-cert "$T/tls.crt" --tls-key "$T/tls.key"
 
 # ---- the data directory ---------------------------------------------------------
 
