@@ -9,6 +9,7 @@
  * into the request arena.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -61,13 +62,31 @@ static int keep_agent(wd_http_req *req, wd_gov__who *w, const wd_agent *a) {
 static int make_htu(const wd_gov *g, const wd_http_req *req, char *out, size_t len) {
   int n;
   if (g->public_url[0]) {
-    n = snprintf(out, len, "%s%s", g->public_url, req->path);
+    n = snprintf(out, len, "%s", g->public_url);
   } else {
     const char *host = wd_http_header(req, "Host");
     if (!host || !*host) return -WD_E_INVAL;
-    n = snprintf(out, len, "%s://%s%s", g->tls ? "https" : "http", host, req->path);
+    n = snprintf(out, len, "%s://%s", g->tls ? "https" : "http", host);
   }
-  return n < 0 || (size_t)n >= len ? -WD_E_TOOBIG : 0;
+  if (n < 0 || (size_t)n >= len) return -WD_E_TOOBIG;
+  /* The path arrives percent-decoded: what a URI path cannot hold as it
+   * is goes back to %XX, so a decoded `?` or `#` is not taken for the
+   * end of the path the proof must name. */
+  static const char hex[] = "0123456789ABCDEF";
+  size_t o = (size_t)n;
+  for (const unsigned char *p = (const unsigned char *)req->path; *p; p++) {
+    int plain = isalnum(*p) || strchr("-._~!$&'()*+,;=:@/", *p);
+    if (o + (plain ? 1 : 3) >= len) return -WD_E_TOOBIG;
+    if (plain) {
+      out[o++] = (char)*p;
+    } else {
+      out[o++] = '%';
+      out[o++] = hex[*p >> 4];
+      out[o++] = hex[*p & 15];
+    }
+  }
+  out[o] = '\0';
+  return 0;
 }
 
 /* A proof without a token (POST /v1/tasks): the proof's own key is the

@@ -51,9 +51,41 @@ out:
   return rc;
 }
 
+static int hexval(int c) {
+  return c >= '0' && c <= '9'   ? c - '0'
+         : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                : -1;
+}
+
+/* Appends a path with its percent-encoding normalized (RFC 3986 §6.2.2.1
+ * and §6.2.2.2): hex digits in upper case, unreserved characters decoded. */
+static int add_path(wd_buf *b, const char *p, size_t n) {
+  static const char hex[] = "0123456789ABCDEF";
+  int rc = 0;
+  for (size_t i = 0; i < n && !rc; i++) {
+    int hi = i + 2 < n && p[i] == '%' ? hexval((unsigned char)p[i + 1]) : -1;
+    int lo = hi >= 0 ? hexval((unsigned char)p[i + 2]) : -1;
+    if (lo < 0) {
+      rc = wd_buf_addc(b, p[i]);
+      continue;
+    }
+    int c = hi * 16 + lo;
+    i += 2;
+    if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      rc = wd_buf_addc(b, (char)c);
+    } else {
+      char t[3] = {'%', hex[hi], hex[lo]};
+      rc = wd_buf_add(b, t, 3);
+    }
+  }
+  return rc;
+}
+
 /* Normalizes an http(s) URI for comparison (RFC 9449 §4.3, RFC 3986 §6.2.2
  * and §6.2.3): drops query and fragment, lowercases scheme and host,
- * drops the default port, and makes an empty path "/". */
+ * drops the default port, normalizes the path's percent-encoding, and
+ * makes an empty path "/". */
 static int norm_htu(const char *u, wd_buf *b) {
   wd_buf_reset(b);
   size_t end = strcspn(u, "?#");
@@ -78,7 +110,7 @@ static int norm_htu(const char *u, wd_buf *b) {
     alen -= https ? 4 : 3;
   for (size_t i = 0; i < alen && !rc; i++)
     rc = wd_buf_addc(b, (char)tolower((unsigned char)auth[i]));
-  if (!rc) rc = plen ? wd_buf_add(b, path, plen) : wd_buf_addc(b, '/');
+  if (!rc) rc = plen ? add_path(b, path, plen) : wd_buf_addc(b, '/');
   return rc;
 }
 

@@ -99,6 +99,14 @@ static void htu_normalisation(void **state) {
       {"https://evil.example/v1/authorize", "https://warden.example/v1/authorize", 0},
       {"/v1/authorize", "https://warden.example/v1/authorize", 0},
       {"ftp://warden.example/v1/authorize", "ftp://warden.example/v1/authorize", 0},
+      /* Percent-encoding: hex case and unreserved characters normalized;
+       * an encoded `?` is part of the path, not its end. */
+      {"https://warden.example/v1/authoriz%65", "https://warden.example/v1/authorize", 1},
+      {"https://warden.example/v1/tasks/a%2fb", "https://warden.example/v1/tasks/a%2Fb", 1},
+      {"https://warden.example/v1/tasks/a%2Fb", "https://warden.example/v1/tasks/a/b", 0},
+      {"https://warden.example/v1/tasks/abc", "https://warden.example/v1/tasks/abc%3Fz", 0},
+      {"https://warden.example/v1/tasks/abc%3Fz", "https://warden.example/v1/tasks/abc%3Fz", 1},
+      {"https://warden.example/v1/x%2", "https://warden.example/v1/x%2", 1},
   };
   int failed = 0;
   for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
