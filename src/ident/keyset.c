@@ -89,12 +89,27 @@ const wd_ident_key *wd_ident_keyset_active(const wd_ident_keyset *ks) {
   return ks && ks->n > 0 && ks->keys[0].retires == 0 ? ks->keys[0].key : NULL;
 }
 
-const wd_ident_key *wd_ident_keyset_find(const wd_ident_keyset *ks, const char *kid, int64_t now) {
+const wd_ident_key *wd_ident_keyset_find_signer(const wd_ident_keyset *ks, const char *kid,
+                                                int64_t now, int64_t *signed_until) {
   if (!ks || !kid) return NULL;
-  for (size_t i = 0; i < ks->n; i++)
-    if (strcmp(ks->keys[i].key->jkt, kid) == 0)
-      return valid_at(&ks->keys[i], now) ? ks->keys[i].key : NULL;
+  for (size_t i = 0; i < ks->n; i++) {
+    const entry *e = &ks->keys[i];
+    if (strcmp(e->key->jkt, kid) != 0) continue;
+    if (!valid_at(e, now)) return NULL;
+    /* A key stopped signing when the next one was made. */
+    int64_t until = INT64_MAX;
+    for (size_t j = 0; j < ks->n; j++)
+      if (ks->keys[j].created > e->created && ks->keys[j].created < until)
+        until = ks->keys[j].created;
+    if (e->retires == 0) until = INT64_MAX;
+    if (signed_until) *signed_until = until;
+    return e->key;
+  }
   return NULL;
+}
+
+const wd_ident_key *wd_ident_keyset_find(const wd_ident_keyset *ks, const char *kid, int64_t now) {
+  return wd_ident_keyset_find_signer(ks, kid, now, NULL);
 }
 
 int wd_ident_keyset_jwks(const wd_ident_keyset *ks, int64_t now, char **out) {

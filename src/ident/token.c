@@ -110,7 +110,7 @@ static int read_claims(const json_t *pl, wd_ident_claims *c, wd_ident_diag *diag
 }
 
 static int check_claims(const wd_ident_claims *c, const wd_ident_verify_opts *o,
-                        wd_ident_diag *diag) {
+                        int64_t signed_until, wd_ident_diag *diag) {
   int64_t leeway = o->leeway < 0 ? WD_IDENT_LEEWAY_DEFAULT : o->leeway;
   if (leeway > MAX_LEEWAY) leeway = MAX_LEEWAY;
   if (strcmp(c->iss, o->iss) != 0)
@@ -124,6 +124,10 @@ static int check_claims(const wd_ident_claims *c, const wd_ident_verify_opts *o,
   if (o->now >= c->exp + leeway)
     return wd_ident__fail(diag, WD_IDENT_R_EXPIRED, "exp %lld, now %lld", (long long)c->exp,
                           (long long)o->now);
+  /* Only a leaked retired key signs after its retirement. */
+  if (signed_until != INT64_MAX && c->iat > signed_until + leeway)
+    return wd_ident__fail(diag, WD_IDENT_R_BAD_CLAIMS, "iat %lld is after its key was retired",
+                          (long long)c->iat);
   if (c->iat > o->now + leeway)
     return wd_ident__fail(diag, WD_IDENT_R_IAT_FUTURE, "iat %lld, now %lld", (long long)c->iat,
                           (long long)o->now);
@@ -143,9 +147,10 @@ int wd_ident_token_verify(const wd_ident_keyset *ks, const char *tok, size_t len
    * the keyset, and its times are checked against now as for any other. */
   int rc = wd_ident__sigcache_get(o->cache, tok, len, out);
   if (rc < 0) return rc;
+  int64_t until = INT64_MAX;
   if (rc == 1) {
-    rc = wd_ident_keyset_find(ks, out->kid, o->now)
-             ? check_claims(out, o, diag)
+    rc = wd_ident_keyset_find_signer(ks, out->kid, o->now, &until)
+             ? check_claims(out, o, until, diag)
              : wd_ident__fail(diag, WD_IDENT_R_UNKNOWN_KID, "\"%.64s\"", out->kid);
     if (rc) wd_ident_claims_clear(out);
     return rc;
@@ -161,7 +166,7 @@ int wd_ident_token_verify(const wd_ident_keyset *ks, const char *tok, size_t len
     rc = wd_ident__fail(diag, WD_IDENT_R_BAD_TYP, "expected " WD_IDENT_TOKEN_TYP);
     goto out;
   }
-  const wd_ident_key *k = wd_ident_keyset_find(ks, j.kid, o->now);
+  const wd_ident_key *k = wd_ident_keyset_find_signer(ks, j.kid, o->now, &until);
   if (!k) {
     rc = wd_ident__fail(diag, WD_IDENT_R_UNKNOWN_KID, "\"%.64s\"", j.kid ? j.kid : "");
     goto out;
@@ -177,7 +182,7 @@ int wd_ident_token_verify(const wd_ident_keyset *ks, const char *tok, size_t len
    * are checked on every use, so an expired token is refused from the
    * cache as it would be without it. */
   wd_ident__sigcache_put(o->cache, tok, len, out);
-  rc = check_claims(out, o, diag);
+  rc = check_claims(out, o, until, diag);
 out:
   if (rc) wd_ident_claims_clear(out);
   wd_ident_jws_clear(&j);

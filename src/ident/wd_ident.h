@@ -189,6 +189,11 @@ void wd_ident_keyset_prune(wd_ident_keyset *ks, int64_t now);
 const wd_ident_key *wd_ident_keyset_active(const wd_ident_keyset *ks);
 /* Borrowed key with this kid that is still valid at now, or NULL. */
 const wd_ident_key *wd_ident_keyset_find(const wd_ident_keyset *ks, const char *kid, int64_t now);
+/* wd_ident_keyset_find that also gives the last time the key signed
+ * (signed_until may be NULL): when its successor was made, INT64_MAX for
+ * the active key. A retired key verifies what it signed before that. */
+const wd_ident_key *wd_ident_keyset_find_signer(const wd_ident_keyset *ks, const char *kid,
+                                                int64_t now, int64_t *signed_until);
 size_t wd_ident_keyset_count(const wd_ident_keyset *ks);
 /* Owned JWKS JSON text {"keys":[...]} of every key valid at now
  * (free with wd_free). */

@@ -86,6 +86,34 @@ static void rotation_overlap(void **state) {
   wd_ident_keyset_free(ks);
 }
 
+/* A retired key verifies the tokens it signed before its successor was
+ * made, never one it signed after: only its leak could make that. */
+static void retired_key_signs_nothing_new(void **state) {
+  (void)state;
+  char dir[] = "/tmp/wd-keyset-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  wd_ident_keyset *ks = NULL, *leaked = NULL;
+  assert_int_equal(wd_ident_keyset_new(&ks), 0);
+  assert_int_equal(wd_ident_keyset_rotate(ks, NOW, 3600), 0);
+  assert_int_equal(wd_ident_keyset_save(ks, dir), 0);
+  assert_int_equal(wd_ident_keyset_load(dir, &leaked), 0); /* a copy of the first key */
+  char *before = mint(ks, NOW + 100);
+  assert_int_equal(wd_ident_keyset_rotate(ks, NOW + 200, 3600), 0);
+  char *after = mint(leaked, NOW + 300);
+  wd_ident_diag d;
+  assert_int_equal(verify(ks, before, NOW + 310, &d), 0);
+  assert_int_equal(verify(ks, after, NOW + 310, &d), -WD_E_VALIDATE);
+  assert_int_equal(d.reason, WD_IDENT_R_BAD_CLAIMS);
+  assert_non_null(strstr(d.msg, "after its key was retired"));
+  wd_free(before);
+  wd_free(after);
+  wd_ident_keyset_free(leaked);
+  wd_ident_keyset_free(ks);
+  char cmd[64];
+  (void)snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
 static void bounded(void **state) {
   (void)state;
   wd_ident_keyset *ks = NULL;
@@ -168,6 +196,7 @@ static void save_load(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(rotation_overlap),
+      cmocka_unit_test(retired_key_signs_nothing_new),
       cmocka_unit_test(bounded),
       cmocka_unit_test(save_load),
   };
