@@ -330,6 +330,13 @@ int wd_gov__recheck(wd_http_req *req, wd_http_resp *resp, void *svc) {
   wd_gov *g = svc;
   wd_gov__who *w = req->auth_ctx;
   if (!w) return -WD_E_INTERNAL;
+  /* Every body the API takes is an object: any other would read as one
+   * without fields, and a route with only optional fields would act. */
+  if (req->json && !json_is_object(req->json)) {
+    (void)wd_gov__proof_flush(g, w);
+    int rc = wd_gov__err(resp, 400, "bad_request", NULL, "body must be a JSON object");
+    return rc ? rc : 1;
+  }
   if (w->admin) {
     const char *bearer = prefixed(wd_http_header(req, "Authorization"), "Bearer");
     if (!bearer || !wd_gov__admin_check(g, bearer))

@@ -200,6 +200,12 @@ static int has_body(const wd_http_req *req, unsigned long long *clen, int *clen_
   const char *te = wd_http_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING);
   *clen = 0;
   *clen_bad = 0;
+  /* Two framings: which one ends the body is where request smuggling
+   * lives (RFC 9112 section 6.3), and libmicrohttpd reads the chunks. */
+  if (cl && te) {
+    *clen_bad = 2;
+    return 1;
+  }
   if (cl) {
     char *end = NULL;
     if (cl[0] < '0' || cl[0] > '9') {
@@ -271,6 +277,9 @@ static enum MHD_Result first_call(reqctx *x, struct MHD_Connection *c, const cha
   unsigned long long clen = 0;
   int clen_bad = 0;
   if (has_body(req, &clen, &clen_bad)) {
+    if (clen_bad == 2)
+      return send_error(x, c, 400, "bad_request", "Transfer-Encoding",
+                        "Content-Length and Transfer-Encoding must not be sent together");
     if (clen_bad)
       return send_error(x, c, 400, "bad_request", "Content-Length", "invalid Content-Length");
     if (clen > s->max_body) {

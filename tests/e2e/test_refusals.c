@@ -141,6 +141,23 @@ static void test_malformed_json(void **state) {
   assert_int_equal(e2e_audit_count(&srv, t.id, "authz.decision"), 0);
   e2e_task_clear(&t);
   assert_int_equal(count("agent.registered"), reg);
+  /* A body that is JSON but not an object is refused too, also on routes
+   * whose fields are all optional: it used to read as no fields. */
+  long actions = count("admin.action"), retired = count("agent.retired");
+  static const char *const paths[] = {"/v1/agents/alpha/join-tokens", "/v1/agents/alpha/retire",
+                                      "/v1/admin/token"};
+  for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+    assert_int_equal(e2e_admin(&srv, "POST", paths[i], "[\"reason\"]", &r), 0);
+    assert_int_equal(r.status, 400);
+    assert_string_equal(e2e_err_code(&r), "bad_request");
+    e2e_resp_clear(&r);
+  }
+  assert_int_equal(count("admin.action"), actions);
+  assert_int_equal(count("agent.retired"), retired);
+  assert_int_equal(e2e_task_open_simple(&srv, &alpha, 10, 600, &t), 201);
+  assert_int_equal(e2e_authorize(NULL, &srv, alpha.key, t.token, "[]", &r), 400);
+  e2e_resp_clear(&r);
+  e2e_task_clear(&t);
 }
 
 static void test_oversized_body(void **state) {

@@ -670,6 +670,11 @@ static void headers_checked(void **state) {
       {"GET /v1/items/ab%00cd?q=x%00y HTTP/1.1\r\nHost: h\r\n", 200,
        "{\"id\":\"ab%00cd\",\"q\":\"x%00y\"}"},
       {"GET /v1/items/a%41b HTTP/1.1\r\nHost: h\r\n", 200, "{\"id\":\"aAb\""},
+      /* Two framings (the helper adds Content-Length: 0): refused, not
+       * read as an empty body past the media-type check. */
+      {"POST /v1/echo HTTP/1.1\r\nHost: h\r\nContent-Type: text/plain\r\n"
+       "Transfer-Encoding: chunked\r\n",
+       400, "\"field\":\"Transfer-Encoding\""},
   };
   int fails = 0;
   for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
