@@ -168,6 +168,16 @@ int wd_gov__build_policies(wd_gov *g, const char *text, size_t len, cedar_policy
   if (!rc && g->schema) rc = cedar_validate(g->schema, ps, d);
   if (rc && diags) *diags = diags_json(d);
   cedar_diags_free(d);
+  /* A set of nothing but comments or templates denies every request, as
+   * a mistake would: denying everything on purpose takes a policy. */
+  if (!rc && cedar_policyset_count(ps) == 0) {
+    rc = -WD_E_VALIDATE;
+    if (diags)
+      *diags = json_pack("[{s:s, s:i, s:i, s:s}]", "message",
+                         "the set holds no policy, so every request would be denied; to deny "
+                         "everything on purpose, write forbid (principal, action, resource);",
+                         "line", 1, "column", 1, "policy", "");
+  }
   if (rc) {
     cedar_policyset_unref(ps);
     return rc;

@@ -445,6 +445,17 @@ static void test_invalid_policy_kept_out(void **state) {
   admin("PUT", "/v1/policies", "{\"policies\":\"permit(principal,\"}", &r);
   assert_int_equal(r.status, 422);
   clear(&r);
+  /* Text with no policy in it (comments, a template alone) would deny
+   * every request: refused, saying how to do that on purpose. */
+  static const char *const empty[] = {
+      "{\"policies\":\"   \\n\"}", "{\"policies\":\"// nothing here\"}",
+      "{\"policies\":\"permit(principal == ?principal, action, resource);\"}"};
+  for (size_t i = 0; i < sizeof empty / sizeof empty[0]; i++) {
+    admin("PUT", "/v1/policies", empty[i], &r);
+    assert_int_equal(r.status, 422);
+    assert_non_null(strstr(r.raw, "holds no policy"));
+    clear(&r);
+  }
   admin("GET", "/v1/policies", NULL, &r);
   assert_int_equal(json_integer_value(json_object_get(r.body, "version")), v);
   char *active = strdup(str(&r, "policies"));
