@@ -29,21 +29,35 @@ int cedar__vfail(cedar__vctx *cx, const cedar__expr *e, const char *fmt, ...) {
   return -WD_E_VALIDATE;
 }
 
-/* Type names for messages, in a small per-call buffer. */
+/* Type names for messages, in a small per-call buffer: short enough that
+ * a message naming two of them still fits CEDAR_DIAG_MSG. */
 typedef struct tname {
-  char s[CEDAR_DIAG_MSG];
+  char s[96];
 } tname;
+
+/* A name longer than the buffer ends in "..."; one too long even to
+ * print (the printer gives up past TNAME_PRINT_MAX) is named by its kind,
+ * never left empty. */
+#define TNAME_PRINT_MAX 65536u
 
 static tname tn(const cedar__vtype *t) {
   tname r;
   wd_buf b;
-  wd_buf_init(&b, sizeof r.s - 1);
+  wd_buf_init(&b, TNAME_PRINT_MAX);
   cedar__vt_print(&b, t);
   const char *p = wd_buf_str(&b);
   size_t n = p ? wd_buf_len(&b) : 0;
-  if (n > sizeof r.s - 1) n = sizeof r.s - 1;
-  if (n) memcpy(r.s, p, n);
-  r.s[n] = '\0';
+  if (n == 0) {
+    p = t->kind == CEDAR__T_RECORD ? "{...}" : t->kind == CEDAR__T_SET ? "Set<...>" : "?";
+    n = strlen(p);
+  }
+  if (n > sizeof r.s - 1) {
+    memcpy(r.s, p, sizeof r.s - 4);
+    memcpy(r.s + sizeof r.s - 4, "...", 4);
+  } else {
+    memcpy(r.s, p, n);
+    r.s[n] = '\0';
+  }
   wd_buf_free(&b);
   return r;
 }

@@ -148,7 +148,8 @@ const cedar__vtype *cedar__vt_lub(wd_arena *a, const cedar__vtype *x, const ceda
 }
 
 void cedar__vt_print(wd_buf *b, const cedar__vtype *t) {
-  /* Messages are best effort: a buffer at its cap only truncates them. */
+  /* Messages are best effort: a buffer past its cap holds nothing, and
+   * the caller names the type another way. */
   int rc = 0;
   switch (t->kind) {
   case CEDAR__T_BOOL:

@@ -97,6 +97,13 @@ static const row ROWS1[] = {
     {"permit(principal, action, resource) when { {a:1} == {a:1, b:2} };", 0,
      "the types {a: Long,} and {a: Long,b: Long,} are not compatible"},
     {"permit(principal, action, resource) when { {a:1, b:true} == {a:2, b:false} };", 1, ""},
+    /* A type name too long for a message is cut short, never left out. */
+    {"permit(principal, action, resource) when { {} == {a0:1,a1:1,a2:1,a3:1,a4:1,a5:1,a6:1,a7:1,"
+     "a8:1,a9:1,a10:1,a11:1,a12:1,a13:1,a14:1,a15:1,a16:1,a17:1,a18:1,a19:1,a20:1,a21:1,a22:1,"
+     "a23:1,a24:1,a25:1,a26:1,a27:1,a28:1,a29:1} };",
+     0,
+     "the types {} and {a0: Long,a1: Long,a10: Long,a11: Long,a12: Long,a13: Long,a14: Long,a15: "
+     "Long,a16: Long,a17... are not compatible"},
     {"permit(principal, action, resource) when { [1] == [\"a\"] };", 0,
      "the types Set<Long> and Set<String> are not compatible"},
     {"permit(principal, action, resource) when { principal == resource };", 1, ""},
