@@ -392,7 +392,7 @@ static int query_int(wd_http_req *req, wd_http_resp *resp, const char *name, lon
   char *end = NULL;
   errno = 0;
   long long n = strtoll(v, &end, 10);
-  if (!*v || *end || errno || n < lo || n > hi) {
+  if (*v < '0' || *v > '9' || *end || errno || n < lo || n > hi) {
     *rc = wd_http_resp_error(resp, 400, "invalid_field", name,
                              "query parameter '%s' must be an integer from %lld to %lld", name, lo,
                              hi);

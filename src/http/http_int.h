@@ -35,10 +35,11 @@ struct wd_http_server {
  * (wd_http_req.abandoned): called by shutdown before the daemon stops. */
 void wd_http__resume_all(wd_http_server *s);
 
-/* 1 when the headers are fit to read; else 0 with the header's name and
- * what is wrong with it (static strings): a repeated Host, Authorization,
- * DPoP, Content-Type or Content-Length, or a Host that is not
- * host[:port]. */
+/* 1 when the headers and query are fit to read; else 0 with the name of
+ * the header or query parameter (NULL for none) and what is wrong
+ * (static strings): a repeated Host, Authorization, DPoP, Content-Type or
+ * Content-Length, a Host that is not host[:port], a repeated query
+ * parameter, or more than WD_LIMIT_HTTP_QUERY_ARGS of them. */
 int wd_http__headers_ok(const wd_http_req *req, const char **name, const char **why);
 /* MHD's unescape callback: percent-decoding in place, but %00 is kept as
  * it is, so a decoded NUL never cuts a path or a query value short. */

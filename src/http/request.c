@@ -82,6 +82,20 @@ int wd_http__headers_ok(const wd_http_req *req, const char **name, const char **
     *why = "invalid Host header: want host[:port]";
     return 0;
   }
+  if (req->nquery > WD_LIMIT_HTTP_QUERY_ARGS) {
+    *name = NULL;
+    *why = "too many query parameters";
+    return 0;
+  }
+  /* A repeated query argument: the handler reads the first, a proxy or
+   * a log may read another. */
+  for (size_t i = 0; i < req->nquery; i++)
+    for (size_t j = 0; j < i; j++)
+      if (strcmp(req->query[i].name, req->query[j].name) == 0) {
+        *name = req->query[i].name;
+        *why = "query parameter given more than once";
+        return 0;
+      }
   return 1;
 }
 

@@ -64,6 +64,7 @@
 #define WD_LIMIT_HTTP_ROUTES          256u        /* entries in one route table */
 #define WD_LIMIT_HTTP_PATH_SEGMENTS   32u         /* segments in a request path or route pattern */
 #define WD_LIMIT_HTTP_RESP_HEADERS    32u         /* extra headers on one response */
+#define WD_LIMIT_HTTP_QUERY_ARGS      32u         /* arguments in one query string */
 #define WD_LIMIT_HTTP_REQ_ARENA       (4u << 20)  /* arena of one request */
 #define WD_LIMIT_HTTP_SHUTDOWN_WAIT_S 30u         /* wait for in-flight requests at shutdown */
 #define WD_LIMIT_SERVE_WARN_S         5u          /* serve reports log failures this often */

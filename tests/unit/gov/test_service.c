@@ -333,9 +333,9 @@ static void test_audit_pages(void **state) {
   assert_true(json_is_null(json_object_get(r.body, "next")));
   clear(&r);
   static const char *const bad[][2] = {
-      {"/v1/audit/records?from=0", "from"},
-      {"/v1/audit/records?from=x", "from"},
-      {"/v1/audit/records?limit=1001", "limit"},
+      {"/v1/audit/records?from=0", "from"},      {"/v1/audit/records?from=x", "from"},
+      {"/v1/audit/records?limit=1001", "limit"}, {"/v1/audit/records?from=+1", "from"},
+      {"/v1/audit/records?from=%201", "from"},   {"/v1/audit/records?limit=5&limit=abc", "limit"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     admin("GET", bad[i][0], NULL, &r);

@@ -670,6 +670,12 @@ static void headers_checked(void **state) {
       {"GET /v1/items/ab%00cd?q=x%00y HTTP/1.1\r\nHost: h\r\n", 200,
        "{\"id\":\"ab%00cd\",\"q\":\"x%00y\"}"},
       {"GET /v1/items/a%41b HTTP/1.1\r\nHost: h\r\n", 200, "{\"id\":\"aAb\""},
+      {"GET /v1/items/abc?q=1&q=2 HTTP/1.1\r\nHost: h\r\n", 400,
+       "query parameter given more than once\",\"field\":\"q\""},
+      {"GET /v1/items/abc?a=1&b=2&c=3&d=4&e=5&f=6&g=7&h=8&i=9&j=10&k=11&l=12&m=13&n=14&o=15&"
+       "p=16&q=17&r=18&s=19&t=20&u=21&v=22&w=23&x=24&y=25&z=26&A=27&B=28&C=29&D=30&E=31&F=32&"
+       "G=33 HTTP/1.1\r\nHost: h\r\n",
+       400, "too many query parameters"},
       /* Two framings (the helper adds Content-Length: 0): refused, not
        * read as an empty body past the media-type check. */
       {"POST /v1/echo HTTP/1.1\r\nHost: h\r\nContent-Type: text/plain\r\n"
