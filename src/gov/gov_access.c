@@ -69,9 +69,13 @@ static void member(line *l, const char *key, const char *v) {
 
 void wd_gov__access(void *svc, const wd_http_req *req, unsigned status, int64_t duration_us) {
   wd_gov *g = svc;
+  wd_gov__who *w = req->auth_ctx;
+  /* A request refused before its handler ran (a body that did not parse
+   * or was too large, a client gone) spent its proof in memory only: a
+   * restart would forget it. */
+  if (w && w->proof_jti) (void)wd_gov__proof_flush(g, w);
   wd_gov__count_http(g, status);
   if (g->access_fd < 0) return;
-  const wd_gov__who *w = req->auth_ctx;
   struct timespec ts;
   struct tm tmv;
   char tbuf[40], num[64];

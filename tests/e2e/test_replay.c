@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * A DPoP proof is single use across restarts: a proof spent on an
- * allowed call, and one spent on a call refused for a bad body, are both
- * refused as replays by a new server on the same data directory (which
- * loads the spent jtis back). A second server on a directory another one
- * holds refuses to start.
+ * allowed call, one spent on a call refused for a bad body, and one on a
+ * body that never reached a handler, are all refused as replays by a new server on the same data
+ * directory (which loads the spent jtis back). A second server on a directory another one holds
+ * refuses to start.
  */
 #define _DEFAULT_SOURCE
 #include <setjmp.h>
@@ -48,7 +48,7 @@ static void test_replay_across_restart(void **state) {
   assert_int_equal(e2e_start_with_agent(&srv, "replayer", "standard", &a), 0);
   e2e_task t;
   assert_int_equal(e2e_task_open_simple(&srv, &a, 50, 900, &t), 201);
-  char *spent = make_proof(&a, &t), *refused = make_proof(&a, &t);
+  char *spent = make_proof(&a, &t), *refused = make_proof(&a, &t), *unread = make_proof(&a, &t);
   e2e_resp r;
   assert_int_equal(post(&t, spent, E2E_CALL_OK, &r), 200);
   assert_string_equal(e2e_decision(&r), "allow");
@@ -58,6 +58,10 @@ static void test_replay_across_restart(void **state) {
   e2e_resp_clear(&r);
   assert_int_equal(post(&t, refused, "{\"operation\":\"read\"}", &r), 400);
   assert_string_equal(e2e_err_field(&r), "tool");
+  e2e_resp_clear(&r);
+  /* Refused before any handler: the body does not parse. */
+  assert_int_equal(post(&t, unread, "{\"tool\":", &r), 400);
+  assert_string_equal(e2e_err_code(&r), "malformed_json");
   e2e_resp_clear(&r);
 
   /* A second server on the same directory refuses to start. */
@@ -84,12 +88,16 @@ static void test_replay_across_restart(void **state) {
   assert_int_equal(post(&t, refused, E2E_CALL_OK, &r), 401);
   assert_true(mentions(&r, "replayed"));
   e2e_resp_clear(&r);
+  assert_int_equal(post(&t, unread, E2E_CALL_OK, &r), 401);
+  assert_true(mentions(&r, "replayed"));
+  e2e_resp_clear(&r);
   /* A fresh proof still works, and the log holds one decision. */
   assert_int_equal(e2e_authorize(NULL, &srv, a.key, t.token, E2E_CALL_OK, &r), 200);
   e2e_resp_clear(&r);
   assert_int_equal(e2e_audit_count(&srv, t.id, "authz.decision"), 2);
   wd_free(spent);
   wd_free(refused);
+  wd_free(unread);
   e2e_task_clear(&t);
   assert_int_equal(e2e_stop_with_agent(&srv, &a), 0);
 }
