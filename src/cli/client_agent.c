@@ -318,7 +318,8 @@ static int do_enroll(const cl_ctx *c, const char *name, const agent_args *a) {
     fprintf(stderr, "%s: bad arguments (not UTF-8?)\n", c->cmd);
     goto out;
   }
-  rc = cl_call(c, "POST", "/v1/enroll", body, NULL, NULL, &r);
+  /* The proof shows the server that this side holds the key it enrols. */
+  rc = cl_agent(c, key, NULL, "POST", "/v1/enroll", body, &r);
   /* Only a refusal (4xx), or a request that never reached a server, says
    * the server did not take the key. Without an answer, with a server
    * error, or with a success that cannot be read, it may have enrolled

@@ -183,6 +183,29 @@ static int auth_bare(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
   return agent_status_ok(resp, &w->agent);
 }
 
+int wd_gov__enrol_proof(wd_gov *g, wd_http_req *req, wd_http_resp *resp, const char *jkt) {
+  const char *proof = wd_http_header(req, "DPoP");
+  int rc;
+  if (!proof) {
+    rc = wd_gov__err(resp, 401, "unauthorized", "DPoP",
+                     "enrolment needs a DPoP proof signed by the key it enrols");
+    return rc ? rc : 1;
+  }
+  char htu[2048], pjkt[WD_IDENT_JKT_LEN + 1], jti[WD_IDENT_DPOP_JTI_MAX + 1];
+  int64_t iat = 0, now = wd_gov__now_ms() / 1000;
+  if (make_htu(g, req, htu, sizeof htu) != 0) return unauthorized(resp, "no Host header");
+  rc = bare_proof(g->keycache, proof, req->method, htu, now, pjkt, jti, &iat);
+  if (rc == -WD_E_NOMEM || rc == -WD_E_INTERNAL) return rc; /* the server's failure */
+  if (rc || strcmp(pjkt, jkt) != 0) {
+    rc = wd_gov__err(resp, 401, "unauthorized", "DPoP",
+                     "the DPoP proof does not name this request or is not signed by the key "
+                     "in public_jwk");
+    return rc ? rc : 1;
+  }
+  if ((rc = fresh_jti(g, req, NULL, jti, iat, 0)) < 0) return rc;
+  return rc == 0 ? unauthorized(resp, "DPoP proof replayed") : 0;
+}
+
 /* With the task's live entry locked: the checks the store used to make on
  * every call (agent, key binding, agent status, token revocation). */
 static int check_live(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__who *w,

@@ -288,6 +288,12 @@ int wd_gov__classification_rank(const char *c);
 /* The classification of a rank as a static string; NULL out of range. */
 const char *wd_gov__classification_name(int rank);
 
+/* Enrolment's proof of possession: a fresh DPoP proof (RFC 9449) for
+ * this request signed by the key being enrolled, whose thumbprint is jkt;
+ * its jti is spent at once. 0 when it holds, 1 when refused (resp
+ * filled), or a failure of the server's. */
+int wd_gov__enrol_proof(wd_gov *g, wd_http_req *req, wd_http_resp *resp, const char *jkt);
+
 /* Route handlers. */
 int wd_gov__h_jwks(wd_http_req *req, wd_http_resp *resp, void *svc);
 int wd_gov__h_agent_create(wd_http_req *req, wd_http_resp *resp, void *svc);

@@ -189,6 +189,13 @@ int wd_gov__h_enroll(wd_http_req *req, wd_http_resp *resp, void *svc) {
   /* A bad token is refused here, not by the log's group commit, where
    * its refusal would cost the calls sharing the batch a retry. */
   if (!rc) rc = wd_store_join_check(g->store, hash, wd_gov__now_ms(), id);
+  /* Only a join token's holder gets this far, so only one makes the
+   * server verify a signature for a key it does not know yet. */
+  int refused = rc ? 0 : wd_gov__enrol_proof(g, req, resp, jkt);
+  if (refused) {
+    wd_free(jtxt);
+    return refused < 0 ? refused : 0;
+  }
   /* The token's use, the key's binding and the record in one
    * transaction: no agent is ever enrolled without its record. */
   json_t *p =

@@ -260,6 +260,15 @@ void e2e_task_clear(e2e_task *t) {
   t->token = NULL;
 }
 
+static char *proof(const e2e_server *s, const wd_ident_key *key, const char *method,
+                   const char *path, const char *token) {
+  char htu[1024];
+  (void)snprintf(htu, sizeof htu, "%s%s", s->public_url[0] ? s->public_url : s->url, path);
+  char *p = NULL;
+  if (wd_ident_dpop_make(key, method, htu, token, e2e_now(), &p) < 0) return NULL;
+  return p;
+}
+
 int e2e_agent_enroll(const e2e_server *s, const char *name, const char *tier, e2e_agent *a) {
   memset(a, 0, sizeof *a);
   (void)snprintf(a->name, sizeof a->name, "%s", name);
@@ -292,8 +301,12 @@ int e2e_agent_enroll(const e2e_server *s, const char *name, const char *tier, e2
   (void)snprintf(body, sizeof body, "{\"agent\":\"%s\",\"join_token\":\"%s\",\"public_jwk\":%s}",
                  name, jt, jwk);
   wd_free(jwk);
-  if (e2e_http(NULL, s, "POST", "/v1/enroll", NULL, NULL, body, strlen(body), &r) < 0 ||
-      (r.status != 200 && r.status != 201)) {
+  /* The proof that this side holds the key it enrols. */
+  char *pop = proof(s, a->key, "POST", "/v1/enroll", NULL);
+  if (!pop) return -1;
+  int sent = e2e_http(NULL, s, "POST", "/v1/enroll", NULL, pop, body, strlen(body), &r);
+  wd_free(pop);
+  if (sent < 0 || (r.status != 200 && r.status != 201)) {
     fprintf(stderr, "enroll %s: %ld\n", name, r.status);
     e2e_resp_clear(&r);
     return -1;
@@ -302,15 +315,6 @@ int e2e_agent_enroll(const e2e_server *s, const char *name, const char *tier, e2
   (void)snprintf(a->id, sizeof a->id, "%s", id ? id : "");
   e2e_resp_clear(&r);
   return 0;
-}
-
-static char *proof(const e2e_server *s, const wd_ident_key *key, const char *method,
-                   const char *path, const char *token) {
-  char htu[1024];
-  (void)snprintf(htu, sizeof htu, "%s%s", s->public_url[0] ? s->public_url : s->url, path);
-  char *p = NULL;
-  if (wd_ident_dpop_make(key, method, htu, token, e2e_now(), &p) < 0) return NULL;
-  return p;
 }
 
 long e2e_task_open(const e2e_server *s, const wd_ident_key *key, const char *body, e2e_task *t,

@@ -30,12 +30,18 @@ static wd_gov *gov;
 static char dir[128];
 static wd_ident_key *key;
 
-static inline char *proof(const char *method, const char *path, const char *token) {
+/* A fresh DPoP proof by k for a request (owned). */
+static inline char *proof_by(const wd_ident_key *k, const char *method, const char *path,
+                             const char *token) {
   char htu[512];
   (void)snprintf(htu, sizeof htu, "%s%s", url, path);
   char *p = NULL;
-  assert_int_equal(wd_ident_dpop_make(key, method, htu, token, (int64_t)time(NULL), &p), 0);
+  assert_int_equal(wd_ident_dpop_make(k, method, htu, token, (int64_t)time(NULL), &p), 0);
   return p;
+}
+
+static inline char *proof(const char *method, const char *path, const char *token) {
+  return proof_by(key, method, path, token);
 }
 
 static inline void call(const char *method, const char *path, const char *token, const char *body,
@@ -123,12 +129,19 @@ static inline void register_agent(const char *name, const wd_ident_key *k, char 
   clear(&r);
 }
 
+/* POST /v1/enroll with body and a fresh proof of possession by key. */
+static inline void enrol_post(const char *body, resp *r) {
+  char *p = proof("POST", "/v1/enroll", NULL);
+  http("POST", "/v1/enroll", NULL, p, body, r);
+  wd_free(p);
+}
+
 /* Registers agent name and enrols it with key; body gets the enrolment
  * request, which a second use must be refused. */
 static inline void enrol(const char *name, char *body, size_t size) {
   resp r;
   register_agent(name, key, body, size);
-  http("POST", "/v1/enroll", NULL, NULL, body, &r);
+  enrol_post(body, &r);
   assert_int_equal(r.status, 200);
   assert_string_equal(str(&r, "jkt"), wd_ident_key_jkt(key));
   clear(&r);
@@ -254,10 +267,13 @@ static inline int agent_records(const char *id, const char *type) {
 
 /* Registers agent name (id gets its SPIFFE ID) with a key of its own and
  * a join token; body gets its enrolment request. */
-static inline void fresh_agent(const char *name, char *id, size_t idsize, char *body, size_t size) {
+/* ... and *pop gets its enrolment's proof of possession (owned). */
+static inline void fresh_agent(const char *name, char *id, size_t idsize, char *body, size_t size,
+                               char **pop) {
   wd_ident_key *k = NULL; /* one key per agent */
   assert_int_equal(wd_ident_key_generate(WD_IDENT_KEY_ED25519, &k), 0);
   register_agent(name, k, body, size);
+  *pop = proof_by(k, "POST", "/v1/enroll", NULL);
   wd_ident_key_free(k);
   (void)snprintf(id, idsize, "spiffe://warden.local/agent/%s", name);
 }

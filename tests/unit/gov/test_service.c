@@ -351,7 +351,7 @@ static void test_lifecycle(void **state) {
   char body[2048];
   enrol("alpha", body, sizeof body);
   /* Single use. */
-  http("POST", "/v1/enroll", NULL, NULL, body, &r);
+  enrol_post(body, &r);
   assert_int_equal(r.status, 401);
   clear(&r);
 

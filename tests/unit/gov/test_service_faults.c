@@ -308,8 +308,10 @@ static int enrol_attempt(void *ctx, void (*inject)(long), long n) {
   resp r;
   char name[32], id[128], body[2048], path[128];
   (void)snprintf(name, sizeof name, "enr%d", agents++);
-  fresh_agent(name, id, sizeof id, body, sizeof body);
-  int ok = injected(inject, n, "POST", "/v1/enroll", NULL, NULL, body, 200, &r);
+  char *pop = NULL;
+  fresh_agent(name, id, sizeof id, body, sizeof body, &pop);
+  int ok = injected(inject, n, "POST", "/v1/enroll", NULL, pop, body, 200, &r);
+  wd_free(pop);
   clear(&r);
   (void)snprintf(path, sizeof path, "/v1/agents/%s", name);
   admin("GET", path, NULL, &r);
@@ -334,8 +336,10 @@ static int status_attempt(void *ctx, void (*inject)(long), long n) {
   resp r;
   char name[32], id[128], body[2048], path[256];
   (void)snprintf(name, sizeof name, "st%d", agents++);
-  fresh_agent(name, id, sizeof id, body, sizeof body);
-  http("POST", "/v1/enroll", NULL, NULL, body, &r);
+  char *pop = NULL;
+  fresh_agent(name, id, sizeof id, body, sizeof body, &pop);
+  http("POST", "/v1/enroll", NULL, pop, body, &r);
+  wd_free(pop);
   assert_int_equal(r.status, 200);
   clear(&r);
   int ok = 1;
@@ -367,7 +371,7 @@ static void test_agent_status_out_of_memory(void **state) {
 static int register_attempt(void *ctx, void (*inject)(long), long n) {
   (void)ctx;
   resp r;
-  char name[32], id[128], req[256], body[2048];
+  char name[32], id[128], req[256], body[2048], *pop = NULL;
   (void)snprintf(name, sizeof name, "reg%d", agents++);
   (void)snprintf(id, sizeof id, "spiffe://warden.local/agent/%s", name);
   (void)snprintf(req, sizeof req,
@@ -391,6 +395,7 @@ static int register_attempt(void *ctx, void (*inject)(long), long n) {
     wd_ident_key *k = NULL;
     assert_int_equal(wd_ident_key_generate(WD_IDENT_KEY_ED25519, &k), 0);
     assert_int_equal(wd_ident_key_to_jwk(k, NULL, &jwk), 0);
+    pop = proof_by(k, "POST", "/v1/enroll", NULL);
     wd_ident_key_free(k);
     (void)snprintf(body, sizeof body, "{\"agent\":\"%s\",\"join_token\":\"%s\",\"public_jwk\":%s}",
                    name, str(&r, "token"), jwk);
@@ -399,10 +404,11 @@ static int register_attempt(void *ctx, void (*inject)(long), long n) {
   clear(&r);
   assert_true(agent_records(id, "admin.action") >= made); /* join_token.created */
   if (made) {
-    http("POST", "/v1/enroll", NULL, NULL, body, &r);
+    http("POST", "/v1/enroll", NULL, pop, body, &r);
     assert_int_equal(r.status, 200);
     clear(&r);
   }
+  wd_free(pop);
   return ok && made;
 }
 

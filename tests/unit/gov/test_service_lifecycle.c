@@ -83,7 +83,7 @@ static void test_new_key_retires_the_old(void **state) {
                  str(&r, "token"), jwk);
   wd_free(jwk);
   clear(&r);
-  http("POST", "/v1/enroll", NULL, NULL, body, &r);
+  enrol_post(body, &r);
   assert_int_equal(r.status, 200);
   clear(&r);
   wd_ident_key *k2 = key;
@@ -104,6 +104,43 @@ static void test_new_key_retires_the_old(void **state) {
   key = k2; /* the new key opens tasks */
   assert_int_equal(open_with(task_body(10, 600), tok, sizeof tok, NULL, 0), 201);
   assert_int_equal(authorize(tok), 200);
+  drop_key(prev);
+}
+
+/* Enrolment proves possession of the key it binds: without a proof, or
+ * with one by another key, it is refused naming DPoP and the join token
+ * stays unused; a proof is spent once. */
+static void test_enrolment_proves_the_key(void **state) {
+  (void)state;
+  wd_ident_key *prev = key, *other = NULL;
+  assert_int_equal(wd_ident_key_generate(WD_IDENT_KEY_P256, &key), 0);
+  assert_int_equal(wd_ident_key_generate(WD_IDENT_KEY_ED25519, &other), 0);
+  char body[2048];
+  register_agent("holder", key, body, sizeof body);
+  resp r;
+  http("POST", "/v1/enroll", NULL, NULL, body, &r);
+  assert_int_equal(r.status, 401);
+  assert_string_equal(err_field(&r), "DPoP");
+  clear(&r);
+  char *p = proof_by(other, "POST", "/v1/enroll", NULL);
+  http("POST", "/v1/enroll", NULL, p, body, &r);
+  wd_free(p);
+  assert_int_equal(r.status, 401);
+  assert_string_equal(err_field(&r), "DPoP");
+  clear(&r);
+  p = proof("POST", "/v1/tasks", NULL); /* names another request */
+  http("POST", "/v1/enroll", NULL, p, body, &r);
+  wd_free(p);
+  assert_int_equal(r.status, 401);
+  clear(&r);
+  assert_string_equal(agent_status("holder"), "pending");
+  p = proof("POST", "/v1/enroll", NULL);
+  http("POST", "/v1/enroll", NULL, p, body, &r);
+  assert_int_equal(r.status, 200);
+  clear(&r);
+  assert_string_equal(agent_status("holder"), "active");
+  wd_ident_key_free(other);
+  wd_free(p);
   drop_key(prev);
 }
 
@@ -266,6 +303,7 @@ static void test_draining_refuses(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_new_key_retires_the_old),
+      cmocka_unit_test(test_enrolment_proves_the_key),
       cmocka_unit_test(test_task_denials_count_and_release_resets),
       cmocka_unit_test(test_no_renewal_past_the_ttl),
       cmocka_unit_test(test_renewal_replaces_the_token),
