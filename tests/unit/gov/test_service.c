@@ -241,6 +241,19 @@ static char *active_policies(void) {
   return active;
 }
 
+/* Activates the active set plus extra; returns the set it replaced
+ * (owned), for put_policies to bring back. */
+static char *add_policy(const char *extra) {
+  char *active = active_policies();
+  size_t cap = strlen(active) + strlen(extra) + 2;
+  char *text = malloc(cap);
+  assert_non_null(text);
+  (void)snprintf(text, cap, "%s\n%s", active, extra);
+  put_policies(text, 200);
+  free(text);
+  return active;
+}
+
 /* A set where more policies error than a decision lists: the decision is
  * still made, answered and recorded (it was a 500 with no record), its
  * lists hold WD_LIMIT_DECISION_ITEMS members and one that counts the
@@ -496,16 +509,9 @@ static void test_invalid_policy_kept_out(void **state) {
 static void test_denied_intent_keeps_the_task(void **state) {
   (void)state;
   resp r;
-  char *active = active_policies();
-  size_t cap = strlen(active) + 256;
-  char *text = malloc(cap);
-  assert_non_null(text);
-  (void)snprintf(
-      text, cap,
-      "%s\n@id(\"no-exfil\")\nforbid(principal, action == Action::\"task.change_intent\", "
-      "resource) when { context.task.purpose == \"exfil\" };\n",
-      active);
-  put_policies(text, 200);
+  char *active = add_policy("@id(\"no-exfil\")\nforbid(principal, action == "
+                            "Action::\"task.change_intent\", resource) when { "
+                            "context.task.purpose == \"exfil\" };\n");
 
   char task[128], tok[4096], path[256];
   wd_free(open_task(10, task, sizeof task, tok, sizeof tok));
@@ -530,7 +536,6 @@ static void test_denied_intent_keeps_the_task(void **state) {
   assert_int_equal(count_records(task, "token.revoked"), 1);
   assert_int_equal(count_records(task, "authz.decision"), 1);
   put_policies(active, 200);
-  free(text);
   free(active);
 }
 
@@ -539,15 +544,9 @@ static void test_denied_intent_keeps_the_task(void **state) {
 static void test_denied_renewal_keeps_the_token(void **state) {
   (void)state;
   resp r;
-  char *active = active_policies();
-  size_t cap = strlen(active) + 256;
-  char *text = malloc(cap);
-  assert_non_null(text);
-  (void)snprintf(text, cap,
-                 "%s\n@id(\"no-renewal\")\nforbid(principal, action == Action::\"task.renew\", "
-                 "resource);\n",
-                 active);
-  put_policies(text, 200);
+  char *active =
+      add_policy("@id(\"no-renewal\")\nforbid(principal, action == Action::\"task.renew\", "
+                 "resource);\n");
   char task[128], tok[4096], path[256];
   wd_free(open_task(10, task, sizeof task, tok, sizeof tok));
   (void)snprintf(path, sizeof path, "/v1/tasks/%s/renew", task);
@@ -563,7 +562,6 @@ static void test_denied_renewal_keeps_the_token(void **state) {
   assert_int_equal(count_records(task, "token.renewed"), 0);
   assert_int_equal(count_records(task, "authz.decision"), 2);
   put_policies(active, 200);
-  free(text);
   free(active);
 }
 
