@@ -102,6 +102,7 @@ int wd_cli_serve(int argc, char **argv) {
   o.port = cfg.listen_port;
   o.threads = cfg.threads;
   o.max_connections = cfg.max_connections;
+  o.max_per_ip = cfg.per_ip_connections;
   o.conn_timeout_s = cfg.connection_timeout_s;
   o.max_body = cfg.max_body_bytes;
   o.schema_path = cfg.schema_path;

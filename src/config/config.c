@@ -54,6 +54,9 @@ static const key KEYS[] = {
      "HTTP worker threads"},
     {"max_connections", "WARDEN_MAX_CONNECTIONS", "--max-connections", K_UINT, F(max_connections),
      0, 1, WD_LIMIT_HTTP_CONNECTIONS, "concurrent connections"},
+    {"per_ip_connections", "WARDEN_PER_IP_CONNECTIONS", "--per-ip-connections", K_UINT,
+     F(per_ip_connections), 0, 0, WD_LIMIT_HTTP_CONNECTIONS,
+     "concurrent connections from one address (0 = no limit; raise it behind a proxy)"},
     {"connection_timeout", "WARDEN_CONNECTION_TIMEOUT", "--connection-timeout", K_UINT,
      F(connection_timeout_s), 0, 1, WD_LIMIT_HTTP_CONN_TIMEOUT_S, "idle connection timeout (s)"},
     {"shutdown_timeout", "WARDEN_SHUTDOWN_TIMEOUT", "--shutdown-timeout", K_UINT,
@@ -111,6 +114,9 @@ void wd_config_defaults(wd_config *c) {
   memcpy(c->trust_domain, "warden.local", sizeof "warden.local");
   c->threads = 2;
   c->max_connections = WD_LIMIT_HTTP_CONNECTIONS;
+  /* One peer holding every connection (idle ones last the timeout) would
+   * shut every other agent out. */
+  c->per_ip_connections = WD_LIMIT_HTTP_CONNECTIONS / 4;
   c->connection_timeout_s = WD_LIMIT_HTTP_CONN_TIMEOUT_S;
   c->shutdown_timeout_s = 10;
   c->max_body_bytes = WD_LIMIT_HTTP_BODY_BYTES;

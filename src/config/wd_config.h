@@ -29,6 +29,7 @@ typedef struct wd_config {
   char trust_domain[256];              /* SPIFFE trust domain */
   unsigned threads;                    /* HTTP worker threads */
   unsigned max_connections;
+  unsigned per_ip_connections; /* from one address; 0 = no limit */
   unsigned connection_timeout_s;
   unsigned shutdown_timeout_s; /* wait for in-flight requests */
   size_t max_body_bytes;

@@ -793,6 +793,7 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   ho.port = o->port;
   ho.threads = o->threads;
   ho.max_connections = o->max_connections;
+  ho.max_per_ip = o->max_per_ip;
   ho.conn_timeout_s = o->conn_timeout_s;
   ho.max_body = o->max_body;
   ho.routes = ROUTES;

@@ -30,6 +30,7 @@ typedef struct wd_gov_opts {
   const char *host;         /* NULL = 127.0.0.1 */
   uint16_t port;            /* 0 = ephemeral */
   unsigned threads, max_connections, conn_timeout_s;
+  unsigned max_per_ip; /* connections from one address; 0 = no limit */
   size_t max_body;
   int pure_cedar;               /* non-zero: a forbid that errors is skipped (Cedar semantics) */
   unsigned token_ttl_s;         /* 0 = 300; at most 900 */

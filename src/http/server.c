@@ -169,8 +169,19 @@ int wd_http_server_start(const wd_http_opts *opts, wd_http_server **out) {
 
   unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
   if (v6) flags |= MHD_USE_IPv6;
-  struct MHD_OptionItem tls[4] = {{MHD_OPTION_END, 0, NULL}};
-  rc = tls_options(s, opts, tls);
+  /* TLS takes up to three items, the per-address limit one; MHD_OPTION_END
+   * closes the list. */
+  struct MHD_OptionItem more[5] = {{MHD_OPTION_END, 0, NULL}};
+  rc = tls_options(s, opts, more);
+  if (rc == 0 && opts->max_per_ip) {
+    size_t i = 0;
+    while (more[i].option != MHD_OPTION_END)
+      i++;
+    more[i] = (struct MHD_OptionItem){
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (intptr_t)(opts->max_per_ip < conns ? opts->max_per_ip : conns), NULL};
+    more[i + 1] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+  }
   if (rc == 0 && s->tls_cert) flags |= MHD_USE_TLS;
   /* MHD splits the connection limit across the pool's threads. */
   if (rc == 0)
@@ -179,7 +190,7 @@ int wd_http_server_start(const wd_http_opts *opts, wd_http_server **out) {
         (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
         conns, MHD_OPTION_CONNECTION_TIMEOUT, tmo, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)WD_LIMIT_HTTP_CONN_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, wd_http__completed, s,
-        MHD_OPTION_UNESCAPE_CALLBACK, wd_http__unescape, NULL, MHD_OPTION_ARRAY, tls,
+        MHD_OPTION_UNESCAPE_CALLBACK, wd_http__unescape, NULL, MHD_OPTION_ARRAY, more,
         MHD_OPTION_END);
   if (!s->daemon) {
     pthread_mutex_destroy(&s->susp_mu);

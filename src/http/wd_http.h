@@ -108,6 +108,7 @@ typedef struct wd_http_opts {
   uint16_t port;               /* 0 = ephemeral; see wd_http_server_port */
   unsigned threads;            /* worker threads; 0 = 2 */
   unsigned max_connections;    /* 0 = WD_LIMIT_HTTP_CONNECTIONS */
+  unsigned max_per_ip;         /* connections from one address; 0 = no limit */
   unsigned conn_timeout_s;     /* 0 = WD_LIMIT_HTTP_CONN_TIMEOUT_S */
   size_t max_body;             /* 0 or larger than the limit = WD_LIMIT_HTTP_BODY_BYTES */
   const wd_http_route *routes; /* borrowed; must outlive the server */

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "config/wd_config.h"
+#include "util/wd_limits.h"
 #include "warden/err.h"
 
 static char tmpfile_path[64];
@@ -75,6 +76,10 @@ static void defaults(void **state) {
   assert_string_equal(c.admin_token, "");
   assert_int_equal(c.threads, 2);
   assert_int_equal(c.key_rotation_s, 86400);
+  assert_int_equal(c.per_ip_connections, WD_LIMIT_HTTP_CONNECTIONS / 4);
+  char *off[] = {"--per-ip-connections=0", NULL};
+  assert_int_equal(wd_config_load(&c, 1, off, NULL, err, sizeof err), 0);
+  assert_int_equal(c.per_ip_connections, 0);
 }
 
 /* The key rotation period in its three forms; flags win. */

@@ -751,6 +751,35 @@ static void bad_options_refused(void **state) {
   assert_int_equal(wd_http_server_start(&o, &srv), -WD_E_INVAL);
 }
 
+/* One address holds at most max_per_ip connections: another is closed
+ * unanswered, and a slot freed serves again. */
+static void per_ip_limit(void **state) {
+  (void)state;
+  wd_http_opts o;
+  memset(&o, 0, sizeof o);
+  o.host = "127.0.0.1";
+  o.threads = 1;
+  o.max_per_ip = 2;
+  o.builtin_health = 1;
+  wd_http_server *srv = NULL;
+  assert_int_equal(wd_http_server_start(&o, &srv), 0);
+  uint16_t port = wd_http_server_port(srv);
+  int held[2] = {raw_open(port), raw_open(port)};
+  struct timespec ts = {0, 200 * 1000000L};
+  nanosleep(&ts, NULL); /* both accepted */
+  int extra = raw_open(port);
+  raw_send(extra, "GET /healthz HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  char body[256];
+  assert_int_equal(raw_answer(extra, body, sizeof body), 0);
+  close(held[0]);
+  nanosleep(&ts, NULL);
+  int again = raw_open(port);
+  raw_send(again, "GET /healthz HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  assert_int_equal(raw_answer(again, body, sizeof body), 200);
+  close(held[1]);
+  wd_http_server_free(srv);
+}
+
 int main(void) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   const struct CMUnitTest tests[] = {
@@ -762,6 +791,7 @@ int main(void) {
       cmocka_unit_test(late_park_after_deadline),
       cmocka_unit_test(parked_requests_close),
       cmocka_unit_test(bad_options_refused),
+      cmocka_unit_test(per_ip_limit),
       cmocka_unit_test(headers_checked),
       cmocka_unit_test(recheck_after_body),
   };
