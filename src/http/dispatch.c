@@ -206,6 +206,12 @@ static int has_body(const wd_http_req *req, unsigned long long *clen, int *clen_
     *clen_bad = 2;
     return 1;
   }
+  /* libmicrohttpd decodes chunked and nothing else; a body in another
+   * coding would be waited for until the connection timed out. */
+  if (te && strcasecmp(te, "chunked") != 0) {
+    *clen_bad = 3;
+    return 1;
+  }
   if (cl) {
     char *end = NULL;
     if (cl[0] < '0' || cl[0] > '9') {
@@ -277,6 +283,9 @@ static enum MHD_Result first_call(reqctx *x, struct MHD_Connection *c, const cha
   unsigned long long clen = 0;
   int clen_bad = 0;
   if (has_body(req, &clen, &clen_bad)) {
+    if (clen_bad == 3)
+      return send_error(x, c, 501, "not_implemented", "Transfer-Encoding",
+                        "only the chunked transfer coding is understood");
     if (clen_bad == 2)
       return send_error(x, c, 400, "bad_request", "Transfer-Encoding",
                         "Content-Length and Transfer-Encoding must not be sent together");
