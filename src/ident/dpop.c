@@ -140,7 +140,8 @@ static int check_claims(const wd_ident__dpop_claims *c, const wd_ident_dpop_opts
                         wd_ident_dpop_result *out, wd_ident_diag *diag) {
   const char *jti = claim_str(c->jti), *htm = claim_str(c->htm), *htu = claim_str(c->htu);
   if (!jti || !htm || !htu || !c->has_iat)
-    return wd_ident__fail(diag, WD_IDENT_R_MISSING_CLAIM, "jti, htm, htu and iat are required");
+    return wd_ident__fail(diag, WD_IDENT_R_MISSING_CLAIM,
+                          "jti, htm and htu (strings) and iat (an integer) are required");
   if (strlen(jti) > WD_IDENT_DPOP_JTI_MAX)
     return wd_ident__fail(diag, WD_IDENT_R_BAD_CLAIMS, "jti longer than %u", WD_IDENT_DPOP_JTI_MAX);
   if (strcmp(htm, o->htm) != 0)
