@@ -595,7 +595,10 @@ static int create_admin(wd_gov *g, const char *given, char **generated) {
   int rc = wd_gov__admin_token_issue(g->audit, given, 1, "warden", p, hash, &tok);
   json_decref(p);
   if (rc) return rc;
+  /* Workers already check admin calls against it. */
+  pthread_mutex_lock(&g->admin_lock);
   memcpy(g->admin_hash, hash, sizeof hash);
+  pthread_mutex_unlock(&g->admin_lock);
   if (given && *given)
     wd_ident_secret_free(tok);
   else
@@ -614,7 +617,9 @@ static int load_admin(wd_gov *g, const char *given, int *missing) {
     return given && *given && strlen(given) < WD_GOV__ADMIN_TOKEN_MIN ? -WD_E_INVAL : 0;
   }
   if (rc) return rc;
+  pthread_mutex_lock(&g->admin_lock);
   (void)snprintf(g->admin_hash, sizeof g->admin_hash, "%s", h);
+  pthread_mutex_unlock(&g->admin_lock);
   wd_free(h);
   return 0;
 }
