@@ -125,7 +125,7 @@ static int check_claims(const wd_ident_claims *c, const wd_ident_verify_opts *o,
     return wd_ident__fail(diag, WD_IDENT_R_EXPIRED, "exp %lld, now %lld", (long long)c->exp,
                           (long long)o->now);
   /* Only a leaked retired key signs after its retirement. */
-  if (signed_until != INT64_MAX && c->iat > signed_until + leeway)
+  if (signed_until != INT64_MAX && c->iat > signed_until + WD_IDENT_RETIRED_MARGIN)
     return wd_ident__fail(diag, WD_IDENT_R_BAD_CLAIMS, "iat %lld is after its key was retired",
                           (long long)c->iat);
   if (c->iat > o->now + leeway)

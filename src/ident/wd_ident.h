@@ -211,6 +211,10 @@ int wd_ident_keyset_load(const char *dir, wd_ident_keyset **out) WD_WUR;
 #define WD_IDENT_TOKEN_TTL_DEFAULT 300 /* seconds */
 #define WD_IDENT_TOKEN_TTL_MAX     900 /* seconds; the 15 minutes */
 #define WD_IDENT_LEEWAY_DEFAULT    30  /* seconds of clock skew tolerated */
+/* Seconds a retired key may still have signed after its successor was
+ * made: the old key signs until the new set is written and recorded, and
+ * a clock set back before a rotation makes the successor look older. */
+#define WD_IDENT_RETIRED_MARGIN 60
 
 typedef struct wd_ident_token_params {
   const char *iss;     /* required */

@@ -87,7 +87,9 @@ static void rotation_overlap(void **state) {
 }
 
 /* A retired key verifies the tokens it signed before its successor was
- * made, never one it signed after: only its leak could make that. */
+ * made, and within WD_IDENT_RETIRED_MARGIN after (it signs until the new
+ * set is recorded), never one it signed later: only its leak could make
+ * that. */
 static void retired_key_signs_nothing_new(void **state) {
   (void)state;
   char dir[] = "/tmp/wd-keyset-XXXXXX";
@@ -100,8 +102,11 @@ static void retired_key_signs_nothing_new(void **state) {
   char *before = mint(ks, NOW + 100);
   assert_int_equal(wd_ident_keyset_rotate(ks, NOW + 200, 3600), 0);
   char *after = mint(leaked, NOW + 300);
+  char *during = mint(leaked, NOW + 200 + WD_IDENT_RETIRED_MARGIN);
   wd_ident_diag d;
   assert_int_equal(verify(ks, before, NOW + 310, &d), 0);
+  assert_int_equal(verify(ks, during, NOW + 310, &d), 0);
+  wd_free(during);
   assert_int_equal(verify(ks, after, NOW + 310, &d), -WD_E_VALIDATE);
   assert_int_equal(d.reason, WD_IDENT_R_BAD_CLAIMS);
   assert_non_null(strstr(d.msg, "after its key was retired"));
