@@ -137,12 +137,15 @@ static int renew_grant(wd_gov *g, const wd_agent *a, const wd_task *t, json_t *r
   wd_audit_entry e[2] = {
       {.type = WD_AUDIT_TOKEN_REVOKED, .payload = rv, .fx = &fr, .nfx = 1},
       {.type = WD_AUDIT_TOKEN_RENEWED, .payload = gr.payload, .fx = &gr.fx, .nfx = 1}};
+  /* The answer is ready before the commit: once the earlier tokens are
+   * revoked, failing to hand over the new one would leave the task with
+   * none. */
+  if (!rc) rc = grant_answer(&gr, resp_body);
   int fenced = !rc && (rc = wd_gov__live_fence(g->live, t->id)) == 0;
   if (!rc) rc = wd_audit_append_group(g->audit, a->id, t->id, e, 2);
   /* Fenced, the entry is dead for the calls that hold it: the next
    * request reloads it, with the earlier tokens revoked or not. */
   if (fenced) wd_gov__live_forget(g->live, t->id);
-  if (!rc) rc = grant_answer(&gr, resp_body);
   json_decref(rv);
   grant_clear(&gr);
   return rc;
