@@ -111,13 +111,18 @@ int cedar__diag(cedar_diags *d, int code, const char *fmt, ...) {
 }
 
 /* Appends s[0..n) with each control character but a tab shown as '?':
- * a policy file's escape sequences must not reach the terminal, and the
- * caret line stays aligned one column a byte. */
+ * a policy file's escape sequences must not reach the terminal. That
+ * includes the C1 controls (U+0080 to U+009F, two bytes in UTF-8: U+009B
+ * starts a sequence on many terminals); each is one '?', as it is one
+ * column for the caret line. */
 static int add_shown(wd_buf *b, const char *s, size_t n) {
   int rc = 0;
   for (size_t i = 0; rc == 0 && i < n; i++) {
     unsigned char ch = (unsigned char)s[i];
-    rc = wd_buf_addc(b, (ch < 0x20 && ch != '\t') || ch == 0x7f ? '?' : s[i]);
+    int c1 = ch == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
+             (unsigned char)s[i + 1] <= 0x9F;
+    if (c1) i++;
+    rc = wd_buf_addc(b, (ch < 0x20 && ch != '\t') || ch == 0x7f || c1 ? '?' : s[i]);
   }
   return rc;
 }

@@ -166,6 +166,11 @@ cedar__tok cedar__lex_next(cedar__lexer *lx) {
     (void)snprintf(msg, sizeof msg, "unexpected control character 0x%02x", c0);
     return lex_fail(lx, i, j - i, msg);
   }
+  unsigned char c1 = j - i == 2 ? (unsigned char)s[i + 1] : 0;
+  if (c0 == 0xC2 && c1 >= 0x80 && c1 <= 0x9F) {
+    (void)snprintf(msg, sizeof msg, "unexpected control character U+%04X", (unsigned)c1);
+    return lex_fail(lx, i, j - i, msg);
+  }
   size_t m = j - i < 8 ? j - i : 8;
   memcpy(msg, "unexpected character `", 22);
   memcpy(msg + 22, s + i, m);

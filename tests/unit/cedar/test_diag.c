@@ -113,6 +113,26 @@ static void control_characters_shown_safely(void **state) {
   cedar_free(out);
   cedar_policyset_unref(ps);
   cedar_diags_free(d);
+
+  /* A C1 control (U+009B, CSI on many terminals), in a key and loose. */
+  static const char c1[] = "permit(principal, action, resource)\n"
+                           "when { {\"\xC2\x9B"
+                           "2J\":1, \"\xC2\x9B"
+                           "2J\":2} == {} };";
+  d = cedar_diags_new();
+  ps = NULL;
+  assert_int_not_equal(cedar_policyset_parse(c1, sizeof c1 - 1, &ps, d), 0);
+  out = cedar_diags_render(d, "p.cedar", c1, sizeof c1 - 1);
+  assert_non_null(out);
+  assert_non_null(strstr(out, "duplicate key `?2J`"));
+  assert_null(strstr(out, "\xC2\x9B"));
+  cedar_free(out);
+  cedar_diags_free(d);
+  static const char loose[] = "permit(principal, action, resource) when { \xC2\x9B };";
+  d = cedar_diags_new();
+  assert_int_not_equal(cedar_policyset_parse(loose, sizeof loose - 1, &ps, d), 0);
+  assert_non_null(strstr(cedar_diags_get(d, 0)->msg, "unexpected control character U+009B"));
+  cedar_diags_free(d);
 }
 
 int main(void) {
