@@ -103,12 +103,28 @@ static inline int teardown(void **state) {
 #define CALL_OK  "{\"tool\":\"fs\",\"operation\":\"read\",\"classification\":\"internal\"}"
 #define CALL_BAD "{\"tool\":\"shell\",\"operation\":\"exec\"}"
 
+/* Makes a join token for agent name; body gets the enrolment request
+ * with key k's JWK. */
+static inline void register_agent_token(const char *name, const wd_ident_key *k, char *body,
+                                        size_t size) {
+  resp r;
+  char req[512], *jwk = NULL;
+  (void)snprintf(req, sizeof req, "/v1/agents/%s/join-tokens", name);
+  admin("POST", req, "{\"ttl_seconds\":120}", &r);
+  assert_int_equal(r.status, 201);
+  assert_int_equal(wd_ident_key_to_jwk(k, NULL, &jwk), 0);
+  (void)snprintf(body, size, "{\"agent\":\"%s\",\"join_token\":\"%s\",\"public_jwk\":%s}", name,
+                 str(&r, "token"), jwk);
+  wd_free(jwk);
+  clear(&r);
+}
+
 /* Registers agent name (pending, of team payments) and makes a join
  * token for it; body gets the enrolment request with key k's JWK. */
 static inline void register_agent(const char *name, const wd_ident_key *k, char *body,
                                   size_t size) {
   resp r;
-  char req[512], *jwk = NULL;
+  char req[512];
   (void)snprintf(req, sizeof req,
                  "{\"name\":\"%s\",\"owner\":\"alice\",\"risk_tier\":\"standard\","
                  "\"environment\":\"prod\",\"attributes\":{\"team\":\"payments\"}}",
@@ -119,14 +135,7 @@ static inline void register_agent(const char *name, const wd_ident_key *k, char 
   assert_string_equal(str(&r, "id"), req);
   assert_string_equal(str(&r, "status"), "pending");
   clear(&r);
-  (void)snprintf(req, sizeof req, "/v1/agents/%s/join-tokens", name);
-  admin("POST", req, "{\"ttl_seconds\":120}", &r);
-  assert_int_equal(r.status, 201);
-  assert_int_equal(wd_ident_key_to_jwk(k, NULL, &jwk), 0);
-  (void)snprintf(body, size, "{\"agent\":\"%s\",\"join_token\":\"%s\",\"public_jwk\":%s}", name,
-                 str(&r, "token"), jwk);
-  wd_free(jwk);
-  clear(&r);
+  register_agent_token(name, k, body, size);
 }
 
 /* POST /v1/enroll with body and a fresh proof of possession by key. */

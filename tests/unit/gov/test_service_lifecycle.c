@@ -139,6 +139,12 @@ static void test_enrolment_proves_the_key(void **state) {
   assert_int_equal(r.status, 200);
   clear(&r);
   assert_string_equal(agent_status("holder"), "active");
+  /* The same proof with a fresh join token: spent. */
+  register_agent_token("holder", key, body, sizeof body);
+  http("POST", "/v1/enroll", NULL, p, body, &r);
+  assert_int_equal(r.status, 401);
+  assert_non_null(strstr(r.raw, "replayed"));
+  clear(&r);
   wd_ident_key_free(other);
   wd_free(p);
   drop_key(prev);
