@@ -650,10 +650,14 @@ static int open_policies(wd_gov *g, const char *dir, char *err, size_t errlen) {
     json_t *d0 = json_array_get(diags, 0);
     const char *pol = json_string_value(json_object_get(d0, "policy"));
     const char *msg = json_string_value(json_object_get(d0, "message"));
-    (void)snprintf(err, errlen, "policy set in %s is invalid (%zu problems); first: %s:%lld: %s",
-                   dir, json_array_size(diags), pol ? pol : "?",
-                   (long long)json_integer_value(json_object_get(d0, "line")),
-                   msg ? msg : wd_strerror(rc));
+    if (pol && *pol)
+      (void)snprintf(err, errlen, "policy set in %s is invalid (%zu problems); first: %s:%lld: %s",
+                     dir, json_array_size(diags), pol,
+                     (long long)json_integer_value(json_object_get(d0, "line")),
+                     msg ? msg : wd_strerror(rc));
+    else /* a finding about the whole set */
+      (void)snprintf(err, errlen, "policy set in %s is invalid: %s", dir,
+                     msg ? msg : wd_strerror(rc));
     json_decref(diags);
     wd_free(text);
     return rc;

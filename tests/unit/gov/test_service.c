@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include "gov/gov_int.h"
 #include "service_fixture.h"
@@ -49,6 +50,22 @@ static void test_failed_first_start_keeps_no_token(void **state) {
   char *gen = NULL;
   assert_int_not_equal(wd_gov_start(&o, &g, &gen, err, sizeof err), 0);
   assert_null(gen);
+  /* A directory whose text holds no policy: the start says so. */
+  char empty[128];
+  (void)snprintf(empty, sizeof empty, "%s/policies", d);
+  assert_int_equal(mkdir(empty, 0700), 0);
+  char f[200];
+  (void)snprintf(f, sizeof f, "%s/none.cedar", empty);
+  FILE *fp = fopen(f, "w");
+  assert_non_null(fp);
+  assert_true(fputs("// nothing yet\n", fp) >= 0);
+  assert_int_equal(fclose(fp), 0);
+  o.policy_dir = empty;
+  o.schema_path = WD_TEST_DATA "/../../docs/policies/governance.cedarschema";
+  assert_int_equal(wd_gov_start(&o, &g, &gen, err, sizeof err), -WD_E_VALIDATE);
+  assert_non_null(strstr(err, "is invalid: the set holds no policy"));
+  assert_null(gen);
+  o.schema_path = NULL;
   o.policy_dir = WD_TEST_DATA "/../../docs/policies";
   o.port = wd_gov_port(gov); /* the fixture's server holds it */
   assert_int_equal(wd_gov_start(&o, &g, &gen, err, sizeof err), -WD_E_EXISTS);
