@@ -141,7 +141,17 @@ static int kv_qcmp(const void *x, const void *y) {
 }
 
 int cedar__key_order(const cedar__str *keys, uint32_t n, uint32_t *ord) {
-  if (n == 0) return 0;
+  /* Most records in policies are small: sorted in place, no allocation
+   * on a decision's path. */
+  if (n <= 16) {
+    for (uint32_t i = 0; i < n; i++) {
+      uint32_t j = i;
+      for (; j > 0 && cedar__str_cmp(keys[ord[j - 1]], keys[i]) > 0; j--)
+        ord[j] = ord[j - 1];
+      ord[j] = i;
+    }
+    return 0;
+  }
   kv *tmp = wd_malloc((size_t)n * sizeof *tmp);
   if (!tmp) return -WD_E_NOMEM;
   for (uint32_t i = 0; i < n; i++)
