@@ -201,7 +201,9 @@ int wd_ident__jws_header(const char *seg, size_t n, json_t **hdr, wd_ident_alg *
     rc = wd_ident__fail(diag, WD_IDENT_R_ALG_NOT_ALLOWED, "alg missing");
     goto fail;
   }
-  if (strcmp(json_string_value(a), "EdDSA") == 0)
+  /* "Ed25519" is RFC 9864's fully specified name for what "EdDSA" means
+   * here (the only OKP curve taken), which newer JOSE libraries send. */
+  if (strcmp(json_string_value(a), "EdDSA") == 0 || strcmp(json_string_value(a), "Ed25519") == 0)
     *alg = WD_IDENT_ALG_EDDSA;
   else if (strcmp(json_string_value(a), "ES256") == 0)
     *alg = WD_IDENT_ALG_ES256;

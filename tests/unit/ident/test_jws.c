@@ -13,6 +13,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <openssl/evp.h>
+
+#include "ident/ident_int.h"
 #include "ident/wd_ident.h"
 #include "util/wd_alloc.h"
 #include "util/wd_buf.h"
@@ -189,6 +192,46 @@ static char *splice(const char *tok, int seg, const char *repl) {
   return wd_buf_take(&b);
 }
 
+/* A JWS signed by k's key with the header text given (test-made, since
+ * the signer always writes its own alg). */
+static char *signed_with_header(const wd_ident_key *k, const char *htext) {
+  char hdr[256], pl[64], sig[128];
+  assert_int_equal(wd_ident_b64url_encode(htext, strlen(htext), hdr, sizeof hdr), 0);
+  assert_int_equal(wd_ident_b64url_encode("{\"n\":1}", 7, pl, sizeof pl), 0);
+  char input[400];
+  int n = snprintf(input, sizeof input, "%s.%s", hdr, pl);
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  uint8_t raw[64];
+  size_t rlen = sizeof raw;
+  assert_non_null(ctx);
+  assert_int_equal(EVP_DigestSignInit(ctx, NULL, NULL, NULL, k->pkey), 1);
+  assert_int_equal(EVP_DigestSign(ctx, raw, &rlen, (const uint8_t *)input, (size_t)n), 1);
+  EVP_MD_CTX_free(ctx);
+  assert_int_equal(wd_ident_b64url_encode(raw, rlen, sig, sizeof sig), 0);
+  char *out = NULL;
+  wd_buf b;
+  wd_buf_init(&b, 1024);
+  assert_int_equal(wd_buf_addf(&b, "%s.%s", input, sig), 0);
+  out = wd_buf_take(&b);
+  assert_non_null(out);
+  return out;
+}
+
+/* RFC 9864's fully specified "Ed25519" is taken as "EdDSA" is, and only
+ * for an Ed25519 key. */
+static void fully_specified_ed25519(void **state) {
+  (void)state;
+  char *tok = signed_with_header(ed, "{\"alg\":\"Ed25519\",\"typ\":\"test+jwt\"}");
+  wd_ident_jws j;
+  wd_ident_diag d;
+  assert_int_equal(wd_ident_jws_decode(tok, strlen(tok), &j, &d), 0);
+  assert_int_equal(j.alg, WD_IDENT_ALG_EDDSA);
+  assert_int_equal(wd_ident_jws_verify(&j, ed, &d), 0);
+  assert_int_equal(wd_ident_jws_verify(&j, ec, &d), -WD_E_VALIDATE);
+  wd_ident_jws_clear(&j);
+  wd_free(tok);
+}
+
 static void tampering(void **state) {
   (void)state;
   const wd_ident_key *keys[] = {ed, ec};
@@ -262,9 +305,13 @@ static void es256_der_forms(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(round_trip),        cmocka_unit_test(wrong_key_same_type),
-      cmocka_unit_test(decode_rejections), cmocka_unit_test(oversized),
-      cmocka_unit_test(tampering),         cmocka_unit_test(es256_der_forms),
+      cmocka_unit_test(round_trip),
+      cmocka_unit_test(wrong_key_same_type),
+      cmocka_unit_test(decode_rejections),
+      cmocka_unit_test(oversized),
+      cmocka_unit_test(fully_specified_ed25519),
+      cmocka_unit_test(tampering),
+      cmocka_unit_test(es256_der_forms),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
