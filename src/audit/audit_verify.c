@@ -36,6 +36,10 @@ int wd_audit__verify_row(wd_audit__verifier *v, const wd_audit_row *r) {
   char hash[65];
   char *canon = NULL;
   int rc;
+  /* A seq past what JSON carries exactly is no log's: and counting on
+   * from INT64_MAX would overflow. */
+  if (r->seq < 1 || r->seq > WD_AUDIT_SEQ_MAX)
+    return wd_audit__fail(rep, r->seq, "seq %lld is out of range (1 to 2^53)", (long long)r->seq);
   if (v->anchored && rep->records == 0 && r->seq == 1) {
     /* Record 1 follows genesis whatever the anchor says: chaining it to
      * one would pass off a whole log as the piece after another. */

@@ -54,6 +54,8 @@ WD_EXTERN int wd_audit_type_parse(const char *name, wd_audit_type *out) WD_WUR;
 
 /* The hash a record with seq 1 chains to. */
 #define WD_AUDIT_GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
+/* The largest seq a record may have: what a JSON number carries exactly. */
+#define WD_AUDIT_SEQ_MAX (INT64_C(1) << 53)
 
 typedef struct wd_audit wd_audit;
 

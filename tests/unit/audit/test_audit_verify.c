@@ -256,6 +256,8 @@ static void jsonl_tampering_is_found(void **state) {
       {"{\"n\":5,\"note\":\"record 5\"}", "{\"note\":\"record 5\",\"n\":5}", 5},
       {"\"seq\":3,", "\"seq\": 3,", 3},
       {"\n", "\r\n", 1},
+      /* a seq no log reaches, which counting on from would overflow */
+      {"\"seq\":1,", "\"seq\":9223372036854775807,", INT64_MAX},
   };
   int fails = 0;
   assert_int_equal(make_log(f->path), 0);
