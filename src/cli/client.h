@@ -192,5 +192,9 @@ int cl_audit_export(const char *cmd, const char *url, const char *db, int64_t fr
  * when given) and prints the result and the last hash. Exit status: 0
  * intact, CL_BROKEN broken, CL_ERR unreadable, CL_USAGE a bad anchor. */
 int cl_audit_verify_file(const char *cmd, const char *path, const char *anchor);
+/* 1 when a record object (as the API and an offline trace give it) holds
+ * every field, is in canonical form and matches its own hash. Its links
+ * to the records around it are verify's to check. */
+int cl_audit_record_intact(const json_t *o);
 
 #endif

@@ -396,17 +396,30 @@ static int do_trace(const char *cmd, const audit_args *a, const char *task) {
     json_decref(doc);
     return CL_ERR;
   }
+  /* A trace is read, not verified as a chain, but each record is held
+   * to its own hash: an edited record must not be shown as evidence. */
+  size_t i, broken = 0;
+  json_t *rec;
+  json_array_foreach(recs, i, rec) broken += !cl_audit_record_intact(rec);
   if (a->json) {
     cl_print_json(doc);
   } else if (json_array_size(recs) == 0) {
     printf("no evidence for task %s\n", task);
   } else {
     printf("evidence for task %s (%zu records, in order)\n", task, json_array_size(recs));
-    size_t i;
-    json_t *rec;
-    json_array_foreach(recs, i, rec) print_record(rec);
+    json_array_foreach(recs, i, rec) {
+      print_record(rec);
+      if (!cl_audit_record_intact(rec))
+        printf("        ! this record does not match its hash: it was changed after it was "
+               "written\n");
+    }
   }
-  rc = json_array_size(recs) == 0 ? CL_ERR : CL_OK;
+  if (broken)
+    fprintf(stderr,
+            "%s: %zu record(s) of this trace do not match their hash; `warden audit verify` "
+            "finds the first broken link of the whole chain\n",
+            cmd, broken);
+  rc = json_array_size(recs) == 0 ? CL_ERR : broken ? CL_BROKEN : CL_OK;
   json_decref(doc);
   return rc;
 }

@@ -434,5 +434,23 @@ t "dots within a name stay as they are" 0 out:'"/v1/agents/a.b..c"' -- \
 : >"$T/fake.mode"
 
 stop
+
+# A trace holds each record to its own hash: an edited one is flagged and
+# the trace exits as verify does on a broken chain.
+cp -r "$T/var" "$T/tampered"
+python3 - "$T/tampered/warden.db" "$task" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("DROP TRIGGER audit_no_update")
+db.execute("UPDATE audit SET actor = actor || 'x' WHERE seq = "
+           "(SELECT min(seq) FROM audit WHERE task = ?)", (sys.argv[2],))
+db.commit()
+PY
+t "a trace of an intact log" 0 noerr:"match their hash" -- \
+  "$warden" audit trace "$task" --data "$T/var"
+t "a trace flags an edited record" 3 err:"1 record(s) of this trace do not match their hash" \
+  out:"does not match its hash" -- "$warden" audit trace "$task" --data "$T/tampered"
+t "a JSON trace fails the same way" 3 err:"do not match their hash" -- \
+  "$warden" audit trace "$task" --data "$T/tampered" --json
 echo "cli_safety_test: $cases cases, $fails failed"
 [[ $fails -eq 0 ]]
