@@ -85,7 +85,9 @@ int wd_audit_record_json(const wd_audit_row *r, wd_buf *out) {
     return -WD_E_INVAL; /* cut: the line would show a shortened, verifying record */
   /* The payload is stored canonical; if it is not JSON the line would not
    * be either, so refuse rather than emit a broken export. */
-  if (!wd_audit__utf8_ok(r->payload, strlen(r->payload)) || r->payload[0] != '{')
+  if (!wd_audit__utf8_ok(r->payload, strlen(r->payload)) || r->payload[0] != '{' ||
+      !wd_audit__utf8_ok(r->actor, strlen(r->actor)) ||
+      (r->task && !wd_audit__utf8_ok(r->task, strlen(r->task))))
     return -WD_E_INVAL;
   return wd_audit__canon_record(r, 1, out);
 }

@@ -193,8 +193,9 @@ WD_EXTERN int wd_audit_trace(wd_store *s, const char *task, wd_audit_records *ou
 WD_EXTERN void wd_audit_records_free(wd_audit_records *r);
 
 /* Appends one record as a JSON line (canonical form plus "hash", no
- * newline) to out. -WD_E_INVAL when the row's payload is not JSON or a
- * stored column holds a NUL byte (r->cut). */
+ * newline) to out. -WD_E_INVAL when the row's payload is not JSON, its
+ * actor or task is not UTF-8, or a stored column holds a NUL byte
+ * (r->cut). */
 WD_EXTERN int wd_audit_record_json(const wd_audit_row *r, wd_buf *out) WD_WUR;
 
 /* Receives one exported line (with its newline); non-zero stops the export. */

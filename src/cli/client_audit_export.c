@@ -29,6 +29,18 @@ static int write_line(void *ctx, const char *line, size_t len) {
   return fwrite(line, 1, len, ctx) == len ? 0 : -WD_E_IO;
 }
 
+/* stdout for an offline export, counting the lines it took: a record
+ * that cannot be exported is then named. */
+typedef struct counted_out {
+  int64_t lines;
+} counted_out;
+
+static int write_counted(void *ctx, const char *line, size_t len) {
+  int rc = write_line(stdout, line, len);
+  if (!rc) ((counted_out *)ctx)->lines++;
+  return rc;
+}
+
 /* Writes out what stdio still holds: a full disk or a closed pipe must
  * fail the export, not leave a short file behind a zero exit status. */
 static int flush_out(const char *cmd) { return cl_flush_stdout(cmd, "the export"); }
@@ -37,11 +49,22 @@ static int export_offline(const char *cmd, const char *db, int64_t from) {
   char url[4200];
   (void)snprintf(url, sizeof url, "sqlite:%s", db);
   wd_store *s = NULL;
+  counted_out co = {0};
   int rc = wd_store_open(url, WD_STORE_READONLY, &s);
-  if (rc == 0) rc = wd_audit_export_from(s, NULL, from, write_line, stdout);
+  int opened = rc == 0;
+  if (opened) rc = wd_audit_export_from(s, NULL, from, write_counted, &co);
   wd_store_close(s);
   /* A write that failed is stdout's fault, not the database's. */
   if (rc && ferror(stdout)) return flush_out(cmd);
+  if (rc == -WD_E_INVAL && opened) {
+    /* The records are contiguous: the one after the lines written. */
+    fprintf(stderr,
+            "%s: record %lld of %s cannot be exported: the log is damaged there (`warden audit "
+            "verify --db` names the fault)\n",
+            cmd, (long long)((from > 1 ? from : 1) + co.lines), db);
+    (void)flush_out(cmd);
+    return CL_ERR;
+  }
   if (rc) {
     fprintf(stderr, "%s: cannot export %s: %s\n", cmd, db, wd_strerror(rc));
     return CL_ERR;

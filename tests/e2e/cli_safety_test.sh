@@ -452,5 +452,18 @@ t "a trace flags an edited record" 3 err:"1 record(s) of this trace do not match
   out:"does not match its hash" -- "$warden" audit trace "$task" --data "$T/tampered"
 t "a JSON trace fails the same way" 3 err:"do not match their hash" -- \
   "$warden" audit trace "$task" --data "$T/tampered" --json
+# A record that cannot be written as JSON (an actor that is not UTF-8)
+# stops an offline export, which names it.
+cp -r "$T/var" "$T/notext"
+python3 - "$T/notext/warden.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("DROP TRIGGER audit_no_update")
+db.execute("UPDATE audit SET actor = CAST(X'61FF62' AS TEXT) WHERE seq = 3")
+db.commit()
+PY
+t "an offline export names the record it cannot write" 1 \
+  err:"record 3 of $T/notext/warden.db cannot be exported" -- \
+  "$warden" audit export --data "$T/notext"
 echo "cli_safety_test: $cases cases, $fails failed"
 [[ $fails -eq 0 ]]
