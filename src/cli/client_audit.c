@@ -28,10 +28,12 @@
 static void usage(FILE *out) {
   fputs("usage: warden audit <subcommand> [options]\n"
         "\n"
-        "  verify [--json] [--data DIR | --db FILE | --url URL]\n"
+        "  verify [--json] [--expect SEQ:HASH] [--data DIR | --db FILE | --url URL]\n"
         "        recompute the hash chain and report the first broken link;\n"
         "        offline on the SQLite file of DIR (or FILE), read-only,\n"
-        "        else through the server (GET /v1/audit/verify)\n"
+        "        else through the server (GET /v1/audit/verify); --expect also\n"
+        "        checks that the log still holds record SEQ with the hash kept\n"
+        "        from an earlier check, which a rewritten or cut log fails\n"
         "  verify --file LOG [--anchor HASH]\n"
         "        the same on an exported log (or a piece of one, which must\n"
         "        follow HASH, the last hash the check of the piece before printed)\n"
@@ -49,7 +51,7 @@ static void usage(FILE *out) {
 }
 
 typedef struct audit_args {
-  const char *url, *data, *db, *file, *anchor, *from;
+  const char *url, *data, *db, *file, *anchor, *from, *expect;
   int json;
 } audit_args;
 
@@ -152,6 +154,9 @@ static int verify_report(int64_t records, int64_t bad_seq, const char *reason,
     printf("ok: %lld records, seq 1 to %lld, chain intact\n", (long long)records,
            (long long)records);
     printf("last hash: %s\n", last_hash && *last_hash ? last_hash : "?");
+    /* What to keep out of the store writer's reach, to check later. */
+    printf("keep: --expect %lld:%s\n", (long long)records,
+           last_hash && *last_hash ? last_hash : "?");
     return CL_OK;
   }
   printf("BROKEN at seq %lld: %s (%lld records checked before it)\n", (long long)bad_seq,
@@ -181,7 +186,106 @@ static int verify_json(const char *cmd, int rc, const wd_audit_report *rep) {
   return rc == 0 ? CL_OK : CL_BROKEN;
 }
 
+/* SEQ:HASH of --expect: a record number and its 64 lowercase hex hash. */
+static int parse_expect(const char *cmd, const char *s, long long *seq, char hash[65]) {
+  const char *colon = s ? strchr(s, ':') : NULL;
+  char num[24];
+  size_t n = colon ? (size_t)(colon - s) : 0;
+  int ok = colon && n > 0 && n < sizeof num && strlen(colon + 1) == 64;
+  for (const char *p = ok ? colon + 1 : ""; ok && *p; p++)
+    ok = (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f');
+  if (ok) {
+    memcpy(num, s, n);
+    num[n] = '\0';
+    ok = cli_parse_count(num, 1, seq) == 0;
+  }
+  if (!ok) {
+    fprintf(stderr,
+            "%s: --expect wants SEQ:HASH, a record number and its 64 lowercase hex "
+            "hash as an earlier verify printed them\n",
+            cmd);
+    return CL_USAGE;
+  }
+  memcpy(hash, colon + 1, 65);
+  return 0;
+}
+
+typedef struct first_row {
+  int64_t seq;
+  char hash[65];
+} first_row;
+
+static int take_first(void *ctx, const wd_audit_row *row) {
+  first_row *f = ctx;
+  f->seq = row->seq;
+  (void)snprintf(f->hash, sizeof f->hash, "%s", row->hash ? row->hash : "");
+  return 1; /* one is enough */
+}
+
+/* After a chain that verified: whether the log still holds record seq
+ * with the hash kept. got_seq/got_hash are what it holds from seq on
+ * (got_seq 0: nothing). Prints why not and returns CL_BROKEN. */
+static int expect_report(FILE *out, long long seq, const char *hash, int64_t got_seq,
+                         const char *got_hash) {
+  if (got_seq == seq && strcmp(got_hash, hash) == 0) {
+    fprintf(out, "record %lld holds the hash expected\n", seq);
+    return CL_OK;
+  }
+  if (got_seq != seq)
+    fprintf(out,
+            "BROKEN: the log no longer holds record %lld: it was cut back (and may have grown "
+            "again)\n",
+            seq);
+  else
+    fprintf(out,
+            "BROKEN: record %lld does not hold the hash expected: the chain was rewritten from "
+            "there or before\n",
+            seq);
+  return CL_BROKEN;
+}
+
+static int expect_offline(const char *cmd, FILE *out, const char *path, long long seq,
+                          const char *hash) {
+  char url[4200];
+  (void)snprintf(url, sizeof url, "sqlite:%s", path);
+  wd_store *s = NULL;
+  first_row f = {0, ""};
+  int err = wd_store_open(url, WD_STORE_READONLY, &s);
+  if (!err) err = wd_store_audit_scan(s, NULL, (int64_t)seq, take_first, &f);
+  wd_store_close(s);
+  if (err < 0) {
+    fprintf(stderr, "%s: cannot read the log in %s: %s\n", cmd, path, wd_strerror(err));
+    return CL_ERR;
+  }
+  return expect_report(out, seq, hash, f.seq, f.hash);
+}
+
+static int expect_online(cl_ctx *c, FILE *out, long long seq, const char *hash) {
+  char path[96];
+  (void)snprintf(path, sizeof path, "/v1/audit/records?from=%lld&limit=1", seq);
+  cl_resp r;
+  int rc = cl_admin(c, "GET", path, NULL, &r);
+  if (rc != 0) return rc;
+  if (!cl_ok(&r)) {
+    rc = cl_fail(c, &r);
+  } else {
+    const json_t *rec = json_array_get(json_object_get(r.body, "records"), 0);
+    const char *h = json_string_value(json_object_get(rec, "hash"));
+    rc = expect_report(out, seq, hash,
+                       rec ? (int64_t)json_integer_value(json_object_get(rec, "seq")) : 0,
+                       h ? h : "");
+  }
+  cl_resp_clear(&r);
+  return rc;
+}
+
 static int do_verify(const char *cmd, const audit_args *a) {
+  long long eseq = 0;
+  char ehash[65] = "";
+  if (a->expect) {
+    int prc = parse_expect(cmd, a->expect, &eseq, ehash);
+    if (prc) return prc;
+  }
   if (a->data || a->db) {
     char path[4096];
     int rc = find_db(cmd, a, path, sizeof path);
@@ -195,8 +299,11 @@ static int do_verify(const char *cmd, const audit_args *a) {
       return CL_ERR;
     }
     if (rc == -WD_E_VALIDATE && rep.bad_seq == 0) rep.bad_seq = rep.records + 1;
-    if (a->json) return verify_json(cmd, rc, &rep);
-    return verify_report(rep.records, rep.bad_seq, rep.reason, rep.last_hash);
+    int vrc = a->json ? verify_json(cmd, rc, &rep)
+                      : verify_report(rep.records, rep.bad_seq, rep.reason, rep.last_hash);
+    /* With --json the answer on stdout stays one JSON document. */
+    FILE *out = a->json ? stderr : stdout;
+    return vrc == CL_OK && a->expect ? expect_offline(cmd, out, path, eseq, ehash) : vrc;
   }
   cl_ctx c;
   int rc = cl_ctx_init(&c, cmd, a->url);
@@ -218,7 +325,7 @@ static int do_verify(const char *cmd, const audit_args *a) {
                        json_string_value(json_object_get(r.body, "last_hash")));
   }
   cl_resp_clear(&r);
-  return rc;
+  return rc == CL_OK && a->expect ? expect_online(&c, a->json ? stderr : stdout, eseq, ehash) : rc;
 }
 
 static int do_export(const char *cmd, const audit_args *a) {
@@ -433,16 +540,21 @@ int wd_cli_audit(int argc, char **argv) {
   audit_args a;
   memset(&a, 0, sizeof a);
   const cli_opt opts[] = {
-      CLI_ARG("--url", NULL, &a.url),       CLI_ARG("--data", NULL, &a.data),
-      CLI_ARG("--db", NULL, &a.db),         CLI_ARG("--file", NULL, &a.file),
-      CLI_ARG("--anchor", NULL, &a.anchor), CLI_ARG("--from", NULL, &a.from),
-      CLI_FLAG("--json", NULL, &a.json),    CLI_END,
+      CLI_ARG("--url", NULL, &a.url),
+      CLI_ARG("--data", NULL, &a.data),
+      CLI_ARG("--db", NULL, &a.db),
+      CLI_ARG("--file", NULL, &a.file),
+      CLI_ARG("--anchor", NULL, &a.anchor),
+      CLI_ARG("--from", NULL, &a.from),
+      CLI_ARG("--expect", NULL, &a.expect),
+      CLI_FLAG("--json", NULL, &a.json),
+      CLI_END,
   };
   /* Each subcommand and the options it uses; any other is refused. */
   static const struct {
     const char *name, *takes;
   } subs[] = {
-      {"verify", "--url --data --db --file --anchor --json"},
+      {"verify", "--url --data --db --file --anchor --expect --json"},
       {"export", "--url --data --db --from"},
       {"trace", "--url --data --db --json"},
   };
@@ -473,6 +585,13 @@ int wd_cli_audit(int argc, char **argv) {
   if (strcmp(sub, "verify") == 0) {
     if (a.anchor && !a.file) {
       fprintf(stderr, "%s: --anchor checks an exported --file\n", cmd);
+      return CL_USAGE;
+    }
+    if (a.file && a.expect) {
+      fprintf(stderr,
+              "%s: --expect checks a whole log (--data, --db or a server); a --file "
+              "piece takes --anchor\n",
+              cmd);
       return CL_USAGE;
     }
     if (a.file && a.json) {

@@ -452,6 +452,29 @@ t "a trace flags an edited record" 3 err:"1 record(s) of this trace do not match
   out:"does not match its hash" -- "$warden" audit trace "$task" --data "$T/tampered"
 t "a JSON trace fails the same way" 3 err:"do not match their hash" -- \
   "$warden" audit trace "$task" --data "$T/tampered" --json
+# A record's seq and hash kept from an earlier verify catch what the chain
+# alone cannot: a log cut back, or rewritten with its hashes recomputed.
+keep=$("$warden" audit verify --data "$T/var" | sed -n 's/^keep: --expect //p')
+check "verify prints what to keep" [ -n "$keep" ]
+t "the log still holds the record kept" 0 out:"holds the hash expected" -- \
+  "$warden" audit verify --data "$T/var" --expect "$keep"
+cp -r "$T/var" "$T/cut"
+python3 - "$T/cut/warden.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("DROP TRIGGER audit_no_delete")
+db.execute("DELETE FROM audit WHERE seq > (SELECT max(seq) - 2 FROM audit)")
+db.commit()
+PY
+t "a chain cut back verifies alone" 0 out:"chain intact" -- "$warden" audit verify --data "$T/cut"
+t "but not against the record kept" 3 out:"no longer holds record" -- \
+  "$warden" audit verify --data "$T/cut" --expect "$keep"
+t "a wrong hash for a record is a rewrite" 3 out:"does not hold the hash expected" -- \
+  "$warden" audit verify --data "$T/var" --expect "1:$(printf '%064d' 0)"
+t "--expect needs SEQ:HASH" 64 err:"--expect wants SEQ:HASH" -- \
+  "$warden" audit verify --data "$T/var" --expect 12
+t "--expect is not for a --file piece" 64 err:"a --file piece takes --anchor" -- \
+  "$warden" audit verify --file "$T/none" --expect "$keep"
 # A record that cannot be written as JSON (an actor that is not UTF-8)
 # stops an offline export, which names it.
 cp -r "$T/var" "$T/notext"
