@@ -182,6 +182,16 @@ int cl_family_help(int argc, char **argv, void (*usage)(FILE *out), int *rc);
 int cl_parse_sub(const char *cmd, int argc, char **argv, const cli_opt *opts, const char *takes,
                  const char **pos, size_t max_pos, size_t *npos, void (*usage)(FILE *out), int *rc);
 
+/* A subcommand of a family and the options it uses (cl_parse_sub's takes). */
+typedef struct cl_sub {
+  const char *name, *takes;
+} cl_sub;
+
+/* The options subcommand sub of family takes, from subs[0..n); NULL, after
+ * saying it is unknown and printing the family's usage, for none. */
+const char *cl_sub_takes(const char *family, const cl_sub *subs, size_t n, const char *sub,
+                         void (*usage)(FILE *out));
+
 /* ---- the evidence log as JSON lines (client_audit_export.c) ------------------------ */
 
 /* Writes the log from record from (0 or 1: all) to stdout as JSON lines:

@@ -371,9 +371,7 @@ int wd_cli_agent(int argc, char **argv) {
   if (cl_family_help(argc, argv, usage, &hrc)) return hrc;
   const char *sub = argv[1];
   /* Each subcommand and the options it uses; any other is refused. */
-  static const struct {
-    const char *name, *takes;
-  } subs[] = {
+  static const cl_sub subs[] = {
       {"register", "--url --owner --tier --env --attr"},
       {"list", "--url --json"},
       {"show", "--url"},
@@ -384,14 +382,8 @@ int wd_cli_agent(int argc, char **argv) {
       {"enroll", "--url --join-token --key-file --alg --reuse-key"},
       {"join-token", "--url --ttl"},
   };
-  const char *takes = NULL;
-  for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
-    if (strcmp(sub, subs[i].name) == 0) takes = subs[i].takes;
-  if (!takes) {
-    fprintf(stderr, "warden agent: unknown subcommand '%s'\n", sub);
-    usage(stderr);
-    return CL_USAGE;
-  }
+  const char *takes = cl_sub_takes("agent", subs, sizeof subs / sizeof subs[0], sub, usage);
+  if (!takes) return CL_USAGE;
   char cmd[64];
   (void)snprintf(cmd, sizeof cmd, "warden agent %s", sub);
   agent_args a;

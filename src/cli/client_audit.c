@@ -551,21 +551,13 @@ int wd_cli_audit(int argc, char **argv) {
       CLI_END,
   };
   /* Each subcommand and the options it uses; any other is refused. */
-  static const struct {
-    const char *name, *takes;
-  } subs[] = {
+  static const cl_sub subs[] = {
       {"verify", "--url --data --db --file --anchor --expect --json"},
       {"export", "--url --data --db --from"},
       {"trace", "--url --data --db --json"},
   };
-  const char *takes = NULL;
-  for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
-    if (strcmp(sub, subs[i].name) == 0) takes = subs[i].takes;
-  if (!takes) {
-    fprintf(stderr, "warden audit: unknown subcommand '%s'\n", sub);
-    usage(stderr);
-    return CL_USAGE;
-  }
+  const char *takes = cl_sub_takes("audit", subs, sizeof subs / sizeof subs[0], sub, usage);
+  if (!takes) return CL_USAGE;
   const char *pos[1] = {NULL};
   size_t npos = 0;
   int rc = 0;

@@ -343,9 +343,7 @@ int wd_cli_task(int argc, char **argv) {
   if (cl_family_help(argc, argv, task_usage, &hrc)) return hrc;
   const char *sub = argv[1];
   /* Each subcommand and the options it uses; any other is refused. */
-  static const struct {
-    const char *name, *takes;
-  } subs[] = {
+  static const cl_sub subs[] = {
       {"open", AGENT_OPTS "--intent --purpose --tools --classification --on-behalf-of --ttl "
                           "--budget --print-token --json"},
       {"renew", AGENT_OPTS "--print-token --json"},
@@ -355,14 +353,8 @@ int wd_cli_task(int argc, char **argv) {
       {"cancel", AGENT_OPTS "--reason --admin --json"},
       {"show", AGENT_OPTS "--admin"},
   };
-  const char *takes = NULL;
-  for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
-    if (strcmp(sub, subs[i].name) == 0) takes = subs[i].takes;
-  if (!takes) {
-    fprintf(stderr, "warden task: unknown subcommand '%s'\n", sub);
-    task_usage(stderr);
-    return CL_USAGE;
-  }
+  const char *takes = cl_sub_takes("task", subs, sizeof subs / sizeof subs[0], sub, task_usage);
+  if (!takes) return CL_USAGE;
   char cmd[64];
   (void)snprintf(cmd, sizeof cmd, "warden task %s", sub);
   task_args a;

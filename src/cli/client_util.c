@@ -340,3 +340,12 @@ int cl_family_help(int argc, char **argv, void (*usage)(FILE *out), int *rc) {
   *rc = argc < 2 ? CL_USAGE : CL_OK;
   return 1;
 }
+
+const char *cl_sub_takes(const char *family, const cl_sub *subs, size_t n, const char *sub,
+                         void (*usage)(FILE *out)) {
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(sub, subs[i].name) == 0) return subs[i].takes;
+  fprintf(stderr, "warden %s: unknown subcommand '%s'\n", family, sub);
+  usage(stderr);
+  return NULL;
+}
