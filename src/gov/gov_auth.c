@@ -17,14 +17,19 @@
 #include "gov/gov_int.h"
 #include "util/wd_alloc.h"
 
-static int unauthorized(wd_http_resp *resp, const char *msg) {
-  int rc = wd_gov__err(resp, 401, "unauthorized", NULL, msg);
+/* Fills resp with the refusal and returns 1, or a failure to fill it. */
+static int refuse(wd_http_resp *resp, unsigned status, const char *code, const char *field,
+                  const char *msg) {
+  int rc = wd_gov__err(resp, status, code, field, msg);
   return rc ? rc : 1;
 }
 
+static int unauthorized(wd_http_resp *resp, const char *msg) {
+  return refuse(resp, 401, "unauthorized", NULL, msg);
+}
+
 static int forbidden(wd_http_resp *resp, const char *msg) {
-  int rc = wd_gov__err(resp, 403, "forbidden", NULL, msg);
-  return rc ? rc : 1;
+  return refuse(resp, 403, "forbidden", NULL, msg);
 }
 
 static const char *prefixed(const char *h, const char *scheme) {
@@ -161,16 +166,26 @@ static int agent_status_ok(wd_http_resp *resp, const wd_agent *a) {
                    a->status == WD_AGENT_RETIRED ? "agent is retired" : "agent is quarantined");
 }
 
+/* bare_proof for this request: 0, 1 when refused (resp filled: bad_msg,
+ * naming field, for a proof that does not hold), or the server's failure. */
+static int request_proof(wd_gov *g, wd_http_req *req, wd_http_resp *resp, const char *proof,
+                         const char *field, const char *bad_msg, char jkt[WD_IDENT_JKT_LEN + 1],
+                         char jti[WD_IDENT_DPOP_JTI_MAX + 1], int64_t *iat) {
+  char htu[2048];
+  if (make_htu(g, req, htu, sizeof htu) != 0) return unauthorized(resp, "no Host header");
+  int rc = bare_proof(g->keycache, proof, req->method, htu, wd_gov__now_ms() / 1000, jkt, jti, iat);
+  if (rc == -WD_E_NOMEM || rc == -WD_E_INTERNAL) return rc; /* the server's failure */
+  return rc ? refuse(resp, 401, "unauthorized", field, bad_msg) : 0;
+}
+
 static int auth_bare(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__who *w,
                      const char *proof) {
   if (strcmp(req->method, "POST") != 0 || strcmp(req->path, "/v1/tasks") != 0)
     return unauthorized(resp, "this route needs a task token");
-  char htu[2048], jkt[WD_IDENT_JKT_LEN + 1], jti[WD_IDENT_DPOP_JTI_MAX + 1];
-  int64_t iat = 0, now = wd_gov__now_ms() / 1000;
-  if (make_htu(g, req, htu, sizeof htu) != 0) return unauthorized(resp, "no Host header");
-  int rc = bare_proof(g->keycache, proof, req->method, htu, now, jkt, jti, &iat);
-  if (rc == -WD_E_NOMEM || rc == -WD_E_INTERNAL) return rc; /* the server's failure */
-  if (rc) return unauthorized(resp, "invalid DPoP proof");
+  char jkt[WD_IDENT_JKT_LEN + 1], jti[WD_IDENT_DPOP_JTI_MAX + 1];
+  int64_t iat = 0;
+  int rc = request_proof(g, req, resp, proof, NULL, "invalid DPoP proof", jkt, jti, &iat);
+  if (rc) return rc;
   wd_agent a = {0};
   rc = wd_store_agent_get_by_jkt(g->store, jkt, &a);
   if (rc == -WD_E_NOTFOUND) return unauthorized(resp, "unknown agent key");
@@ -184,24 +199,17 @@ static int auth_bare(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
 }
 
 int wd_gov__enrol_proof(wd_gov *g, wd_http_req *req, wd_http_resp *resp, const char *jkt) {
+  static const char bad[] =
+      "the DPoP proof does not name this request or is not signed by the key in public_jwk";
   const char *proof = wd_http_header(req, "DPoP");
-  int rc;
-  if (!proof) {
-    rc = wd_gov__err(resp, 401, "unauthorized", "DPoP",
-                     "enrolment needs a DPoP proof signed by the key it enrols");
-    return rc ? rc : 1;
-  }
-  char htu[2048], pjkt[WD_IDENT_JKT_LEN + 1], jti[WD_IDENT_DPOP_JTI_MAX + 1];
-  int64_t iat = 0, now = wd_gov__now_ms() / 1000;
-  if (make_htu(g, req, htu, sizeof htu) != 0) return unauthorized(resp, "no Host header");
-  rc = bare_proof(g->keycache, proof, req->method, htu, now, pjkt, jti, &iat);
-  if (rc == -WD_E_NOMEM || rc == -WD_E_INTERNAL) return rc; /* the server's failure */
-  if (rc || strcmp(pjkt, jkt) != 0) {
-    rc = wd_gov__err(resp, 401, "unauthorized", "DPoP",
-                     "the DPoP proof does not name this request or is not signed by the key "
-                     "in public_jwk");
-    return rc ? rc : 1;
-  }
+  if (!proof)
+    return refuse(resp, 401, "unauthorized", "DPoP",
+                  "enrolment needs a DPoP proof signed by the key it enrols");
+  char pjkt[WD_IDENT_JKT_LEN + 1], jti[WD_IDENT_DPOP_JTI_MAX + 1];
+  int64_t iat = 0;
+  int rc = request_proof(g, req, resp, proof, "DPoP", bad, pjkt, jti, &iat);
+  if (rc) return rc;
+  if (strcmp(pjkt, jkt) != 0) return refuse(resp, 401, "unauthorized", "DPoP", bad);
   if ((rc = fresh_jti(g, req, NULL, jti, iat, 0)) < 0) return rc;
   return rc == 0 ? unauthorized(resp, "DPoP proof replayed") : 0;
 }
@@ -357,8 +365,7 @@ int wd_gov__recheck(wd_http_req *req, wd_http_resp *resp, void *svc) {
    * without fields, and a route with only optional fields would act. */
   if (req->json && !json_is_object(req->json)) {
     (void)wd_gov__proof_flush(g, w);
-    int rc = wd_gov__err(resp, 400, "bad_request", NULL, "body must be a JSON object");
-    return rc ? rc : 1;
+    return refuse(resp, 400, "bad_request", NULL, "body must be a JSON object");
   }
   if (w->admin) {
     const char *bearer = prefixed(wd_http_header(req, "Authorization"), "Bearer");
