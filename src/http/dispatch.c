@@ -195,31 +195,39 @@ static enum MHD_Result send_error(reqctx *x, struct MHD_Connection *c, unsigned 
 
 /* ---- phases ---- */
 
-static int has_body(const wd_http_req *req, unsigned long long *clen, int *clen_bad) {
+/* A body framed in a way that is refused, and the answer to give. */
+typedef struct framing_error {
+  unsigned status;
+  const char *code, *field, *msg;
+} framing_error;
+
+/* Two framings: which one ends the body is where request smuggling lives
+ * (RFC 9112 section 6.3), and libmicrohttpd reads the chunks. */
+static const framing_error TWO_FRAMINGS = {
+    400, "bad_request", "Transfer-Encoding",
+    "Content-Length and Transfer-Encoding must not be sent together"};
+/* libmicrohttpd decodes chunked and nothing else; a body in another coding
+ * would be waited for until the connection timed out. */
+static const framing_error CODING = {501, "not_implemented", "Transfer-Encoding",
+                                     "only the chunked transfer coding is understood"};
+static const framing_error BAD_LENGTH = {400, "bad_request", "Content-Length",
+                                         "invalid Content-Length"};
+
+/* Whether the request has a body; *clen gets its declared length, and
+ * *bad what is wrong with its framing (NULL when nothing is). */
+static int has_body(const wd_http_req *req, unsigned long long *clen, const framing_error **bad) {
   const char *cl = wd_http_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
   const char *te = wd_http_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING);
   *clen = 0;
-  *clen_bad = 0;
-  /* Two framings: which one ends the body is where request smuggling
-   * lives (RFC 9112 section 6.3), and libmicrohttpd reads the chunks. */
-  if (cl && te) {
-    *clen_bad = 2;
-    return 1;
-  }
-  /* libmicrohttpd decodes chunked and nothing else; a body in another
-   * coding would be waited for until the connection timed out. */
-  if (te && strcasecmp(te, "chunked") != 0) {
-    *clen_bad = 3;
-    return 1;
-  }
+  *bad = cl && te                               ? &TWO_FRAMINGS
+         : te && strcasecmp(te, "chunked") != 0 ? &CODING
+         : cl && (cl[0] < '0' || cl[0] > '9')   ? &BAD_LENGTH
+                                                : NULL;
+  if (*bad) return 1;
   if (cl) {
     char *end = NULL;
-    if (cl[0] < '0' || cl[0] > '9') {
-      *clen_bad = 1;
-      return 1;
-    }
     *clen = strtoull(cl, &end, 10);
-    if (!end || *end != '\0') *clen_bad = 1;
+    if (!end || *end != '\0') *bad = &BAD_LENGTH;
     return *clen > 0;
   }
   return te != NULL;
@@ -281,16 +289,9 @@ static enum MHD_Result first_call(reqctx *x, struct MHD_Connection *c, const cha
   }
 
   unsigned long long clen = 0;
-  int clen_bad = 0;
-  if (has_body(req, &clen, &clen_bad)) {
-    if (clen_bad == 3)
-      return send_error(x, c, 501, "not_implemented", "Transfer-Encoding",
-                        "only the chunked transfer coding is understood");
-    if (clen_bad == 2)
-      return send_error(x, c, 400, "bad_request", "Transfer-Encoding",
-                        "Content-Length and Transfer-Encoding must not be sent together");
-    if (clen_bad)
-      return send_error(x, c, 400, "bad_request", "Content-Length", "invalid Content-Length");
+  const framing_error *bad = NULL;
+  if (has_body(req, &clen, &bad)) {
+    if (bad) return send_error(x, c, bad->status, bad->code, bad->field, bad->msg);
     if (clen > s->max_body) {
       char msg[96];
       (void)snprintf(msg, sizeof msg, "request body exceeds %zu bytes", s->max_body);
