@@ -507,16 +507,18 @@ static int do_trace(const char *cmd, const audit_args *a, const char *task) {
    * to its own hash: an edited record must not be shown as evidence. */
   size_t i, broken = 0;
   json_t *rec;
-  json_array_foreach(recs, i, rec) broken += !cl_audit_record_intact(rec);
   if (a->json) {
+    json_array_foreach(recs, i, rec) broken += !cl_audit_record_intact(rec);
     cl_print_json(doc);
   } else if (json_array_size(recs) == 0) {
     printf("no evidence for task %s\n", task);
   } else {
     printf("evidence for task %s (%zu records, in order)\n", task, json_array_size(recs));
     json_array_foreach(recs, i, rec) {
+      int intact = cl_audit_record_intact(rec);
+      broken += !intact;
       print_record(rec);
-      if (!cl_audit_record_intact(rec))
+      if (!intact)
         printf("        ! this record does not match its hash: it was changed after it was "
                "written\n");
     }
