@@ -182,6 +182,9 @@ int cl_family_help(int argc, char **argv, void (*usage)(FILE *out), int *rc);
 int cl_parse_sub(const char *cmd, int argc, char **argv, const cli_opt *opts, const char *takes,
                  const char **pos, size_t max_pos, size_t *npos, void (*usage)(FILE *out), int *rc);
 
+/* 1 when s is a record hash as the log writes it: 64 lowercase hex digits. */
+int cl_is_hash(const char *s);
+
 /* A subcommand of a family and the options it uses (cl_parse_sub's takes). */
 typedef struct cl_sub {
   const char *name, *takes;

@@ -191,9 +191,7 @@ static int parse_expect(const char *cmd, const char *s, long long *seq, char has
   const char *colon = s ? strchr(s, ':') : NULL;
   char num[24];
   size_t n = colon ? (size_t)(colon - s) : 0;
-  int ok = colon && n > 0 && n < sizeof num && strlen(colon + 1) == 64;
-  for (const char *p = ok ? colon + 1 : ""; ok && *p; p++)
-    ok = (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f');
+  int ok = colon && n > 0 && n < sizeof num && cl_is_hash(colon + 1);
   if (ok) {
     memcpy(num, s, n);
     num[n] = '\0';

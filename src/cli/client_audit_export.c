@@ -189,7 +189,7 @@ int cl_audit_export(const char *cmd, const char *url, const char *db, int64_t fr
 }
 
 int cl_audit_verify_file(const char *cmd, const char *path, const char *anchor) {
-  if (anchor && (strlen(anchor) != 64 || strspn(anchor, "0123456789abcdef") != 64)) {
+  if (anchor && !cl_is_hash(anchor)) {
     fprintf(stderr, "%s: --anchor wants the 64 hex digits of a record's hash\n", cmd);
     return CL_USAGE;
   }

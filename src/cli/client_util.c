@@ -349,3 +349,7 @@ const char *cl_sub_takes(const char *family, const cl_sub *subs, size_t n, const
   usage(stderr);
   return NULL;
 }
+
+int cl_is_hash(const char *s) {
+  return s && strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
+}
