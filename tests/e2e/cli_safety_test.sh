@@ -437,15 +437,21 @@ stop
 
 # A trace holds each record to its own hash: an edited one is flagged and
 # the trace exits as verify does on a broken chain.
-cp -r "$T/var" "$T/tampered"
-python3 - "$T/tampered/warden.db" "$task" <<'PY'
+# tamper COPY SQL [ARG]: a copy of the log in $T/COPY with SQL run on it
+# (ARG bound to its ?), as one who can write the file would, the
+# append-only triggers dropped first.
+tamper() {
+  cp -r "$T/var" "$T/$1"
+  python3 - "$T/$1/warden.db" "$2" "${3-}" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 db.execute("DROP TRIGGER audit_no_update")
-db.execute("UPDATE audit SET actor = actor || 'x' WHERE seq = "
-           "(SELECT min(seq) FROM audit WHERE task = ?)", (sys.argv[2],))
+db.execute("DROP TRIGGER audit_no_delete")
+db.execute(sys.argv[2], (sys.argv[3],) if "?" in sys.argv[2] else ())
 db.commit()
 PY
+}
+tamper tampered "UPDATE audit SET actor = actor || 'x' WHERE seq = (SELECT min(seq) FROM audit WHERE task = ?)" "$task"
 t "a trace of an intact log" 0 noerr:"match their hash" -- \
   "$warden" audit trace "$task" --data "$T/var"
 t "a trace flags an edited record" 3 err:"1 record(s) of this trace do not match their hash" \
@@ -458,14 +464,7 @@ keep=$("$warden" audit verify --data "$T/var" | sed -n 's/^keep: --expect //p')
 check "verify prints what to keep" [ -n "$keep" ]
 t "the log still holds the record kept" 0 out:"holds the hash expected" -- \
   "$warden" audit verify --data "$T/var" --expect "$keep"
-cp -r "$T/var" "$T/cut"
-python3 - "$T/cut/warden.db" <<'PY'
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-db.execute("DROP TRIGGER audit_no_delete")
-db.execute("DELETE FROM audit WHERE seq > (SELECT max(seq) - 2 FROM audit)")
-db.commit()
-PY
+tamper cut "DELETE FROM audit WHERE seq > (SELECT max(seq) - 2 FROM audit)"
 t "a chain cut back verifies alone" 0 out:"chain intact" -- "$warden" audit verify --data "$T/cut"
 t "but not against the record kept" 3 out:"no longer holds record" -- \
   "$warden" audit verify --data "$T/cut" --expect "$keep"
@@ -477,14 +476,7 @@ t "--expect is not for a --file piece" 64 err:"a --file piece takes --anchor" --
   "$warden" audit verify --file "$T/none" --expect "$keep"
 # A record that cannot be written as JSON (an actor that is not UTF-8)
 # stops an offline export, which names it.
-cp -r "$T/var" "$T/notext"
-python3 - "$T/notext/warden.db" <<'PY'
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-db.execute("DROP TRIGGER audit_no_update")
-db.execute("UPDATE audit SET actor = CAST(X'61FF62' AS TEXT) WHERE seq = 3")
-db.commit()
-PY
+tamper notext "UPDATE audit SET actor = CAST(X'61FF62' AS TEXT) WHERE seq = 3"
 t "an offline export names the record it cannot write" 1 \
   err:"record 3 of $T/notext/warden.db cannot be exported" -- \
   "$warden" audit export --data "$T/notext"
