@@ -5,11 +5,12 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
+TSAN_BUILD ?= build-tsan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 60
 DIFF_LONG_CASES ?= 200000
 
-.PHONY: all build deps run test test-release test-asan style bench bench-service fuzz format check-format clean
+.PHONY: all build deps run test test-release test-asan test-tsan style bench bench-service fuzz format check-format clean
 
 all: build
 
@@ -35,7 +36,9 @@ run: deps build
 # Release build with -Werror (gcc): every suite. Then the same sources
 # under ASan+UBSan (clang): every suite except the differential test,
 # whose C side is the same code already run under the release build.
-test: deps style test-release test-asan
+# Then ThreadSanitizer over the unit and end-to-end suites, where the
+# server's threads share tasks, caches and the log's committer.
+test: deps style test-release test-asan test-tsan
 
 test-release:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DWD_WERROR=ON $(CMAKE_FLAGS) >/dev/null
@@ -47,6 +50,12 @@ test-asan:
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS) -LE diff
+
+test-tsan:
+	CC=clang cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWD_TSAN=ON -DWD_WERROR=ON $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(TSAN_BUILD) -j $(JOBS)
+	cd $(TSAN_BUILD) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
+	  ctest --output-on-failure -j $(JOBS) -L 'unit|e2e'
 
 style:
 	scripts/check-format.sh
@@ -75,4 +84,4 @@ check-format:
 	scripts/check-format.sh
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(TSAN_BUILD)

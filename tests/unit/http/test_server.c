@@ -32,8 +32,8 @@ typedef struct svc {
   int flushed;
   unsigned inflight_at_flush;
   wd_http_server *srv;
-  volatile int slow_started;
-  volatile int slow_done;
+  atomic_int slow_started;
+  atomic_int slow_done;
   atomic_int parked, closed;
   atomic_int late_started;
   atomic_int revoked; /* the recheck refuses once set */
