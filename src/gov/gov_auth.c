@@ -333,6 +333,9 @@ int wd_gov__auth(wd_http_req *req, wd_http_resp *resp, void *svc) {
   wd_gov__who *w = wd_arena_calloc(req->arena, 1, sizeof *w);
   if (!w) return -WD_E_NOMEM;
   req->auth_ctx = w;
+  /* Before the agent is read: a status change after this drops the
+   * request's denial from the auto-quarantine count. */
+  w->standing = atomic_load(&g->status_gen);
   const char *authz = wd_http_header(req, "Authorization");
   const char *proof = wd_http_header(req, "DPoP");
   const char *bearer = prefixed(authz, "Bearer");

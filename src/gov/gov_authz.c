@@ -145,11 +145,40 @@ static int answer_head(wd_buf *b, const wd_gov__decision *d) {
   return key(b, "decision_id");
 }
 
-/* Counts a denial; returns 1 when the agent crossed the configured rule. */
-static int denial_trips(wd_gov *g, const char *agent, int64_t now) {
-  if (!g->q_denials) return 0;
-  int trip = 0;
+/* Sets the agent's mark to a new generation and returns it. With
+ * deny_lock held. */
+static uint64_t standing_changed_locked(wd_gov *g, const char *agent) {
+  uint64_t gen = atomic_fetch_add(&g->status_gen, 1) + 1;
+  /* Out of memory, the older mark stays: denials from before it are
+   * still dropped, those in between may count. */
+  (void)json_object_set_new(g->changed, agent, json_integer((json_int_t)gen));
+  (void)json_object_del(g->denials, agent);
+  return gen;
+}
+
+void wd_gov__standing_changed(wd_gov *g, const char *agent) {
   pthread_mutex_lock(&g->deny_lock);
+  (void)standing_changed_locked(g, agent);
+  pthread_mutex_unlock(&g->deny_lock);
+}
+
+/* The mark of the agent's last status change; 0 for none. With
+ * deny_lock held. */
+static uint64_t mark_locked(wd_gov *g, const char *agent) {
+  json_t *mark = json_object_get(g->changed, agent);
+  return mark ? (uint64_t)json_integer_value(mark) : 0;
+}
+
+/* Counts the denial; when it crosses the rule, returns the mark the trip
+ * set (never 0), else 0. */
+static uint64_t denial_trips(wd_gov *g, const char *agent, int64_t now, uint64_t standing) {
+  if (!g->q_denials) return 0;
+  uint64_t trip = 0;
+  pthread_mutex_lock(&g->deny_lock);
+  if (mark_locked(g, agent) > standing) {
+    pthread_mutex_unlock(&g->deny_lock);
+    return 0;
+  }
   json_t *arr = json_object_get(g->denials, agent);
   if (!arr) {
     arr = json_array();
@@ -162,8 +191,8 @@ static int denial_trips(wd_gov *g, const char *agent, int64_t now) {
     (void)json_array_remove(arr, 0);
   (void)json_array_append_new(arr, json_integer(now));
   if (json_array_size(arr) >= g->q_denials) {
-    trip = 1;
-    json_array_clear(arr);
+    /* The denials still in flight made this trip's count, not the next. */
+    trip = standing_changed_locked(g, agent);
   }
   pthread_mutex_unlock(&g->deny_lock);
   return trip;
@@ -388,7 +417,9 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
     lt->ss_gen++;
   }
   /* An error list that cannot grow is left empty; the record still says deny. */
-  int lost = ended ? wd_gov__decision_error(&d, "", "task ended during the call: denied") : 0;
+  int lost = ended ? wd_gov__decision_error(
+                         &d, "", "the task ended or its token was replaced during the call: denied")
+                   : 0;
   if (internal && !lost)
     lost = wd_gov__decision_error(&d, "",
                                   full ? "the task's session is full (a set of its tools, "
@@ -454,13 +485,26 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
   return WD_HTTP_SUSPENDED;
 }
 
-void wd_gov__policy_denied(wd_gov *g, const char *agent_id, int64_t now) {
-  if (!denial_trips(g, agent_id, now)) return;
-  char why[128];
-  (void)snprintf(why, sizeof why, "auto: %u denials within %lld s", g->q_denials,
-                 (long long)(g->q_window_ms / 1000));
-  (void)wd_gov__set_agent_status(g, agent_id, WD_AGENT_QUARANTINED, why, "warden",
-                                 WD_AUDIT_AGENT_QUARANTINED);
+void wd_gov__policy_denied(wd_gov *g, const char *agent_id, int64_t now, uint64_t standing) {
+  uint64_t trip = denial_trips(g, agent_id, now, standing);
+  if (!trip) return;
+  /* A status change since the trip (an earlier trip's quarantine, then
+   * perhaps an admin's release) settles it: calls that came in while the
+   * agent was being quarantined must not quarantine it again, least of
+   * all after its release. Trips wait for each other to see that. */
+  pthread_mutex_lock(&g->autoq_lock);
+  pthread_mutex_lock(&g->deny_lock);
+  /* (A mark below the trip's is one memory ran out to set.) */
+  int current = mark_locked(g, agent_id) <= trip;
+  pthread_mutex_unlock(&g->deny_lock);
+  if (current) {
+    char why[128];
+    (void)snprintf(why, sizeof why, "auto: %u denials within %lld s", g->q_denials,
+                   (long long)(g->q_window_ms / 1000));
+    (void)wd_gov__set_agent_status(g, agent_id, WD_AGENT_QUARANTINED, why, "warden",
+                                   WD_AUDIT_AGENT_QUARANTINED);
+  }
+  pthread_mutex_unlock(&g->autoq_lock);
 }
 
 /* The second half, once the record is durable (or failed). */
@@ -484,7 +528,7 @@ static int answer(wd_gov *g, wd_http_resp *resp, wd_gov__who *w) {
   if (!aw->allow && !aw->policy_deny) WD_GOV__COUNT(g, failed_closed);
   /* The rule is about the agent's conduct: a call the server failed to
    * decide, or one that raced with its task's end, says nothing of it. */
-  if (aw->policy_deny) wd_gov__policy_denied(g, w->agent.id, aw->now);
+  if (aw->policy_deny) wd_gov__policy_denied(g, w->agent.id, aw->now, w->standing);
   if (aw->budget > 0 && aw->before + 1 >= aw->budget)
     (void)wd_gov__end_task(g, w->task_id, WD_TASK_EXHAUSTED, "budget exhausted", "warden");
   return rc;

@@ -75,9 +75,15 @@ struct wd_gov {
   wd_gov__snap pol;
   pthread_mutex_t put_lock; /* serialises PUT /v1/policies */
 
-  /* Recent denials per agent for the auto-quarantine rule. */
+  /* Recent denials per agent for the auto-quarantine rule. A denial
+   * counts only if its agent's status did not change since its request
+   * came in (wd_gov__who.standing), so one decided before a release or
+   * a quarantine cannot count against the agent after it. */
   pthread_mutex_t deny_lock;
-  json_t *denials; /* {agent_id: [ms, ...]}; owned */
+  json_t *denials;                  /* {agent_id: [ms, ...]}; owned */
+  json_t *changed;                  /* {agent_id: status_gen at its last change}; owned */
+  atomic_uint_least64_t status_gen; /* bumped at every agent status change */
+  pthread_mutex_t autoq_lock;       /* one automatic quarantine at a time */
 
   pthread_t reaper;
   int reaper_started;
@@ -109,6 +115,7 @@ typedef struct wd_gov__who {
   const char *proof_jti; /* arena-owned; NULL once durable */
   int64_t proof_exp_ms;
   struct authz_wait *wait; /* POST /v1/authorize between its two calls; arena-owned */
+  uint64_t standing;       /* wd_gov.status_gen when the request came in */
 } wd_gov__who;
 
 /* In a function with int rc, char *err, size_t errlen and a cleanup
@@ -280,8 +287,13 @@ int wd_gov__decide_in(wd_gov *g, const wd_gov__snap *snap, const wd_agent *a, co
 
 /* Counts a denial policy gave agent_id (a call, or a task's opening,
  * renewal or intent change) for the auto-quarantine rule, and quarantines
- * the agent when it crosses it. */
-void wd_gov__policy_denied(wd_gov *g, const char *agent_id, int64_t now);
+ * the agent when it crosses it. standing is the request's
+ * wd_gov__who.standing: a denial from before the agent's last status
+ * change is not counted. */
+void wd_gov__policy_denied(wd_gov *g, const char *agent_id, int64_t now, uint64_t standing);
+/* The agent's status changes (or is about to): the rule starts over, and
+ * denials of requests that came in before now are no longer counted. */
+void wd_gov__standing_changed(wd_gov *g, const char *agent_id);
 
 /* 0 (public) to 3 (secret) for a classification, -1 for anything else. */
 int wd_gov__classification_rank(const char *c);

@@ -346,6 +346,9 @@ int wd_gov__set_agent_status(wd_gov *g, const char *id, wd_agent_status st, cons
    * written could still see a call allowed just after the stop's record;
    * the stop itself must not wait for memory. */
   int fenced = 0, rc = 0;
+  /* Denials in flight were decided under the old status: whatever they
+   * find when they are counted, they no longer count. */
+  wd_gov__standing_changed(g, id);
   if (stops) {
     /* Openings already past their fence check finish first: their tasks
      * are in the store for end_agent_tasks to end with records. */
@@ -378,11 +381,13 @@ int wd_gov__set_agent_status(wd_gov *g, const char *id, wd_agent_status st, cons
     if (!src && p && !wd_gov__log(g, t, actor, NULL, p, NULL)) rc = 0;
   }
   if (rc == 0 && st == WD_AGENT_QUARANTINED) WD_GOV__COUNT(g, quarantines);
-  if (rc == 0) {
-    /* The auto-quarantine rule starts over with every status change: a
-     * released agent answers for what it does from then on. */
+  /* The auto-quarantine rule starts over with every status change: a
+   * released agent answers for what it does from then on. */
+  if (rc == 0) wd_gov__standing_changed(g, id);
+  if (rc == -WD_E_NOTFOUND) {
+    /* No such agent: keep no mark for a name an admin merely typed. */
     pthread_mutex_lock(&g->deny_lock);
-    (void)json_object_del(g->denials, id);
+    (void)json_object_del(g->changed, id);
     pthread_mutex_unlock(&g->deny_lock);
   }
   if (fenced)
@@ -711,6 +716,7 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   pthread_rwlock_init(&g->open_lock, &ra);
   pthread_rwlockattr_destroy(&ra);
   pthread_mutex_init(&g->deny_lock, NULL);
+  pthread_mutex_init(&g->autoq_lock, NULL);
   pthread_mutex_init(&g->stop_lock, NULL);
   g->stop_clock = CLOCK_MONOTONIC;
   if (wd_gov__cond_init_monotonic(&g->stop_cond) != 0) {
@@ -739,7 +745,8 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   g->q_denials = o->quarantine_denials;
   g->q_window_ms = (int64_t)(o->quarantine_window_s ? o->quarantine_window_s : 60) * 1000;
   g->reaper_ms = o->reaper_interval_ms ? o->reaper_interval_ms : 1000;
-  if (!(g->denials = json_object())) WD_GOV__FAIL(-WD_E_NOMEM, "out of memory");
+  if (!(g->denials = json_object()) || !(g->changed = json_object()))
+    WD_GOV__FAIL(-WD_E_NOMEM, "out of memory");
 
   if ((rc = wd_gov__open_state(g->data_dir, 1, WD_STORE_MANUAL_CHECKPOINT, &g->lock_fd, &g->store,
                                &g->audit, err, errlen)) != 0)
@@ -889,6 +896,7 @@ void wd_gov_free(wd_gov *g) {
   cedar_schema_free(g->schema);
   cedar_policyset_unref(g->pol.ps);
   json_decref(g->denials);
+  json_decref(g->changed);
   wd_ident_cleanse(g->admin_hash, sizeof g->admin_hash);
   pthread_rwlock_destroy(&g->keys_lock);
   pthread_mutex_destroy(&g->pol_lock);
@@ -896,6 +904,7 @@ void wd_gov_free(wd_gov *g) {
   pthread_mutex_destroy(&g->admin_lock);
   pthread_rwlock_destroy(&g->open_lock);
   pthread_mutex_destroy(&g->deny_lock);
+  pthread_mutex_destroy(&g->autoq_lock);
   pthread_mutex_destroy(&g->stop_lock);
   pthread_cond_destroy(&g->stop_cond);
   wd_free(g);

@@ -53,15 +53,16 @@ static int denied_answer(wd_http_resp *resp, const wd_gov__decision *d, const ch
   return body ? wd_http_resp_json(resp, 403, body) : -WD_E_NOMEM;
 }
 
-static int deny_task_level(wd_gov *g, wd_http_resp *resp, const wd_agent *a, const char *task,
+static int deny_task_level(wd_gov *g, wd_http_resp *resp, const wd_gov__who *w, const char *task,
                            const wd_gov__decision *d, const char *action) {
+  const wd_agent *a = &w->agent;
   json_t *p = decision_json(d, action);
   int64_t seq = 0;
   int rc = p ? wd_gov__log(g, WD_AUDIT_AUTHZ_DECISION, a->id, task, p, &seq) : -WD_E_NOMEM;
   json_decref(p);
   if (rc) return rc;
   rc = denied_answer(resp, d, action, seq);
-  wd_gov__policy_denied(g, a->id, wd_gov__now_ms());
+  wd_gov__policy_denied(g, a->id, wd_gov__now_ms(), w->standing);
   return rc;
 }
 
@@ -344,7 +345,7 @@ int wd_gov__h_task_open(wd_http_req *req, wd_http_resp *resp, void *svc) {
   rc = wd_gov__decide(g, &s, &w->agent, &t, "task.open", NULL, NULL, &d);
   if (rc) goto out;
   if (!d.allow) {
-    rc = deny_task_level(g, resp, &w->agent, NULL, &d, "task.open");
+    rc = deny_task_level(g, resp, w, NULL, &d, "task.open");
     goto out;
   }
   /* Everything that can fail in memory happens first; the task, its
@@ -495,7 +496,7 @@ int wd_gov__h_task_renew(wd_http_req *req, wd_http_resp *resp, void *svc) {
   rc = wd_gov__decide(g, &s, &w->agent, &t, "task.renew", NULL, NULL, &d);
   if (rc) goto out;
   if (!d.allow) {
-    rc = deny_task_level(g, resp, &w->agent, t.id, &d, "task.renew");
+    rc = deny_task_level(g, resp, w, t.id, &d, "task.renew");
     goto out;
   }
   body = json_pack("{s:o, s:I}", "decision", decision_json(&d, "task.renew"), "policy_version",
@@ -641,7 +642,7 @@ int wd_gov__h_task_intent(wd_http_req *req, wd_http_resp *resp, void *svc) {
   if (rc) goto out;
   if (!d.allow) {
     rc = denied_answer(resp, &d, "task.change_intent", e[1].seq);
-    wd_gov__policy_denied(g, w->agent.id, now);
+    wd_gov__policy_denied(g, w->agent.id, now, w->standing);
     goto out;
   }
   char sid[32];
