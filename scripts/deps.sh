@@ -33,6 +33,8 @@ if ((${#missing[@]})); then
 fi
 
 # npm harnesses: reproducible installs from the committed lock files.
+# `make run` needs none of them (--no-npm).
+[[ ${1-} == --no-npm ]] && exit 0
 for d in tests/diff bench; do
   [[ -f $d/package-lock.json ]] || continue
   if [[ ! -d $d/node_modules ]] || [[ $d/package-lock.json -nt $d/node_modules/.package-lock.json ]]; then

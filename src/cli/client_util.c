@@ -301,9 +301,13 @@ void cl_print_policies(FILE *f, const json_t *obj) {
     char text[512];
     if (json_is_object(p) && json_is_string(json_object_get(p, "policy"))) {
       char msg[400];
+      const char *policy = json_string_value(json_object_get(p, "policy"));
       cl_json_text(json_object_get(p, "message"), msg, sizeof msg);
-      fprintf(f, "  error in policy %s: %s\n", json_string_value(json_object_get(p, "policy")),
-              msg);
+      /* No policy: the request itself did not fit the schema. */
+      if (*policy)
+        fprintf(f, "  error in policy %s: %s\n", policy, msg);
+      else
+        fprintf(f, "  error: %s\n", msg);
       continue;
     }
     cl_json_text(p, text, sizeof text);

@@ -37,6 +37,7 @@ static void usage(FILE *out) {
           "Runs the governance service until SIGTERM or SIGINT; SIGHUP reopens\n"
           "the access log.\n"
           "Precedence: flags > WARDEN_* environment > config file > defaults.\n"
+          "The config file (JSON, keys below) is --config FILE, else $WARDEN_CONFIG.\n"
           "\n"
           "  %-22s %-26s %-18s %s\n%s",
           "flag", "environment", "file key", "meaning", keys);

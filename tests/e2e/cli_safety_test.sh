@@ -258,6 +258,9 @@ done
 t "a plain number is taken" 0 -- "$warden" audit export --from 00000000000000000000000001
 t "an extra argument to authorize is named" 64 err:"unexpected argument 'extra'" -- \
   "$warden" authorize --agent-key "$key" --tool fs --operation read extra
+t "a call the schema does not declare is denied with the mismatch, not a blank policy" 2 \
+  out:"error: request: action" noout:"error in policy :" -- \
+  "$warden" authorize --agent-key "$key" --tool db --operation read
 echo junk >"$T/junk.db"
 mkdir -p "$T/dir.db"
 t "verify --db of a missing file says so" 1 err:"$T/none.db: No such file" -- \
