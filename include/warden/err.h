@@ -25,7 +25,9 @@
   XX(STORE, "storage error")                                                                       \
   XX(VALIDATE, "validation failed")                                                                \
   XX(INTERNAL, "internal error")                                                                   \
-  XX(FULL, "at the most allowed")
+  XX(FULL, "at the most allowed")                                                                  \
+  XX(CORRUPT, "the database file is damaged, or is not a database")                                \
+  XX(VERSION, "the database was written by a newer Warden")
 
 typedef enum {
   WD_OK = 0,

@@ -119,7 +119,8 @@ int wd_audit_failing(wd_audit *a, unsigned hold_ms, int *last_error) {
 /* A refused effect (a task already ended, an agent quarantined a moment
  * before) is an answer; these are the store failing. */
 static int is_failure(int rc) {
-  return rc == -WD_E_IO || rc == -WD_E_STORE || rc == -WD_E_NOMEM || rc == -WD_E_INTERNAL;
+  return rc == -WD_E_IO || rc == -WD_E_STORE || rc == -WD_E_CORRUPT || rc == -WD_E_NOMEM ||
+         rc == -WD_E_INTERNAL;
 }
 
 /* Writes records v[0..n); runs without the lock while a->committing is

@@ -112,6 +112,8 @@ int wd_store__sq_err(int src) {
     }
   case SQLITE_IOERR:
   case SQLITE_FULL: return -WD_E_IO;
+  case SQLITE_CORRUPT:
+  case SQLITE_NOTADB: return -WD_E_CORRUPT;
   default: return -WD_E_STORE;
   }
 }
@@ -353,8 +355,7 @@ static int migrate_conn(sq_conn *c) {
   if (rc != SQLITE_OK)
     return wd_store__sq_end(c, wd_store__sq_err(rc) ? wd_store__sq_err(rc) : -WD_E_STORE);
   if ((rc = read_version(c, &version))) return wd_store__sq_end(c, rc);
-  if (version > MIGRATION_COUNT)
-    return wd_store__sq_end(c, -WD_E_STORE); /* written by a newer Warden */
+  if (version > MIGRATION_COUNT) return wd_store__sq_end(c, -WD_E_VERSION);
   for (int v = version + 1; v <= MIGRATION_COUNT; v++) {
     rc = sqlite3_exec(c->db, migrations[v - 1], NULL, NULL, NULL);
     if (rc == SQLITE_OK) {

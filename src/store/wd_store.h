@@ -38,7 +38,9 @@ enum {
  * file path. A new database file is created with mode 0600 and migrated to
  * the current schema (idempotent; safe with several processes). Returns
  * owned *out (free with wd_store_close). -WD_E_INVAL for an unknown scheme,
- * -WD_E_STORE when the database cannot be opened or migrated. */
+ * -WD_E_CORRUPT for a damaged file or one that is not SQLite,
+ * -WD_E_VERSION for a schema newer than this build's, -WD_E_STORE when the
+ * database cannot be opened or migrated otherwise. */
 WD_EXTERN int wd_store_open(const char *url, unsigned flags, wd_store **out) WD_WUR;
 /* Closes every connection; NULL is a no-op. No call may be in flight. */
 WD_EXTERN void wd_store_close(wd_store *s);

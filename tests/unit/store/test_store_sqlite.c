@@ -506,6 +506,44 @@ static void dpop_migration(void **state) {
   tmp_db_remove(dir, path);
 }
 
+/* A database no migration can serve is named for what it is, and left
+ * as it was. */
+static void unusable_files(void **state) {
+  (void)state;
+  char dir[64], path[128];
+  assert_int_equal(tmp_db_make(dir, path, "storebad"), 0);
+  sqlite3 *db = NULL;
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db,
+                                "CREATE TABLE schema_version(version INTEGER PRIMARY KEY,"
+                                " applied_ms INTEGER NOT NULL); INSERT INTO schema_version "
+                                "VALUES(1, 0), (2, 0), (3, 0), (99, 0);",
+                                NULL, NULL, NULL),
+                   SQLITE_OK);
+  sqlite3_close(db);
+  wd_store *s = NULL;
+  assert_int_equal(wd_store_open(path, 0, &s), -WD_E_VERSION);
+  assert_null(s);
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  sqlite3_stmt *q = NULL;
+  assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master", -1, &q, NULL),
+                   SQLITE_OK);
+  assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+  assert_int_equal(sqlite3_column_int(q, 0), 1); /* no table added */
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+
+  FILE *fp = fopen(path, "wb");
+  assert_non_null(fp);
+  for (int i = 0; i < 4096; i++)
+    (void)fputc((i * 7919) & 0xff, fp);
+  assert_int_equal(fclose(fp), 0);
+  assert_int_equal(wd_store_open(path, 0, &s), -WD_E_CORRUPT);
+  assert_int_equal(wd_store_open(path, WD_STORE_READONLY, &s), -WD_E_CORRUPT);
+  assert_null(s);
+  tmp_db_remove(dir, path);
+}
+
 static void policies(void **state) {
   fixture *f = *state;
   int64_t v1 = 0, v2 = 0;
@@ -691,6 +729,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(tokens_and_revocation, setup, teardown),
       cmocka_unit_test_setup_teardown(dpop_replay, setup, teardown),
       cmocka_unit_test(dpop_migration),
+      cmocka_unit_test(unusable_files),
       cmocka_unit_test_setup_teardown(policies, setup, teardown),
       cmocka_unit_test_setup_teardown(settings, setup, teardown),
       cmocka_unit_test_setup_teardown(budget_is_atomic, setup, teardown),
