@@ -258,10 +258,10 @@ static const char *status_of(const e2e_server *s, const char *name) {
   return st;
 }
 
+static e2e_server s2;
+
 static void test_release_outlasts_late_denials(void **state) {
   (void)state;
-  e2e_server s2;
-  memset(&s2, 0, sizeof s2);
   assert_int_equal(setenv("WARDEN_QUARANTINE_DENIALS", "1", 1), 0);
   assert_int_equal(e2e_server_start(&s2), 0);
   for (int round = 0; round < RACE_ROUNDS; round++) {
@@ -307,6 +307,13 @@ static void test_release_outlasts_late_denials(void **state) {
   e2e_server_cleanup(&s2);
 }
 
+/* A failed assertion leaves the test early: stop its server anyway. */
+static int stop_s2(void **state) {
+  (void)state;
+  e2e_server_cleanup(&s2);
+  return 0;
+}
+
 static void test_chain_verifies(void **state) {
   (void)state;
   long n = 0, offline = 0;
@@ -319,7 +326,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_auto_quarantine_and_release),
       cmocka_unit_test(test_chain_verifies),
-      cmocka_unit_test(test_release_outlasts_late_denials),
+      cmocka_unit_test_teardown(test_release_outlasts_late_denials, stop_s2),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
