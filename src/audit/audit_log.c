@@ -146,6 +146,14 @@ static int commit_batch(wd_audit *a, pending **v, size_t n, pending **culprit) {
     if (a->last_seq == 0) memcpy(a->last_hash, WD_AUDIT_GENESIS, 65);
     a->tail_known = 1;
   }
+  /* A tail no append wrote (a row below 1 or past 2^53 put there around
+   * the log): numbering on from it would write records no verifier
+   * accepts, and overflow at INT64_MAX. A storage failure: it needs an
+   * operator. */
+  if (a->last_seq < 0 || a->last_seq > WD_AUDIT_SEQ_MAX - (int64_t)n) {
+    rc = -WD_E_STORE;
+    goto out;
+  }
   nfx = 0;
   for (size_t i = 0; i < n; i++) {
     const pending *p = v[i];

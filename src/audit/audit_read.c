@@ -46,6 +46,10 @@ static int trace_cb(void *ctx, const wd_audit_row *row) {
   wd_audit_records *out = t->out;
   wd_audit_row *r;
   int rc;
+  if (!wd_audit_seq_ok(row->seq)) {
+    out->outside = row->seq;
+    return -WD_E_VALIDATE;
+  }
   if (out->n >= WD_LIMIT_AUDIT_TRACE_ROWS) return -WD_E_TOOBIG;
   if (out->n == t->cap) {
     size_t ncap = t->cap ? t->cap * 2 : 32;
@@ -74,7 +78,7 @@ int wd_audit_trace(wd_store *s, const char *task, wd_audit_records *out) {
   int rc;
   if (!s || !task || !out) return -WD_E_INVAL;
   memset(out, 0, sizeof *out);
-  rc = wd_store_audit_scan(s, task, 0, trace_cb, &t);
+  rc = wd_store_audit_scan(s, task, INT64_MIN, trace_cb, &t);
   if (rc) wd_audit_records_free(out);
   return rc;
 }
@@ -101,6 +105,7 @@ typedef struct export_ctx {
 static int export_cb(void *ctx, const wd_audit_row *row) {
   export_ctx *e = ctx;
   int rc;
+  if (!wd_audit_seq_ok(row->seq)) return -WD_E_VALIDATE;
   wd_buf_reset(&e->line);
   if ((rc = wd_audit_record_json(row, &e->line)) || (rc = wd_buf_addc(&e->line, '\n'))) return rc;
   return e->w(e->ctx, wd_buf_str(&e->line), wd_buf_len(&e->line));
@@ -112,7 +117,8 @@ int wd_audit_export_from(wd_store *s, const char *task, int64_t from_seq, wd_aud
   int rc;
   if (!s || !w || from_seq < 0) return -WD_E_INVAL;
   wd_buf_init(&e.line, WD_LIMIT_AUDIT_LINE_BYTES);
-  rc = wd_store_audit_scan(s, task, from_seq, export_cb, &e);
+  /* From the start means every row, so that one below 1 stops it. */
+  rc = wd_store_audit_scan(s, task, from_seq > 1 ? from_seq : INT64_MIN, export_cb, &e);
   wd_buf_free(&e.line);
   return rc;
 }

@@ -37,9 +37,12 @@ int wd_audit__verify_row(wd_audit__verifier *v, const wd_audit_row *r) {
   char *canon = NULL;
   int rc;
   /* A seq past what JSON carries exactly is no log's: and counting on
-   * from INT64_MAX would overflow. */
-  if (r->seq < 1 || r->seq > WD_AUDIT_SEQ_MAX)
-    return wd_audit__fail(rep, r->seq, "seq %lld is out of range (1 to 2^53)", (long long)r->seq);
+   * from INT64_MAX would overflow. One below 1 sorts before record 1,
+   * where a walk that starts at 1 would never look. */
+  if (!wd_audit_seq_ok(r->seq))
+    return wd_audit__fail(rep, r->seq, "a row with seq %lld lies outside the chain (%s)",
+                          (long long)r->seq,
+                          r->seq < 1 ? "records are numbered from 1" : "past 2^53");
   if (v->anchored && rep->records == 0 && r->seq == 1) {
     /* Record 1 follows genesis whatever the anchor says: chaining it to
      * one would pass off a whole log as the piece after another. */
@@ -106,7 +109,8 @@ int wd_audit_verify(wd_store *s, wd_audit_report *rep) {
   wd_audit__verifier v;
   if (!s || !rep) return -WD_E_INVAL;
   wd_audit__verifier_init(&v, rep);
-  return wd_store_audit_scan(s, NULL, 0, scan_cb, &v);
+  /* Every row, not from 1 on: one below 1 is tampering to report. */
+  return wd_store_audit_scan(s, NULL, INT64_MIN, scan_cb, &v);
 }
 
 int wd_audit_verify_file(const char *path, wd_audit_report *rep) {

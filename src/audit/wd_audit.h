@@ -56,6 +56,10 @@ WD_EXTERN int wd_audit_type_parse(const char *name, wd_audit_type *out) WD_WUR;
 #define WD_AUDIT_GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
 /* The largest seq a record may have: what a JSON number carries exactly. */
 #define WD_AUDIT_SEQ_MAX (INT64_C(1) << 53)
+/* 1 when seq can number a record. A stored row with any other seq is in
+ * no chain (only a direct write to the store makes one), so the readers
+ * refuse it rather than show it as evidence. */
+static inline int wd_audit_seq_ok(int64_t seq) { return seq >= 1 && seq <= WD_AUDIT_SEQ_MAX; }
 
 typedef struct wd_audit wd_audit;
 
@@ -165,7 +169,9 @@ typedef struct wd_audit_report {
 
 /* Recomputes the whole chain in the store. Returns 0 when intact,
  * -WD_E_VALIDATE when broken (rep says where and why), other errors when
- * the log could not be read. */
+ * the log could not be read. Every stored row is checked: one whose seq
+ * is not wd_audit_seq_ok breaks the chain too (a seq below 1 is reported
+ * at seq 1, the reason naming the row's). */
 WD_EXTERN int wd_audit_verify(wd_store *s, wd_audit_report *rep) WD_WUR;
 /* The same, offline, on a SQLite file opened read-only. */
 WD_EXTERN int wd_audit_verify_file(const char *path, wd_audit_report *rep) WD_WUR;
@@ -184,11 +190,15 @@ WD_EXTERN int wd_audit_verify_jsonl_from(const char *text, size_t len, const cha
 typedef struct wd_audit_records {
   wd_audit_row *v; /* owned rows, in seq order */
   size_t n;
+  int64_t outside; /* after -WD_E_VALIDATE: the seq of the row outside the chain */
 } wd_audit_records;
 
 /* A task's records in order (intent, credentials, decisions, end), at
  * most WD_LIMIT_AUDIT_TRACE_ROWS. Owned *out (free with
- * wd_audit_records_free); an unknown task gives an empty list. */
+ * wd_audit_records_free); an unknown task gives an empty list. A row of
+ * the task whose seq is not wd_audit_seq_ok fails the trace with
+ * -WD_E_VALIDATE and out->outside its seq: a trace shows evidence, and
+ * that row is none. */
 WD_EXTERN int wd_audit_trace(wd_store *s, const char *task, wd_audit_records *out) WD_WUR;
 WD_EXTERN void wd_audit_records_free(wd_audit_records *r);
 
@@ -200,9 +210,13 @@ WD_EXTERN int wd_audit_record_json(const wd_audit_row *r, wd_buf *out) WD_WUR;
 
 /* Receives one exported line (with its newline); non-zero stops the export. */
 typedef int (*wd_audit_write_fn)(void *ctx, const char *line, size_t len);
-/* Exports the log (or one task's records when task != NULL) as JSON lines. */
+/* Exports the log (or one task's records when task != NULL) as JSON lines.
+ * A row whose seq is not wd_audit_seq_ok stops it with -WD_E_VALIDATE,
+ * unwritten: an export is shipped as evidence, and a collector must not
+ * archive a log with that row left out and verifying. */
 WD_EXTERN int wd_audit_export(wd_store *s, const char *task, wd_audit_write_fn w, void *ctx) WD_WUR;
-/* The same from record from_seq on (0 or 1: from the start). */
+/* The same from record from_seq on (0 or 1: from the start, rows below
+ * seq 1 included, so they stop it). */
 WD_EXTERN int wd_audit_export_from(wd_store *s, const char *task, int64_t from_seq,
                                    wd_audit_write_fn w, void *ctx) WD_WUR;
 

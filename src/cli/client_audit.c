@@ -44,6 +44,10 @@ static void usage(FILE *out) {
         "        the task's evidence in order: intent, credentials, each call\n"
         "        and its decision, the end or revocation\n"
         "\n"
+        "A row outside the chain (seq below 1 or past 2^53, only ever planted)\n"
+        "breaks verify, and stops trace (exit 3) and export (exit 1) rather\n"
+        "than be shown as evidence.\n"
+        "\n"
         "Online use needs WARDEN_ADMIN_TOKEN; the URL defaults to $WARDEN_URL.\n"
         "Exit status: 0 ok (chain intact), 3 chain broken, 2 refused (HTTP 401/403),\n"
         "1 error, 64 usage.\n",
@@ -442,11 +446,19 @@ static int trace_offline(const char *cmd, const audit_args *a, const char *task,
     fprintf(stderr, "%s: cannot open %s: %s%s\n", cmd, path, wd_strerror(err), store_hint(err));
     return CL_ERR;
   }
-  wd_audit_records recs = {NULL, 0};
+  wd_audit_records recs = {NULL, 0, 0};
   json_t *arr = json_array();
   rc = CL_ERR;
   if (!arr) goto out;
-  if ((err = wd_audit_trace(s, task, &recs)) < 0) {
+  if ((err = wd_audit_trace(s, task, &recs)) == -WD_E_VALIDATE) {
+    fprintf(stderr,
+            "%s: the log in %s holds a row of this task with seq %lld, outside the chain: "
+            "nothing is shown as evidence (`warden audit verify` reports the log broken)\n",
+            cmd, path, (long long)recs.outside);
+    rc = CL_BROKEN;
+    goto out;
+  }
+  if (err < 0) {
     fprintf(stderr, "%s: cannot read the log in %s: %s%s\n", cmd, path, wd_strerror(err),
             store_hint(err));
     goto out;
@@ -489,6 +501,10 @@ static int do_trace(const char *cmd, const audit_args *a, const char *task) {
     if ((rc = cl_admin(&c, "GET", path, NULL, &r)) != 0) return rc;
     if (!cl_ok(&r)) {
       rc = cl_fail(&c, &r);
+      /* A row outside the chain: the log is broken, as offline. */
+      const char *code =
+          json_string_value(json_object_get(json_object_get(r.body, "error"), "code"));
+      if (code && strcmp(code, "log_damaged") == 0) rc = CL_BROKEN;
     } else {
       doc = json_incref(r.body);
     }

@@ -56,6 +56,14 @@ static int export_offline(const char *cmd, const char *db, int64_t from) {
   wd_store_close(s);
   /* A write that failed is stdout's fault, not the database's. */
   if (rc && ferror(stdout)) return flush_out(cmd);
+  if (rc == -WD_E_VALIDATE) {
+    fprintf(stderr,
+            "%s: %s holds a row outside the chain (seq below 1 or past 2^53), which is not "
+            "exported as evidence (`warden audit verify --db` names it)\n",
+            cmd, db);
+    (void)flush_out(cmd);
+    return CL_ERR;
+  }
   if (rc == -WD_E_INVAL && opened) {
     /* The records are contiguous: the one after the lines written. */
     fprintf(stderr,

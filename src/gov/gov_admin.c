@@ -342,6 +342,16 @@ static json_t *record_obj(const wd_audit_row *r) {
                    r->cut);
 }
 
+/* A row outside the chain (not wd_audit_seq_ok) is no evidence, so a
+ * reader that meets one shows nothing rather than leave it out unsaid. */
+static int outside_chain(wd_http_resp *resp, int64_t seq) {
+  return wd_http_resp_error(
+      resp, 500, "log_damaged", "seq",
+      "the evidence log holds a row with seq %lld, outside the chain, which "
+      "is not shown as evidence (GET /v1/audit/verify reports the log broken)",
+      (long long)seq);
+}
+
 int wd_gov__h_audit_task(wd_http_req *req, wd_http_resp *resp, void *svc) {
   wd_gov *g = svc;
   const char *id = wd_http_param(req, "id");
@@ -351,6 +361,7 @@ int wd_gov__h_audit_task(wd_http_req *req, wd_http_resp *resp, void *svc) {
     if (*p < 0x21 || *p > 0x7e) return wd_gov__err(resp, 404, "not_found", "task", "no such task");
   wd_audit_records recs = {0};
   int rc = wd_audit_trace(g->store, id, &recs);
+  if (rc == -WD_E_VALIDATE) return outside_chain(resp, recs.outside);
   if (rc) return rc;
   json_t *arr = json_array();
   for (size_t i = 0; arr && i < recs.n; i++) {
@@ -369,14 +380,19 @@ int wd_gov__h_audit_task(wd_http_req *req, wd_http_resp *resp, void *svc) {
 typedef struct page {
   json_t *records;
   size_t limit;
-  int64_t next; /* the first record left for the next page; 0: none */
+  int64_t next;    /* the first record left for the next page; 0: none */
+  int64_t outside; /* a row outside the chain that stopped the page */
 } page;
 
 static int page_row(void *ctx, const wd_audit_row *r) {
   page *p = ctx;
   if (json_array_size(p->records) >= p->limit) {
-    p->next = r->seq;
-    return 1; /* stops the scan */
+    p->next = r->seq; /* a row outside the chain fails the page that holds it */
+    return 1;         /* stops the scan */
+  }
+  if (!wd_audit_seq_ok(r->seq)) {
+    p->outside = r->seq;
+    return -WD_E_VALIDATE;
   }
   json_t *o = record_obj(r);
   return o && json_array_append_new(p->records, o) == 0 ? 0 : -WD_E_NOMEM;
@@ -412,10 +428,12 @@ int wd_gov__h_audit_records(wd_http_req *req, wd_http_resp *resp, void *svc) {
     return rc;
   page p = {.records = json_array(), .limit = (size_t)limit};
   if (!p.records) return -WD_E_NOMEM;
-  rc = wd_store_audit_scan(g->store, NULL, (int64_t)from, page_row, &p);
+  /* The first page starts at the first row, as the offline export does:
+   * one below 1 stops it. */
+  rc = wd_store_audit_scan(g->store, NULL, from > 1 ? (int64_t)from : INT64_MIN, page_row, &p);
   if (rc < 0) {
     json_decref(p.records);
-    return rc;
+    return rc == -WD_E_VALIDATE ? outside_chain(resp, p.outside) : rc;
   }
   json_t *body = json_pack("{s:o, s:o}", "records", p.records, "next",
                            p.next ? json_integer((json_int_t)p.next) : json_null());

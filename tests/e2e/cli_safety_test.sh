@@ -477,6 +477,31 @@ t "--expect needs SEQ:HASH" 64 err:"--expect wants SEQ:HASH" -- \
   "$warden" audit verify --data "$T/var" --expect 12
 t "--expect is not for a --file piece" 64 err:"a --file piece takes --anchor" -- \
   "$warden" audit verify --file "$T/none" --expect "$keep"
+# A row outside the chain (a seq below 1 or past 2^53) is no evidence:
+# verify names it, and neither a trace nor an export shows it.
+planted="INSERT INTO audit SELECT ?, time, type, actor, task, payload, prev_hash, hash FROM audit
+  WHERE task = '$task' ORDER BY seq LIMIT 1"
+tamper below "$planted" 0
+tamper past "$planted" 9007199254740993
+t "verify names a row planted below record 1" 3 out:"row with seq 0 lies outside the chain" -- \
+  "$warden" audit verify --data "$T/below"
+t "and one past 2^53" 3 out:"BROKEN at seq 9007199254740993" out:"past 2^53" -- \
+  "$warden" audit verify --data "$T/past"
+t "a trace does not show it" 3 err:"with seq 0, outside the chain" noout:"#0 " -- \
+  "$warden" audit trace "$task" --data "$T/below"
+t "an export does not either" 1 err:"holds a row outside the chain" noout:'"seq":0' -- \
+  "$warden" audit export --data "$T/below"
+start "$T/below"
+export WARDEN_URL=$url
+t "nor does the server: verify" 3 out:"row with seq 0 lies outside" -- "$warden" audit verify
+t "a trace" 3 err:"log_damaged" err:"seq 0, outside the chain" -- "$warden" audit trace "$task"
+t "an export" 1 err:"log_damaged" noout:'"seq":0' -- "$warden" audit export
+stop
+# Records numbered on from it would verify no more: the server's first
+# record fails, so it does not start.
+t "no record is numbered on from a row past 2^53" 1 err:"storage error" -- \
+  timeout 8 "$warden" serve --listen 127.0.0.1:0 --data "$T/past" \
+  --policy-dir "$root/docs/policies"
 # A record that cannot be written as JSON (an actor that is not UTF-8)
 # stops an offline export, which names it.
 tamper notext "UPDATE audit SET actor = CAST(X'61FF62' AS TEXT) WHERE seq = 3"

@@ -142,6 +142,14 @@ static void tampering_is_found(void **state) {
        "INSERT INTO audit SELECT 11, time, type, actor, task, payload, prev_hash, hash "
        "FROM audit WHERE seq=10",
        11, "prev_hash"},
+      {"row planted below record 1",
+       "INSERT INTO audit SELECT -2, time, type, actor, task, payload, prev_hash, hash "
+       "FROM audit WHERE seq=1",
+       1, "seq -2 lies outside the chain"},
+      {"row planted past 2^53",
+       "INSERT INTO audit SELECT 9007199254740993, time, type, actor, task, payload, prev_hash, "
+       "hash FROM audit WHERE seq=10",
+       9007199254740993, "seq 9007199254740993 lies outside the chain"},
       {"payload emptied", "UPDATE audit SET payload='' WHERE seq=3", 3, "not canonical"},
       {"unknown type", "UPDATE audit SET type='evil' WHERE seq=3", 3, "unknown record type"},
   };
