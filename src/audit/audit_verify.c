@@ -39,8 +39,8 @@ int wd_audit__verify_row(wd_audit__verifier *v, const wd_audit_row *r) {
   /* A seq past what JSON carries exactly is no log's: and counting on
    * from INT64_MAX would overflow. One below 1 sorts before record 1,
    * where a walk that starts at 1 would never look. */
-  if (!wd_audit_seq_ok(r->seq))
-    return wd_audit__fail(rep, r->seq, "a row with seq %lld lies outside the chain (%s)",
+  if (!wd_audit_seq_ok(r->seq)) /* reported where the chain stops, like a missing record */
+    return wd_audit__fail(rep, v->next_seq, "a row with seq %lld lies outside the chain (%s)",
                           (long long)r->seq,
                           r->seq < 1 ? "records are numbered from 1" : "past 2^53");
   if (v->anchored && rep->records == 0 && r->seq == 1) {
