@@ -51,16 +51,17 @@ int wd_audit__utf8_ok(const char *s, size_t n);
 /* The chain verifier, fed rows in the order they are stored. */
 typedef struct wd_audit__verifier {
   wd_audit_report *rep;
-  int64_t next_seq; /* seq the next row must have */
-  char prev[65];    /* hash the next row must chain to */
-  int segment;      /* the first row may start past seq 1 (an export --from) */
-  int anchored;     /* with segment: prev holds the hash the first row must follow */
+  int64_t next_seq;   /* seq the next row must have */
+  char prev[65];      /* hash the next row must chain to */
+  int segment;        /* the first row may start past seq 1 (an export --from) */
+  int anchored;       /* with segment: prev holds the hash the first row must follow */
+  int64_t anchor_seq; /* with anchored: the seq of that hash's record (0: unknown) */
 } wd_audit__verifier;
 
 void wd_audit__verifier_init(wd_audit__verifier *v, wd_audit_report *rep);
 /* Checks one row; 0 when it continues the chain, -WD_E_VALIDATE (with the
  * report filled) when it does not, -WD_E_INVAL (reason filled) for record
- * 1 under an anchor, -WD_E_NOMEM. */
+ * 1 under an anchor of unknown seq, -WD_E_NOMEM. */
 int wd_audit__verify_row(wd_audit__verifier *v, const wd_audit_row *r) WD_WUR;
 /* Records a break at seq with a printf-style reason; returns -WD_E_VALIDATE. */
 int wd_audit__fail(wd_audit_report *rep, int64_t seq, const char *fmt, ...)

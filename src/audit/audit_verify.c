@@ -30,6 +30,24 @@ void wd_audit__verifier_init(wd_audit__verifier *v, wd_audit_report *rep) {
   memcpy(v->prev, WD_AUDIT_GENESIS, 65);
 }
 
+/* A segment's first row under an anchor whose seq is known: it must be
+ * the record right after it. The hash link alone cannot tell, since the
+ * anchor does not say that its record is still the one before. */
+static int piece_start(wd_audit__verifier *v, const wd_audit_row *r) {
+  long long want = (long long)v->anchor_seq + 1, got = (long long)r->seq;
+  v->rep->first_seq = r->seq;
+  memcpy(v->rep->anchor, v->prev, 65);
+  if (r->seq < want)
+    return wd_audit__fail(v->rep, r->seq,
+                          "the piece starts at record %lld, but its anchor is record %lld: a "
+                          "piece after it starts at %lld (was the log cut back and grown again?)",
+                          got, want - 1, want);
+  return wd_audit__fail(v->rep, want,
+                        "record %lld is missing: the piece starts at record %lld, but its anchor "
+                        "is record %lld",
+                        want, got, want - 1);
+}
+
 int wd_audit__verify_row(wd_audit__verifier *v, const wd_audit_row *r) {
   wd_audit_report *rep = v->rep;
   wd_audit_type type;
@@ -43,6 +61,8 @@ int wd_audit__verify_row(wd_audit__verifier *v, const wd_audit_row *r) {
     return wd_audit__fail(rep, v->next_seq, "a row with seq %lld lies outside the chain (%s)",
                           (long long)r->seq,
                           r->seq < 1 ? "records are numbered from 1" : "past 2^53");
+  if (v->anchored && v->anchor_seq && rep->records == 0 && r->seq != v->anchor_seq + 1)
+    return piece_start(v, r);
   if (v->anchored && rep->records == 0 && r->seq == 1) {
     /* Record 1 follows genesis whatever the anchor says: chaining it to
      * one would pass off a whole log as the piece after another. */
@@ -60,6 +80,7 @@ int wd_audit__verify_row(wd_audit__verifier *v, const wd_audit_row *r) {
   }
   if (rep->records == 0) {
     rep->first_seq = r->seq;
+    rep->anchor_seq = r->seq - 1;
     memcpy(rep->anchor, v->prev, 65);
   }
   if (r->seq > v->next_seq)
@@ -220,15 +241,20 @@ int wd_audit_verify_jsonl(const char *text, size_t len, wd_audit_report *rep) {
   return verify_lines(&v, text, len);
 }
 
-int wd_audit_verify_jsonl_from(const char *text, size_t len, const char *anchor,
+int wd_audit_verify_jsonl_from(const char *text, size_t len, const char *anchor, int64_t anchor_seq,
                                wd_audit_report *rep) {
-  if (!rep || (!text && len) || (anchor && !wd_audit__hex64_ok(anchor))) return -WD_E_INVAL;
+  if (!rep || (!text && len) || (anchor && !wd_audit__hex64_ok(anchor)) || anchor_seq < 0 ||
+      anchor_seq > WD_AUDIT_SEQ_MAX || (anchor_seq && !anchor))
+    return -WD_E_INVAL;
   wd_audit__verifier v;
   wd_audit__verifier_init(&v, rep);
   v.segment = 1;
   if (anchor) {
     v.anchored = 1;
+    v.anchor_seq = anchor_seq;
     memcpy(v.prev, anchor, 65);
   }
+  /* An empty piece still says what it came after. */
+  rep->anchor_seq = anchor_seq;
   return verify_lines(&v, text, len);
 }

@@ -163,6 +163,8 @@ typedef struct wd_audit_report {
   char reason[WD_LIMIT_DIAG_MSG]; /* why bad_seq is broken; "" when intact */
   int64_t first_seq;              /* the first record's seq (0: none) */
   char anchor[65];                /* the hash the first record follows (all zeros at seq 1) */
+  int64_t anchor_seq;             /* the seq of the record it follows: the anchor's as given,
+                                   * else first_seq - 1 (0: genesis, or no record) */
   int64_t last_seq;               /* the last intact record's seq (0: none) */
   char last_hash[65];             /* the last intact record's hash: the next segment's anchor */
 } wd_audit_report;
@@ -180,10 +182,16 @@ WD_EXTERN int wd_audit_verify_jsonl(const char *text, size_t len, wd_audit_repor
 /* The same on a segment (wd_audit_export_from) that may start past seq 1:
  * its first record must follow anchor (the previous segment's
  * rep.last_hash), or, with anchor NULL, its first link is taken as given
- * (rep.anchor says which). A segment from seq 1 always starts at genesis,
- * and is refused with an anchor: -WD_E_INVAL, rep.reason says why. */
+ * (rep.anchor says which). anchor_seq is the seq of anchor's record (the
+ * previous segment's rep.last_seq), 0 when unknown: when known, the
+ * first record must be anchor_seq + 1, else -WD_E_VALIDATE naming both
+ * (a segment that starts earlier is a log cut back and grown again, one
+ * that starts later lost records). A segment from seq 1 always starts at
+ * genesis, and is refused with an anchor of unknown seq: -WD_E_INVAL,
+ * rep.reason says why. -WD_E_INVAL too for anchor_seq outside 0 to
+ * WD_AUDIT_SEQ_MAX, or given without anchor. */
 WD_EXTERN int wd_audit_verify_jsonl_from(const char *text, size_t len, const char *anchor,
-                                         wd_audit_report *rep) WD_WUR;
+                                         int64_t anchor_seq, wd_audit_report *rep) WD_WUR;
 
 /* ---- reading ---------------------------------------------------------------- */
 

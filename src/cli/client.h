@@ -184,6 +184,9 @@ int cl_parse_sub(const char *cmd, int argc, char **argv, const cli_opt *opts, co
 
 /* 1 when s is a record hash as the log writes it: 64 lowercase hex digits. */
 int cl_is_hash(const char *s);
+/* Parses SEQ:HASH, a record as verify prints it to keep (seq from 1 to
+ * 2^53, hash as cl_is_hash): 0, or -1 when s is not that. */
+int cl_seq_hash(const char *s, long long *seq, char hash[65]);
 
 /* A subcommand of a family and the options it uses (cl_parse_sub's takes). */
 typedef struct cl_sub {
@@ -202,8 +205,10 @@ const char *cl_sub_takes(const char *family, const cl_sub *subs, size_t n, const
  * at url (NULL = WARDEN_URL). Returns an exit status. */
 int cl_audit_export(const char *cmd, const char *url, const char *db, int64_t from);
 /* Checks an exported file (or a piece of one, which must follow anchor
- * when given) and prints the result and the last hash. Exit status: 0
- * intact, CL_BROKEN broken, CL_ERR unreadable, CL_USAGE a bad anchor. */
+ * when given: SEQ:HASH, or a bare HASH whose seq is then unknown) and
+ * prints the result, the last hash and the anchor for the next piece.
+ * Exit status: 0 intact, CL_BROKEN broken, CL_ERR unreadable, CL_USAGE a
+ * bad anchor. */
 int cl_audit_verify_file(const char *cmd, const char *path, const char *anchor);
 /* 1 when a record object (as the API and an offline trace give it) holds
  * every field, is in canonical form and matches its own hash. Its links

@@ -34,9 +34,13 @@ static void usage(FILE *out) {
         "        else through the server (GET /v1/audit/verify); --expect also\n"
         "        checks that the log still holds record SEQ with the hash kept\n"
         "        from an earlier check, which a rewritten or cut log fails\n"
-        "  verify --file LOG [--anchor HASH]\n"
-        "        the same on an exported log (or a piece of one, which must\n"
-        "        follow HASH, the last hash the check of the piece before printed)\n"
+        "  verify --file LOG [--anchor SEQ:HASH]\n"
+        "        the same on an exported log, or on a piece of one, which must\n"
+        "        start right after record SEQ and follow its HASH, as the check\n"
+        "        of the piece before printed them (keep: --anchor ...); a bare\n"
+        "        HASH is still taken, without the check of where the piece\n"
+        "        starts. A piece with nothing after the anchor is ok: that the\n"
+        "        log still holds record SEQ is for --expect SEQ:HASH to check\n"
         "  export [--from SEQ] [--data DIR | --db FILE | --url URL]\n"
         "        the log as JSON lines on stdout, one record each, from SEQ on;\n"
         "        anyone holding the file can check it with verify --file\n"
@@ -192,24 +196,12 @@ static int verify_json(const char *cmd, int rc, const wd_audit_report *rep) {
 
 /* SEQ:HASH of --expect: a record number and its 64 lowercase hex hash. */
 static int parse_expect(const char *cmd, const char *s, long long *seq, char hash[65]) {
-  const char *colon = s ? strchr(s, ':') : NULL;
-  char num[24];
-  size_t n = colon ? (size_t)(colon - s) : 0;
-  int ok = colon && n > 0 && n < sizeof num && cl_is_hash(colon + 1);
-  if (ok) {
-    memcpy(num, s, n);
-    num[n] = '\0';
-    ok = cli_parse_count(num, 1, seq) == 0;
-  }
-  if (!ok) {
-    fprintf(stderr,
-            "%s: --expect wants SEQ:HASH, a record number and its 64 lowercase hex "
-            "hash as an earlier verify printed them\n",
-            cmd);
-    return CL_USAGE;
-  }
-  memcpy(hash, colon + 1, 65);
-  return 0;
+  if (cl_seq_hash(s, seq, hash) == 0) return 0;
+  fprintf(stderr,
+          "%s: --expect wants SEQ:HASH, a record number and its 64 lowercase hex "
+          "hash as an earlier verify printed them\n",
+          cmd);
+  return CL_USAGE;
 }
 
 typedef struct first_row {

@@ -122,8 +122,8 @@ int cl_audit_record_intact(const json_t *o) {
   int first = json_integer_value(json_object_get(o, "seq")) == 1;
   wd_audit_report rep;
   if (!rc)
-    rc =
-        wd_audit_verify_jsonl_from(wd_buf_str(&line), wd_buf_len(&line), first ? NULL : prev, &rep);
+    rc = wd_audit_verify_jsonl_from(wd_buf_str(&line), wd_buf_len(&line), first ? NULL : prev, 0,
+                                    &rep);
   wd_buf_free(&canon);
   wd_buf_free(&line);
   return rc == 0;
@@ -196,11 +196,46 @@ int cl_audit_export(const char *cmd, const char *url, const char *db, int64_t fr
   return db ? export_offline(cmd, db, from) : export_online(cmd, url, from);
 }
 
-int cl_audit_verify_file(const char *cmd, const char *path, const char *anchor) {
-  if (anchor && !cl_is_hash(anchor)) {
-    fprintf(stderr, "%s: --anchor wants the 64 hex digits of a record's hash\n", cmd);
+/* The report of a piece checked under an anchor, or of a whole file. */
+static int file_report(const wd_audit_report *rep, const char *anchor, long long aseq) {
+  if (rep->records == 0) {
+    /* With an anchor, say so: nothing was checked against it. */
+    if (aseq)
+      printf("ok: no records after the anchor (%lld)\nkeep: --anchor %lld:%s\n", aseq, aseq,
+             anchor);
+    else
+      printf(anchor ? "ok: no records after the anchor\n" : "ok: no records\n");
+    return CL_OK;
+  }
+  printf("ok: %lld records, seq %lld to %lld, chain intact", (long long)rep->records,
+         (long long)rep->first_seq, (long long)rep->last_seq);
+  if (aseq) printf(", after record %lld (the anchor)", aseq);
+  printf("\nlast hash: %s\n", rep->last_hash);
+  /* What the check of the next piece takes. */
+  printf("keep: --anchor %lld:%s\n", (long long)rep->last_seq, rep->last_hash);
+  if (rep->first_seq > 1 && !anchor)
+    printf("note: record %lld's link to the record before it was taken as given (%s); "
+           "check it with --anchor\n",
+           (long long)rep->first_seq, rep->anchor);
+  else if (anchor && !aseq)
+    printf("note: the anchor names no record, so where the piece starts was not checked; "
+           "give it as SEQ:HASH\n");
+  return CL_OK;
+}
+
+int cl_audit_verify_file(const char *cmd, const char *path, const char *anchor_arg) {
+  long long aseq = 0;
+  char anchor[65];
+  if (anchor_arg && cl_is_hash(anchor_arg)) {
+    memcpy(anchor, anchor_arg, 65);
+  } else if (anchor_arg && cl_seq_hash(anchor_arg, &aseq, anchor) != 0) {
+    fprintf(stderr,
+            "%s: --anchor wants SEQ:HASH, the last record of the piece before as its check "
+            "printed it (keep: --anchor ...), or that record's bare HASH\n",
+            cmd);
     return CL_USAGE;
   }
+  const char *a = anchor_arg ? anchor : NULL;
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   struct stat st;
   if (fd < 0 || fstat(fd, &st) != 0) {
@@ -223,7 +258,7 @@ int cl_audit_verify_file(const char *cmd, const char *path, const char *anchor) 
     return CL_ERR;
   }
   wd_audit_report rep;
-  int rc = wd_audit_verify_jsonl_from(text, len, anchor, &rep);
+  int rc = wd_audit_verify_jsonl_from(text, len, a, (int64_t)aseq, &rep);
   if (len) (void)munmap((void *)(uintptr_t)text, len);
   if (rc < 0 && rc != -WD_E_VALIDATE) {
     fprintf(stderr, "%s: cannot check %s: %s\n", cmd, path,
@@ -235,17 +270,5 @@ int cl_audit_verify_file(const char *cmd, const char *path, const char *anchor) 
            rep.reason, (long long)rep.records);
     return CL_BROKEN;
   }
-  if (rep.records == 0) {
-    /* With an anchor, say so: nothing was checked against it. */
-    printf(anchor ? "ok: no records after the anchor\n" : "ok: no records\n");
-    return CL_OK;
-  }
-  printf("ok: %lld records, seq %lld to %lld, chain intact\n", (long long)rep.records,
-         (long long)rep.first_seq, (long long)(rep.first_seq + rep.records - 1));
-  printf("last hash: %s\n", rep.last_hash);
-  if (rep.first_seq > 1 && !anchor)
-    printf("note: record %lld's link to the record before it was taken as given (%s); "
-           "check it with --anchor\n",
-           (long long)rep.first_seq, rep.anchor);
-  return CL_OK;
+  return file_report(&rep, a, aseq);
 }

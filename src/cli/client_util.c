@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit/wd_audit.h"
 #include "cli/client.h"
 #include "util/wd_alloc.h"
 #include "util/wd_buf.h"
@@ -356,4 +357,16 @@ const char *cl_sub_takes(const char *family, const cl_sub *subs, size_t n, const
 
 int cl_is_hash(const char *s) {
   return s && strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
+}
+
+int cl_seq_hash(const char *s, long long *seq, char hash[65]) {
+  const char *colon = s ? strchr(s, ':') : NULL;
+  char num[24];
+  size_t n = colon ? (size_t)(colon - s) : 0;
+  if (!colon || n == 0 || n >= sizeof num || !cl_is_hash(colon + 1)) return -1;
+  memcpy(num, s, n);
+  num[n] = '\0';
+  if (cli_parse_count(num, 1, seq) != 0 || *seq > WD_AUDIT_SEQ_MAX) return -1;
+  memcpy(hash, colon + 1, 65);
+  return 0;
 }

@@ -477,6 +477,29 @@ t "--expect needs SEQ:HASH" 64 err:"--expect wants SEQ:HASH" -- \
   "$warden" audit verify --data "$T/var" --expect 12
 t "--expect is not for a --file piece" 64 err:"a --file piece takes --anchor" -- \
   "$warden" audit verify --file "$T/none" --expect "$keep"
+# A piece of an export checked under --anchor SEQ:HASH, as the check of
+# the piece before printed it (keep:), must start right after record SEQ.
+"$warden" audit export --data "$T/var" | head -3 >"$T/head.jsonl"
+anchor=$("$warden" audit verify --file "$T/head.jsonl" | sed -n 's/^keep: --anchor //p')
+check "verify --file prints the anchor of the next piece" [ "${anchor%%:*}" = 3 ]
+for from in 3 4 5; do "$warden" audit export --data "$T/var" --from $from >"$T/from$from.jsonl"; done
+t "a piece right after its anchor" 0 out:"seq 4 to" out:"after record 3 (the anchor)" -- \
+  "$warden" audit verify --file "$T/from4.jsonl" --anchor "$anchor"
+t "a piece that starts later lost records" 3 \
+  out:"record 4 is missing: the piece starts at record 5, but its anchor is record 3" -- \
+  "$warden" audit verify --file "$T/from5.jsonl" --anchor "$anchor"
+t "one that starts earlier is refused too" 3 \
+  out:"the piece starts at record 3, but its anchor is record 3" -- \
+  "$warden" audit verify --file "$T/from3.jsonl" --anchor "$anchor"
+t "a bare hash is still taken, with a note" 0 out:"seq 4 to" out:"give it as SEQ:HASH" -- \
+  "$warden" audit verify --file "$T/from4.jsonl" --anchor "${anchor#*:}"
+t "--anchor wants SEQ:HASH or HASH" 64 err:"--anchor wants SEQ:HASH" -- \
+  "$warden" audit verify --file "$T/from4.jsonl" --anchor "0:${anchor#*:}"
+# A log cut back below the kept record gives an empty next piece, which
+# is true of the piece; --expect on the log is what fails.
+"$warden" audit export --data "$T/cut" --from $((${keep%%:*} + 1)) >"$T/cut-rest.jsonl"
+t "an empty piece names its anchor" 0 out:"ok: no records after the anchor (${keep%%:*})" -- \
+  "$warden" audit verify --file "$T/cut-rest.jsonl" --anchor "$keep"
 # A row outside the chain (a seq below 1 or past 2^53) is no evidence:
 # verify names it, and neither a trace nor an export shows it.
 planted="INSERT INTO audit SELECT ?, time, type, actor, task, payload, prev_hash, hash FROM audit

@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   default: abort();
   }
   wd_audit_report seg;
-  int src = wd_audit_verify_jsonl_from((const char *)data, size, NULL, &seg);
+  int src = wd_audit_verify_jsonl_from((const char *)data, size, NULL, 0, &seg);
   if (rc == 0 && (src != 0 || seg.records != rep.records || strcmp(seg.last_hash, rep.last_hash)))
     abort();
   if (src == 0 && (size_t)seg.records != lines) abort();

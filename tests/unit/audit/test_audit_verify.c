@@ -313,8 +313,9 @@ static void jsonl_tampering_is_found(void **state) {
                      -WD_E_VALIDATE);
     assert_int_equal(rep.bad_seq, 1);
     assert_non_null(strstr(rep.reason, "not in canonical form"));
-    assert_int_equal(wd_audit_verify_jsonl_from(wd_buf_str(&crlf), wd_buf_len(&crlf), NULL, &rep),
-                     -WD_E_VALIDATE);
+    assert_int_equal(
+        wd_audit_verify_jsonl_from(wd_buf_str(&crlf), wd_buf_len(&crlf), NULL, 0, &rep),
+        -WD_E_VALIDATE);
     assert_int_equal(rep.bad_seq, 1);
     wd_buf_free(&t);
     wd_buf_free(&crlf);
@@ -360,8 +361,8 @@ static void segments_chain_to_their_anchor(void **state) {
     p = strchr(p, '\n') + 1;
   wd_buf_init(&head, 1u << 20);
   assert_int_equal(wd_buf_add(&head, wd_buf_str(&all), (size_t)(p - wd_buf_str(&all))), 0);
-  assert_int_equal(wd_audit_verify_jsonl_from(wd_buf_str(&head), wd_buf_len(&head), NULL, &first),
-                   0);
+  assert_int_equal(
+      wd_audit_verify_jsonl_from(wd_buf_str(&head), wd_buf_len(&head), NULL, 0, &first), 0);
   assert_int_equal(first.first_seq, 1);
   assert_int_equal(first.records, 4);
   assert_string_equal(first.anchor, WD_AUDIT_GENESIS);
@@ -370,39 +371,106 @@ static void segments_chain_to_their_anchor(void **state) {
   assert_int_equal(wd_audit_verify_jsonl(wd_buf_str(&tail), wd_buf_len(&tail), &rep),
                    -WD_E_VALIDATE);
   assert_int_equal(rep.bad_seq, 1); /* a whole log must start at 1 */
-  assert_int_equal(wd_audit_verify_jsonl_from(wd_buf_str(&tail), wd_buf_len(&tail), NULL, &rep), 0);
+  assert_int_equal(wd_audit_verify_jsonl_from(wd_buf_str(&tail), wd_buf_len(&tail), NULL, 0, &rep),
+                   0);
   assert_int_equal(rep.first_seq, 5);
   assert_int_equal(rep.records, RECORDS - 4);
   assert_string_equal(rep.anchor, first.last_hash);
   assert_int_equal(
-      wd_audit_verify_jsonl_from(wd_buf_str(&tail), wd_buf_len(&tail), first.last_hash, &rep), 0);
+      wd_audit_verify_jsonl_from(wd_buf_str(&tail), wd_buf_len(&tail), first.last_hash, 0, &rep),
+      0);
   wd_audit_report whole;
   assert_int_equal(wd_audit_verify_jsonl(wd_buf_str(&all), wd_buf_len(&all), &whole), 0);
   assert_string_equal(rep.last_hash, whole.last_hash);
   char wrong[65];
   memcpy(wrong, first.last_hash, 65);
   wrong[0] = wrong[0] == 'a' ? 'b' : 'a';
-  assert_int_equal(wd_audit_verify_jsonl_from(wd_buf_str(&tail), wd_buf_len(&tail), wrong, &rep),
+  assert_int_equal(wd_audit_verify_jsonl_from(wd_buf_str(&tail), wd_buf_len(&tail), wrong, 0, &rep),
                    -WD_E_VALIDATE);
   assert_int_equal(rep.bad_seq, 5);
-  assert_int_equal(wd_audit_verify_jsonl_from(wd_buf_str(&tail), wd_buf_len(&tail), "xyz", &rep),
+  assert_int_equal(wd_audit_verify_jsonl_from(wd_buf_str(&tail), wd_buf_len(&tail), "xyz", 0, &rep),
                    -WD_E_INVAL);
   /* Record 1 follows genesis: an anchor, even genesis itself, is refused
    * for a piece that starts there, and an empty piece checks nothing. */
   const char *const anchors[] = {first.last_hash, WD_AUDIT_GENESIS};
   for (size_t i = 0; i < 2; i++) {
     assert_int_equal(
-        wd_audit_verify_jsonl_from(wd_buf_str(&head), wd_buf_len(&head), anchors[i], &rep),
+        wd_audit_verify_jsonl_from(wd_buf_str(&head), wd_buf_len(&head), anchors[i], 0, &rep),
         -WD_E_INVAL);
     assert_non_null(strstr(rep.reason, "record 1 starts the log"));
     assert_int_equal(rep.records, 0);
   }
-  assert_int_equal(wd_audit_verify_jsonl_from("", 0, first.last_hash, &rep), 0);
+  assert_int_equal(wd_audit_verify_jsonl_from("", 0, first.last_hash, 0, &rep), 0);
   assert_int_equal(rep.records, 0);
   assert_int_equal(rep.last_seq, 0);
   wd_buf_free(&all);
   wd_buf_free(&head);
   wd_buf_free(&tail);
+}
+
+/* An anchor given with its seq pins where the next piece starts: right
+ * after it, neither earlier (a log cut back and grown again) nor later
+ * (records lost between pieces), and an empty piece says which record
+ * nothing followed. */
+static void anchor_seq_pins_the_start(void **state) {
+  fixture *f = *state;
+  wd_store *s = NULL;
+  wd_buf all, from5, from6;
+  wd_audit_report first, rep;
+  assert_int_equal(make_log(f->path), 0);
+  assert_int_equal(wd_store_open(f->path, WD_STORE_READONLY, &s), 0);
+  wd_buf_init(&all, 1u << 20);
+  wd_buf_init(&from5, 1u << 20);
+  wd_buf_init(&from6, 1u << 20);
+  assert_int_equal(wd_audit_export(s, NULL, collect, &all), 0);
+  assert_int_equal(wd_audit_export_from(s, NULL, 5, collect, &from5), 0);
+  assert_int_equal(wd_audit_export_from(s, NULL, 6, collect, &from6), 0);
+  wd_store_close(s);
+  /* Records 1 to 4: the piece before, and the anchor it ends on. */
+  size_t head = wd_buf_len(&all) - wd_buf_len(&from5);
+  assert_int_equal(wd_audit_verify_jsonl_from(wd_buf_str(&all), head, NULL, 0, &first), 0);
+  assert_int_equal(first.last_seq, 4);
+  const char *h = first.last_hash;
+  static const struct {
+    int piece; /* 0: records 1 on, 5: from 5, 6: from 6, -1: empty */
+    int64_t anchor_seq;
+    int rc;
+    int64_t bad_seq, first_seq;
+    const char *reason;
+  } rows[] = {
+      {5, 4, 0, 0, 5, ""},
+      {5, 3, -WD_E_VALIDATE, 4, 5,
+       "record 4 is missing: the piece starts at record 5, but its "
+       "anchor is record 3"},
+      {6, 4, -WD_E_VALIDATE, 5, 6, "record 5 is missing"},
+      {5, 5, -WD_E_VALIDATE, 5, 5, "starts at record 5, but its anchor is record 5"},
+      {0, 4, -WD_E_VALIDATE, 1, 1, "starts at record 1, but its anchor is record 4"},
+      {-1, 4, 0, 0, 0, ""},
+      {5, -1, -WD_E_INVAL, 0, 0, ""},
+      {5, WD_AUDIT_SEQ_MAX + 1, -WD_E_INVAL, 0, 0, ""},
+  };
+  int fails = 0;
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    const wd_buf *b = rows[i].piece == 5 ? &from5 : rows[i].piece == 6 ? &from6 : &all;
+    size_t len = rows[i].piece < 0 ? 0 : wd_buf_len(b);
+    int rc = wd_audit_verify_jsonl_from(wd_buf_str(b), len, h, rows[i].anchor_seq, &rep);
+    if (rc != rows[i].rc ||
+        (rc != -WD_E_INVAL &&
+         (rep.bad_seq != rows[i].bad_seq || rep.first_seq != rows[i].first_seq ||
+          !strstr(rep.reason, rows[i].reason) ||
+          (rc == 0 && rep.anchor_seq != rows[i].anchor_seq)))) {
+      print_error("row %zu: rc %d, bad_seq %lld, first_seq %lld, anchor_seq %lld, \"%s\"\n", i, rc,
+                  (long long)rep.bad_seq, (long long)rep.first_seq, (long long)rep.anchor_seq,
+                  rep.reason);
+      fails++;
+    }
+  }
+  /* A seq needs the hash it names. */
+  assert_int_equal(wd_audit_verify_jsonl_from("", 0, NULL, 4, &rep), -WD_E_INVAL);
+  wd_buf_free(&all);
+  wd_buf_free(&from5);
+  wd_buf_free(&from6);
+  assert_int_equal(fails, 0);
 }
 
 /* The seed corpus holds a log written by an independent encoder (Python,
@@ -467,6 +535,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(nul_in_a_column_is_found, setup, teardown),
       cmocka_unit_test_setup_teardown(jsonl_tampering_is_found, setup, teardown),
       cmocka_unit_test_setup_teardown(segments_chain_to_their_anchor, setup, teardown),
+      cmocka_unit_test_setup_teardown(anchor_seq_pins_the_start, setup, teardown),
       cmocka_unit_test(independent_encoder_agrees),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
