@@ -59,10 +59,26 @@ static int nonprintable(uint32_t c) {
   return 0;
 }
 
+/* Printable ASCII that needs no escape: the common case, copied in runs
+ * (uids are printed for every entity loaded, and ids can be long). */
+static int plain_ascii(unsigned char c) {
+  return c >= 0x20 && c < 0x7F && c != '"' && c != '\\' && c != '\'';
+}
+
 static int print_escaped_body(wd_buf *b, cedar__str s) {
   const unsigned char *p = (const unsigned char *)s.p;
   int rc = 0;
   for (uint32_t i = 0; i < s.n && rc == 0;) {
+    uint32_t run = 0;
+    while (i + run < s.n && plain_ascii(p[i + run]))
+      run++;
+    if (run) {
+      /* A combining mark after the opening quote is not ASCII, so a run
+       * never changes what the loop below escapes. */
+      rc = wd_buf_add(b, p + i, run);
+      i += run;
+      continue;
+    }
     uint32_t cp = 0;
     uint32_t len = utf8_decode(p, i, s.n, &cp);
     if (len == 0) {
