@@ -420,11 +420,14 @@ static int authorize(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
   int lost = ended ? wd_gov__decision_error(
                          &d, "", "the task ended or its token was replaced during the call: denied")
                    : 0;
-  if (internal && !lost)
-    lost = wd_gov__decision_error(&d, "",
-                                  full ? "the task's session is full (a set of its tools, "
-                                         "classifications or destinations is at its limit): denied"
-                                       : "internal error: denied");
+  if (internal && !lost) {
+    char why[192];
+    (void)snprintf(why, sizeof why,
+                   "the task's session is full (a set of its tools, classifications or "
+                   "destinations holds %u values, or all of them %u bytes): denied",
+                   WD_LIMIT_STORE_SESSION_SET, WD_LIMIT_SESSION_BYTES);
+    lost = wd_gov__decision_error(&d, "", full ? why : "internal error: denied");
+  }
   if (!internal) internal = lost;
   wd_buf p;
   wd_buf_init(&p, WD_LIMIT_AUDIT_PAYLOAD_BYTES);

@@ -489,18 +489,31 @@ static int set_add(wd_strlist *l, const char *v) {
   return 1;
 }
 
+/* Counted only when a value is new, which a task's calls rarely are. */
+static size_t session_bytes(wd_strlist *const set[3]) {
+  size_t n = 0;
+  for (unsigned i = 0; i < 3; i++)
+    for (size_t j = 0; j < set[i]->n; j++)
+      n += strlen(set[i]->v[j]);
+  return n;
+}
+
 int wd_gov__live_touch(wd_gov__ltask *t, const char *tool, const char *cls, const char *dest,
                        unsigned *added) {
   const char *v[3] = {tool, cls, dest};
   wd_strlist *set[3] = {&t->ss.tools, &t->ss.classifications, &t->ss.destinations};
   unsigned grew = 0;
+  size_t adding = 0;
   /* All or nothing: a call refused for a full set must leave no value
    * behind, or a later call would skip writing it to the store. */
   for (unsigned i = 0; i < 3; i++) {
     int found = 1;
     if (v[i]) (void)set_find(set[i], v[i], &found);
-    if (!found && set[i]->n >= WD_LIMIT_STORE_SESSION_SET) return -WD_E_TOOBIG;
+    if (found) continue;
+    if (set[i]->n >= WD_LIMIT_STORE_SESSION_SET) return -WD_E_TOOBIG;
+    adding += strlen(v[i]);
   }
+  if (adding && session_bytes(set) + adding > WD_LIMIT_SESSION_BYTES) return -WD_E_TOOBIG;
   for (unsigned i = 0; i < 3; i++) {
     int r = v[i] ? set_add(set[i], v[i]) : 0;
     if (r < 0) return r; /* out of memory: the caller denies and forgets the entry */

@@ -71,15 +71,19 @@
 #define WD_LIMIT_CONFIG_FILE_BYTES    (1u << 20)  /* one config file */
 
 /* Store and evidence log (src/store, src/audit) */
-#define WD_LIMIT_STORE_CONNECTIONS   16u         /* pooled SQLite connections per store */
-#define WD_LIMIT_STORE_URL_BYTES     4096u       /* a store URL or database path */
-#define WD_LIMIT_STORE_BUSY_MS       10000u      /* wait for a locked database before failing */
-#define WD_LIMIT_STORE_WAL_FRAMES    65536u      /* WAL frames (4 KiB) before a restart */
-#define WD_LIMIT_STORE_WAL_WAIT_MS   20u         /* a WAL restart's wait for readers */
-#define WD_LIMIT_STORE_LIST_ROWS     10000u      /* rows returned by one list call */
-#define WD_LIMIT_STORE_FIELD_BYTES   (64u << 10) /* one stored text field (intent, JWK...) */
-#define WD_LIMIT_STORE_SESSION_SET   1024u       /* distinct values in one session set of a task */
-#define WD_LIMIT_STORE_OPEN_TASKS    256u        /* open tasks of one agent */
+#define WD_LIMIT_STORE_CONNECTIONS 16u         /* pooled SQLite connections per store */
+#define WD_LIMIT_STORE_URL_BYTES   4096u       /* a store URL or database path */
+#define WD_LIMIT_STORE_BUSY_MS     10000u      /* wait for a locked database before failing */
+#define WD_LIMIT_STORE_WAL_FRAMES  65536u      /* WAL frames (4 KiB) before a restart */
+#define WD_LIMIT_STORE_WAL_WAIT_MS 20u         /* a WAL restart's wait for readers */
+#define WD_LIMIT_STORE_LIST_ROWS   10000u      /* rows returned by one list call */
+#define WD_LIMIT_STORE_FIELD_BYTES (64u << 10) /* one stored text field (intent, JWK...) */
+#define WD_LIMIT_STORE_SESSION_SET 1024u       /* distinct values in one session set of a task */
+/* Bytes of all the values in one task's session sets: every decision of
+ * the task writes and reads them all (destinations as entities), so
+ * they bound what one call costs. */
+#define WD_LIMIT_SESSION_BYTES       (64u << 10)
+#define WD_LIMIT_STORE_OPEN_TASKS    256u                  /* open tasks of one agent */
 #define WD_LIMIT_STORE_POLICY_BYTES  (64u * 1024u * 1024u) /* one stored policy-set version */
 #define WD_LIMIT_AUDIT_PAYLOAD_BYTES (256u << 10) /* canonical payload of one evidence record */
 /* Determining policies, and errors, listed in one decision (the rest are

@@ -338,6 +338,32 @@ static void touch_all_or_nothing(void **state) {
   wd_gov__live_put(f->l, t);
 }
 
+/* Long values fill a session by their bytes before their count: every
+ * decision of the task carries them all. */
+static void touch_byte_limit(void **state) {
+  fixture *f = *state;
+  wd_gov__ltask *t = NULL;
+  char v[251];
+  assert_int_equal(wd_gov__live_get(f->l, "t1", &t), 0);
+  pthread_mutex_lock(&t->mu);
+  int rc = 0;
+  unsigned n = 0;
+  for (; rc == 0 && n < WD_LIMIT_STORE_SESSION_SET; n++) {
+    memset(v, 'a', sizeof v - 1);
+    snprintf(v, 11, "d%09u", n);
+    v[10] = 'a';
+    v[sizeof v - 1] = '\0';
+    rc = wd_gov__live_touch(t, NULL, NULL, v, NULL);
+  }
+  assert_int_equal(rc, -WD_E_TOOBIG);
+  assert_int_equal(t->ss.destinations.n, WD_LIMIT_SESSION_BYTES / 250);
+  /* Known values still pass at the limit. */
+  memcpy(v, "d000000007", 10);
+  assert_int_equal(wd_gov__live_touch(t, NULL, NULL, v, NULL), 0);
+  pthread_mutex_unlock(&t->mu);
+  wd_gov__live_put(f->l, t);
+}
+
 static void count_done(void *ctx, int rc, int64_t seq) {
   (void)seq;
   if (rc == 0) atomic_fetch_add((atomic_int *)ctx, 1);
@@ -554,6 +580,7 @@ int main(void) {
       cmocka_unit_test(replay_full),
       cmocka_unit_test_setup_teardown(forget_under_load, setup, teardown),
       cmocka_unit_test_setup_teardown(touch_all_or_nothing, setup, teardown),
+      cmocka_unit_test_setup_teardown(touch_byte_limit, setup, teardown),
       cmocka_unit_test_setup_teardown(allocation_failures, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
