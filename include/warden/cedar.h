@@ -97,6 +97,12 @@ WD_EXTERN const char *cedar_policyset_policy_id(const cedar_policyset *ps, size_
 /* Borrowed value of annotation key on policy id, or NULL. */
 WD_EXTERN const char *cedar_policyset_annotation(const cedar_policyset *ps, const char *id,
                                                  const char *key);
+/* Where policy or template id starts (its first annotation, else its
+ * effect) in the text it was parsed from: 1-based *line and *col, columns
+ * counted in characters. 0 when it is found there, -WD_E_NOTFOUND when the
+ * set has no such id or the policy has no text (JSON, a template link). */
+WD_EXTERN int cedar_policyset_policy_pos(const cedar_policyset *ps, const char *id, uint32_t *line,
+                                         uint32_t *col) WD_WUR;
 /* Canonical Cedar text of all templates and static policies, in source
  * order. Returns owned text in *out (free with cedar_free). */
 WD_EXTERN int cedar_policyset_format(const cedar_policyset *ps, char **out) WD_WUR;

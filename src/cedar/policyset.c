@@ -309,3 +309,14 @@ const char *cedar_policyset_annotation(const cedar_policyset *ps, const char *id
     if (cedar__str_eq(p->annots[i].key, k) == 1) return p->annots[i].val.p;
   return NULL;
 }
+
+int cedar_policyset_policy_pos(const cedar_policyset *ps, const char *id, uint32_t *line,
+                               uint32_t *col) {
+  *line = *col = 0;
+  if (!ps || !id) return -WD_E_NOTFOUND;
+  const cedar__policy *p = wd_map_get(ps->by_id, id, strlen(id));
+  /* A link shares its template's text but is not where the text is. */
+  if (!p || !p->src || p->template_id.n) return -WD_E_NOTFOUND;
+  cedar__locate(p->src, p->srclen, p->off, line, col);
+  return 0;
+}

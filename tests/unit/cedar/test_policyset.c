@@ -2,12 +2,14 @@
  *
  * Unit tests for policy sets: default and @id ids across several
  * add_text calls, all-or-nothing adds, duplicate ids, template linking
- * and its errors, annotations, and reference counting.
+ * and its errors, annotations, reference counting, and where each
+ * policy starts in its text.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -137,6 +139,46 @@ static void parse_error_returns_parse(void **state) {
   cedar_diags_free(d);
 }
 
+/* Where each policy starts, from its first annotation, columns in
+ * characters; nothing for an unknown id or a link, whose text is its
+ * template's. */
+static void policy_positions(void **state) {
+  (void)state;
+  static const char src[] = "// a set\n"
+                            "permit(principal, action, resource);\n"
+                            "  @id(\"t\") permit(principal == ?principal, action, resource);\n"
+                            "@id(\"\xc3\xa9\") permit(principal, action, resource); @id(\"x\")\n"
+                            "forbid(principal, action, resource);\n";
+  static const struct {
+    const char *id;
+    int rc;
+    uint32_t line, col;
+  } rows[] = {
+      {"policy0", 0, 2, 1},        {"t", 0, 3, 3},
+      {"\xc3\xa9", 0, 4, 1},       {"x", 0, 4, 47},
+      {"l", -WD_E_NOTFOUND, 0, 0}, {"nope", -WD_E_NOTFOUND, 0, 0},
+  };
+  cedar_psbuilder *b = cedar_psbuilder_new();
+  assert_non_null(b);
+  assert_int_equal(add(b, src), 0);
+  assert_int_equal(cedar_psbuilder_link(b, "t", "l", "User::\"a\"", NULL, NULL), 0);
+  cedar_policyset *ps = NULL;
+  assert_int_equal(cedar_psbuilder_build(b, &ps), 0);
+  int fails = 0;
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    uint32_t line = 99, col = 99;
+    int rc = cedar_policyset_policy_pos(ps, rows[i].id, &line, &col);
+    if (rc != rows[i].rc || line != rows[i].line || col != rows[i].col) {
+      fprintf(stderr, "%s: got %d %u:%u, want %d %u:%u\n", rows[i].id, rc, line, col, rows[i].rc,
+              rows[i].line, rows[i].col);
+      fails++;
+    }
+  }
+  assert_int_equal(fails, 0);
+  cedar_policyset_unref(ps);
+  cedar_psbuilder_free(b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(ids_and_annotations),
@@ -144,6 +186,7 @@ int main(void) {
       cmocka_unit_test(linking),
       cmocka_unit_test(refcount),
       cmocka_unit_test(parse_error_returns_parse),
+      cmocka_unit_test(policy_positions),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
