@@ -64,7 +64,7 @@ int wd_cli_serve(int argc, char **argv) {
     }
   }
   wd_config cfg;
-  char err[512];
+  char err[4096]; /* a refused policy set lists several problems */
   if (wd_config_load(&cfg, argc - 1, argv + 1, environ, err, sizeof err) < 0) {
     fprintf(stderr, "warden serve: %s\n", err);
     return 64;

@@ -284,7 +284,7 @@ int wd_gov__h_policies_put(wd_http_req *req, wd_http_resp *resp, void *svc) {
                        "field 'policies' must be non-empty Cedar text without NUL");
   cedar_policyset *ps = NULL;
   json_t *diags = NULL;
-  rc = wd_gov__build_policies(g, text, len, &ps, &diags);
+  rc = wd_gov__build_policies(g, text, len, NULL, &ps, &diags);
   if (rc == -WD_E_PARSE || rc == -WD_E_VALIDATE) {
     /* The active set is untouched: an invalid set never replaces it. */
     json_t *body = json_pack("{s:{s:s, s:s, s:s, s:o}}", "error", "code",

@@ -142,12 +142,47 @@ static inline char *wd_gov__lend(const char *s) {
 /* A counted reference to the active set; release with wd_gov__snap_put. */
 void wd_gov__snap_get(wd_gov *g, wd_gov__snap *out);
 void wd_gov__snap_put(wd_gov__snap *s);
-/* Reads every *.cedar in dir, sorted by name, into one owned text. */
-int wd_gov__read_policy_dir(const char *dir, char **out, size_t *len);
+/* One file of a policy directory, within the joined text. */
+typedef struct wd_gov__polfile {
+  char *path;          /* dir/name; owned */
+  size_t off, len;     /* its bytes in the joined text (without the newline added) */
+  uint32_t first_line; /* the joined text's line where it starts (1-based) */
+} wd_gov__polfile;
+
+/* A policy directory read: its *.cedar files, sorted by name, joined into
+ * one text (each ending in a newline), which is what is stored as a
+ * version, and where each file lies in it. */
+typedef struct wd_gov__poldir {
+  char *text; /* owned; NUL-terminated */
+  size_t len;
+  wd_gov__polfile *files; /* owned */
+  size_t nfiles;
+} wd_gov__poldir;
+
+/* Opens policy directory dir (*fd owned, close it), refusing one that
+ * does not exist or is not a directory; err says which. */
+int wd_gov__policy_dir_open(const char *dir, int *fd, char *err, size_t errlen);
+/* Reads every *.cedar in dir into *out (free with wd_gov__poldir_free).
+ * A file that is not a regular file, too large or unreadable fails the
+ * whole read, and err names it. */
+int wd_gov__read_policy_dir(const char *dir, wd_gov__poldir *out, char *err, size_t errlen);
+void wd_gov__poldir_free(wd_gov__poldir *pd);
+/* Reads the schema file at path (owned text, free with wd_free), refusing
+ * what is not a regular file; err names the problem. */
+int wd_gov__read_schema(const char *path, char **out, size_t *len, char *err, size_t errlen);
 /* Parses and validates text; on success *out is an owned set, else diags
- * is filled (each with line and column) and nothing changes. */
-int wd_gov__build_policies(wd_gov *g, const char *text, size_t len, cedar_policyset **out,
-                           json_t **diags);
+ * is filled (each with line and column) and nothing changes. pd (may be
+ * NULL) is where text came from: each file must then parse alone, and
+ * each diagnostic gets its "file" with the line there, and "policy_at"
+ * (FILE:LINE:COL) for a policy without an @id. */
+int wd_gov__build_policies(wd_gov *g, const char *text, size_t len, const wd_gov__poldir *pd,
+                           cedar_policyset **out, json_t **diags);
+/* Writes diags (from wd_gov__build_policies for directory dir) into err,
+ * one line each as FILE:LINE:COL: message, at most
+ * WD_LIMIT_GOV_START_PROBLEMS lines and as many as fit, then how many
+ * more there are. Borrows diags. */
+void wd_gov__policy_problems(const char *dir, const json_t *diags, int rc, char *err,
+                             size_t errlen);
 /* Records text as a new version, activates it, logs it, swaps it in. */
 int wd_gov__activate(wd_gov *g, const char *text, size_t len, cedar_policyset *ps,
                      const char *actor, int64_t *version);

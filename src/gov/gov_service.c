@@ -7,7 +7,6 @@
  */
 #define _DEFAULT_SOURCE /* flock */
 #define _POSIX_C_SOURCE 200809L
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +19,6 @@
 
 #include "gov/gov_int.h"
 #include "util/wd_alloc.h"
-#include "util/wd_buf.h"
 #include "util/wd_limits.h"
 
 int64_t wd_gov__now_ms(void) {
@@ -59,131 +57,6 @@ static void snap_swap(wd_gov *g, cedar_policyset *ps, int64_t version) {
   pthread_mutex_unlock(&g->pol_lock);
   /* Requests still holding the old set keep it alive until they finish. */
   cedar_policyset_unref(old);
-}
-
-static int cmp_str(const void *a, const void *b) {
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int read_file(const char *path, size_t cap, char **out, size_t *len) {
-  *out = NULL;
-  FILE *f = fopen(path, "rb");
-  if (!f) return errno == ENOENT ? -WD_E_NOTFOUND : -WD_E_IO;
-  wd_buf b;
-  wd_buf_init(&b, cap);
-  char chunk[8192];
-  size_t n;
-  int rc = 0;
-  while (!rc && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
-    rc = wd_buf_add(&b, chunk, n);
-  if (!rc && ferror(f)) rc = -WD_E_IO;
-  (void)fclose(f);
-  if (!rc && wd_buf_len(&b) == 0) rc = wd_buf_adds(&b, "");
-  if (rc) {
-    wd_buf_free(&b);
-    return rc;
-  }
-  *len = wd_buf_len(&b);
-  *out = wd_buf_take(&b);
-  return *out ? 0 : -WD_E_NOMEM;
-}
-
-int wd_gov__read_policy_dir(const char *dir, char **out, size_t *len) {
-  *out = NULL;
-  *len = 0;
-  DIR *d = opendir(dir);
-  if (!d) return -WD_E_IO;
-  char **names = NULL;
-  size_t n = 0, cap = 0;
-  int rc = 0;
-  struct dirent *e;
-  while (!rc && (e = readdir(d)) != NULL) {
-    size_t l = strlen(e->d_name);
-    if (l < 7 || strcmp(e->d_name + l - 6, ".cedar") != 0 || e->d_name[0] == '.') continue;
-    if (n == cap) {
-      size_t nc = cap ? cap * 2 : 32;
-      char **nn = wd_realloc(names, nc * sizeof *nn);
-      if (!nn) {
-        rc = -WD_E_NOMEM;
-        break;
-      }
-      names = nn;
-      cap = nc;
-    }
-    if (!(names[n] = wd_strdup(e->d_name)))
-      rc = -WD_E_NOMEM;
-    else
-      n++;
-  }
-  (void)closedir(d);
-  wd_buf b;
-  wd_buf_init(&b, WD_LIMIT_STORE_POLICY_BYTES);
-  if (!rc) qsort(names, n, sizeof *names, cmp_str);
-  for (size_t i = 0; i < n && !rc; i++) {
-    char path[4400];
-    (void)snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-    char *txt = NULL;
-    size_t tl = 0;
-    rc = read_file(path, WD_LIMIT_POLICY_TEXT_BYTES, &txt, &tl);
-    if (!rc) rc = wd_buf_add(&b, txt, tl);
-    if (!rc && tl && txt[tl - 1] != '\n') rc = wd_buf_addc(&b, '\n');
-    wd_free(txt);
-  }
-  if (!rc && wd_buf_len(&b) == 0) rc = wd_buf_adds(&b, "");
-  for (size_t i = 0; i < n; i++)
-    wd_free(names[i]);
-  wd_free(names);
-  if (rc) {
-    wd_buf_free(&b);
-    return rc;
-  }
-  *len = wd_buf_len(&b);
-  *out = wd_buf_take(&b);
-  return *out ? 0 : -WD_E_NOMEM;
-}
-
-static json_t *diags_json(const cedar_diags *d) {
-  json_t *a = json_array();
-  for (size_t i = 0; a && i < cedar_diags_count(d); i++) {
-    const cedar_diag *x = cedar_diags_get(d, i);
-    if (x->sev != CEDAR_SEV_ERROR) continue;
-    json_t *o = json_pack("{s:s, s:I, s:I, s:s}", "message", x->msg, "line", (json_int_t)x->line,
-                          "column", (json_int_t)x->col, "policy", x->policy_id);
-    if (!o || json_array_append_new(a, o) != 0) {
-      json_decref(a);
-      return NULL;
-    }
-  }
-  return a;
-}
-
-int wd_gov__build_policies(wd_gov *g, const char *text, size_t len, cedar_policyset **out,
-                           json_t **diags) {
-  *out = NULL;
-  if (diags) *diags = NULL;
-  cedar_diags *d = cedar_diags_new();
-  if (!d) return -WD_E_NOMEM;
-  cedar_policyset *ps = NULL;
-  int rc = cedar_policyset_parse(text, len, &ps, d);
-  if (!rc && g->schema) rc = cedar_validate(g->schema, ps, d);
-  if (rc && diags) *diags = diags_json(d);
-  cedar_diags_free(d);
-  /* A set of nothing but comments or templates denies every request, as
-   * a mistake would: denying everything on purpose takes a policy. */
-  if (!rc && cedar_policyset_count(ps) == 0) {
-    rc = -WD_E_VALIDATE;
-    if (diags)
-      *diags = json_pack("[{s:s, s:i, s:i, s:s}]", "message",
-                         "the set holds no policy, so every request would be denied; to deny "
-                         "everything on purpose, write forbid (principal, action, resource);",
-                         "line", 1, "column", 1, "policy", "");
-  }
-  if (rc) {
-    cedar_policyset_unref(ps);
-    return rc;
-  }
-  *out = ps;
-  return 0;
 }
 
 int wd_gov__activate(wd_gov *g, const char *text, size_t len, cedar_policyset *ps,
@@ -640,46 +513,53 @@ static int first_admin(wd_gov *g, const char *given, char **generated) {
   return rc ? rc : missing ? -WD_E_STORE : 0;
 }
 
-static int open_policies(wd_gov *g, const char *dir, char *err, size_t errlen) {
-  char *text = NULL;
-  size_t len = 0;
-  int rc = wd_gov__read_policy_dir(dir, &text, &len);
-  if (rc) {
-    (void)snprintf(err, errlen, "cannot read policy directory %s: %s", dir, wd_strerror(rc));
-    return rc;
-  }
+/* The schema and the policy set from policy directory dir (the schema is
+ * dir/governance.cedarschema unless schema_path is given). */
+static int open_policies(wd_gov *g, const char *dir, const char *schema_path, char *err,
+                         size_t errlen) {
+  char spath[4200], *schema_text = NULL;
+  size_t slen = 0;
+  wd_gov__poldir pd = {0};
+  cedar_diags *sd = NULL;
   cedar_policyset *ps = NULL;
   json_t *diags = NULL;
-  rc = wd_gov__build_policies(g, text, len, &ps, &diags);
-  if (rc) {
-    json_t *d0 = json_array_get(diags, 0);
-    const char *pol = json_string_value(json_object_get(d0, "policy"));
-    const char *msg = json_string_value(json_object_get(d0, "message"));
-    if (pol && *pol)
-      (void)snprintf(err, errlen, "policy set in %s is invalid (%zu problems); first: %s:%lld: %s",
-                     dir, json_array_size(diags), pol,
-                     (long long)json_integer_value(json_object_get(d0, "line")),
-                     msg ? msg : wd_strerror(rc));
-    else /* a finding about the whole set */
-      (void)snprintf(err, errlen, "policy set in %s is invalid: %s", dir,
-                     msg ? msg : wd_strerror(rc));
-    json_decref(diags);
-    wd_free(text);
-    return rc;
+  wd_policy_version cur = {0};
+  int fd = -1;
+  /* The directory first: when it is missing, that is the problem, not
+   * the schema in it. */
+  int rc = wd_gov__policy_dir_open(dir, &fd, err, errlen);
+  if (rc) goto cleanup;
+  (void)close(fd);
+  if (schema_path && *schema_path)
+    (void)snprintf(spath, sizeof spath, "%s", schema_path);
+  else
+    (void)snprintf(spath, sizeof spath, "%s/governance.cedarschema", dir);
+  if ((rc = wd_gov__read_schema(spath, &schema_text, &slen, err, errlen)) != 0) goto cleanup;
+  if (!(sd = cedar_diags_new())) WD_GOV__FAIL(-WD_E_NOMEM, "out of memory");
+  if ((rc = cedar_schema_parse(schema_text, slen, &g->schema, sd)) != 0) {
+    const cedar_diag *d0 = cedar_diags_count(sd) ? cedar_diags_get(sd, 0) : NULL;
+    WD_GOV__FAIL(rc, "schema %s is invalid: %u:%u: %s", spath, d0 ? d0->line : 0, d0 ? d0->col : 0,
+                 d0 ? d0->msg : wd_strerror(rc));
+  }
+  if ((rc = wd_gov__read_policy_dir(dir, &pd, err, errlen)) != 0) goto cleanup;
+  if ((rc = wd_gov__build_policies(g, pd.text, pd.len, &pd, &ps, &diags)) != 0) {
+    wd_gov__policy_problems(dir, diags, rc, err, errlen);
+    goto cleanup;
   }
   /* The directory is the source of truth at start: a changed directory is
    * a new version; an unchanged one keeps its version number. */
-  wd_policy_version cur = {0};
   int have = wd_store_policy_get_active(g->store, &cur);
-  if (have == 0 && cur.text && strlen(cur.text) == len && memcmp(cur.text, text, len) == 0) {
+  if (have == 0 && cur.text && strlen(cur.text) == pd.len && memcmp(cur.text, pd.text, pd.len) == 0)
     snap_swap(g, cedar_policyset_ref(ps), cur.version);
-  } else {
-    rc = wd_gov__activate(g, text, len, ps, "warden", NULL);
-    if (rc) (void)snprintf(err, errlen, "cannot record the policy set: %s", wd_strerror(rc));
-  }
+  else if ((rc = wd_gov__activate(g, pd.text, pd.len, ps, "warden", NULL)) != 0)
+    WD_GOV__FAIL(rc, "cannot record the policy set: %s", wd_strerror(rc));
+cleanup:
   wd_store_policy_free(&cur);
   cedar_policyset_unref(ps);
-  wd_free(text);
+  json_decref(diags);
+  wd_gov__poldir_free(&pd);
+  cedar_diags_free(sd);
+  wd_free(schema_text);
   return rc;
 }
 
@@ -699,7 +579,7 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   if (new_admin_token) *new_admin_token = NULL;
   if (!o || !o->data_dir || !*o->data_dir) return -WD_E_INVAL;
   int rc = 0;
-  char *gen = NULL, *schema_text = NULL;
+  char *gen = NULL;
   wd_gov *g = wd_calloc(1, sizeof *g);
   if (!g) return -WD_E_NOMEM;
   g->lock_fd = -1;
@@ -771,28 +651,10 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
                  strlen(o->admin_token), WD_GOV__ADMIN_TOKEN_MIN);
   if (rc) WD_GOV__FAIL(rc, "cannot set up the admin token: %s", wd_strerror(rc));
 
-  const char *pdir = o->policy_dir && *o->policy_dir ? o->policy_dir : "docs/policies";
-  char spath[4200];
-  if (o->schema_path && *o->schema_path)
-    (void)snprintf(spath, sizeof spath, "%s", o->schema_path);
-  else
-    (void)snprintf(spath, sizeof spath, "%s/governance.cedarschema", pdir);
-  size_t slen = 0;
-  if ((rc = read_file(spath, WD_LIMIT_SCHEMA_TEXT_BYTES, &schema_text, &slen)) != 0)
-    WD_GOV__FAIL(rc, "cannot read the schema %s: %s", spath, wd_strerror(rc));
-  cedar_diags *sd = cedar_diags_new();
-  if (!sd) WD_GOV__FAIL(-WD_E_NOMEM, "out of memory");
-  rc = cedar_schema_parse(schema_text, slen, &g->schema, sd);
-  if (rc) {
-    const cedar_diag *d0 = cedar_diags_count(sd) ? cedar_diags_get(sd, 0) : NULL;
-    (void)snprintf(err, errlen, "schema %s is invalid: %u:%u: %s", spath, d0 ? d0->line : 0,
-                   d0 ? d0->col : 0, d0 ? d0->msg : wd_strerror(rc));
-    cedar_diags_free(sd);
+  if ((rc = open_policies(g, o->policy_dir && *o->policy_dir ? o->policy_dir : "docs/policies",
+                          o->schema_path, err, errlen)) != 0)
     goto cleanup;
-  }
-  cedar_diags_free(sd);
   if ((rc = wd_gov__entcache_new(g->schema, &g->entcache)) != 0) WD_GOV__FAIL(rc, "out of memory");
-  if ((rc = open_policies(g, pdir, err, errlen)) != 0) goto cleanup;
 
   pthread_mutex_lock(&g->stop_lock);
   g->stopping = 0;
@@ -843,7 +705,6 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   if (admin_missing && (rc = first_admin(g, o->admin_token, &gen)) != 0)
     WD_GOV__FAIL(rc, "cannot set up the admin token: %s", wd_strerror(rc));
 
-  wd_free(schema_text);
   *out = g;
   if (new_admin_token)
     *new_admin_token = gen;
@@ -851,7 +712,6 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
     wd_ident_secret_free(gen);
   return 0;
 cleanup:
-  wd_free(schema_text);
   wd_ident_secret_free(gen);
   wd_gov_free(g);
   return rc;

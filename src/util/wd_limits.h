@@ -116,4 +116,8 @@
 #define WD_LIMIT_GOV_ENTITY_CACHE  256u        /* parsed entity stores kept for reuse */
 #define WD_LIMIT_GOV_ENTITY_CACHED (64u << 10) /* largest entities text worth keeping */
 
+/* What a start refused for its policies says: one line per problem */
+#define WD_LIMIT_GOV_START_PROBLEMS 10u         /* problems listed; then how many more */
+#define WD_LIMIT_GOV_PROBLEM_BYTES  (16u << 10) /* one line, with its paths */
+
 #endif

@@ -145,6 +145,22 @@ if [[ $(id -u) -eq 0 ]]; then
     timeout 8 "$warden" serve --listen 127.0.0.1:0 --data "$T/theirs" \
     --policy-dir "$root/docs/policies"
 fi
+# The policy directory: a bad policy is named by file, line and column,
+# and what is not a policy file is refused by name.
+cp -r "$root/docs/policies" "$T/pp"
+chmod 755 "$T/pp"
+chmod 644 "$T"/pp/*
+printf 'permit (principal, action, resource)\nwhen { 1 + };\n' >"$T/pp/zz-bad.cedar"
+t "serve names the file, line and column of a bad policy" 1 err:"warden serve: $T/pp/zz-bad.cedar:2:12: " \
+  noerr:"policy13" -- timeout 8 "$warden" serve --listen 127.0.0.1:0 --data "$T/var" --policy-dir "$T/pp"
+rm "$T/pp/zz-bad.cedar"
+mkfifo "$T/pp/zz.cedar"
+t "serve refuses a FIFO among the policies, not waiting on it" 1 err:"$T/pp/zz.cedar is a FIFO" -- \
+  timeout 8 "$warden" serve --listen 127.0.0.1:0 --data "$T/var" --policy-dir "$T/pp"
+rm "$T/pp/zz.cedar"
+t "serve says a missing policy directory is missing" 1 \
+  err:"policy directory $T/pp/nope does not exist" noerr:"schema" -- \
+  timeout 8 "$warden" serve --listen 127.0.0.1:0 --data "$T/var" --policy-dir "$T/pp/nope"
 ln -s "$T/elsewhere" "$T/var/warden.lock.new"
 mv "$T/var/warden.lock" "$T/var/warden.lock.old"
 mv "$T/var/warden.lock.new" "$T/var/warden.lock"
