@@ -160,15 +160,16 @@ typedef struct wd_gov__poldir {
 } wd_gov__poldir;
 
 /* Opens policy directory dir (*fd owned, close it), refusing one that
- * does not exist or is not a directory; err says which. */
+ * does not exist, is not a directory, or that another user could write;
+ * err says which and why. */
 int wd_gov__policy_dir_open(const char *dir, int *fd, char *err, size_t errlen);
 /* Reads every *.cedar in dir into *out (free with wd_gov__poldir_free).
- * A file that is not a regular file, too large or unreadable fails the
- * whole read, and err names it. */
+ * A file that is not a regular file, too large, unreadable or writable by
+ * another user fails the whole read, and err names it. */
 int wd_gov__read_policy_dir(const char *dir, wd_gov__poldir *out, char *err, size_t errlen);
 void wd_gov__poldir_free(wd_gov__poldir *pd);
-/* Reads the schema file at path (owned text, free with wd_free), refusing
- * what is not a regular file; err names the problem. */
+/* Reads the schema file at path (owned text, free with wd_free) with the
+ * same checks as a policy file; err names the problem. */
 int wd_gov__read_schema(const char *path, char **out, size_t *len, char *err, size_t errlen);
 /* Parses and validates text; on success *out is an owned set, else diags
  * is filled (each with line and column) and nothing changes. pd (may be

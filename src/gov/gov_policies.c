@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * The policy set from its files: the policy directory and the schema file
- * read, refusing what is not a regular file, a set
+ * read with the checks that keep other users from changing them, a set
  * built and validated from text, and its problems said where they are
  * (the file, line and column; the policy by its @id, else by where it
  * starts). Activating a set and the snapshot are gov_service.c's.
@@ -31,6 +31,26 @@ static const char *kind_of(mode_t m) {
   return "a special file";
 }
 
+/* Anyone who can write a policy file or its directory can plant
+ * `permit (principal, action, resource);`: only the user who runs warden
+ * and root may. */
+static int trusted(const struct stat *sb, const char *what, const char *path, char *err,
+                   size_t errlen) {
+  int rc = 0;
+  if (sb->st_uid != geteuid() && sb->st_uid != 0)
+    WD_GOV__FAIL(-WD_E_INVAL,
+                 "%s %s belongs to uid %ld, who could plant a policy that permits anything: "
+                 "chown it to uid %ld that runs warden, or to root",
+                 what, path, (long)sb->st_uid, (long)geteuid());
+  if (sb->st_mode & (S_IWGRP | S_IWOTH))
+    WD_GOV__FAIL(-WD_E_INVAL,
+                 "%s %s may be written by other users (mode %04o), who could plant a policy that "
+                 "permits anything: chmod go-w %s",
+                 what, path, (unsigned)(sb->st_mode & 07777), path);
+cleanup:
+  return rc;
+}
+
 /* Appends the regular file name (opened at dfd; shown as path) to b,
  * refusing anything else and anything over cap bytes. O_NONBLOCK keeps a
  * FIFO from blocking the open; regular files ignore it. */
@@ -51,6 +71,7 @@ static int read_trusted(int dfd, const char *name, const char *path, const char 
     WD_GOV__FAIL(-WD_E_IO, "cannot read %s %s: %s", what, path, strerror(errno));
   if (!S_ISREG(sb.st_mode))
     WD_GOV__FAIL(-WD_E_INVAL, "%s %s is %s, not a regular file", what, path, kind_of(sb.st_mode));
+  if ((rc = trusted(&sb, what, path, err, errlen)) != 0) goto cleanup;
   if ((unsigned long long)sb.st_size > cap)
     WD_GOV__FAIL(-WD_E_TOOBIG, "%s %s has %lld bytes, over the limit of %zu", what, path,
                  (long long)sb.st_size, cap);
@@ -106,8 +127,7 @@ int wd_gov__policy_dir_open(const char *dir, int *fd, char *err, size_t errlen) 
   struct stat sb;
   if (fstat(*fd, &sb) != 0)
     WD_GOV__FAIL(-WD_E_IO, "cannot open policy directory %s: %s", dir, strerror(errno));
-  if (!S_ISDIR(sb.st_mode))
-    WD_GOV__FAIL(-WD_E_INVAL, "policy directory %s is not a directory", dir);
+  rc = trusted(&sb, "policy directory", dir, err, errlen);
 cleanup:
   if (rc && *fd >= 0) {
     (void)close(*fd);

@@ -4,7 +4,8 @@
 # loopback: a secret shown once is never lost behind exit status 0, no
 # credential goes over plain http beyond loopback or through a proxy, and
 # the files that hold secrets (data directory, keys, agent key, task token,
-# config) are refused when other users could read or replace them.
+# config) and the policy files are refused when other users could read
+# or replace them.
 # Usage: cli_safety_test.sh WARDEN_BINARY
 set -uo pipefail
 warden=$1
@@ -146,7 +147,8 @@ if [[ $(id -u) -eq 0 ]]; then
     --policy-dir "$root/docs/policies"
 fi
 # The policy directory: a bad policy is named by file, line and column,
-# and what is not a policy file is refused by name.
+# and a file or directory others may write is refused (any local user
+# could plant a policy that permits anything).
 cp -r "$root/docs/policies" "$T/pp"
 chmod 755 "$T/pp"
 chmod 644 "$T"/pp/*
@@ -158,6 +160,11 @@ mkfifo "$T/pp/zz.cedar"
 t "serve refuses a FIFO among the policies, not waiting on it" 1 err:"$T/pp/zz.cedar is a FIFO" -- \
   timeout 8 "$warden" serve --listen 127.0.0.1:0 --data "$T/var" --policy-dir "$T/pp"
 rm "$T/pp/zz.cedar"
+chmod 666 "$T/pp/owner-team.cedar"
+t "serve refuses a policy file others may write" 1 err:"policy file $T/pp/owner-team.cedar" \
+  err:"mode 0666" err:"chmod go-w $T/pp/owner-team.cedar" -- \
+  timeout 8 "$warden" serve --listen 127.0.0.1:0 --data "$T/var" --policy-dir "$T/pp"
+chmod 644 "$T/pp/owner-team.cedar"
 t "serve says a missing policy directory is missing" 1 \
   err:"policy directory $T/pp/nope does not exist" noerr:"schema" -- \
   timeout 8 "$warden" serve --listen 127.0.0.1:0 --data "$T/var" --policy-dir "$T/pp/nope"

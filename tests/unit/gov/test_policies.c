@@ -4,7 +4,8 @@
  * refused for a bad policy names the file, line and column, and the
  * policy by its @id or by where it starts; a file that is not a regular
  * file (a directory, a FIFO, a link to nothing), one over the limit, a
- * missing directory are each refused by name, without blocking; each file holds whole
+ * missing directory, and a directory or file other users could change
+ * are each refused by name, without blocking; each file holds whole
  * policies; ids run on across files; and PUT /v1/policies keeps its
  * diagnostics about one text.
  */
@@ -218,6 +219,48 @@ static void bad_entries_are_named(void **state) {
   assert_null(strstr(err, "schema"));
 }
 
+/* Anyone who may write the directory or a file could plant a policy that
+ * permits anything. */
+static void others_may_not_write(void **state) {
+  (void)state;
+  char err[4096], path[512];
+  assert_int_equal(chmod(pp, 0777), 0);
+  assert_int_not_equal(start(pp, NULL, err, sizeof err), 0);
+  has(err, "/pp may be written by other users (mode 0777)");
+  has(err, "chmod go-w ");
+  assert_int_equal(chmod(pp, 0775), 0);
+  assert_int_not_equal(start(pp, NULL, err, sizeof err), 0);
+  has(err, "(mode 0775)");
+  assert_int_equal(chmod(pp, 0755), 0);
+
+  (void)snprintf(path, sizeof path, "%s/owner-team.cedar", pp);
+  assert_int_equal(chmod(path, 0666), 0);
+  assert_int_not_equal(start(pp, NULL, err, sizeof err), 0);
+  has(err, "policy file ");
+  has(err, "/pp/owner-team.cedar may be written by other users (mode 0666)");
+  assert_int_equal(chmod(path, 0644), 0);
+
+  (void)snprintf(path, sizeof path, "%s/governance.cedarschema", pp);
+  assert_int_equal(chmod(path, 0646), 0);
+  assert_int_not_equal(start(pp, NULL, err, sizeof err), 0);
+  has(err, "/pp/governance.cedarschema may be written by other users (mode 0646)");
+  assert_int_equal(chmod(path, 0644), 0);
+
+  if (geteuid() == 0) { /* only root can give a file away */
+    (void)snprintf(path, sizeof path, "%s/read-only-tier.cedar", pp);
+    assert_int_equal(chown(path, 4321, 4321), 0);
+    assert_int_not_equal(start(pp, NULL, err, sizeof err), 0);
+    has(err, "/pp/read-only-tier.cedar belongs to uid 4321");
+    assert_int_equal(chown(path, 0, 0), 0);
+    assert_int_equal(chown(pp, 4321, 4321), 0);
+    assert_int_not_equal(start(pp, NULL, err, sizeof err), 0);
+    has(err, "/pp belongs to uid 4321");
+    assert_int_equal(chown(pp, 0, 0), 0);
+  }
+  /* Read-only for others is how a checkout is, and starts. */
+  assert_int_equal(start(pp, NULL, err, sizeof err), 0);
+}
+
 /* Default ids run on across files, as in the stored joined text, so two
  * files' first policies do not both become policy0. */
 static void ids_run_on_across_files(void **state) {
@@ -266,6 +309,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(problems_say_where, setup, teardown),
       cmocka_unit_test_setup_teardown(many_problems_are_capped, setup, teardown),
       cmocka_unit_test_setup_teardown(bad_entries_are_named, setup, teardown),
+      cmocka_unit_test_setup_teardown(others_may_not_write, setup, teardown),
       cmocka_unit_test_setup_teardown(ids_run_on_across_files, setup, teardown),
       cmocka_unit_test(one_text_keeps_its_lines),
   };
