@@ -10,12 +10,14 @@
 #define _POSIX_C_SOURCE 200809L
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -209,6 +211,18 @@ static int set_key(wd_config *c, const key *k, const char *v, const char *src, c
       return fail(err, len, -WD_E_INVAL,
                   "%s: invalid trust domain '%s' (lowercase letters, digits, '.', '-', '_')", src,
                   v);
+    /* The token travels in an Authorization header, which the client
+     * builds only from visible ASCII: any other byte would lock the
+     * admin out. Its value is never echoed. */
+    if (k->off == F(admin_token)) {
+      for (size_t i = 0; i < n; i++)
+        if ((unsigned char)v[i] < 0x21 || (unsigned char)v[i] > 0x7e)
+          return fail(err, len, -WD_E_INVAL,
+                      "%s: character %zu is a space, a control character or not ASCII; an "
+                      "admin token is sent in an HTTP header and may hold only visible ASCII "
+                      "(letters, digits, punctuation)",
+                      src, i + 1);
+    }
     memcpy(base + k->off, v, n + 1);
     return 0;
   }
@@ -294,28 +308,54 @@ int wd_config_apply_json(wd_config *c, const char *text, size_t tlen, const char
   return apply_json(c, text, tlen, origin, err, len, NULL);
 }
 
+/* Reads the config file at path into buf (at most cap bytes, *n set) and
+ * checks it first: O_NONBLOCK so that a FIFO cannot hang the start in
+ * open(), then a regular file that only its owner (this user or root) may
+ * change, since it can set policy_dir or pure_cedar. */
+static int read_config(const char *path, const char *origin, char *buf, size_t cap, size_t *n,
+                       struct stat *st, char *err, size_t len) {
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return fail(err, len, -WD_E_IO, "%s: cannot open: %s", origin, strerror(errno));
+  int rc = 0;
+  *n = 0;
+  if (fstat(fd, st) != 0) {
+    rc = fail(err, len, -WD_E_IO, "%s: cannot stat: %s", origin, strerror(errno));
+  } else if (!S_ISREG(st->st_mode)) {
+    rc = fail(err, len, -WD_E_INVAL, "%s: not a regular file", origin);
+  } else if (st->st_uid != geteuid() && st->st_uid != 0) {
+    rc = fail(err, len, -WD_E_INVAL,
+              "%s belongs to uid %u, not to this user (uid %u) or root: another user could "
+              "change the server's settings; chown it to the user that runs warden serve",
+              origin, (unsigned)st->st_uid, (unsigned)geteuid());
+  } else if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+    rc = fail(err, len, -WD_E_INVAL,
+              "%s: other users may change it (mode %04o) and with it the policy directory; "
+              "chmod go-w %s",
+              origin, (unsigned)(st->st_mode & 07777), path);
+  }
+  while (!rc && *n < cap) {
+    ssize_t k = read(fd, buf + *n, cap - *n);
+    if (k < 0 && errno == EINTR) continue;
+    if (k < 0) rc = fail(err, len, -WD_E_IO, "%s: read error: %s", origin, strerror(errno));
+    if (k <= 0) break;
+    *n += (size_t)k;
+  }
+  (void)close(fd);
+  return rc;
+}
+
 int wd_config_apply_file(wd_config *c, const char *path, char *err, size_t len) {
   char origin[WD_CONFIG_PATH_MAX + 16];
   (void)snprintf(origin, sizeof origin, "config file %s", path);
   if (strlen(path) >= sizeof c->config_file)
     return fail(err, len, -WD_E_TOOBIG, "%s: path too long", origin);
-  FILE *f = fopen(path, "rb");
-  if (!f) return fail(err, len, -WD_E_IO, "%s: cannot open: %s", origin, strerror(errno));
   char *buf = wd_malloc(WD_LIMIT_CONFIG_FILE_BYTES + 1u);
-  if (!buf) {
-    (void)fclose(f);
-    return fail(err, len, -WD_E_NOMEM, "%s: out of memory", origin);
-  }
+  if (!buf) return fail(err, len, -WD_E_NOMEM, "%s: out of memory", origin);
   struct stat st;
-  int stat_ok = fstat(fileno(f), &st) == 0;
-  size_t n = fread(buf, 1, WD_LIMIT_CONFIG_FILE_BYTES + 1u, f);
-  int rerr = ferror(f);
-  (void)fclose(f);
-  int rc, secret = 0;
-  if (rerr || !stat_ok)
-    rc = fail(err, len, -WD_E_IO, "%s: read error", origin);
-  else
-    rc = apply_json(c, buf, n, origin, err, len, &secret);
+  size_t n = 0;
+  int secret = 0;
+  int rc = read_config(path, origin, buf, WD_LIMIT_CONFIG_FILE_BYTES + 1u, &n, &st, err, len);
+  if (rc == 0) rc = apply_json(c, buf, n, origin, err, len, &secret);
   /* A file holding the admin token is as secret as the token. */
   if (rc == 0 && secret && (st.st_mode & (S_IRGRP | S_IROTH))) {
     wd_config_clear(c);
@@ -379,12 +419,51 @@ int wd_config_apply_flags(wd_config *c, int argc, char *const *argv, char *err, 
   return 0;
 }
 
-static int valid_public_url(const char *u) {
+/* Why u is not a base URL agents can use, or NULL: http(s)://, a host
+ * name, IPv4 or [IPv6] address, an optional port 1-65535 and a path, with
+ * no user or password, query or fragment. */
+static const char *bad_public_url(const char *u) {
   size_t skip = strncmp(u, "https://", 8) == 0 ? 8 : strncmp(u, "http://", 7) == 0 ? 7 : 0;
-  if (!skip || !u[skip] || u[skip] == '/') return 0;
+  if (!skip) return "must start with http:// or https://";
   for (const char *p = u; *p; p++)
-    if (*p == '?' || *p == '#' || (unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f) return 0;
-  return 1;
+    if (*p == '?' || *p == '#' || (unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+      return "must not hold a query, a fragment, a space or a control character";
+  const char *h = u + skip;
+  size_t alen = strcspn(h, "/");
+  if (memchr(h, '@', alen)) return "must not hold a user or password";
+  const char *end = h + alen, *port = NULL;
+  if (*h == '[') {
+    const char *close = memchr(h, ']', alen);
+    if (!close) return "has an IPv6 address without its closing ']'";
+    char a[64];
+    unsigned char bin[16];
+    size_t al = (size_t)(close - h - 1);
+    if (al >= sizeof a) return "has an invalid IPv6 address";
+    memcpy(a, h + 1, al);
+    a[al] = '\0';
+    if (inet_pton(AF_INET6, a, bin) != 1) return "has an invalid IPv6 address";
+    if (close + 1 != end && close[1] != ':') return "has text after the IPv6 address";
+    if (close + 1 != end) port = close + 2;
+  } else {
+    const char *colon = memchr(h, ':', alen);
+    const char *hend = colon ? colon : end;
+    if (hend == h) return "needs a host";
+    for (const char *p = h; p < hend; p++)
+      if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            *p == '.' || *p == '-' || *p == '_'))
+        return "has an invalid host (letters, digits, '.', '-', '_', or an [IPv6] address)";
+    if (colon) port = colon + 1;
+  }
+  if (port) {
+    unsigned long v = 0;
+    if (port == end || end - port > 5) return "has an invalid port (want 1-65535)";
+    for (const char *p = port; p < end; p++) {
+      if (*p < '0' || *p > '9') return "has an invalid port (want 1-65535)";
+      v = v * 10 + (unsigned long)(*p - '0');
+    }
+    if (v < 1 || v > 65535) return "has an invalid port (want 1-65535)";
+  }
+  return NULL;
 }
 
 int wd_config_validate(const wd_config *c, char *err, size_t len) {
@@ -401,11 +480,10 @@ int wd_config_validate(const wd_config *c, char *err, size_t len) {
   if (!c->tls_cert[0] != !c->tls_key[0])
     return fail(err, len, -WD_E_INVAL, "%s: needs %s too (HTTPS takes both)",
                 c->tls_cert[0] ? "tls_cert" : "tls_key", c->tls_cert[0] ? "tls_key" : "tls_cert");
-  if (c->public_url[0] && !valid_public_url(c->public_url))
-    return fail(err, len, -WD_E_INVAL,
-                "public_url: '%s' must be http:// or https:// and a host, with no query or "
-                "fragment",
-                c->public_url);
+  const char *why = c->public_url[0] ? bad_public_url(c->public_url) : NULL;
+  /* A URL with an '@' may hold a password: it is not repeated. */
+  if (why && strchr(c->public_url, '@')) return fail(err, len, -WD_E_INVAL, "public_url: %s", why);
+  if (why) return fail(err, len, -WD_E_INVAL, "public_url: '%s' %s", c->public_url, why);
   return 0;
 }
 

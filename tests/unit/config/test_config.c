@@ -206,11 +206,43 @@ static void errors(void **state) {
       {NULL, "WARDEN_TLS_KEY=k.pem", NULL, NULL, -WD_E_INVAL,
        "tls_key: needs tls_cert too (HTTPS takes both)"},
       {NULL, NULL, "--public-url=warden.example.com", NULL, -WD_E_INVAL,
-       "public_url: 'warden.example.com' must be http:// or https:// and a host, with no query "
-       "or fragment"},
+       "public_url: 'warden.example.com' must start with http:// or https://"},
       {NULL, "WARDEN_PUBLIC_URL=https://w.example/?x=1", NULL, NULL, -WD_E_INVAL,
-       "public_url: 'https://w.example/?x=1' must be http:// or https:// and a host, with no "
-       "query or fragment"},
+       "public_url: 'https://w.example/?x=1' must not hold a query, a fragment, a space or a "
+       "control character"},
+      {NULL, NULL, "--public-url=https://host:abc/", NULL, -WD_E_INVAL,
+       "public_url: 'https://host:abc/' has an invalid port (want 1-65535)"},
+      {NULL, NULL, "--public-url=https://host:99999", NULL, -WD_E_INVAL,
+       "public_url: 'https://host:99999' has an invalid port (want 1-65535)"},
+      {NULL, NULL, "--public-url=https://host:/a", NULL, -WD_E_INVAL,
+       "public_url: 'https://host:/a' has an invalid port (want 1-65535)"},
+      {NULL, NULL, "--public-url=https://[::1", NULL, -WD_E_INVAL,
+       "public_url: 'https://[::1' has an IPv6 address without its closing ']'"},
+      {NULL, NULL, "--public-url=https://[::1]x", NULL, -WD_E_INVAL,
+       "public_url: 'https://[::1]x' has text after the IPv6 address"},
+      {NULL, NULL, "--public-url=https://[nope]:1", NULL, -WD_E_INVAL,
+       "public_url: 'https://[nope]:1' has an invalid IPv6 address"},
+      {NULL, NULL, "--public-url=https://", NULL, -WD_E_INVAL,
+       "public_url: 'https://' needs a host"},
+      {NULL, NULL, "--public-url=https://ho$t/", NULL, -WD_E_INVAL,
+       "public_url: 'https://ho$t/' has an invalid host (letters, digits, '.', '-', '_', or an "
+       "[IPv6] address)"},
+      /* The password is not repeated. */
+      {NULL, NULL, "--public-url=https://user:pw@host", NULL, -WD_E_INVAL,
+       "public_url: must not hold a user or password"},
+      {NULL, "WARDEN_ADMIN_TOKEN=0123456789abcdef0123456789abcdef\n", NULL, NULL, -WD_E_INVAL,
+       "environment WARDEN_ADMIN_TOKEN: character 33 is a space, a control character or not "
+       "ASCII; an admin token is sent in an HTTP header and may hold only visible ASCII (letters, "
+       "digits, punctuation)"},
+      {NULL, "WARDEN_ADMIN_TOKEN=                                        ", NULL, NULL, -WD_E_INVAL,
+       "environment WARDEN_ADMIN_TOKEN: character 1 is a space, a control character or not "
+       "ASCII; an admin token is sent in an HTTP header and may hold only visible ASCII (letters, "
+       "digits, punctuation)"},
+      {"{\"admin_token\": \"0123456789abcdef0123456789abcdef\u00e9\"}", NULL, NULL, NULL,
+       -WD_E_INVAL,
+       "FILE: key 'admin_token': character 33 is a space, a control character or not ASCII; an "
+       "admin token is sent in an HTTP header and may hold only visible ASCII (letters, digits, "
+       "punctuation)"},
       {"{\"listen\": \"127.0.0.1:1\", \"colour\": 1}", NULL, NULL, NULL, -WD_E_INVAL,
        "FILE: unknown key 'colour'"},
       {"{\"threads\": \"2\"}", NULL, NULL, NULL, -WD_E_INVAL,
@@ -258,11 +290,55 @@ static void errors(void **state) {
   assert_int_equal(fails, 0);
 }
 
+/* A config file can set policy_dir and pure_cedar: one that another user
+ * may change is refused, and so is anything but a regular file (a FIFO
+ * would hang the start in open()). */
+static void file_owner_and_mode(void **state) {
+  (void)state;
+  const char *path = write_file("{\"data\": \"/d\"}");
+  char cfgflag[96];
+  snprintf(cfgflag, sizeof cfgflag, "--config=%s", path);
+  char *argv[] = {cfgflag, NULL};
+  wd_config c;
+  char err[512] = "", want[512];
+  static const mode_t bad[] = {0666, 0620, 0602};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    assert_int_equal(chmod(path, bad[i]), 0);
+    assert_int_equal(wd_config_load(&c, 1, argv, NULL, err, sizeof err), -WD_E_INVAL);
+    snprintf(want, sizeof want,
+             "config file %s: other users may change it (mode %04o) and with it the policy "
+             "directory; chmod go-w %s",
+             path, (unsigned)bad[i], path);
+    assert_string_equal(err, want);
+  }
+  assert_int_equal(chmod(path, 0644), 0);
+  assert_int_equal(wd_config_load(&c, 1, argv, NULL, err, sizeof err), 0);
+  if (geteuid() == 0) {
+    assert_int_equal(chown(path, 4321, 4321), 0);
+    assert_int_equal(wd_config_load(&c, 1, argv, NULL, err, sizeof err), -WD_E_INVAL);
+    snprintf(want, sizeof want,
+             "config file %s belongs to uid 4321, not to this user (uid 0) or root: another user "
+             "could change the server's settings; chown it to the user that runs warden serve",
+             path);
+    assert_string_equal(err, want);
+  }
+  unlink(path);
+  assert_int_equal(mkfifo(path, 0600), 0);
+  assert_int_equal(wd_config_load(&c, 1, argv, NULL, err, sizeof err), -WD_E_INVAL);
+  snprintf(want, sizeof want, "config file %s: not a regular file", path);
+  assert_string_equal(err, want);
+  unlink(path);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(defaults),     cmocka_unit_test(precedence),
-      cmocka_unit_test(key_rotation), cmocka_unit_test(tls_and_public_url),
-      cmocka_unit_test(errors),       cmocka_unit_test(secret_file_mode),
+      cmocka_unit_test(defaults),
+      cmocka_unit_test(precedence),
+      cmocka_unit_test(key_rotation),
+      cmocka_unit_test(tls_and_public_url),
+      cmocka_unit_test(errors),
+      cmocka_unit_test(secret_file_mode),
+      cmocka_unit_test(file_owner_and_mode),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
