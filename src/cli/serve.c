@@ -10,7 +10,9 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,7 +39,14 @@ static void usage(FILE *out) {
           "Runs the governance service until SIGTERM or SIGINT; SIGHUP reopens\n"
           "the access log.\n"
           "Precedence: flags > WARDEN_* environment > config file > defaults.\n"
-          "The config file (JSON, keys below) is --config FILE, else $WARDEN_CONFIG.\n"
+          "The config file (JSON, keys below) is --config FILE, else $WARDEN_CONFIG;\n"
+          "it must be a regular file of this user or root that group and others\n"
+          "cannot write.\n"
+          "\n"
+          "Exit status: 0 stopped by SIGTERM or SIGINT after serving; 64 a bad\n"
+          "setting; 1 the start failed (state, policies, address, TLS files); a\n"
+          "stop signal during the start ends it at once (shells show 143 for\n"
+          "SIGTERM, 130 for SIGINT).\n"
           "\n"
           "  %-22s %-26s %-18s %s\n%s",
           "flag", "environment", "file key", "meaning", keys);
@@ -54,6 +63,43 @@ static void warn_log_failures(wd_gov *srv, uint64_t *warned) {
           "were refused; check the data directory's disk\n",
           (unsigned long long)(n - *warned), wd_strerror(last));
   *warned = n;
+}
+
+static void warn(void *ctx, const char *msg) {
+  (void)ctx;
+  fprintf(stderr, "warden serve: warning: %s\n", msg);
+}
+
+/* The start-up watcher: while wd_gov_start runs (it may wait long, on a
+ * FIFO access log or a slow disk), a stop signal ends the process at once
+ * with the signal's default action, as before any state was served. Once
+ * *started is set it hands a signal to the main loop instead. */
+typedef struct watch {
+  sigset_t set;         /* SIGTERM, SIGINT */
+  atomic_int started;   /* set by the main thread once serving */
+  volatile int pending; /* a stop signal taken after start, for the main loop */
+} watch;
+
+static void *watch_start(void *arg) {
+  watch *w = arg;
+  struct timespec tick = {0, 50 * 1000 * 1000};
+  while (!atomic_load(&w->started)) {
+    int sig = sigtimedwait(&w->set, NULL, &tick);
+    if (sig != SIGTERM && sig != SIGINT) continue;
+    if (atomic_load(&w->started)) {
+      w->pending = sig;
+      break;
+    }
+    /* Die of the signal itself, so the parent sees 128+sig. */
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    (void)signal(sig, SIG_DFL);
+    (void)pthread_sigmask(SIG_UNBLOCK, &one, NULL);
+    (void)raise(sig);
+    _exit(128 + sig);
+  }
+  return NULL;
 }
 
 int wd_cli_serve(int argc, char **argv) {
@@ -92,6 +138,20 @@ int wd_cli_serve(int argc, char **argv) {
   /* Past a file-size limit a write must fail like a full disk (the call
    * is refused, the log stays whole), not kill the server mid-commit. */
   (void)signal(SIGXFSZ, SIG_IGN);
+  /* The mask above is inherited by every thread; this one alone takes a
+   * stop signal until the server listens. */
+  watch w;
+  sigemptyset(&w.set);
+  sigaddset(&w.set, SIGTERM);
+  sigaddset(&w.set, SIGINT);
+  atomic_init(&w.started, 0);
+  w.pending = 0;
+  pthread_t watcher;
+  if (pthread_create(&watcher, NULL, watch_start, &w) != 0) {
+    fprintf(stderr, "warden serve: cannot start the signal watcher\n");
+    wd_config_clear(&cfg);
+    return 1;
+  }
 
   wd_gov_opts o;
   memset(&o, 0, sizeof o);
@@ -117,9 +177,12 @@ int wd_cli_serve(int argc, char **argv) {
   o.tls_key = cfg.tls_key;
   o.public_url = cfg.public_url;
   o.access_log = cfg.access_log;
+  o.warn = warn;
   wd_gov *srv = NULL;
   char *admin = NULL;
   int rc = wd_gov_start(&o, &srv, &admin, err, sizeof err);
+  atomic_store(&w.started, 1);
+  (void)pthread_join(watcher, NULL);
   if (rc < 0) {
     fprintf(stderr, "warden serve: %s\n", err[0] ? err : wd_strerror(rc));
     wd_config_clear(&cfg);
@@ -163,12 +226,12 @@ int wd_cli_serve(int argc, char **argv) {
   }
   (void)fflush(stdout);
 
-  int sig = 0;
+  int sig = w.pending;
   uint64_t warned = 0;
   /* SIGHUP reopens the access log (after logrotate moved it); between
    * signals, a failing evidence log is reported here, since the service
    * never prints. */
-  for (;;) {
+  while (sig != SIGTERM && sig != SIGINT) {
     struct timespec every = {(time_t)WD_LIMIT_SERVE_WARN_S, 0};
     sig = sigtimedwait(&stop, NULL, &every);
     if (sig == SIGTERM || sig == SIGINT) break;

@@ -17,13 +17,21 @@
 #include "util/wd_buf.h"
 #include "util/wd_limits.h"
 
+int wd_gov__admin_token_unsendable(const char *tok) {
+  for (const unsigned char *p = (const unsigned char *)tok; *p; p++)
+    if (*p < 0x21 || *p > 0x7e) return 1;
+  return 0;
+}
+
 int wd_gov__admin_token_issue(wd_audit *a, const char *given, int first, const char *actor,
                               const json_t *payload, char hash[WD_IDENT_HASH_HEX_LEN + 1],
                               char **token) {
   char *tok = NULL;
   int rc;
   *token = NULL;
-  if (given && *given && strlen(given) < WD_GOV__ADMIN_TOKEN_MIN) return -WD_E_INVAL;
+  if (given && *given &&
+      (strlen(given) < WD_GOV__ADMIN_TOKEN_MIN || wd_gov__admin_token_unsendable(given)))
+    return -WD_E_INVAL;
   if (given && *given)
     rc = (tok = wd_strdup(given)) ? 0 : -WD_E_NOMEM;
   else

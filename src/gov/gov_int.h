@@ -44,6 +44,8 @@ struct wd_gov {
   char issuer[300];
   char public_url[1024]; /* base of DPoP htu, without a trailing '/'; "" = scheme://Host */
   int tls;               /* serving HTTPS */
+  void (*warn)(void *ctx, const char *msg); /* wd_gov_opts.warn; NULL = none */
+  void *warn_ctx;
   int strict;
   int64_t token_ttl_s;
   unsigned q_denials;
@@ -192,6 +194,13 @@ int wd_gov__activate(wd_gov *g, const char *text, size_t len, cedar_policyset *p
 int wd_gov__log(wd_gov *g, wd_audit_type t, const char *actor, const char *task,
                 const json_t *payload, int64_t *seq);
 
+/* Formats a warning for the operator and hands it to g->warn, if any. */
+void wd_gov__warn(wd_gov *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* 1 if a chosen admin token has a byte outside visible ASCII (0x21-0x7e):
+ * a client cannot send it in the Authorization header. */
+int wd_gov__admin_token_unsendable(const char *tok);
+
 /* The fewest characters a chosen admin token may have (a generated one
  * has 43): it guards every admin call and is checked by its hash alone. */
 #define WD_GOV__ADMIN_TOKEN_MIN 32
@@ -199,15 +208,19 @@ int wd_gov__log(wd_gov *g, wd_audit_type t, const char *actor, const char *task,
 /* Makes a new admin token (given, or random when NULL or "") and writes
  * its hash (into hash) in the same transaction as the admin.action record
  * payload (borrowed) by actor. first: only when none is set, else
- * -WD_E_EXISTS. A given token shorter than WD_GOV__ADMIN_TOKEN_MIN is
- * -WD_E_INVAL. On success *token is owned (wd_ident_secret_free). */
+ * -WD_E_EXISTS. A given token shorter than WD_GOV__ADMIN_TOKEN_MIN, or
+ * one wd_gov__admin_token_unsendable, is -WD_E_INVAL. On success *token is owned
+ * (wd_ident_secret_free). */
 int wd_gov__admin_token_issue(wd_audit *a, const char *given, int first, const char *actor,
                               const json_t *payload, char hash[WD_IDENT_HASH_HEX_LEN + 1],
                               char **token);
 /* Reads the PEM files of --tls-cert and --tls-key (owned; the key is
- * refused when other users may read it); err says why on failure. */
-int wd_gov__tls_load(const char *cert_path, const char *key_path, char **cert, char **key,
-                     char *err, size_t errlen);
+ * refused when group or other users may read it) and checks them with
+ * libcrypto: PEM, an unencrypted key, the key of the certificate. A
+ * certificate out of its validity period is a warning to g. err says why
+ * on failure. */
+int wd_gov__tls_load(wd_gov *g, const char *cert_path, const char *key_path, char **cert,
+                     char **key, char *err, size_t errlen);
 /* Takes data directory dir's lock and opens its store (store_flags) and
  * evidence log into the caller's *lock_fd, *store and *audit, which the
  * caller closes whatever the result. create: make the directory and the

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -484,17 +485,37 @@ static int create_admin(wd_gov *g, const char *given, char **generated) {
   return 0;
 }
 
+void wd_gov__warn(wd_gov *g, const char *fmt, ...) {
+  if (!g->warn) return;
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  (void)vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  g->warn(g->warn_ctx, msg);
+}
+
 /* The stored token's hash; *missing at the first start, when a given
- * token is checked now so that a bad one fails the start at once. */
+ * token is checked now so that a bad one fails the start at once. A given
+ * token that is not the stored one is not used: the operator is warned,
+ * by comparing hashes, without the token. */
 static int load_admin(wd_gov *g, const char *given, int *missing) {
   char *h = NULL;
   *missing = 0;
   int rc = wd_store_setting_get(g->store, WD_SETTING_ADMIN_TOKEN_HASH, &h);
   if (rc == -WD_E_NOTFOUND) {
     *missing = 1;
-    return given && *given && strlen(given) < WD_GOV__ADMIN_TOKEN_MIN ? -WD_E_INVAL : 0;
+    return given && *given &&
+                   (strlen(given) < WD_GOV__ADMIN_TOKEN_MIN ||
+                    wd_gov__admin_token_unsendable(given))
+               ? -WD_E_INVAL
+               : 0;
   }
   if (rc) return rc;
+  if (given && *given && !wd_ident_secret_check(given, strlen(given), h))
+    wd_gov__warn(g, "the admin token given (WARDEN_ADMIN_TOKEN or the config key admin_token) is "
+                    "not used: an admin token is already set and stays in force; `warden admin "
+                    "rotate-token` or `warden admin reset-token` replaces it");
   pthread_mutex_lock(&g->admin_lock);
   (void)snprintf(g->admin_hash, sizeof g->admin_hash, "%s", h);
   pthread_mutex_unlock(&g->admin_lock);
@@ -612,6 +633,8 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   if ((o->tls_cert && *o->tls_cert) != (o->tls_key && *o->tls_key))
     WD_GOV__FAIL(-WD_E_INVAL, "TLS needs both a certificate and its key");
   g->tls = o->tls_cert && *o->tls_cert;
+  g->warn = o->warn;
+  g->warn_ctx = o->warn_ctx;
   if (o->public_url && *o->public_url) {
     size_t n = strlen(o->public_url);
     while (n > 0 && o->public_url[n - 1] == '/')
@@ -643,6 +666,11 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
     WD_GOV__FAIL(rc, "cannot set up signing keys: %s", wd_strerror(rc));
   int admin_missing = 0;
   rc = load_admin(g, o->admin_token, &admin_missing);
+  if (rc == -WD_E_INVAL && o->admin_token && wd_gov__admin_token_unsendable(o->admin_token))
+    WD_GOV__FAIL(rc,
+                 "the initial admin token (WARDEN_ADMIN_TOKEN or the config key admin_token) "
+                 "holds a space, a control character or a byte outside ASCII; a client can send "
+                 "only visible ASCII");
   if (rc == -WD_E_INVAL && o->admin_token && strlen(o->admin_token) < WD_GOV__ADMIN_TOKEN_MIN)
     WD_GOV__FAIL(rc,
                  "the initial admin token (WARDEN_ADMIN_TOKEN or the config key admin_token) "
@@ -685,7 +713,7 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   ho.access = wd_gov__access; /* counts for GET /metrics; writes when there is a log */
   char *cert = NULL, *key = NULL;
   if (g->tls) {
-    if ((rc = wd_gov__tls_load(o->tls_cert, o->tls_key, &cert, &key, err, errlen)) != 0)
+    if ((rc = wd_gov__tls_load(g, o->tls_cert, o->tls_key, &cert, &key, err, errlen)) != 0)
       goto cleanup;
     ho.tls_cert_pem = cert;
     ho.tls_key_pem = key;

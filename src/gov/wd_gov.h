@@ -42,6 +42,12 @@ typedef struct wd_gov_opts {
    * are hours: below ~62 s the keyset (WD_LIMIT_KEYSET_KEYS keys, each
    * kept 930 s after retirement) fills up and rounds are skipped. */
   unsigned key_rotation_s;
+  /* Called during wd_gov_start with a one-line warning for the operator
+   * (msg borrowed for the call), since the service never prints: a given
+   * admin token that is not the stored one, a certificate out of its
+   * validity period. NULL = warnings are dropped. */
+  void (*warn)(void *ctx, const char *msg);
+  void *warn_ctx;
 } wd_gov_opts;
 
 #define WD_GOV_KEY_ROTATION_DEFAULT_S 86400u /* one day */

@@ -122,6 +122,95 @@ t "serve with TLS but no public URL warns of the Host" 0 err:"warning: no --publ
   timeout --preserve-status -s TERM 3 "$warden" serve --listen 0.0.0.0:0 --data "$T/open" \
   --policy-dir "$root/docs/policies" --tls-cert "$T/tls.crt" --tls-key "$T/tls.key"
 
+# ---- serve's settings, checked at start -----------------------------------------------
+
+# serve_on DIR [flags...]: a server that stops itself after 3 s.
+serve_on() {
+  local data=$1
+  shift
+  timeout -k 5 --preserve-status -s TERM 3 "$warden" serve --listen 127.0.0.1:0 --data "$data" \
+    --policy-dir "$root/docs/policies" "$@"
+}
+# serve_token TOKEN DIR: the same, given WARDEN_ADMIN_TOKEN=TOKEN.
+serve_token() {
+  WARDEN_ADMIN_TOKEN=$1 serve_on "$2"
+}
+# A FIFO would hang the start in open(), with the stop signals blocked.
+mkfifo "$T/fifo"
+t "a FIFO as the TLS key is refused" 1 err:"tls_key $T/fifo: not a regular file" -- \
+  serve_on "$T/open" --tls-cert "$T/tls.crt" --tls-key "$T/fifo"
+t "as the certificate" 1 err:"tls_cert $T/fifo: not a regular file" -- \
+  serve_on "$T/open" --tls-cert "$T/fifo" --tls-key "$T/tls.key"
+t "as the config file" 64 err:"config file $T/fifo: not a regular file" -- \
+  serve_on "$T/open" --config "$T/fifo"
+t "in WARDEN_CONFIG" 64 err:"config file $T/fifo: not a regular file" -- \
+  env WARDEN_CONFIG="$T/fifo" timeout -k 5 8 "$warden" serve --data "$T/open"
+# A start that waits (here on a FIFO access log nobody reads) stays stoppable.
+t "SIGTERM during the start stops it" 143 -- \
+  timeout -k 5 --preserve-status -s TERM 1 "$warden" serve --listen 127.0.0.1:0 \
+  --data "$T/open" --policy-dir "$root/docs/policies" --access-log "$T/fifo"
+t "so does SIGINT" 130 -- \
+  timeout -k 5 --preserve-status -s INT 1 "$warden" serve --listen 127.0.0.1:0 \
+  --data "$T/open" --policy-dir "$root/docs/policies" --access-log "$T/fifo"
+# A config file can set policy_dir or pure_cedar.
+echo '{"pure_cedar": 1}' >"$T/others.json"
+chmod 666 "$T/others.json"
+t "a config file others may write is refused" 64 err:"config file $T/others.json" \
+  err:"mode 0666" err:"chmod go-w $T/others.json" -- serve_on "$T/open" --config "$T/others.json"
+if [[ $(id -u) -eq 0 ]]; then
+  chmod 644 "$T/others.json"
+  chown 4321 "$T/others.json"
+  t "so is one of another user" 64 err:"belongs to uid 4321" -- \
+    serve_on "$T/open" --config "$T/others.json"
+fi
+t "an admin token with a line break is refused" 64 err:"WARDEN_ADMIN_TOKEN: character $((${#ADMIN} + 1))" \
+  err:"visible ASCII" -- serve_token "$ADMIN"$'\n' "$T/fresh"
+t "so is one of 40 spaces" 64 err:"WARDEN_ADMIN_TOKEN: character 1" -- \
+  serve_token "$(printf '%40s' '')" "$T/fresh"
+t "a given admin token that is not the stored one is named unused" 0 \
+  err:"warning: the admin token given" err:"reset-token" noerr:"another-admin-token" \
+  noout:"another-admin-token" -- \
+  serve_token another-admin-token-0123456789abcdef "$T/open"
+t "the stored one is not" 0 noerr:"admin token given" -- serve_on "$T/open"
+t "a public URL with a password is refused, unshown" 64 err:"must not hold a user or password" \
+  noerr:"secretpw" noout:"secretpw" -- serve_on "$T/open" --public-url https://u:secretpw@h.example
+t "a public URL with a bad port is refused" 64 err:"invalid port" -- \
+  serve_on "$T/open" --public-url https://h.example:99999
+# The TLS pair is checked before the HTTP library, which says only
+# "input/output error".
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=other \
+  -keyout "$T/other.key" -out "$T/other.crt" 2>/dev/null
+chmod 600 "$T/other.key"
+openssl x509 -in "$T/tls.crt" -outform DER -out "$T/tls.der"
+openssl pkey -in "$T/tls.key" -aes256 -passout pass:x -out "$T/enc.key"
+chmod 600 "$T/enc.key"
+cp "$T/tls.key" "$T/group.key"
+chmod 640 "$T/group.key"
+t "a key of another certificate is refused" 1 \
+  err:"tls_key $T/other.key: the key does not match the certificate $T/tls.crt" -- \
+  serve_on "$T/open" --tls-cert "$T/tls.crt" --tls-key "$T/other.key"
+t "a DER certificate is refused" 1 err:"tls_cert $T/tls.der: not a PEM certificate" -- \
+  serve_on "$T/open" --tls-cert "$T/tls.der" --tls-key "$T/tls.key"
+t "an encrypted key is refused" 1 err:"tls_key $T/enc.key: the key is encrypted, which is not" -- \
+  serve_on "$T/open" --tls-cert "$T/tls.crt" --tls-key "$T/enc.key"
+t "a key group may read is refused" 1 err:"mode 0640" err:"chmod 600 $T/group.key" -- \
+  serve_on "$T/open" --tls-cert "$T/tls.crt" --tls-key "$T/group.key"
+# An expired certificate: openssl ca takes any dates.
+mkdir "$T/ca"
+touch "$T/ca/index.txt"
+printf '[ca]\ndefault_ca=c\n[c]\ndatabase=%s/ca/index.txt\nserial=%s/ca/serial\nnew_certs_dir=%s/ca\ndefault_md=sha256\npolicy=p\n[p]\ncommonName=supplied\n' \
+  "$T" "$T" "$T" >"$T/ca/ca.cnf"
+echo 01 >"$T/ca/serial"
+openssl req -new -key "$T/tls.key" -subj /CN=warden -out "$T/ca/req.csr" 2>/dev/null
+openssl ca -batch -config "$T/ca/ca.cnf" -selfsign -notext -keyfile "$T/tls.key" \
+  -in "$T/ca/req.csr" -out "$T/expired.crt" -startdate 20200101000000Z \
+  -enddate 20200102000000Z >/dev/null 2>&1
+t "an expired certificate starts with a warning" 0 \
+  err:"warning: the TLS certificate $T/expired.crt expired (notAfter Jan  2 00:00:00 2020 GMT)" -- \
+  serve_on "$T/open" --tls-cert "$T/expired.crt" --tls-key "$T/tls.key"
+t "a current one without" 0 noerr:"expired" -- \
+  serve_on "$T/open" --tls-cert "$T/tls.crt" --tls-key "$T/tls.key"
+
 # ---- the data directory ---------------------------------------------------------
 
 stop
