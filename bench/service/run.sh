@@ -79,6 +79,8 @@ TD=bench.local
     esac
   done
 } >"$tmp/policies/zz-extra.cedar"
+# The server refuses policies that others may write, whatever the umask.
+chmod -R go-w "$tmp/policies"
 
 # 3. The server, on a free loopback port.
 port=$((20000 + RANDOM % 20000))

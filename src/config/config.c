@@ -23,6 +23,7 @@
 
 #include "config/wd_config.h"
 #include "util/wd_alloc.h"
+#include "util/wd_fs.h"
 #include "util/wd_limits.h"
 #include "warden/err.h"
 
@@ -327,7 +328,7 @@ static int read_config(const char *path, const char *origin, char *buf, size_t c
               "%s belongs to uid %u, not to this user (uid %u) or root: another user could "
               "change the server's settings; chown it to the user that runs warden serve",
               origin, (unsigned)st->st_uid, (unsigned)geteuid());
-  } else if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+  } else if (!wd_fs_owner_only_write(st)) {
     rc = fail(err, len, -WD_E_INVAL,
               "%s: other users may change it (mode %04o) and with it the policy directory; "
               "chmod go-w %s",

@@ -19,6 +19,7 @@
 #include "gov/gov_int.h"
 #include "util/wd_alloc.h"
 #include "util/wd_buf.h"
+#include "util/wd_fs.h"
 #include "util/wd_limits.h"
 
 /* ---- reading the files ------------------------------------------------------- */
@@ -42,7 +43,7 @@ static int trusted(const struct stat *sb, const char *what, const char *path, ch
                  "%s %s belongs to uid %ld, who could plant a policy that permits anything: "
                  "chown it to uid %ld that runs warden, or to root",
                  what, path, (long)sb->st_uid, (long)geteuid());
-  if (sb->st_mode & (S_IWGRP | S_IWOTH))
+  if (!wd_fs_owner_only_write(sb))
     WD_GOV__FAIL(-WD_E_INVAL,
                  "%s %s may be written by other users (mode %04o), who could plant a policy that "
                  "permits anything: chmod go-w %s",
