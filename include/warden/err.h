@@ -27,7 +27,8 @@
   XX(INTERNAL, "internal error")                                                                   \
   XX(FULL, "at the most allowed")                                                                  \
   XX(CORRUPT, "the database file is damaged, or is not a database")                                \
-  XX(VERSION, "the database was written by a newer Warden")
+  XX(VERSION, "the database was written by a newer Warden")                                        \
+  XX(FOREIGN, "the database holds tables but is not a Warden database")
 
 typedef enum {
   WD_OK = 0,

@@ -343,13 +343,37 @@ static int read_version(sq_conn *c, int *version) {
   return 0;
 }
 
+/* Whether the database, inside the caller's transaction, holds schema
+ * objects but no schema_version table: another program's database. */
+static int foreign_db(sq_conn *c, int *foreign) {
+  sqlite3_stmt *q = NULL;
+  *foreign = 0;
+  int rc = sqlite3_prepare_v2(c->db,
+                              "SELECT count(*), coalesce(sum(name = 'schema_version'), 0) FROM "
+                              "sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+                              -1, &q, NULL);
+  if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+    *foreign = sqlite3_column_int(q, 0) > 0 && sqlite3_column_int(q, 1) == 0;
+    rc = SQLITE_OK;
+  }
+  sqlite3_finalize(q);
+  return rc == SQLITE_OK ? 0 : wd_store__sq_err(rc) ? wd_store__sq_err(rc) : -WD_E_STORE;
+}
+
 static int migrate_conn(sq_conn *c) {
-  int rc, version = 0;
+  int rc, version = 0, foreign = 0;
   char sql[96];
+  rc = sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+  if (rc != SQLITE_OK)
+    return wd_store__sq_end(c, wd_store__sq_err(rc) ? wd_store__sq_err(rc) : -WD_E_STORE);
+  /* Tables without a schema_version are another program's: creating ours
+   * among them would change a database that is not Warden's. */
+  if ((rc = foreign_db(c, &foreign)) != 0) return wd_store__sq_end(c, rc);
+  if (foreign) return wd_store__sq_end(c, -WD_E_FOREIGN);
   /* The schema_version table must exist before its statement can be
    * prepared; creating it is itself idempotent. */
   rc = sqlite3_exec(c->db,
-                    "BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS schema_version("
+                    "CREATE TABLE IF NOT EXISTS schema_version("
                     "version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL);",
                     NULL, NULL, NULL);
   if (rc != SQLITE_OK)
@@ -487,7 +511,10 @@ int wd_store__sqlite_open(const char *path, unsigned flags, wd_store **out) {
   if ((rc = wd_store__sq_acquire(s, &c))) goto fail;
   if (flags & WD_STORE_READONLY) {
     int v = 0;
-    rc = read_version(c, &v);
+    int foreign = 0;
+    rc = foreign_db(c, &foreign);
+    if (rc == 0 && foreign) rc = -WD_E_FOREIGN;
+    if (rc == 0) rc = read_version(c, &v);
     if (rc == 0 && v < 1) rc = -WD_E_STORE;
   } else {
     rc = migrate_conn(c);

@@ -39,7 +39,9 @@ enum {
  * the current schema (idempotent; safe with several processes). Returns
  * owned *out (free with wd_store_close). -WD_E_INVAL for an unknown scheme,
  * -WD_E_CORRUPT for a damaged file or one that is not SQLite,
- * -WD_E_VERSION for a schema newer than this build's, -WD_E_STORE when the
+ * -WD_E_VERSION for a schema newer than this build's, -WD_E_FOREIGN for a
+ * database that holds tables but no schema_version (another program's; it
+ * is left unchanged), -WD_E_STORE when the
  * database cannot be opened or migrated otherwise. */
 WD_EXTERN int wd_store_open(const char *url, unsigned flags, wd_store **out) WD_WUR;
 /* Closes every connection; NULL is a no-op. No call may be in flight. */

@@ -383,7 +383,7 @@ t "verify --db of a directory" 1 err:"$T/dir.db is a directory" -- \
   "$warden" audit verify --db "$T/dir.db"
 if command -v sqlite3 >/dev/null; then
   sqlite3 "$T/other.db" 'create table t (a)'
-  t "verify --db of another SQLite file" 1 err:"is it a Warden database?" -- \
+  t "verify --db of another SQLite file" 1 err:"is not a Warden database" -- \
     "$warden" audit verify --db "$T/other.db"
 fi
 t "trace --db of a file of something else" 1 err:"$T/junk.db is not a Warden database" -- \

@@ -544,6 +544,36 @@ static void unusable_files(void **state) {
   tmp_db_remove(dir, path);
 }
 
+/* Another program's database (tables, no schema_version) is refused as
+ * such, whatever its tables are called, and left without a table added. */
+static void foreign_database(void **state) {
+  (void)state;
+  static const char *const tables[] = {"CREATE TABLE foo(x)",
+                                       "CREATE TABLE agents(id TEXT, something_else INTEGER)"};
+  for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+    char dir[64], path[128];
+    assert_int_equal(tmp_db_make(dir, path, "storeforeign"), 0);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, tables[i], NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    wd_store *s = NULL;
+    assert_int_equal(wd_store_open(path, 0, &s), -WD_E_FOREIGN);
+    assert_null(s);
+    assert_int_equal(wd_store_open(path, WD_STORE_READONLY, &s), -WD_E_FOREIGN);
+    assert_null(s);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master", -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), 1); /* no table added */
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    tmp_db_remove(dir, path);
+  }
+}
+
 static void policies(void **state) {
   fixture *f = *state;
   int64_t v1 = 0, v2 = 0;
@@ -730,6 +760,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(dpop_replay, setup, teardown),
       cmocka_unit_test(dpop_migration),
       cmocka_unit_test(unusable_files),
+      cmocka_unit_test(foreign_database),
       cmocka_unit_test_setup_teardown(policies, setup, teardown),
       cmocka_unit_test_setup_teardown(settings, setup, teardown),
       cmocka_unit_test_setup_teardown(budget_is_atomic, setup, teardown),
