@@ -12,6 +12,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -196,53 +197,81 @@ int wd_ident_keyset_save(const wd_ident_keyset *ks, const char *dir) {
   return rc;
 }
 
-static int load_entry(wd_ident_keyset *ks, const char *dir, const json_t *item, wd_buf *path) {
+/* Writes what went wrong with the file at path into why (when given). */
+static void explain(char *why, size_t whylen, const char *path, const char *what) {
+  if (why && whylen) (void)snprintf(why, whylen, "%s: %s", path, what);
+}
+
+static int load_entry(wd_ident_keyset *ks, const char *dir, const json_t *item, wd_buf *path,
+                      const char *manifest, char *why, size_t whylen) {
   const char *kid = wd_ident__json_str(item, "kid");
   int64_t created = 0, retires = 0;
   if (!is_kid(kid) || wd_ident__json_int(item, "created", &created) != 0 ||
-      wd_ident__json_int(item, "retires", &retires) != 0 || retires < 0)
+      wd_ident__json_int(item, "retires", &retires) != 0 || retires < 0) {
+    explain(why, whylen, manifest, "a key entry lacks a valid kid, created or retires");
     return -WD_E_VALIDATE;
+  }
   /* Only the first key may be active. */
-  if ((ks->n == 0) != (retires == 0)) return -WD_E_VALIDATE;
+  if ((ks->n == 0) != (retires == 0)) {
+    explain(why, whylen, manifest, "the first key, and only it, must be the active one");
+    return -WD_E_VALIDATE;
+  }
   int rc = key_path(path, dir, kid);
   if (rc) return rc;
   wd_ident_key *k = NULL;
-  if ((rc = wd_ident_key_load(wd_buf_str(path), &k)) != 0) return rc;
+  if ((rc = wd_ident_key_load(wd_buf_str(path), &k)) != 0) {
+    /* A key the manifest names but the directory lacks is damage, not a
+     * first start: -WD_E_NOTFOUND is kept for a missing manifest. */
+    explain(why, whylen, wd_buf_str(path),
+            rc == -WD_E_NOTFOUND ? "missing, though keyset.json names it" : wd_strerror(rc));
+    return rc == -WD_E_NOTFOUND ? -WD_E_VALIDATE : rc;
+  }
   if (k->type != WD_IDENT_KEY_ED25519 || !k->has_private || strcmp(k->jkt, kid) != 0) {
     wd_ident_key_free(k);
+    explain(why, whylen, wd_buf_str(path),
+            "does not hold the Ed25519 private key keyset.json names");
     return -WD_E_VALIDATE;
   }
   ks->keys[ks->n++] = (entry){.key = k, .created = created, .retires = retires};
   return 0;
 }
 
-int wd_ident_keyset_load(const char *dir, wd_ident_keyset **out) {
+int wd_ident_keyset_load_diag(const char *dir, wd_ident_keyset **out, char *why, size_t whylen) {
   *out = NULL;
+  if (why && whylen) why[0] = '\0';
   if (!dir) return -WD_E_INVAL;
   wd_buf path;
   wd_buf_init(&path, 4096);
   int rc = wd_buf_addf(&path, "%s/%s", dir, MANIFEST);
   if (rc) return rc;
-  char *text = NULL;
+  char *text = NULL, *manifest = NULL;
   size_t len = 0;
   json_t *doc = NULL;
   wd_ident_keyset *ks = NULL;
-  if ((rc = wd_ident__read_file(wd_buf_str(&path), WD_LIMIT_KEYSET_FILE_BYTES, &text, &len)) != 0)
+  if (!(manifest = wd_strdup(wd_buf_str(&path)))) {
+    rc = -WD_E_NOMEM;
     goto out;
+  }
+  if ((rc = wd_ident__read_file(manifest, WD_LIMIT_KEYSET_FILE_BYTES, &text, &len)) != 0) {
+    if (rc != -WD_E_NOTFOUND) explain(why, whylen, manifest, wd_strerror(rc));
+    goto out;
+  }
   doc = wd_ident__json_object(text, len);
   const json_t *list = doc ? json_object_get(doc, "keys") : NULL;
   int64_t version = 0;
   if (!json_is_array(list) || wd_ident__json_int(doc, "version", &version) != 0 || version != 1) {
+    explain(why, whylen, manifest, "malformed JSON, or not a version 1 keyset manifest");
     rc = -WD_E_JSON;
     goto out;
   }
   if (json_array_size(list) > WD_LIMIT_KEYSET_KEYS) {
+    explain(why, whylen, manifest, "names more keys than a keyset holds");
     rc = -WD_E_TOOBIG;
     goto out;
   }
   if ((rc = wd_ident_keyset_new(&ks)) != 0) goto out;
   for (size_t i = 0; i < json_array_size(list) && !rc; i++)
-    rc = load_entry(ks, dir, json_array_get(list, i), &path);
+    rc = load_entry(ks, dir, json_array_get(list, i), &path, manifest, why, whylen);
   if (rc) goto out;
   *out = ks;
   ks = NULL;
@@ -250,6 +279,11 @@ out:
   wd_ident_keyset_free(ks);
   json_decref(doc);
   wd_free(text);
+  wd_free(manifest);
   wd_buf_free(&path);
   return rc;
+}
+
+int wd_ident_keyset_load(const char *dir, wd_ident_keyset **out) {
+  return wd_ident_keyset_load_diag(dir, out, NULL, 0);
 }

@@ -202,8 +202,16 @@ int wd_ident_keyset_jwks(const wd_ident_keyset *ks, int64_t now, char **out) WD_
  * <kid>.pem, and a 0600 manifest keyset.json, each written atomically. */
 int wd_ident_keyset_save(const wd_ident_keyset *ks, const char *dir) WD_WUR;
 /* Loads a keyset saved by wd_ident_keyset_save; checks every key's
- * thumbprint against its kid. -WD_E_NOTFOUND if there is no manifest. */
+ * thumbprint against its kid. -WD_E_NOTFOUND only if there is no
+ * manifest; a key file the manifest names but dir lacks is
+ * -WD_E_VALIDATE, never a missing keyset. */
 int wd_ident_keyset_load(const char *dir, wd_ident_keyset **out) WD_WUR;
+/* wd_ident_keyset_load that, on any failure but a missing manifest (or
+ * out of memory), writes into why (may be NULL) the file at fault and
+ * what is wrong with it: "<dir>/<kid>.pem: missing, though keyset.json
+ * names it". */
+int wd_ident_keyset_load_diag(const char *dir, wd_ident_keyset **out, char *why,
+                              size_t whylen) WD_WUR;
 
 /* ---- task tokens ---------------------------------------------------------------- */
 

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,6 +130,57 @@ static void bounded(void **state) {
   wd_ident_keyset_free(ks);
 }
 
+/* A key file the manifest names but the directory lacks is damage, not
+ * a missing keyset: a caller that made a new set would throw the rest
+ * away. The file at fault is named. */
+static void missing_key_file(void **state) {
+  (void)state;
+  char dir[] = "/tmp/wd_ident_ksXXXXXX";
+  assert_non_null(mkdtemp(dir));
+  wd_ident_keyset *ks = NULL, *back = NULL;
+  assert_int_equal(wd_ident_keyset_new(&ks), 0);
+  assert_int_equal(wd_ident_keyset_rotate(ks, NOW, 0), 0);
+  assert_int_equal(wd_ident_keyset_rotate(ks, NOW + 10, 0), 0);
+  assert_int_equal(wd_ident_keyset_save(ks, dir), 0);
+  char retired[160], active[160], manifest[160], why[512];
+  (void)snprintf(active, sizeof active, "%s/%s.pem", dir,
+                 wd_ident_key_jkt(wd_ident_keyset_active(ks)));
+  (void)snprintf(manifest, sizeof manifest, "%s/keyset.json", dir);
+  for (int gone = 0; gone < 2; gone++) {
+    /* The retired key's file, then the active key's too. */
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *e;
+    retired[0] = '\0';
+    while ((e = readdir(d)) != NULL) {
+      char p[160];
+      (void)snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+      if (strstr(e->d_name, ".pem") && (gone == 1 || strcmp(p, active) != 0))
+        (void)snprintf(retired, sizeof retired, "%s", p);
+    }
+    (void)closedir(d);
+    assert_true(retired[0]);
+    assert_int_equal(unlink(retired), 0);
+    assert_int_equal(wd_ident_keyset_load_diag(dir, &back, why, sizeof why), -WD_E_VALIDATE);
+    assert_null(back);
+    assert_non_null(strstr(why, ".pem: missing, though keyset.json names it"));
+    assert_int_equal(wd_ident_keyset_load(dir, &back), -WD_E_VALIDATE);
+  }
+  /* A damaged manifest is named too. */
+  FILE *f = fopen(manifest, "w");
+  assert_non_null(f);
+  (void)fputs("{\"version\":", f);
+  assert_int_equal(fclose(f), 0);
+  assert_int_equal(wd_ident_keyset_load_diag(dir, &back, why, sizeof why), -WD_E_JSON);
+  assert_non_null(strstr(why, manifest));
+  /* Only a missing manifest is a missing keyset, and says nothing. */
+  assert_int_equal(unlink(manifest), 0);
+  assert_int_equal(wd_ident_keyset_load_diag(dir, &back, why, sizeof why), -WD_E_NOTFOUND);
+  assert_string_equal(why, "");
+  assert_int_equal(rmdir(dir), 0);
+  wd_ident_keyset_free(ks);
+}
+
 static void save_load(void **state) {
   (void)state;
   char dir[] = "/tmp/wd_ident_ksXXXXXX";
@@ -200,10 +252,9 @@ static void save_load(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(rotation_overlap),
-      cmocka_unit_test(retired_key_signs_nothing_new),
-      cmocka_unit_test(bounded),
-      cmocka_unit_test(save_load),
+      cmocka_unit_test(rotation_overlap), cmocka_unit_test(retired_key_signs_nothing_new),
+      cmocka_unit_test(bounded),          cmocka_unit_test(save_load),
+      cmocka_unit_test(missing_key_file),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
