@@ -425,6 +425,18 @@ cleanup:
   return rc;
 }
 
+/* Whether dir holds no database yet: no warden.db, or an empty one with
+ * no write-ahead log beside it to recover from. */
+static int db_is_new(const char *dir) {
+  char path[4300];
+  struct stat sb;
+  (void)snprintf(path, sizeof path, "%s/warden.db", dir);
+  if (stat(path, &sb) == 0 ? sb.st_size > 0 : errno != ENOENT) return 0;
+  (void)snprintf(path, sizeof path, "%s/warden.db-wal", dir);
+  if (stat(path, &sb) == 0 ? sb.st_size > 0 : errno != ENOENT) return 0;
+  return 1;
+}
+
 int wd_gov__open_state(const char *dir, int create, unsigned store_flags, int *lock_fd,
                        wd_store **store, wd_audit **audit, char *err, size_t errlen) {
   char path[4300];
@@ -434,6 +446,13 @@ int wd_gov__open_state(const char *dir, int create, unsigned store_flags, int *l
   rc = private_dir(dir, "data directory", err, errlen);
   if (rc == -WD_E_NOTFOUND) WD_GOV__FAIL(rc, "no Warden state in %s (%s)", dir, strerror(ENOENT));
   if (rc) goto cleanup;
+  /* SQLite would only say "storage error" when it cannot make its journal. */
+  if (create && access(dir, W_OK | X_OK) != 0)
+    WD_GOV__FAIL(-WD_E_IO,
+                 "data directory %s is not writable (%s): Warden keeps its database, its journal "
+                 "and its signing keys there; make it writable, or give --data a writable "
+                 "directory",
+                 dir, errno == EROFS ? "on a read-only file system" : strerror(errno));
   (void)snprintf(path, sizeof path, "%s/keys", dir);
   if (create && mkdir(path, 0700) != 0 && errno != EEXIST)
     WD_GOV__FAIL(-WD_E_IO, "cannot create %s: %s", path, strerror(errno));
@@ -450,14 +469,28 @@ int wd_gov__open_state(const char *dir, int create, unsigned store_flags, int *l
   (void)snprintf(path, sizeof path, "%s/warden.db", dir);
   struct stat sb;
   if (!create && stat(path, &sb) != 0) WD_GOV__FAIL(-WD_E_NOTFOUND, "no Warden state in %s", dir);
+  /* Keys are made only after a database exists, so keys beside a missing
+   * or empty one mean the database was lost or truncated: starting afresh
+   * would issue a new admin token and restart the evidence log at 1. */
+  (void)snprintf(path, sizeof path, "%s/keys/keyset.json", dir);
+  if (create && db_is_new(dir) && stat(path, &sb) == 0)
+    WD_GOV__FAIL(-WD_E_NOTFOUND,
+                 "%s/warden.db is missing or empty, but %s/keys holds signing keys: the "
+                 "database was lost or truncated. Restore warden.db from a backup; or, to start "
+                 "afresh with new keys, a new admin token and a new evidence log, move %s aside",
+                 dir, dir, dir);
   static const char *const db_files[] = {"warden.db", "warden.db-wal", "warden.db-shm"};
   for (size_t i = 0; i < sizeof db_files / sizeof db_files[0]; i++) {
     (void)snprintf(path, sizeof path, "%s/%s", dir, db_files[i]);
     if ((rc = private_db_file(path, create && i == 0, err, errlen)) != 0) goto cleanup;
   }
   (void)snprintf(path, sizeof path, "sqlite:%s/warden.db", dir);
-  if ((rc = wd_store_open(path, store_flags, store)) != 0)
-    WD_GOV__FAIL(rc, "cannot open the store %s: %s", path, wd_strerror(rc));
+  if ((rc = wd_store_open(path, store_flags, store)) == -WD_E_FOREIGN)
+    WD_GOV__FAIL(rc,
+                 "cannot open the store %s: it holds tables but is not a Warden database; it was "
+                 "left unchanged. Give --data a directory of its own",
+                 path);
+  if (rc) WD_GOV__FAIL(rc, "cannot open the store %s: %s", path, wd_strerror(rc));
   if ((rc = wd_audit_open(*store, audit)) != 0)
     WD_GOV__FAIL(rc, "cannot open the evidence log: %s", wd_strerror(rc));
 cleanup:

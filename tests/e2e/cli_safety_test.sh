@@ -643,5 +643,45 @@ tamper notext "UPDATE audit SET actor = CAST(X'61FF62' AS TEXT) WHERE seq = 3"
 t "an offline export names the record it cannot write" 1 \
   err:"record 3 of $T/notext/warden.db cannot be exported" -- \
   "$warden" audit export --data "$T/notext"
+
+# ---- start-up: the database -------------------------------------------------------
+
+serve_on() { # serve_on DIR [flags...]: a start that must fail before it listens long
+  local data=$1
+  shift
+  timeout 8 "$warden" serve --listen 127.0.0.1:0 --data "$data" --policy-dir "$root/docs/policies" \
+    "$@"
+}
+kid() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["keys"][int(sys.argv[2])]["kid"])' "$1/keys/keyset.json" "$2"; }
+pems() { find "$1/keys" -name '*.pem' 2>/dev/null | wc -l; }
+records() { sqlite3 "$1/warden.db" 'select count(*) from audit'; }
+
+start "$T/trunc"
+stop
+if [[ $(id -u) -ne 0 ]]; then
+  chmod 500 "$T/trunc"
+  t "a read-only data directory is named as such" 1 err:"data directory $T/trunc is not writable" \
+    -- serve_on "$T/trunc"
+  chmod 700 "$T/trunc"
+fi
+: >"$T/trunc/warden.db"
+rm -f "$T/trunc/warden.db-wal" "$T/trunc/warden.db-shm"
+t "an empty warden.db beside signing keys is refused" 1 \
+  err:"$T/trunc/warden.db is missing or empty, but $T/trunc/keys holds signing keys" \
+  err:"Restore warden.db from a backup" err:"move $T/trunc aside" noout:"admin token" \
+  -- serve_on "$T/trunc"
+check "and it is left empty" [ ! -s "$T/trunc/warden.db" ]
+rm "$T/trunc/warden.db"
+t "so is a missing one" 1 err:"is missing or empty" -- serve_on "$T/trunc"
+
+mkdir -m 700 "$T/foreign"
+sqlite3 "$T/foreign/warden.db" 'create table foo(x)'
+t "another program's database is refused" 1 err:"is not a Warden database" -- \
+  serve_on "$T/foreign"
+check "and no table is added to it" \
+  [ "$(sqlite3 "$T/foreign/warden.db" 'select count(*) from sqlite_master')" = 1 ]
+sqlite3 "$T/foreign/warden.db" 'create table agents(id)'
+t "even with a table of Warden's name" 1 err:"is not a Warden database" -- serve_on "$T/foreign"
+
 echo "cli_safety_test: $cases cases, $fails failed"
 [[ $fails -eq 0 ]]
