@@ -115,12 +115,8 @@ int wd_cli_serve(int argc, char **argv) {
     fprintf(stderr, "warden serve: %s\n", err);
     return 64;
   }
-  if (mkdir(cfg.data_dir, 0700) != 0 && errno != EEXIST) {
-    fprintf(stderr, "warden serve: cannot create data directory %s: %s\n", cfg.data_dir,
-            strerror(errno));
-    wd_config_clear(&cfg);
-    return 1;
-  }
+  /* wd_gov_start makes the data directory, once everything that can be
+   * checked without it (policies, schema, TLS files, address) is. */
 
   /* Block the stop signals before any thread exists, so every MHD worker
    * inherits the mask and only sigwait below sees them. */

@@ -236,15 +236,21 @@ void wd_gov__access(void *svc, const wd_http_req *req, unsigned status, int64_t 
 /* 1 when bearer is the admin token, compared in constant time. */
 int wd_gov__admin_check(wd_gov *g, const char *bearer);
 
-/* Signing keys (gov_keys.c). open: loads the keys (or makes the first)
- * and rotates to a new key, saved and recorded, into g->keys; the log
- * must be open. start: a thread rotating every interval_s (0 = default);
- * stop: signals, joins and frees it (NULL-safe, from wd_gov_shutdown).
- * rotate: one round now: a new keyset is saved, logged (admin.action
- * key.rotated) and swapped in under keys_lock; when loading, rotating or
- * saving fails the served set, the files and the log are unchanged, and
- * when the record fails the served set is saved back. */
-int wd_gov__keys_open(wd_gov *g);
+/* Signing keys (gov_keys.c). load: reads the saved set into g->keys
+ * (an empty set when keys/ has no keyset.json, the first start) and
+ * changes nothing on disk; a manifest naming a missing or damaged key
+ * file fails with err naming the file and the remedy. renew: the start's
+ * new key, saved, recorded and swapped in under keys_lock; called once
+ * the server listens, so a start that fails earlier leaves no key and no
+ * record; the log must be open. start: a thread rotating every
+ * interval_s (0 = default); stop: signals, joins and frees it (NULL-safe,
+ * from wd_gov_shutdown). rotate: one round now: a new keyset is saved,
+ * logged (admin.action key.rotated) and swapped in under keys_lock; when
+ * loading, rotating or saving fails the served set, the files and the
+ * log are unchanged, and when the record fails the served set is saved
+ * back. */
+int wd_gov__keys_load(wd_gov *g, char *err, size_t errlen);
+int wd_gov__keys_renew(wd_gov *g);
 int wd_gov__keys_start(wd_gov *g, unsigned interval_s);
 void wd_gov__keys_stop(wd_gov *g);
 int wd_gov__keys_rotate(wd_gov *g, int64_t now);

@@ -116,19 +116,44 @@ out:
   return rc;
 }
 
-int wd_gov__keys_open(wd_gov *g) {
+int wd_gov__keys_load(wd_gov *g, char *err, size_t errlen) {
+  char dir[4200], why[1024] = "";
+  keys_dir(g, dir, sizeof dir);
+  wd_ident_keyset *ks = NULL;
+  int rc = wd_ident_keyset_load_diag(dir, &ks, why, sizeof why);
+  /* Only a keys/ without a manifest is a first start: a manifest whose
+   * keys cannot be read would otherwise be replaced by a new set, and
+   * every token the lost keys signed would silently stop verifying. */
+  if (rc == -WD_E_NOTFOUND) rc = wd_ident_keyset_new(&ks);
+  if (rc && why[0])
+    WD_GOV__FAIL(rc,
+                 "cannot set up signing keys: %s. Restore it from a backup of %s; or, accepting "
+                 "that every token the saved keys signed stops verifying, move %s aside and "
+                 "start again to make a new keyset",
+                 why, dir, dir);
+  if (rc) WD_GOV__FAIL(rc, "cannot set up signing keys in %s: %s", dir, wd_strerror(rc));
+  g->keys = ks;
+  ks = NULL;
+cleanup:
+  wd_ident_keyset_free(ks);
+  return rc;
+}
+
+int wd_gov__keys_renew(wd_gov *g) {
   char dir[4200], prev[WD_IDENT_JKT_LEN + 1] = "";
   keys_dir(g, dir, sizeof dir);
   int64_t now = wd_gov__now_ms() / 1000;
-  wd_ident_keyset *ks = NULL, *before = NULL;
+  wd_ident_keyset *ks = NULL;
   int rc = wd_ident_keyset_load(dir, &ks), swap = 0;
-  if (rc == -WD_E_NOTFOUND)
-    rc = wd_ident_keyset_new(&ks);
-  else if (rc == 0)
-    rc = wd_ident_keyset_load(dir, &before);
+  if (rc == -WD_E_NOTFOUND) rc = wd_ident_keyset_new(&ks);
   if (rc) goto out;
-  const wd_ident_key *k = wd_ident_keyset_active(ks);
-  if (k) (void)snprintf(prev, sizeof prev, "%s", wd_ident_key_jkt(k));
+  /* The copy must be the set loaded at start (wd_gov__keys_load). */
+  const wd_ident_key *disk = wd_ident_keyset_active(ks);
+  int served = active_kid(g, prev);
+  if (served != (disk != NULL) || (disk && strcmp(prev, wd_ident_key_jkt(disk)) != 0)) {
+    rc = -WD_E_VALIDATE;
+    goto out;
+  }
   wd_ident_keyset_prune(ks, now);
   /* A new key at every start; the previous one verifies until the longest
    * token it could have signed has expired. Restarts far faster than that
@@ -137,15 +162,18 @@ int wd_gov__keys_open(wd_gov *g) {
    * serving the active key (recorded when it was made) and makes neither
    * a key nor a record. A full set pruned nothing, so the disk already
    * holds exactly the set served. */
-  if (wd_ident_keyset_count(ks) < WD_LIMIT_KEYSET_KEYS) {
-    if ((rc = wd_ident_keyset_rotate(ks, now, WD_IDENT_TOKEN_TTL_MAX)) != 0) goto out;
-    if ((rc = commit_set(g, ks, before, dir, prev, "start", &swap)) != 0) goto out;
-  }
+  if (wd_ident_keyset_count(ks) >= WD_LIMIT_KEYSET_KEYS) goto out;
+  if ((rc = wd_ident_keyset_rotate(ks, now, WD_IDENT_TOKEN_TTL_MAX)) != 0) goto out;
+  /* No rotation thread runs yet: g->keys changes only here. */
+  rc = commit_set(g, ks, served ? g->keys : NULL, dir, prev, "start", &swap);
+  if (!swap) goto out;
+  pthread_rwlock_wrlock(&g->keys_lock);
+  wd_ident_keyset *old = g->keys;
   g->keys = ks;
-  ks = NULL;
+  pthread_rwlock_unlock(&g->keys_lock);
+  ks = old;
 out:
   wd_ident_keyset_free(ks);
-  wd_ident_keyset_free(before);
   return rc;
 }
 

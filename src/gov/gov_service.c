@@ -13,6 +13,8 @@
 #include <string.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -588,18 +590,22 @@ static int open_policies(wd_gov *g, const char *dir, const char *schema_path, ch
     (void)snprintf(spath, sizeof spath, "%s", schema_path);
   else
     (void)snprintf(spath, sizeof spath, "%s/governance.cedarschema", dir);
-  if ((rc = wd_gov__read_schema(spath, &schema_text, &slen, err, errlen)) != 0) goto cleanup;
-  if (!(sd = cedar_diags_new())) WD_GOV__FAIL(-WD_E_NOMEM, "out of memory");
-  if ((rc = cedar_schema_parse(schema_text, slen, &g->schema, sd)) != 0) {
-    const cedar_diag *d0 = cedar_diags_count(sd) ? cedar_diags_get(sd, 0) : NULL;
-    WD_GOV__FAIL(rc, "schema %s is invalid: %u:%u: %s", spath, d0 ? d0->line : 0, d0 ? d0->col : 0,
-                 d0 ? d0->msg : wd_strerror(rc));
+  /* The start's check read the schema already; only the set is read again. */
+  if (!g->schema) {
+    if ((rc = wd_gov__read_schema(spath, &schema_text, &slen, err, errlen)) != 0) goto cleanup;
+    if (!(sd = cedar_diags_new())) WD_GOV__FAIL(-WD_E_NOMEM, "out of memory");
+    if ((rc = cedar_schema_parse(schema_text, slen, &g->schema, sd)) != 0) {
+      const cedar_diag *d0 = cedar_diags_count(sd) ? cedar_diags_get(sd, 0) : NULL;
+      WD_GOV__FAIL(rc, "schema %s is invalid: %u:%u: %s", spath, d0 ? d0->line : 0,
+                   d0 ? d0->col : 0, d0 ? d0->msg : wd_strerror(rc));
+    }
   }
   if ((rc = wd_gov__read_policy_dir(dir, &pd, err, errlen)) != 0) goto cleanup;
   if ((rc = wd_gov__build_policies(g, pd.text, pd.len, &pd, &ps, &diags)) != 0) {
     wd_gov__policy_problems(dir, diags, rc, err, errlen);
     goto cleanup;
   }
+  if (!g->store) goto cleanup; /* the start's check, before the data directory is touched */
   /* The directory is the source of truth at start: a changed directory is
    * a new version; an unchanged one keeps its version number. */
   int have = wd_store_policy_get_active(g->store, &cur);
@@ -627,13 +633,38 @@ static int remember_jti(void *ctx, const char *jti, int64_t exp_ms) {
   return wd_store_dpop_seen(g->store, jti, exp_ms, &is_new);
 }
 
+/* Frees the TLS pair read at start; the key's bytes are wiped first. */
+static void drop_tls(char *cert, char *key) {
+  wd_free(cert);
+  if (key) wd_ident_cleanse(key, strlen(key));
+  wd_free(key);
+}
+
+/* Why an initial admin token cannot serve, in err; 0 when it can. */
+static int admin_token_shape(const char *tok, char *err, size_t errlen) {
+  int rc = 0;
+  if (wd_gov__admin_token_unsendable(tok))
+    WD_GOV__FAIL(-WD_E_INVAL,
+                 "the initial admin token (WARDEN_ADMIN_TOKEN or the config key admin_token) "
+                 "holds a space, a control character or a byte outside ASCII; a client can send "
+                 "only visible ASCII");
+  if (strlen(tok) < WD_GOV__ADMIN_TOKEN_MIN)
+    WD_GOV__FAIL(-WD_E_INVAL,
+                 "the initial admin token (WARDEN_ADMIN_TOKEN or the config key admin_token) "
+                 "has %zu characters; it needs at least %d (or leave it unset to have one "
+                 "generated)",
+                 strlen(tok), WD_GOV__ADMIN_TOKEN_MIN);
+cleanup:
+  return rc;
+}
+
 int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, char *err,
                  size_t errlen) {
   *out = NULL;
   if (new_admin_token) *new_admin_token = NULL;
   if (!o || !o->data_dir || !*o->data_dir) return -WD_E_INVAL;
   int rc = 0;
-  char *gen = NULL;
+  char *gen = NULL, *tls_cert = NULL, *tls_key = NULL;
   wd_gov *g = wd_calloc(1, sizeof *g);
   if (!g) return -WD_E_NOMEM;
   g->lock_fd = -1;
@@ -684,6 +715,26 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   if (!(g->denials = json_object()) || !(g->changed = json_object()))
     WD_GOV__FAIL(-WD_E_NOMEM, "out of memory");
 
+  /* Everything that can be checked without the data directory is
+   * checked before it is created or changed: a start refused for a typo
+   * leaves no state behind. */
+  const char *host = o->host && *o->host ? o->host : "127.0.0.1";
+  unsigned char addr[sizeof(struct in6_addr)];
+  if (inet_pton(AF_INET, host, addr) != 1 && inet_pton(AF_INET6, host, addr) != 1)
+    WD_GOV__FAIL(-WD_E_INVAL, "cannot listen on %s: not a numeric IPv4 or IPv6 address", host);
+  if (g->tls &&
+      (rc = wd_gov__tls_load(g, o->tls_cert, o->tls_key, &tls_cert, &tls_key, err, errlen)) != 0)
+    goto cleanup;
+  const char *pdir = o->policy_dir && *o->policy_dir ? o->policy_dir : "docs/policies";
+  /* Without a store open_policies only reads the schema and checks the set. */
+  if ((rc = open_policies(g, pdir, o->schema_path, err, errlen)) != 0) goto cleanup;
+  if ((rc = wd_gov__entcache_new(g->schema, &g->entcache)) != 0) WD_GOV__FAIL(rc, "out of memory");
+  /* The initial admin token counts only at a first start, when there is
+   * no database yet. */
+  if (o->admin_token && *o->admin_token && db_is_new(g->data_dir) &&
+      (rc = admin_token_shape(o->admin_token, err, errlen)) != 0)
+    goto cleanup;
+
   if ((rc = wd_gov__open_state(g->data_dir, 1, WD_STORE_MANUAL_CHECKPOINT, &g->lock_fd, &g->store,
                                &g->audit, err, errlen)) != 0)
     goto cleanup;
@@ -695,27 +746,15 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   /* Proofs spent before a restart stay spent. */
   if ((rc = wd_store_dpop_scan(g->store, wd_gov__now_ms(), remember_jti, g)) != 0)
     WD_GOV__FAIL(rc, "cannot load the DPoP replay cache: %s", wd_strerror(rc));
-  if ((rc = wd_gov__keys_open(g)) != 0)
-    WD_GOV__FAIL(rc, "cannot set up signing keys: %s", wd_strerror(rc));
+  /* The saved keys only: the start's new key waits until the server
+   * listens, so a start that fails before leaves no key and no record. */
+  if ((rc = wd_gov__keys_load(g, err, errlen)) != 0) goto cleanup;
   int admin_missing = 0;
   rc = load_admin(g, o->admin_token, &admin_missing);
-  if (rc == -WD_E_INVAL && o->admin_token && wd_gov__admin_token_unsendable(o->admin_token))
-    WD_GOV__FAIL(rc,
-                 "the initial admin token (WARDEN_ADMIN_TOKEN or the config key admin_token) "
-                 "holds a space, a control character or a byte outside ASCII; a client can send "
-                 "only visible ASCII");
-  if (rc == -WD_E_INVAL && o->admin_token && strlen(o->admin_token) < WD_GOV__ADMIN_TOKEN_MIN)
-    WD_GOV__FAIL(rc,
-                 "the initial admin token (WARDEN_ADMIN_TOKEN or the config key admin_token) "
-                 "has %zu characters; it needs at least %d (or leave it unset to have one "
-                 "generated)",
-                 strlen(o->admin_token), WD_GOV__ADMIN_TOKEN_MIN);
-  if (rc) WD_GOV__FAIL(rc, "cannot set up the admin token: %s", wd_strerror(rc));
-
-  if ((rc = open_policies(g, o->policy_dir && *o->policy_dir ? o->policy_dir : "docs/policies",
-                          o->schema_path, err, errlen)) != 0)
+  if (rc == -WD_E_INVAL && o->admin_token && admin_token_shape(o->admin_token, err, errlen))
     goto cleanup;
-  if ((rc = wd_gov__entcache_new(g->schema, &g->entcache)) != 0) WD_GOV__FAIL(rc, "out of memory");
+  if (rc) WD_GOV__FAIL(rc, "cannot set up the admin token: %s", wd_strerror(rc));
+  if ((rc = open_policies(g, pdir, o->schema_path, err, errlen)) != 0) goto cleanup;
 
   pthread_mutex_lock(&g->stop_lock);
   g->stopping = 0;
@@ -723,12 +762,10 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   if (pthread_create(&g->reaper, NULL, reaper_main, g) != 0)
     WD_GOV__FAIL(-WD_E_INTERNAL, "cannot start the reaper thread");
   g->reaper_started = 1;
-  if ((rc = wd_gov__keys_start(g, o->key_rotation_s)) != 0)
-    WD_GOV__FAIL(rc, "cannot start the key rotation thread");
 
   wd_http_opts ho;
   memset(&ho, 0, sizeof ho);
-  ho.host = o->host && *o->host ? o->host : "127.0.0.1";
+  ho.host = host;
   ho.port = o->port;
   ho.threads = o->threads;
   ho.max_connections = o->max_connections;
@@ -744,17 +781,9 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   ho.builtin_health = 1;
   if ((rc = wd_gov__access_open(g, o->access_log, err, errlen)) != 0) goto cleanup;
   ho.access = wd_gov__access; /* counts for GET /metrics; writes when there is a log */
-  char *cert = NULL, *key = NULL;
-  if (g->tls) {
-    if ((rc = wd_gov__tls_load(g, o->tls_cert, o->tls_key, &cert, &key, err, errlen)) != 0)
-      goto cleanup;
-    ho.tls_cert_pem = cert;
-    ho.tls_key_pem = key;
-  }
+  ho.tls_cert_pem = tls_cert;
+  ho.tls_key_pem = tls_key;
   rc = wd_http_server_start(&ho, &g->http);
-  wd_free(cert);
-  if (key) wd_ident_cleanse(key, strlen(key));
-  wd_free(key);
   if (rc == -WD_E_EXISTS || rc == -WD_E_INVAL)
     WD_GOV__FAIL(rc, "cannot listen on %s:%u: %s", ho.host, (unsigned)ho.port,
                  rc == -WD_E_EXISTS
@@ -763,9 +792,16 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   if (rc)
     WD_GOV__FAIL(rc, "cannot listen on %s:%u%s: %s", ho.host, (unsigned)ho.port,
                  g->tls ? " with that TLS certificate and key" : "", wd_strerror(rc));
+  /* Until here the saved keys serve (none at a first start, when no
+   * agent exists and admin calls are still refused). */
+  if ((rc = wd_gov__keys_renew(g)) != 0)
+    WD_GOV__FAIL(rc, "cannot make the start's signing key: %s", wd_strerror(rc));
+  if ((rc = wd_gov__keys_start(g, o->key_rotation_s)) != 0)
+    WD_GOV__FAIL(rc, "cannot start the key rotation thread");
   if (admin_missing && (rc = first_admin(g, o->admin_token, &gen)) != 0)
     WD_GOV__FAIL(rc, "cannot set up the admin token: %s", wd_strerror(rc));
 
+  drop_tls(tls_cert, tls_key);
   *out = g;
   if (new_admin_token)
     *new_admin_token = gen;
@@ -773,6 +809,7 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
     wd_ident_secret_free(gen);
   return 0;
 cleanup:
+  drop_tls(tls_cert, tls_key);
   wd_ident_secret_free(gen);
   wd_gov_free(g);
   return rc;

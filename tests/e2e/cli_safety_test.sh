@@ -683,5 +683,86 @@ check "and no table is added to it" \
 sqlite3 "$T/foreign/warden.db" 'create table agents(id)'
 t "even with a table of Warden's name" 1 err:"is not a Warden database" -- serve_on "$T/foreign"
 
+# ---- start-up: what a start refuses, and what a failed start leaves -----------------
+
+start "$T/st"
+stop
+start "$T/st"
+stop
+check "two starts keep two keys" [ "$(pems "$T/st")" = 2 ]
+cp "$T/st/keys/keyset.json" "$T/keyset.saved"
+active=$(kid "$T/st" 0)
+retired=$(kid "$T/st" 1)
+n_records=$(records "$T/st")
+mv "$T/st/keys/$retired.pem" "$T/retired.pem"
+t "a start refuses a keyset whose retired key file is missing" 1 \
+  err:"$T/st/keys/$retired.pem: missing, though keyset.json names it" \
+  err:"Restore it from a backup" err:"move $T/st/keys aside" noout:"listening" -- serve_on "$T/st"
+check "the keyset is left as it was" cmp -s "$T/keyset.saved" "$T/st/keys/keyset.json"
+check "the active key's file is kept" [ -e "$T/st/keys/$active.pem" ]
+check "no record is added" [ "$(records "$T/st")" = "$n_records" ]
+mv "$T/st/keys/$active.pem" "$T/active.pem"
+t "a start refuses a keyset with no key file at all" 1 \
+  err:"$T/st/keys/$active.pem: missing" -- serve_on "$T/st"
+check "and leaves it as it was" cmp -s "$T/keyset.saved" "$T/st/keys/keyset.json"
+cp "$T/active.pem" "$T/st/keys/$active.pem"
+mv "$T/retired.pem" "$T/st/keys/$retired.pem"
+echo junk >"$T/st/keys/$retired.pem"
+t "a damaged key file is named" 1 err:"cannot set up signing keys: $T/st/keys/$retired.pem: " \
+  -- serve_on "$T/st"
+echo '{"version":' >"$T/st/keys/keyset.json"
+t "a damaged manifest is named" 1 err:"cannot set up signing keys: $T/st/keys/keyset.json: " \
+  err:"malformed JSON" -- serve_on "$T/st"
+cp "$T/keyset.saved" "$T/st/keys/keyset.json"
+cp -a "$T/st" "$T/aside"
+mv "$T/aside/keys" "$T/aside/keys.lost"
+t "with keys/ moved aside a start makes a new keyset" 0 out:"listening" -- \
+  timeout --preserve-status -s TERM 3 "$warden" serve --listen 127.0.0.1:0 --data "$T/aside" \
+  --policy-dir "$root/docs/policies"
+check "of one key" [ "$(pems "$T/aside")" = 1 ]
+rm "$T/st/keys/$retired.pem"
+python3 - "$T/st/keys/keyset.json" <<'PY'
+import json, sys
+p = sys.argv[1]
+d = json.load(open(p))
+d["keys"] = d["keys"][:1]  # the documented way out: the retired key dropped by hand
+json.dump(d, open(p, "w"))
+PY
+t "a keyset without the lost key starts again" 0 out:"listening" -- \
+  timeout --preserve-status -s TERM 3 "$warden" serve --listen 127.0.0.1:0 --data "$T/st" \
+  --policy-dir "$root/docs/policies"
+
+# Whatever can be checked without the data directory is, before it is made.
+mkdir "$T/bare"
+t "a start without its schema" 1 err:"cannot read the schema docs/policies/" -- \
+  bash -c "cd '$T/bare' && timeout 8 '$warden' serve --listen 127.0.0.1:0"
+check "makes no data directory" [ ! -e "$T/bare/var" ]
+t "a start with a short initial token" 1 err:"at least 32" -- \
+  env WARDEN_ADMIN_TOKEN=a timeout 8 "$warden" serve --listen 127.0.0.1:0 --data "$T/fresh" \
+  --policy-dir "$root/docs/policies"
+check "makes no data directory" [ ! -e "$T/fresh" ]
+t "a start with a missing TLS pair" 1 -- serve_on "$T/fresh" --tls-cert "$T/none.crt" \
+  --tls-key "$T/none.key" --public-url https://x.example
+check "makes no data directory" [ ! -e "$T/fresh" ]
+# A port in use is only known at bind: by then the database exists, but
+# no key and no key record is made.
+cp -a "$T/st" "$T/st2"
+start "$T/st"
+port=${url##*:}
+t "a first start on a port in use" 1 err:"already in use" -- \
+  timeout 8 "$warden" serve --listen "127.0.0.1:$port" --data "$T/fresh" \
+  --policy-dir "$root/docs/policies"
+check "makes no signing key" [ "$(pems "$T/fresh")" = 0 ]
+check "and no key record" \
+  [ "$(sqlite3 "$T/fresh/warden.db" "select count(*) from audit where payload like '%key.rotated%'")" = 0 ]
+cp "$T/st2/keys/keyset.json" "$T/keyset.saved"
+n_records=$(records "$T/st2")
+t "a restart on a port in use" 1 err:"already in use" -- \
+  timeout 8 "$warden" serve --listen "127.0.0.1:$port" --data "$T/st2" \
+  --policy-dir "$root/docs/policies"
+check "keeps its keyset" cmp -s "$T/keyset.saved" "$T/st2/keys/keyset.json"
+check "and adds no record" [ "$(records "$T/st2")" = "$n_records" ]
+stop
+
 echo "cli_safety_test: $cases cases, $fails failed"
 [[ $fails -eq 0 ]]
