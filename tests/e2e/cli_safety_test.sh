@@ -734,7 +734,7 @@ t "a keyset without the lost key starts again" 0 out:"listening" -- \
 
 # Whatever can be checked without the data directory is, before it is made.
 mkdir "$T/bare"
-t "a start without its schema" 1 err:"cannot read the schema docs/policies/" -- \
+t "a start without its policy directory" 1 err:"policy directory docs/policies does not exist" -- \
   bash -c "cd '$T/bare' && timeout 8 '$warden' serve --listen 127.0.0.1:0"
 check "makes no data directory" [ ! -e "$T/bare/var" ]
 t "a start with a short initial token" 1 err:"at least 32" -- \
