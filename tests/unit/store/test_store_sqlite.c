@@ -506,6 +506,20 @@ static void dpop_migration(void **state) {
   tmp_db_remove(dir, path);
 }
 
+/* The entries of the file's schema, read as SQLite sees them. */
+static int table_count(const char *path) {
+  sqlite3 *db = NULL;
+  sqlite3_stmt *q = NULL;
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master", -1, &q, NULL),
+                   SQLITE_OK);
+  assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+  int n = sqlite3_column_int(q, 0);
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+  return n;
+}
+
 /* A database no migration can serve is named for what it is, and left
  * as it was. */
 static void unusable_files(void **state) {
@@ -524,14 +538,7 @@ static void unusable_files(void **state) {
   wd_store *s = NULL;
   assert_int_equal(wd_store_open(path, 0, &s), -WD_E_VERSION);
   assert_null(s);
-  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-  sqlite3_stmt *q = NULL;
-  assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master", -1, &q, NULL),
-                   SQLITE_OK);
-  assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-  assert_int_equal(sqlite3_column_int(q, 0), 1); /* no table added */
-  sqlite3_finalize(q);
-  sqlite3_close(db);
+  assert_int_equal(table_count(path), 1); /* no table added */
 
   FILE *fp = fopen(path, "wb");
   assert_non_null(fp);
@@ -562,14 +569,7 @@ static void foreign_database(void **state) {
     assert_null(s);
     assert_int_equal(wd_store_open(path, WD_STORE_READONLY, &s), -WD_E_FOREIGN);
     assert_null(s);
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    sqlite3_stmt *q = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master", -1, &q, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(q, 0), 1); /* no table added */
-    sqlite3_finalize(q);
-    sqlite3_close(db);
+    assert_int_equal(table_count(path), 1); /* no table added */
     tmp_db_remove(dir, path);
   }
 }
