@@ -310,20 +310,17 @@ int wd_config_apply_json(wd_config *c, const char *text, size_t tlen, const char
 }
 
 /* Reads the config file at path into buf (at most cap bytes, *n set) and
- * checks it first: O_NONBLOCK so that a FIFO cannot hang the start in
- * open(), then a regular file that only its owner (this user or root) may
- * change, since it can set policy_dir or pure_cedar. */
+ * checks it first: a regular file (a FIFO cannot hang the start) that
+ * only its owner (this user or root) may change, since it can set
+ * policy_dir or pure_cedar. */
 static int read_config(const char *path, const char *origin, char *buf, size_t cap, size_t *n,
                        struct stat *st, char *err, size_t len) {
-  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) return fail(err, len, -WD_E_IO, "%s: cannot open: %s", origin, strerror(errno));
-  int rc = 0;
+  int fd = -1;
+  int rc = wd_fs_open_regular(AT_FDCWD, path, &fd, st);
   *n = 0;
-  if (fstat(fd, st) != 0) {
-    rc = fail(err, len, -WD_E_IO, "%s: cannot stat: %s", origin, strerror(errno));
-  } else if (!S_ISREG(st->st_mode)) {
-    rc = fail(err, len, -WD_E_INVAL, "%s: not a regular file", origin);
-  } else if (st->st_uid != geteuid() && st->st_uid != 0) {
+  if (rc == -WD_E_INVAL) return fail(err, len, rc, "%s: not a regular file", origin);
+  if (rc) return fail(err, len, -WD_E_IO, "%s: cannot open: %s", origin, strerror(errno));
+  if (!wd_fs_owned_here(st)) {
     rc = fail(err, len, -WD_E_INVAL,
               "%s belongs to uid %u, not to this user (uid %u) or root: another user could "
               "change the server's settings; chown it to the user that runs warden serve",

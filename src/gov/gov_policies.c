@@ -38,7 +38,7 @@ static const char *kind_of(mode_t m) {
 static int trusted(const struct stat *sb, const char *what, const char *path, char *err,
                    size_t errlen) {
   int rc = 0;
-  if (sb->st_uid != geteuid() && sb->st_uid != 0)
+  if (!wd_fs_owned_here(sb))
     WD_GOV__FAIL(-WD_E_INVAL,
                  "%s %s belongs to uid %ld, who could plant a policy that permits anything: "
                  "chown it to uid %ld that runs warden, or to root",
@@ -53,25 +53,21 @@ cleanup:
 }
 
 /* Appends the regular file name (opened at dfd; shown as path) to b,
- * refusing anything else and anything over cap bytes. O_NONBLOCK keeps a
- * FIFO from blocking the open; regular files ignore it. */
+ * refusing anything else and anything over cap bytes. */
 static int read_trusted(int dfd, const char *name, const char *path, const char *what, size_t cap,
                         wd_buf *b, char *err, size_t errlen) {
-  int rc = 0;
-  int fd = openat(dfd, name, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-  if (fd < 0) {
-    struct stat lsb;
-    if (errno == ENOENT && fstatat(dfd, name, &lsb, AT_SYMLINK_NOFOLLOW) == 0 &&
-        S_ISLNK(lsb.st_mode))
-      WD_GOV__FAIL(-WD_E_NOTFOUND, "%s %s is a symbolic link to nothing", what, path);
-    if (errno == ENOENT) WD_GOV__FAIL(-WD_E_NOTFOUND, "%s %s does not exist", what, path);
-    WD_GOV__FAIL(-WD_E_IO, "cannot open %s %s: %s", what, path, strerror(errno));
-  }
+  int fd = -1;
   struct stat sb;
-  if (fstat(fd, &sb) != 0)
-    WD_GOV__FAIL(-WD_E_IO, "cannot read %s %s: %s", what, path, strerror(errno));
-  if (!S_ISREG(sb.st_mode))
-    WD_GOV__FAIL(-WD_E_INVAL, "%s %s is %s, not a regular file", what, path, kind_of(sb.st_mode));
+  int rc = wd_fs_open_regular(dfd, name, &fd, &sb);
+  if (rc == -WD_E_NOTFOUND) {
+    struct stat lsb;
+    if (fstatat(dfd, name, &lsb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(lsb.st_mode))
+      WD_GOV__FAIL(rc, "%s %s is a symbolic link to nothing", what, path);
+    WD_GOV__FAIL(rc, "%s %s does not exist", what, path);
+  }
+  if (rc == -WD_E_INVAL)
+    WD_GOV__FAIL(rc, "%s %s is %s, not a regular file", what, path, kind_of(sb.st_mode));
+  if (rc) WD_GOV__FAIL(rc, "cannot open %s %s: %s", what, path, strerror(errno));
   if ((rc = trusted(&sb, what, path, err, errlen)) != 0) goto cleanup;
   if ((unsigned long long)sb.st_size > cap)
     WD_GOV__FAIL(-WD_E_TOOBIG, "%s %s has %lld bytes, over the limit of %zu", what, path,

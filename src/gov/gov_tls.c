@@ -25,24 +25,25 @@
 
 #include "gov/gov_int.h"
 #include "util/wd_alloc.h"
+#include "util/wd_fs.h"
 #include "util/wd_limits.h"
 
 /* The whole of a regular file up to WD_LIMIT_TLS_PEM_BYTES, NUL-terminated. */
 static int read_pem(const char *what, const char *path, int secret, char **out, char *err,
                     size_t errlen) {
   *out = NULL;
-  /* O_NONBLOCK: open() on a FIFO would wait for a writer forever. */
-  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) {
-    (void)snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
-    return errno == ENOENT ? -WD_E_NOTFOUND : -WD_E_IO;
-  }
+  int fd = -1;
   struct stat st;
-  int rc = 0;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+  int rc = wd_fs_open_regular(AT_FDCWD, path, &fd, &st);
+  if (rc == -WD_E_INVAL) {
     (void)snprintf(err, errlen, "%s %s: not a regular file", what, path);
-    rc = -WD_E_IO;
-  } else if (st.st_size <= 0 || (uintmax_t)st.st_size > WD_LIMIT_TLS_PEM_BYTES) {
+    return -WD_E_IO;
+  }
+  if (rc) {
+    (void)snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
+    return rc;
+  }
+  if (st.st_size <= 0 || (uintmax_t)st.st_size > WD_LIMIT_TLS_PEM_BYTES) {
     (void)snprintf(err, errlen, "%s %s: %s (at most %u bytes)", what, path,
                    st.st_size <= 0 ? "empty" : "too large", (unsigned)WD_LIMIT_TLS_PEM_BYTES);
     rc = -WD_E_TOOBIG;
