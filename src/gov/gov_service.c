@@ -569,17 +569,16 @@ static int first_admin(wd_gov *g, const char *given, char **generated) {
   return rc ? rc : missing ? -WD_E_STORE : 0;
 }
 
-/* The schema and the policy set from policy directory dir (the schema is
- * dir/governance.cedarschema unless schema_path is given). */
-static int open_policies(wd_gov *g, const char *dir, const char *schema_path, char *err,
-                         size_t errlen) {
+/* Reads the schema (dir/governance.cedarschema unless schema_path is
+ * given) into g->schema and the policy set of policy directory dir into
+ * *pd and *ps (owned by the caller), parsed and validated; nothing is
+ * stored, so the start runs it before the data directory is touched. */
+static int load_policies(wd_gov *g, const char *dir, const char *schema_path, wd_gov__poldir *pd,
+                         cedar_policyset **ps, char *err, size_t errlen) {
   char spath[4200], *schema_text = NULL;
   size_t slen = 0;
-  wd_gov__poldir pd = {0};
   cedar_diags *sd = NULL;
-  cedar_policyset *ps = NULL;
   json_t *diags = NULL;
-  wd_policy_version cur = {0};
   int fd = -1;
   /* The directory first: when it is missing, that is the problem, not
    * the schema in it. */
@@ -590,36 +589,37 @@ static int open_policies(wd_gov *g, const char *dir, const char *schema_path, ch
     (void)snprintf(spath, sizeof spath, "%s", schema_path);
   else
     (void)snprintf(spath, sizeof spath, "%s/governance.cedarschema", dir);
-  /* The start's check read the schema already; only the set is read again. */
-  if (!g->schema) {
-    if ((rc = wd_gov__read_schema(spath, &schema_text, &slen, err, errlen)) != 0) goto cleanup;
-    if (!(sd = cedar_diags_new())) WD_GOV__FAIL(-WD_E_NOMEM, "out of memory");
-    if ((rc = cedar_schema_parse(schema_text, slen, &g->schema, sd)) != 0) {
-      const cedar_diag *d0 = cedar_diags_count(sd) ? cedar_diags_get(sd, 0) : NULL;
-      WD_GOV__FAIL(rc, "schema %s is invalid: %u:%u: %s", spath, d0 ? d0->line : 0,
-                   d0 ? d0->col : 0, d0 ? d0->msg : wd_strerror(rc));
-    }
+  if ((rc = wd_gov__read_schema(spath, &schema_text, &slen, err, errlen)) != 0) goto cleanup;
+  if (!(sd = cedar_diags_new())) WD_GOV__FAIL(-WD_E_NOMEM, "out of memory");
+  if ((rc = cedar_schema_parse(schema_text, slen, &g->schema, sd)) != 0) {
+    const cedar_diag *d0 = cedar_diags_count(sd) ? cedar_diags_get(sd, 0) : NULL;
+    WD_GOV__FAIL(rc, "schema %s is invalid: %u:%u: %s", spath, d0 ? d0->line : 0, d0 ? d0->col : 0,
+                 d0 ? d0->msg : wd_strerror(rc));
   }
-  if ((rc = wd_gov__read_policy_dir(dir, &pd, err, errlen)) != 0) goto cleanup;
-  if ((rc = wd_gov__build_policies(g, pd.text, pd.len, &pd, &ps, &diags)) != 0) {
+  if ((rc = wd_gov__read_policy_dir(dir, pd, err, errlen)) != 0) goto cleanup;
+  if ((rc = wd_gov__build_policies(g, pd->text, pd->len, pd, ps, &diags)) != 0)
     wd_gov__policy_problems(dir, diags, rc, err, errlen);
-    goto cleanup;
-  }
-  if (!g->store) goto cleanup; /* the start's check, before the data directory is touched */
-  /* The directory is the source of truth at start: a changed directory is
-   * a new version; an unchanged one keeps its version number. */
-  int have = wd_store_policy_get_active(g->store, &cur);
-  if (have == 0 && cur.text && strlen(cur.text) == pd.len && memcmp(cur.text, pd.text, pd.len) == 0)
-    snap_swap(g, cedar_policyset_ref(ps), cur.version);
-  else if ((rc = wd_gov__activate(g, pd.text, pd.len, ps, "warden", NULL)) != 0)
-    WD_GOV__FAIL(rc, "cannot record the policy set: %s", wd_strerror(rc));
 cleanup:
-  wd_store_policy_free(&cur);
-  cedar_policyset_unref(ps);
   json_decref(diags);
-  wd_gov__poldir_free(&pd);
   cedar_diags_free(sd);
   wd_free(schema_text);
+  return rc;
+}
+
+/* Makes the set load_policies read the active one. The directory is the
+ * source of truth at start: a changed directory is a new version; an
+ * unchanged one keeps its version number. */
+static int record_policies(wd_gov *g, const wd_gov__poldir *pd, cedar_policyset *ps, char *err,
+                           size_t errlen) {
+  wd_policy_version cur = {0};
+  int rc = 0;
+  int have = wd_store_policy_get_active(g->store, &cur);
+  if (have == 0 && cur.text && strlen(cur.text) == pd->len &&
+      memcmp(cur.text, pd->text, pd->len) == 0)
+    snap_swap(g, cedar_policyset_ref(ps), cur.version);
+  else if ((rc = wd_gov__activate(g, pd->text, pd->len, ps, "warden", NULL)) != 0)
+    (void)snprintf(err, errlen, "cannot record the policy set: %s", wd_strerror(rc));
+  wd_store_policy_free(&cur);
   return rc;
 }
 
@@ -665,6 +665,8 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   if (!o || !o->data_dir || !*o->data_dir) return -WD_E_INVAL;
   int rc = 0;
   char *gen = NULL, *tls_cert = NULL, *tls_key = NULL;
+  wd_gov__poldir pd = {0};
+  cedar_policyset *ps = NULL; /* read before the state, recorded after */
   wd_gov *g = wd_calloc(1, sizeof *g);
   if (!g) return -WD_E_NOMEM;
   g->lock_fd = -1;
@@ -726,8 +728,7 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
       (rc = wd_gov__tls_load(g, o->tls_cert, o->tls_key, &tls_cert, &tls_key, err, errlen)) != 0)
     goto cleanup;
   const char *pdir = o->policy_dir && *o->policy_dir ? o->policy_dir : "docs/policies";
-  /* Without a store open_policies only reads the schema and checks the set. */
-  if ((rc = open_policies(g, pdir, o->schema_path, err, errlen)) != 0) goto cleanup;
+  if ((rc = load_policies(g, pdir, o->schema_path, &pd, &ps, err, errlen)) != 0) goto cleanup;
   if ((rc = wd_gov__entcache_new(g->schema, &g->entcache)) != 0) WD_GOV__FAIL(rc, "out of memory");
   /* The initial admin token counts only at a first start, when there is
    * no database yet. */
@@ -754,7 +755,7 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   if (rc == -WD_E_INVAL && o->admin_token && admin_token_shape(o->admin_token, err, errlen))
     goto cleanup;
   if (rc) WD_GOV__FAIL(rc, "cannot set up the admin token: %s", wd_strerror(rc));
-  if ((rc = open_policies(g, pdir, o->schema_path, err, errlen)) != 0) goto cleanup;
+  if ((rc = record_policies(g, &pd, ps, err, errlen)) != 0) goto cleanup;
 
   pthread_mutex_lock(&g->stop_lock);
   g->stopping = 0;
@@ -802,6 +803,8 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
     WD_GOV__FAIL(rc, "cannot set up the admin token: %s", wd_strerror(rc));
 
   drop_tls(tls_cert, tls_key);
+  cedar_policyset_unref(ps);
+  wd_gov__poldir_free(&pd);
   *out = g;
   if (new_admin_token)
     *new_admin_token = gen;
@@ -810,6 +813,8 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   return 0;
 cleanup:
   drop_tls(tls_cert, tls_key);
+  cedar_policyset_unref(ps);
+  wd_gov__poldir_free(&pd);
   wd_ident_secret_free(gen);
   wd_gov_free(g);
   return rc;
