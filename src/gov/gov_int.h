@@ -54,6 +54,7 @@ struct wd_gov {
 
   wd_store *store;             /* owned */
   int lock_fd;                 /* flock on <data_dir>/warden.lock: one writer per store */
+  int listen_fd;               /* bound at start until the HTTP server takes it, else -1 */
   wd_gov__live *live;          /* owned: tasks in use (gov_live.h) */
   wd_gov__replay *replay;      /* owned: DPoP jtis seen */
   wd_ident_sigcache *sigcache; /* owned: task tokens already verified */

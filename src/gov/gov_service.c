@@ -670,6 +670,7 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   wd_gov *g = wd_calloc(1, sizeof *g);
   if (!g) return -WD_E_NOMEM;
   g->lock_fd = -1;
+  g->listen_fd = -1;
   g->access_fd = -1;
   g->started_ms = wd_gov__now_ms();
   pthread_rwlock_init(&g->keys_lock, NULL);
@@ -727,6 +728,16 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   if (g->tls &&
       (rc = wd_gov__tls_load(g, o->tls_cert, o->tls_key, &tls_cert, &tls_key, err, errlen)) != 0)
     goto cleanup;
+  /* The address is claimed here, before any state: a port in use fails
+   * the start while it has changed nothing. */
+  rc = wd_http_listen(host, o->port, &g->listen_fd);
+  if (rc == -WD_E_EXISTS || rc == -WD_E_INVAL)
+    WD_GOV__FAIL(rc, "cannot listen on %s:%u: %s", host, (unsigned)o->port,
+                 rc == -WD_E_EXISTS
+                     ? "the address is already in use"
+                     : "the address is not this host's, or the port needs privileges");
+  if (rc)
+    WD_GOV__FAIL(rc, "cannot listen on %s:%u: %s", host, (unsigned)o->port, wd_strerror(rc));
   const char *pdir = o->policy_dir && *o->policy_dir ? o->policy_dir : "docs/policies";
   if ((rc = load_policies(g, pdir, o->schema_path, &pd, &ps, err, errlen)) != 0) goto cleanup;
   if ((rc = wd_gov__entcache_new(g->schema, &g->entcache)) != 0) WD_GOV__FAIL(rc, "out of memory");
@@ -784,14 +795,11 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   ho.access = wd_gov__access; /* counts for GET /metrics; writes when there is a log */
   ho.tls_cert_pem = tls_cert;
   ho.tls_key_pem = tls_key;
+  ho.listen_fd = &g->listen_fd;
   rc = wd_http_server_start(&ho, &g->http);
-  if (rc == -WD_E_EXISTS || rc == -WD_E_INVAL)
-    WD_GOV__FAIL(rc, "cannot listen on %s:%u: %s", ho.host, (unsigned)ho.port,
-                 rc == -WD_E_EXISTS
-                     ? "the address is already in use"
-                     : "the address is not this host's, or the port needs privileges");
+  g->listen_fd = -1; /* the server's now, started or not */
   if (rc)
-    WD_GOV__FAIL(rc, "cannot listen on %s:%u%s: %s", ho.host, (unsigned)ho.port,
+    WD_GOV__FAIL(rc, "cannot serve on %s:%u%s: %s", ho.host, (unsigned)ho.port,
                  g->tls ? " with that TLS certificate and key" : "", wd_strerror(rc));
   /* Until here the saved keys serve (none at a first start, when no
    * agent exists and admin calls are still refused). */
@@ -853,6 +861,7 @@ void wd_gov_free(wd_gov *g) {
   wd_ident_keycache_free(g->keycache);
   wd_store_close(g->store);
   if (g->lock_fd >= 0) (void)close(g->lock_fd);
+  if (g->listen_fd >= 0) (void)close(g->listen_fd);
   if (g->access_fd >= 0) (void)close(g->access_fd);
   wd_ident_keyset_free(g->keys);
   wd_gov__entcache_free(g->entcache);

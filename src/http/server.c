@@ -111,42 +111,65 @@ static enum MHD_Result accept_cb(void *cls, const struct sockaddr *addr, socklen
   return atomic_load(&s->closing) ? MHD_NO : MHD_YES;
 }
 
-/* libmicrohttpd does not say why it could not listen: after it failed,
- * binding the same address again tells the cause that is the user's to
- * mend. */
-static int bind_failure(const struct sockaddr_storage *ss, int v6) {
-  int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -WD_E_IO;
-  int on = 1, rc = -WD_E_IO;
+int wd_http_listen(const char *host, uint16_t port, int *out) {
+  *out = -1;
+  struct sockaddr_storage ss;
+  int v6 = 0;
+  if (!host || make_addr(host, port, &ss, &v6) < 0) return -WD_E_INVAL;
+  int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return errno == EMFILE || errno == ENFILE ? -WD_E_TOOBIG : -WD_E_IO;
+  int on = 1;
+  /* What libmicrohttpd would set on a socket of its own: a restart may
+   * bind while the last run's connections linger in TIME_WAIT, and an
+   * IPv6 address means IPv6 only. */
   (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  if (v6) (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
   socklen_t len = v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-  if (bind(fd, (const struct sockaddr *)ss, len) != 0)
-    rc = errno == EADDRINUSE                         ? -WD_E_EXISTS
-         : errno == EADDRNOTAVAIL || errno == EACCES ? -WD_E_INVAL
-                                                     : -WD_E_IO;
-  close(fd);
-  return rc;
+  if (bind(fd, (const struct sockaddr *)&ss, len) != 0 || listen(fd, SOMAXCONN) != 0) {
+    int rc = errno == EADDRINUSE                         ? -WD_E_EXISTS
+             : errno == EADDRNOTAVAIL || errno == EACCES ? -WD_E_INVAL
+                                                         : -WD_E_IO;
+    close(fd);
+    return rc;
+  }
+  *out = fd;
+  return 0;
+}
+
+static int check_opts(const wd_http_opts *opts, size_t nb) {
+  if (!opts->host && !opts->listen_fd) return -WD_E_INVAL;
+  if (opts->nroutes > WD_LIMIT_HTTP_ROUTES - nb) return -WD_E_TOOBIG;
+  int rc = wd_http_routes_check(opts->routes, opts->nroutes);
+  if (rc < 0) return rc;
+  if (opts->threads > WD_LIMIT_HTTP_THREADS || opts->max_connections > WD_LIMIT_HTTP_CONNECTIONS ||
+      opts->conn_timeout_s > WD_LIMIT_HTTP_CONN_TIMEOUT_S)
+    return -WD_E_TOOBIG;
+  return 0;
 }
 
 int wd_http_server_start(const wd_http_opts *opts, wd_http_server **out) {
   *out = NULL;
-  if (!opts || !opts->host) return -WD_E_INVAL;
+  int fd = opts && opts->listen_fd ? *opts->listen_fd : -1;
+  if (!opts) return -WD_E_INVAL;
   size_t nb = opts->builtin_health ? sizeof BUILTIN / sizeof BUILTIN[0] : 0;
-  if (opts->nroutes > WD_LIMIT_HTTP_ROUTES - nb) return -WD_E_TOOBIG;
-  int rc = wd_http_routes_check(opts->routes, opts->nroutes);
-  if (rc < 0) return rc;
+  int rc = check_opts(opts, nb);
+  if (rc == 0 && fd < 0) rc = wd_http_listen(opts->host, opts->port, &fd);
+  if (rc < 0) {
+    if (fd >= 0) close(fd);
+    return rc;
+  }
   unsigned threads = opts->threads ? opts->threads : 2;
   unsigned conns = opts->max_connections ? opts->max_connections : WD_LIMIT_HTTP_CONNECTIONS;
   unsigned tmo = opts->conn_timeout_s ? opts->conn_timeout_s : WD_LIMIT_HTTP_CONN_TIMEOUT_S;
-  if (threads > WD_LIMIT_HTTP_THREADS || conns > WD_LIMIT_HTTP_CONNECTIONS ||
-      tmo > WD_LIMIT_HTTP_CONN_TIMEOUT_S)
-    return -WD_E_TOOBIG;
   struct sockaddr_storage ss;
-  int v6 = 0;
-  if (make_addr(opts->host, opts->port, &ss, &v6) < 0) return -WD_E_INVAL;
+  socklen_t sslen = sizeof ss;
+  int v6 = getsockname(fd, (struct sockaddr *)&ss, &sslen) == 0 && ss.ss_family == AF_INET6;
 
   wd_http_server *s = wd_calloc(1, sizeof *s);
-  if (!s) return -WD_E_NOMEM;
+  if (!s) {
+    close(fd);
+    return -WD_E_NOMEM;
+  }
   s->opts = *opts;
   s->max_body = opts->max_body && opts->max_body < WD_LIMIT_HTTP_BODY_BYTES
                     ? opts->max_body
@@ -155,6 +178,7 @@ int wd_http_server_start(const wd_http_opts *opts, wd_http_server **out) {
   atomic_init(&s->closing, 0);
   if (pthread_mutex_init(&s->susp_mu, NULL) != 0) {
     wd_free(s);
+    close(fd);
     return -WD_E_NOMEM;
   }
   s->nroutes = nb + opts->nroutes;
@@ -162,6 +186,7 @@ int wd_http_server_start(const wd_http_opts *opts, wd_http_server **out) {
   if (!s->routes) {
     pthread_mutex_destroy(&s->susp_mu);
     wd_free(s);
+    close(fd);
     return -WD_E_NOMEM;
   }
   if (nb) memcpy(s->routes, BUILTIN, nb * sizeof *s->routes);
@@ -183,24 +208,25 @@ int wd_http_server_start(const wd_http_opts *opts, wd_http_server **out) {
     more[i + 1] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
   }
   if (rc == 0 && s->tls_cert) flags |= MHD_USE_TLS;
-  /* MHD splits the connection limit across the pool's threads. */
+  /* MHD splits the connection limit across the pool's threads. It closes
+   * the listening socket when it stops, and when it fails to start. */
   if (rc == 0)
     s->daemon = MHD_start_daemon(
-        flags, opts->port, accept_cb, s, wd_http__access, s, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
+        flags, 0, accept_cb, s, wd_http__access, s, MHD_OPTION_LISTEN_SOCKET, fd,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
         conns, MHD_OPTION_CONNECTION_TIMEOUT, tmo, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)WD_LIMIT_HTTP_CONN_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, wd_http__completed, s,
         MHD_OPTION_UNESCAPE_CALLBACK, wd_http__unescape, NULL, MHD_OPTION_ARRAY, more,
         MHD_OPTION_END);
   if (!s->daemon) {
+    if (rc) close(fd);
     pthread_mutex_destroy(&s->susp_mu);
     drop_tls(s);
     wd_free(s->routes);
     wd_free(s);
-    return rc ? rc : bind_failure(&ss, v6);
+    return rc ? rc : -WD_E_IO;
   }
-  const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-  s->port = di ? di->port : opts->port;
+  s->port = ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port : ((struct sockaddr_in *)&ss)->sin_port);
   *out = s;
   return 0;
 }

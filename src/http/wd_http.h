@@ -106,6 +106,9 @@ typedef void (*wd_http_access_cb)(void *svc, const wd_http_req *req, unsigned st
 typedef struct wd_http_opts {
   const char *host;            /* numeric IPv4/IPv6 address to bind */
   uint16_t port;               /* 0 = ephemeral; see wd_http_server_port */
+  /* NULL: bind host:port at start; else a socket from wd_http_listen
+   * (host and port unused), which the server takes, started or not. */
+  const int *listen_fd;
   unsigned threads;            /* worker threads; 0 = 2 */
   unsigned max_connections;    /* 0 = WD_LIMIT_HTTP_CONNECTIONS */
   unsigned max_per_ip;         /* connections from one address; 0 = no limit */
@@ -127,13 +130,21 @@ typedef struct wd_http_opts {
 
 typedef struct wd_http_server wd_http_server;
 
-/* Starts listening. Returns 0 and an owned server (stop with
+/* Binds host:port and listens, without serving yet: a caller claims its
+ * address before it changes any state, and connections made meanwhile
+ * wait in the backlog. Returns 0 and an owned socket in *fd (hand it to
+ * wd_http_opts.listen_fd, or close it), -WD_E_INVAL for a host that is
+ * not a numeric address or an address that cannot be bound here (not this
+ * host's, or a privileged port), -WD_E_EXISTS when it is in use,
+ * -WD_E_TOOBIG when out of descriptors, -WD_E_IO otherwise. */
+int wd_http_listen(const char *host, uint16_t port, int *fd) WD_WUR;
+
+/* Starts serving. Returns 0 and an owned server (stop with
  * wd_http_server_free), -WD_E_INVAL for a bad option or route table,
- * -WD_E_TOOBIG past a limit, -WD_E_EXISTS when the address is in use,
- * -WD_E_INVAL when it cannot be bound here (not this host's, or a
- * privileged port), -WD_E_IO if the socket cannot be bound otherwise or
- * the certificate and key are refused (or TLS is asked of a libmicrohttpd
- * built without it), -WD_E_NOMEM. Borrows opts->routes. */
+ * -WD_E_TOOBIG past a limit, the codes of wd_http_listen when it binds
+ * host:port itself, -WD_E_IO if the certificate and key are refused (or
+ * TLS is asked of a libmicrohttpd built without it), -WD_E_NOMEM. Borrows
+ * opts->routes. */
 int wd_http_server_start(const wd_http_opts *opts, wd_http_server **out) WD_WUR;
 /* The bound port (the actual one when opts->port was 0). */
 uint16_t wd_http_server_port(const wd_http_server *s);

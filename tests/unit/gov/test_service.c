@@ -20,6 +20,7 @@
 
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "gov/gov_int.h"
 #include "service_fixture.h"
@@ -71,6 +72,7 @@ static void test_failed_first_start_keeps_no_token(void **state) {
   assert_int_equal(wd_gov_start(&o, &g, &gen, err, sizeof err), -WD_E_EXISTS);
   assert_non_null(strstr(err, "already in use"));
   assert_null(gen);
+  assert_int_not_equal(access(data, F_OK), 0); /* claimed before the state is made */
   o.port = 0;
   assert_int_equal(wd_gov_start(&o, &g, &gen, err, sizeof err), 0);
   assert_non_null(gen);
