@@ -23,6 +23,7 @@
 #include "store/wd_store.h"
 #include "util/wd_alloc.h"
 #include "util/wd_buf.h"
+#include "util/wd_fs.h"
 #include "warden/err.h"
 
 static void usage(FILE *out) {
@@ -80,14 +81,15 @@ static int check_db(const char *cmd, const char *path) {
             path);
     return CL_ERR;
   }
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+  int fd;
+  int rc = wd_fs_open_regular(AT_FDCWD, path, &fd, &st);
+  if (rc && rc != -WD_E_INVAL) {
     fprintf(stderr, "%s: cannot open the database %s: %s\n", cmd, path, strerror(errno));
     return CL_ERR;
   }
-  ssize_t n = read(fd, head, sizeof head);
-  (void)close(fd);
-  if (!S_ISREG(st.st_mode) || n != (ssize_t)sizeof head || memcmp(head, magic, sizeof head) != 0) {
+  ssize_t n = rc ? 0 : read(fd, head, sizeof head);
+  if (fd >= 0) (void)close(fd);
+  if (rc || n != (ssize_t)sizeof head || memcmp(head, magic, sizeof head) != 0) {
     fprintf(stderr, "%s: %s is not a Warden database (not an SQLite file)\n", cmd, path);
     return CL_ERR;
   }

@@ -22,6 +22,7 @@
 #include "cli/client.h"
 #include "store/wd_store.h"
 #include "util/wd_buf.h"
+#include "util/wd_fs.h"
 #include "util/wd_limits.h"
 #include "warden/err.h"
 
@@ -236,18 +237,17 @@ int cl_audit_verify_file(const char *cmd, const char *path, const char *anchor_a
     return CL_USAGE;
   }
   const char *a = anchor_arg ? anchor : NULL;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int fd;
   struct stat st;
-  if (fd < 0 || fstat(fd, &st) != 0) {
+  int orc = wd_fs_open_regular(AT_FDCWD, path, &fd, &st);
+  if (orc && orc != -WD_E_INVAL) {
     fprintf(stderr, "%s: cannot read %s: %s\n", cmd, path, strerror(errno));
-    if (fd >= 0) (void)close(fd);
     return CL_ERR;
   }
-  if (!S_ISREG(st.st_mode)) {
+  if (orc) {
     /* The file is mapped whole, which a pipe or a directory cannot be. */
     fprintf(stderr, "%s: cannot read %s: %s\n", cmd, path,
             S_ISDIR(st.st_mode) ? "it is a directory" : "not a regular file");
-    (void)close(fd);
     return CL_ERR;
   }
   size_t len = (size_t)st.st_size;

@@ -17,6 +17,7 @@
 #include "cli/client.h"
 #include "util/wd_alloc.h"
 #include "util/wd_buf.h"
+#include "util/wd_fs.h"
 #include "util/wd_limits.h"
 #include "warden/err.h"
 
@@ -48,19 +49,20 @@ static int read_private(const cl_ctx *c, const char *what, const char *path, siz
   *len = 0;
   /* A link is followed (secret mounts are links) and the file it reaches
    * is what is checked: its owner and its mode. */
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+  int fd;
+  struct stat st;
+  int rc = wd_fs_open_regular(AT_FDCWD, path, &fd, &st);
+  if (rc == -WD_E_INVAL) {
+    fprintf(stderr, "%s: the %s %s is not a regular file\n", c->cmd, what, path);
+    return CL_ERR;
+  }
+  if (rc) {
     fprintf(stderr, "%s: cannot read the %s %s: %s\n", c->cmd, what, path, strerror(errno));
     return CL_ERR;
   }
-  struct stat st;
-  int rc = CL_ERR;
+  rc = CL_ERR;
   char *buf = NULL;
   size_t n = 0;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    fprintf(stderr, "%s: the %s %s is not a regular file\n", c->cmd, what, path);
-    goto out;
-  }
   if (st.st_uid != geteuid() && st.st_uid != 0) {
     fprintf(stderr, "%s: the %s %s belongs to another user (uid %u), who could replace it\n",
             c->cmd, what, path, (unsigned)st.st_uid);
