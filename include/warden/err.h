@@ -28,7 +28,8 @@
   XX(FULL, "at the most allowed")                                                                  \
   XX(CORRUPT, "the database file is damaged, or is not a database")                                \
   XX(VERSION, "the database was written by a newer Warden")                                        \
-  XX(FOREIGN, "the database holds tables but is not a Warden database")
+  XX(FOREIGN, "the database holds tables but is not a Warden database")                            \
+  XX(STATE, "not allowed in the current state")
 
 typedef enum {
   WD_OK = 0,

@@ -180,6 +180,10 @@ int wd_gov__h_join_token(wd_http_req *req, wd_http_resp *resp, void *svc) {
   wd_agent a = {0};
   int rc = 0;
   if (load_agent(g, req, resp, &a, &rc)) return rc;
+  if (a.status == WD_AGENT_RETIRED) {
+    wd_store_agent_free(&a);
+    return wd_gov__err(resp, 409, "conflict", "status", "agent is retired");
+  }
   json_int_t ttl = 600;
   json_t *v = json_is_object(req->json) ? json_object_get(req->json, "ttl_seconds") : NULL;
   if (v && !json_is_null(v)) {
@@ -223,17 +227,25 @@ static int set_status(wd_http_req *req, wd_http_resp *resp, wd_gov *g, wd_agent_
   const char *reason = NULL;
   if (wd_gov__str(req, resp, "reason", need_reason, &reason, &rc)) return rc;
   if (load_agent(g, req, resp, &a, &rc)) return rc;
-  if (a.status == WD_AGENT_RETIRED || (st == WD_AGENT_ACTIVE && a.status != WD_AGENT_QUARANTINED) ||
-      (st != WD_AGENT_RETIRED && a.status == WD_AGENT_PENDING)) {
+  /* Checked here to spare the tasks of an agent the change cannot apply
+   * to, and again where the change is written, against whatever another
+   * admin's change made of the agent meanwhile. */
+  if (wd_agent_status_change_ok(a.status, st))
+    rc = wd_gov__set_agent_status(g, a.id, st, reason ? reason : "", "admin", t);
+  else
+    rc = -WD_E_STATE;
+  wd_agent got = {0};
+  if (!rc || rc == -WD_E_STATE) {
+    int grc = wd_store_agent_get(g->store, a.id, &got);
+    if (grc) rc = grc;
+  }
+  wd_store_agent_free(&a);
+  if (rc == -WD_E_STATE) {
     rc = wd_http_resp_error(resp, 409, "conflict", "status", "agent is %s",
-                            wd_agent_status_name(a.status));
-    wd_store_agent_free(&a);
+                            wd_agent_status_name(got.status));
+    wd_store_agent_free(&got);
     return rc;
   }
-  rc = wd_gov__set_agent_status(g, a.id, st, reason ? reason : "", "admin", t);
-  wd_agent got = {0};
-  if (!rc) rc = wd_store_agent_get(g->store, a.id, &got);
-  wd_store_agent_free(&a);
   if (rc) return rc;
   json_t *body = wd_gov__agent_json(&got);
   wd_store_agent_free(&got);

@@ -249,11 +249,11 @@ int wd_gov__set_agent_status(wd_gov *g, const char *id, wd_agent_status st, cons
                     .now_ms = now};
   wd_audit_entry e = {.type = t, .payload = p, .fx = &fx, .nfx = 1};
   rc = p ? wd_audit_append_group(g->audit, actor, NULL, &e, 1) : -WD_E_NOMEM;
-  if (rc && rc != -WD_E_NOTFOUND && stops) {
+  if (rc && rc != -WD_E_NOTFOUND && rc != -WD_E_STATE && stops) {
     /* A stop must not wait for the log: change the status in the store
      * alone, then record it if the log still can. */
     int src = wd_store_agent_set_status(g->store, id, st, reason, now, NULL);
-    if (src == -WD_E_NOTFOUND) rc = src;
+    if (src == -WD_E_NOTFOUND || src == -WD_E_STATE) rc = src;
     if (!src && p && !wd_gov__log(g, t, actor, NULL, p, NULL)) rc = 0;
   }
   if (rc == 0 && st == WD_AGENT_QUARANTINED) WD_GOV__COUNT(g, quarantines);

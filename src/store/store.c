@@ -51,6 +51,15 @@ const char *wd_agent_tier_name(wd_agent_tier t) {
 const char *wd_agent_status_name(wd_agent_status st) {
   return name_of(agent_status_names, COUNT(agent_status_names), (unsigned)st);
 }
+int wd_agent_status_change_ok(wd_agent_status from, wd_agent_status to) {
+  switch (to) {
+  case WD_AGENT_QUARANTINED: return from == WD_AGENT_ACTIVE;
+  case WD_AGENT_ACTIVE: return from == WD_AGENT_QUARANTINED;
+  case WD_AGENT_RETIRED: return from != WD_AGENT_RETIRED;
+  case WD_AGENT_PENDING: break;
+  }
+  return 0;
+}
 const char *wd_task_status_name(wd_task_status st) {
   return name_of(task_status_names, COUNT(task_status_names), (unsigned)st);
 }

@@ -135,12 +135,22 @@ static int end_agent_tasks(sq_conn *c, const char *id, const char *reason, int64
 }
 
 /* Inside a transaction: the status change and, for QUARANTINED or
- * RETIRED, the end of the agent's open tasks. */
+ * RETIRED, the end of the agent's open tasks. The status it changes from
+ * is read in the same transaction (BEGIN IMMEDIATE: no other writer in
+ * between), so two admins' changes made at once apply one after the
+ * other, and the second is judged against the first's outcome. */
 static int set_status_in(sq_conn *c, const char *id, wd_agent_status status, const char *reason,
                          int64_t now_ms, unsigned *tasks_ended) {
   sqlite3_stmt *q = NULL;
+  wd_agent cur = {0};
   int rc;
   *tasks_ended = 0;
+  if ((rc = wd_store__sq_stmt(c, SQ_AGENT_BY_ID, &q)) || (rc = wd_store__sq_bind_text(q, 1, id)) ||
+      (rc = fetch_agent(c, q, &cur)))
+    return rc;
+  int ok = wd_agent_status_change_ok(cur.status, status);
+  wd_store_agent_free(&cur);
+  if (!ok) return -WD_E_STATE;
   if ((rc = wd_store__sq_stmt(c, SQ_AGENT_SET_STATUS, &q)) ||
       (rc = wd_store__sq_bind_text(q, 1, id)) ||
       (rc = wd_store__sq_bind_text(q, 2, wd_agent_status_name(status))) ||
@@ -236,7 +246,9 @@ static int join_target(sq_conn *c, const char *hash, int64_t now_ms, const char 
     return rc;
   if (expect_id && strcmp(a->id, expect_id) != 0)
     return -WD_E_NOTFOUND; /* a token of another agent: unknown for this one */
-  return a->status == WD_AGENT_PENDING || a->status == WD_AGENT_ACTIVE ? 0 : -WD_E_INVAL;
+  /* A quarantined agent may get a new key (its old one being why it is
+   * quarantined) and stays quarantined until released. */
+  return a->status != WD_AGENT_RETIRED ? 0 : -WD_E_INVAL;
 }
 
 /* Inside a transaction: consumes the join token and binds the key. With
@@ -257,6 +269,13 @@ static int join_consume_in(sq_conn *c, const char *hash, const char *jwk, const 
     rc = -WD_E_EXISTS; /* INVARIANT: BEGIN IMMEDIATE makes this unreachable */
     goto out;
   }
+  /* The agent's other unused tokens die with this use: a forgotten or
+   * leaked one must not re-key the agent later. */
+  if ((rc = wd_store__sq_stmt(c, SQ_JOIN_DROP_OTHERS, &q)) ||
+      (rc = wd_store__sq_bind_text(q, 1, name)) ||
+      (rc = wd_store__sq_err(sqlite3_bind_int64(q, 2, now_ms))) ||
+      (rc = wd_store__sq_exec(c, SQ_JOIN_DROP_OTHERS, q)))
+    goto out;
   if ((rc = wd_store__sq_stmt(c, SQ_AGENT_SET_KEY, &q)) ||
       (rc = wd_store__sq_bind_text(q, 1, a.id)) || (rc = wd_store__sq_bind_text(q, 2, jwk)) ||
       (rc = wd_store__sq_bind_text(q, 3, jkt)) ||

@@ -34,7 +34,8 @@
   XX(AGENT_LIST, "SELECT " SQ_AGENT_COLS " FROM agents ORDER BY name LIMIT ?1")                    \
   XX(AGENT_SET_STATUS, "UPDATE agents SET status=?2, updated_ms=?3 WHERE id=?1")                   \
   XX(AGENT_SET_KEY,                                                                                \
-     "UPDATE agents SET jwk=?2, jkt=?3, status='active', updated_ms=?4 WHERE id=?1")               \
+     "UPDATE agents SET jwk=?2, jkt=?3, status=CASE status WHEN 'pending' THEN 'active' "          \
+     "ELSE status END, updated_ms=?4 WHERE id=?1")                                                 \
   XX(AGENT_REVOKE_TOKENS,                                                                          \
      "UPDATE tokens SET revoked_ms=?2 WHERE revoked_ms IS NULL AND task_id IN "                    \
      "(SELECT id FROM tasks WHERE agent_id=?1 AND status='open')")                                 \
@@ -44,6 +45,8 @@
      "INSERT INTO join_tokens(hash,agent_name,expires_ms,created_ms) VALUES(?1,?2,?3,?4)")         \
   XX(JOIN_GET, "SELECT agent_name, expires_ms, used_ms FROM join_tokens WHERE hash=?1")            \
   XX(JOIN_USE, "UPDATE join_tokens SET used_ms=?2 WHERE hash=?1 AND used_ms IS NULL")              \
+  XX(JOIN_DROP_OTHERS,                                                                             \
+     "UPDATE join_tokens SET used_ms=?2 WHERE agent_name=?1 AND used_ms IS NULL")                  \
   XX(TASK_INSERT,                                                                                  \
      "INSERT INTO tasks(id,agent_id,intent,purpose,expected_tools,ceiling,on_behalf_of,"           \
      "created_ms,expires_ms,budget,status) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,'open')")         \

@@ -114,7 +114,10 @@ WD_EXTERN int wd_store_agent_get_by_jkt(wd_store *s, const char *jkt, wd_agent *
 WD_EXTERN int wd_store_agent_list(wd_store *s, wd_agent_list *out) WD_WUR;
 /* Sets the status. Moving to QUARANTINED or RETIRED also ends every open
  * task of the agent (status REVOKED, with reason) and revokes their tokens,
- * in the same transaction. *tasks_ended (may be NULL) gets how many. */
+ * in the same transaction. *tasks_ended (may be NULL) gets how many.
+ * -WD_E_NOTFOUND for no such agent, -WD_E_STATE when
+ * wd_agent_status_change_ok refuses the change from the status the
+ * transaction finds. */
 WD_EXTERN int wd_store_agent_set_status(wd_store *s, const char *id, wd_agent_status st,
                                         const char *reason, int64_t now_ms,
                                         unsigned *tasks_ended) WD_WUR;
@@ -416,6 +419,11 @@ WD_EXTERN int wd_store_audit_scan(wd_store *s, const char *task, int64_t from_se
 WD_EXTERN const char *wd_agent_tier_name(wd_agent_tier t);
 WD_EXTERN const char *wd_agent_status_name(wd_agent_status st);
 WD_EXTERN const char *wd_task_status_name(wd_task_status st);
+/* 1 when an agent may go from status `from` to `to`: quarantine from
+ * active, release (to active) from quarantined, retire from anything but
+ * retired. Enrolment, which makes a pending agent active, is not a status
+ * change. */
+WD_EXTERN int wd_agent_status_change_ok(wd_agent_status from, wd_agent_status to);
 /* Parse a name back; -WD_E_INVAL for an unknown name. */
 WD_EXTERN int wd_agent_tier_parse(const char *s, wd_agent_tier *out) WD_WUR;
 WD_EXTERN int wd_agent_status_parse(const char *s, wd_agent_status *out) WD_WUR;

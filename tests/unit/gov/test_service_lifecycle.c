@@ -9,6 +9,7 @@
  * them; and a draining service refuses new work.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -105,6 +106,135 @@ static void test_new_key_retires_the_old(void **state) {
   assert_int_equal(open_with(task_body(10, 600), tok, sizeof tok, NULL, 0), 201);
   assert_int_equal(authorize(tok), 200);
   drop_key(prev);
+}
+
+/* The body enrolling agent name with the current key through a fresh
+ * join token. */
+static void rekey_body(const char *name, char *body, size_t cap) {
+  resp r;
+  char path[160], *jwk = NULL;
+  (void)snprintf(path, sizeof path, "/v1/agents/%s/join-tokens", name);
+  admin("POST", path, "{}", &r);
+  assert_int_equal(r.status, 201);
+  assert_int_equal(wd_ident_key_to_jwk(key, NULL, &jwk), 0);
+  (void)snprintf(body, cap, "{\"agent\":\"%s\",\"join_token\":\"%s\",\"public_jwk\":%s}", name,
+                 str(&r, "token"), jwk);
+  wd_free(jwk);
+  clear(&r);
+}
+
+/* The answer for agent name's quarantined key is a new key while the
+ * agent stays quarantined: the old key never works again, and no join
+ * token issued before the new key's can replace it. */
+static void test_quarantined_agent_rekeyed(void **state) {
+  (void)state;
+  wd_ident_key *prev = own_agent("leaky");
+  wd_ident_key *old = key;
+  resp r;
+  admin("POST", "/v1/agents/leaky/quarantine", "{\"reason\":\"key leaked\"}", &r);
+  assert_int_equal(r.status, 200);
+  clear(&r);
+  key = NULL;
+  assert_int_equal(wd_ident_key_generate(WD_IDENT_KEY_P256, &key), 0);
+  char spare[2048], body[2048];
+  rekey_body("leaky", spare, sizeof spare); /* issued first, never used */
+  rekey_body("leaky", body, sizeof body);
+  enrol_post(body, &r);
+  assert_int_equal(r.status, 200);
+  assert_string_equal(str(&r, "status"), "quarantined");
+  clear(&r);
+  assert_string_equal(agent_status("leaky"), "quarantined");
+  /* The spare token died with the enrolment, even for an attacker's key. */
+  wd_ident_key *fresh = key;
+  key = NULL;
+  assert_int_equal(wd_ident_key_generate(WD_IDENT_KEY_ED25519, &key), 0);
+  char *jwk = NULL;
+  assert_int_equal(wd_ident_key_to_jwk(key, NULL, &jwk), 0);
+  json_t *sb = json_loads(spare, 0, NULL);
+  assert_int_equal(json_object_set_new(sb, "public_jwk", json_loads(jwk, 0, NULL)), 0);
+  wd_free(jwk);
+  char *st = json_dumps(sb, JSON_COMPACT);
+  json_decref(sb);
+  enrol_post(st, &r);
+  free(st);
+  assert_int_equal(r.status, 401);
+  clear(&r);
+  wd_ident_key_free(key);
+  key = fresh;
+  admin("POST", "/v1/agents/leaky/release", "{\"reason\":\"new key\"}", &r);
+  assert_int_equal(r.status, 200);
+  clear(&r);
+  assert_int_equal(open_with(task_body(10, 600), NULL, 0, NULL, 0), 201);
+  key = old;
+  assert_int_equal(open_with(task_body(10, 600), NULL, 0, NULL, 0), 401);
+  wd_ident_key_free(old);
+  key = fresh;
+  drop_key(prev);
+}
+
+typedef struct {
+  const char *path;
+  long status;
+} change;
+
+static void *change_main(void *arg) {
+  change *c = arg;
+  resp r;
+  admin("POST", c->path, "{\"reason\":\"race\"}", &r);
+  c->status = r.status;
+  clear(&r);
+  return NULL;
+}
+
+/* Retirement is for good: a release or quarantine sent at the same
+ * moment either comes first or is refused, and a retired agent gets no
+ * join token. */
+static void test_retired_stays_retired(void **state) {
+  (void)state;
+  wd_ident_key *prev = key;
+  char name[32], body[2048], path[3][96];
+  for (int i = 0; i < 12; i++) {
+    key = NULL;
+    assert_int_equal(wd_ident_key_generate(WD_IDENT_KEY_P256, &key), 0);
+    (void)snprintf(name, sizeof name, "racer%d", i);
+    enrol(name, body, sizeof body);
+    resp r;
+    (void)snprintf(path[0], sizeof path[0], "/v1/agents/%s/quarantine", name);
+    (void)snprintf(path[1], sizeof path[1], "/v1/agents/%s/%s", name,
+                   i % 2 ? "release" : "quarantine");
+    (void)snprintf(path[2], sizeof path[2], "/v1/agents/%s/retire", name);
+    if (i % 2) {
+      admin("POST", path[0], "{\"reason\":\"first\"}", &r);
+      assert_int_equal(r.status, 200);
+      clear(&r);
+    }
+    change c[2] = {{path[1], 0}, {path[2], 0}};
+    pthread_t t[2];
+    for (int k = 0; k < 2; k++)
+      assert_int_equal(pthread_create(&t[k], NULL, change_main, &c[k]), 0);
+    for (int k = 0; k < 2; k++)
+      assert_int_equal(pthread_join(t[k], NULL), 0);
+    assert_int_equal(c[1].status, 200);
+    assert_true(c[0].status == 200 || c[0].status == 409);
+    assert_string_equal(agent_status(name), "retired");
+    (void)snprintf(path[0], sizeof path[0], "/v1/agents/%s/join-tokens", name);
+    admin("POST", path[0], "{}", &r);
+    assert_int_equal(r.status, 409);
+    assert_string_equal(err_field(&r), "status");
+    clear(&r);
+    wd_ident_key_free(key);
+  }
+  key = prev;
+  /* Quarantining twice is refused, not counted twice. */
+  wd_ident_key *p2 = own_agent("twice");
+  resp r;
+  admin("POST", "/v1/agents/twice/quarantine", "{\"reason\":\"one\"}", &r);
+  assert_int_equal(r.status, 200);
+  clear(&r);
+  admin("POST", "/v1/agents/twice/quarantine", "{\"reason\":\"two\"}", &r);
+  assert_int_equal(r.status, 409);
+  clear(&r);
+  drop_key(p2);
 }
 
 /* Enrolment proves possession of the key it binds: without a proof, or
@@ -309,6 +439,8 @@ static void test_draining_refuses(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_new_key_retires_the_old),
+      cmocka_unit_test(test_quarantined_agent_rekeyed),
+      cmocka_unit_test(test_retired_stays_retired),
       cmocka_unit_test(test_enrolment_proves_the_key),
       cmocka_unit_test(test_task_denials_count_and_release_resets),
       cmocka_unit_test(test_no_renewal_past_the_ttl),

@@ -188,12 +188,55 @@ static void join_tokens(void **state) {
   wd_store_agent_free(&a);
   assert_int_equal(wd_store_agent_get_by_jkt(f->s, "jkt-z", &a), -WD_E_NOTFOUND);
 
-  /* a quarantined agent cannot enrol */
-  assert_int_equal(wd_store_agent_set_status(f->s, "spiffe://example.org/agent/beta",
-                                             WD_AGENT_QUARANTINED, "test", NOW, NULL),
+  /* A quarantined agent may get a new key and stays quarantined; its
+   * other unused tokens die with the one used. */
+  const char *beta = "spiffe://example.org/agent/beta";
+  assert_int_equal(wd_store_agent_set_status(f->s, beta, WD_AGENT_QUARANTINED, "test", NOW, NULL),
                    0);
   assert_int_equal(wd_store_join_create(f->s, "h4", "beta", NOW + 1000, NOW), 0);
-  assert_int_equal(wd_store_join_consume(f->s, "h4", "{}", "jkt-c", NOW, NULL), -WD_E_INVAL);
+  assert_int_equal(wd_store_join_create(f->s, "h5", "beta", NOW + 1000, NOW), 0);
+  assert_int_equal(wd_store_join_create(f->s, "h6", "alpha", NOW + 1000, NOW), 0);
+  assert_int_equal(wd_store_join_consume(f->s, "h4", "{}", "jkt-c", NOW, &a), 0);
+  assert_int_equal(a.status, WD_AGENT_QUARANTINED);
+  assert_string_equal(a.jkt, "jkt-c");
+  wd_store_agent_free(&a);
+  assert_int_equal(wd_store_join_consume(f->s, "h5", "{}", "jkt-d", NOW, NULL), -WD_E_EXISTS);
+  assert_int_equal(wd_store_join_check(f->s, "h6", NOW, alpha), 0); /* another agent's */
+  /* a retired agent cannot enrol */
+  assert_int_equal(wd_store_agent_set_status(f->s, beta, WD_AGENT_RETIRED, "test", NOW, NULL), 0);
+  assert_int_equal(wd_store_join_create(f->s, "h7", "beta", NOW + 1000, NOW), 0);
+  assert_int_equal(wd_store_join_consume(f->s, "h7", "{}", "jkt-e", NOW, NULL), -WD_E_INVAL);
+}
+
+/* The store judges each change against the status its own transaction
+ * finds, so of two changes made at once the second sees the first. */
+static void status_changes(void **state) {
+  fixture *f = *state;
+  static const struct {
+    wd_agent_status from, to;
+    int ok;
+  } cases[] = {
+      {WD_AGENT_ACTIVE, WD_AGENT_QUARANTINED, 1},  {WD_AGENT_QUARANTINED, WD_AGENT_ACTIVE, 1},
+      {WD_AGENT_PENDING, WD_AGENT_RETIRED, 1},     {WD_AGENT_ACTIVE, WD_AGENT_RETIRED, 1},
+      {WD_AGENT_QUARANTINED, WD_AGENT_RETIRED, 1}, {WD_AGENT_QUARANTINED, WD_AGENT_QUARANTINED, 0},
+      {WD_AGENT_ACTIVE, WD_AGENT_ACTIVE, 0},       {WD_AGENT_PENDING, WD_AGENT_ACTIVE, 0},
+      {WD_AGENT_PENDING, WD_AGENT_QUARANTINED, 0}, {WD_AGENT_RETIRED, WD_AGENT_ACTIVE, 0},
+      {WD_AGENT_RETIRED, WD_AGENT_QUARANTINED, 0}, {WD_AGENT_RETIRED, WD_AGENT_RETIRED, 0},
+      {WD_AGENT_ACTIVE, WD_AGENT_PENDING, 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char name[32], id[64];
+    (void)snprintf(name, sizeof name, "s%zu", i);
+    (void)snprintf(id, sizeof id, "spiffe://example.org/agent/%s", name);
+    add_agent(f->s, name, cases[i].from);
+    assert_int_equal(wd_agent_status_change_ok(cases[i].from, cases[i].to), cases[i].ok);
+    assert_int_equal(wd_store_agent_set_status(f->s, id, cases[i].to, "t", NOW, NULL),
+                     cases[i].ok ? 0 : -WD_E_STATE);
+    wd_agent a = {0};
+    assert_int_equal(wd_store_agent_get(f->s, id, &a), 0);
+    assert_int_equal(a.status, cases[i].ok ? cases[i].to : cases[i].from);
+    wd_store_agent_free(&a);
+  }
 }
 
 static void tasks_budget_and_end(void **state) {
@@ -753,6 +796,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(open_urls, setup, teardown),
       cmocka_unit_test_setup_teardown(agents, setup, teardown),
       cmocka_unit_test_setup_teardown(join_tokens, setup, teardown),
+      cmocka_unit_test_setup_teardown(status_changes, setup, teardown),
       cmocka_unit_test_setup_teardown(tasks_budget_and_end, setup, teardown),
       cmocka_unit_test_setup_teardown(task_set_intent_fields, setup, teardown),
       cmocka_unit_test_setup_teardown(sessions, setup, teardown),
