@@ -31,7 +31,6 @@ run:
 	@scripts/deps.sh --no-npm
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
 	cmake --build $(BUILD) -j $(JOBS) --target warden
-	@mkdir -p $(RUN_DATA) && chmod 700 $(RUN_DATA)
 	@echo "warden: state in ./$(RUN_DATA); next, in another terminal:"
 	@echo "  WARDEN_URL=http://$(RUN_LISTEN) WARDEN_ADMIN_TOKEN=<the admin token, printed below at first start> scripts/demo.sh"
 	exec $(BUILD)/warden serve --listen $(RUN_LISTEN) --data $(RUN_DATA) --policy-dir docs/policies
