@@ -310,7 +310,7 @@ int wd_gov__h_policies_put(wd_http_req *req, wd_http_resp *resp, void *svc) {
   if (rc) return rc;
   int64_t v = 0;
   pthread_mutex_lock(&g->put_lock);
-  rc = wd_gov__activate(g, text, len, ps, "admin", &v);
+  rc = wd_gov__activate(g, text, len, ps, 0, "admin", &v);
   pthread_mutex_unlock(&g->put_lock);
   cedar_policyset_unref(ps);
   if (rc) return rc;

@@ -187,8 +187,10 @@ int wd_gov__build_policies(wd_gov *g, const char *text, size_t len, const wd_gov
  * more there are. Borrows diags. */
 void wd_gov__policy_problems(const char *dir, const json_t *diags, int rc, char *err,
                              size_t errlen);
-/* Records text as a new version, activates it, logs it, swaps it in. */
-int wd_gov__activate(wd_gov *g, const char *text, size_t len, cedar_policyset *ps,
+/* Records text as a new version, activates it, logs it, swaps it in.
+ * With from_dir, the version is remembered as the policy directory's
+ * (WD_SETTING_POLICY_DIR_VERSION) in the same transaction. */
+int wd_gov__activate(wd_gov *g, const char *text, size_t len, cedar_policyset *ps, int from_dir,
                      const char *actor, int64_t *version);
 
 /* The evidence log: appends payload (borrowed) and returns the seq. */

@@ -62,7 +62,7 @@ static void snap_swap(wd_gov *g, cedar_policyset *ps, int64_t version) {
   cedar_policyset_unref(old);
 }
 
-int wd_gov__activate(wd_gov *g, const char *text, size_t len, cedar_policyset *ps,
+int wd_gov__activate(wd_gov *g, const char *text, size_t len, cedar_policyset *ps, int from_dir,
                      const char *actor, int64_t *version) {
   int64_t v = 0;
   /* Added inactive first (a version nobody uses until activated), then
@@ -76,8 +76,14 @@ int wd_gov__activate(wd_gov *g, const char *text, size_t len, cedar_policyset *p
                  : json_pack("{s:I, s:I, s:s}", "version", (json_int_t)v, "policies",
                              (json_int_t)cedar_policyset_count(ps), "sha256", hash);
   if (!rc && !p) rc = -WD_E_NOMEM;
-  wd_store_fx fx = {.kind = WD_STORE_FX_POLICY, .version = v};
-  wd_audit_entry e = {.type = WD_AUDIT_POLICY_ACTIVATED, .payload = p, .fx = &fx, .nfx = 1};
+  char vtxt[24];
+  (void)snprintf(vtxt, sizeof vtxt, "%lld", (long long)v);
+  wd_store_fx fx[2] = {{.kind = WD_STORE_FX_POLICY, .version = v},
+                       {.kind = WD_STORE_FX_SETTING,
+                        .key = WD_SETTING_POLICY_DIR_VERSION,
+                        .value = vtxt}};
+  wd_audit_entry e = {
+      .type = WD_AUDIT_POLICY_ACTIVATED, .payload = p, .fx = fx, .nfx = from_dir ? 2u : 1u};
   if (!rc) rc = wd_audit_append_group(g->audit, actor, NULL, &e, 1);
   json_decref(p);
   if (rc) return rc;
@@ -606,20 +612,74 @@ cleanup:
   return rc;
 }
 
-/* Makes the set load_policies read the active one. The directory is the
- * source of truth at start: a changed directory is a new version; an
- * unchanged one keeps its version number. */
+static int same_text(const wd_policy_version *v, const wd_gov__poldir *pd) {
+  return v->text && strlen(v->text) == pd->len && memcmp(v->text, pd->text, pd->len) == 0;
+}
+
+/* The version the directory's text was last recorded as, or 0. */
+static int64_t dir_version(wd_gov *g) {
+  char *v = NULL;
+  if (wd_store_setting_get(g->store, WD_SETTING_POLICY_DIR_VERSION, &v) != 0) return 0;
+  char *end = NULL;
+  long long n = strtoll(v, &end, 10);
+  int ok = end != v && *end == '\0' && n > 0;
+  wd_free(v);
+  return ok ? (int64_t)n : 0;
+}
+
+/* Makes the set load_policies read, or the version an admin put through
+ * the API since, the active one. The directory wins only when it changed
+ * since it was last read: a set put through the API (an emergency forbid,
+ * say) outlives a restart with the same files, and editing the files
+ * replaces it. An unchanged directory keeps its version number. */
 static int record_policies(wd_gov *g, const wd_gov__poldir *pd, cedar_policyset *ps, char *err,
                            size_t errlen) {
-  wd_policy_version cur = {0};
-  int rc = 0;
-  int have = wd_store_policy_get_active(g->store, &cur);
-  if (have == 0 && cur.text && strlen(cur.text) == pd->len &&
-      memcmp(cur.text, pd->text, pd->len) == 0)
+  wd_policy_version cur = {0}, last = {0};
+  cedar_policyset *kept = NULL;
+  json_t *diags = NULL;
+  char vtxt[24];
+  int rc = 0, krc = -WD_E_NOTFOUND;
+  int have = wd_store_policy_get_active(g->store, &cur) == 0;
+  int64_t dv = dir_version(g);
+  int unchanged = dv > 0 && wd_store_policy_get(g->store, dv, &last) == 0 && same_text(&last, pd);
+  if (have && same_text(&cur, pd)) {
     snap_swap(g, cedar_policyset_ref(ps), cur.version);
-  else if ((rc = wd_gov__activate(g, pd->text, pd->len, ps, "warden", NULL)) != 0)
-    (void)snprintf(err, errlen, "cannot record the policy set: %s", wd_strerror(rc));
+    if (dv == cur.version) goto cleanup;
+    /* A store from before the mark: this version is the directory's. */
+    (void)snprintf(vtxt, sizeof vtxt, "%lld", (long long)cur.version);
+    if ((rc = wd_store_setting_put(g->store, WD_SETTING_POLICY_DIR_VERSION, vtxt, 0)) != 0)
+      WD_GOV__FAIL(rc, "cannot record the policy set: %s", wd_strerror(rc));
+    goto cleanup;
+  }
+  if (have && unchanged)
+    krc = wd_gov__build_policies(g, cur.text, strlen(cur.text), NULL, &kept, &diags);
+  if (krc == 0) {
+    snap_swap(g, kept, cur.version);
+    wd_gov__warn(g,
+                 "policy version %lld, put through the API, stays active: the policy directory "
+                 "is as it was at version %lld (change its files to replace it)",
+                 (long long)cur.version, (long long)dv);
+    goto cleanup;
+  }
+  if (krc != -WD_E_NOTFOUND && krc != -WD_E_PARSE && krc != -WD_E_VALIDATE)
+    WD_GOV__FAIL(krc, "cannot load policy version %lld: %s", (long long)cur.version,
+                 wd_strerror(krc));
+  if ((rc = wd_gov__activate(g, pd->text, pd->len, ps, 1, "warden", NULL)) != 0)
+    WD_GOV__FAIL(rc, "cannot record the policy set: %s", wd_strerror(rc));
+  if (krc != -WD_E_NOTFOUND)
+    wd_gov__warn(g,
+                 "policy version %lld, put through the API, no longer validates against the "
+                 "schema: the policy directory's set replaces it",
+                 (long long)cur.version);
+  else if (have && dv > 0 && cur.version != dv)
+    wd_gov__warn(g,
+                 "the policy directory changed since it was read as version %lld: its set "
+                 "replaces version %lld, put through the API",
+                 (long long)dv, (long long)cur.version);
+cleanup:
+  json_decref(diags);
   wd_store_policy_free(&cur);
+  wd_store_policy_free(&last);
   return rc;
 }
 

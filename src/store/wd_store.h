@@ -313,6 +313,8 @@ WD_EXTERN void wd_store_policy_free(wd_policy_version *p);
 
 /* Well-known setting keys. */
 #define WD_SETTING_ADMIN_TOKEN_HASH "admin_token_hash"
+/* The policy version last read from the policy directory (decimal). */
+#define WD_SETTING_POLICY_DIR_VERSION "policy_dir_version"
 
 /* Stores value under key. With only_if_absent, an existing key is left
  * alone and -WD_E_EXISTS is returned (first-start races resolve here). */

@@ -7,7 +7,8 @@
  * missing directory, and a directory or file other users could change
  * are each refused by name, without blocking; each file holds whole
  * policies; ids run on across files; and PUT /v1/policies keeps its
- * diagnostics about one text.
+ * diagnostics about one text; a set put through the API outlives a
+ * restart until the directory changes.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include "gov/gov_int.h"
+#include "util/wd_alloc.h"
 #include "util/wd_limits.h"
 
 #define PACK  WD_TEST_DATA "/../../docs/policies"
@@ -102,6 +104,95 @@ static int start(const char *dir, const char *schema, char *err, size_t errlen) 
 
 static void has(const char *err, const char *want) {
   if (!strstr(err, want)) fail_msg("want \"%s\" in \"%s\"", want, err);
+}
+
+static void keep_warning(void *ctx, const char *msg) { (void)snprintf(ctx, 512, "%s", msg); }
+
+/* Starts on pp, warnings into warned; the running service. */
+static wd_gov *start_warned(char *warned) {
+  wd_gov_opts o;
+  memset(&o, 0, sizeof o);
+  o.data_dir = data;
+  o.policy_dir = pp;
+  o.admin_token = TOKEN;
+  o.warn = keep_warning;
+  o.warn_ctx = warned;
+  warned[0] = '\0';
+  wd_gov *g = NULL;
+  char *gen = NULL, err[1024];
+  assert_int_equal(wd_gov_start(&o, &g, &gen, err, sizeof err), 0);
+  wd_ident_secret_free(gen);
+  return g;
+}
+
+static int64_t active_version(wd_gov *g, char **text) {
+  wd_policy_version v = {0};
+  assert_int_equal(wd_store_policy_get_active(g->store, &v), 0);
+  int64_t n = v.version;
+  *text = v.text;
+  v.text = NULL;
+  wd_store_policy_free(&v);
+  return n;
+}
+
+static void stop(wd_gov *g) {
+  assert_int_equal(wd_gov_shutdown(g, 5000), 0);
+  wd_gov_free(g);
+}
+
+/* An emergency forbid put through the API is not undone by a restart
+ * with the same files; a change to the files replaces it, and both say
+ * so. */
+static void api_set_outlives_restart(void **state) {
+  (void)state;
+  char warned[512], *text = NULL;
+  wd_gov *g = start_warned(warned);
+  int64_t v1 = active_version(g, &text);
+  assert_string_equal(warned, "");
+  size_t n = strlen(text);
+  static const char extra[] = "\n@id(\"emergency\") forbid (principal, action, resource);\n";
+  char *api = wd_malloc(n + sizeof extra);
+  assert_non_null(api);
+  memcpy(api, text, n);
+  memcpy(api + n, extra, sizeof extra);
+  wd_free(text);
+  cedar_policyset *ps = NULL;
+  json_t *diags = NULL;
+  assert_int_equal(wd_gov__build_policies(g, api, strlen(api), NULL, &ps, &diags), 0);
+  int64_t v2 = 0;
+  assert_int_equal(wd_gov__activate(g, api, strlen(api), ps, 0, "admin", &v2), 0);
+  cedar_policyset_unref(ps);
+  assert_true(v2 > v1);
+  stop(g);
+
+  g = start_warned(warned);
+  assert_int_equal(active_version(g, &text), v2);
+  assert_string_equal(text, api);
+  wd_free(text);
+  assert_int_equal(g->pol.version, v2);
+  has(warned, "put through the API, stays active");
+  stop(g);
+
+  char path[512];
+  (void)snprintf(path, sizeof path, "%s/owner-team.cedar", PACK);
+  char *edited = slurp(path);
+  (void)strcat(edited, "\n// edited\n");
+  put(pp, "owner-team.cedar", edited, 0644);
+  g = start_warned(warned);
+  int64_t v3 = active_version(g, &text);
+  assert_true(v3 > v2);
+  assert_non_null(strstr(text, "// edited"));
+  assert_null(strstr(text, "emergency"));
+  wd_free(text);
+  has(warned, "the policy directory changed");
+  stop(g);
+  /* And the directory's set stays, without a word. */
+  g = start_warned(warned);
+  assert_int_equal(active_version(g, &text), v3);
+  wd_free(text);
+  assert_string_equal(warned, "");
+  stop(g);
+  wd_free(api);
 }
 
 /* Each bad file is reported as FILE:LINE:COL in that file, the policy
@@ -321,6 +412,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(others_may_not_write, setup, teardown),
       cmocka_unit_test_setup_teardown(ids_run_on_across_files, setup, teardown),
       cmocka_unit_test(one_text_keeps_its_lines),
+      cmocka_unit_test_setup_teardown(api_set_outlives_restart, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
