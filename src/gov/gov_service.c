@@ -78,10 +78,9 @@ int wd_gov__activate(wd_gov *g, const char *text, size_t len, cedar_policyset *p
   if (!rc && !p) rc = -WD_E_NOMEM;
   char vtxt[24];
   (void)snprintf(vtxt, sizeof vtxt, "%lld", (long long)v);
-  wd_store_fx fx[2] = {{.kind = WD_STORE_FX_POLICY, .version = v},
-                       {.kind = WD_STORE_FX_SETTING,
-                        .key = WD_SETTING_POLICY_DIR_VERSION,
-                        .value = vtxt}};
+  wd_store_fx fx[2] = {
+      {.kind = WD_STORE_FX_POLICY, .version = v},
+      {.kind = WD_STORE_FX_SETTING, .key = WD_SETTING_POLICY_DIR_VERSION, .value = vtxt}};
   wd_audit_entry e = {
       .type = WD_AUDIT_POLICY_ACTIVATED, .payload = p, .fx = fx, .nfx = from_dir ? 2u : 1u};
   if (!rc) rc = wd_audit_append_group(g->audit, actor, NULL, &e, 1);
@@ -796,8 +795,7 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
                  rc == -WD_E_EXISTS
                      ? "the address is already in use"
                      : "the address is not this host's, or the port needs privileges");
-  if (rc)
-    WD_GOV__FAIL(rc, "cannot listen on %s:%u: %s", host, (unsigned)o->port, wd_strerror(rc));
+  if (rc) WD_GOV__FAIL(rc, "cannot listen on %s:%u: %s", host, (unsigned)o->port, wd_strerror(rc));
   const char *pdir = o->policy_dir && *o->policy_dir ? o->policy_dir : "docs/policies";
   if ((rc = load_policies(g, pdir, o->schema_path, &pd, &ps, err, errlen)) != 0) goto cleanup;
   if ((rc = wd_gov__entcache_new(g->schema, &g->entcache)) != 0) WD_GOV__FAIL(rc, "out of memory");

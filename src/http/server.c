@@ -211,13 +211,13 @@ int wd_http_server_start(const wd_http_opts *opts, wd_http_server **out) {
   /* MHD splits the connection limit across the pool's threads. It closes
    * the listening socket when it stops, and when it fails to start. */
   if (rc == 0)
-    s->daemon = MHD_start_daemon(
-        flags, 0, accept_cb, s, wd_http__access, s, MHD_OPTION_LISTEN_SOCKET, fd,
-        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
-        conns, MHD_OPTION_CONNECTION_TIMEOUT, tmo, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)WD_LIMIT_HTTP_CONN_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, wd_http__completed, s,
-        MHD_OPTION_UNESCAPE_CALLBACK, wd_http__unescape, NULL, MHD_OPTION_ARRAY, more,
-        MHD_OPTION_END);
+    s->daemon =
+        MHD_start_daemon(flags, 0, accept_cb, s, wd_http__access, s, MHD_OPTION_LISTEN_SOCKET, fd,
+                         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, conns,
+                         MHD_OPTION_CONNECTION_TIMEOUT, tmo, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                         (size_t)WD_LIMIT_HTTP_CONN_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
+                         wd_http__completed, s, MHD_OPTION_UNESCAPE_CALLBACK, wd_http__unescape,
+                         NULL, MHD_OPTION_ARRAY, more, MHD_OPTION_END);
   if (!s->daemon) {
     if (rc) close(fd);
     pthread_mutex_destroy(&s->susp_mu);
@@ -226,7 +226,8 @@ int wd_http_server_start(const wd_http_opts *opts, wd_http_server **out) {
     wd_free(s);
     return rc ? rc : -WD_E_IO;
   }
-  s->port = ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port : ((struct sockaddr_in *)&ss)->sin_port);
+  s->port =
+      ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port : ((struct sockaddr_in *)&ss)->sin_port);
   *out = s;
   return 0;
 }

@@ -104,8 +104,8 @@ typedef void (*wd_http_access_cb)(void *svc, const wd_http_req *req, unsigned st
                                   int64_t duration_us);
 
 typedef struct wd_http_opts {
-  const char *host;            /* numeric IPv4/IPv6 address to bind */
-  uint16_t port;               /* 0 = ephemeral; see wd_http_server_port */
+  const char *host; /* numeric IPv4/IPv6 address to bind */
+  uint16_t port;    /* 0 = ephemeral; see wd_http_server_port */
   /* NULL: bind host:port at start; else a socket from wd_http_listen
    * (host and port unused), which the server takes, started or not. */
   const int *listen_fd;
