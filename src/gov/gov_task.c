@@ -125,12 +125,17 @@ static int grant_answer(const grant *gr, json_t *resp_body) {
  * (only while the token the request came with is still live) and the new
  * token with its record are written in one transaction, under the task's
  * fence, so after the answer no call passes on an earlier token and a
- * failure leaves them as they were. */
+ * failure leaves them as they were. The new token's record carries the
+ * decision (stolen) that allowed it; *seq gets that record's number. */
 static int renew_grant(wd_gov *g, const wd_agent *a, const wd_task *t, json_t *resp_body,
-                       const char *bearer_jti) {
+                       json_t *decision, const char *bearer_jti, int64_t *seq) {
   int64_t now = wd_gov__now_ms();
   grant gr;
   int rc = grant_mint(g, a, t, now, &gr);
+  if (rc || json_object_set_new(gr.payload, "decision", decision) != 0) {
+    if (rc) json_decref(decision);
+    rc = rc ? rc : -WD_E_NOMEM;
+  }
   json_t *rv = json_pack("{s:s, s:s}", "scope", "task", "reason", "renewed");
   if (!rc && !rv) rc = -WD_E_NOMEM;
   wd_store_fx fr = {
@@ -144,6 +149,7 @@ static int renew_grant(wd_gov *g, const wd_agent *a, const wd_task *t, json_t *r
   if (!rc) rc = grant_answer(&gr, resp_body);
   int fenced = !rc && (rc = wd_gov__live_fence(g->live, t->id)) == 0;
   if (!rc) rc = wd_audit_append_group(g->audit, a->id, t->id, e, 2);
+  if (!rc) *seq = e[1].seq;
   /* Fenced, the entry is dead for the calls that hold it: the next
    * request reloads it, with the earlier tokens revoked or not. */
   if (fenced) wd_gov__live_forget(g->live, t->id);
@@ -499,18 +505,26 @@ int wd_gov__h_task_renew(wd_http_req *req, wd_http_resp *resp, void *svc) {
     rc = deny_task_level(g, resp, w, t.id, &d, "task.renew");
     goto out;
   }
-  body = json_pack("{s:o, s:I}", "decision", decision_json(&d, "task.renew"), "policy_version",
-                   (json_int_t)d.version);
+  body = json_pack("{s:I}", "policy_version", (json_int_t)d.version);
+  json_t *dj = decision_json(&d, "task.renew");
   /* The renewal counts only if the token it came with is still good when
    * its record commits: an intent change, end or stop that got in first
    * revoked it, and its decision was made on what they changed. */
-  rc = body ? renew_grant(g, &w->agent, &t, body, w->jti) : -WD_E_NOMEM;
+  int64_t seq = 0;
+  if (body && dj) {
+    rc = renew_grant(g, &w->agent, &t, body, dj, w->jti, &seq);
+  } else {
+    json_decref(dj);
+    rc = -WD_E_NOMEM;
+  }
   if (rc == -WD_E_INVAL) {
     rc = wd_gov__err(resp, 401, "unauthorized", NULL, "task token revoked or task ended");
     goto out;
   }
+  char sid[32];
+  (void)snprintf(sid, sizeof sid, "%lld", (long long)seq);
+  if (!rc && json_object_set_new(body, "decision_id", json_string(sid)) != 0) rc = -WD_E_NOMEM;
   if (!rc) {
-    (void)json_object_del(body, "decision");
     rc = wd_http_resp_json(resp, 200, body);
     body = NULL;
   }

@@ -350,6 +350,32 @@ static void test_renewal_replaces_the_token(void **state) {
   assert_int_equal(count_records(task, "token.renewed"), 1);
   assert_int_equal(count_records(task, "token.revoked"), 1);
   assert_true(task_is_open(task));
+  /* The answer names the record that holds the decision that allowed it. */
+  char path[256];
+  resp r;
+  (void)snprintf(path, sizeof path, "/v1/tasks/%s/renew", task);
+  call("POST", path, tok2, "{}", &r);
+  assert_int_equal(r.status, 200);
+  char did[32];
+  (void)snprintf(did, sizeof did, "%s", str(&r, "decision_id"));
+  clear(&r);
+  (void)snprintf(path, sizeof path, "/v1/audit/tasks/%s", task);
+  admin("GET", path, NULL, &r);
+  size_t i;
+  json_t *rec, *found = NULL;
+  json_array_foreach(json_object_get(r.body, "records"), i, rec) {
+    char seq[32];
+    (void)snprintf(seq, sizeof seq, "%lld",
+                   (long long)json_integer_value(json_object_get(rec, "seq")));
+    if (strcmp(seq, did) == 0) found = rec;
+  }
+  assert_non_null(found);
+  assert_string_equal(json_string_value(json_object_get(found, "type")), "token.renewed");
+  json_t *dec = json_object_get(json_object_get(found, "payload"), "decision");
+  assert_string_equal(json_string_value(json_object_get(dec, "action")), "task.renew");
+  assert_string_equal(json_string_value(json_object_get(dec, "decision")), "allow");
+  assert_true(json_integer_value(json_object_get(dec, "policy_version")) > 0);
+  clear(&r);
 
   drop_key(prev);
 }
