@@ -223,6 +223,11 @@ static int set_key(wd_config *c, const key *k, const char *v, const char *src, c
                       "admin token is sent in an HTTP header and may hold only visible ASCII "
                       "(letters, digits, punctuation)",
                       src, i + 1);
+      if (n > 0 && n < WD_LIMIT_ADMIN_TOKEN_MIN_CHARS)
+        return fail(err, len, -WD_E_INVAL,
+                    "%s: has %zu characters; an admin token needs at least %u (or leave it "
+                    "unset to have one generated)",
+                    src, n, WD_LIMIT_ADMIN_TOKEN_MIN_CHARS);
     }
     memcpy(base + k->off, v, n + 1);
     return 0;

@@ -30,7 +30,7 @@ int wd_gov__admin_token_issue(wd_audit *a, const char *given, int first, const c
   int rc;
   *token = NULL;
   if (given && *given &&
-      (strlen(given) < WD_GOV__ADMIN_TOKEN_MIN || wd_gov__admin_token_unsendable(given)))
+      (strlen(given) < WD_LIMIT_ADMIN_TOKEN_MIN_CHARS || wd_gov__admin_token_unsendable(given)))
     return -WD_E_INVAL;
   if (given && *given)
     rc = (tok = wd_strdup(given)) ? 0 : -WD_E_NOMEM;

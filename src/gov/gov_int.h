@@ -204,14 +204,10 @@ void wd_gov__warn(wd_gov *g, const char *fmt, ...) __attribute__((format(printf,
  * a client cannot send it in the Authorization header. */
 int wd_gov__admin_token_unsendable(const char *tok);
 
-/* The fewest characters a chosen admin token may have (a generated one
- * has 43): it guards every admin call and is checked by its hash alone. */
-#define WD_GOV__ADMIN_TOKEN_MIN 32
-
 /* Makes a new admin token (given, or random when NULL or "") and writes
  * its hash (into hash) in the same transaction as the admin.action record
  * payload (borrowed) by actor. first: only when none is set, else
- * -WD_E_EXISTS. A given token shorter than WD_GOV__ADMIN_TOKEN_MIN, or
+ * -WD_E_EXISTS. A given token shorter than WD_LIMIT_ADMIN_TOKEN_MIN_CHARS, or
  * one wd_gov__admin_token_unsendable, is -WD_E_INVAL. On success *token is owned
  * (wd_ident_secret_free). */
 int wd_gov__admin_token_issue(wd_audit *a, const char *given, int first, const char *actor,

@@ -546,7 +546,7 @@ static int load_admin(wd_gov *g, const char *given, int *missing) {
   if (rc == -WD_E_NOTFOUND) {
     *missing = 1;
     return given && *given &&
-                   (strlen(given) < WD_GOV__ADMIN_TOKEN_MIN ||
+                   (strlen(given) < WD_LIMIT_ADMIN_TOKEN_MIN_CHARS ||
                     wd_gov__admin_token_unsendable(given))
                ? -WD_E_INVAL
                : 0;
@@ -707,12 +707,12 @@ static int admin_token_shape(const char *tok, char *err, size_t errlen) {
                  "the initial admin token (WARDEN_ADMIN_TOKEN or the config key admin_token) "
                  "holds a space, a control character or a byte outside ASCII; a client can send "
                  "only visible ASCII");
-  if (strlen(tok) < WD_GOV__ADMIN_TOKEN_MIN)
+  if (strlen(tok) < WD_LIMIT_ADMIN_TOKEN_MIN_CHARS)
     WD_GOV__FAIL(-WD_E_INVAL,
                  "the initial admin token (WARDEN_ADMIN_TOKEN or the config key admin_token) "
-                 "has %zu characters; it needs at least %d (or leave it unset to have one "
+                 "has %zu characters; it needs at least %u (or leave it unset to have one "
                  "generated)",
-                 strlen(tok), WD_GOV__ADMIN_TOKEN_MIN);
+                 strlen(tok), WD_LIMIT_ADMIN_TOKEN_MIN_CHARS);
 cleanup:
   return rc;
 }

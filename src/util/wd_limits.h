@@ -44,6 +44,10 @@
 #define WD_LIMIT_PROOF_HEADER_KEPT 1024u      /* a DPoP header segment the key cache keeps */
 #define WD_LIMIT_PROOF_MEMBERS     16u        /* proof payload members read without jansson */
 
+/* The fewest characters a chosen admin token may have (a generated one
+ * has 43): it guards every admin call and is checked by its hash alone. */
+#define WD_LIMIT_ADMIN_TOKEN_MIN_CHARS 32u
+
 /* Growable buffers default cap */
 #define WD_LIMIT_BUF_DEFAULT (64u * 1024u * 1024u)
 #define WD_LIMIT_CLI_MULTI   64u /* values of one repeatable CLI option (--attr) */

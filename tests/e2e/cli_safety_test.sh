@@ -281,7 +281,8 @@ check "a readable warden.db is tightened to 0600" [ "$(stat -c %a "$T/var/warden
 
 # ---- the initial admin token ------------------------------------------------------
 
-t "a short initial admin token is refused" 1 err:"at least 32" -- \
+t "a short initial admin token is a bad setting" 64 err:"WARDEN_ADMIN_TOKEN: has 1 characters" \
+  err:"at least 32" -- \
   env WARDEN_ADMIN_TOKEN=a timeout 8 "$warden" serve --listen 127.0.0.1:0 --data "$T/short" \
   --policy-dir "$root/docs/policies"
 
@@ -744,7 +745,7 @@ mkdir "$T/bare"
 t "a start without its policy directory" 1 err:"policy directory docs/policies does not exist" -- \
   bash -c "cd '$T/bare' && timeout 8 '$warden' serve --listen 127.0.0.1:0"
 check "makes no data directory" [ ! -e "$T/bare/var" ]
-t "a start with a short initial token" 1 err:"at least 32" -- \
+t "a start with a short initial token" 64 err:"at least 32" -- \
   env WARDEN_ADMIN_TOKEN=a timeout 8 "$warden" serve --listen 127.0.0.1:0 --data "$T/fresh" \
   --policy-dir "$root/docs/policies"
 check "makes no data directory" [ ! -e "$T/fresh" ]

@@ -37,14 +37,15 @@ static const char *write_file(const char *text) {
  * may read it; one without the token, or with it empty, is not. */
 static void secret_file_mode(void **state) {
   (void)state;
-  const char *path = write_file("{\"data\": \"/d\", \"admin_token\": \"from-file\"}");
+  const char *path =
+      write_file("{\"data\": \"/d\", \"admin_token\": \"from-file-0123456789abcdef0123456789\"}");
   char cfgflag[96];
   snprintf(cfgflag, sizeof cfgflag, "--config=%s", path);
   char *argv[] = {cfgflag, NULL};
   wd_config c;
   char err[512] = "", want[512];
   assert_int_equal(wd_config_load(&c, 1, argv, NULL, err, sizeof err), 0);
-  assert_string_equal(c.admin_token, "from-file");
+  assert_string_equal(c.admin_token, "from-file-0123456789abcdef0123456789");
   wd_config_clear(&c);
   assert_int_equal(chmod(path, 0640), 0);
   assert_int_equal(wd_config_load(&c, 1, argv, NULL, err, sizeof err), -WD_E_INVAL);
@@ -125,11 +126,11 @@ static void precedence(void **state) {
   (void)state;
   const char *path = write_file("{\"listen\": \"127.0.0.1:1000\", \"data\": \"/file\","
                                 " \"trust_domain\": \"file.example\", \"threads\": 3,"
-                                " \"admin_token\": \"from-file\"}");
+                                " \"admin_token\": \"from-file-0123456789abcdef0123456789\"}");
   char cfgflag[96];
   snprintf(cfgflag, sizeof cfgflag, "--config=%s", path);
   char *env[] = {"WARDEN_LISTEN=[::1]:2000", "WARDEN_DATA=/env", "WARDEN_URL=http://x",
-                 "WARDEN_ADMIN_TOKEN=from-env", NULL};
+                 "WARDEN_ADMIN_TOKEN=from-env-0123456789abcdef0123456789", NULL};
   char *argv[] = {cfgflag, "--listen", "localhost:0", "--threads=4", NULL};
   wd_config c;
   char err[256] = "";
@@ -141,7 +142,7 @@ static void precedence(void **state) {
   assert_string_equal(c.data_dir, "/env");             /* env beats file */
   assert_string_equal(c.trust_domain, "file.example"); /* file beats default */
   assert_int_equal(c.threads, 4);
-  assert_string_equal(c.admin_token, "from-env");
+  assert_string_equal(c.admin_token, "from-env-0123456789abcdef0123456789");
   assert_string_equal(c.config_file, path);
   wd_config_clear(&c);
   assert_string_equal(c.admin_token, "");
@@ -235,6 +236,9 @@ static void errors(void **state) {
        "environment WARDEN_ADMIN_TOKEN: character 33 is a space, a control character or not "
        "ASCII; an admin token is sent in an HTTP header and may hold only visible ASCII (letters, "
        "digits, punctuation)"},
+      {NULL, "WARDEN_ADMIN_TOKEN=0123456789abcdef0123456789abcde", NULL, NULL, -WD_E_INVAL,
+       "environment WARDEN_ADMIN_TOKEN: has 31 characters; an admin token needs at least 32 (or "
+       "leave it unset to have one generated)"},
       {NULL, "WARDEN_ADMIN_TOKEN=                                        ", NULL, NULL, -WD_E_INVAL,
        "environment WARDEN_ADMIN_TOKEN: character 1 is a space, a control character or not "
        "ASCII; an admin token is sent in an HTTP header and may hold only visible ASCII (letters, "
