@@ -267,6 +267,7 @@ typedef struct cedar__expr cedar__expr;
 struct cedar__expr {
   cedar__xkind kind;
   uint32_t off, len; /* source span; 0,0 when built from EST */
+  uint32_t height;   /* levels down to the deepest leaf (a leaf is 1); see wd_limits.h */
   union {
     cedar__val lit;
     cedar__var var;
@@ -303,6 +304,10 @@ struct cedar__expr {
     } call;
   } u;
 };
+
+/* 1 + the tallest stored height among e's children (expr_height.c): the
+ * builders set e->height to this once e's children are in place. */
+uint32_t cedar__expr_height(const cedar__expr *e);
 
 typedef enum { CEDAR__PERMIT = 0, CEDAR__FORBID = 1 } cedar__effect;
 
@@ -369,7 +374,8 @@ typedef struct cedar__policy {
  * source order. Ids are "policy<first_index + i>" unless @id renames one.
  * Reports every error it can find into diags (with line/col) and returns
  * -WD_E_PARSE if there was any; *out is then unspecified. Never recurses
- * deeper than WD_LIMIT_EXPR_DEPTH. */
+ * deeper than WD_LIMIT_EXPR_DEPTH, and refuses an expression taller than
+ * WD_LIMIT_EXPR_HEIGHT. */
 int cedar__parse_policies(wd_arena *a, const char *src, size_t len, uint32_t first_index,
                           cedar__policy ***out, uint32_t *n, cedar_diags *diags);
 /* Parses a single expression (for `warden cedar evaluate`). */

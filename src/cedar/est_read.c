@@ -122,6 +122,16 @@ static cedar__expr *new_expr(rd *r, cedar__xkind k) {
   return e;
 }
 
+/* Records e's height once its children are in place. The reader's own
+ * recursion limit does not bound it (`has` with a long attribute path
+ * builds a chain in a loop), and the tree must obey the limit the text
+ * parser enforces, for the same reason: the evaluator walks no taller. */
+static int grown(rd *r, cedar__expr *e) {
+  e->height = cedar__expr_height(e);
+  if (e->height <= WD_LIMIT_EXPR_HEIGHT) return 0;
+  return fail(r, "expression nested too deeply (limit %u levels)", WD_LIMIT_EXPR_HEIGHT);
+}
+
 static int read_expr(rd *r, const json_t *j, const cedar__expr **out);
 
 /* Reads o[key] as an expression, with key added to the path. */
@@ -217,7 +227,7 @@ static int read_value(rd *r, const json_t *j, const cedar__expr **out) {
   }
   r->depth--;
   *out = e;
-  return rc;
+  return rc == 0 ? grown(r, e) : rc;
 }
 
 static int read_binop(rd *r, const json_t *body, cedar__xkind k, cedar__expr **out) {
@@ -260,11 +270,13 @@ static int read_has(rd *r, const json_t *body, cedar__expr **out) {
     if (!h) return -WD_E_NOMEM;
     h->u.attr.e = recv;
     h->u.attr.attr = name;
+    if ((rc = grown(r, h)) != 0) break;
     if (acc) {
       cedar__expr *and = new_expr(r, CEDAR__X_AND);
       if (!and) return -WD_E_NOMEM;
       and->u.op.a = acc;
       and->u.op.b = h;
+      if ((rc = grown(r, and)) != 0) break;
       acc = and;
     } else {
       acc = h;
@@ -273,6 +285,7 @@ static int read_has(rd *r, const json_t *body, cedar__expr **out) {
     if (!g) return -WD_E_NOMEM;
     g->u.attr.e = recv;
     g->u.attr.attr = name;
+    if ((rc = grown(r, g)) != 0) break;
     recv = g;
   }
   path_pop(r, old);
@@ -498,6 +511,7 @@ static int read_expr(rd *r, const json_t *j, const cedar__expr **out) {
   size_t old = path_push(r, ".%s", key);
   cedar__expr *e = NULL;
   int rc = read_node(r, key, body, &e);
+  if (rc == 0 && e) rc = grown(r, e);
   path_pop(r, old);
   r->depth--;
   *out = e;

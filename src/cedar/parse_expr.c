@@ -19,17 +19,33 @@ static cedar__expr *node(cedar__parser *p, cedar__xkind k, uint32_t off) {
   e->kind = k;
   e->off = off;
   e->len = p->prev_end > off ? p->prev_end - off : 0;
+  e->height = 1; /* a leaf; grown() sets it once children are attached */
   return e;
 }
 
-static cedar__expr *binop(cedar__parser *p, cedar__xkind k, const cedar__expr *a,
-                          const cedar__expr *b, uint32_t off) {
+/* Records e's height now that its children are in place. A chain such as
+ * a && b && ... is built in a loop, so the recursion limit of
+ * cedar__p_expr never sees it, yet the evaluator recurses once per level:
+ * a tree taller than it walks is refused here, with a location, rather
+ * than accepted and then erroring on every request. */
+static int grown(cedar__parser *p, cedar__expr *e) {
+  e->height = cedar__expr_height(e);
+  if (e->height <= WD_LIMIT_EXPR_HEIGHT) return 0;
+  p->toobig = 1;
+  return cedar__p_err(p, e->off, e->len,
+                      "expression nested too deeply (limit %u levels; a chain like `a && b && c` "
+                      "nests one level per operator)",
+                      WD_LIMIT_EXPR_HEIGHT);
+}
+
+static int binop(cedar__parser *p, cedar__xkind k, const cedar__expr *a, const cedar__expr *b,
+                 uint32_t off, const cedar__expr **out) {
   cedar__expr *e = node(p, k, off);
-  if (e) {
-    e->u.op.a = a;
-    e->u.op.b = b;
-  }
-  return e;
+  if (!e) return -WD_E_NOMEM;
+  e->u.op.a = a;
+  e->u.op.b = b;
+  *out = e;
+  return grown(p, e);
 }
 
 static const char *const reserved[] = {"true", "false", "if",   "then", "else",
@@ -250,6 +266,7 @@ static int record(cedar__parser *p, uint32_t off, const cedar__expr **out) {
   e->u.rec.vals = vals;
   e->u.rec.n = n;
   *out = e;
+  rc = grown(p, e);
 out:
   wd_map_free(seen);
   return rc;
@@ -319,7 +336,7 @@ static int call(cedar__parser *p, uint32_t off, cedar__str name, uint32_t name_o
   e->u.call.args = args;
   e->u.call.n = n;
   *out = e;
-  return 0;
+  return grown(p, e);
 }
 
 static int var_of(const char *s, uint32_t n, cedar__var *v) {
@@ -420,7 +437,7 @@ static int primary(cedar__parser *p, const cedar__expr **out) {
     if (rc) return rc;
     e->len = p->prev_end - t.off;
     *out = e;
-    return 0;
+    return grown(p, e);
   case TK_LBRACE: cedar__p_advance(p); return record(p, t.off, out);
   case TK_EOF:
   case TK_ERROR:
@@ -467,6 +484,7 @@ static int member_tail(cedar__parser *p, uint32_t off, const cedar__expr *e,
       if (!g) return -WD_E_NOMEM;
       g->u.attr.e = e;
       g->u.attr.attr = name;
+      if ((rc = grown(p, g))) return rc;
       e = g;
     } else if (p->tok.kind == TK_LBRACK) {
       cedar__p_advance(p);
@@ -479,6 +497,7 @@ static int member_tail(cedar__parser *p, uint32_t off, const cedar__expr *e,
       if ((rc = cedar__p_expect(p, TK_RBRACK, "`]`", "after the attribute name"))) return rc;
       g->u.attr.e = e;
       g->len = p->prev_end - off;
+      if ((rc = grown(p, g))) return rc;
       e = g;
     } else if (p->tok.kind == TK_LPAREN) {
       return cedar__p_err(p, p->tok.off, p->tok.len,
@@ -539,6 +558,7 @@ static int unary(cedar__parser *p, const cedar__expr **out) {
     cedar__expr *u = node(p, first.kind == TK_BANG ? CEDAR__X_NOT : CEDAR__X_NEG, offs[n]);
     if (!u) return -WD_E_NOMEM;
     u->u.op.a = e;
+    if ((rc = grown(p, u))) return rc;
     e = u;
   }
   *out = e;
@@ -558,7 +578,7 @@ static int left_assoc(cedar__parser *p, int (*sub)(cedar__parser *, const cedar_
     cedar__xkind k = p->tok.kind == t1 ? k1 : k2;
     cedar__p_advance(p);
     if ((rc = sub(p, &b))) break;
-    if (!(a = binop(p, k, a, b, off))) rc = -WD_E_NOMEM;
+    rc = binop(p, k, a, b, off, &a);
   }
   *out = a;
   return rc;
@@ -632,6 +652,7 @@ static int has(cedar__parser *p, uint32_t off, const cedar__expr *e, const cedar
   if (!h) return -WD_E_NOMEM;
   h->u.attr.e = e;
   h->u.attr.attr = attr;
+  if ((rc = grown(p, h))) return rc;
   const cedar__expr *acc = h, *cur = e;
   while (p->tok.kind == TK_DOT) {
     cedar__p_advance(p);
@@ -644,7 +665,9 @@ static int has(cedar__parser *p, uint32_t off, const cedar__expr *e, const cedar
     g->u.attr.attr = attr;
     h2->u.attr.e = g;
     h2->u.attr.attr = next;
-    if (!(acc = binop(p, CEDAR__X_AND, acc, h2, off))) return -WD_E_NOMEM;
+    if ((rc = grown(p, g)) || (rc = grown(p, h2)) ||
+        (rc = binop(p, CEDAR__X_AND, acc, h2, off, &acc)))
+      return rc;
     cur = g;
     attr = next;
   }
@@ -665,7 +688,7 @@ static int relation(cedar__parser *p, const cedar__expr **out) {
       return cedar__p_err(p, p->tok.off, p->tok.len,
                           "relational operators (==, <, in, ...) do not chain; add parentheses "
                           "to make the order explicit");
-    if (!(a = binop(p, k, a, b, off))) return -WD_E_NOMEM;
+    if ((rc = binop(p, k, a, b, off, &a))) return rc;
   } else if (cedar__tok_is(&p->lx, p->tok, "has")) {
     cedar__p_advance(p);
     if ((rc = has(p, off, a, &a))) return rc;
@@ -684,6 +707,7 @@ static int relation(cedar__parser *p, const cedar__expr **out) {
       return cedar__p_bad_escape(p, t, bad, "`like` pattern");
     }
     l->u.like.e = a;
+    if ((rc = grown(p, l))) return rc;
     a = l;
   } else if (cedar__tok_is(&p->lx, p->tok, "is")) {
     cedar__p_advance(p);
@@ -696,6 +720,7 @@ static int relation(cedar__parser *p, const cedar__expr **out) {
       if ((rc = add(p, &i->u.is.in))) return rc;
     }
     i->len = p->prev_end - off;
+    if ((rc = grown(p, i))) return rc;
     a = i;
   }
   *out = a;
@@ -744,6 +769,7 @@ int cedar__p_expr(cedar__parser *p, const cedar__expr **out) {
     e->u.op.b = t;
     e->u.op.c = f;
     *out = e;
+    rc = grown(p, e);
   } else {
     rc = or_expr(p, out);
   }

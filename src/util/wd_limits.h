@@ -10,7 +10,7 @@
 /* Cedar policy text */
 #define WD_LIMIT_POLICY_TEXT_BYTES (64u * 1024u * 1024u) /* one policy file */
 #define WD_LIMIT_POLICY_COUNT      1000000u              /* policies in a set */
-#define WD_LIMIT_EXPR_DEPTH        256u                  /* nesting of expressions while parsing */
+#define WD_LIMIT_EXPR_DEPTH        256u                  /* parser recursion: ( [ { if nested */
 #define WD_LIMIT_IDENT_BYTES       4096u                 /* one identifier */
 #define WD_LIMIT_STRING_BYTES      (1u << 20)            /* one string literal, after escapes */
 #define WD_LIMIT_PARSE_ERRORS      100u                  /* diagnostics kept per parse */
@@ -18,6 +18,14 @@
 #define WD_LIMIT_POLICYSET_BYTES   (1024u << 20)         /* arena of one policy set */
 #define WD_LIMIT_SCHEMA_TEXT_BYTES (64u * 1024u * 1024u) /* one .cedarschema file */
 #define WD_LIMIT_SCHEMA_DEPTH      64u /* nesting of Set<> and records in a schema type */
+/* Height of an expression's tree, in nodes from its root to its deepest
+ * leaf: `a && b && c` is three levels however flat it is written, and
+ * `e has a.b.c` desugars to a chain as tall. The parser and the EST reader
+ * refuse a taller tree, because the later stages that walk it (evaluator,
+ * typechecker, formatter, EST writer) recurse once per level up to
+ * WD_LIMIT_EVAL_DEPTH; were that the smaller, a policy could be accepted
+ * that errors on every request. */
+#define WD_LIMIT_EXPR_HEIGHT 1024u
 
 /* JSON documents (entities, requests, contexts, EST) */
 #define WD_LIMIT_JSON_BYTES (256u * 1024u * 1024u)
@@ -28,9 +36,9 @@
 #define WD_LIMIT_ENTITY_STORE_BYTES (1024u * 1024u * 1024u) /* arena of one entity store */
 
 /* Evaluation */
-#define WD_LIMIT_EVAL_DEPTH        1024u        /* recursion while evaluating */
-#define WD_LIMIT_VALUE_BYTES       (256u << 20) /* arena budget for one request */
-#define WD_LIMIT_VALIDATE_FINDINGS 32u          /* distinct validator findings kept per policy */
+#define WD_LIMIT_EVAL_DEPTH        WD_LIMIT_EXPR_HEIGHT /* recursion while evaluating */
+#define WD_LIMIT_VALUE_BYTES       (256u << 20)         /* arena budget for one request */
+#define WD_LIMIT_VALIDATE_FINDINGS 32u /* distinct validator findings kept per policy */
 
 /* Workload identity: JWS, task tokens, DPoP proofs, signing keys */
 #define WD_LIMIT_JWS_BYTES         8192u      /* one compact JWS (task token or DPoP proof) */

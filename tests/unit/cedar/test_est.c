@@ -174,6 +174,70 @@ static void errors_name_path(void **state) {
   assert_int_equal(fails, 0);
 }
 
+/* A policy whose condition is `first` then n times sep and term. */
+static void chain_policy(wd_buf *b, const char *first, const char *sep, const char *term,
+                         uint32_t n) {
+  wd_buf_init(b, WD_LIMIT_BUF_DEFAULT);
+  assert_int_equal(wd_buf_adds(b, "permit(principal, action, resource) when { "), 0);
+  assert_int_equal(wd_buf_adds(b, first), 0);
+  for (uint32_t i = 0; i < n; i++)
+    assert_int_equal(wd_buf_addf(b, "%s%s", sep, term), 0);
+  assert_int_equal(wd_buf_adds(b, " };"), 0);
+}
+
+/* An EST `has` over n attributes: a chain as tall as n + 2. */
+static void has_est(wd_buf *b, uint32_t n) {
+  wd_buf_init(b, WD_LIMIT_BUF_DEFAULT);
+  assert_int_equal(wd_buf_adds(b, "{\"effect\":\"permit\",\"principal\":{\"op\":\"All\"},"
+                                  "\"action\":{\"op\":\"All\"},\"resource\":{\"op\":\"All\"},"
+                                  "\"conditions\":[{\"kind\":\"when\",\"body\":{\"has\":{"
+                                  "\"left\":{\"Var\":\"context\"},\"attr\":[\"a\""),
+                   0);
+  for (uint32_t i = 1; i < n; i++)
+    assert_int_equal(wd_buf_adds(b, ",\"a\""), 0);
+  assert_int_equal(wd_buf_adds(b, "]}}}]}"), 0);
+}
+
+static void tall_trees(void **state) {
+  (void)state;
+  /* The writer recurses once per level: the tallest tree the parser takes
+   * converts (reading it back stops at the reader's own nesting limit). */
+  wd_buf b;
+  chain_policy(&b, "1", " + ", "1", WD_LIMIT_EXPR_HEIGHT - 2);
+  wd_arena *a = wd_arena_new(WD_LIMIT_POLICYSET_BYTES);
+  cedar__policy **ps = NULL;
+  uint32_t n = 0;
+  assert_int_equal(cedar__parse_policies(a, wd_buf_str(&b), wd_buf_len(&b), 0, &ps, &n, NULL), 0);
+  assert_int_equal(ps[0]->conds[0].e->height, WD_LIMIT_EXPR_HEIGHT - 1);
+  json_t *j = cedar__est_from_policy(ps[0]);
+  assert_non_null(j);
+  json_decref(j);
+  wd_arena_free(a);
+  wd_buf_free(&b);
+  chain_policy(&b, "context", ".", "a", WD_LIMIT_EXPR_DEPTH / 2);
+  assert_null(est_roundtrip(wd_buf_str(&b), wd_buf_len(&b)));
+  wd_buf_free(&b);
+
+  /* `has` over a long path builds its chain in a loop, yet the tree it
+   * makes obeys the parser's limit. */
+  for (uint32_t extra = 0; extra < 2; extra++) {
+    has_est(&b, WD_LIMIT_EXPR_HEIGHT - 2 + extra);
+    cedar_psbuilder *pb = cedar_psbuilder_new();
+    cedar_diags *d = cedar_diags_new();
+    int rc = cedar_psbuilder_add_est(pb, wd_buf_str(&b), wd_buf_len(&b), d);
+    if (extra == 0) {
+      assert_int_equal(rc, 0);
+    } else {
+      assert_int_equal(rc, -WD_E_PARSE);
+      assert_non_null(strstr(cedar_diags_get(d, 0)->msg,
+                             ".conditions[0].body.has.attr: expression nested too deeply"));
+    }
+    cedar_diags_free(d);
+    cedar_psbuilder_free(pb);
+    wd_buf_free(&b);
+  }
+}
+
 static int corpus_check(const char *path, const char *src, size_t n, int fails) {
   const char *why = est_roundtrip(src, n);
   if (!why || strcmp(why, "input does not parse") == 0) return 0;
@@ -191,9 +255,8 @@ static void corpus_roundtrip(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(roundtrip_table),
-      cmocka_unit_test(add_single_and_set),
-      cmocka_unit_test(errors_name_path),
+      cmocka_unit_test(roundtrip_table),  cmocka_unit_test(add_single_and_set),
+      cmocka_unit_test(errors_name_path), cmocka_unit_test(tall_trees),
       cmocka_unit_test(corpus_roundtrip),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

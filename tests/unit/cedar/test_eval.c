@@ -218,6 +218,53 @@ static void depth_guard(void **state) {
   assert_int_equal(run_rows(rows, 1), 0);
 }
 
+/* first, then n times sep and term, as a NUL-terminated string in b. */
+static void chain(wd_buf *b, const char *first, const char *sep, const char *term, size_t n) {
+  wd_buf_init(b, WD_LIMIT_BUF_DEFAULT);
+  assert_int_equal(wd_buf_adds(b, first), 0);
+  for (size_t i = 0; i < n; i++) {
+    assert_int_equal(wd_buf_adds(b, sep), 0);
+    assert_int_equal(wd_buf_adds(b, term), 0);
+  }
+}
+
+/* The parser's height limit and the evaluator's depth limit agree: the
+ * tallest expression that parses evaluates, and one level more does not
+ * parse, so no accepted policy errors on every request for its depth. */
+static void tallest_parsed_expression_evaluates(void **state) {
+  (void)state;
+  static const struct {
+    const char *first, *sep, *term, *want; /* want: how the value's text starts */
+    uint32_t n;                            /* terms that make it just as tall as allowed */
+  } rows[] = {
+      {"true", " && ", "true", "true", WD_LIMIT_EXPR_HEIGHT - 1},
+      {"false", " || ", "true", "true", WD_LIMIT_EXPR_HEIGHT - 1},
+      {"1", " + ", "1", "1024", WD_LIMIT_EXPR_HEIGHT - 1},
+      {"datetime(\"2024-01-01\")", ".", "offset(duration(\"1ms\"))", "datetime(\"2024-01-01T",
+       WD_LIMIT_EXPR_HEIGHT - 2},
+  };
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    for (uint32_t extra = 0; extra < 2; extra++) {
+      wd_buf b;
+      chain(&b, rows[i].first, rows[i].sep, rows[i].term, rows[i].n + extra);
+      cedar_diags *d = cedar_diags_new();
+      char *out = NULL;
+      int rc = cedar_evaluate(wd_buf_str(&b), wd_buf_len(&b), NULL, NULL, &out, d);
+      if (extra == 0) {
+        if (rc != 0) print_error("row %zu: %s\n", i, cedar_diags_get(d, 0)->msg);
+        assert_int_equal(rc, 0);
+        assert_memory_equal(out, rows[i].want, strlen(rows[i].want));
+      } else {
+        assert_int_equal(rc, -WD_E_PARSE);
+        assert_non_null(strstr(cedar_diags_get(d, 0)->msg, "nested too deeply"));
+      }
+      cedar_free(out);
+      cedar_diags_free(d);
+      wd_buf_free(&b);
+    }
+  }
+}
+
 static int setup(void **state) {
   (void)state;
   A = wd_arena_new(WD_LIMIT_VALUE_BYTES);
@@ -234,6 +281,7 @@ int main(void) {
       cmocka_unit_test(semantics),
       cmocka_unit_test(variables_need_a_request),
       cmocka_unit_test(depth_guard),
+      cmocka_unit_test(tallest_parsed_expression_evaluates),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

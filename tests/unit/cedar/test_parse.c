@@ -455,6 +455,85 @@ static void nesting_is_limited(void **state) {
   wd_free(src);
 }
 
+/* "<head>" + first + n times sep+term + "<tail>", in b. */
+static void chain(wd_buf *b, const char *head, const char *first, const char *sep, const char *term,
+                  size_t n, const char *tail) {
+  wd_buf_init(b, WD_LIMIT_BUF_DEFAULT);
+  put(b, head);
+  put(b, first);
+  for (size_t i = 0; i < n; i++) {
+    put(b, sep);
+    put(b, term);
+  }
+  put(b, tail);
+}
+
+/* Chains are built in loops, not by recursion, so only the height of the
+ * tree they make can stop one the evaluator could never walk. */
+static void tall_chains_are_refused(void **state) {
+  (void)state;
+  static const char HEAD[] = "permit(principal, action, resource)\nwhen {\n  ";
+  static const struct {
+    const char *first, *sep, *term;
+    size_t n;
+  } rows[] = {
+      {"true", " && ", "true", 99999},  {"false", " || ", "true", 99999},
+      {"1", " + ", "1", 99999},         {"1", " * ", "2", 99999},
+      {"context", ".", "a", 99999},     {"context", "[", "\"a\"]", 99999},
+      {"[1]", ".", "isEmpty()", 99999}, {"context has a", ".", "a", 99999},
+  };
+  int fails = 0;
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    wd_buf b;
+    chain(&b, HEAD, rows[i].first, rows[i].sep, rows[i].term, rows[i].n, "\n};\n");
+    wd_arena *a = wd_arena_new(WD_LIMIT_POLICYSET_BYTES);
+    cedar_diags *d = cedar_diags_new();
+    cedar__policy **ps = NULL;
+    uint32_t n = 0;
+    int rc = cedar__parse_policies(a, wd_buf_str(&b), wd_buf_len(&b), 0, &ps, &n, d);
+    const cedar_diag *g = cedar_diags_count(d) ? cedar_diags_get(d, 0) : NULL;
+    char want[64];
+    snprintf(want, sizeof want, "nested too deeply (limit %u levels", WD_LIMIT_EXPR_HEIGHT);
+    if (rc != -WD_E_PARSE || !g || !strstr(g->msg, want) || g->code != -WD_E_TOOBIG ||
+        g->line != 3 || g->col != 3 || g->off != sizeof HEAD - 1) {
+      print_error("row %zu (%s%s%s...): rc %d, %u:%u %s\n", i, rows[i].first, rows[i].sep,
+                  rows[i].term, rc, g ? g->line : 0, g ? g->col : 0, g ? g->msg : "(none)");
+      fails++;
+    }
+    cedar_diags_free(d);
+    wd_arena_free(a);
+    wd_buf_free(&b);
+  }
+  assert_int_equal(fails, 0);
+}
+
+/* The limit counts levels of the tree: a chain of n operands is n tall. */
+static void chain_height_boundary(void **state) {
+  (void)state;
+  wd_arena *a = wd_arena_new(WD_LIMIT_POLICYSET_BYTES);
+  cedar_diags *d = cedar_diags_new();
+  const cedar__expr *e = NULL;
+  wd_buf b;
+  chain(&b, "", "1", " - ", "1", WD_LIMIT_EXPR_HEIGHT - 1, "");
+  assert_int_equal(cedar__parse_expr(a, wd_buf_str(&b), wd_buf_len(&b), &e, d), 0);
+  assert_int_equal(e->height, WD_LIMIT_EXPR_HEIGHT);
+  wd_buf_free(&b);
+  chain(&b, "", "1", " - ", "1", WD_LIMIT_EXPR_HEIGHT, "");
+  assert_int_equal(cedar__parse_expr(a, wd_buf_str(&b), wd_buf_len(&b), &e, d), -WD_E_PARSE);
+  assert_non_null(strstr(cedar_diags_get(d, 0)->msg, "nested too deeply"));
+  wd_buf_free(&b);
+  /* A node is one above its tallest child, whatever the kinds: here the
+   * else branch (five operands) is taller than the others (four levels). */
+  cedar_diags_clear(d);
+  const char *mix = "if [[1]].isEmpty() then {a: -context.y} else 1 + 2 + 3 + 4 + 5";
+  assert_int_equal(cedar__parse_expr(a, mix, strlen(mix), &e, d), 0);
+  assert_int_equal(e->height, 6);
+  assert_int_equal(e->u.op.a->height, 4);
+  assert_int_equal(e->u.op.b->height, 4);
+  cedar_diags_free(d);
+  wd_arena_free(a);
+}
+
 static void allocation_failures_fail_cleanly(void **state) {
   (void)state;
   const char *src = "@id(\"x\") permit(principal == A::\"a\", action in [Action::\"b\"], resource)"
@@ -511,6 +590,8 @@ int main(void) {
       cmocka_unit_test(ids_scopes_and_templates),
       cmocka_unit_test(uids_strings_and_patterns),
       cmocka_unit_test(nesting_is_limited),
+      cmocka_unit_test(tall_chains_are_refused),
+      cmocka_unit_test(chain_height_boundary),
       cmocka_unit_test(allocation_failures_fail_cleanly),
       cmocka_unit_test(corpus_parses_when_present),
   };

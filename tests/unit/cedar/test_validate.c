@@ -15,6 +15,8 @@
 #include <cmocka.h>
 
 #include "warden/cedar.h"
+#include "util/wd_buf.h"
+#include "util/wd_limits.h"
 
 typedef struct row {
   const char *policy;
@@ -675,6 +677,46 @@ static void links_check_slot_types(void **state) {
   cedar_schema_free(s);
 }
 
+/* The typechecker walks chains in loops but other nodes by recursion, up
+ * to WD_LIMIT_EVAL_DEPTH: the tallest policy the parser accepts, of either
+ * shape, must still validate. */
+static void tallest_policy_validates(void **state) {
+  (void)state;
+  static const struct {
+    const char *first, *sep, *term, *last;
+    uint32_t n; /* terms that make the condition just as tall as allowed */
+  } rows[] = {
+      {"true", " && ", "true", "", WD_LIMIT_EXPR_HEIGHT - 1},
+      {"1", " + ", "1", " > 0", WD_LIMIT_EXPR_HEIGHT - 2},
+      {"principal", ".", "mgr", ".age > 0", WD_LIMIT_EXPR_HEIGHT - 3},
+  };
+  cedar_schema *s = load_schema();
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    wd_buf b;
+    wd_buf_init(&b, WD_LIMIT_BUF_DEFAULT);
+    assert_int_equal(wd_buf_adds(&b, "permit(principal, action == Action::\"view\", resource) "
+                                     "when { "),
+                     0);
+    assert_int_equal(wd_buf_adds(&b, rows[i].first), 0);
+    for (uint32_t k = 0; k < rows[i].n; k++)
+      assert_int_equal(wd_buf_addf(&b, "%s%s", rows[i].sep, rows[i].term), 0);
+    assert_int_equal(wd_buf_addf(&b, "%s };", rows[i].last), 0);
+    cedar_diags *d = cedar_diags_new();
+    cedar_policyset *ps = NULL;
+    assert_int_equal(cedar_policyset_parse(wd_buf_str(&b), wd_buf_len(&b), &ps, d), 0);
+    int rc = cedar_validate(s, ps, d);
+    if (rc != 0 || cedar_diags_count(d) != 0)
+      print_error("row %zu: rc %d: %s\n", i, rc,
+                  cedar_diags_count(d) ? cedar_diags_get(d, 0)->msg : "");
+    assert_int_equal(rc, 0);
+    assert_int_equal(cedar_diags_count(d), 0);
+    cedar_policyset_unref(ps);
+    cedar_diags_free(d);
+    wd_buf_free(&b);
+  }
+  cedar_schema_free(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(table_flat),
@@ -684,6 +726,7 @@ int main(void) {
       cmocka_unit_test(impossible_policy_is_a_warning),
       cmocka_unit_test(rejects_null),
       cmocka_unit_test(links_check_slot_types),
+      cmocka_unit_test(tallest_policy_validates),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
