@@ -17,6 +17,7 @@
 #include "cli/cli_util.h"
 #include "cli/client.h"
 #include "util/wd_alloc.h"
+#include "util/wd_limits.h"
 #include "warden/err.h"
 
 #define COMMON_HELP                                                                                \
@@ -31,7 +32,8 @@ static void usage(FILE *out) {
         "admin (WARDEN_ADMIN_TOKEN):\n"
         "  register NAME --owner O --tier read_only|standard|high_impact --env E\n"
         "           [--attr k=v]...      register an agent (e.g. --attr team=payments)\n"
-        "  list [--json]                 list agents\n"
+        "  list [--json] [--page-size N] list every agent, asking the server for N at a\n"
+        "                                time (default and most: 10000)\n"
         "  show NAME                     print one agent\n"
         "  tasks NAME [--json]           list its open tasks (end one with\n"
         "                                `warden task cancel --admin ID`)\n"
@@ -51,7 +53,7 @@ static void usage(FILE *out) {
 }
 
 typedef struct agent_args {
-  const char *url, *owner, *tier, *env, *reason, *ttl, *join, *key_file, *alg;
+  const char *url, *owner, *tier, *env, *reason, *ttl, *join, *key_file, *alg, *page_size;
   const char *attrs[WD_LIMIT_CLI_MULTI];
   size_t nattrs;
   int json, reuse;
@@ -122,22 +124,86 @@ out:
   return rc;
 }
 
-static int do_list(const cl_ctx *c, const agent_args *a) {
+/* 1 when s can be an agent name, which is safe in a query string as it
+ * is: 1-128 characters of [A-Za-z0-9._-]. */
+static int name_like(const char *s) {
+  size_t n = s ? strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") : 0;
+  return n > 0 && n <= 128 && s[n] == '\0';
+}
+
+/* One page of GET /v1/agents after `after` ("" for the first, which
+ * prints the header): its agents printed, or added to all (--json).
+ * after gets the page's next, or "" after the last page. */
+static int list_page(const cl_ctx *c, long long limit, char *after, size_t cap, json_t *all) {
+  char path[256];
+  int n = snprintf(path, sizeof path, "/v1/agents?limit=%lld%s%s", limit, *after ? "&after=" : "",
+                   after);
+  if (n < 0 || (size_t)n >= sizeof path) return CL_ERR;
   cl_resp r;
-  int rc = cl_admin(c, "GET", "/v1/agents", NULL, &r);
+  int rc = cl_admin(c, "GET", path, NULL, &r);
   if (rc != 0) return rc;
+  const json_t *agents = json_object_get(r.body, "agents");
+  const char *next = json_string_value(json_object_get(r.body, "next"));
+  int more = json_is_true(json_object_get(r.body, "truncated"));
   if (!cl_ok(&r)) {
     rc = cl_fail(c, &r);
-  } else if (a->json) {
-    cl_print_json(r.body);
-  } else {
+    goto out;
+  }
+  if (!json_is_array(agents)) {
+    fprintf(stderr, "%s: the answer has no agents\n", c->cmd);
+    rc = CL_ERR;
+    goto out;
+  }
+  if (!all && !*after)
     printf("%-20s  %-12s  %-12s  %-12s  %-12s  %s\n", "NAME", "STATUS", "TIER", "ENV", "OWNER",
            "ID");
-    size_t i;
-    json_t *ag;
-    json_array_foreach(json_object_get(r.body, "agents"), i, ag) show_agent_row(ag);
+  size_t i;
+  json_t *ag;
+  json_array_foreach(agents, i, ag) {
+    if (!all)
+      show_agent_row(ag);
+    else if (json_array_append(all, ag) != 0)
+      rc = CL_ERR;
   }
+  /* A next that does not move past this page would loop for ever. */
+  if (more && (!name_like(next) || strlen(next) >= cap || strcmp(next, after) <= 0)) {
+    fprintf(stderr, "%s: the server's next page (after %s) does not follow this one\n", c->cmd,
+            next ? next : "null");
+    rc = CL_ERR;
+    goto out;
+  }
+  (void)snprintf(after, cap, "%s", more ? next : "");
+out:
   cl_resp_clear(&r);
+  return rc;
+}
+
+/* Every agent, page by page, each page after the last name of the one
+ * before: a registry past one page's worth is listed in full, never cut
+ * short without a word. */
+static int do_list(const cl_ctx *c, const agent_args *a) {
+  long long limit = WD_LIMIT_STORE_LIST_ROWS;
+  if (a->page_size &&
+      (cli_parse_count(a->page_size, 1, &limit) != 0 || limit > WD_LIMIT_STORE_LIST_ROWS)) {
+    fprintf(stderr, "%s: --page-size wants a number from 1 to %u\n", c->cmd,
+            WD_LIMIT_STORE_LIST_ROWS);
+    return CL_USAGE;
+  }
+  json_t *all = a->json ? json_array() : NULL;
+  if (a->json && !all) return CL_ERR;
+  char after[256] = "";
+  int rc;
+  do {
+    rc = list_page(c, limit, after, sizeof after, all);
+  } while (rc == CL_OK && *after);
+  if (rc == CL_OK && all) {
+    /* The shape of one answer, with every page's agents. */
+    json_t *body = json_pack("{s:O}", "agents", all);
+    if (body) cl_print_json(body);
+    rc = body ? CL_OK : CL_ERR;
+    json_decref(body);
+  }
+  json_decref(all);
   return rc;
 }
 
@@ -373,7 +439,7 @@ int wd_cli_agent(int argc, char **argv) {
   /* Each subcommand and the options it uses; any other is refused. */
   static const cl_sub subs[] = {
       {"register", "--url --owner --tier --env --attr"},
-      {"list", "--url --json"},
+      {"list", "--url --json --page-size"},
       {"show", "--url"},
       {"tasks", "--url --json"},
       {"quarantine", "--url --reason"},
@@ -399,6 +465,7 @@ int wd_cli_agent(int argc, char **argv) {
       CLI_ARG("--join-token", NULL, &a.join),
       CLI_ARG("--key-file", NULL, &a.key_file),
       CLI_ARG("--alg", NULL, &a.alg),
+      CLI_ARG("--page-size", NULL, &a.page_size),
       CLI_FLAG("--json", NULL, &a.json),
       CLI_FLAG("--reuse-key", NULL, &a.reuse),
       CLI_END,

@@ -19,12 +19,10 @@
     if (x) return rc;                                                                              \
   } while (0)
 
-/* The name is the last segment of the agent's SPIFFE ID, whose path
- * segments may not be dot segments; in a URL path they would not even
- * reach the agent. */
-static int valid_name(const char *s) {
+/* 1-128 characters of [A-Za-z0-9._-]: what any agent name is made of. */
+static int name_chars(const char *s) {
   size_t n = strlen(s);
-  if (n == 0 || n > 128 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0) return 0;
+  if (n == 0 || n > 128) return 0;
   for (size_t i = 0; i < n; i++) {
     char c = s[i];
     if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
@@ -32,6 +30,13 @@ static int valid_name(const char *s) {
       return 0;
   }
   return 1;
+}
+
+/* The name is the last segment of the agent's SPIFFE ID, whose path
+ * segments may not be dot segments; in a URL path they would not even
+ * reach the agent. */
+static int valid_name(const char *s) {
+  return name_chars(s) && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
 }
 
 int wd_gov__h_agent_create(wd_http_req *req, wd_http_resp *resp, void *svc) {
@@ -96,22 +101,62 @@ int wd_gov__h_agent_create(wd_http_req *req, wd_http_resp *resp, void *svc) {
   return wd_http_resp_json(resp, 201, body);
 }
 
+/* A query parameter as an integer in [lo, hi], else def when absent;
+ * 1 (and a 400 in resp) when malformed. */
+static int query_int(wd_http_req *req, wd_http_resp *resp, const char *name, long long lo,
+                     long long hi, long long def, long long *out, int *rc) {
+  const char *v = wd_http_query(req, name);
+  *out = def;
+  if (!v) return 0;
+  char *end = NULL;
+  errno = 0;
+  long long n = strtoll(v, &end, 10);
+  if (*v < '0' || *v > '9' || *end || errno || n < lo || n > hi) {
+    *rc = wd_http_resp_error(resp, 400, "invalid_field", name,
+                             "query parameter '%s' must be an integer from %lld to %lld", name, lo,
+                             hi);
+    return 1;
+  }
+  *out = n;
+  return 0;
+}
+
+/* One page of agents in name order, from after the name in `after`.
+ * Paging by key rather than by offset keeps a deep page one index range
+ * read, and registrations between pages neither repeat an agent nor
+ * skip one that was there all along. */
 int wd_gov__h_agent_list(wd_http_req *req, wd_http_resp *resp, void *svc) {
-  (void)req;
   wd_gov *g = svc;
+  long long limit = 0;
+  int rc = 0;
+  const char *after = wd_http_query(req, "after");
+  /* Checked as a name, so that a typo fails loudly rather than page
+   * from somewhere else. */
+  if (after && !name_chars(after))
+    return wd_gov__err(resp, 400, "invalid_field", "after",
+                       "query parameter 'after' must be an agent name: 1-128 characters of "
+                       "[A-Za-z0-9._-]");
+  if (query_int(req, resp, "limit", 1, WD_LIMIT_STORE_LIST_ROWS, WD_LIMIT_STORE_LIST_ROWS, &limit,
+                &rc))
+    return rc;
   wd_agent_list l = {0};
-  int rc = wd_store_agent_list(g->store, &l);
-  if (rc) return rc;
-  json_t *arr = json_array();
-  for (size_t i = 0; arr && i < l.n; i++)
-    if (json_array_append_new(arr, wd_gov__agent_json(&l.items[i])) != 0) {
-      json_decref(arr);
-      arr = NULL;
-    }
+  json_t *arr = NULL, *next = NULL;
+  if ((rc = wd_store_agent_list(g->store, after, (size_t)limit, &l)) != 0) return rc;
+  rc = -WD_E_NOMEM;
+  if (!(arr = json_array())) goto cleanup;
+  for (size_t i = 0; i < l.n; i++)
+    if (json_array_append_new(arr, wd_gov__agent_json(&l.items[i])) != 0) goto cleanup;
+  next = l.more && l.n ? json_string(l.items[l.n - 1].name) : json_null();
+  if (!next) goto cleanup;
+  json_t *body =
+      json_pack("{s:o, s:b, s:o}", "agents", arr, "truncated", l.more && l.n ? 1 : 0, "next", next);
+  arr = next = NULL;
+  rc = body ? wd_http_resp_json(resp, 200, body) : -WD_E_NOMEM;
+cleanup:
+  json_decref(arr);
+  json_decref(next);
   wd_store_agent_list_free(&l);
-  if (!arr) return -WD_E_NOMEM;
-  json_t *body = json_pack("{s:o}", "agents", arr);
-  return body ? wd_http_resp_json(resp, 200, body) : -WD_E_NOMEM;
+  return rc;
 }
 
 /* Loads the agent named in the path, or answers 404 (returns 1). */
@@ -408,26 +453,6 @@ static int page_row(void *ctx, const wd_audit_row *r) {
   }
   json_t *o = record_obj(r);
   return o && json_array_append_new(p->records, o) == 0 ? 0 : -WD_E_NOMEM;
-}
-
-/* A query parameter as an integer in [lo, hi], else def when absent;
- * 1 (and a 400 in resp) when malformed. */
-static int query_int(wd_http_req *req, wd_http_resp *resp, const char *name, long long lo,
-                     long long hi, long long def, long long *out, int *rc) {
-  const char *v = wd_http_query(req, name);
-  *out = def;
-  if (!v) return 0;
-  char *end = NULL;
-  errno = 0;
-  long long n = strtoll(v, &end, 10);
-  if (*v < '0' || *v > '9' || *end || errno || n < lo || n > hi) {
-    *rc = wd_http_resp_error(resp, 400, "invalid_field", name,
-                             "query parameter '%s' must be an integer from %lld to %lld", name, lo,
-                             hi);
-    return 1;
-  }
-  *out = n;
-  return 0;
 }
 
 int wd_gov__h_audit_records(wd_http_req *req, wd_http_resp *resp, void *svc) {

@@ -169,9 +169,10 @@ int wd_store_agent_get_by_jkt(wd_store *s, const char *jkt, wd_agent *out) {
   return s->vt->agent_get(s, NULL, jkt, out);
 }
 
-int wd_store_agent_list(wd_store *s, wd_agent_list *out) {
-  if (!s || !out) return -WD_E_INVAL;
-  return s->vt->agent_list(s, out);
+int wd_store_agent_list(wd_store *s, const char *after, size_t max, wd_agent_list *out) {
+  if (!s || !out || wd_store__check_text(after, 1)) return -WD_E_INVAL;
+  if (max > WD_LIMIT_STORE_LIST_ROWS) max = WD_LIMIT_STORE_LIST_ROWS;
+  return s->vt->agent_list(s, after, max, out);
 }
 
 int wd_store_agent_set_status(wd_store *s, const char *id, wd_agent_status st, const char *reason,
@@ -201,6 +202,7 @@ void wd_store_agent_list_free(wd_agent_list *l) {
   wd_free(l->items);
   l->items = NULL;
   l->n = 0;
+  l->more = 0;
 }
 
 int wd_store_join_create(wd_store *s, const char *token_hash, const char *agent_name,

@@ -19,7 +19,7 @@ typedef struct wd_store_vtab {
 
   int (*agent_register)(wd_store *s, const wd_agent *a, int64_t now_ms);
   int (*agent_get)(wd_store *s, const char *id, const char *jkt, wd_agent *out);
-  int (*agent_list)(wd_store *s, wd_agent_list *out);
+  int (*agent_list)(wd_store *s, const char *after, size_t max, wd_agent_list *out);
   int (*agent_set_status)(wd_store *s, const char *id, wd_agent_status st, const char *reason,
                           int64_t now_ms, unsigned *tasks_ended);
   int (*join_create)(wd_store *s, const char *hash, const char *agent_name, int64_t expires_ms,

@@ -82,7 +82,7 @@ int wd_store__sq_agent_get(wd_store *st, const char *id, const char *jkt, wd_age
   return rc;
 }
 
-int wd_store__sq_agent_list(wd_store *st, wd_agent_list *out) {
+int wd_store__sq_agent_list(wd_store *st, const char *after, size_t max, wd_agent_list *out) {
   sq_store *s = (sq_store *)st;
   sq_conn *c;
   sqlite3_stmt *q = NULL;
@@ -90,10 +90,18 @@ int wd_store__sq_agent_list(wd_store *st, wd_agent_list *out) {
   int rc;
   memset(out, 0, sizeof *out);
   if ((rc = wd_store__sq_acquire(s, &c))) return rc;
+  /* Every name is non-empty, so "" lists from the first. One row past
+   * max tells whether more follow, without a second query. */
   if ((rc = wd_store__sq_stmt(c, SQ_AGENT_LIST, &q)) ||
-      (rc = wd_store__sq_err(sqlite3_bind_int64(q, 1, WD_LIMIT_STORE_LIST_ROWS))))
+      (rc = wd_store__sq_bind_text(q, 1, after ? after : "")) ||
+      (rc = wd_store__sq_err(sqlite3_bind_int64(q, 2, (int64_t)max + 1))))
     goto out;
   while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    if (out->n == max) {
+      out->more = 1;
+      rc = SQLITE_DONE;
+      break;
+    }
     if (out->n == cap) {
       size_t ncap = cap ? cap * 2 : 16;
       wd_agent *n = wd_realloc(out->items, ncap * sizeof *n);

@@ -31,7 +31,7 @@
   XX(AGENT_BY_ID, "SELECT " SQ_AGENT_COLS " FROM agents WHERE id=?1")                              \
   XX(AGENT_BY_JKT, "SELECT " SQ_AGENT_COLS " FROM agents WHERE jkt=?1")                            \
   XX(AGENT_BY_NAME, "SELECT " SQ_AGENT_COLS " FROM agents WHERE name=?1")                          \
-  XX(AGENT_LIST, "SELECT " SQ_AGENT_COLS " FROM agents ORDER BY name LIMIT ?1")                    \
+  XX(AGENT_LIST, "SELECT " SQ_AGENT_COLS " FROM agents WHERE name>?1 ORDER BY name LIMIT ?2")      \
   XX(AGENT_SET_STATUS, "UPDATE agents SET status=?2, updated_ms=?3 WHERE id=?1")                   \
   XX(AGENT_SET_KEY,                                                                                \
      "UPDATE agents SET jwk=?2, jkt=?3, status=CASE status WHEN 'pending' THEN 'active' "          \
@@ -171,7 +171,7 @@ int wd_store__sq_col_dup(sqlite3_stmt *q, int col, char **out);
 /* The vtable entries, by file. */
 int wd_store__sq_agent_register(wd_store *s, const wd_agent *a, int64_t now_ms);
 int wd_store__sq_agent_get(wd_store *s, const char *id, const char *jkt, wd_agent *out);
-int wd_store__sq_agent_list(wd_store *s, wd_agent_list *out);
+int wd_store__sq_agent_list(wd_store *s, const char *after, size_t max, wd_agent_list *out);
 int wd_store__sq_agent_set_status(wd_store *s, const char *id, wd_agent_status st,
                                   const char *reason, int64_t now_ms, unsigned *tasks_ended);
 int wd_store__sq_join_create(wd_store *s, const char *hash, const char *agent_name,

@@ -98,6 +98,7 @@ typedef struct wd_agent {
 typedef struct wd_agent_list {
   wd_agent *items; /* owned */
   size_t n;
+  int more; /* agents past the last one listed remain for a later page */
 } wd_agent_list;
 
 /* Registers a new agent from the borrowed fields of *a (created_ms and
@@ -109,9 +110,15 @@ WD_EXTERN int wd_store_agent_register(wd_store *s, const wd_agent *a, int64_t no
 WD_EXTERN int wd_store_agent_get(wd_store *s, const char *id, wd_agent *out) WD_WUR;
 /* Finds the agent bound to a key thumbprint. -WD_E_NOTFOUND if none. */
 WD_EXTERN int wd_store_agent_get_by_jkt(wd_store *s, const char *jkt, wd_agent *out) WD_WUR;
-/* Lists agents ordered by name, at most WD_LIMIT_STORE_LIST_ROWS; returns
- * owned *out (free with wd_store_agent_list_free). */
-WD_EXTERN int wd_store_agent_list(wd_store *s, wd_agent_list *out) WD_WUR;
+/* Lists one page of agents: those whose name sorts after `after` (NULL:
+ * from the first), at most max (and WD_LIMIT_STORE_LIST_ROWS), in order
+ * of name compared byte by byte, whatever the backend's locale (in
+ * PostgreSQL: COLLATE "C"); out->more says whether more follow. Giving
+ * each page's last name as the next page's `after` lists every agent
+ * exactly once, however many there are and whoever registers meanwhile.
+ * Returns owned *out (free with wd_store_agent_list_free). */
+WD_EXTERN int wd_store_agent_list(wd_store *s, const char *after, size_t max,
+                                  wd_agent_list *out) WD_WUR;
 /* Sets the status. Moving to QUARANTINED or RETIRED also ends every open
  * task of the agent (status REVOKED, with reason) and revokes their tokens,
  * in the same transaction. *tasks_ended (may be NULL) gets how many.

@@ -20,6 +20,7 @@
 
 #include "store/wd_store.h"
 #include "util/wd_alloc.h"
+#include "util/wd_limits.h"
 #include "store_fixture.h"
 
 typedef store_fixture fixture;
@@ -133,8 +134,9 @@ static void agents(void **state) {
   assert_int_equal(wd_store_agent_register(f->s, &dup, NOW), -WD_E_INVAL);
   assert_int_equal(wd_store_agent_get(f->s, "spiffe://example.org/agent/none", &a), -WD_E_NOTFOUND);
 
-  assert_int_equal(wd_store_agent_list(f->s, &l), 0);
+  assert_int_equal(wd_store_agent_list(f->s, NULL, WD_LIMIT_STORE_LIST_ROWS, &l), 0);
   assert_int_equal(l.n, 2);
+  assert_false(l.more);
   assert_string_equal(l.items[0].name, "alpha");
   assert_string_equal(l.items[1].name, "beta");
   wd_store_agent_list_free(&l);
@@ -142,6 +144,58 @@ static void agents(void **state) {
   assert_int_equal(wd_store_agent_set_status(f->s, "spiffe://example.org/agent/none",
                                              WD_AGENT_RETIRED, NULL, NOW, NULL),
                    -WD_E_NOTFOUND);
+}
+
+/* One page of wd_store_agent_list: the names it holds, comma-joined,
+ * and whether more follow. */
+static void expect_page(wd_store *s, const char *after, size_t max, const char *names, int more) {
+  wd_agent_list l = {0};
+  char got[256] = "";
+  assert_int_equal(wd_store_agent_list(s, after, max, &l), 0);
+  for (size_t i = 0; i < l.n; i++) {
+    size_t n = strlen(got);
+    snprintf(got + n, sizeof got - n, "%s%s", i ? "," : "", l.items[i].name);
+  }
+  assert_string_equal(got, names);
+  assert_int_equal(l.more, more);
+  wd_store_agent_list_free(&l);
+}
+
+static void agent_pages(void **state) {
+  fixture *f = *state;
+  /* Registered out of order; "B" sorts before "a" as bytes. */
+  static const char *const names[] = {"e", "a", "g", "c", "B", "f", "d"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    add_agent(f->s, names[i], WD_AGENT_PENDING);
+  struct {
+    const char *after;
+    size_t max;
+    const char *names;
+    int more;
+  } rows[] = {
+      {NULL, 3, "B,a,c", 1},         /* the first page */
+      {"c", 3, "d,e,f", 1},          /* after its last name */
+      {"f", 3, "g", 0},              /* the last page */
+      {"d", 3, "e,f,g", 0},          /* a full last page: nothing more */
+      {"b", 2, "c,d", 1},            /* a name no agent has: from the next one */
+      {"g", 3, "", 0},               /* after the last name */
+      {"z", 1, "", 0},               /* past every name */
+      {NULL, 7, "B,a,c,d,e,f,g", 0}, /* all in one */
+      {NULL, 0, "", 1},              /* max 0: nothing, and more */
+  };
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+    expect_page(f->s, rows[i].after, rows[i].max, rows[i].names, rows[i].more);
+
+  /* A max past the limit is the limit, not a refusal. */
+  expect_page(f->s, NULL, (size_t)WD_LIMIT_STORE_LIST_ROWS + 1, "B,a,c,d,e,f,g", 0);
+  wd_agent_list l = {0};
+  char *big = wd_malloc(WD_LIMIT_STORE_FIELD_BYTES + 2);
+  assert_non_null(big);
+  memset(big, 'a', WD_LIMIT_STORE_FIELD_BYTES + 1);
+  big[WD_LIMIT_STORE_FIELD_BYTES + 1] = '\0';
+  assert_int_equal(wd_store_agent_list(f->s, big, 3, &l), -WD_E_INVAL);
+  wd_free(big);
+  assert_int_equal(wd_store_agent_list(f->s, NULL, 3, NULL), -WD_E_INVAL);
 }
 
 static void join_tokens(void **state) {
@@ -775,7 +829,7 @@ static void allocation_failures(void **state) {
     int rc[5];
     wd_test_fail_alloc_after(n);
     rc[0] = wd_store_agent_get(f->s, "spiffe://example.org/agent/alpha", &a);
-    rc[1] = wd_store_agent_list(f->s, &l);
+    rc[1] = wd_store_agent_list(f->s, NULL, WD_LIMIT_STORE_LIST_ROWS, &l);
     rc[2] = wd_store_task_get(f->s, "t1", &t);
     rc[3] = wd_store_task_session(f->s, "t1", &ss);
     rc[4] = wd_store_agent_get_by_jkt(f->s, "jkt-a", &e);
@@ -795,6 +849,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(migrations_idempotent, setup, teardown),
       cmocka_unit_test_setup_teardown(open_urls, setup, teardown),
       cmocka_unit_test_setup_teardown(agents, setup, teardown),
+      cmocka_unit_test_setup_teardown(agent_pages, setup, teardown),
       cmocka_unit_test_setup_teardown(join_tokens, setup, teardown),
       cmocka_unit_test_setup_teardown(status_changes, setup, teardown),
       cmocka_unit_test_setup_teardown(tasks_budget_and_end, setup, teardown),
