@@ -31,7 +31,12 @@ static void usage(FILE *out) {
         "\n"
         "admin (WARDEN_ADMIN_TOKEN):\n"
         "  register NAME --owner O --tier read_only|standard|high_impact --env E\n"
-        "           [--attr k=v]...      register an agent (e.g. --attr team=payments)\n"
+        "           [--attr k=v]... [--attr-json k=JSON]...\n"
+        "                                register an agent; --attr sets a string\n"
+        "                                (--attr team=payments), --attr-json any JSON\n"
+        "                                value, e.g. a list: --attr-json\n"
+        "                                'team_members=[\"bob\",\"carol\"]' (numbers\n"
+        "                                must be integers)\n"
         "  list [--json] [--page-size N] list every agent, asking the server for N at a\n"
         "                                time (default and most: 10000)\n"
         "  show NAME                     print one agent\n"
@@ -54,8 +59,8 @@ static void usage(FILE *out) {
 
 typedef struct agent_args {
   const char *url, *owner, *tier, *env, *reason, *ttl, *join, *key_file, *alg, *page_size;
-  const char *attrs[WD_LIMIT_CLI_MULTI];
-  size_t nattrs;
+  const char *attrs[WD_LIMIT_CLI_MULTI], *attrs_json[WD_LIMIT_CLI_MULTI];
+  size_t nattrs, nattrs_json;
   int json, reuse;
 } agent_args;
 
@@ -71,6 +76,58 @@ static void show_agent_row(const json_t *a) {
   putchar('\n');
 }
 
+/* One --attr (as_json 0: the value is a string) or --attr-json (the
+ * value is JSON text) into attrs. Prints and returns CL_USAGE when it is
+ * malformed or names a key given before. */
+static int add_attr(const cl_ctx *c, json_t *attrs, const char *arg, int as_json) {
+  const char *opt = as_json ? "--attr-json" : "--attr";
+  const char *eq = strchr(arg, '=');
+  if (!eq || eq == arg) {
+    fprintf(stderr, "%s: %s wants key=%s, got '%s'\n", c->cmd, opt, as_json ? "JSON" : "value",
+            arg);
+    return CL_USAGE;
+  }
+  char key[256];
+  size_t kn = (size_t)(eq - arg);
+  if (kn >= sizeof key) {
+    fprintf(stderr, "%s: attribute name too long\n", c->cmd);
+    return CL_USAGE;
+  }
+  memcpy(key, arg, kn);
+  key[kn] = '\0';
+  /* A second value would silently replace the first. */
+  if (json_object_get(attrs, key)) {
+    fprintf(stderr, "%s: attribute %s given twice\n", c->cmd, key);
+    return CL_USAGE;
+  }
+  /* --attr makes a string, which the server refuses for a list: say
+   * here how to give one. */
+  if (!as_json && strcmp(key, "team_members") == 0) {
+    fprintf(stderr,
+            "%s: team_members is a list of users: give it as JSON, e.g. --attr-json "
+            "'team_members=[\"%s\"]'\n",
+            c->cmd, eq + 1);
+    return CL_USAGE;
+  }
+  json_t *v = NULL;
+  if (as_json) {
+    json_error_t err;
+    v = json_loads(eq + 1, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &err);
+    if (!v) {
+      fprintf(stderr, "%s: --attr-json %s: not JSON: %s\n", c->cmd, key, err.text);
+      return CL_USAGE;
+    }
+  } else if (!(v = json_string(eq + 1))) {
+    fprintf(stderr, "%s: attribute %s is not valid UTF-8\n", c->cmd, key);
+    return CL_USAGE;
+  }
+  if (json_object_set_new(attrs, key, v) != 0) {
+    fprintf(stderr, "%s: attribute name %s is not valid UTF-8\n", c->cmd, key);
+    return CL_USAGE;
+  }
+  return CL_OK;
+}
+
 static int do_register(const cl_ctx *c, const char *name, const agent_args *a) {
   if (!a->owner || !a->tier || !a->env) {
     fprintf(stderr, "%s: --owner, --tier and --env are required\n", c->cmd);
@@ -80,28 +137,11 @@ static int do_register(const cl_ctx *c, const char *name, const agent_args *a) {
   json_t *body = NULL;
   int rc = CL_ERR;
   if (!attrs) goto out;
-  for (size_t i = 0; i < a->nattrs; i++) {
-    const char *eq = strchr(a->attrs[i], '=');
-    if (!eq || eq == a->attrs[i]) {
-      fprintf(stderr, "%s: --attr wants key=value, got '%s'\n", c->cmd, a->attrs[i]);
-      rc = CL_USAGE;
-      goto out;
-    }
-    char key[256];
-    size_t kn = (size_t)(eq - a->attrs[i]);
-    if (kn >= sizeof key) {
-      fprintf(stderr, "%s: attribute name too long\n", c->cmd);
-      rc = CL_USAGE;
-      goto out;
-    }
-    memcpy(key, a->attrs[i], kn);
-    key[kn] = '\0';
-    if (json_object_set_new(attrs, key, json_string(eq + 1)) != 0) {
-      fprintf(stderr, "%s: attribute %s is not valid UTF-8\n", c->cmd, key);
-      rc = CL_USAGE;
-      goto out;
-    }
-  }
+  for (size_t i = 0; i < a->nattrs; i++)
+    if ((rc = add_attr(c, attrs, a->attrs[i], 0)) != CL_OK) goto out;
+  for (size_t i = 0; i < a->nattrs_json; i++)
+    if ((rc = add_attr(c, attrs, a->attrs_json[i], 1)) != CL_OK) goto out;
+  rc = CL_ERR;
   body = json_pack("{s:s, s:s, s:s, s:s, s:O}", "name", name, "owner", a->owner, "risk_tier",
                    a->tier, "environment", a->env, "attributes", attrs);
   if (!body) {
@@ -438,7 +478,7 @@ int wd_cli_agent(int argc, char **argv) {
   const char *sub = argv[1];
   /* Each subcommand and the options it uses; any other is refused. */
   static const cl_sub subs[] = {
-      {"register", "--url --owner --tier --env --attr"},
+      {"register", "--url --owner --tier --env --attr --attr-json"},
       {"list", "--url --json --page-size"},
       {"show", "--url"},
       {"tasks", "--url --json"},
@@ -460,6 +500,7 @@ int wd_cli_agent(int argc, char **argv) {
       CLI_ARG("--tier", NULL, &a.tier),
       CLI_ARG("--env", NULL, &a.env),
       CLI_MULTI("--attr", a.attrs, &a.nattrs),
+      CLI_MULTI("--attr-json", a.attrs_json, &a.nattrs_json),
       CLI_ARG("--reason", NULL, &a.reason),
       CLI_ARG("--ttl", NULL, &a.ttl),
       CLI_ARG("--join-token", NULL, &a.join),

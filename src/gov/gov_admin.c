@@ -6,6 +6,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,86 @@ static int valid_name(const char *s) {
   return name_chars(s) && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
 }
 
+/* The attributes the request mapping reads (gov_decide.c), and what each
+ * must hold: one of another type would be stored, and then ignored
+ * without a word at every decision. */
+static const struct mapped_attr {
+  const char *name;
+  int list; /* an array of strings, else a string */
+  const char *what;
+} mapped_attrs[] = {
+    {"team", 0, "a string: the agent's Team"},
+    {"owner_team", 0, "a string: the owner's Team"},
+    {"team_members", 1, "an array of strings: the users who may be on_behalf_of"},
+};
+
+/* What keeps v out of the registration record: 1 for a number with a
+ * fraction or an exponent (the evidence log's canonical JSON has no
+ * exact form for one), 2 for nesting more than limit arrays and objects
+ * deep (v itself is the first level); 0 when it can be kept. */
+static int attr_unkeepable(const json_t *v, unsigned limit) {
+  if (json_is_real(v)) return 1;
+  if (!json_is_object(v) && !json_is_array(v)) return 0;
+  if (limit == 0) return 2;
+  int bad = 0;
+  if (json_is_array(v)) {
+    for (size_t i = 0; !bad && i < json_array_size(v); i++)
+      bad = attr_unkeepable(json_array_get(v, i), limit - 1);
+    return bad;
+  }
+  const char *k;
+  json_t *m;
+  json_object_foreach((json_t *)(uintptr_t)v, k, m) {
+    if ((bad = attr_unkeepable(m, limit - 1)) != 0) break;
+  }
+  return bad;
+}
+
+/* Checks the attributes object a, answering a 400 that names the member
+ * at fault (returns 1). A member's name shows in the field only when it
+ * is short, printable ASCII; else the field is the whole object. */
+static int attrs_refused(const json_t *a, wd_http_resp *resp, int *rc) {
+  for (size_t i = 0; i < sizeof mapped_attrs / sizeof mapped_attrs[0]; i++) {
+    const struct mapped_attr *m = &mapped_attrs[i];
+    const json_t *v = json_object_get(a, m->name);
+    int ok = !v || (!m->list && json_is_string(v)) || (m->list && json_is_array(v));
+    for (size_t j = 0; ok && m->list && j < json_array_size(v); j++)
+      ok = json_is_string(json_array_get(v, j));
+    if (ok) continue;
+    char field[64];
+    (void)snprintf(field, sizeof field, "attributes.%s", m->name);
+    *rc = wd_http_resp_error(resp, 400, "invalid_field", field, "field '%s' must be %s", field,
+                             m->what);
+    return 1;
+  }
+  const char *k;
+  json_t *v;
+  json_object_foreach((json_t *)(uintptr_t)a, k, v) {
+    /* The object is the first level, its members the second. */
+    int why = attr_unkeepable(v, WD_LIMIT_GOV_ATTRS_DEPTH - 1);
+    if (!why) continue;
+    char field[96];
+    size_t n = strlen(k);
+    int plain = n <= 64;
+    for (size_t j = 0; plain && j < n; j++)
+      plain = k[j] >= 0x20 && k[j] < 0x7f;
+    (void)snprintf(field, sizeof field, "attributes%s%s", plain ? "." : "", plain ? k : "");
+    if (why == 1)
+      *rc =
+          wd_http_resp_error(resp, 400, "invalid_field", field,
+                             "field '%s' holds a number with a fraction or an exponent: attribute "
+                             "numbers must be integers (the evidence log keeps no other kind "
+                             "exactly)",
+                             field);
+    else
+      *rc = wd_http_resp_error(resp, 400, "invalid_field", field,
+                               "field '%s' nests too deep: attributes nest at most %u levels",
+                               field, WD_LIMIT_GOV_ATTRS_DEPTH);
+    return 1;
+  }
+  return 0;
+}
+
 int wd_gov__h_agent_create(wd_http_req *req, wd_http_resp *resp, void *svc) {
   wd_gov *g = svc;
   int rc = 0;
@@ -60,6 +141,9 @@ int wd_gov__h_agent_create(wd_http_req *req, wd_http_resp *resp, void *svc) {
   if (attrs && !json_is_object(attrs) && !json_is_null(attrs))
     return wd_gov__err(resp, 400, "invalid_field", "attributes",
                        "field 'attributes' must be an object");
+  /* Refused here, naming the member, rather than by the store or the
+   * log, whose refusal could only say that something was wrong. */
+  if (json_is_object(attrs) && attrs_refused(attrs, resp, &rc)) return rc;
   json_t *empty = json_is_object(attrs) ? NULL : json_object();
   char *atxt = json_dumps(empty ? empty : attrs, JSON_COMPACT | JSON_SORT_KEYS);
   json_decref(empty);
@@ -68,6 +152,13 @@ int wd_gov__h_agent_create(wd_http_req *req, wd_http_resp *resp, void *svc) {
   json_get_alloc_funcs(&jmalloc, &jfree);
   char id[512];
   if (!atxt) return -WD_E_NOMEM;
+  /* The store's bound on a field, on the text it would keep. */
+  if (strlen(atxt) > WD_LIMIT_STORE_FIELD_BYTES) {
+    jfree(atxt);
+    return wd_http_resp_error(resp, 400, "invalid_field", "attributes",
+                              "field 'attributes' must be at most %u bytes as compact JSON",
+                              WD_LIMIT_STORE_FIELD_BYTES);
+  }
   if (wd_gov__spiffe(g, name, id, sizeof id) != 0) {
     jfree(atxt);
     return wd_gov__err(resp, 400, "invalid_field", "name", "field 'name' is too long");

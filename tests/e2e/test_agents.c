@@ -4,7 +4,10 @@
  * (`after` and `limit`, with `truncated` and `next`) lists every agent
  * exactly once in name order however many there are, refuses a bad
  * parameter naming it, and `warden agent list` follows the pages to the
- * end. Small pages stand in for the 10,000-agent limit.
+ * end. Small pages stand in for the 10,000-agent limit. Attributes are
+ * refused naming the member at fault and why: a number that is not an
+ * integer, nesting or size past the bound, a mapped attribute (team,
+ * owner_team, team_members) of the wrong type; the CLI can give a list.
  */
 #define _DEFAULT_SOURCE
 #include <setjmp.h>
@@ -18,6 +21,8 @@
 #include <cmocka.h>
 
 #include "e2e.h"
+#include "util/wd_alloc.h"
+#include "util/wd_limits.h"
 
 static e2e_server srv;
 
@@ -245,11 +250,146 @@ static void test_cli_list(void **state) {
   assert_int_equal(cli("list --page-size 10001 2>/dev/null", out, sizeof out), 64);
 }
 
+/* POST /v1/agents with these attributes (JSON text); the answer. */
+static void reg_attrs(const char *attrs, e2e_resp *r) {
+  size_t n = strlen(attrs) + 256;
+  char *body = wd_malloc(n);
+  assert_non_null(body);
+  (void)snprintf(body, n,
+                 "{\"name\":\"attrs\",\"owner\":\"alice\",\"risk_tier\":\"standard\","
+                 "\"environment\":\"prod\",\"attributes\":%s}",
+                 attrs);
+  assert_int_equal(e2e_admin(&srv, "POST", "/v1/agents", body, r), 0);
+  wd_free(body);
+}
+
+/* {"s":"xxx..."} whose compact text is n bytes. */
+static char *attrs_of_size(size_t n) {
+  char *a = wd_malloc(n + 1);
+  assert_non_null(a);
+  memcpy(a, "{\"s\":\"", 6);
+  memset(a + 6, 'x', n - 8);
+  memcpy(a + n - 2, "\"}", 3);
+  return a;
+}
+
+static void test_attribute_errors(void **state) {
+  (void)state;
+  /* Each refusal names the attribute and why; nothing is registered. */
+  static const struct {
+    const char *attrs, *field, *why;
+  } rows[] = {
+      {"{\"r\":1.5}", "attributes.r", "must be integers"},
+      {"{\"r\":1e3}", "attributes.r", "must be integers"},
+      {"{\"cfg\":{\"x\":[1,{\"y\":2.0}]}}", "attributes.cfg", "must be integers"},
+      {"{\"team\":1}", "attributes.team", "must be a string"},
+      {"{\"team\":[\"a\"]}", "attributes.team", "must be a string"},
+      {"{\"team\":null}", "attributes.team", "must be a string"},
+      {"{\"owner_team\":{}}", "attributes.owner_team", "must be a string"},
+      {"{\"team_members\":\"bob\"}", "attributes.team_members", "array of strings"},
+      {"{\"team_members\":[\"bob\",7]}", "attributes.team_members", "array of strings"},
+      {"[]", "attributes", "must be an object"},
+  };
+  int fails = 0;
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    e2e_resp r;
+    reg_attrs(rows[i].attrs, &r);
+    const char *msg =
+        json_string_value(json_object_get(json_object_get(r.body, "error"), "message"));
+    char quoted[64];
+    (void)snprintf(quoted, sizeof quoted, "'%s'", rows[i].field);
+    if (r.status != 400 || strcmp(e2e_err_code(&r), "invalid_field") != 0 ||
+        strcmp(e2e_err_field(&r), rows[i].field) != 0 || !msg || !strstr(msg, quoted) ||
+        !strstr(msg, rows[i].why)) {
+      fprintf(stderr, "FAIL %s: %ld %s\n", rows[i].attrs, r.status, msg ? msg : "(no message)");
+      fails++;
+    }
+    e2e_resp_clear(&r);
+  }
+  assert_int_equal(fails, 0);
+
+  /* 65 levels, counting the object: one too many. */
+  char deep[256] = "{\"d\":";
+  size_t n = strlen(deep);
+  for (int i = 0; i < 64; i++)
+    deep[n++] = '[';
+  for (int i = 0; i < 64; i++)
+    deep[n++] = ']';
+  memcpy(deep + n, "}", 2);
+  e2e_resp r;
+  reg_attrs(deep, &r);
+  assert_int_equal(r.status, 400);
+  assert_string_equal(e2e_err_field(&r), "attributes.d");
+  const char *msg = json_string_value(json_object_get(json_object_get(r.body, "error"), "message"));
+  assert_non_null(msg);
+  assert_non_null(strstr(msg, "at most 64 levels"));
+  e2e_resp_clear(&r);
+
+  /* The bound is the store's, in bytes of compact JSON, and is stated. */
+  char *big = attrs_of_size(WD_LIMIT_STORE_FIELD_BYTES + 1);
+  reg_attrs(big, &r);
+  wd_free(big);
+  assert_int_equal(r.status, 400);
+  assert_string_equal(e2e_err_field(&r), "attributes");
+  msg = json_string_value(json_object_get(json_object_get(r.body, "error"), "message"));
+  assert_non_null(msg);
+  assert_non_null(strstr(msg, "at most 65536 bytes"));
+  e2e_resp_clear(&r);
+  assert_int_equal(e2e_admin(&srv, "GET", "/v1/agents/attrs", NULL, &r), 0);
+  assert_int_equal(r.status, 404);
+  e2e_resp_clear(&r);
+
+  /* At the bounds, and with every kind the mapping reads: kept. */
+  big = attrs_of_size(WD_LIMIT_STORE_FIELD_BYTES);
+  reg_attrs(big, &r);
+  wd_free(big);
+  assert_int_equal(r.status, 201);
+  e2e_resp_clear(&r);
+  reg_attrs("{}", &r);
+  assert_int_equal(r.status, 409); /* registered just above */
+  e2e_resp_clear(&r);
+}
+
+static void test_attribute_kinds(void **state) {
+  (void)state;
+  char out[4096];
+  /* --attr-json gives a list, --attr a string; --attr team_members is
+   * refused with the way to give it. */
+  assert_int_equal(cli("register kinds --owner alice --tier standard --env prod --attr team=pay "
+                       "--attr-json 'team_members=[\"bob\",\"carol\"]' --attr-json n=-3",
+                       out, sizeof out),
+                   0);
+  e2e_resp r;
+  assert_int_equal(e2e_admin(&srv, "GET", "/v1/agents/kinds", NULL, &r), 0);
+  assert_int_equal(r.status, 200);
+  json_t *want =
+      json_loads("{\"n\":-3,\"team\":\"pay\",\"team_members\":[\"bob\",\"carol\"]}", 0, NULL);
+  assert_non_null(want);
+  assert_true(json_equal(json_object_get(r.body, "attributes"), want));
+  json_decref(want);
+  e2e_resp_clear(&r);
+  assert_int_equal(cli("register k2 --owner alice --tier standard --env prod "
+                       "--attr team_members=bob 2>/dev/null",
+                       out, sizeof out),
+                   64);
+  assert_int_equal(cli("register k2 --owner alice --tier standard --env prod "
+                       "--attr-json r=1.5 2>/dev/null",
+                       out, sizeof out),
+                   1);
+  assert_int_equal(cli("register k2 --owner alice --tier standard --env prod "
+                       "--attr-json 'n=[' 2>/dev/null",
+                       out, sizeof out),
+                   64);
+  assert_int_equal(e2e_admin(&srv, "GET", "/v1/agents/k2", NULL, &r), 0);
+  assert_int_equal(r.status, 404);
+  e2e_resp_clear(&r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_pages),
-      cmocka_unit_test(test_bad_parameters),
-      cmocka_unit_test(test_cli_list),
+      cmocka_unit_test(test_pages),           cmocka_unit_test(test_bad_parameters),
+      cmocka_unit_test(test_cli_list),        cmocka_unit_test(test_attribute_errors),
+      cmocka_unit_test(test_attribute_kinds),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
