@@ -44,9 +44,11 @@ static void usage(FILE *out) {
           "cannot write.\n"
           "\n"
           "Exit status: 0 stopped by SIGTERM or SIGINT after serving; 64 a bad\n"
-          "setting; 1 the start failed (state, policies, address, TLS files); a\n"
-          "stop signal during the start ends it at once (shells show 143 for\n"
-          "SIGTERM, 130 for SIGINT).\n"
+          "setting; 1 the start failed (state, policies, address, TLS files), or\n"
+          "the stop cut off requests still being handled at --shutdown-timeout\n"
+          "(a client still sending its request is just dropped); a stop signal\n"
+          "during the start ends it at once (shells show 143 for SIGTERM, 130\n"
+          "for SIGINT).\n"
           "\n"
           "  %-22s %-26s %-18s %s\n%s",
           "flag", "environment", "file key", "meaning", keys);
@@ -238,7 +240,8 @@ int wd_cli_serve(int argc, char **argv) {
   fprintf(stderr, "warden: %s received, finishing in-flight requests\n",
           sig == SIGINT ? "SIGINT" : "SIGTERM");
   rc = wd_gov_shutdown(srv, cfg.shutdown_timeout_s * 1000u);
-  if (rc < 0) fprintf(stderr, "warden: shutdown deadline passed with requests in flight\n");
+  if (rc < 0)
+    fprintf(stderr, "warden: shutdown deadline passed with requests still being handled\n");
   warn_log_failures(srv, &warned);
   wd_gov_free(srv);
   wd_config_clear(&cfg);

@@ -65,7 +65,8 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
 /* The bound port. */
 uint16_t wd_gov_port(const wd_gov *g);
 /* Graceful stop: finishes in-flight requests (up to wait_ms), stops the
- * reaper and the key rotation. Returns 0 or -WD_E_INTERNAL when requests were cut off. */
+ * reaper and the key rotation. Returns 0 or -WD_E_INTERNAL when requests
+ * already being handled were cut off (see wd_http_server_shutdown). */
 int wd_gov_shutdown(wd_gov *g, unsigned wait_ms);
 /* Shuts down if needed and frees everything; NULL is a no-op. */
 void wd_gov_free(wd_gov *g);

@@ -43,6 +43,7 @@ typedef struct reqctx {
   void *on_close_arg;
   struct reqctx *susp_prev, *susp_next; /* in srv->susp while suspended */
   int in_susp;
+  int handling;            /* counted in srv->handling */
   unsigned sent;           /* status of the response queued; 0: none */
   struct timespec started; /* for the access hook */
 } reqctx;
@@ -391,6 +392,10 @@ static enum MHD_Result final_call(reqctx *x, struct MHD_Connection *c) {
 
 static enum MHD_Result call_handler(reqctx *x, struct MHD_Connection *c) {
   wd_http_server *s = x->srv;
+  if (!x->handling) {
+    x->handling = 1;
+    atomic_fetch_add(&s->handling, 1u);
+  }
   int rc = x->route->handler(&x->req, &x->resp, s->opts.svc);
   if (rc == WD_HTTP_SUSPENDED && !x->req.resumed) {
     x->ph = PH_SUSPENDED; /* wd_http_suspend already parked the connection */
@@ -481,6 +486,7 @@ void wd_http__completed(void *cls, struct MHD_Connection *c, void **con_cls,
   wd_http_resp_drop_body(&x->resp);
   wd_buf_free(&x->body);
   wd_arena_free(x->arena);
+  if (x->handling) atomic_fetch_sub(&s->handling, 1u);
   wd_free(x);
   atomic_fetch_sub(&s->inflight, 1u);
 }

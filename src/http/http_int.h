@@ -23,6 +23,7 @@ struct wd_http_server {
   size_t max_body;
   uint16_t port;
   atomic_uint inflight; /* requests between first callback and completion */
+  atomic_uint handling; /* of those, the ones whose handler was called */
   atomic_int closing;   /* set at shutdown: new connections are closed at once */
   /* Suspended requests not yet resumed: MHD refuses to stop with any, so
    * shutdown wakes those still parked past its wait. */

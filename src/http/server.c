@@ -175,6 +175,7 @@ int wd_http_server_start(const wd_http_opts *opts, wd_http_server **out) {
                     ? opts->max_body
                     : WD_LIMIT_HTTP_BODY_BYTES;
   atomic_init(&s->inflight, 0u);
+  atomic_init(&s->handling, 0u);
   atomic_init(&s->closing, 0);
   if (pthread_mutex_init(&s->susp_mu, NULL) != 0) {
     wd_free(s);
@@ -249,11 +250,14 @@ int wd_http_server_shutdown(wd_http_server *s, unsigned wait_ms) {
   int rc = 0;
   atomic_store(&s->closing, 1);
   /* A request may still start after the count first reaches zero (on a
-   * connection accepted just before): only the deadline fails the stop. */
+   * connection accepted just before): only the deadline fails the stop,
+   * and only for work a handler began. A client still sending its request
+   * at the deadline loses nothing but that request, and must not be able
+   * to make a clean stop look like a failed one. */
   unsigned waited = 0;
   while (atomic_load(&s->inflight) > 0) {
     if (waited >= wait_ms) {
-      rc = -WD_E_INTERNAL;
+      rc = atomic_load(&s->handling) > 0 ? -WD_E_INTERNAL : 0;
       break;
     }
     sleep_ms(10);

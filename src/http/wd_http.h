@@ -152,8 +152,10 @@ uint16_t wd_http_server_port(const wd_http_server *s);
 unsigned wd_http_server_inflight(const wd_http_server *s);
 /* Graceful stop: refuses new connections, waits up to wait_ms for in-flight
  * requests, calls the flush hook, stops the daemon. Returns 0, or
- * -WD_E_INTERNAL if requests were still in flight at the deadline. Safe to
- * call once; later calls return 0. */
+ * -WD_E_INTERNAL if a request whose handler had been called was still
+ * unfinished at the deadline (one whose client was still sending it is
+ * dropped without failing the stop). Safe to call once; later calls
+ * return 0. */
 int wd_http_server_shutdown(wd_http_server *s, unsigned wait_ms);
 /* Shuts down (if not done, waiting WD_LIMIT_HTTP_SHUTDOWN_WAIT_S) and
  * frees; NULL is a no-op. */

@@ -619,6 +619,26 @@ static void parked_requests_close(void **state) {
   wd_http_server_free(srv);
 }
 
+/* A client that sent its headers and part of its body, then stalls, is
+ * dropped at the stop's deadline without failing the stop: it could
+ * otherwise make any clean stop look like a failed one. */
+static void stalled_sender_does_not_fail_stop(void **state) {
+  (void)state;
+  svc s = {.ready = 1};
+  wd_http_server *srv = start(&s, 0);
+  int fd = raw_open(wd_http_server_port(srv));
+  raw_send(fd, "POST /v1/echo HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\n"
+               "Content-Length: 100\r\n\r\n{\"a\":");
+  for (int i = 0; i < 500 && wd_http_server_inflight(srv) < 1; i++) {
+    struct timespec ts = {0, 2000000L};
+    nanosleep(&ts, NULL);
+  }
+  assert_int_equal(wd_http_server_inflight(srv), 1);
+  assert_int_equal(wd_http_server_shutdown(srv, 100), 0);
+  (void)close(fd);
+  wd_http_server_free(srv);
+}
+
 /* A handler still running at the stop's deadline that parks its request
  * afterwards: libmicrohttpd aborts the process when it stops with a
  * connection suspended, so the late park is woken at once and answered
@@ -796,6 +816,7 @@ int main(void) {
       cmocka_unit_test(fifty_concurrent),
       cmocka_unit_test(slow_request_survives_shutdown),
       cmocka_unit_test(shutdown_under_connection_churn),
+      cmocka_unit_test(stalled_sender_does_not_fail_stop),
       cmocka_unit_test(late_park_after_deadline),
       cmocka_unit_test(parked_requests_close),
       cmocka_unit_test(bad_options_refused),
