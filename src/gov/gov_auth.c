@@ -28,6 +28,13 @@ static int unauthorized(wd_http_resp *resp, const char *msg) {
   return refuse(resp, 401, "unauthorized", NULL, msg);
 }
 
+/* A 401 for the DPoP proof rather than the token: the challenge says so
+ * (RFC 9449 section 7.1), and a client knows to make a fresh proof. */
+static int bad_proof(wd_http_resp *resp, const char *field, const char *msg) {
+  wd_http_resp_challenge(resp, "invalid_dpop_proof");
+  return refuse(resp, 401, "unauthorized", field, msg);
+}
+
 static int forbidden(wd_http_resp *resp, const char *msg) {
   return refuse(resp, 403, "forbidden", NULL, msg);
 }
@@ -175,7 +182,7 @@ static int request_proof(wd_gov *g, wd_http_req *req, wd_http_resp *resp, const 
   if (make_htu(g, req, htu, sizeof htu) != 0) return unauthorized(resp, "no Host header");
   int rc = bare_proof(g->keycache, proof, req->method, htu, wd_gov__now_ms() / 1000, jkt, jti, iat);
   if (rc == -WD_E_NOMEM || rc == -WD_E_INTERNAL) return rc; /* the server's failure */
-  return rc ? refuse(resp, 401, "unauthorized", field, bad_msg) : 0;
+  return rc ? bad_proof(resp, field, bad_msg) : 0;
 }
 
 static int auth_bare(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__who *w,
@@ -194,7 +201,7 @@ static int auth_bare(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__wh
   wd_store_agent_free(&a);
   if (rc) return rc;
   if ((rc = fresh_jti(g, req, w, jti, iat, 0)) < 0) return rc;
-  if (rc == 0) return unauthorized(resp, "DPoP proof replayed");
+  if (rc == 0) return bad_proof(resp, NULL, "DPoP proof replayed");
   return agent_status_ok(resp, &w->agent);
 }
 
@@ -211,7 +218,7 @@ int wd_gov__enrol_proof(wd_gov *g, wd_http_req *req, wd_http_resp *resp, const c
   if (rc) return rc;
   if (strcmp(pjkt, jkt) != 0) return refuse(resp, 401, "unauthorized", "DPoP", bad);
   if ((rc = fresh_jti(g, req, NULL, jti, iat, 0)) < 0) return rc;
-  return rc == 0 ? unauthorized(resp, "DPoP proof replayed") : 0;
+  return rc == 0 ? bad_proof(resp, NULL, "DPoP proof replayed") : 0;
 }
 
 /* With the task's live entry locked: the checks the store used to make on
@@ -267,7 +274,7 @@ static int auth_token(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__w
                            .keys = g->keycache};
   rc = wd_ident_dpop_verify(proof, proof ? strlen(proof) : 0, &po, &dr, &d);
   if (rc == -WD_E_VALIDATE) {
-    refused = unauthorized(resp, d.msg[0] ? d.msg : wd_ident_reason_msg(d.reason));
+    refused = bad_proof(resp, NULL, d.msg[0] ? d.msg : wd_ident_reason_msg(d.reason));
     rc = 0;
     goto out;
   }
@@ -288,7 +295,7 @@ static int auth_token(wd_gov *g, wd_http_req *req, wd_http_resp *resp, wd_gov__w
   int defer = strcmp(req->path, "/v1/authorize") == 0;
   if ((rc = fresh_jti(g, req, w, dr.jti, dr.iat, defer)) < 0) goto out;
   if (rc == 0) {
-    refused = unauthorized(resp, "DPoP proof replayed");
+    refused = bad_proof(resp, NULL, "DPoP proof replayed");
     goto out;
   }
   rc = 0;

@@ -142,6 +142,21 @@ static int dump_to_buf(const char *p, size_t n, void *b) {
 
 static void free_body(void *text) { wd_free(text); }
 
+/* The WWW-Authenticate challenge of a 401 on a route that needs
+ * credentials, into out; 0, or -1 when the route needs none. */
+static int challenge(const reqctx *x, char *out, size_t cap) {
+  if (!x->route || x->route->auth == WD_HTTP_AUTH_NONE) return -1;
+  const wd_http_req *req = &x->req;
+  int sent = wd_http_header(req, "Authorization") || wd_http_header(req, "DPoP");
+  const char *error = x->resp._challenge ? x->resp._challenge : sent ? "invalid_token" : NULL;
+  /* The algorithms a proof may be signed with (wd_ident: Ed25519, P-256). */
+  const char *scheme = x->route->auth == WD_HTTP_AUTH_ADMIN ? "Bearer realm=\"warden\""
+                                                            : "DPoP algs=\"EdDSA ES256\"";
+  int n = snprintf(out, cap, "%s%s%s%s", scheme, error ? ", error=\"" : "", error ? error : "",
+                   error ? "\"" : "");
+  return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
 static enum MHD_Result send_resp(reqctx *x, struct MHD_Connection *c) {
   wd_http_resp *resp = &x->resp;
   if (resp->status < 100 || resp->status > 599) return send_static_500(x, c);
@@ -173,6 +188,9 @@ static enum MHD_Result send_resp(reqctx *x, struct MHD_Connection *c) {
   if (with_body && !typed)
     ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json") == MHD_YES;
   ok = ok && MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") == MHD_YES;
+  char chal[128];
+  if (ok && resp->status == 401 && challenge(x, chal, sizeof chal) == 0)
+    ok = MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, chal) == MHD_YES;
   for (size_t i = 0; ok && i < resp->_nheaders; i++)
     ok = MHD_add_response_header(r, resp->_headers[i].name, resp->_headers[i].value) == MHD_YES;
   if (!ok) {

@@ -72,6 +72,8 @@ nomem:
   return -WD_E_NOMEM;
 }
 
+void wd_http_resp_challenge(wd_http_resp *resp, const char *error) { resp->_challenge = error; }
+
 int wd_http_resp_header(wd_http_resp *resp, const char *name, const char *value) {
   if (!resp->_arena || !name || !value) return -WD_E_INVAL;
   if (resp->_nheaders >= WD_LIMIT_HTTP_RESP_HEADERS) return -WD_E_TOOBIG;

@@ -60,6 +60,7 @@ typedef struct wd_http_resp {
   wd_http_kv *_headers; /* arena-owned extra headers */
   size_t _nheaders;
   wd_arena *_arena;
+  const char *_challenge; /* static: wd_http_resp_challenge */
 } wd_http_resp;
 
 /* A handler returns 0 after filling resp, or -WD_E_xxx for a failure it
@@ -217,6 +218,13 @@ int wd_http_resp_error(wd_http_resp *resp, unsigned status, const char *code, co
 /* Adds a response header; copies both strings. A Content-Type given here
  * replaces the default application/json. Returns 0 or -WD_E_NOMEM. */
 int wd_http_resp_header(wd_http_resp *resp, const char *name, const char *value) WD_WUR;
+/* The error code (RFC 6750 section 3.1, RFC 9449 section 7.1: a static
+ * string such as "invalid_dpop_proof") that the WWW-Authenticate
+ * challenge of a 401 names. Every 401 on a route that needs credentials
+ * carries a challenge of the route's scheme (Bearer for the admin's, DPoP
+ * for the agent's); without a code given here it names "invalid_token"
+ * when the request carried credentials, and none when it carried none. */
+void wd_http_resp_challenge(wd_http_resp *resp, const char *error);
 
 /* ---- routing (router.c); pure, no sockets ---- */
 

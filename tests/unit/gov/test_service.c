@@ -9,8 +9,8 @@
  * being stopped, an agent's open tasks listed, a decision with more
  * errors than it lists, the metrics, credential separation, proof
  * replay, an invalid policy set that never replaces the active one, a
- * denied intent change that leaves the task as it was, and a damaged
- * record served marked.
+ * denied intent change that leaves the task as it was, a damaged
+ * record served marked, and the challenge of every 401.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../../support/raw_http.h"
 #include "gov/gov_int.h"
 #include "service_fixture.h"
 
@@ -621,6 +622,77 @@ static void test_damaged_record_named(void **state) {
   clear(&r);
 }
 
+/* The status of one request (head lines without the blank line, no
+ * body), and its WWW-Authenticate value in chal ("" when absent). */
+static long challenge_of(const char *head, char *chal, size_t cap) {
+  int fd = raw_open(wd_gov_port(gov));
+  char req[12288];
+  (void)snprintf(req, sizeof req, "%sHost: 127.0.0.1\r\nConnection: close\r\n\r\n", head);
+  raw_send(fd, req);
+  char buf[8192];
+  size_t len = 0;
+  ssize_t k;
+  while (len < sizeof buf - 1 && (k = read(fd, buf + len, sizeof buf - 1 - len)) > 0)
+    len += (size_t)k;
+  buf[len] = '\0';
+  (void)close(fd);
+  long status = 0;
+  if (sscanf(buf, "HTTP/1.%*d %ld", &status) != 1) status = 0;
+  chal[0] = '\0';
+  const char *h = strstr(buf, "\r\nWWW-Authenticate: ");
+  if (h) {
+    h += strlen("\r\nWWW-Authenticate: ");
+    (void)snprintf(chal, cap, "%.*s", (int)strcspn(h, "\r"), h);
+  }
+  return status;
+}
+
+/* Every 401 of a route that needs credentials says which scheme it wants
+ * (RFC 6750, RFC 9449 section 7.1), and names the error once credentials
+ * were sent: a bad proof apart from a bad token. */
+static void test_challenges(void **state) {
+  (void)state;
+  static const struct {
+    const char *head;
+    long status;
+    const char *chal;
+  } rows[] = {
+      {"GET /v1/agents HTTP/1.1\r\n", 401, "Bearer realm=\"warden\""},
+      {"GET /v1/agents HTTP/1.1\r\nAuthorization: Bearer nope\r\n", 401,
+       "Bearer realm=\"warden\", error=\"invalid_token\""},
+      {"POST /v1/authorize HTTP/1.1\r\nContent-Length: 0\r\n", 401, "DPoP algs=\"EdDSA ES256\""},
+      {"POST /v1/authorize HTTP/1.1\r\nAuthorization: DPoP a.b.c\r\nContent-Length: 0\r\n", 401,
+       "DPoP algs=\"EdDSA ES256\", error=\"invalid_token\""},
+      {"POST /v1/tasks HTTP/1.1\r\nDPoP: a.b.c\r\nContent-Length: 0\r\n", 401,
+       "DPoP algs=\"EdDSA ES256\", error=\"invalid_dpop_proof\""},
+      /* Enrolment's credential is its join token, not an HTTP scheme. */
+      {"POST /v1/enroll HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 0\r\n", 400,
+       ""},
+      {"GET /healthz HTTP/1.1\r\n", 200, ""},
+  };
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    char chal[256];
+    long st = challenge_of(rows[i].head, chal, sizeof chal);
+    if (st != rows[i].status || strcmp(chal, rows[i].chal) != 0)
+      fail_msg("row %zu: %ld \"%s\", want %ld \"%s\"", i, st, chal, rows[i].status, rows[i].chal);
+  }
+  /* A token that verifies but comes with a proof made for another
+   * request: the proof is at fault. */
+  char task[128], tok[4096];
+  char *p = open_task(5, task, sizeof task, tok, sizeof tok);
+  wd_free(p);
+  char *other = proof("GET", "/v1/agents", tok);
+  char head[8192];
+  (void)snprintf(head, sizeof head,
+                 "POST /v1/authorize HTTP/1.1\r\nAuthorization: DPoP %s\r\nDPoP: %s\r\n"
+                 "Content-Length: 0\r\n",
+                 tok, other);
+  wd_free(other);
+  char chal[256];
+  assert_int_equal(challenge_of(head, chal, sizeof chal), 401);
+  assert_string_equal(chal, "DPoP algs=\"EdDSA ES256\", error=\"invalid_dpop_proof\"");
+}
+
 int main(void) {
   curl_global_init(CURL_GLOBAL_ALL);
   const struct CMUnitTest tests[] = {
@@ -637,6 +709,7 @@ int main(void) {
       cmocka_unit_test(test_denied_intent_keeps_the_task),
       cmocka_unit_test(test_denied_renewal_keeps_the_token),
       cmocka_unit_test(test_damaged_record_named),
+      cmocka_unit_test(test_challenges),
   };
   int rc = cmocka_run_group_tests(tests, setup, teardown);
   curl_global_cleanup();
