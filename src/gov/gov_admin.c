@@ -235,12 +235,21 @@ int wd_gov__h_agent_list(wd_http_req *req, wd_http_resp *resp, void *svc) {
   if ((rc = wd_store_agent_list(g->store, after, (size_t)limit, &l)) != 0) return rc;
   rc = -WD_E_NOMEM;
   if (!(arr = json_array())) goto cleanup;
-  for (size_t i = 0; i < l.n; i++)
-    if (json_array_append_new(arr, wd_gov__agent_json(&l.items[i])) != 0) goto cleanup;
-  next = l.more && l.n ? json_string(l.items[l.n - 1].name) : json_null();
+  /* Each agent may hold 64 KiB of attributes: a page also ends once its
+   * agents' text passes a bound, so that 10,000 of them cannot make one
+   * answer of hundreds of megabytes. */
+  size_t n = 0, bytes = 0;
+  while (n < l.n && (n == 0 || bytes < WD_LIMIT_GOV_AGENT_PAGE)) {
+    const wd_agent *a = &l.items[n];
+    bytes += strlen(a->id) + strlen(a->owner) + strlen(a->environment) +
+             (a->attrs ? strlen(a->attrs) : 0) + (a->jwk ? strlen(a->jwk) : 0);
+    if (json_array_append_new(arr, wd_gov__agent_json(a)) != 0) goto cleanup;
+    n++;
+  }
+  int more = n && (l.more || n < l.n);
+  next = more ? json_string(l.items[n - 1].name) : json_null();
   if (!next) goto cleanup;
-  json_t *body =
-      json_pack("{s:o, s:b, s:o}", "agents", arr, "truncated", l.more && l.n ? 1 : 0, "next", next);
+  json_t *body = json_pack("{s:o, s:b, s:o}", "agents", arr, "truncated", more, "next", next);
   arr = next = NULL;
   rc = body ? wd_http_resp_json(resp, 200, body) : -WD_E_NOMEM;
 cleanup:

@@ -119,6 +119,7 @@
 #define WD_LIMIT_GOV_LIVE_TASKS     65536u     /* tasks kept in memory between calls */
 #define WD_LIMIT_GOV_AGENT_FENCES   1024u      /* agents being stopped at one moment */
 #define WD_LIMIT_GOV_TASK_LIST      1000u      /* open tasks listed for one agent */
+#define WD_LIMIT_GOV_AGENT_PAGE     (8u << 20) /* stored text of the agents one page holds */
 #define WD_LIMIT_GOV_ATTRS_DEPTH    64u        /* nesting of an agent's attributes */
 #define WD_LIMIT_GOV_UNREADY_MS     10000u     /* /readyz fails this long after a log failure */
 /* A text field of a request (intent, reason, owner...): every one lands in

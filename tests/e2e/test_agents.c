@@ -385,11 +385,62 @@ static void test_attribute_kinds(void **state) {
   e2e_resp_clear(&r);
 }
 
+/* Agents whose attributes are near their bound end a page early, by
+ * the size of their text, and paging still reaches every one once. */
+static void test_heavy_pages(void **state) {
+  (void)state;
+  enum { NBIG = 140 };
+  char *attrs = attrs_of_size(65000);
+  size_t n = strlen(attrs) + 256;
+  char *body = wd_malloc(n);
+  assert_non_null(body);
+  for (int i = 0; i < NBIG; i++) {
+    (void)snprintf(body, n,
+                   "{\"name\":\"heavy-%03d\",\"owner\":\"alice\",\"risk_tier\":\"standard\","
+                   "\"environment\":\"prod\",\"attributes\":%s}",
+                   i, attrs);
+    e2e_resp r;
+    assert_int_equal(e2e_admin(&srv, "POST", "/v1/agents", body, &r), 0);
+    assert_int_equal(r.status, 201);
+    e2e_resp_clear(&r);
+  }
+  wd_free(body);
+  wd_free(attrs);
+  int seen = 0, pages = 0, first_page = 0;
+  char after[64] = "heavy-";
+  for (;;) {
+    char path[128];
+    (void)snprintf(path, sizeof path, "/v1/agents?after=%s", after);
+    e2e_resp r;
+    assert_int_equal(e2e_admin(&srv, "GET", path, NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    size_t i;
+    json_t *a;
+    int here = 0;
+    json_array_foreach(json_object_get(r.body, "agents"), i, a) {
+      const char *name = json_string_value(json_object_get(a, "name"));
+      if (strncmp(name, "heavy-", 6) == 0 && atoi(name + 6) == seen) seen++, here++;
+    }
+    if (pages++ == 0) first_page = here;
+    json_t *next = json_object_get(r.body, "next");
+    int truncated = json_is_true(json_object_get(r.body, "truncated"));
+    assert_int_equal(truncated, json_is_string(next));
+    if (next && json_is_string(next))
+      (void)snprintf(after, sizeof after, "%s", json_string_value(next));
+    e2e_resp_clear(&r);
+    if (!truncated) break;
+    assert_true(pages < 10);
+  }
+  assert_int_equal(seen, NBIG);
+  assert_true(first_page > 0 && first_page < NBIG);
+  assert_true(pages >= 2);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pages),           cmocka_unit_test(test_bad_parameters),
       cmocka_unit_test(test_cli_list),        cmocka_unit_test(test_attribute_errors),
-      cmocka_unit_test(test_attribute_kinds),
+      cmocka_unit_test(test_attribute_kinds), cmocka_unit_test(test_heavy_pages),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
