@@ -90,6 +90,9 @@ static const char *const migrations[] = {
      * order, a commit's proofs fill the last page; nothing looks them up
      * by jti (the cache answers while they live). */
     "CREATE TABLE dpop_spent(exp_ms INTEGER NOT NULL, jti TEXT NOT NULL);",
+    /* 4: an enrolment spends the agent's other unused join tokens, which
+     * without this index is a scan of every token ever made. */
+    "CREATE INDEX join_unused ON join_tokens(agent_name) WHERE used_ms IS NULL;",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -72,12 +72,12 @@ static void migrations_idempotent(void **state) {
   int v = 0;
   wd_store *again = NULL;
   assert_int_equal(wd_store_schema_version(f->s, &v), 0);
-  assert_int_equal(v, 3);
+  assert_int_equal(v, 4);
   assert_int_equal(wd_store_migrate(f->s), 0);
   assert_int_equal(wd_store_migrate(f->s), 0);
   assert_int_equal(wd_store_open(f->path, 0, &again), 0); /* a second opener migrates too */
   assert_int_equal(wd_store_schema_version(again, &v), 0);
-  assert_int_equal(v, 3);
+  assert_int_equal(v, 4);
   wd_store_close(again);
 }
 
@@ -585,7 +585,10 @@ static void dpop_migration(void **state) {
                    " applied_ms INTEGER NOT NULL); INSERT INTO schema_version VALUES(1, 0);"
                    "CREATE TABLE dpop_jti(jti TEXT PRIMARY KEY, exp_ms INTEGER NOT NULL)"
                    " WITHOUT ROWID; CREATE INDEX dpop_exp ON dpop_jti(exp_ms);"
-                   "INSERT INTO dpop_jti VALUES('old', 10), ('live', 5000);",
+                   "INSERT INTO dpop_jti VALUES('old', 10), ('live', 5000);"
+                   "CREATE TABLE join_tokens(hash TEXT PRIMARY KEY, agent_name TEXT NOT NULL,"
+                   " expires_ms INTEGER NOT NULL, created_ms INTEGER NOT NULL, used_ms INTEGER)"
+                   " WITHOUT ROWID;",
                    NULL, NULL, NULL),
       SQLITE_OK);
   sqlite3_close(db);
@@ -593,7 +596,7 @@ static void dpop_migration(void **state) {
   assert_int_equal(wd_store_open(path, 0, &s), 0);
   int v = 0, is_new = -1;
   assert_int_equal(wd_store_schema_version(s, &v), 0);
-  assert_int_equal(v, 3);
+  assert_int_equal(v, 4);
   seen_jtis sc = {0};
   assert_int_equal(wd_store_dpop_scan(s, 100, count_live, &sc), 0);
   assert_int_equal(sc.n, 1);
@@ -628,7 +631,7 @@ static void unusable_files(void **state) {
   assert_int_equal(sqlite3_exec(db,
                                 "CREATE TABLE schema_version(version INTEGER PRIMARY KEY,"
                                 " applied_ms INTEGER NOT NULL); INSERT INTO schema_version "
-                                "VALUES(1, 0), (2, 0), (3, 0), (99, 0);",
+                                "VALUES(1, 0), (2, 0), (3, 0), (4, 0), (99, 0);",
                                 NULL, NULL, NULL),
                    SQLITE_OK);
   sqlite3_close(db);
