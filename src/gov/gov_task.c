@@ -166,6 +166,10 @@ int wd_gov__h_enroll(wd_http_req *req, wd_http_resp *resp, void *svc) {
   /* No auth callback on this route to refuse it while the service drains. */
   if (atomic_load(&g->draining))
     return wd_http_resp_error(resp, 503, "unavailable", NULL, "server is stopping");
+  /* No recheck either, which refuses a body that is not an object on the
+   * other routes: an array would read as an object missing 'agent'. */
+  if (req->json && !json_is_object(req->json))
+    return wd_gov__err(resp, 400, "bad_request", NULL, "body must be a JSON object");
   const char *name, *jt;
   if (wd_gov__str(req, resp, "agent", 1, &name, &rc)) return rc;
   if (wd_gov__str(req, resp, "join_token", 1, &jt, &rc)) return rc;

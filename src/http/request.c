@@ -138,7 +138,10 @@ int wd_http_parse_json_body(const char *body, size_t len, json_t **out, wd_http_
   }
   json_error_t je;
   memset(&je, 0, sizeof je);
-  json_t *v = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, &je);
+  /* Any JSON value, not only a container: a scalar is valid JSON, so it is
+   * the handler's object check that refuses it (bad_request), not a
+   * malformed_json that would tell the client its JSON is broken. */
+  json_t *v = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
   if (!v) {
     err->line = je.line > 0 ? je.line : 0;
     err->column = je.column > 0 ? je.column : 0;

@@ -191,8 +191,8 @@ typedef struct wd_http_json_err {
   char message[160];
 } wd_http_json_err;
 
-/* Parses body[0..len) as one JSON value (object or array), rejecting
- * duplicate keys and NUL bytes. Returns 0 and an owned value (json_decref)
+/* Parses body[0..len) as one JSON value of any kind (object, array or
+ * scalar), rejecting duplicate keys and NUL bytes. Returns 0 and an owned value (json_decref)
  * or -WD_E_JSON with err filled, -WD_E_TOOBIG past the body limit. */
 int wd_http_parse_json_body(const char *body, size_t len, json_t **out,
                             wd_http_json_err *err) WD_WUR;

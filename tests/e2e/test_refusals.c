@@ -156,8 +156,28 @@ static void test_malformed_json(void **state) {
   assert_int_equal(count("agent.retired"), retired);
   assert_int_equal(e2e_task_open_simple(&srv, &alpha, 10, 600, &t), 201);
   assert_int_equal(e2e_authorize(NULL, &srv, alpha.key, t.token, "[]", &r), 400);
+  assert_string_equal(e2e_err_code(&r), "bad_request");
+  e2e_resp_clear(&r);
+  /* A scalar is JSON too: bad_request, not malformed_json. */
+  assert_int_equal(e2e_authorize(NULL, &srv, alpha.key, t.token, "5", &r), 400);
+  assert_string_equal(e2e_err_code(&r), "bad_request");
   e2e_resp_clear(&r);
   e2e_task_clear(&t);
+  assert_int_equal(e2e_admin(&srv, "POST", "/v1/agents/alpha/retire", "null", &r), 0);
+  assert_int_equal(r.status, 400);
+  assert_string_equal(e2e_err_code(&r), "bad_request");
+  e2e_resp_clear(&r);
+  assert_int_equal(count("agent.retired"), retired);
+  /* Enrolment has no auth step to check the body's shape: its handler
+   * does, before it reads a field ('agent' was reported missing). */
+  static const char *const enrol[] = {"[1]", "5", "\"agent\""};
+  for (size_t i = 0; i < sizeof enrol / sizeof enrol[0]; i++) {
+    assert_int_equal(
+        e2e_http(NULL, &srv, "POST", "/v1/enroll", NULL, NULL, enrol[i], strlen(enrol[i]), &r), 0);
+    assert_int_equal(r.status, 400);
+    assert_string_equal(e2e_err_code(&r), "bad_request");
+    e2e_resp_clear(&r);
+  }
 }
 
 static void test_oversized_body(void **state) {

@@ -334,6 +334,15 @@ static void statuses_and_bodies(void **state) {
        "bytes\"}}",
        NULL},
       {{"POST", "/v1/echo", "application/json", "[1]", 0, 1, 0}, 200, "{\"got\":[1]}", NULL},
+      /* A scalar is valid JSON: it reaches the handler, whose object check
+       * refuses it, rather than being called malformed. */
+      {{"POST", "/v1/echo", "application/json", "5", 0, 0, 0}, 200, "{\"got\":5}", NULL},
+      {{"POST", "/v1/echo", "application/json", " \"x\" ", 0, 0, 0}, 200, "{\"got\":\"x\"}", NULL},
+      {{"POST", "/v1/echo", "application/json", "5 6", 0, 0, 0},
+       400,
+       "{\"error\":{\"code\":\"malformed_json\",\"message\":\"malformed JSON at line 1, column "
+       "3: end of file expected near '6'\"}}",
+       NULL},
       {{"GET", "/v1/admin", 0, 0, 0, 0, 0},
        403,
        "{\"error\":{\"code\":\"forbidden\",\"message\":\"admin token required\"}}",
