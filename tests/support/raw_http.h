@@ -39,18 +39,25 @@ static inline void raw_send(int fd, const char *text) {
   }
 }
 
-/* Reads the answer until the server closes (send "Connection: close"),
- * closes fd, and returns the status; body (may be NULL) gets the body. */
-static inline long raw_answer(int fd, char *body, size_t cap) {
-  char buf[16384];
+/* Reads the whole answer (head and body) into buf until the server
+ * closes (send "Connection: close"), closes fd, and returns the status. */
+static inline long raw_answer_whole(int fd, char *buf, size_t cap) {
   size_t len = 0;
   ssize_t k;
-  while (len < sizeof buf - 1 && (k = read(fd, buf + len, sizeof buf - 1 - len)) > 0)
+  while (len < cap - 1 && (k = read(fd, buf + len, cap - 1 - len)) > 0)
     len += (size_t)k;
   buf[len] = '\0';
   close(fd);
   long status = 0;
   if (sscanf(buf, "HTTP/1.%*d %ld", &status) != 1) status = 0;
+  return status;
+}
+
+/* Reads the answer until the server closes (send "Connection: close"),
+ * closes fd, and returns the status; body (may be NULL) gets the body. */
+static inline long raw_answer(int fd, char *body, size_t cap) {
+  char buf[16384];
+  long status = raw_answer_whole(fd, buf, sizeof buf);
   if (body && cap) {
     const char *b = strstr(buf, "\r\n\r\n");
     (void)snprintf(body, cap, "%s", b ? b + 4 : "");

@@ -630,14 +630,7 @@ static long challenge_of(const char *head, char *chal, size_t cap) {
   (void)snprintf(req, sizeof req, "%sHost: 127.0.0.1\r\nConnection: close\r\n\r\n", head);
   raw_send(fd, req);
   char buf[8192];
-  size_t len = 0;
-  ssize_t k;
-  while (len < sizeof buf - 1 && (k = read(fd, buf + len, sizeof buf - 1 - len)) > 0)
-    len += (size_t)k;
-  buf[len] = '\0';
-  (void)close(fd);
-  long status = 0;
-  if (sscanf(buf, "HTTP/1.%*d %ld", &status) != 1) status = 0;
+  long status = raw_answer_whole(fd, buf, sizeof buf);
   chal[0] = '\0';
   const char *h = strstr(buf, "\r\nWWW-Authenticate: ");
   if (h) {

@@ -108,21 +108,6 @@ static void test_new_key_retires_the_old(void **state) {
   drop_key(prev);
 }
 
-/* The body enrolling agent name with the current key through a fresh
- * join token. */
-static void rekey_body(const char *name, char *body, size_t cap) {
-  resp r;
-  char path[160], *jwk = NULL;
-  (void)snprintf(path, sizeof path, "/v1/agents/%s/join-tokens", name);
-  admin("POST", path, "{}", &r);
-  assert_int_equal(r.status, 201);
-  assert_int_equal(wd_ident_key_to_jwk(key, NULL, &jwk), 0);
-  (void)snprintf(body, cap, "{\"agent\":\"%s\",\"join_token\":\"%s\",\"public_jwk\":%s}", name,
-                 str(&r, "token"), jwk);
-  wd_free(jwk);
-  clear(&r);
-}
-
 /* The answer for agent name's quarantined key is a new key while the
  * agent stays quarantined: the old key never works again, and no join
  * token issued before the new key's can replace it. */
@@ -137,8 +122,8 @@ static void test_quarantined_agent_rekeyed(void **state) {
   key = NULL;
   assert_int_equal(wd_ident_key_generate(WD_IDENT_KEY_P256, &key), 0);
   char spare[2048], body[2048];
-  rekey_body("leaky", spare, sizeof spare); /* issued first, never used */
-  rekey_body("leaky", body, sizeof body);
+  register_agent_token("leaky", key, spare, sizeof spare); /* issued first, never used */
+  register_agent_token("leaky", key, body, sizeof body);
   enrol_post(body, &r);
   assert_int_equal(r.status, 200);
   assert_string_equal(str(&r, "status"), "quarantined");
