@@ -675,6 +675,11 @@ static int record_policies(wd_gov *g, const wd_gov__poldir *pd, cedar_policyset 
                  "the policy directory changed since it was read as version %lld: its set "
                  "replaces version %lld, put through the API",
                  (long long)dv, (long long)cur.version);
+  else if (have && dv == 0)
+    wd_gov__warn(g,
+                 "the policy directory's set replaces version %lld (a store from before "
+                 "Warden kept which version came from the directory)",
+                 (long long)cur.version);
 cleanup:
   json_decref(diags);
   wd_store_policy_free(&cur);
