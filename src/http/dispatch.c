@@ -142,16 +142,19 @@ static int dump_to_buf(const char *p, size_t n, void *b) {
 
 static void free_body(void *text) { wd_free(text); }
 
-/* The WWW-Authenticate challenge of a 401 on a route that needs
- * credentials, into out; 0, or -1 when the route needs none. */
+/* The WWW-Authenticate challenge of a 401, into out; 0, or -1 when it
+ * does not fit. Bearer on the admin's routes and wherever an admin's
+ * Bearer token was refused (some task routes take one); DPoP elsewhere,
+ * enrolment included, whose proof binds the key it enrols. */
 static int challenge(const reqctx *x, char *out, size_t cap) {
-  if (!x->route || x->route->auth == WD_HTTP_AUTH_NONE) return -1;
   const wd_http_req *req = &x->req;
-  int sent = wd_http_header(req, "Authorization") || wd_http_header(req, "DPoP");
+  const char *authz = wd_http_header(req, "Authorization");
+  int sent = authz || wd_http_header(req, "DPoP");
+  int bearer = (x->route && x->route->auth == WD_HTTP_AUTH_ADMIN) ||
+               (authz && strncasecmp(authz, "Bearer ", 7) == 0);
   const char *error = x->resp._challenge ? x->resp._challenge : sent ? "invalid_token" : NULL;
   /* The algorithms a proof may be signed with (wd_ident: Ed25519, P-256). */
-  const char *scheme = x->route->auth == WD_HTTP_AUTH_ADMIN ? "Bearer realm=\"warden\""
-                                                            : "DPoP algs=\"EdDSA ES256\"";
+  const char *scheme = bearer ? "Bearer realm=\"warden\"" : "DPoP algs=\"EdDSA ES256\"";
   int n = snprintf(out, cap, "%s%s%s%s", scheme, error ? ", error=\"" : "", error ? error : "",
                    error ? "\"" : "");
   return n < 0 || (size_t)n >= cap ? -1 : 0;
@@ -200,6 +203,12 @@ static enum MHD_Result send_resp(reqctx *x, struct MHD_Connection *c) {
   enum MHD_Result q = MHD_queue_response(c, resp->status, r);
   MHD_destroy_response(r);
   if (q == MHD_YES) x->sent = resp->status;
+  /* The work is done once its answer is queued: a client that does not
+   * read it must not hold the stop's verdict. */
+  if (q == MHD_YES && x->handling) {
+    x->handling = 0;
+    atomic_fetch_sub(&x->srv->handling, 1u);
+  }
   return q;
 }
 

@@ -648,6 +648,36 @@ static void stalled_sender_does_not_fail_stop(void **state) {
   wd_http_server_free(srv);
 }
 
+/* A client that pipelines requests and never reads their answers holds
+ * answered requests in flight; they are done, and must not fail the stop
+ * either. */
+static void unread_answers_do_not_fail_stop(void **state) {
+  (void)state;
+  svc s = {.ready = 1};
+  wd_http_server *srv = start(&s, 0);
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  assert_true(fd >= 0);
+  int tiny = 1;
+  assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &tiny, sizeof tiny), 0);
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_port = htons(wd_http_server_port(srv));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+  static const char one[] = "GET /healthz HTTP/1.1\r\nHost: h\r\n\r\n";
+  /* As many as the buffers take: the server stops reading once it
+   * cannot write. */
+  for (int i = 0; i < 30000; i++)
+    if (send(fd, one, sizeof one - 1, MSG_DONTWAIT) != (ssize_t)(sizeof one - 1)) break;
+  struct timespec ts = {0, 300000000L};
+  nanosleep(&ts, NULL);
+  assert_true(wd_http_server_inflight(srv) >= 1);
+  assert_int_equal(wd_http_server_shutdown(srv, 100), 0);
+  (void)close(fd);
+  wd_http_server_free(srv);
+}
+
 /* A handler still running at the stop's deadline that parks its request
  * afterwards: libmicrohttpd aborts the process when it stops with a
  * connection suspended, so the late park is woken at once and answered
@@ -826,6 +856,7 @@ int main(void) {
       cmocka_unit_test(slow_request_survives_shutdown),
       cmocka_unit_test(shutdown_under_connection_churn),
       cmocka_unit_test(stalled_sender_does_not_fail_stop),
+      cmocka_unit_test(unread_answers_do_not_fail_stop),
       cmocka_unit_test(late_park_after_deadline),
       cmocka_unit_test(parked_requests_close),
       cmocka_unit_test(bad_options_refused),
