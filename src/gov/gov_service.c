@@ -227,6 +227,16 @@ int wd_gov__set_agent_status(wd_gov *g, const char *id, wd_agent_status st, cons
    * written could still see a call allowed just after the stop's record;
    * the stop itself must not wait for memory. */
   int fenced = 0, rc = 0;
+  /* A change the agent's status refuses ends no task and resets no
+   * count: its records would blame revocations on a change that never
+   * happened. (The store judges again when it writes: this only narrows
+   * the window to the changes that land in between.) */
+  wd_agent cur = {0};
+  int grc = wd_store_agent_get(g->store, id, &cur);
+  if (grc == -WD_E_NOTFOUND) return grc;
+  int ok = grc != 0 || wd_agent_status_change_ok(cur.status, st); /* unread: the store judges */
+  wd_store_agent_free(&cur);
+  if (!ok) return -WD_E_STATE;
   /* Denials in flight were decided under the old status: whatever they
    * find when they are counted, they no longer count. */
   wd_gov__standing_changed(g, id);
