@@ -210,7 +210,9 @@ int wd_http_server_start(const wd_http_opts *opts, wd_http_server **out) {
   }
   if (rc == 0 && s->tls_cert) flags |= MHD_USE_TLS;
   /* MHD splits the connection limit across the pool's threads. It closes
-   * the listening socket when it stops, and when it fails to start. */
+   * the listening socket when it stops, and when it refuses the TLS pair;
+   * on its rarer failures (no pipe or epoll left) libmicrohttpd 0.9.75
+   * keeps it, and the socket stays open until the process ends. */
   if (rc == 0)
     s->daemon =
         MHD_start_daemon(flags, 0, accept_cb, s, wd_http__access, s, MHD_OPTION_LISTEN_SOCKET, fd,

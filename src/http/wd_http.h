@@ -108,7 +108,8 @@ typedef struct wd_http_opts {
   const char *host; /* numeric IPv4/IPv6 address to bind */
   uint16_t port;    /* 0 = ephemeral; see wd_http_server_port */
   /* NULL: bind host:port at start; else a socket from wd_http_listen
-   * (host and port unused), which the server takes, started or not. */
+   * (host and port unused), which the server takes, started or not (on
+   * a failure of libmicrohttpd's own set-up it may stay open). */
   const int *listen_fd;
   unsigned threads;            /* worker threads; 0 = 2 */
   unsigned max_connections;    /* 0 = WD_LIMIT_HTTP_CONNECTIONS */
@@ -220,10 +221,10 @@ int wd_http_resp_error(wd_http_resp *resp, unsigned status, const char *code, co
 int wd_http_resp_header(wd_http_resp *resp, const char *name, const char *value) WD_WUR;
 /* The error code (RFC 6750 section 3.1, RFC 9449 section 7.1: a static
  * string such as "invalid_dpop_proof") that the WWW-Authenticate
- * challenge of a 401 names. Every 401 on a route that needs credentials
- * carries a challenge of the route's scheme (Bearer for the admin's, DPoP
- * for the agent's); without a code given here it names "invalid_token"
- * when the request carried credentials, and none when it carried none. */
+ * challenge of a 401 names. Every 401 carries a challenge: Bearer on the
+ * admin's routes and for a refused Bearer token, DPoP elsewhere; without a
+ * code given here it names "invalid_token" when the request carried
+ * credentials, and none when it carried none. */
 void wd_http_resp_challenge(wd_http_resp *resp, const char *error);
 
 /* ---- routing (router.c); pure, no sockets ---- */

@@ -658,7 +658,9 @@ static void test_challenges(void **state) {
        "DPoP algs=\"EdDSA ES256\", error=\"invalid_token\""},
       {"POST /v1/tasks HTTP/1.1\r\nDPoP: a.b.c\r\nContent-Length: 0\r\n", 401,
        "DPoP algs=\"EdDSA ES256\", error=\"invalid_dpop_proof\""},
-      /* Enrolment's credential is its join token, not an HTTP scheme. */
+      /* A task route an admin may call: a refused Bearer token is told so. */
+      {"GET /v1/tasks/t1 HTTP/1.1\r\nAuthorization: Bearer nope\r\n", 401,
+       "Bearer realm=\"warden\", error=\"invalid_token\""},
       {"POST /v1/enroll HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 0\r\n", 400,
        ""},
       {"GET /healthz HTTP/1.1\r\n", 200, ""},
@@ -684,6 +686,22 @@ static void test_challenges(void **state) {
   char chal[256];
   assert_int_equal(challenge_of(head, chal, sizeof chal), 401);
   assert_string_equal(chal, "DPoP algs=\"EdDSA ES256\", error=\"invalid_dpop_proof\"");
+  /* Enrolment's 401s too: its proof binds the key it enrols. */
+  char *jwk = NULL, body[2048];
+  assert_int_equal(wd_ident_key_to_jwk(key, NULL, &jwk), 0);
+  (void)snprintf(body, sizeof body,
+                 "{\"agent\":\"alpha\",\"join_token\":\"nope\",\"public_jwk\":%s}", jwk);
+  wd_free(jwk);
+  (void)snprintf(head, sizeof head,
+                 "POST /v1/enroll HTTP/1.1\r\nContent-Type: application/json\r\n"
+                 "Content-Length: %zu\r\n",
+                 strlen(body));
+  int fd = raw_open(wd_gov_port(gov));
+  char req[4096], buf[8192];
+  (void)snprintf(req, sizeof req, "%sHost: 127.0.0.1\r\nConnection: close\r\n\r\n%s", head, body);
+  raw_send(fd, req);
+  assert_int_equal(raw_answer_whole(fd, buf, sizeof buf), 401);
+  assert_non_null(strstr(buf, "\r\nWWW-Authenticate: DPoP algs=\"EdDSA ES256\"\r\n"));
 }
 
 int main(void) {
