@@ -8,6 +8,7 @@
  * evidence log does not account for.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,6 +22,17 @@ int wd_gov__admin_token_unsendable(const char *tok) {
   for (const unsigned char *p = (const unsigned char *)tok; *p; p++)
     if (*p < 0x21 || *p > 0x7e) return 1;
   return 0;
+}
+
+double wd_gov__admin_token_bits(const char *tok) {
+  unsigned char seen[256] = {0};
+  size_t len = 0, distinct = 0;
+  for (const unsigned char *p = (const unsigned char *)tok; *p; p++, len++)
+    if (!seen[*p]) {
+      seen[*p] = 1;
+      distinct++;
+    }
+  return distinct > 1 ? (double)len * log2((double)distinct) : 0.0;
 }
 
 int wd_gov__admin_token_issue(wd_audit *a, const char *given, int first, const char *actor,

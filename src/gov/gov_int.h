@@ -203,6 +203,13 @@ void wd_gov__warn(wd_gov *g, const char *fmt, ...) __attribute__((format(printf,
 /* 1 if a chosen admin token has a byte outside visible ASCII (0x21-0x7e):
  * a client cannot send it in the Authorization header. */
 int wd_gov__admin_token_unsendable(const char *tok);
+/* A generous estimate of a chosen token's strength in bits: its length
+ * times log2 of how many different characters it uses. Only its SHA-256
+ * is stored, so a weak one could be guessed offline from a leaked
+ * database; a token far below WD_LIMIT_ADMIN_TOKEN_MIN_BITS gets a
+ * warning at the first start (a random 32-character hex token scores
+ * 128). */
+double wd_gov__admin_token_bits(const char *tok);
 
 /* Makes a new admin token (given, or random when NULL or "") and writes
  * its hash (into hash) in the same transaction as the admin.action record

@@ -555,11 +555,15 @@ static int load_admin(wd_gov *g, const char *given, int *missing) {
   int rc = wd_store_setting_get(g->store, WD_SETTING_ADMIN_TOKEN_HASH, &h);
   if (rc == -WD_E_NOTFOUND) {
     *missing = 1;
-    return given && *given &&
-                   (strlen(given) < WD_LIMIT_ADMIN_TOKEN_MIN_CHARS ||
-                    wd_gov__admin_token_unsendable(given))
-               ? -WD_E_INVAL
-               : 0;
+    if (!given || !*given) return 0;
+    if (strlen(given) < WD_LIMIT_ADMIN_TOKEN_MIN_CHARS || wd_gov__admin_token_unsendable(given))
+      return -WD_E_INVAL;
+    if (wd_gov__admin_token_bits(given) < WD_LIMIT_ADMIN_TOKEN_MIN_BITS)
+      wd_gov__warn(g, "the initial admin token (WARDEN_ADMIN_TOKEN or the config key admin_token) "
+                      "repeats a few characters: only its SHA-256 is stored, and a leaked "
+                      "database would let it be guessed; leave it unset to have a random one "
+                      "made, or `warden admin rotate-token` later");
+    return 0;
   }
   if (rc) return rc;
   if (given && *given && !wd_ident_secret_check(given, strlen(given), h))

@@ -55,6 +55,7 @@
 /* The fewest characters a chosen admin token may have (a generated one
  * has 43): it guards every admin call and is checked by its hash alone. */
 #define WD_LIMIT_ADMIN_TOKEN_MIN_CHARS 32u
+#define WD_LIMIT_ADMIN_TOKEN_MIN_BITS  96.0 /* wd_gov__admin_token_bits below: a warning */
 
 /* Growable buffers default cap */
 #define WD_LIMIT_BUF_DEFAULT (64u * 1024u * 1024u)

@@ -622,6 +622,45 @@ static void test_damaged_record_named(void **state) {
   clear(&r);
 }
 
+static void keep_warning(void *ctx, const char *msg) { (void)snprintf(ctx, 512, "%s", msg); }
+
+/* A chosen first admin token that repeats a few characters is taken, with
+ * a warning: only its hash is stored, and a leaked database would give
+ * it away. A random hex token is not warned about. */
+static void test_weak_admin_token_warned(void **state) {
+  (void)state;
+  assert_true(wd_gov__admin_token_bits("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa") == 0.0);
+  assert_true(wd_gov__admin_token_bits("abababababababababababababababab") == 32.0);
+  assert_true(wd_gov__admin_token_bits("0123456789abcdef0123456789abcdef") == 128.0);
+  static const struct {
+    const char *token;
+    int warned;
+  } rows[] = {{"abababababababababababababababab", 1}, {"9f86d081884c7d659a2feaa0c55ad015", 0}};
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    char d[64], data[128], err[512] = "", warned[512] = "";
+    (void)snprintf(d, sizeof d, "/tmp/wd-gov-weak-XXXXXX");
+    assert_non_null(mkdtemp(d));
+    (void)snprintf(data, sizeof data, "%s/var", d);
+    wd_gov_opts o;
+    memset(&o, 0, sizeof o);
+    o.data_dir = data;
+    o.policy_dir = WD_TEST_DATA "/../../docs/policies";
+    o.admin_token = rows[i].token;
+    o.warn = keep_warning;
+    o.warn_ctx = warned;
+    wd_gov *g = NULL;
+    char *gen = NULL;
+    assert_int_equal(wd_gov_start(&o, &g, &gen, err, sizeof err), 0);
+    assert_int_equal(strstr(warned, "repeats a few characters") != NULL, rows[i].warned);
+    wd_ident_secret_free(gen);
+    assert_int_equal(wd_gov_shutdown(g, 5000), 0);
+    wd_gov_free(g);
+    char cmd[128];
+    (void)snprintf(cmd, sizeof cmd, "rm -rf %s", d);
+    assert_int_equal(system(cmd), 0);
+  }
+}
+
 /* The status of one request (head lines without the blank line, no
  * body), and its WWW-Authenticate value in chal ("" when absent). */
 static long challenge_of(const char *head, char *chal, size_t cap) {
@@ -709,6 +748,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_first_start_recorded),
       cmocka_unit_test(test_failed_first_start_keeps_no_token),
+      cmocka_unit_test(test_weak_admin_token_warned),
       cmocka_unit_test(test_lifecycle),
       cmocka_unit_test(test_audit_pages),
       cmocka_unit_test(test_largest_task),
