@@ -35,15 +35,29 @@ static void test_first_start_recorded(void **state) {
   assert_int_equal(agent_records("\"reason\":\"start\"", "admin.action"), 1);
 }
 
+/* A fresh directory d (from tag) for one start's state at data = d/var. */
+static void fresh_dir(const char *tag, char d[64], char data[128]) {
+  (void)snprintf(d, 64, "/tmp/wd-gov-%s-XXXXXX", tag);
+  assert_non_null(mkdtemp(d));
+  (void)snprintf(data, 128, "%s/var", d);
+}
+
+/* Stops g and removes d. */
+static void stop_and_remove(wd_gov *g, const char *d) {
+  assert_int_equal(wd_gov_shutdown(g, 5000), 0);
+  wd_gov_free(g);
+  char cmd[128];
+  (void)snprintf(cmd, sizeof cmd, "rm -rf %s", d);
+  assert_int_equal(system(cmd), 0);
+}
+
 /* A first start that fails (a policy directory that is not there, a port
  * in use) makes no admin token: the start that succeeds makes and shows
  * one, rather than keep the hash of a token nobody saw. */
 static void test_failed_first_start_keeps_no_token(void **state) {
   (void)state;
   char d[64], data[128], err[512] = "";
-  (void)snprintf(d, sizeof d, "/tmp/wd-gov-first-XXXXXX");
-  assert_non_null(mkdtemp(d));
-  (void)snprintf(data, sizeof data, "%s/var", d);
+  fresh_dir("first", d, data);
   wd_gov_opts o;
   memset(&o, 0, sizeof o);
   o.data_dir = data;
@@ -78,11 +92,7 @@ static void test_failed_first_start_keeps_no_token(void **state) {
   assert_int_equal(wd_gov_start(&o, &g, &gen, err, sizeof err), 0);
   assert_non_null(gen);
   wd_ident_secret_free(gen);
-  assert_int_equal(wd_gov_shutdown(g, 5000), 0);
-  wd_gov_free(g);
-  char cmd[128];
-  (void)snprintf(cmd, sizeof cmd, "rm -rf %s", d);
-  assert_int_equal(system(cmd), 0);
+  stop_and_remove(g, d);
 }
 
 /* A task body with n tools of len bytes each and a purpose of plen bytes. */
@@ -638,9 +648,7 @@ static void test_weak_admin_token_warned(void **state) {
   } rows[] = {{"abababababababababababababababab", 1}, {"9f86d081884c7d659a2feaa0c55ad015", 0}};
   for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
     char d[64], data[128], err[512] = "", warned[512] = "";
-    (void)snprintf(d, sizeof d, "/tmp/wd-gov-weak-XXXXXX");
-    assert_non_null(mkdtemp(d));
-    (void)snprintf(data, sizeof data, "%s/var", d);
+    fresh_dir("weak", d, data);
     wd_gov_opts o;
     memset(&o, 0, sizeof o);
     o.data_dir = data;
@@ -653,11 +661,7 @@ static void test_weak_admin_token_warned(void **state) {
     assert_int_equal(wd_gov_start(&o, &g, &gen, err, sizeof err), 0);
     assert_int_equal(strstr(warned, "repeats a few characters") != NULL, rows[i].warned);
     wd_ident_secret_free(gen);
-    assert_int_equal(wd_gov_shutdown(g, 5000), 0);
-    wd_gov_free(g);
-    char cmd[128];
-    (void)snprintf(cmd, sizeof cmd, "rm -rf %s", d);
-    assert_int_equal(system(cmd), 0);
+    stop_and_remove(g, d);
   }
 }
 
