@@ -666,13 +666,23 @@ static void unread_answers_do_not_fail_stop(void **state) {
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
   static const char one[] = "GET /healthz HTTP/1.1\r\nHost: h\r\n\r\n";
-  /* As many as the buffers take: the server stops reading once it
-   * cannot write. */
-  for (int i = 0; i < 30000; i++)
-    if (send(fd, one, sizeof one - 1, MSG_DONTWAIT) != (ssize_t)(sizeof one - 1)) break;
-  struct timespec ts = {0, 300000000L};
-  nanosleep(&ts, NULL);
-  assert_true(wd_http_server_inflight(srv) >= 1);
+  /* Until the server's answers fill its send buffer and one stays in
+   * flight: it stops reading once it cannot write (a slow build, such as
+   * under ThreadSanitizer, takes longer to get there). */
+  struct timespec ts = {0, 5000000L};
+  int settled = 0;
+  for (int round = 0, sent = 0; round < 4000 && !settled; round++) {
+    while (sent < 200000 &&
+           send(fd, one, sizeof one - 1, MSG_DONTWAIT) == (ssize_t)(sizeof one - 1))
+      sent++;
+    nanosleep(&ts, NULL);
+    if (wd_http_server_inflight(srv) >= 1) {
+      struct timespec pause = {0, 200000000L};
+      nanosleep(&pause, NULL);
+      settled = wd_http_server_inflight(srv) >= 1;
+    }
+  }
+  assert_true(settled);
   assert_int_equal(wd_http_server_shutdown(srv, 100), 0);
   (void)close(fd);
   wd_http_server_free(srv);
