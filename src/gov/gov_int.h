@@ -162,11 +162,9 @@ typedef struct wd_gov__poldir {
   size_t nfiles;
 } wd_gov__poldir;
 
-/* Opens policy directory dir (*fd owned, close it), refusing one that
- * does not exist, is not a directory, or that another user could write;
- * err says which and why. */
-int wd_gov__policy_dir_open(const char *dir, int *fd, char *err, size_t errlen);
-/* Reads every *.cedar in dir into *out (free with wd_gov__poldir_free).
+/* Reads every *.cedar in dir into *out (free with wd_gov__poldir_free),
+ * refusing a dir that does not exist, is not a directory, or that another
+ * user could write; err says which and why.
  * A file that is not a regular file, too large, unreadable or writable by
  * another user fails the whole read, and err names it. */
 int wd_gov__read_policy_dir(const char *dir, wd_gov__poldir *out, char *err, size_t errlen);

@@ -113,7 +113,9 @@ int wd_gov__read_schema(const char *path, char **out, size_t *len, char *err, si
   return *out ? 0 : -WD_E_NOMEM;
 }
 
-int wd_gov__policy_dir_open(const char *dir, int *fd, char *err, size_t errlen) {
+/* Opens policy directory dir (*fd owned, close it), refusing one that
+ * does not exist, is not a directory, or that another user could write. */
+static int policy_dir_open(const char *dir, int *fd, char *err, size_t errlen) {
   int rc = 0;
   *fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (*fd < 0 && errno == ENOENT)
@@ -184,7 +186,7 @@ int wd_gov__read_policy_dir(const char *dir, wd_gov__poldir *out, char *err, siz
   char **names = NULL;
   size_t n = 0;
   DIR *d = NULL;
-  int fd = -1, rc = wd_gov__policy_dir_open(dir, &fd, err, errlen);
+  int fd = -1, rc = policy_dir_open(dir, &fd, err, errlen);
   wd_buf b;
   wd_buf_init(&b, WD_LIMIT_STORE_POLICY_BYTES);
   if (rc) goto cleanup;

@@ -598,12 +598,10 @@ static int load_policies(wd_gov *g, const char *dir, const char *schema_path, wd
   size_t slen = 0;
   cedar_diags *sd = NULL;
   json_t *diags = NULL;
-  int fd = -1;
   /* The directory first: when it is missing, that is the problem, not
    * the schema in it. */
-  int rc = wd_gov__policy_dir_open(dir, &fd, err, errlen);
+  int rc = wd_gov__read_policy_dir(dir, pd, err, errlen);
   if (rc) goto cleanup;
-  (void)close(fd);
   if (schema_path && *schema_path)
     (void)snprintf(spath, sizeof spath, "%s", schema_path);
   else
@@ -615,7 +613,6 @@ static int load_policies(wd_gov *g, const char *dir, const char *schema_path, wd
     WD_GOV__FAIL(rc, "schema %s is invalid: %u:%u: %s", spath, d0 ? d0->line : 0, d0 ? d0->col : 0,
                  d0 ? d0->msg : wd_strerror(rc));
   }
-  if ((rc = wd_gov__read_policy_dir(dir, pd, err, errlen)) != 0) goto cleanup;
   if ((rc = wd_gov__build_policies(g, pd->text, pd->len, pd, ps, &diags)) != 0)
     wd_gov__policy_problems(dir, diags, rc, err, errlen);
 cleanup:
