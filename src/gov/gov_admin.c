@@ -372,13 +372,9 @@ static int set_status(wd_http_req *req, wd_http_resp *resp, wd_gov *g, wd_agent_
   const char *reason = NULL;
   if (wd_gov__str(req, resp, "reason", need_reason, &reason, &rc)) return rc;
   if (load_agent(g, req, resp, &a, &rc)) return rc;
-  /* Checked here to spare the tasks of an agent the change cannot apply
-   * to, and again where the change is written, against whatever another
-   * admin's change made of the agent meanwhile. */
-  if (wd_agent_status_change_ok(a.status, st))
-    rc = wd_gov__set_agent_status(g, a.id, st, reason ? reason : "", "admin", t);
-  else
-    rc = -WD_E_STATE;
+  /* A change the agent's status does not allow is -WD_E_STATE, judged
+   * again where it is written against another admin's change meanwhile. */
+  rc = wd_gov__set_agent_status(g, a.id, st, reason ? reason : "", "admin", t);
   wd_agent got = {0};
   if (!rc || rc == -WD_E_STATE) {
     int grc = wd_store_agent_get(g->store, a.id, &got);

@@ -24,6 +24,10 @@ int wd_gov__admin_token_unsendable(const char *tok) {
   return 0;
 }
 
+int wd_gov__admin_token_usable(const char *tok) {
+  return strlen(tok) >= WD_LIMIT_ADMIN_TOKEN_MIN_CHARS && !wd_gov__admin_token_unsendable(tok);
+}
+
 double wd_gov__admin_token_bits(const char *tok) {
   unsigned char seen[256] = {0};
   size_t len = 0, distinct = 0;
@@ -41,9 +45,7 @@ int wd_gov__admin_token_issue(wd_audit *a, const char *given, int first, const c
   char *tok = NULL;
   int rc;
   *token = NULL;
-  if (given && *given &&
-      (strlen(given) < WD_LIMIT_ADMIN_TOKEN_MIN_CHARS || wd_gov__admin_token_unsendable(given)))
-    return -WD_E_INVAL;
+  if (given && *given && !wd_gov__admin_token_usable(given)) return -WD_E_INVAL;
   if (given && *given)
     rc = (tok = wd_strdup(given)) ? 0 : -WD_E_NOMEM;
   else

@@ -201,6 +201,8 @@ void wd_gov__warn(wd_gov *g, const char *fmt, ...) __attribute__((format(printf,
 /* 1 if a chosen admin token has a byte outside visible ASCII (0x21-0x7e):
  * a client cannot send it in the Authorization header. */
 int wd_gov__admin_token_unsendable(const char *tok);
+/* 1 when a chosen admin token can serve: long enough, and sendable. */
+int wd_gov__admin_token_usable(const char *tok);
 /* A generous estimate of a chosen token's strength in bits: its length
  * times log2 of how many different characters it uses. Only its SHA-256
  * is stored, so a weak one could be guessed offline from a leaked
@@ -212,9 +214,8 @@ double wd_gov__admin_token_bits(const char *tok);
 /* Makes a new admin token (given, or random when NULL or "") and writes
  * its hash (into hash) in the same transaction as the admin.action record
  * payload (borrowed) by actor. first: only when none is set, else
- * -WD_E_EXISTS. A given token shorter than WD_LIMIT_ADMIN_TOKEN_MIN_CHARS, or
- * one wd_gov__admin_token_unsendable, is -WD_E_INVAL. On success *token is owned
- * (wd_ident_secret_free). */
+ * -WD_E_EXISTS. A given token not wd_gov__admin_token_usable is
+ * -WD_E_INVAL. On success *token is owned (wd_ident_secret_free). */
 int wd_gov__admin_token_issue(wd_audit *a, const char *given, int first, const char *actor,
                               const json_t *payload, char hash[WD_IDENT_HASH_HEX_LEN + 1],
                               char **token);
@@ -287,7 +288,9 @@ int wd_gov__refuse_expired(wd_gov *g, wd_http_resp *resp, const char *task_id);
 int wd_gov__end_agent_tasks(wd_gov *g, const char *id, const char *reason, const char *actor,
                             unsigned *ended);
 /* Sets an agent's status with logging; used by admin routes and the
- * auto-quarantine rule. */
+ * auto-quarantine rule. -WD_E_STATE, before any task is ended, for a
+ * change wd_agent_status_change_ok refuses; -WD_E_NOTFOUND for no such
+ * agent. */
 int wd_gov__set_agent_status(wd_gov *g, const char *id, wd_agent_status st, const char *reason,
                              const char *actor, wd_audit_type t);
 

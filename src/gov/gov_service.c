@@ -556,8 +556,7 @@ static int load_admin(wd_gov *g, const char *given, int *missing) {
   if (rc == -WD_E_NOTFOUND) {
     *missing = 1;
     if (!given || !*given) return 0;
-    if (strlen(given) < WD_LIMIT_ADMIN_TOKEN_MIN_CHARS || wd_gov__admin_token_unsendable(given))
-      return -WD_E_INVAL;
+    if (!wd_gov__admin_token_usable(given)) return -WD_E_INVAL;
     if (wd_gov__admin_token_bits(given) < WD_LIMIT_ADMIN_TOKEN_MIN_BITS)
       wd_gov__warn(g, "the initial admin token (WARDEN_ADMIN_TOKEN or the config key admin_token) "
                       "repeats a few characters: only its SHA-256 is stored, and a leaked "
