@@ -488,3 +488,21 @@ int e2e_stop_with_agent(e2e_server *s, e2e_agent *a) {
   e2e_server_cleanup(s);
   return rc == 0 ? 0 : -1;
 }
+
+int e2e_cli(const e2e_server *s, const char *token, const char *args, char *out, size_t cap) {
+  char cmd[1024];
+  (void)snprintf(cmd, sizeof cmd, "%s %s", WD_E2E_WARDEN, args);
+  out[0] = '\0';
+  if (setenv("WARDEN_URL", s->url, 1) != 0 || setenv("WARDEN_ADMIN_TOKEN", token, 1) != 0 ||
+      setenv("ASAN_OPTIONS", "detect_leaks=0", 0) != 0)
+    return -1;
+  FILE *f = popen(cmd, "r");
+  if (!f) return -1;
+  size_t n = fread(out, 1, cap - 1, f);
+  out[n] = '\0';
+  char rest[256];
+  while (fread(rest, 1, sizeof rest, f) > 0) {
+  }
+  int st = pclose(f);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}

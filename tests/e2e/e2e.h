@@ -112,6 +112,12 @@ int e2e_audit_verify(const e2e_server *s, long *records);
  * chain and counts the records of a type (NULL = all). 0 when intact. */
 int e2e_offline_verify(const e2e_server *s, const char *type, long *count);
 
+/* Runs `warden ARGS` (a shell command line) against s with
+ * WARDEN_ADMIN_TOKEN = token; its standard output into out (cap bytes,
+ * cut there), the rest read and dropped. Returns the exit status, or -1
+ * when it could not run. */
+int e2e_cli(const e2e_server *s, const char *token, const char *args, char *out, size_t cap);
+
 int64_t e2e_now(void);
 
 #endif

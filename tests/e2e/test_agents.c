@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <cmocka.h>
 
 #include "e2e.h"
@@ -197,19 +196,8 @@ static void test_bad_parameters(void **state) {
  * (cap bytes). Returns the exit status. */
 static int cli(const char *args, char *out, size_t cap) {
   char cmd[1024];
-  (void)snprintf(cmd, sizeof cmd, "%s agent %s", WD_E2E_WARDEN, args);
-  assert_int_equal(setenv("WARDEN_URL", srv.url, 1), 0);
-  assert_int_equal(setenv("WARDEN_ADMIN_TOKEN", E2E_ADMIN_TOKEN, 1), 0);
-  assert_int_equal(setenv("ASAN_OPTIONS", "detect_leaks=0", 0), 0);
-  FILE *f = popen(cmd, "r");
-  assert_non_null(f);
-  size_t n = fread(out, 1, cap - 1, f);
-  out[n] = '\0';
-  char rest[256];
-  while (fread(rest, 1, sizeof rest, f) > 0) {
-  }
-  int st = pclose(f);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  (void)snprintf(cmd, sizeof cmd, "agent %s", args);
+  return e2e_cli(&srv, E2E_ADMIN_TOKEN, cmd, out, cap);
 }
 
 static void test_cli_list(void **state) {
