@@ -63,7 +63,7 @@ static int read_private(const cl_ctx *c, const char *what, const char *path, siz
   rc = CL_ERR;
   char *buf = NULL;
   size_t n = 0;
-  if (st.st_uid != geteuid() && st.st_uid != 0) {
+  if (!wd_fs_owned_here(&st)) {
     fprintf(stderr, "%s: the %s %s belongs to another user (uid %u), who could replace it\n",
             c->cmd, what, path, (unsigned)st.st_uid);
     goto out;
