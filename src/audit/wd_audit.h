@@ -38,7 +38,8 @@
   XX(TOKEN_REVOKED, "token.revoked")                                                               \
   XX(AUTHZ_DECISION, "authz.decision")                                                             \
   XX(POLICY_ACTIVATED, "policy.activated")                                                         \
-  XX(ADMIN_ACTION, "admin.action")
+  XX(ADMIN_ACTION, "admin.action")                                                                 \
+  XX(STORE_PRUNED, "store.pruned")
 
 typedef enum {
 #define XX(c, s) WD_AUDIT_##c,

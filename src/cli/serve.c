@@ -171,6 +171,7 @@ int wd_cli_serve(int argc, char **argv) {
   o.quarantine_denials = cfg.quarantine_denials;
   o.quarantine_window_s = cfg.quarantine_window_s;
   o.key_rotation_s = cfg.key_rotation_s;
+  o.retention_s = cfg.retention_s;
   o.tls_cert = cfg.tls_cert;
   o.tls_key = cfg.tls_key;
   o.public_url = cfg.public_url;

@@ -86,6 +86,10 @@ static const key KEYS[] = {
     {"key_rotation", "WARDEN_KEY_ROTATION", "--key-rotation", K_UINT, F(key_rotation_s), 0, 1,
      WD_CONFIG_KEY_ROTATION_MAX_S,
      "signing-key rotation period (s), default 86400 (hours in production)"},
+    {"retention", "WARDEN_RETENTION", "--retention", K_UINT, F(retention_s), 0, 0,
+     WD_CONFIG_RETENTION_MAX_S,
+     "keep an ended task's rows and an expired join token this long (s), default 2592000 (30 "
+     "days); 0 = forever; the evidence log is never pruned"},
     {"tls_cert", "WARDEN_TLS_CERT", "--tls-cert", K_STR, F(tls_cert), S(tls_cert), 0, 0,
      "serve HTTPS with this PEM certificate chain (with --tls-key)"},
     {"tls_key", "WARDEN_TLS_KEY", "--tls-key", K_STR, F(tls_key), S(tls_key), 0, 0,
@@ -127,6 +131,7 @@ void wd_config_defaults(wd_config *c) {
   c->token_ttl_s = 300;
   c->quarantine_window_s = 60;
   c->key_rotation_s = WD_CONFIG_KEY_ROTATION_DEFAULT_S;
+  c->retention_s = WD_CONFIG_RETENTION_DEFAULT_S;
 }
 
 void wd_config_clear(wd_config *c) {

@@ -17,8 +17,10 @@
 #include "warden/export.h"
 
 #define WD_CONFIG_PATH_MAX               4096
-#define WD_CONFIG_KEY_ROTATION_DEFAULT_S 86400u    /* one day */
-#define WD_CONFIG_KEY_ROTATION_MAX_S     31536000u /* one year */
+#define WD_CONFIG_KEY_ROTATION_DEFAULT_S 86400u     /* one day */
+#define WD_CONFIG_KEY_ROTATION_MAX_S     31536000u  /* one year */
+#define WD_CONFIG_RETENTION_DEFAULT_S    2592000u   /* 30 days */
+#define WD_CONFIG_RETENTION_MAX_S        315360000u /* ten years */
 
 typedef struct wd_config {
   char listen_host[64];                /* numeric IPv4 or IPv6 address */
@@ -41,6 +43,7 @@ typedef struct wd_config {
   unsigned quarantine_denials;          /* auto-quarantine after N denials; 0 = off */
   unsigned quarantine_window_s;         /* ... within this window; 0 = 60 */
   unsigned key_rotation_s;              /* signing-key rotation period; default 86400 */
+  unsigned retention_s;                 /* keep ended tasks and expired join tokens; 0 = forever */
   char tls_cert[WD_CONFIG_PATH_MAX];    /* PEM certificate chain; "" = plain HTTP */
   char tls_key[WD_CONFIG_PATH_MAX];     /* its PEM private key; both or neither */
   char public_url[1024]; /* the base URL agents use (a TLS proxy's); "" = this server's */

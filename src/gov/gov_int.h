@@ -51,6 +51,7 @@ struct wd_gov {
   unsigned q_denials;
   int64_t q_window_ms;
   unsigned reaper_ms;
+  int64_t retention_ms; /* 0 = nothing is pruned */
 
   wd_store *store;             /* owned */
   int lock_fd;                 /* flock on <data_dir>/warden.lock: one writer per store */
@@ -194,6 +195,11 @@ int wd_gov__activate(wd_gov *g, const char *text, size_t len, cedar_policyset *p
 /* The evidence log: appends payload (borrowed) and returns the seq. */
 int wd_gov__log(wd_gov *g, wd_audit_type t, const char *actor, const char *task,
                 const json_t *payload, int64_t *seq);
+
+/* One retention pass at now_ms (gov_retention.c): removes what ended or
+ * expired more than retention_ms ago, under one store.pruned record.
+ * *more = 1 when the pass was full and more may be waiting. */
+int wd_gov__prune(wd_gov *g, int64_t now_ms, int *more);
 
 /* Formats a warning for the operator and hands it to g->warn, if any. */
 void wd_gov__warn(wd_gov *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -42,6 +42,10 @@ typedef struct wd_gov_opts {
    * are hours: below ~62 s the keyset (WD_LIMIT_KEYSET_KEYS keys, each
    * kept 930 s after retirement) fills up and rounds are skipped. */
   unsigned key_rotation_s;
+  /* Seconds an ended task's rows and an expired join token are kept
+   * before the reaper removes them (wd_store_prune_plan), each pass under
+   * a store.pruned record; 0 = kept forever. */
+  unsigned retention_s;
   /* Called during wd_gov_start with a one-line warning for the operator
    * (msg borrowed for the call), since the service never prints: a given
    * admin token that is not the stored one, a certificate out of its

@@ -390,6 +390,17 @@ int wd_store_dpop_prune(wd_store *s, int64_t now_ms, unsigned *n) {
   return s->vt->dpop_prune(s, now_ms, n ? n : &dummy);
 }
 
+/* ---- retention ------------------------------------------------------------ */
+
+int wd_store_prune_plan(wd_store *s, int64_t before_ms, uint32_t max, wd_store_prune *out) {
+  if (!out) return -WD_E_INVAL;
+  memset(out, 0, sizeof *out);
+  out->before_ms = before_ms;
+  if (!s) return -WD_E_INVAL;
+  if (max > WD_LIMIT_STORE_PRUNE_ROWS) max = WD_LIMIT_STORE_PRUNE_ROWS;
+  return max ? s->vt->prune_plan(s, before_ms, max, out) : 0;
+}
+
 /* ---- policies and settings ------------------------------------------------ */
 
 int wd_store_policy_add(wd_store *s, const char *text, size_t len, int64_t now_ms,
@@ -471,6 +482,9 @@ static int fx_ok(const wd_store_fx *f) {
            !wd_store__check_text(f->jkt, 0) && !wd_store__check_text(f->agent_id, 0);
   case WD_STORE_FX_TASK_INTENT:
     return intent_ok(f->task_id, f->intent, f->purpose, f->expected_tools) == 0;
+  case WD_STORE_FX_PRUNE:
+    return f->prune.tasks <= WD_LIMIT_STORE_PRUNE_ROWS &&
+           f->prune.join_tokens <= WD_LIMIT_STORE_PRUNE_ROWS;
   }
   return 0;
 }

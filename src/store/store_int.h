@@ -50,6 +50,7 @@ typedef struct wd_store_vtab {
   int (*dpop_seen)(wd_store *s, const char *jti, int64_t exp_ms, int *is_new);
   int (*dpop_prune)(wd_store *s, int64_t now_ms, unsigned *n);
   int (*dpop_scan)(wd_store *s, int64_t now_ms, wd_dpop_cb cb, void *ctx);
+  int (*prune_plan)(wd_store *s, int64_t before_ms, uint32_t max, wd_store_prune *out);
 
   int (*policy_add)(wd_store *s, const char *text, size_t len, int64_t now_ms, int64_t *version);
   int (*policy_activate)(wd_store *s, int64_t version);

@@ -93,6 +93,10 @@ static const char *const migrations[] = {
     /* 4: an enrolment spends the agent's other unused join tokens, which
      * without this index is a scan of every token ever made. */
     "CREATE INDEX join_unused ON join_tokens(agent_name) WHERE used_ms IS NULL;",
+    /* 5: retention removes the tasks that ended longest ago and the join
+     * tokens that expired longest ago, oldest first, a range of each. */
+    ("CREATE INDEX tasks_ended ON tasks(ended_ms, id) WHERE status<>'open';"
+     "CREATE INDEX join_expiry ON join_tokens(expires_ms, hash);"),
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -460,6 +464,7 @@ static const wd_store_vtab sqlite_vtab = {
     .token_is_revoked = wd_store__sq_token_is_revoked,
     .dpop_seen = wd_store__sq_dpop_seen,
     .dpop_prune = wd_store__sq_dpop_prune,
+    .prune_plan = wd_store__sq_prune_plan,
     .dpop_scan = wd_store__sq_dpop_scan,
     .checkpoint = sq_checkpoint,
     .policy_add = wd_store__sq_policy_add,

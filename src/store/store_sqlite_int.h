@@ -19,6 +19,14 @@
   "id,agent_id,intent,purpose,expected_tools,ceiling,on_behalf_of,created_ms,expires_ms,budget,"   \
   "calls,denials,status,end_reason,ended_ms"
 #define SQ_AUDIT_COLS "seq,time,type,actor,task,payload,prev_hash,hash"
+/* The tasks and join tokens one retention pass takes: ?1 the cutoff, ?2
+ * how many. Rows never join these sets once the cutoff is past (a task
+ * ends at the time it ends, a join token's expiry is fixed), so a plan's
+ * count names the same rows when its effect runs. */
+#define SQ_PRUNABLE_TASKS                                                                          \
+  "SELECT id FROM tasks WHERE status<>'open' AND ended_ms<?1 ORDER BY ended_ms, id LIMIT ?2"
+#define SQ_PRUNABLE_JOINS                                                                          \
+  "SELECT hash FROM join_tokens WHERE expires_ms<?1 ORDER BY expires_ms, hash LIMIT ?2"
 
 /* Every statement, by id. Placeholders are numbered so that the C code
  * binding them can be read next to the SQL. */
@@ -84,6 +92,14 @@
   XX(DPOP_PRUNE_SPENT, "DELETE FROM dpop_spent WHERE rowid<coalesce("                              \
                        "(SELECT rowid FROM dpop_spent WHERE exp_ms>?1 ORDER BY rowid LIMIT 1),"    \
                        "(SELECT max(rowid)+1 FROM dpop_spent))")                                   \
+  XX(PRUNE_PLAN, "WITH t AS (" SQ_PRUNABLE_TASKS "), j AS (" SQ_PRUNABLE_JOINS ") SELECT "         \
+                 "(SELECT count(*) FROM t), (SELECT count(*) FROM tokens WHERE task_id IN t), "    \
+                 "(SELECT count(*) FROM task_session WHERE task_id IN t), "                        \
+                 "(SELECT count(*) FROM j)")                                                       \
+  XX(PRUNE_TOKENS, "DELETE FROM tokens WHERE task_id IN (" SQ_PRUNABLE_TASKS ")")                  \
+  XX(PRUNE_SESSIONS, "DELETE FROM task_session WHERE task_id IN (" SQ_PRUNABLE_TASKS ")")          \
+  XX(PRUNE_TASKS, "DELETE FROM tasks WHERE id IN (" SQ_PRUNABLE_TASKS ")")                         \
+  XX(PRUNE_JOINS, "DELETE FROM join_tokens WHERE hash IN (" SQ_PRUNABLE_JOINS ")")                 \
   XX(POLICY_INSERT,                                                                                \
      "INSERT INTO policy_versions(version,text,active,created_ms) VALUES("                         \
      "(SELECT coalesce(max(version),0)+1 FROM policy_versions),?1,0,?2) RETURNING version")        \
@@ -213,6 +229,9 @@ int wd_store__sq_token_is_revoked(wd_store *s, const char *jti, int *revoked);
 int wd_store__sq_dpop_seen(wd_store *s, const char *jti, int64_t exp_ms, int *is_new);
 int wd_store__sq_dpop_prune(wd_store *s, int64_t now_ms, unsigned *n);
 int wd_store__sq_dpop_scan(wd_store *s, int64_t now_ms, wd_dpop_cb cb, void *ctx);
+int wd_store__sq_prune_plan(wd_store *s, int64_t before_ms, uint32_t max, wd_store_prune *out);
+/* WD_STORE_FX_PRUNE inside the record's transaction (store_sqlite_prune.c). */
+int wd_store__sq_prune_fx(sq_conn *c, const wd_store_fx *fx);
 
 int wd_store__sq_policy_add(wd_store *s, const char *text, size_t len, int64_t now_ms,
                             int64_t *version);

@@ -636,6 +636,7 @@ int wd_store__sq_apply_fx(sq_conn *c, const wd_store_fx *fx) {
   case WD_STORE_FX_AGENT_REGISTER: return wd_store__sq_register_fx(c, fx);
   case WD_STORE_FX_JOIN: return wd_store__sq_join_fx(c, fx);
   case WD_STORE_FX_TASK_REVOKE: return revoke_task_tokens(c, fx->task_id, fx->now_ms, NULL);
+  case WD_STORE_FX_PRUNE: return wd_store__sq_prune_fx(c, fx);
   case WD_STORE_FX_TASK_INTENT:
     return set_intent_in(c, fx->task_id, fx->intent, fx->purpose, fx->expected_tools, fx->now_ms);
   }

@@ -296,6 +296,28 @@ WD_EXTERN int wd_store_dpop_prune(wd_store *s, int64_t now_ms, unsigned *n) WD_W
 typedef int (*wd_dpop_cb)(void *ctx, const char *jti, int64_t exp_ms);
 WD_EXTERN int wd_store_dpop_scan(wd_store *s, int64_t now_ms, wd_dpop_cb cb, void *ctx) WD_WUR;
 
+/* ---- retention ------------------------------------------------------------ */
+
+/* One retention pass: the tasks that ended longest ago, before a cutoff,
+ * with their tokens and session rows, and the join tokens that expired
+ * longest ago, before the same cutoff. None of these rows can change a
+ * decision again: an ended task's tokens are refused whether their rows
+ * are there or not, and so is an expired join token. Open tasks, agents,
+ * policy versions and the evidence log are never pruned. */
+typedef struct wd_store_prune {
+  int64_t before_ms;
+  uint32_t tasks;        /* the oldest-ended tasks, this many */
+  uint32_t tokens;       /* the tokens of those tasks */
+  uint32_t session_rows; /* the session-set values of those tasks */
+  uint32_t join_tokens;  /* the longest-expired join tokens, this many */
+} wd_store_prune;
+
+/* Plans a pass: fills *out with what WD_STORE_FX_PRUNE would remove for
+ * before_ms, taking at most max tasks and max join tokens (and
+ * WD_LIMIT_STORE_PRUNE_ROWS). Reads only. */
+WD_EXTERN int wd_store_prune_plan(wd_store *s, int64_t before_ms, uint32_t max,
+                                  wd_store_prune *out) WD_WUR;
+
 /* ---- policy versions ---------------------------------------------------- */
 
 typedef struct wd_policy_version {
@@ -377,6 +399,10 @@ typedef enum {
   WD_STORE_FX_JOIN,           /* wd_store_join_create(token_hash, agent_name, exp_ms, now_ms) */
   WD_STORE_FX_SETTING,        /* wd_store_setting_put(key, value, only_if_absent) */
   WD_STORE_FX_TASK_REVOKE,    /* wd_store_token_revoke_task(task_id, now_ms) */
+  /* Removes exactly the rows a plan names (prune, from
+   * wd_store_prune_plan), or nothing: -WD_E_STATE when the rows found
+   * differ from its counts (another pruner got there first). */
+  WD_STORE_FX_PRUNE,
 } wd_store_fx_kind;
 
 typedef struct wd_store_fx {
@@ -400,6 +426,7 @@ typedef struct wd_store_fx {
   const wd_agent *agent;                         /* AGENT_REGISTER */
   const char *agent_name;                        /* JOIN (with token_hash, exp_ms) */
   const char *key, *value;                       /* SETTING */
+  wd_store_prune prune;                          /* PRUNE */
   /* Any kind with a task_id: NULL, or the token the request came with,
    * which must still be an unrevoked token of task_id (-WD_E_INVAL
    * otherwise): a renewal or an intent change that raced with a

@@ -78,6 +78,7 @@ static void defaults(void **state) {
   assert_string_equal(c.admin_token, "");
   assert_int_equal(c.threads, 2);
   assert_int_equal(c.key_rotation_s, 86400);
+  assert_int_equal(c.retention_s, 30u * 86400u);
   assert_int_equal(c.per_ip_connections, WD_LIMIT_HTTP_CONNECTIONS / 4);
   char *off[] = {"--per-ip-connections=0", NULL};
   assert_int_equal(wd_config_load(&c, 1, off, NULL, err, sizeof err), 0);
@@ -102,6 +103,23 @@ static void key_rotation(void **state) {
   assert_int_equal(wd_config_load(&c, 3, argv2, env, err, sizeof err), 0);
   assert_int_equal(c.key_rotation_s, 1);
   unlink(path);
+}
+
+/* Retention: 0 keeps rows for ever; past ten years is a bad setting,
+ * named. */
+static void retention(void **state) {
+  (void)state;
+  wd_config c;
+  char err[256] = "";
+  char *argv[] = {"--retention", "0", NULL};
+  assert_int_equal(wd_config_load(&c, 2, argv, NULL, err, sizeof err), 0);
+  assert_int_equal(c.retention_s, 0);
+  char *env[] = {"WARDEN_RETENTION=3600", NULL};
+  assert_int_equal(wd_config_load(&c, 0, argv, env, err, sizeof err), 0);
+  assert_int_equal(c.retention_s, 3600);
+  char *big[] = {"--retention", "315360001", NULL};
+  assert_int_equal(wd_config_load(&c, 2, big, NULL, err, sizeof err), -WD_E_INVAL);
+  assert_non_null(strstr(err, "--retention"));
 }
 
 /* HTTPS and the public URL in their three forms. */
@@ -351,13 +369,10 @@ static void file_owner_and_mode(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(defaults),
-      cmocka_unit_test(precedence),
-      cmocka_unit_test(key_rotation),
-      cmocka_unit_test(tls_and_public_url),
-      cmocka_unit_test(errors),
-      cmocka_unit_test(secret_file_mode),
-      cmocka_unit_test(file_owner_and_mode),
+      cmocka_unit_test(defaults),           cmocka_unit_test(precedence),
+      cmocka_unit_test(key_rotation),       cmocka_unit_test(retention),
+      cmocka_unit_test(tls_and_public_url), cmocka_unit_test(errors),
+      cmocka_unit_test(secret_file_mode),   cmocka_unit_test(file_owner_and_mode),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

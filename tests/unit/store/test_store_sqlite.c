@@ -72,12 +72,12 @@ static void migrations_idempotent(void **state) {
   int v = 0;
   wd_store *again = NULL;
   assert_int_equal(wd_store_schema_version(f->s, &v), 0);
-  assert_int_equal(v, 4);
+  assert_int_equal(v, 5);
   assert_int_equal(wd_store_migrate(f->s), 0);
   assert_int_equal(wd_store_migrate(f->s), 0);
   assert_int_equal(wd_store_open(f->path, 0, &again), 0); /* a second opener migrates too */
   assert_int_equal(wd_store_schema_version(again, &v), 0);
-  assert_int_equal(v, 4);
+  assert_int_equal(v, 5);
   wd_store_close(again);
 }
 
@@ -588,7 +588,8 @@ static void dpop_migration(void **state) {
                    "INSERT INTO dpop_jti VALUES('old', 10), ('live', 5000);"
                    "CREATE TABLE join_tokens(hash TEXT PRIMARY KEY, agent_name TEXT NOT NULL,"
                    " expires_ms INTEGER NOT NULL, created_ms INTEGER NOT NULL, used_ms INTEGER)"
-                   " WITHOUT ROWID;",
+                   " WITHOUT ROWID; CREATE TABLE tasks(id TEXT PRIMARY KEY, status TEXT NOT NULL,"
+                   " ended_ms INTEGER NOT NULL DEFAULT 0);",
                    NULL, NULL, NULL),
       SQLITE_OK);
   sqlite3_close(db);
@@ -596,7 +597,7 @@ static void dpop_migration(void **state) {
   assert_int_equal(wd_store_open(path, 0, &s), 0);
   int v = 0, is_new = -1;
   assert_int_equal(wd_store_schema_version(s, &v), 0);
-  assert_int_equal(v, 4);
+  assert_int_equal(v, 5);
   seen_jtis sc = {0};
   assert_int_equal(wd_store_dpop_scan(s, 100, count_live, &sc), 0);
   assert_int_equal(sc.n, 1);

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Retention: the reaper's pass that removes the rows of tasks that ended
+ * long ago and of join tokens that expired long ago (wd_store_prune_plan).
+ * Each pass is one store.pruned record whose effect removes exactly the
+ * rows it counts, so the log says what went and when, and a pass that
+ * fails removes nothing.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "gov/gov_int.h"
+#include "util/wd_limits.h"
+
+int wd_gov__prune(wd_gov *g, int64_t now_ms, int *more) {
+  wd_store_prune plan;
+  *more = 0;
+  if (g->retention_ms <= 0 || now_ms <= g->retention_ms) return 0;
+  int rc =
+      wd_store_prune_plan(g->store, now_ms - g->retention_ms, WD_LIMIT_STORE_PRUNE_ROWS, &plan);
+  if (rc) return rc;
+  if (!plan.tasks && !plan.join_tokens) return 0;
+  json_t *p = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "before_ms", (json_int_t)plan.before_ms,
+                        "retention_s", (json_int_t)(g->retention_ms / 1000), "tasks",
+                        (json_int_t)plan.tasks, "tokens", (json_int_t)plan.tokens, "session_rows",
+                        (json_int_t)plan.session_rows, "join_tokens", (json_int_t)plan.join_tokens);
+  if (!p) return -WD_E_NOMEM;
+  wd_store_fx fx = {.kind = WD_STORE_FX_PRUNE, .prune = plan};
+  rc = wd_audit_append_json_fx(g->audit, WD_AUDIT_STORE_PRUNED, "warden", NULL, p, &fx, 1, NULL);
+  json_decref(p);
+  if (rc) return rc;
+  *more = plan.tasks == WD_LIMIT_STORE_PRUNE_ROWS || plan.join_tokens == WD_LIMIT_STORE_PRUNE_ROWS;
+  return 0;
+}

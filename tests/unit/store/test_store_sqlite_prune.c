@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * Unit tests of retention on a real SQLite file: a plan counts the tasks
+ * that ended before a cutoff (with their tokens and session rows) and the
+ * join tokens that expired before it, oldest first; its effect removes
+ * exactly those rows with the record that says so, and nothing when the
+ * rows differ from the plan. Open tasks, agents and the evidence rows
+ * stay.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "store/wd_store.h"
+#include "util/wd_limits.h"
+#include "store_fixture.h"
+
+#define NOW  1700000000000LL
+#define HOUR 3600000LL
+
+typedef store_fixture fixture;
+
+static int setup(void **state) { return store_fixture_setup(state, "prune"); }
+
+static int teardown(void **state) { return store_fixture_teardown(state); }
+
+static const char AGENT[] = "spiffe://example.org/agent/bot";
+
+/* A task of bot opened at created with one token; ended at ended unless
+ * 0, after one allowed call that put a tool and a destination in its
+ * session. */
+static void task_at(wd_store *s, const char *id, int64_t created, int64_t ended) {
+  wd_task t = {.id = (char *)(uintptr_t)id,
+               .agent_id = (char *)(uintptr_t)AGENT,
+               .intent = "i",
+               .purpose = "p",
+               .expected_tools = "[]",
+               .ceiling = "internal",
+               .budget = 10};
+  char jti[64];
+  snprintf(jti, sizeof jti, "jti-%s", id);
+  assert_int_equal(wd_store_task_create(s, &t, HOUR, created), 0);
+  assert_int_equal(wd_store_token_record(s, jti, id, created + 300000, created), 0);
+  assert_int_equal(wd_store_task_record_call(s, id, "fs", NULL, "local", 1), 0);
+  if (ended) assert_int_equal(wd_store_task_end(s, id, WD_TASK_COMPLETED, "done", ended), 0);
+}
+
+static int append(wd_store *s, const wd_store_fx *fx) {
+  int64_t seq = 0;
+  char tail[65], hash[65];
+  static const char zero[] = "0000000000000000000000000000000000000000000000000000000000000000";
+  assert_int_equal(wd_store_audit_tail(s, &seq, tail), 0);
+  snprintf(hash, sizeof hash, "%064lld", (long long)(seq + 1));
+  wd_audit_row r = {.seq = seq + 1,
+                    .time = "2026-01-01T00:00:00.000Z",
+                    .type = "store.pruned",
+                    .actor = "warden",
+                    .payload = "{}",
+                    .prev_hash = (char *)(uintptr_t)(seq ? tail : zero),
+                    .hash = hash};
+  return wd_store_audit_append_fx(s, &r, 1, fx, 1);
+}
+
+static int64_t tail_seq(wd_store *s) {
+  int64_t seq = 0;
+  char tail[65];
+  assert_int_equal(wd_store_audit_tail(s, &seq, tail), 0);
+  return seq;
+}
+
+static int task_exists(wd_store *s, const char *id) {
+  wd_task t = {0};
+  int rc = wd_store_task_get(s, id, &t);
+  wd_store_task_free(&t);
+  assert_true(rc == 0 || rc == -WD_E_NOTFOUND);
+  return rc == 0;
+}
+
+static void plan_counts_what_ended_before_the_cutoff(void **state) {
+  fixture *f = *state;
+  enrolled_agent(f->s, "bot", NOW);
+  task_at(f->s, "old1", NOW, NOW + HOUR);
+  task_at(f->s, "old2", NOW, NOW + 2 * HOUR);
+  task_at(f->s, "late", NOW, NOW + 5 * HOUR);
+  task_at(f->s, "open", NOW, 0);
+  assert_int_equal(wd_store_join_create(f->s, "j-old", "bot", NOW + HOUR, NOW), 0);
+  assert_int_equal(wd_store_join_create(f->s, "j-new", "bot", NOW + 9 * HOUR, NOW), 0);
+
+  wd_store_prune p;
+  assert_int_equal(wd_store_prune_plan(f->s, NOW + 3 * HOUR, 100, &p), 0);
+  assert_int_equal(p.before_ms, NOW + 3 * HOUR);
+  assert_int_equal(p.tasks, 2);
+  assert_int_equal(p.tokens, 2);
+  assert_int_equal(p.session_rows, 4); /* a tool and a destination each */
+  /* The enrolment's token (expired at NOW + 60 s) and j-old. */
+  assert_int_equal(p.join_tokens, 2);
+
+  wd_store_fx fx = {.kind = WD_STORE_FX_PRUNE, .prune = p};
+  int64_t seq = tail_seq(f->s);
+  assert_int_equal(append(f->s, &fx), 0);
+  assert_int_equal(tail_seq(f->s), seq + 1);
+  assert_false(task_exists(f->s, "old1"));
+  assert_false(task_exists(f->s, "old2"));
+  assert_true(task_exists(f->s, "late"));
+  assert_true(task_exists(f->s, "open"));
+  /* A removed task's token reads as revoked, as an unknown one does. */
+  int revoked = 0;
+  assert_int_equal(wd_store_token_is_revoked(f->s, "jti-old1", &revoked), -WD_E_NOTFOUND);
+  assert_int_equal(revoked, 1);
+  assert_int_equal(wd_store_token_is_revoked(f->s, "jti-open", &revoked), 0);
+  assert_int_equal(revoked, 0);
+  wd_session ss;
+  assert_int_equal(wd_store_task_session(f->s, "late", &ss), 0);
+  assert_int_equal(ss.tools.n, 1);
+  wd_store_session_free(&ss);
+  assert_int_equal(wd_store_join_check(f->s, "j-old", NOW + 3 * HOUR, AGENT), -WD_E_NOTFOUND);
+  assert_int_equal(wd_store_join_check(f->s, "j-new", NOW + 3 * HOUR, AGENT), 0);
+
+  /* Nothing is left before that cutoff. */
+  assert_int_equal(wd_store_prune_plan(f->s, NOW + 3 * HOUR, 100, &p), 0);
+  assert_int_equal(p.tasks + p.tokens + p.session_rows + p.join_tokens, 0);
+}
+
+static void a_pass_takes_the_oldest_first(void **state) {
+  fixture *f = *state;
+  enrolled_agent(f->s, "bot", NOW);
+  task_at(f->s, "b", NOW, NOW + 2 * HOUR);
+  task_at(f->s, "a", NOW, NOW + 1 * HOUR);
+  task_at(f->s, "c", NOW, NOW + 3 * HOUR);
+  wd_store_prune p;
+  assert_int_equal(wd_store_prune_plan(f->s, NOW + 4 * HOUR, 2, &p), 0);
+  assert_int_equal(p.tasks, 2);
+  assert_int_equal(p.join_tokens, 1);
+  wd_store_fx fx = {.kind = WD_STORE_FX_PRUNE, .prune = p};
+  assert_int_equal(append(f->s, &fx), 0);
+  assert_false(task_exists(f->s, "a"));
+  assert_false(task_exists(f->s, "b"));
+  assert_true(task_exists(f->s, "c"));
+}
+
+static void a_stale_plan_removes_nothing(void **state) {
+  fixture *f = *state;
+  enrolled_agent(f->s, "bot", NOW);
+  task_at(f->s, "a", NOW, NOW + HOUR);
+  task_at(f->s, "b", NOW, NOW + HOUR);
+  wd_store_prune p;
+  assert_int_equal(wd_store_prune_plan(f->s, NOW + 2 * HOUR, 100, &p), 0);
+  assert_int_equal(p.tasks, 2);
+  /* Another pruner got there first: a plan for one task removed it. */
+  wd_store_prune one;
+  assert_int_equal(wd_store_prune_plan(f->s, NOW + 2 * HOUR, 1, &one), 0);
+  wd_store_fx fx1 = {.kind = WD_STORE_FX_PRUNE, .prune = one};
+  assert_int_equal(append(f->s, &fx1), 0);
+  int64_t seq = tail_seq(f->s);
+  wd_store_fx fx = {.kind = WD_STORE_FX_PRUNE, .prune = p};
+  assert_int_equal(append(f->s, &fx), -WD_E_STATE);
+  /* Neither the record nor any row went. */
+  assert_int_equal(tail_seq(f->s), seq);
+  assert_true(task_exists(f->s, "b"));
+  wd_session ss;
+  assert_int_equal(wd_store_task_session(f->s, "b", &ss), 0);
+  assert_int_equal(ss.tools.n, 1);
+  wd_store_session_free(&ss);
+  /* Counts with no tasks are a plan no store makes. */
+  wd_store_fx odd = {.kind = WD_STORE_FX_PRUNE,
+                     .prune = {.before_ms = NOW + 2 * HOUR, .tokens = 1}};
+  assert_int_equal(append(f->s, &odd), -WD_E_STATE);
+  assert_int_equal(tail_seq(f->s), seq);
+}
+
+static void limits_and_arguments(void **state) {
+  fixture *f = *state;
+  wd_store_prune p;
+  assert_int_equal(wd_store_prune_plan(NULL, NOW, 1, &p), -WD_E_INVAL);
+  assert_int_equal(wd_store_prune_plan(f->s, NOW, 1, NULL), -WD_E_INVAL);
+  assert_int_equal(wd_store_prune_plan(f->s, NOW, 0, &p), 0);
+  assert_int_equal(p.tasks + p.join_tokens, 0);
+  /* A pass larger than the limit is refused before the store sees it. */
+  wd_store_fx big = {.kind = WD_STORE_FX_PRUNE,
+                     .prune = {.before_ms = NOW, .tasks = WD_LIMIT_STORE_PRUNE_ROWS + 1}};
+  assert_int_equal(append(f->s, &big), -WD_E_INVAL);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(plan_counts_what_ended_before_the_cutoff, setup, teardown),
+      cmocka_unit_test_setup_teardown(a_pass_takes_the_oldest_first, setup, teardown),
+      cmocka_unit_test_setup_teardown(a_stale_plan_removes_nothing, setup, teardown),
+      cmocka_unit_test_setup_teardown(limits_and_arguments, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
