@@ -19,7 +19,8 @@ typedef struct rd {
   cedar_diags *d;
   char path[200];
   size_t plen;
-  uint32_t depth;
+  uint32_t depth;  /* expressions being read: as tall as the parser takes */
+  uint32_t vdepth; /* literal values being read: as deep as the parser nests brackets */
 } rd;
 
 static int fail(rd *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -163,8 +164,8 @@ static int read_list(rd *r, const json_t *arr, const cedar__expr *const **items,
 /* A literal in Cedar's JSON value form, as an expression: sets and
  * records become SET/RECORD nodes, __extn becomes a constructor call. */
 static int read_value(rd *r, const json_t *j, const cedar__expr **out) {
-  if (++r->depth > WD_LIMIT_EXPR_DEPTH)
-    return fail(r, "nested deeper than %u", WD_LIMIT_EXPR_DEPTH);
+  if (++r->vdepth > WD_LIMIT_EXPR_DEPTH)
+    return fail(r, "value nested deeper than %u", WD_LIMIT_EXPR_DEPTH);
   int rc = 0;
   cedar__expr *e = NULL;
   if (json_is_boolean(j) || json_is_integer(j) || json_is_string(j)) {
@@ -225,7 +226,7 @@ static int read_value(rd *r, const json_t *j, const cedar__expr **out) {
   } else {
     rc = fail(r, "expected a Cedar value (null and floats are not)");
   }
-  r->depth--;
+  r->vdepth--;
   *out = e;
   return rc == 0 ? grown(r, e) : rc;
 }
@@ -498,8 +499,8 @@ static int read_node(rd *r, const char *key, const json_t *body, cedar__expr **o
 static int read_expr(rd *r, const json_t *j, const cedar__expr **out) {
   if (!json_is_object(j) || json_object_size(j) != 1)
     return fail(r, "expected an object with exactly one key");
-  if (++r->depth > WD_LIMIT_EXPR_DEPTH)
-    return fail(r, "nested deeper than %u", WD_LIMIT_EXPR_DEPTH);
+  if (++r->depth > WD_LIMIT_EXPR_HEIGHT)
+    return fail(r, "expression nested too deeply (limit %u levels)", WD_LIMIT_EXPR_HEIGHT);
   const char *key = NULL;
   const json_t *body = NULL;
   const char *k;

@@ -24,8 +24,11 @@
  * refuse a taller tree, because the later stages that walk it (evaluator,
  * typechecker, formatter, EST writer) recurse once per level up to
  * WD_LIMIT_EVAL_DEPTH; were that the smaller, a policy could be accepted
- * that errors on every request. */
-#define WD_LIMIT_EXPR_HEIGHT 1024u
+ * that errors on every request. In EST a level is two JSON levels, and a
+ * policy set puts its first condition six deep: 1,000 keeps the tallest
+ * tree within jansson's 2,048, so every policy that parses converts to
+ * EST and reads back. */
+#define WD_LIMIT_EXPR_HEIGHT 1000u
 
 /* JSON documents (entities, requests, contexts, EST) */
 #define WD_LIMIT_JSON_BYTES (256u * 1024u * 1024u)
