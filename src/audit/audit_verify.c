@@ -134,6 +134,22 @@ int wd_audit_verify(wd_store *s, wd_audit_report *rep) {
   return wd_store_audit_scan(s, NULL, INT64_MIN, scan_cb, &v);
 }
 
+int wd_audit_verify_tail(wd_store *s, uint32_t n, wd_audit_report *rep) {
+  wd_audit__verifier v;
+  int64_t last = 0;
+  char hash[65];
+  int rc;
+  if (!s || !rep || n == 0) return -WD_E_INVAL;
+  wd_audit__verifier_init(&v, rep);
+  if ((rc = wd_store_audit_tail(s, &last, hash))) return rc;
+  if (last == 0) return 0;
+  if (!wd_audit_seq_ok(last))
+    return wd_audit__fail(rep, last, "the last row has seq %lld, outside the chain (%s)",
+                          (long long)last, last < 1 ? "records are numbered from 1" : "past 2^53");
+  v.segment = 1;
+  return wd_store_audit_scan(s, NULL, last > (int64_t)n ? last - (int64_t)n + 1 : 1, scan_cb, &v);
+}
+
 int wd_audit_verify_file(const char *path, wd_audit_report *rep) {
   wd_store *s = NULL;
   int rc;

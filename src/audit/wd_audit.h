@@ -176,6 +176,12 @@ typedef struct wd_audit_report {
  * is not wd_audit_seq_ok breaks the chain too (a seq below 1 is reported
  * at seq 1, the reason naming the row's). */
 WD_EXTERN int wd_audit_verify(wd_store *s, wd_audit_report *rep) WD_WUR;
+/* Checks the last n records only (at most), as a piece whose first link
+ * is taken as given: each one's own hash and its link to the one before.
+ * Cheap enough for every start, it finds a damaged or edited tail before
+ * new records chain onto it; the rest of the log is wd_audit_verify's.
+ * 0 for an empty log too. */
+WD_EXTERN int wd_audit_verify_tail(wd_store *s, uint32_t n, wd_audit_report *rep) WD_WUR;
 /* The same, offline, on a SQLite file opened read-only. */
 WD_EXTERN int wd_audit_verify_file(const char *path, wd_audit_report *rep) WD_WUR;
 /* The same on an exported log (JSON lines, as wd_audit_export writes). */

@@ -528,6 +528,36 @@ cleanup:
   return rc;
 }
 
+/* The log's last records, checked before new ones chain onto them. A
+ * row outside the chain stops the start, since no record could follow
+ * it; a tail that does not verify is the operator's to look into, and
+ * the service goes on (what it appends does not hide the break). */
+static int check_log_tail(wd_gov *g, char *err, size_t errlen) {
+  wd_audit_report rep;
+  int64_t last = 0;
+  char hash[65];
+  int rc = wd_store_audit_tail(g->store, &last, hash);
+  if (rc) WD_GOV__FAIL(rc, "cannot read the evidence log: %s", wd_strerror(rc));
+  if (last != 0 && !wd_audit_seq_ok(last))
+    WD_GOV__FAIL(-WD_E_CORRUPT,
+                 "the evidence log cannot go on: its last row has seq %lld, outside the chain (1 "
+                 "to 2^53), which only a write around Warden makes; `warden audit verify --data "
+                 "%s` tells the whole log",
+                 (long long)last, g->data_dir);
+  rc = wd_audit_verify_tail(g->store, WD_LIMIT_AUDIT_START_CHECK, &rep);
+  if (rc == -WD_E_VALIDATE) {
+    wd_gov__warn(
+        g,
+        "the evidence log's newest records do not verify (of the last %u): record %lld: %s; "
+        "`warden audit verify --data %s` tells the whole log",
+        WD_LIMIT_AUDIT_START_CHECK, (long long)rep.bad_seq, rep.reason, g->data_dir);
+    return 0;
+  }
+  if (rc) WD_GOV__FAIL(rc, "cannot read the evidence log: %s", wd_strerror(rc));
+cleanup:
+  return rc;
+}
+
 /* The first start's token, from WARDEN_ADMIN_TOKEN or made here. */
 static int create_admin(wd_gov *g, const char *given, char **generated) {
   json_t *p = json_pack("{s:s, s:s}", "action", "admin_token.created", "source",
@@ -838,6 +868,7 @@ int wd_gov_start(const wd_gov_opts *o, wd_gov **out, char **new_admin_token, cha
   if ((rc = wd_gov__open_state(g->data_dir, 1, WD_STORE_MANUAL_CHECKPOINT, &g->lock_fd, &g->store,
                                &g->audit, err, errlen)) != 0)
     goto cleanup;
+  if ((rc = check_log_tail(g, err, errlen)) != 0) goto cleanup;
   if ((rc = wd_gov__live_new(g->store, g->audit, &g->live)) != 0 ||
       (rc = wd_gov__replay_new(&g->replay)) != 0 ||
       (rc = wd_ident_sigcache_new(4096, &g->sigcache)) != 0 ||

@@ -105,6 +105,7 @@
 #define WD_LIMIT_STORE_OPEN_TASKS    256u                  /* open tasks of one agent */
 #define WD_LIMIT_STORE_POLICY_BYTES  (64u * 1024u * 1024u) /* one stored policy-set version */
 #define WD_LIMIT_AUDIT_PAYLOAD_BYTES (256u << 10) /* canonical payload of one evidence record */
+#define WD_LIMIT_AUDIT_START_CHECK   256u         /* last records every start verifies */
 /* Determining policies, and errors, listed in one decision (the rest are
  * counted in a last member): the record must always fit its limit. */
 #define WD_LIMIT_DECISION_ITEMS 64u

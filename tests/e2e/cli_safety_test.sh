@@ -640,10 +640,20 @@ t "nor does the server: verify" 3 out:"row with seq 0 lies outside" -- "$warden"
 t "a trace" 3 err:"log_damaged" err:"seq 0, outside the chain" -- "$warden" audit trace "$task"
 t "an export" 1 err:"log_damaged" noout:'"seq":0' -- "$warden" audit export
 stop
-# Records numbered on from it would verify no more: the server's first
-# record fails, so it does not start.
-t "no record is numbered on from a row past 2^53" 1 err:"storage error" -- \
+# Records numbered on from it would verify no more, so the server does
+# not start, and says why.
+t "no record is numbered on from a row past 2^53" 1 \
+  err:"cannot go on: its last row has seq 9007199254740993, outside the chain" -- \
   timeout 8 "$warden" serve --listen 127.0.0.1:0 --data "$T/past" \
+  --policy-dir "$root/docs/policies"
+# An edited newest record is found at the start, which warns and serves:
+# what it appends does not hide the break.
+tamper newest "UPDATE audit SET actor = 'mallory' WHERE seq = (SELECT max(seq) FROM audit)"
+last=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT max(seq) FROM audit').fetchone()[0])" "$T/newest/warden.db")
+t "a start warns of an edited newest record" 124 \
+  err:"newest records do not verify (of the last 256): record $last: hash does not match" \
+  out:"listening on" -- \
+  timeout 3 "$warden" serve --listen 127.0.0.1:0 --data "$T/newest" \
   --policy-dir "$root/docs/policies"
 # A record that cannot be written as JSON (an actor that is not UTF-8)
 # stops an offline export, which names it.

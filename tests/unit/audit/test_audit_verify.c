@@ -97,6 +97,46 @@ static void untouched_log_verifies(void **state) {
   assert_string_equal(rep.reason, "");
 }
 
+/* The start's check: only the newest records, each against its own hash
+ * and the one before; an edit further back is the full verify's. */
+static void tail_check_sees_the_newest_records(void **state) {
+  fixture *f = *state;
+  wd_audit_report rep;
+  wd_store *s = NULL;
+  assert_int_equal(make_log(f->path), 0);
+  assert_int_equal(tamper(f->path, "UPDATE audit SET actor='admin' WHERE seq=2"), SQLITE_OK);
+  assert_int_equal(wd_store_open(f->path, WD_STORE_READONLY, &s), 0);
+  assert_int_equal(wd_audit_verify_tail(s, 4, &rep), 0);
+  assert_int_equal(rep.records, 4);
+  assert_int_equal(rep.first_seq, RECORDS - 3);
+  assert_int_equal(rep.last_seq, RECORDS);
+  assert_int_equal(wd_audit_verify_tail(s, RECORDS, &rep), -WD_E_VALIDATE);
+  assert_int_equal(rep.bad_seq, 2);
+  assert_int_equal(wd_audit_verify_tail(s, 0, &rep), -WD_E_INVAL);
+  wd_store_close(s);
+
+  assert_int_equal(tamper(f->path, "UPDATE audit SET payload='{\"n\":0}' WHERE seq=10"), SQLITE_OK);
+  assert_int_equal(wd_store_open(f->path, WD_STORE_READONLY, &s), 0);
+  assert_int_equal(wd_audit_verify_tail(s, 1, &rep), -WD_E_VALIDATE);
+  assert_int_equal(rep.bad_seq, RECORDS);
+  assert_non_null(strstr(rep.reason, "hash does not match"));
+  wd_store_close(s);
+
+  assert_int_equal(tamper(f->path, "INSERT INTO audit SELECT 9007199254740993, time, type, actor,"
+                                   " task, payload, prev_hash, hash FROM audit WHERE seq=1"),
+                   SQLITE_OK);
+  assert_int_equal(wd_store_open(f->path, WD_STORE_READONLY, &s), 0);
+  assert_int_equal(wd_audit_verify_tail(s, 4, &rep), -WD_E_VALIDATE);
+  assert_non_null(strstr(rep.reason, "outside the chain (past 2^53)"));
+  wd_store_close(s);
+
+  remove_db(f->path);
+  assert_int_equal(wd_store_open(f->path, 0, &s), 0);
+  assert_int_equal(wd_audit_verify_tail(s, 4, &rep), 0); /* an empty log */
+  assert_int_equal(rep.records, 0);
+  wd_store_close(s);
+}
+
 static void triggers_refuse_edits(void **state) {
   fixture *f = *state;
   sqlite3 *db = NULL;
@@ -530,6 +570,7 @@ static void independent_encoder_agrees(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(untouched_log_verifies, setup, teardown),
+      cmocka_unit_test_setup_teardown(tail_check_sees_the_newest_records, setup, teardown),
       cmocka_unit_test_setup_teardown(triggers_refuse_edits, setup, teardown),
       cmocka_unit_test_setup_teardown(tampering_is_found, setup, teardown),
       cmocka_unit_test_setup_teardown(nul_in_a_column_is_found, setup, teardown),
