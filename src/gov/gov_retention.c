@@ -27,6 +27,6 @@ int wd_gov__prune(wd_gov *g, int64_t now_ms, int *more) {
   rc = wd_audit_append_json_fx(g->audit, WD_AUDIT_STORE_PRUNED, "warden", NULL, p, &fx, 1, NULL);
   json_decref(p);
   if (rc) return rc;
-  *more = plan.tasks == WD_LIMIT_STORE_PRUNE_ROWS || plan.join_tokens == WD_LIMIT_STORE_PRUNE_ROWS;
+  *more = plan.more;
   return 0;
 }

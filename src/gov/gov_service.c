@@ -294,6 +294,8 @@ int wd_gov__set_agent_status(wd_gov *g, const char *id, wd_agent_status st, cons
 #define WD_GOV__REAP_ROUND 256 /* expired tasks ended between two looks at the clock */
 /* Between retention passes that found less than a full pass to do. */
 #define WD_GOV__PRUNE_EVERY_MS 60000
+/* The part of a reaper round that retention passes may take. */
+#define WD_GOV__PRUNE_ROUND_MS 100
 
 static void *reaper_main(void *arg) {
   wd_gov *g = arg;
@@ -337,10 +339,14 @@ static void *reaper_main(void *arg) {
         g->retention_ms < WD_GOV__PRUNE_EVERY_MS ? g->retention_ms : WD_GOV__PRUNE_EVERY_MS;
     /* The second test: a wall clock set back must not hold the pass. */
     if (now >= next_prune || next_prune - now > every) {
+      /* A backlog (an upgrade, a long pause) goes pass after pass, each
+       * its own commit so that decisions come in between, for a part of
+       * each round. */
       int more = 0;
-      if (wd_gov__prune(g, now, &more) != 0) more = 0; /* retried at the next period */
-      /* A backlog goes a pass a round, at the reaper's pace: a spin
-       * would hold the log's committer from the calls. */
+      int64_t until = now + WD_GOV__PRUNE_ROUND_MS;
+      do {
+        if (wd_gov__prune(g, now, &more) != 0) more = 0; /* retried at the next period */
+      } while (more && wd_gov__now_ms() < until);
       next_prune = more ? now : now + every;
     }
     /* Here rather than inside a commit, where it delayed every call of

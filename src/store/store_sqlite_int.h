@@ -32,6 +32,7 @@
  * binding them can be read next to the SQL. */
 #define SQ_STMT_MAP(XX)                                                                            \
   XX(BEGIN, "BEGIN IMMEDIATE")                                                                     \
+  XX(BEGIN_READ, "BEGIN")                                                                          \
   XX(COMMIT, "COMMIT")                                                                             \
   XX(ROLLBACK, "ROLLBACK")                                                                         \
   XX(AGENT_INSERT,                                                                                 \
@@ -92,10 +93,12 @@
   XX(DPOP_PRUNE_SPENT, "DELETE FROM dpop_spent WHERE rowid<coalesce("                              \
                        "(SELECT rowid FROM dpop_spent WHERE exp_ms>?1 ORDER BY rowid LIMIT 1),"    \
                        "(SELECT max(rowid)+1 FROM dpop_spent))")                                   \
-  XX(PRUNE_PLAN, "WITH t AS (" SQ_PRUNABLE_TASKS "), j AS (" SQ_PRUNABLE_JOINS ") SELECT "         \
-                 "(SELECT count(*) FROM t), (SELECT count(*) FROM tokens WHERE task_id IN t), "    \
-                 "(SELECT count(*) FROM task_session WHERE task_id IN t), "                        \
-                 "(SELECT count(*) FROM j)")                                                       \
+  /* Candidates in pass order with their rows; read only as far as a                               \
+   * pass takes them. */                                                                           \
+  XX(PRUNE_CANDIDATES, "SELECT (SELECT count(*) FROM tokens WHERE task_id=t.id), "                 \
+                       "(SELECT count(*) FROM task_session WHERE task_id=t.id) FROM tasks t "      \
+                       "WHERE status<>'open' AND ended_ms<?1 ORDER BY ended_ms, id LIMIT ?2")      \
+  XX(PRUNE_JOIN_COUNT, "SELECT count(*) FROM (" SQ_PRUNABLE_JOINS ")")                             \
   XX(PRUNE_TOKENS, "DELETE FROM tokens WHERE task_id IN (" SQ_PRUNABLE_TASKS ")")                  \
   XX(PRUNE_SESSIONS, "DELETE FROM task_session WHERE task_id IN (" SQ_PRUNABLE_TASKS ")")          \
   XX(PRUNE_TASKS, "DELETE FROM tasks WHERE id IN (" SQ_PRUNABLE_TASKS ")")                         \

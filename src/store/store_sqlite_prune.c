@@ -14,21 +14,46 @@ int wd_store__sq_prune_plan(wd_store *st, int64_t before_ms, uint32_t max, wd_st
   sqlite3_stmt *q = NULL;
   int rc;
   if ((rc = wd_store__sq_acquire(s, &c))) return rc;
-  if ((rc = wd_store__sq_stmt(c, SQ_PRUNE_PLAN, &q)) || (rc = BIND64(q, 1, before_ms)) ||
+  /* One snapshot for both reads. */
+  if ((rc = wd_store__sq_simple(c, SQ_BEGIN_READ))) goto out;
+  if ((rc = wd_store__sq_stmt(c, SQ_PRUNE_CANDIDATES, &q)) || (rc = BIND64(q, 1, before_ms)) ||
       (rc = BIND64(q, 2, max)))
     goto out;
-  rc = sqlite3_step(q);
-  if (rc != SQLITE_ROW) {
-    rc = rc == SQLITE_DONE ? -WD_E_STORE : wd_store__sq_err(sqlite3_extended_errcode(c->db));
+  /* The leading tasks whose rows (each task, its tokens, its session
+   * values) fit max; the first goes whatever it holds, or a task larger
+   * than a pass would never go. Stepping stops at the first that does
+   * not fit, so a plan reads about as many rows as its pass removes. */
+  uint64_t rows = 0;
+  for (;;) {
+    int src = sqlite3_step(q);
+    if (src == SQLITE_DONE) break;
+    if (src != SQLITE_ROW) {
+      rc = wd_store__sq_err(sqlite3_extended_errcode(c->db));
+      goto out;
+    }
+    uint64_t k = (uint64_t)sqlite3_column_int64(q, 0), v = (uint64_t)sqlite3_column_int64(q, 1);
+    if (out->tasks && rows + 1 + k + v > max) {
+      out->more = 1;
+      break;
+    }
+    rows += 1 + k + v;
+    out->tasks++;
+    out->tokens += (uint32_t)k;
+    out->session_rows += (uint32_t)v;
+    if (out->tasks == max) out->more = 1;
+  }
+  sqlite3_reset(q);
+  if ((rc = wd_store__sq_stmt(c, SQ_PRUNE_JOIN_COUNT, &q)) || (rc = BIND64(q, 1, before_ms)) ||
+      (rc = BIND64(q, 2, max)))
+    goto out;
+  if (sqlite3_step(q) != SQLITE_ROW) {
+    rc = wd_store__sq_err(sqlite3_extended_errcode(c->db));
     goto out;
   }
-  out->tasks = (uint32_t)sqlite3_column_int64(q, 0);
-  out->tokens = (uint32_t)sqlite3_column_int64(q, 1);
-  out->session_rows = (uint32_t)sqlite3_column_int64(q, 2);
-  out->join_tokens = (uint32_t)sqlite3_column_int64(q, 3);
-  rc = 0;
+  out->join_tokens = (uint32_t)sqlite3_column_int64(q, 0);
+  if (out->join_tokens == max) out->more = 1;
 out:
-  wd_store__sq_release(s, c);
+  wd_store__sq_release(s, c); /* ends the read transaction */
   return rc;
 }
 

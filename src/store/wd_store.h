@@ -310,11 +310,16 @@ typedef struct wd_store_prune {
   uint32_t tokens;       /* the tokens of those tasks */
   uint32_t session_rows; /* the session-set values of those tasks */
   uint32_t join_tokens;  /* the longest-expired join tokens, this many */
+  int more;              /* the plan stopped at its limit: more may be waiting (the
+                          * effect ignores it) */
 } wd_store_prune;
 
 /* Plans a pass: fills *out with what WD_STORE_FX_PRUNE would remove for
- * before_ms, taking at most max tasks and max join tokens (and
- * WD_LIMIT_STORE_PRUNE_ROWS). Reads only. */
+ * before_ms: the leading tasks whose rows (each task, its tokens and its
+ * session values) add up to at most max, or the first task alone when it
+ * holds more, and at most max join tokens; max is capped at
+ * WD_LIMIT_STORE_PRUNE_ROWS, so a pass holds the writer for a bounded
+ * time. Reads only. */
 WD_EXTERN int wd_store_prune_plan(wd_store *s, int64_t before_ms, uint32_t max,
                                   wd_store_prune *out) WD_WUR;
 

@@ -95,9 +95,11 @@
 #define WD_LIMIT_STORE_LIST_ROWS   10000u      /* rows returned by one list call */
 #define WD_LIMIT_STORE_FIELD_BYTES (64u << 10) /* one stored text field (intent, JWK...) */
 #define WD_LIMIT_STORE_SESSION_SET 1024u       /* distinct values in one session set of a task */
-/* Ended tasks (and, apart, expired join tokens) one retention pass
- * removes: one transaction of the log's committer, kept to milliseconds. */
-#define WD_LIMIT_STORE_PRUNE_ROWS 512u
+/* Rows of ended tasks (each task, its tokens, its session values) and,
+ * apart, expired join tokens that one retention pass removes: a pass is
+ * one transaction of the log's committer, which every decision waits
+ * on, so it is kept to tens of milliseconds. */
+#define WD_LIMIT_STORE_PRUNE_ROWS 2048u
 /* Bytes of all the values in one task's session sets: every decision of
  * the task writes and reads them all (destinations as entities), so
  * they bound what one call costs. */

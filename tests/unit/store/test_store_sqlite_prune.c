@@ -127,21 +127,44 @@ static void plan_counts_what_ended_before_the_cutoff(void **state) {
   assert_int_equal(p.tasks + p.tokens + p.session_rows + p.join_tokens, 0);
 }
 
+/* A pass is bounded by rows, not tasks: each task here holds four (itself,
+ * a token, a tool and a destination). */
 static void a_pass_takes_the_oldest_first(void **state) {
   fixture *f = *state;
   enrolled_agent(f->s, "bot", NOW);
   task_at(f->s, "b", NOW, NOW + 2 * HOUR);
   task_at(f->s, "a", NOW, NOW + 1 * HOUR);
-  task_at(f->s, "c", NOW, NOW + 3 * HOUR);
+  task_at(f->s, "c", NOW, 0); /* renewed six times before it ended */
+  for (int i = 0; i < 6; i++) {
+    char jti[16];
+    snprintf(jti, sizeof jti, "c-%d", i);
+    assert_int_equal(wd_store_token_record(f->s, jti, "c", NOW + HOUR, NOW), 0);
+  }
+  assert_int_equal(wd_store_task_end(f->s, "c", WD_TASK_COMPLETED, "done", NOW + 3 * HOUR), 0);
   wd_store_prune p;
-  assert_int_equal(wd_store_prune_plan(f->s, NOW + 4 * HOUR, 2, &p), 0);
+  assert_int_equal(wd_store_prune_plan(f->s, NOW + 4 * HOUR, 11, &p), 0);
   assert_int_equal(p.tasks, 2);
+  assert_int_equal(p.tokens, 2);
+  assert_int_equal(p.session_rows, 4);
   assert_int_equal(p.join_tokens, 1);
+  assert_true(p.more);
   wd_store_fx fx = {.kind = WD_STORE_FX_PRUNE, .prune = p};
   assert_int_equal(append(f->s, &fx), 0);
   assert_false(task_exists(f->s, "a"));
   assert_false(task_exists(f->s, "b"));
   assert_true(task_exists(f->s, "c"));
+  /* A task that holds more than a pass goes alone. */
+  task_at(f->s, "d", NOW, NOW + 3 * HOUR + 1);
+  assert_int_equal(wd_store_prune_plan(f->s, NOW + 4 * HOUR, 4, &p), 0);
+  assert_int_equal(p.tasks, 1);
+  assert_int_equal(p.tokens, 7);
+  assert_true(p.more);
+  fx.prune = p;
+  assert_int_equal(append(f->s, &fx), 0);
+  assert_false(task_exists(f->s, "c"));
+  assert_int_equal(wd_store_prune_plan(f->s, NOW + 4 * HOUR, 4, &p), 0);
+  assert_int_equal(p.tasks, 1);
+  assert_false(p.more);
 }
 
 static void a_stale_plan_removes_nothing(void **state) {
