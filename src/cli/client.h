@@ -214,5 +214,8 @@ int cl_audit_verify_file(const char *cmd, const char *path, const char *anchor);
  * every field, is in canonical form and matches its own hash. Its links
  * to the records around it are verify's to check. */
 int cl_audit_record_intact(const json_t *o);
+/* Prints how a whole log checked out (records, and where it breaks, or
+ * the hash to keep elsewhere): CL_OK intact, CL_BROKEN broken. */
+int cl_verify_report(int64_t records, int64_t bad_seq, const char *reason, const char *last_hash);
 
 #endif

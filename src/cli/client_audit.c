@@ -154,8 +154,7 @@ static int find_db(const char *cmd, const audit_args *a, char *out, size_t cap) 
 
 /* A whole log checks out as verify --file reports it: its last hash can
  * be compared with one kept elsewhere, which a log cut short fails. */
-static int verify_report(int64_t records, int64_t bad_seq, const char *reason,
-                         const char *last_hash) {
+int cl_verify_report(int64_t records, int64_t bad_seq, const char *reason, const char *last_hash) {
   if (bad_seq == 0) {
     if (records == 0) {
       printf("ok: no records\n");
@@ -296,7 +295,7 @@ static int do_verify(const char *cmd, const audit_args *a) {
     }
     if (rc == -WD_E_VALIDATE && rep.bad_seq == 0) rep.bad_seq = rep.records + 1;
     int vrc = a->json ? verify_json(cmd, rc, &rep)
-                      : verify_report(rep.records, rep.bad_seq, rep.reason, rep.last_hash);
+                      : cl_verify_report(rep.records, rep.bad_seq, rep.reason, rep.last_hash);
     /* With --json the answer on stdout stays one JSON document. */
     FILE *out = a->json ? stderr : stdout;
     return vrc == CL_OK && a->expect ? expect_offline(cmd, out, path, eseq, ehash) : vrc;
@@ -316,9 +315,9 @@ static int do_verify(const char *cmd, const audit_args *a) {
     json_int_t n = json_integer_value(json_object_get(r.body, "records"));
     int ok = json_is_true(json_object_get(r.body, "ok"));
     json_int_t bad = json_integer_value(json_object_get(fb, "seq"));
-    rc = verify_report((int64_t)n, ok ? 0 : (bad ? (int64_t)bad : -1),
-                       json_string_value(json_object_get(fb, "reason")),
-                       json_string_value(json_object_get(r.body, "last_hash")));
+    rc = cl_verify_report((int64_t)n, ok ? 0 : (bad ? (int64_t)bad : -1),
+                          json_string_value(json_object_get(fb, "reason")),
+                          json_string_value(json_object_get(r.body, "last_hash")));
   }
   cl_resp_clear(&r);
   return rc == CL_OK && a->expect ? expect_online(&c, a->json ? stderr : stdout, eseq, ehash) : rc;

@@ -94,4 +94,24 @@ int wd_gov_reopen_logs(wd_gov *g);
 int wd_gov_admin_reset(const char *data_dir, const char *by, char **token, char *err,
                        size_t errlen) WD_WUR;
 
+/* What a backup copied, and how its evidence log verified. */
+typedef struct wd_gov_backup_report {
+  unsigned keys;      /* signing keys copied */
+  int64_t records;    /* records of the copied log that verified */
+  int64_t last_seq;   /* the last of them (0: none) */
+  char last_hash[65]; /* its hash */
+  int64_t bad_seq;    /* 0 when the copied chain is intact; else where it breaks */
+  char reason[256];   /* why, when it breaks */
+} wd_gov_backup_report;
+
+/* Copies the state under data_dir into dest, a new directory made 0700:
+ * the database as of one moment (wd_store_backup) and then the signing
+ * keys, so the copy holds every key its tokens name. A server may go on
+ * running on data_dir meanwhile. Then verifies the copied log into *rep.
+ * A copy that fails leaves no dest behind. Returns 0 (whether or not the
+ * chain verifies: see rep->bad_seq), or an error with err saying why;
+ * -WD_E_EXISTS when dest exists. */
+int wd_gov_backup(const char *data_dir, const char *dest, wd_gov_backup_report *rep, char *err,
+                  size_t errlen) WD_WUR;
+
 #endif

@@ -126,6 +126,11 @@ int wd_store_checkpoint(wd_store *s, uint32_t restart_frames) {
   return s->vt->checkpoint(s, restart_frames);
 }
 
+int wd_store_backup(wd_store *s, const char *path) {
+  if (!s || !path || !*path || strlen(path) >= WD_LIMIT_STORE_URL_BYTES) return -WD_E_INVAL;
+  return s->vt->backup(s, path);
+}
+
 int wd_store_schema_version(wd_store *s, int *version) {
   if (!s || !version) return -WD_E_INVAL;
   return s->vt->schema_version(s, version);

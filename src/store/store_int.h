@@ -16,6 +16,7 @@ typedef struct wd_store_vtab {
   int (*schema_version)(wd_store *s, int *version);
   int (*migrate)(wd_store *s);
   int (*checkpoint)(wd_store *s, uint32_t restart_frames);
+  int (*backup)(wd_store *s, const char *path);
 
   int (*agent_register)(wd_store *s, const wd_agent *a, int64_t now_ms);
   int (*agent_get)(wd_store *s, const char *id, const char *jkt, wd_agent *out);

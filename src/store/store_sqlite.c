@@ -467,6 +467,7 @@ static const wd_store_vtab sqlite_vtab = {
     .prune_plan = wd_store__sq_prune_plan,
     .dpop_scan = wd_store__sq_dpop_scan,
     .checkpoint = sq_checkpoint,
+    .backup = wd_store__sq_backup,
     .policy_add = wd_store__sq_policy_add,
     .policy_activate = wd_store__sq_policy_activate,
     .policy_get = wd_store__sq_policy_get,

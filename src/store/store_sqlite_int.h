@@ -232,6 +232,8 @@ int wd_store__sq_token_is_revoked(wd_store *s, const char *jti, int *revoked);
 int wd_store__sq_dpop_seen(wd_store *s, const char *jti, int64_t exp_ms, int *is_new);
 int wd_store__sq_dpop_prune(wd_store *s, int64_t now_ms, unsigned *n);
 int wd_store__sq_dpop_scan(wd_store *s, int64_t now_ms, wd_dpop_cb cb, void *ctx);
+/* Copies the database into a new file (store_sqlite_backup.c). */
+int wd_store__sq_backup(wd_store *s, const char *path);
 int wd_store__sq_prune_plan(wd_store *s, int64_t before_ms, uint32_t max, wd_store_prune *out);
 /* WD_STORE_FX_PRUNE inside the record's transaction (store_sqlite_prune.c). */
 int wd_store__sq_prune_fx(sq_conn *c, const wd_store_fx *fx);

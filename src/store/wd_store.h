@@ -51,6 +51,11 @@ WD_EXTERN void wd_store_close(wd_store *s);
  * never), it holds writers off briefly so that the log starts over
  * instead of growing. A no-op for backends without such a log. */
 WD_EXTERN int wd_store_checkpoint(wd_store *s, uint32_t restart_frames) WD_WUR;
+/* Writes a consistent copy of the whole store, as of one moment, into a
+ * new file at path (created 0600; -WD_E_EXISTS when something is there),
+ * while other connections and processes go on writing. On failure the
+ * file is removed. */
+WD_EXTERN int wd_store_backup(wd_store *s, const char *path) WD_WUR;
 /* The schema version the store is at, after migrations. */
 WD_EXTERN int wd_store_schema_version(wd_store *s, int *version) WD_WUR;
 /* Re-runs the migrations; a no-op when the schema is current. */

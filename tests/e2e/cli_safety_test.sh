@@ -556,6 +556,34 @@ t "dots within a name stay as they are" 0 out:'"/v1/agents/a.b..c"' -- \
   "$warden" agent show a.b..c --url "$furl"
 : >"$T/fake.mode"
 
+# ---- backup and restore -----------------------------------------------------------
+
+t "a backup of the running server" 0 out:"backup: $T/bk (warden.db and" out:"chain intact" \
+  out:"keep: --expect" -- "$warden" admin backup --data "$T/var" --to "$T/bk"
+check "is closed to other users" [ "$(stat -c %a "$T/bk")" = 700 ]
+check "its database too" [ "$(stat -c %a "$T/bk/warden.db")" = 600 ]
+check "and its signing keys" [ -n "$(ls "$T/bk/keys")" ] && \
+  [ -z "$(find "$T/bk/keys" -type f ! -perm 600)" ]
+t "calls go on after it" 0 out:ALLOW -- \
+  "$warden" authorize --agent-key "$key" --tool fs --operation read
+t "a backup never writes over a directory" 1 err:"$T/bk exists" -- \
+  "$warden" admin backup --data "$T/var" --to "$T/bk"
+t "a backup of no state says so" 1 err:"no Warden state in $T/nothing" -- \
+  "$warden" admin backup --data "$T/nothing" --to "$T/bk2"
+check "and leaves nothing behind" [ ! -e "$T/bk2" ]
+t "backup takes only its own options" 64 err:"takes only --data DIR and --to NEWDIR" -- \
+  "$warden" admin backup --data "$T/var" --to "$T/bk3" --reason r
+t "--to is backup's alone" 64 err:"--to is for backup" -- \
+  "$warden" admin reset-token --data "$T/var" --to "$T/bk3"
+
+stop
+
+# A server started on the backup carries on where the backup was taken:
+# the task's token, made before it, still works with the restored keys.
+start "$T/bk"
+t "the restored server takes the task's token" 0 out:ALLOW -- \
+  env WARDEN_URL="$url" "$warden" authorize --agent-key "$key" --tool fs --operation read
+t "and its log verifies" 0 out:"chain intact" -- env WARDEN_URL="$url" "$warden" audit verify
 stop
 
 # A trace holds each record to its own hash: an edited one is flagged and
@@ -575,6 +603,10 @@ db.commit()
 PY
 }
 tamper tampered "UPDATE audit SET actor = actor || 'x' WHERE seq = (SELECT min(seq) FROM audit WHERE task = ?)" "$task"
+t "a backup of an edited log copies it and says it is broken" 3 out:"BROKEN at seq" \
+  err:"the copied evidence log does not verify" -- \
+  "$warden" admin backup --data "$T/tampered" --to "$T/bk-tampered"
+check "the copy is there" [ -s "$T/bk-tampered/warden.db" ]
 t "a trace of an intact log" 0 noerr:"match their hash" -- \
   "$warden" audit trace "$task" --data "$T/var"
 t "a trace flags an edited record" 3 err:"1 record(s) of this trace do not match their hash" \
