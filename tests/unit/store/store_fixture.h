@@ -80,4 +80,25 @@ static inline void enrolled_agent(wd_store *s, const char *name, int64_t now) {
   assert_int_equal(wd_store_join_consume(s, hash, "{\"kty\":\"OKP\"}", jkt, now, NULL), 0);
 }
 
+/* Appends one evidence row of type (task may be NULL) carrying fx[0..nfx)
+ * after the stored tail, its seq shifted by seq_shift (0: the next one),
+ * with a placeholder hash; returns what the store says. */
+static inline int append_row_fx(wd_store *s, const char *type, const char *task,
+                                const wd_store_fx *fx, size_t nfx, int64_t seq_shift) {
+  int64_t seq = 0;
+  char tail[65], hash[65];
+  static const char zero[] = "0000000000000000000000000000000000000000000000000000000000000000";
+  assert_int_equal(wd_store_audit_tail(s, &seq, tail), 0);
+  snprintf(hash, sizeof hash, "%064lld", (long long)(seq + 1));
+  wd_audit_row r = {.seq = seq + 1 + seq_shift,
+                    .time = "2026-01-01T00:00:00.000Z",
+                    .type = (char *)(uintptr_t)type,
+                    .actor = "a",
+                    .task = (char *)(uintptr_t)task,
+                    .payload = "{}",
+                    .prev_hash = (char *)(uintptr_t)(seq ? tail : zero),
+                    .hash = hash};
+  return wd_store_audit_append_fx(s, &r, 1, fx, nfx);
+}
+
 #endif

@@ -52,21 +52,7 @@ static void agent_with_task(wd_store *s, const char *name, const char *task, int
 
 /* One evidence row with seq following the stored tail. */
 static int append(wd_store *s, const wd_store_fx *fx, size_t nfx, int64_t seq_shift) {
-  int64_t seq = 0;
-  char tail[65];
-  assert_int_equal(wd_store_audit_tail(s, &seq, tail), 0);
-  static const char zero[] = "0000000000000000000000000000000000000000000000000000000000000000";
-  char hash[65];
-  snprintf(hash, sizeof hash, "%064lld", (long long)(seq + 1));
-  wd_audit_row r = {.seq = seq + 1 + seq_shift,
-                    .time = "2026-01-01T00:00:00.000Z",
-                    .type = "authz.decision",
-                    .actor = "a",
-                    .task = "t1",
-                    .payload = "{}",
-                    .prev_hash = (char *)(uintptr_t)(seq ? tail : zero),
-                    .hash = hash};
-  return wd_store_audit_append_fx(s, &r, 1, fx, nfx);
+  return append_row_fx(s, "authz.decision", "t1", fx, nfx, seq_shift);
 }
 
 typedef struct seen {

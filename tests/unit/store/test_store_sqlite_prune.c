@@ -52,19 +52,7 @@ static void task_at(wd_store *s, const char *id, int64_t created, int64_t ended)
 }
 
 static int append(wd_store *s, const wd_store_fx *fx) {
-  int64_t seq = 0;
-  char tail[65], hash[65];
-  static const char zero[] = "0000000000000000000000000000000000000000000000000000000000000000";
-  assert_int_equal(wd_store_audit_tail(s, &seq, tail), 0);
-  snprintf(hash, sizeof hash, "%064lld", (long long)(seq + 1));
-  wd_audit_row r = {.seq = seq + 1,
-                    .time = "2026-01-01T00:00:00.000Z",
-                    .type = "store.pruned",
-                    .actor = "warden",
-                    .payload = "{}",
-                    .prev_hash = (char *)(uintptr_t)(seq ? tail : zero),
-                    .hash = hash};
-  return wd_store_audit_append_fx(s, &r, 1, fx, 1);
+  return append_row_fx(s, "store.pruned", NULL, fx, 1, 0);
 }
 
 static int64_t tail_seq(wd_store *s) {
