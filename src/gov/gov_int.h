@@ -34,6 +34,7 @@ typedef struct wd_gov__counters {
   atomic_uint_least64_t allow, deny;   /* per-call decisions answered */
   atomic_uint_least64_t failed_closed; /* denials not decided by policy */
   atomic_uint_least64_t tasks_opened, tasks_ended, quarantines;
+  atomic_uint_least64_t pruned_tasks, prune_failures; /* retention: tasks removed, passes failed */
   atomic_uint_least64_t http[6]; /* responses by class: [0] none, [1] 1xx ... [5] 5xx */
 } wd_gov__counters;
 

@@ -62,7 +62,13 @@ int wd_gov__h_metrics(wd_http_req *req, wd_http_resp *resp, void *svc) {
          sample(&b, "warden_tasks_ended_total", "", get(&c->tasks_ended)) ||
          family(&b, "warden_agents_quarantined_total", "counter",
                 "Agents quarantined, by an admin or by the automatic rule.") ||
-         sample(&b, "warden_agents_quarantined_total", "", get(&c->quarantines)));
+         sample(&b, "warden_agents_quarantined_total", "", get(&c->quarantines)) ||
+         family(&b, "warden_retention_tasks_pruned_total", "counter",
+                "Ended tasks whose rows retention removed.") ||
+         sample(&b, "warden_retention_tasks_pruned_total", "", get(&c->pruned_tasks)) ||
+         family(&b, "warden_retention_failures_total", "counter",
+                "Retention passes that removed nothing for a failure (retried).") ||
+         sample(&b, "warden_retention_failures_total", "", get(&c->prune_failures)));
   (void)family(&b, "warden_http_responses_total", "counter",
                "HTTP requests ended, by the class of the status sent (none: no answer).");
   for (int i = 0; i < 6; i++) {

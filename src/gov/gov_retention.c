@@ -16,7 +16,10 @@ int wd_gov__prune(wd_gov *g, int64_t now_ms, int *more) {
   if (g->retention_ms <= 0 || now_ms <= g->retention_ms) return 0;
   int rc =
       wd_store_prune_plan(g->store, now_ms - g->retention_ms, WD_LIMIT_STORE_PRUNE_ROWS, &plan);
-  if (rc) return rc;
+  if (rc) {
+    atomic_fetch_add_explicit(&g->counters.prune_failures, 1, memory_order_relaxed);
+    return rc;
+  }
   if (!plan.tasks && !plan.join_tokens) return 0;
   json_t *p = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "before_ms", (json_int_t)plan.before_ms,
                         "retention_s", (json_int_t)(g->retention_ms / 1000), "tasks",
@@ -26,7 +29,12 @@ int wd_gov__prune(wd_gov *g, int64_t now_ms, int *more) {
   wd_store_fx fx = {.kind = WD_STORE_FX_PRUNE, .prune = plan};
   rc = wd_audit_append_json_fx(g->audit, WD_AUDIT_STORE_PRUNED, "warden", NULL, p, &fx, 1, NULL);
   json_decref(p);
-  if (rc) return rc;
+  if (rc) {
+    /* The only trace of a pass that failed: it wrote nothing. */
+    atomic_fetch_add_explicit(&g->counters.prune_failures, 1, memory_order_relaxed);
+    return rc;
+  }
+  atomic_fetch_add_explicit(&g->counters.pruned_tasks, plan.tasks, memory_order_relaxed);
   *more = plan.more;
   return 0;
 }
