@@ -489,7 +489,8 @@ static int fx_ok(const wd_store_fx *f) {
     return intent_ok(f->task_id, f->intent, f->purpose, f->expected_tools) == 0;
   case WD_STORE_FX_PRUNE:
     return f->prune.tasks <= WD_LIMIT_STORE_PRUNE_ROWS &&
-           f->prune.join_tokens <= WD_LIMIT_STORE_PRUNE_ROWS;
+           f->prune.join_tokens <= WD_LIMIT_STORE_PRUNE_ROWS &&
+           memchr(f->prune.task, '\0', sizeof f->prune.task) != NULL;
   }
   return 0;
 }

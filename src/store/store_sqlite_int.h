@@ -96,8 +96,18 @@
   /* Candidates in pass order with their rows; read only as far as a                               \
    * pass takes them. */                                                                           \
   XX(PRUNE_CANDIDATES, "SELECT (SELECT count(*) FROM tokens WHERE task_id=t.id), "                 \
-                       "(SELECT count(*) FROM task_session WHERE task_id=t.id) FROM tasks t "      \
+                       "(SELECT count(*) FROM task_session WHERE task_id=t.id), id FROM tasks t "  \
                        "WHERE status<>'open' AND ended_ms<?1 ORDER BY ended_ms, id LIMIT ?2")      \
+  /* Part of one task too large for a pass: ?1 the task, ?2 how many,                              \
+   * ?3 the cutoff it must have ended before. */                                                   \
+  XX(PRUNE_TASK_TOKENS,                                                                            \
+     "DELETE FROM tokens WHERE jti IN (SELECT jti FROM tokens WHERE task_id=?1 AND EXISTS "        \
+     "(SELECT 1 FROM tasks WHERE id=?1 AND status<>'open' AND ended_ms<?3) "                       \
+     "ORDER BY jti LIMIT ?2)")                                                                     \
+  XX(PRUNE_TASK_SESSION,                                                                           \
+     "DELETE FROM task_session WHERE task_id=?1 AND (kind, value) IN (SELECT kind, value FROM "    \
+     "task_session WHERE task_id=?1 AND EXISTS (SELECT 1 FROM tasks WHERE id=?1 AND "              \
+     "status<>'open' AND ended_ms<?3) ORDER BY kind, value LIMIT ?2)")                             \
   XX(PRUNE_JOIN_COUNT, "SELECT count(*) FROM (" SQ_PRUNABLE_JOINS ")")                             \
   XX(PRUNE_TOKENS, "DELETE FROM tokens WHERE task_id IN (" SQ_PRUNABLE_TASKS ")")                  \
   XX(PRUNE_SESSIONS, "DELETE FROM task_session WHERE task_id IN (" SQ_PRUNABLE_TASKS ")")          \

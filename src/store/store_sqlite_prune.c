@@ -4,6 +4,8 @@
  * removes them inside the transaction of the record that says so, and
  * refuses to remove anything else.
  */
+#include <string.h>
+
 #include "store/store_sqlite_int.h"
 
 #define BIND64(q, i, v) wd_store__sq_err(sqlite3_bind_int64((q), (i), (v)))
@@ -33,6 +35,20 @@ int wd_store__sq_prune_plan(wd_store *st, int64_t before_ms, uint32_t max, wd_st
     }
     uint64_t k = (uint64_t)sqlite3_column_int64(q, 0), v = (uint64_t)sqlite3_column_int64(q, 1);
     if (out->tasks && rows + 1 + k + v > max) {
+      out->more = 1;
+      break;
+    }
+    const unsigned char *id = sqlite3_column_text(q, 2);
+    size_t idlen = (size_t)sqlite3_column_bytes(q, 2);
+    if (!out->tasks && 1 + k + v > max && id && idlen < sizeof out->task) {
+      /* Too large for a pass (an agent can renew a task thousands of
+       * times): its tokens go first, then its session values, max a
+       * pass, and the task itself once the rest fits. */
+      memcpy(out->task, id, idlen + 1);
+      if (k)
+        out->tokens = (uint32_t)(k < max ? k : max);
+      else
+        out->session_rows = (uint32_t)(v < max ? v : max);
       out->more = 1;
       break;
     }
@@ -68,16 +84,36 @@ static int remove_rows(sq_conn *c, sq_stmt_id id, int64_t before_ms, uint32_t li
   return sqlite3_changes(c->db) == (int)want ? 0 : -WD_E_STATE;
 }
 
+/* Removes want rows of one task, as remove_rows does. */
+static int remove_task_rows(sq_conn *c, sq_stmt_id id, const char *task, int64_t before_ms,
+                            uint32_t want) {
+  sqlite3_stmt *q = NULL;
+  int rc;
+  if ((rc = wd_store__sq_stmt(c, id, &q)) || (rc = wd_store__sq_bind_text(q, 1, task)) ||
+      (rc = BIND64(q, 2, want)) || (rc = BIND64(q, 3, before_ms)) ||
+      (rc = wd_store__sq_exec(c, id, q)))
+    return rc;
+  return sqlite3_changes(c->db) == (int)want ? 0 : -WD_E_STATE;
+}
+
 int wd_store__sq_prune_fx(sq_conn *c, const wd_store_fx *fx) {
   const wd_store_prune *p = &fx->prune;
   int rc = 0;
+  if (p->task[0]) {
+    if (p->tasks || (p->tokens && p->session_rows)) return -WD_E_STATE;
+    if (p->tokens)
+      rc = remove_task_rows(c, SQ_PRUNE_TASK_TOKENS, p->task, p->before_ms, p->tokens);
+    else if (p->session_rows)
+      rc = remove_task_rows(c, SQ_PRUNE_TASK_SESSION, p->task, p->before_ms, p->session_rows);
+    if (rc) return rc;
+  }
   /* Children first: tokens and session rows refer to their task. */
   if (p->tasks &&
       ((rc = remove_rows(c, SQ_PRUNE_TOKENS, p->before_ms, p->tasks, p->tokens)) ||
        (rc = remove_rows(c, SQ_PRUNE_SESSIONS, p->before_ms, p->tasks, p->session_rows)) ||
        (rc = remove_rows(c, SQ_PRUNE_TASKS, p->before_ms, p->tasks, p->tasks))))
     return rc;
-  if (!p->tasks && (p->tokens || p->session_rows)) return -WD_E_STATE;
+  if (!p->tasks && !p->task[0] && (p->tokens || p->session_rows)) return -WD_E_STATE;
   if (p->join_tokens)
     rc = remove_rows(c, SQ_PRUNE_JOINS, p->before_ms, p->join_tokens, p->join_tokens);
   return rc;

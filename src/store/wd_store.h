@@ -303,6 +303,8 @@ WD_EXTERN int wd_store_dpop_scan(wd_store *s, int64_t now_ms, wd_dpop_cb cb, voi
 
 /* ---- retention ------------------------------------------------------------ */
 
+#define WD_STORE_PRUNE_TASK_ID 64 /* room for a task id a pass takes in part */
+
 /* One retention pass: the tasks that ended longest ago, before a cutoff,
  * with their tokens and session rows, and the join tokens that expired
  * longest ago, before the same cutoff. None of these rows can change a
@@ -315,15 +317,18 @@ typedef struct wd_store_prune {
   uint32_t tokens;       /* the tokens of those tasks */
   uint32_t session_rows; /* the session-set values of those tasks */
   uint32_t join_tokens;  /* the longest-expired join tokens, this many */
-  int more;              /* the plan stopped at its limit: more may be waiting (the
-                          * effect ignores it) */
+  int more; /* the plan stopped at its limit: more may be waiting (the effect ignores it) */
+  /* "" for whole tasks. Else the one task, too large for a pass, whose
+   * tokens (or, once it has none, session values) the pass takes in part,
+   * tasks being 0; a later pass takes the task when what is left fits. */
+  char task[WD_STORE_PRUNE_TASK_ID];
 } wd_store_prune;
 
 /* Plans a pass: fills *out with what WD_STORE_FX_PRUNE would remove for
  * before_ms: the leading tasks whose rows (each task, its tokens and its
- * session values) add up to at most max, or the first task alone when it
- * holds more, and at most max join tokens; max is capped at
- * WD_LIMIT_STORE_PRUNE_ROWS, so a pass holds the writer for a bounded
+ * session values) add up to at most max, or, when the first holds more,
+ * max of its rows (out->task), and at most max join tokens; max is capped
+ * at WD_LIMIT_STORE_PRUNE_ROWS, so a pass holds the writer for a bounded
  * time. Reads only. */
 WD_EXTERN int wd_store_prune_plan(wd_store *s, int64_t before_ms, uint32_t max,
                                   wd_store_prune *out) WD_WUR;
@@ -409,9 +414,10 @@ typedef enum {
   WD_STORE_FX_JOIN,           /* wd_store_join_create(token_hash, agent_name, exp_ms, now_ms) */
   WD_STORE_FX_SETTING,        /* wd_store_setting_put(key, value, only_if_absent) */
   WD_STORE_FX_TASK_REVOKE,    /* wd_store_token_revoke_task(task_id, now_ms) */
-  /* Removes exactly the rows a plan names (prune, from
-   * wd_store_prune_plan), or nothing: -WD_E_STATE when the rows found
-   * differ from its counts (another pruner got there first). */
+  /* Removes as many rows as a plan counts (prune, from
+   * wd_store_prune_plan), of the same sets in the same order, or nothing:
+   * -WD_E_STATE when the rows found differ from its counts (another
+   * pruner got there first). */
   WD_STORE_FX_PRUNE,
 } wd_store_fx_kind;
 

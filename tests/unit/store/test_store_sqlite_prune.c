@@ -141,18 +141,31 @@ static void a_pass_takes_the_oldest_first(void **state) {
   assert_false(task_exists(f->s, "a"));
   assert_false(task_exists(f->s, "b"));
   assert_true(task_exists(f->s, "c"));
-  /* A task that holds more than a pass goes alone. */
+  /* A task that holds more than a pass (c: itself, 7 tokens, 2 session
+   * values) goes in parts: its tokens, a pass's worth at a time, then
+   * the task with what is left once that fits. */
   task_at(f->s, "d", NOW, NOW + 3 * HOUR + 1);
-  assert_int_equal(wd_store_prune_plan(f->s, NOW + 4 * HOUR, 4, &p), 0);
-  assert_int_equal(p.tasks, 1);
-  assert_int_equal(p.tokens, 7);
-  assert_true(p.more);
-  fx.prune = p;
-  assert_int_equal(append(f->s, &fx), 0);
+  static const struct {
+    uint32_t tasks, tokens, session_rows;
+    const char *task;
+  } passes[] = {{0, 4, 0, "c"}, {0, 3, 0, "c"}, {1, 0, 2, ""}, {1, 1, 2, ""}};
+  for (size_t i = 0; i < sizeof passes / sizeof passes[0]; i++) {
+    assert_int_equal(wd_store_prune_plan(f->s, NOW + 4 * HOUR, 4, &p), 0);
+    assert_int_equal(p.tasks, passes[i].tasks);
+    assert_int_equal(p.tokens, passes[i].tokens);
+    assert_int_equal(p.session_rows, passes[i].session_rows);
+    assert_string_equal(p.task, passes[i].task);
+    assert_int_equal(p.more, i + 1 < sizeof passes / sizeof passes[0]);
+    fx.prune = p;
+    assert_int_equal(append(f->s, &fx), 0);
+  }
   assert_false(task_exists(f->s, "c"));
-  assert_int_equal(wd_store_prune_plan(f->s, NOW + 4 * HOUR, 4, &p), 0);
-  assert_int_equal(p.tasks, 1);
-  assert_false(p.more);
+  assert_false(task_exists(f->s, "d"));
+  /* A part taken for a task that is not there, or not ended, is no pass. */
+  task_at(f->s, "e", NOW, 0);
+  fx.prune = (wd_store_prune){.before_ms = NOW + 4 * HOUR, .tokens = 1};
+  memcpy(fx.prune.task, "e", 2);
+  assert_int_equal(append(f->s, &fx), -WD_E_STATE);
 }
 
 static void a_stale_plan_removes_nothing(void **state) {
