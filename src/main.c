@@ -20,7 +20,7 @@ static void usage(FILE *out) {
         "  task      open, renew, change intent, end a task (agent side)\n"
         "  authorize ask the server before a tool call: ALLOW (0) or DENY (2)\n"
         "  audit     verify or export the evidence log; trace a task's evidence\n"
-        "  admin     rotate the admin token; reset a lost one offline\n"
+        "  admin     rotate the admin token; reset a lost one offline; back up the state\n"
         "  version   print the version\n"
         "\n"
         "Run 'warden <command> --help' for the options of a command.\n",

@@ -19,7 +19,7 @@
 
 /* Tries at the keys: a rotation that saves while they are read can name a
  * file it has just replaced. */
-#define KEY_TRIES 3
+#define WD_GOV__KEY_TRIES 3
 
 /* Removes what a failed backup made: dest/keys/ and its files, the
  * database's files, dest. Only names a backup writes are removed. */
@@ -46,18 +46,26 @@ static void remove_partial(const char *dest) {
   (void)rmdir(dest);
 }
 
-static int copy_keys(const char *data_dir, const char *dest, unsigned *n, char *err,
-                     size_t errlen) {
+static int copy_keys(const char *data_dir, const char *dest, int64_t records, unsigned *n,
+                     char *err, size_t errlen) {
   char from[4200], to[4200], why[512] = "";
   int rc = 0;
   wd_ident_keyset *ks = NULL;
   (void)snprintf(from, sizeof from, "%s/keys", data_dir);
   (void)snprintf(to, sizeof to, "%s/keys", dest);
-  for (int i = 0; i < KEY_TRIES; i++) {
+  for (int i = 0; i < WD_GOV__KEY_TRIES; i++) {
     rc = wd_ident_keyset_load_diag(from, &ks, why, sizeof why);
     if (rc != -WD_E_VALIDATE) break;
   }
-  if (rc == -WD_E_NOTFOUND) return 0; /* no start made a key yet */
+  /* No keyset is a start that failed before its first record; with
+   * records, the keys were lost, and a server started on the copy would
+   * refuse every token signed before. */
+  if (rc == -WD_E_NOTFOUND && records == 0) return 0;
+  if (rc == -WD_E_NOTFOUND)
+    WD_GOV__FAIL(rc,
+                 "%s/keyset.json is missing, though the database holds records: restore %s "
+                 "first, or a server started on the copy would refuse every token it signed",
+                 from, from);
   if (rc) WD_GOV__FAIL(rc, "cannot read the signing keys: %s", *why ? why : wd_strerror(rc));
   *n = (unsigned)wd_ident_keyset_count(ks);
   if ((rc = wd_ident_keyset_save(ks, to)) != 0)
@@ -92,16 +100,17 @@ int wd_gov_backup(const char *data_dir, const char *dest, wd_gov_backup_report *
     WD_GOV__FAIL(rc, "cannot copy the database to %s: %s", path, wd_strerror(rc));
   wd_store_close(st);
   st = NULL;
-  if ((rc = copy_keys(data_dir, dest, &rep->keys, err, errlen)) != 0) goto cleanup;
   wd_audit_report ar;
-  rc = wd_audit_verify_file(path, &ar);
-  if (rc && rc != -WD_E_VALIDATE)
-    WD_GOV__FAIL(rc, "cannot read the copied evidence log: %s", wd_strerror(rc));
-  rc = 0;
+  int vrc = wd_audit_verify_file(path, &ar);
+  if (vrc && vrc != -WD_E_VALIDATE)
+    WD_GOV__FAIL(vrc, "cannot read the copied evidence log: %s", wd_strerror(vrc));
+  if ((rc = copy_keys(data_dir, dest, ar.last_seq > 0 || vrc, &rep->keys, err, errlen)) != 0)
+    goto cleanup;
   rep->records = ar.records;
   rep->last_seq = ar.last_seq;
   memcpy(rep->last_hash, ar.last_hash, sizeof rep->last_hash);
-  rep->bad_seq = ar.bad_seq;
+  /* A break the report leaves unplaced is still a break. */
+  rep->bad_seq = vrc && !ar.bad_seq ? ar.records + 1 : ar.bad_seq;
   (void)snprintf(rep->reason, sizeof rep->reason, "%s", ar.reason);
 cleanup:
   wd_store_close(st);

@@ -343,10 +343,13 @@ static void *reaper_main(void *arg) {
        * its own commit so that decisions come in between, for a part of
        * each round. */
       int more = 0;
-      int64_t until = now + WD_GOV__PRUNE_ROUND_MS;
+      struct timespec t0, t1;
+      (void)clock_gettime(CLOCK_MONOTONIC, &t0);
       do {
         if (wd_gov__prune(g, now, &more) != 0) more = 0; /* retried at the next period */
-      } while (more && wd_gov__now_ms() < until);
+        (void)clock_gettime(CLOCK_MONOTONIC, &t1);
+      } while (more && (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 <
+                           WD_GOV__PRUNE_ROUND_MS);
       next_prune = more ? now : now + every;
     }
     /* Here rather than inside a commit, where it delayed every call of
@@ -544,11 +547,11 @@ static int check_log_tail(wd_gov *g, char *err, size_t errlen) {
   char hash[65];
   int rc = wd_store_audit_tail(g->store, &last, hash);
   if (rc) WD_GOV__FAIL(rc, "cannot read the evidence log: %s", wd_strerror(rc));
-  if (last != 0 && !wd_audit_seq_ok(last))
+  if (last != 0 && (!wd_audit_seq_ok(last) || last == WD_AUDIT_SEQ_MAX))
     WD_GOV__FAIL(-WD_E_CORRUPT,
-                 "the evidence log cannot go on: its last row has seq %lld, outside the chain (1 "
-                 "to 2^53), which only a write around Warden makes; `warden audit verify --data "
-                 "%s` tells the whole log",
+                 "the evidence log cannot go on: its last row has seq %lld, and no record is "
+                 "numbered past 2^53; only a write around Warden makes such a row. `warden audit "
+                 "verify --data %s` tells the whole log",
                  (long long)last, g->data_dir);
   rc = wd_audit_verify_tail(g->store, WD_LIMIT_AUDIT_START_CHECK, &rep);
   if (rc == -WD_E_VALIDATE) {

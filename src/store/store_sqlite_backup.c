@@ -38,7 +38,9 @@ int wd_store__sq_backup(wd_store *st, const char *path) {
     rc = wd_store__sq_err(src);
   else if (fin != SQLITE_OK)
     rc = wd_store__sq_err(fin);
-  if (!rc && sqlite3_exec(dst, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL) != SQLITE_OK)
+  /* One file, whatever reads it next: a reader of a WAL database makes
+   * its -wal and -shm beside it. A server that opens it goes back to WAL. */
+  if (!rc && sqlite3_exec(dst, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) != SQLITE_OK)
     rc = wd_store__sq_err(sqlite3_extended_errcode(dst));
 out:
   if (c) wd_store__sq_release(s, c);

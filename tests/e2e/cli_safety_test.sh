@@ -575,6 +575,15 @@ t "backup takes only its own options" 64 err:"takes only --data DIR and --to NEW
   "$warden" admin backup --data "$T/var" --to "$T/bk3" --reason r
 t "--to is backup's alone" 64 err:"--to is for backup" -- \
   "$warden" admin reset-token --data "$T/var" --to "$T/bk3"
+check "the copy is one file beside its keys" [ "$(ls "$T/bk")" = "keys
+warden.db" ]
+# A copy that fails on the way leaves nothing: the keys here, after the
+# database was copied.
+cp -a "$T/var" "$T/nokeys"
+rm "$T/nokeys/keys/keyset.json"
+t "a backup whose keys are gone says so" 1 err:"keyset.json is missing, though the database holds records" -- \
+  "$warden" admin backup --data "$T/nokeys" --to "$T/bk4"
+check "and leaves no copy" [ ! -e "$T/bk4" ]
 
 stop
 
@@ -675,7 +684,7 @@ stop
 # Records numbered on from it would verify no more, so the server does
 # not start, and says why.
 t "no record is numbered on from a row past 2^53" 1 \
-  err:"cannot go on: its last row has seq 9007199254740993, outside the chain" -- \
+  err:"cannot go on: its last row has seq 9007199254740993, and no record is numbered past 2^53" -- \
   timeout 8 "$warden" serve --listen 127.0.0.1:0 --data "$T/past" \
   --policy-dir "$root/docs/policies"
 # An edited newest record is found at the start, which warns and serves:
