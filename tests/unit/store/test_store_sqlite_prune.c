@@ -161,6 +161,22 @@ static void a_pass_takes_the_oldest_first(void **state) {
   }
   assert_false(task_exists(f->s, "c"));
   assert_false(task_exists(f->s, "d"));
+  /* Then its session values, once its tokens are gone. */
+  task_at(f->s, "s", NOW, 0);
+  assert_int_equal(wd_store_task_record_call(f->s, "s", "t2", "c2", "d2", 1), 0);
+  assert_int_equal(wd_store_task_end(f->s, "s", WD_TASK_COMPLETED, "done", NOW + HOUR), 0);
+  static const struct {
+    uint32_t tasks, tokens, session_rows;
+  } parts[] = {{0, 1, 0}, {0, 0, 4}, {1, 0, 1}};
+  for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+    assert_int_equal(wd_store_prune_plan(f->s, NOW + 4 * HOUR, 4, &p), 0);
+    assert_int_equal(p.tasks, parts[i].tasks);
+    assert_int_equal(p.tokens, parts[i].tokens);
+    assert_int_equal(p.session_rows, parts[i].session_rows);
+    fx.prune = p;
+    assert_int_equal(append(f->s, &fx), 0);
+  }
+  assert_false(task_exists(f->s, "s"));
   /* A part taken for a task that is not there, or not ended, is no pass. */
   task_at(f->s, "e", NOW, 0);
   fx.prune = (wd_store_prune){.before_ms = NOW + 4 * HOUR, .tokens = 1};
