@@ -124,6 +124,8 @@ static int do_backup(const char *cmd, const char *data, const char *to) {
     fprintf(stderr, "%s: the copied evidence log does not verify, as the original would not\n",
             cmd);
   int frc = cl_flush_stdout(cmd, "the backup's report");
+  if (frc != CL_OK)
+    fprintf(stderr, "%s: the copy in %s is complete; only its report was lost\n", cmd, to);
   return frc != CL_OK ? frc : rc;
 }
 

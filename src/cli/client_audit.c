@@ -349,7 +349,7 @@ static const struct {
     {"token.issued", "CREDENTIAL"}, {"token.renewed", "CREDENTIAL"},
     {"authz.decision", "CALL"},     {"token.revoked", "REVOKED"},
     {"task.ended", "END"},          {"agent.quarantined", "QUARANTINE"},
-    {"admin.action", "ADMIN"},
+    {"admin.action", "ADMIN"},      {"store.pruned", "PRUNED"},
 };
 
 static const char *label_of(const char *type) {

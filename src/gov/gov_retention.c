@@ -20,7 +20,7 @@ int wd_gov__prune(wd_gov *g, int64_t now_ms, int *more) {
     atomic_fetch_add_explicit(&g->counters.prune_failures, 1, memory_order_relaxed);
     return rc;
   }
-  if (!plan.tasks && !plan.join_tokens && !plan.task[0]) return 0;
+  if (!plan.tasks && !plan.join_tokens && !plan.part) return 0;
   json_t *p = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "before_ms", (json_int_t)plan.before_ms,
                         "retention_s", (json_int_t)(g->retention_ms / 1000), "tasks",
                         (json_int_t)plan.tasks, "tokens", (json_int_t)plan.tokens, "session_rows",

@@ -25,6 +25,8 @@
  * count names the same rows when its effect runs. */
 #define SQ_PRUNABLE_TASKS                                                                          \
   "SELECT id FROM tasks WHERE status<>'open' AND ended_ms<?1 ORDER BY ended_ms, id LIMIT ?2"
+#define SQ_PRUNE_FIRST                                                                             \
+  "SELECT id FROM tasks WHERE status<>'open' AND ended_ms<?1 ORDER BY ended_ms, id LIMIT 1"
 #define SQ_PRUNABLE_JOINS                                                                          \
   "SELECT hash FROM join_tokens WHERE expires_ms<?1 ORDER BY expires_ms, hash LIMIT ?2"
 
@@ -98,16 +100,15 @@
   XX(PRUNE_CANDIDATES, "SELECT (SELECT count(*) FROM tokens WHERE task_id=t.id), "                 \
                        "(SELECT count(*) FROM task_session WHERE task_id=t.id), id FROM tasks t "  \
                        "WHERE status<>'open' AND ended_ms<?1 ORDER BY ended_ms, id LIMIT ?2")      \
-  /* Part of one task too large for a pass: ?1 the task, ?2 how many,                              \
-   * ?3 the cutoff it must have ended before. */                                                   \
-  XX(PRUNE_TASK_TOKENS,                                                                            \
-     "DELETE FROM tokens WHERE jti IN (SELECT jti FROM tokens WHERE task_id=?1 AND EXISTS "        \
-     "(SELECT 1 FROM tasks WHERE id=?1 AND status<>'open' AND ended_ms<?3) "                       \
-     "ORDER BY jti LIMIT ?2)")                                                                     \
-  XX(PRUNE_TASK_SESSION,                                                                           \
-     "DELETE FROM task_session WHERE task_id=?1 AND (kind, value) IN (SELECT kind, value FROM "    \
-     "task_session WHERE task_id=?1 AND EXISTS (SELECT 1 FROM tasks WHERE id=?1 AND "              \
-     "status<>'open' AND ended_ms<?3) ORDER BY kind, value LIMIT ?2)")                             \
+  /* Part of the first candidate, too large for a pass: ?1 the cutoff,                             \
+   * ?2 how many. It stays the first while its rows go. */                                         \
+  XX(PRUNE_PART_TOKENS,                                                                            \
+     "DELETE FROM tokens WHERE jti IN (SELECT jti FROM tokens WHERE task_id=(" SQ_PRUNE_FIRST      \
+     ") ORDER BY jti LIMIT ?2)")                                                                   \
+  XX(PRUNE_PART_SESSION,                                                                           \
+     "DELETE FROM task_session WHERE task_id=(" SQ_PRUNE_FIRST ") AND (kind, value) IN ("          \
+     "SELECT kind, value FROM task_session WHERE task_id=(" SQ_PRUNE_FIRST ") "                    \
+     "ORDER BY kind, value LIMIT ?2)")                                                             \
   XX(PRUNE_JOIN_COUNT, "SELECT count(*) FROM (" SQ_PRUNABLE_JOINS ")")                             \
   XX(PRUNE_TOKENS, "DELETE FROM tokens WHERE task_id IN (" SQ_PRUNABLE_TASKS ")")                  \
   XX(PRUNE_SESSIONS, "DELETE FROM task_session WHERE task_id IN (" SQ_PRUNABLE_TASKS ")")          \

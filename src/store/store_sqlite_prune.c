@@ -38,19 +38,21 @@ int wd_store__sq_prune_plan(wd_store *st, int64_t before_ms, uint32_t max, wd_st
       out->more = 1;
       break;
     }
-    const unsigned char *id = sqlite3_column_text(q, 2);
-    size_t idlen = (size_t)sqlite3_column_bytes(q, 2);
-    if (!out->tasks && 1 + k + v > max && id && idlen < sizeof out->task) {
+    if (!out->tasks && 1 + k + v > max) {
       /* Too large for a pass (an agent can renew a task thousands of
        * times): its tokens go first, then its session values, max a
-       * pass, and the task itself once the rest fits. */
-      memcpy(out->task, id, idlen + 1);
+       * pass, and the task itself once the rest fits. Join tokens wait,
+       * so that the part's record speaks of this task alone. */
+      const unsigned char *id = sqlite3_column_text(q, 2);
+      size_t idlen = (size_t)sqlite3_column_bytes(q, 2);
+      if (id && idlen < sizeof out->task) memcpy(out->task, id, idlen + 1);
+      out->part = 1;
       if (k)
         out->tokens = (uint32_t)(k < max ? k : max);
       else
         out->session_rows = (uint32_t)(v < max ? v : max);
       out->more = 1;
-      break;
+      goto out;
     }
     rows += 1 + k + v;
     out->tasks++;
@@ -84,28 +86,13 @@ static int remove_rows(sq_conn *c, sq_stmt_id id, int64_t before_ms, uint32_t li
   return sqlite3_changes(c->db) == (int)want ? 0 : -WD_E_STATE;
 }
 
-/* Removes want rows of one task, as remove_rows does. */
-static int remove_task_rows(sq_conn *c, sq_stmt_id id, const char *task, int64_t before_ms,
-                            uint32_t want) {
-  sqlite3_stmt *q = NULL;
-  int rc;
-  if ((rc = wd_store__sq_stmt(c, id, &q)) || (rc = wd_store__sq_bind_text(q, 1, task)) ||
-      (rc = BIND64(q, 2, want)) || (rc = BIND64(q, 3, before_ms)) ||
-      (rc = wd_store__sq_exec(c, id, q)))
-    return rc;
-  return sqlite3_changes(c->db) == (int)want ? 0 : -WD_E_STATE;
-}
-
 int wd_store__sq_prune_fx(sq_conn *c, const wd_store_fx *fx) {
   const wd_store_prune *p = &fx->prune;
   int rc = 0;
-  if (p->task[0]) {
-    if (p->tasks || (p->tokens && p->session_rows)) return -WD_E_STATE;
-    if (p->tokens)
-      rc = remove_task_rows(c, SQ_PRUNE_TASK_TOKENS, p->task, p->before_ms, p->tokens);
-    else if (p->session_rows)
-      rc = remove_task_rows(c, SQ_PRUNE_TASK_SESSION, p->task, p->before_ms, p->session_rows);
-    if (rc) return rc;
+  if (p->part) {
+    if (p->tasks || p->join_tokens || (p->tokens && p->session_rows)) return -WD_E_STATE;
+    if (p->tokens) return remove_rows(c, SQ_PRUNE_PART_TOKENS, p->before_ms, p->tokens, p->tokens);
+    return remove_rows(c, SQ_PRUNE_PART_SESSION, p->before_ms, p->session_rows, p->session_rows);
   }
   /* Children first: tokens and session rows refer to their task. */
   if (p->tasks &&
@@ -113,7 +100,7 @@ int wd_store__sq_prune_fx(sq_conn *c, const wd_store_fx *fx) {
        (rc = remove_rows(c, SQ_PRUNE_SESSIONS, p->before_ms, p->tasks, p->session_rows)) ||
        (rc = remove_rows(c, SQ_PRUNE_TASKS, p->before_ms, p->tasks, p->tasks))))
     return rc;
-  if (!p->tasks && !p->task[0] && (p->tokens || p->session_rows)) return -WD_E_STATE;
+  if (!p->tasks && (p->tokens || p->session_rows)) return -WD_E_STATE;
   if (p->join_tokens)
     rc = remove_rows(c, SQ_PRUNE_JOINS, p->before_ms, p->join_tokens, p->join_tokens);
   return rc;

@@ -318,10 +318,12 @@ typedef struct wd_store_prune {
   uint32_t session_rows; /* the session-set values of those tasks */
   uint32_t join_tokens;  /* the longest-expired join tokens, this many */
   int more; /* the plan stopped at its limit: more may be waiting (the effect ignores it) */
-  /* "" for whole tasks. Else the one task, too large for a pass, whose
-   * tokens (or, once it has none, session values) the pass takes in part,
-   * tasks being 0; a later pass takes the task when what is left fits. */
-  char task[WD_STORE_PRUNE_TASK_ID];
+  /* 0 for whole tasks. 1: the pass takes part of the first task, which
+   * holds more than a pass: its tokens, or, once it has none, its
+   * session values (tasks and join_tokens being 0); a later pass takes
+   * the task when what is left fits. */
+  int part;
+  char task[WD_STORE_PRUNE_TASK_ID]; /* with part, that task's id, or "" when longer */
 } wd_store_prune;
 
 /* Plans a pass: fills *out with what WD_STORE_FX_PRUNE would remove for

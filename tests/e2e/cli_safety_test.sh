@@ -571,6 +571,9 @@ t "a backup never writes over a directory" 1 err:"$T/bk exists" -- \
 t "a backup of no state says so" 1 err:"no Warden state in $T/nothing" -- \
   "$warden" admin backup --data "$T/nothing" --to "$T/bk2"
 check "and leaves nothing behind" [ ! -e "$T/bk2" ]
+t "a backup whose report is lost says the copy is complete" 1 \
+  err:"cannot write the backup's report" err:"the copy in $T/bk-full is complete" -- \
+  full "$warden" admin backup --data "$T/var" --to "$T/bk-full"
 t "backup takes only its own options" 64 err:"takes only --data DIR and --to NEWDIR" -- \
   "$warden" admin backup --data "$T/var" --to "$T/bk3" --reason r
 t "--to is backup's alone" 64 err:"--to is for backup" -- \

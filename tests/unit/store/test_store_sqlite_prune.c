@@ -155,6 +155,8 @@ static void a_pass_takes_the_oldest_first(void **state) {
     assert_int_equal(p.tokens, passes[i].tokens);
     assert_int_equal(p.session_rows, passes[i].session_rows);
     assert_string_equal(p.task, passes[i].task);
+    assert_int_equal(p.part, passes[i].task[0] != '\0');
+    assert_int_equal(p.join_tokens, 0); /* they waited for the part passes and went before */
     assert_int_equal(p.more, i + 1 < sizeof passes / sizeof passes[0]);
     fx.prune = p;
     assert_int_equal(append(f->s, &fx), 0);
@@ -179,9 +181,45 @@ static void a_pass_takes_the_oldest_first(void **state) {
   assert_false(task_exists(f->s, "s"));
   /* A part taken for a task that is not there, or not ended, is no pass. */
   task_at(f->s, "e", NOW, 0);
-  fx.prune = (wd_store_prune){.before_ms = NOW + 4 * HOUR, .tokens = 1};
-  memcpy(fx.prune.task, "e", 2);
+  fx.prune = (wd_store_prune){.before_ms = NOW + 4 * HOUR, .tokens = 1, .part = 1};
   assert_int_equal(append(f->s, &fx), -WD_E_STATE);
+  assert_true(task_exists(f->s, "e"));
+}
+
+/* A task id too long for the plan to name still goes in parts: the
+ * parts find their task by its place, not its name. */
+static void a_long_id_goes_in_parts_too(void **state) {
+  fixture *f = *state;
+  char id[80];
+  memset(id, 'x', sizeof id - 1);
+  id[sizeof id - 1] = '\0';
+  enrolled_agent(f->s, "bot", NOW);
+  task_at(f->s, id, NOW, 0);
+  for (int i = 0; i < 5; i++) {
+    char jti[16];
+    snprintf(jti, sizeof jti, "long-%d", i);
+    assert_int_equal(wd_store_token_record(f->s, jti, id, NOW + HOUR, NOW), 0);
+  }
+  assert_int_equal(wd_store_task_end(f->s, id, WD_TASK_COMPLETED, "done", NOW + HOUR), 0);
+  wd_store_prune p;
+  assert_int_equal(wd_store_prune_plan(f->s, NOW + 2 * HOUR, 4, &p), 0);
+  assert_true(p.part);
+  assert_string_equal(p.task, "");
+  assert_int_equal(p.tokens, 4);
+  wd_store_fx fx = {.kind = WD_STORE_FX_PRUNE, .prune = p};
+  assert_int_equal(append(f->s, &fx), 0);
+  assert_int_equal(wd_store_prune_plan(f->s, NOW + 2 * HOUR, 4, &p), 0);
+  assert_true(p.part);
+  assert_int_equal(p.tokens, 2); /* six in all */
+  fx.prune = p;
+  assert_int_equal(append(f->s, &fx), 0);
+  assert_int_equal(wd_store_prune_plan(f->s, NOW + 2 * HOUR, 4, &p), 0);
+  assert_false(p.part);
+  assert_int_equal(p.tasks, 1);
+  assert_int_equal(p.session_rows, 2);
+  fx.prune = p;
+  assert_int_equal(append(f->s, &fx), 0);
+  assert_false(task_exists(f->s, id));
 }
 
 static void a_stale_plan_removes_nothing(void **state) {
@@ -231,6 +269,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(plan_counts_what_ended_before_the_cutoff, setup, teardown),
       cmocka_unit_test_setup_teardown(a_pass_takes_the_oldest_first, setup, teardown),
+      cmocka_unit_test_setup_teardown(a_long_id_goes_in_parts_too, setup, teardown),
       cmocka_unit_test_setup_teardown(a_stale_plan_removes_nothing, setup, teardown),
       cmocka_unit_test_setup_teardown(limits_and_arguments, setup, teardown),
   };
