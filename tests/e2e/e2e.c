@@ -182,6 +182,8 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud) {
 void e2e_resp_clear(e2e_resp *r) {
   json_decref(r->body);
   r->body = NULL;
+  wd_free(r->text);
+  r->text = NULL;
   r->status = 0;
 }
 
@@ -226,6 +228,8 @@ int e2e_http(CURL *curl, const e2e_server *s, const char *method, const char *pa
   if (rc == CURLE_OK) {
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
     if (b.p) out->body = json_loadb(b.p, b.n, 0, NULL);
+    out->text = b.p;
+    b.p = NULL;
     ret = 0;
   } else {
     fprintf(stderr, "%s %s: %s\n", method, path, curl_easy_strerror(rc));

@@ -50,6 +50,7 @@ void e2e_server_cleanup(e2e_server *s);
 typedef struct e2e_resp {
   long status;
   json_t *body; /* owned; NULL when the body is not JSON */
+  char *text;   /* owned; the body as sent, NUL-terminated; NULL when empty */
 } e2e_resp;
 void e2e_resp_clear(e2e_resp *r);
 /* The error code / field of a refusal body, or "" when absent. */

@@ -61,41 +61,18 @@ static void pruned_so_far(pruned *p) {
   e2e_resp_clear(&r);
 }
 
-typedef struct text {
-  char b[16384];
-  size_t n;
-} text;
-
-static size_t take(char *p, size_t size, size_t n, void *ctx) {
-  text *t = ctx;
-  size_t len = size * n, room = sizeof t->b - 1 - t->n;
-  if (len > room) len = room;
-  memcpy(t->b + t->n, p, len);
-  t->n += len;
-  t->b[t->n] = '\0';
-  return size * n;
-}
-
 /* The value of a sample in GET /metrics, or -1. */
 static long metric(const char *name) {
-  static text t;
-  char url[256], line[128];
-  t.n = 0;
-  t.b[0] = '\0';
-  (void)snprintf(url, sizeof url, "%s/metrics", srv.url);
-  CURL *c = curl_easy_init();
-  struct curl_slist *h = curl_slist_append(NULL, "Authorization: Bearer " E2E_ADMIN_TOKEN);
-  assert_non_null(c);
-  (void)curl_easy_setopt(c, CURLOPT_URL, url);
-  (void)curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-  (void)curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, take);
-  (void)curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
-  assert_int_equal(curl_easy_perform(c), CURLE_OK);
-  curl_slist_free_all(h);
-  curl_easy_cleanup(c);
+  e2e_resp r;
+  char line[128];
+  assert_int_equal(e2e_admin(&srv, "GET", "/metrics", NULL, &r), 0);
+  assert_int_equal(r.status, 200);
+  assert_non_null(r.text);
   (void)snprintf(line, sizeof line, "\n%s ", name);
-  const char *at = strstr(t.b, line);
-  return at ? strtol(at + strlen(line), NULL, 10) : -1;
+  const char *at = strstr(r.text, line);
+  long v = at ? strtol(at + strlen(line), NULL, 10) : -1;
+  e2e_resp_clear(&r);
+  return v;
 }
 
 static long task_status(const char *id) {
