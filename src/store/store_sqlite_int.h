@@ -23,10 +23,9 @@
  * how many. Rows never join these sets once the cutoff is past (a task
  * ends at the time it ends, a join token's expiry is fixed), so a plan's
  * count names the same rows when its effect runs. */
-#define SQ_PRUNABLE_TASKS                                                                          \
-  "SELECT id FROM tasks WHERE status<>'open' AND ended_ms<?1 ORDER BY ended_ms, id LIMIT ?2"
-#define SQ_PRUNE_FIRST                                                                             \
-  "SELECT id FROM tasks WHERE status<>'open' AND ended_ms<?1 ORDER BY ended_ms, id LIMIT 1"
+#define SQ_PRUNE_ORDER    "WHERE status<>'open' AND ended_ms<?1 ORDER BY ended_ms, id "
+#define SQ_PRUNABLE_TASKS "SELECT id FROM tasks " SQ_PRUNE_ORDER "LIMIT ?2"
+#define SQ_PRUNE_FIRST    "SELECT id FROM tasks " SQ_PRUNE_ORDER "LIMIT 1"
 #define SQ_PRUNABLE_JOINS                                                                          \
   "SELECT hash FROM join_tokens WHERE expires_ms<?1 ORDER BY expires_ms, hash LIMIT ?2"
 
@@ -97,9 +96,10 @@
                        "(SELECT max(rowid)+1 FROM dpop_spent))")                                   \
   /* Candidates in pass order with their rows; read only as far as a                               \
    * pass takes them. */                                                                           \
-  XX(PRUNE_CANDIDATES, "SELECT (SELECT count(*) FROM tokens WHERE task_id=t.id), "                 \
-                       "(SELECT count(*) FROM task_session WHERE task_id=t.id), id FROM tasks t "  \
-                       "WHERE status<>'open' AND ended_ms<?1 ORDER BY ended_ms, id LIMIT ?2")      \
+  XX(PRUNE_CANDIDATES,                                                                             \
+     "SELECT (SELECT count(*) FROM tokens WHERE task_id=t.id), "                                   \
+     "(SELECT count(*) FROM task_session WHERE task_id=t.id), id FROM tasks t " SQ_PRUNE_ORDER     \
+     "LIMIT ?2")                                                                                   \
   /* Part of the first candidate, too large for a pass: ?1 the cutoff,                             \
    * ?2 how many. It stays the first while its rows go. */                                         \
   XX(PRUNE_PART_TOKENS,                                                                            \
