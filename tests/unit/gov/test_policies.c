@@ -79,14 +79,19 @@ static int teardown(void **state) {
   return system(cmd) == 0 ? 0 : -1;
 }
 
+/* The options every start here shares: the data directory, the token. */
+static void opts_on(wd_gov_opts *o, const char *dir) {
+  memset(o, 0, sizeof *o);
+  o->data_dir = data;
+  o->policy_dir = dir;
+  o->admin_token = TOKEN;
+}
+
 /* Starts on pp (schema: --schema, or NULL); returns the code, err the text. */
 static int start(const char *dir, const char *schema, char *err, size_t errlen) {
   wd_gov_opts o;
-  memset(&o, 0, sizeof o);
-  o.data_dir = data;
-  o.policy_dir = dir;
+  opts_on(&o, dir);
   o.schema_path = schema;
-  o.admin_token = TOKEN;
   wd_gov *g = NULL;
   char *gen = NULL;
   err[0] = '\0';
@@ -111,10 +116,7 @@ static void keep_warning(void *ctx, const char *msg) { (void)snprintf(ctx, 512, 
 /* Starts on pp, warnings into warned; the running service. */
 static wd_gov *start_warned(char *warned) {
   wd_gov_opts o;
-  memset(&o, 0, sizeof o);
-  o.data_dir = data;
-  o.policy_dir = pp;
-  o.admin_token = TOKEN;
+  opts_on(&o, pp);
   o.warn = keep_warning;
   o.warn_ctx = warned;
   warned[0] = '\0';
