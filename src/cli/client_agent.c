@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "cli/cli_util.h"
 #include "cli/client.h"
+#include "gov/wd_gov.h"
 #include "util/wd_alloc.h"
 #include "util/wd_limits.h"
 #include "warden/err.h"
@@ -164,13 +165,6 @@ out:
   return rc;
 }
 
-/* 1 when s can be an agent name, which is safe in a query string as it
- * is: 1-128 characters of [A-Za-z0-9._-]. */
-static int name_like(const char *s) {
-  size_t n = s ? strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") : 0;
-  return n > 0 && n <= 128 && s[n] == '\0';
-}
-
 /* One page of GET /v1/agents after `after` ("" for the first, which
  * prints the header): its agents printed, or added to all (--json).
  * after gets the page's next, or "" after the last page. */
@@ -206,7 +200,7 @@ static int list_page(const cl_ctx *c, long long limit, char *after, size_t cap, 
       rc = CL_ERR;
   }
   /* A next that does not move past this page would loop for ever. */
-  if (more && (!name_like(next) || strlen(next) >= cap || strcmp(next, after) <= 0)) {
+  if (more && (!wd_gov_agent_name_chars(next) || strlen(next) >= cap || strcmp(next, after) <= 0)) {
     fprintf(stderr, "%s: the server's next page (after %s) does not follow this one\n", c->cmd,
             next ? next : "null");
     rc = CL_ERR;

@@ -20,9 +20,8 @@
     if (x) return rc;                                                                              \
   } while (0)
 
-/* 1-128 characters of [A-Za-z0-9._-]: what any agent name is made of. */
-static int name_chars(const char *s) {
-  size_t n = strlen(s);
+int wd_gov_agent_name_chars(const char *s) {
+  size_t n = s ? strlen(s) : 0;
   if (n == 0 || n > 128) return 0;
   for (size_t i = 0; i < n; i++) {
     char c = s[i];
@@ -37,7 +36,7 @@ static int name_chars(const char *s) {
  * segments may not be dot segments; in a URL path they would not even
  * reach the agent. */
 static int valid_name(const char *s) {
-  return name_chars(s) && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
+  return wd_gov_agent_name_chars(s) && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
 }
 
 /* The attributes the request mapping reads (gov_decide.c), and what each
@@ -223,7 +222,7 @@ int wd_gov__h_agent_list(wd_http_req *req, wd_http_resp *resp, void *svc) {
   const char *after = wd_http_query(req, "after");
   /* Checked as a name, so that a typo fails loudly rather than page
    * from somewhere else. */
-  if (after && !name_chars(after))
+  if (after && !wd_gov_agent_name_chars(after))
     return wd_gov__err(resp, 400, "invalid_field", "after",
                        "query parameter 'after' must be an agent name: 1-128 characters of "
                        "[A-Za-z0-9._-]");

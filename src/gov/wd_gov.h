@@ -94,6 +94,11 @@ int wd_gov_reopen_logs(wd_gov *g);
 int wd_gov_admin_reset(const char *data_dir, const char *by, char **token, char *err,
                        size_t errlen) WD_WUR;
 
+/* 1 when s is 1-128 characters of [A-Za-z0-9._-], what every agent name
+ * is made of (a name is also neither "." nor ".."); 0 for NULL. Safe in
+ * a URL query as it is. */
+int wd_gov_agent_name_chars(const char *s);
+
 /* What a backup copied, and how its evidence log verified. */
 typedef struct wd_gov_backup_report {
   unsigned keys;      /* signing keys copied */
